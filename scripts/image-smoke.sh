@@ -59,9 +59,6 @@ wait_for() {
 echo "smoke: $base"
 wait_for /healthz
 wait_for /readyz
-expect_status 200 GET /metrics
-grep -q '^# TYPE ' "$work/body" || fail "GET /metrics: no Prometheus text"
-pass "/metrics is Prometheus text"
 
 first="Smoke$RANDOM"
 expect_status 201 POST /table/create "{\"firstname\":\"$first\",\"lastname\":\"Container\",\"gate\":\"G1\"}"
