@@ -8,27 +8,35 @@
 #   --build-arg NODE_IMAGE=node:24.21.0-bookworm-slim@sha256:<digest>
 ARG NODE_IMAGE=node:24.21.0-bookworm-slim
 
-# ---- deps: every dependency (the build needs TypeScript) ----------------------------------
+# ---- deps: what the compiler needs --------------------------------------------------------
 FROM ${NODE_IMAGE} AS deps
 # Empty by default. Behind a TLS-intercepting proxy pass the CA bundle's path (and mount it),
 # e.g. --build-arg NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt; only npm stages see it.
 ARG NODE_EXTRA_CA_CERTS=
 WORKDIR /app
 COPY package.json package-lock.json ./
-# --ignore-scripts: our own `prepare` (tsc) needs the sources, which come in the next stage.
+# --ignore-scripts: our own `prepare` (tsc) needs the sources, which come in the build stage.
+# --omit=optional: platform binaries of dev tools (embedded PostgreSQL, esbuild) are not needed to compile.
 # The cache mount keeps downloaded tarballs between builds and out of the layers.
 RUN --mount=type=cache,target=/root/.npm,sharing=locked \
-    npm ci --ignore-scripts --no-audit --no-fund
+    npm ci --ignore-scripts --omit=optional --no-audit --no-fund
 
-# ---- build: compile, then drop devDependencies --------------------------------------------
+# ---- prod-deps: exactly the production dependency tree of package-lock.json -------------------
+FROM ${NODE_IMAGE} AS prod-deps
+ARG NODE_EXTRA_CA_CERTS=
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN --mount=type=cache,target=/root/.npm,sharing=locked \
+    npm ci --omit=dev --ignore-scripts --no-audit --no-fund
+
+# ---- build: compile TypeScript ------------------------------------------------------------
 FROM deps AS build
 ARG NODE_EXTRA_CA_CERTS=
 COPY . .
 RUN npm run build \
- && npm prune --omit=dev --ignore-scripts --no-audit --no-fund \
+ && rm -f dist/.tsbuildinfo \
  && mkdir -p public \
- && chmod 0755 bin/barona.js \
- && rm -f dist/.tsbuildinfo
+ && chmod 0755 bin/barona.js
 
 # ---- runtime: production dependencies and compiled code only ------------------------------
 FROM ${NODE_IMAGE} AS runtime
@@ -40,7 +48,7 @@ ENV NODE_ENV=production \
 WORKDIR /app
 # Application files stay owned by root: the app user can read them but not change them.
 COPY --from=build /app/package.json ./
-COPY --from=build /app/node_modules ./node_modules
+COPY --from=prod-deps /app/node_modules ./node_modules
 COPY --from=build /app/bin ./bin
 COPY --from=build /app/dist ./dist
 COPY --from=build /app/migrations ./migrations

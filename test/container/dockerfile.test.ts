@@ -34,10 +34,13 @@ test('default base: the official Node 24 bookworm-slim image pinned to a release
   assert.ok(instructions.filter((line) => line.startsWith('FROM')).every((line) => /^FROM \$\{NODE_IMAGE\}|^FROM deps /.test(line)));
 });
 
-test('multi-stage: deps, build, runtime; the runtime stage installs nothing', () => {
-  assert.deepEqual(stageNames, ['deps', 'build', 'runtime']);
+test('multi-stage: deps, prod-deps, build, runtime; the runtime stage installs nothing', () => {
+  assert.deepEqual(stageNames, ['deps', 'prod-deps', 'build', 'runtime']);
+  assert.ok(stages.get('prod-deps')!.some((line) => /^RUN .*npm ci --omit=dev/.test(line)), 'production tree from the lock file');
   assert.ok(!runtime.some((line) => /\bnpm\b/.test(line)), 'no npm in the runtime stage');
-  assert.ok(runtime.filter((line) => line.startsWith('COPY')).every((line) => line.includes('--from=build')));
+  const copies = runtime.filter((line) => line.startsWith('COPY'));
+  assert.ok(copies.every((line) => /--from=(build|prod-deps) /.test(line)), 'the runtime copies only from build stages');
+  assert.ok(copies.some((line) => /--from=prod-deps \/app\/node_modules /.test(line)), 'node_modules from prod-deps');
 });
 
 test('NODE_EXTRA_CA_CERTS: an empty build argument, only in stages that run npm', () => {

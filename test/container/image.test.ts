@@ -72,9 +72,15 @@ if (!hasPodman && inCi) {
   test('container image (podman)', () => {
     assert.fail('podman is not installed but CI=true: .ci/run must install it (bash scripts/install-podman.sh)');
   });
+} else {
+  describe(
+    'container image (podman)',
+    { skip: hasPodman ? false : 'podman is not installed: skipping the container image test (bash scripts/install-podman.sh installs it; CI requires it)' },
+    containerImageTests,
+  );
 }
 
-describe('container image (podman)', { skip: hasPodman ? false : 'podman is not installed: skipping the container image test (bash scripts/install-podman.sh installs it; CI requires it)' }, () => {
+function containerImageTests() {
   const suffix = `${process.pid}-${randomBytes(3).toString('hex')}`;
   const image = `localhost/barona-test:${suffix}`;
   const containers: string[] = [];
@@ -284,4 +290,4 @@ describe('container image (podman)', { skip: hasPodman ? false : 'podman is not 
     assert.deepEqual(dangling, [], 'no intermediate images left by the build');
     assert.equal((await run('podman', ['image', 'exists', baseImage])).code, 0, 'the stand-in base stays cached');
   });
-});
+}
