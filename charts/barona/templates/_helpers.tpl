@@ -176,6 +176,9 @@ generate a new one), else 32 random characters. Returns the base64 form.
 
 {{/* Validation of combinations the schema cannot express. */}}
 {{- define "barona.validate" -}}
+{{- if eq .Values.database.mode "external" -}}
+{{- $_ := required "database.external.host is required when database.mode=external" .Values.database.external.host -}}
+{{- end -}}
 {{- if and (eq .Values.database.mode "cnpg") (not .Values.database.cnpg.skipCapabilityCheck) (not (.Capabilities.APIVersions.Has "postgresql.cnpg.io/v1")) -}}
 {{- fail "database.mode=cnpg needs the CloudNativePG operator (API postgresql.cnpg.io/v1 not found). Install it first, e.g. `helm repo add cnpg https://cloudnative-pg.github.io/charts && helm upgrade --install cnpg cnpg/cloudnative-pg -n cnpg-system --create-namespace`, or pass --api-versions postgresql.cnpg.io/v1 (or database.cnpg.skipCapabilityCheck=true) to helm template." -}}
 {{- end -}}
