@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { parse } from 'yaml';
+import { isMap, isScalar, parse, parseDocument, type YAMLMap } from 'yaml';
 import {
   chartDir,
   ciValuesFiles,
@@ -25,6 +25,31 @@ describe('chart lint and render', { skip: skipWithoutHelm }, () => {
     assert.equal(chart.apiVersion, 'v2');
     assert.equal(chart.version, pkg.version);
     assert.equal(chart.appVersion, pkg.version);
+  });
+
+  it('every value is commented in values.yaml and listed in the README values table', () => {
+    const doc = parseDocument(readFileSync(path.join(chartDir, 'values.yaml'), 'utf8'));
+    const documented: string[] = [];
+    const undocumented: string[] = [];
+    const walk = (map: YAMLMap, prefix: string, inherited = '') => {
+      map.items.forEach((pair, i) => {
+        const key = isScalar(pair.key) ? String(pair.key.value) : '?';
+        const at = prefix ? `${prefix}.${key}` : key;
+        const comment = (i === 0 ? inherited : '') + ((pair.key as { commentBefore?: string }).commentBefore ?? '');
+        if (/^ ?-- /m.test(comment)) documented.push(at);
+        else if (isMap(pair.value) && pair.value.items.length > 0) walk(pair.value, at, (pair.value as { commentBefore?: string }).commentBefore ?? '');
+        else undocumented.push(at);
+      });
+    };
+    walk(doc.contents as YAMLMap, '', doc.commentBefore ?? '');
+    assert.deepEqual(undocumented, [], 'values without a "# --" comment');
+    assert.ok(documented.length > 80);
+    const readme = readFileSync(path.join(chartDir, 'README.md'), 'utf8');
+    const missing = documented.filter((key) => !readme.includes(`| \`${key}\` |`));
+    assert.deepEqual(missing, [], 'values missing from the README table');
+    for (const seed of ['myappTag', 'myappPort', 'imageRegistry', 'pullPolicy', 'databasePassword', 'databaseUser', 'databaseName', 'databaseHostnameSuffix', 'databaseMigrationSuffix']) {
+      assert.match(readme, new RegExp(`^\\| \`${seed}\` \\|`, 'm'), `seed value ${seed} not mapped`);
+    }
   });
 
   it('the matrix covers defaults, external, cnpg, scaling and seed-style values', () => {
