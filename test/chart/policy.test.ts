@@ -227,6 +227,12 @@ describe('chart policies', { skip: skipWithoutHelm }, () => {
           assert.ok(twin, `${id(o)} missing after the upgrade`);
           assert.deepEqual(selectorOf(twin), selector, `${path.basename(file)} ${id(o)}: selector changed`);
         }
+        // An app upgrade must not restart PostgreSQL: its pod template stays byte-identical.
+        const db = before.find((o) => o.kind === 'StatefulSet');
+        if (db) {
+          const twin = find(afterUpgrade, 'StatefulSet', db.metadata.name);
+          assert.deepEqual((twin.spec as { template: unknown }).template, (db.spec as { template: unknown }).template, 'PostgreSQL pod template changed');
+        }
       }
     });
   });

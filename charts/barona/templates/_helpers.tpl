@@ -25,14 +25,31 @@
 Labels of every resource. Call with (dict "ctx" $ "component" "app").
 */}}
 {{- define "barona.labels" -}}
-{{ include "barona.selectorLabels" . }}
-app.kubernetes.io/version: {{ include "barona.imageTag" .ctx | trunc 63 | trimSuffix "-" | quote }}
-app.kubernetes.io/part-of: barona
-app.kubernetes.io/managed-by: {{ .ctx.Release.Service }}
+{{ include "barona.podLabels" . }}
 helm.sh/chart: {{ include "barona.chart" .ctx }}
 {{- with .ctx.Values.commonLabels }}
 {{ toYaml . }}
 {{- end }}
+{{- end -}}
+
+{{/*
+Labels of pod templates: without helm.sh/chart, so a chart release that changes nothing in a
+pod does not restart it. The database pods carry the PostgreSQL version, not the app's, so an
+app upgrade never restarts PostgreSQL.
+*/}}
+{{- define "barona.podLabels" -}}
+{{ include "barona.selectorLabels" . }}
+app.kubernetes.io/version: {{ include "barona.componentVersion" . | trunc 63 | trimSuffix "-" | quote }}
+app.kubernetes.io/part-of: barona
+app.kubernetes.io/managed-by: {{ .ctx.Release.Service }}
+{{- end -}}
+
+{{- define "barona.componentVersion" -}}
+{{- if and (eq .component "database") (eq .ctx.Values.database.mode "bundled") -}}
+{{- .ctx.Values.database.bundled.image.tag -}}
+{{- else -}}
+{{- include "barona.imageTag" .ctx -}}
+{{- end -}}
 {{- end -}}
 
 {{/*
