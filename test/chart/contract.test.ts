@@ -163,7 +163,7 @@ const cases: Case[] = [
   },
 ];
 
-describe('chart ↔ service contract', { skip: skipWithoutHelm, timeout: 300_000 }, () => {
+describe('chart ↔ service contract', { skip: skipWithoutHelm, timeout: 600_000 }, () => {
   let throwaway: ThrowawayPostgres | undefined;
   let adminUrl: string;
   let pgHost: string;
@@ -298,7 +298,7 @@ describe('chart ↔ service contract', { skip: skipWithoutHelm, timeout: 300_000
       const startup = app.startupProbe!;
       const budget = ((startup as { periodSeconds?: number }).periodSeconds ?? 10) * ((startup as { failureThreshold?: number }).failureThreshold ?? 3) * 1000;
       assert.equal(await waitFor(base + probePath(app.startupProbe), 200, budget), 200, `startup probe:\n${server.output()}`);
-      assert.equal(await waitFor(base + probePath(app.readinessProbe), 200, 15_000), 200, `readiness probe:\n${server.output()}`);
+      assert.equal(await waitFor(base + probePath(app.readinessProbe), 200, 30_000), 200, `readiness probe:\n${server.output()}`);
       assert.equal(await status(base + probePath(app.livenessProbe)), 200, 'liveness probe');
 
       // The `helm test` pod's script, with its rendered env, against the app.
