@@ -1,7 +1,9 @@
 // helm lint --strict and helm template for every ci/*-values.yaml, and every rendered object
 // validated against the Kubernetes models, unknown fields included.
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { isMap, isScalar, parse, parseDocument, type YAMLMap } from 'yaml';
@@ -49,6 +51,21 @@ describe('chart lint and render', { skip: skipWithoutHelm }, () => {
     assert.deepEqual(missing, [], 'values missing from the README table');
     for (const seed of ['myappTag', 'myappPort', 'imageRegistry', 'pullPolicy', 'databasePassword', 'databaseUser', 'databaseName', 'databaseHostnameSuffix', 'databaseMigrationSuffix']) {
       assert.match(readme, new RegExp(`^\\| \`${seed}\` \\|`, 'm'), `seed value ${seed} not mapped`);
+    }
+  });
+
+  it('scripts/chart-package.sh packages the chart as barona-<package.json version>.tgz', () => {
+    const dist = mkdtempSync(path.join(tmpdir(), 'barona-package-'));
+    try {
+      execFileSync('bash', [path.join(root, 'scripts/chart-package.sh'), dist], { encoding: 'utf8' });
+      const pkg = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as { version: string };
+      assert.deepEqual(readdirSync(dist), [`barona-${pkg.version}.tgz`]);
+      const shown = helm(['show', 'chart', path.join(dist, `barona-${pkg.version}.tgz`)]);
+      assert.match(shown, new RegExp(`^appVersion: "?${pkg.version.replace(/\./g, '\\.')}"?$`, 'm'));
+      // The package renders like the source chart.
+      assert.ok(render({ chart: path.join(dist, `barona-${pkg.version}.tgz`) }).some((o) => o.kind === 'Deployment'));
+    } finally {
+      rmSync(dist, { recursive: true, force: true });
     }
   });
 
