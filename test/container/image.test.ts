@@ -147,7 +147,7 @@ function containerImageTests() {
       imagesBefore = new Set((await podman('images', '--all', '--quiet', '--no-trunc')).split('\n').filter(Boolean));
 
       const started = Date.now();
-      const built = await ok('bash', [path.join(ROOT, 'scripts/image-build.sh'), '--layers=false'], {
+      const built = await ok('bash', [path.join(ROOT, 'scripts/image-build.sh'), '--layers=false', '--force-rm'], {
         env: { ...containerEnv, NODE_IMAGE: baseImage, IMAGE_NAME: 'localhost/barona-test', IMAGE_TAGS: suffix },
         timeoutMs: 600_000,
       });
