@@ -40,6 +40,9 @@ export async function buildApp(context: AppContext, options: BuildOptions = {}):
     requestTimeout: config.httpRequestTimeoutSeconds * 1000,
     http: { headersTimeout: config.httpHeadersTimeoutSeconds * 1000, connectionsCheckingInterval: 1_000 },
     trustProxy: config.trustProxy,
+    // A request that reaches us while closing (on a connection accepted just before) is served, not
+    // refused: the pool is still open until every in-flight request has finished.
+    return503OnClosing: false,
     // Honour an incoming X-Request-Id (from a proxy) when it is sane; otherwise make one.
     requestIdHeader: false,
     genReqId: (request) => {
