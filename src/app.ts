@@ -51,6 +51,11 @@ export async function buildApp(context: AppContext, options: BuildOptions = {}):
     },
   });
 
+  // Node hands CONNECT to a 'connect' listener and drops the connection silently without one: answer it.
+  app.server.on('connect', (_request, socket) => {
+    socket.end('HTTP/1.1 405 Method Not Allowed\r\nAllow: GET, HEAD, POST, OPTIONS\r\nContent-Length: 0\r\nConnection: close\r\n\r\n');
+  });
+
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
     // Once shutdown has begun, every answer ends its keep-alive connection, so no client reuses a

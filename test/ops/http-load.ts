@@ -121,7 +121,8 @@ export function rawRequest(port: number, bytes: Buffer, boundMs = 10_000): Promi
     socket.on('end', () => finish());
     socket.on('close', () => finish());
     socket.on('error', (error: NodeJS.ErrnoException) => finish(error.code ?? error.message));
-    socket.write(bytes, () => socket.end());
+    // No half-close after writing: Node's HTTP server aborts a request whose client ends its side early.
+    socket.write(bytes);
   });
 }
 
