@@ -70,7 +70,9 @@ export async function serve(config: Config): Promise<void> {
     } catch (error) {
       await app.close();
       await db.close();
-      throw new Error(`METRICS_PORT ${config.metricsPort}: cannot listen (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+      throw new Error(`METRICS_PORT ${config.metricsPort}: cannot listen (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`, {
+        cause: error,
+      });
     }
     app.log.info({ port: config.metricsPort }, 'metrics are served on their own port');
   }
