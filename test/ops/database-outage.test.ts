@@ -5,7 +5,6 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import pg from 'pg';
-import { freePort } from '../support/ports.js';
 import { runCli, startServer, type RunningServer } from '../support/server.js';
 import { createCheckinsFlat, getJson, percentile, sleep } from './http-load.js';
 import { startKillablePostgres, type KillablePostgres } from './postgres-control.js';
@@ -58,6 +57,7 @@ describe('fault: the database is killed mid-load and comes back', { timeout: 150
     await sleep(1_500);
     const killedAt = Date.now();
     const stopMs = await database.killImmediately();
+    const downAt = Date.now();
     const readyDuringOutage = await getJson(`${server.url}/readyz`);
     await sleep(1_500);
     const healthDuringOutage = await getJson(`${server.url}/healthz`);
@@ -90,7 +90,7 @@ describe('fault: the database is killed mid-load and comes back', { timeout: 150
     const hung = outcomes.filter((o) => o.error === 'HUNG');
     const otherStatus = outcomes.filter((o) => o.status !== undefined && o.status !== 201 && o.status !== 503);
     const lost = acknowledged.filter((o) => stored.get(o.id) !== (JSON.parse(o.body!) as { id: number }).id);
-    const duringOutage = outcomes.filter((o) => o.startedAt >= killedAt + 200 && o.startedAt < restartStartedAt);
+    const duringOutage = outcomes.filter((o) => o.startedAt >= downAt && o.startedAt < restartStartedAt);
     const firstAckAfterRestart = acknowledged.filter((o) => o.startedAt >= restartedAt).sort((a, b) => a.startedAt - b.startedAt)[0];
     // A write can commit just before the connection dies and still be answered 503: allowed, and counted.
     const storedButNotAcknowledged = outcomes.filter((o) => o.status !== 201 && stored.has(o.id)).length;
@@ -134,20 +134,20 @@ describe('fault: the database is killed mid-load and comes back', { timeout: 150
     assert.ok(!server.output().includes(database.password), 'the database password never appears in the logs');
     assert.ok(server.output().includes('"database connection lost"') || server.output().includes('"status":503') || server.output().includes('Service unavailable'));
   });
-});
 
-describe('start-up without a reachable database', { timeout: 90_000 }, () => {
-  test('/healthz 200 and /readyz 503 while it is missing; ready by itself once it appears', async () => {
-    const port = await freePort();
-    // The throwaway server's password (see test/support/postgres-server.ts); it must never be logged.
-    const password = 'barona-test';
-    const url = `postgres://postgres:${password}@127.0.0.1:${port}/postgres`;
-    const server = await startServer({ env: { DATABASE_URL: url, MIGRATE_ON_START: 'true', LOG_LEVEL: 'info' }, waitFor: 'healthz' });
-    let database: KillablePostgres | undefined;
+  test('start-up without a reachable database: /healthz 200, /readyz 503, then ready by itself', async () => {
+    // An empty database the service will migrate itself; then the server goes away before the service starts.
+    const admin = new pg.Client({ connectionString: database.url });
+    await admin.connect();
+    await admin.query('CREATE DATABASE barona_late');
+    await admin.end();
+    await database.killImmediately();
+    const url = new URL('/barona_late', database.url).toString();
+    const late = await startServer({ env: { DATABASE_URL: url, MIGRATE_ON_START: 'true', LOG_LEVEL: 'info' }, waitFor: 'healthz' });
     try {
-      const health = await getJson(`${server.url}/healthz`);
-      const ready = await getJson(`${server.url}/readyz`);
-      const create = await fetch(`${server.url}/table/create`, {
+      const health = await getJson(`${late.url}/healthz`);
+      const ready = await getJson(`${late.url}/readyz`);
+      const create = await fetch(`${late.url}/table/create`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify({ firstname: 'No', lastname: 'Database', gate: 'X' }),
@@ -161,17 +161,25 @@ describe('start-up without a reachable database', { timeout: 90_000 }, () => {
       assert.equal(create.headers.get('retry-after'), '5');
       assert.match(await create.text(), /database is not reachable/);
 
-      // The database appears on that port later; the service migrates and becomes ready on its own.
-      database = await startKillablePostgres({ port });
-      assert.equal(database.password, password);
-      const became = await waitFor('/readyz 200', async () => ((await getJson(`${server.url}/readyz`)).status === 200 ? true : undefined), 30_000);
-      console.log(`no database: ready ${became.ms} ms after PostgreSQL came up; retries logged: ${(server.output().match(/migrating the database failed; retrying/g) ?? []).length}`);
-      assert.match(server.output(), /migrating the database failed; retrying/, 'start-up retried with backoff');
-      assert.match(server.output(), /migrations applied/);
-      assert.ok(!server.output().includes(password), 'the password is not logged');
+      await sleep(1_000);
+      await database.start();
+      const became = await waitFor('/readyz 200', async () => ((await getJson(`${late.url}/readyz`)).status === 200 ? true : undefined), 30_000);
+      const retries = (late.output().match(/migrating the database failed; retrying/g) ?? []).length;
+      console.log(`no database: ready ${became.ms} ms after PostgreSQL came up; start-up retries logged: ${retries}`);
+      assert.ok(retries >= 1, 'start-up retried with backoff');
+      assert.match(late.output(), /migrations applied/);
+      assert.equal((await createLate(late.url)).status, 201, 'and serves writes');
+      assert.ok(!late.output().includes(database.password), 'the password is not logged');
     } finally {
-      assert.equal(await server.stop(), 0);
-      await database?.remove();
+      assert.equal(await late.stop(), 0);
     }
   });
 });
+
+async function createLate(url: string): Promise<Response> {
+  return fetch(`${url}/table/create`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ firstname: 'Late', lastname: 'Start', gate: 'X' }),
+  });
+}

@@ -86,7 +86,7 @@ const jsonCreate: fc.Arbitrary<Generated> = fc.oneof(
   {
     weight: 1,
     arbitrary: fc
-      .integer({ min: 64 * 1024, max: 1024 * 1024 })
+      .integer({ min: 64 * 1024, max: 256 * 1024 })
       .map((size) => generated(json(JSON.stringify({ firstname: 'x'.repeat(size), lastname: 'y' })), `huge body ${size} bytes`, 'rejected')),
   },
   {
