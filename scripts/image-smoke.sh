@@ -4,6 +4,8 @@
 #
 #   scripts/image-smoke.sh [BASE_URL]          default http://127.0.0.1:8000
 # Env: SMOKE_WAIT_SECONDS  how long to wait for /healthz and /readyz (default 60)
+#      SMOKE_METRICS_URL   where /metrics is served (default BASE_URL/metrics; set it when
+#                          the instance runs with METRICS_PORT)
 #      API_TOKEN           sent as "Authorization: Bearer ..." on writes (AUTH_MODE=token)
 # Needs curl and node. Exit 0 when every check passed; otherwise the first failure is
 # printed and the exit status is 1.
@@ -59,6 +61,11 @@ wait_for() {
 echo "smoke: $base"
 wait_for /healthz
 wait_for /readyz
+metrics_status=$(curl --silent --show-error --max-time 10 --output "$work/metrics" --write-out '%{http_code}' \
+  "${SMOKE_METRICS_URL:-$base/metrics}" 2>"$work/curl-error") || metrics_status=000
+[ "$metrics_status" = 200 ] || fail "GET ${SMOKE_METRICS_URL:-$base/metrics}: HTTP $metrics_status $(cat "$work/curl-error")"
+grep -q '^# TYPE ' "$work/metrics" || fail "GET /metrics: not Prometheus text"
+pass "GET /metrics -> 200, Prometheus text"
 
 first="Smoke$RANDOM"
 expect_status 201 POST /table/create "{\"firstname\":\"$first\",\"lastname\":\"Container\",\"gate\":\"G1\"}"
