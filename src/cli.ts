@@ -1,0 +1,118 @@
+// The `barona` command: serve | migrate [--status] | healthcheck | --version.
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { ConfigError, loadConfig, type Config } from './config.js';
+import { openDatabase } from './db/database.js';
+import { migrate, schemaStatus } from './db/migrator.js';
+
+const USAGE = `Usage: barona <command>
+
+Commands:
+  serve               run the HTTP service (default)
+  migrate             apply pending database migrations (safe to run concurrently)
+  migrate --status    list applied and pending migrations
+  healthcheck         exit 0 when the local service answers /healthz (for container HEALTHCHECK)
+
+Options:
+  -h, --help          show this help
+  -v, --version       print the version
+
+Configuration is read from environment variables; see README.md.`;
+
+function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+async function runMigrate(config: Config, statusOnly: boolean): Promise<number> {
+  const db = await openDatabase(config.database, { timezone: config.timezone });
+  try {
+    if (statusOnly) {
+      const status = await schemaStatus(db);
+      for (const m of status.applied) console.log(`applied  ${m.version}_${m.name}  ${m.appliedAt}`);
+      for (const m of status.pending) console.log(`pending  ${m.version}_${m.name}`);
+      for (const problem of status.problems) console.log(`problem  ${problem}`);
+      console.log(`${status.applied.length} applied, ${status.pending.length} pending`);
+      return status.problems.length > 0 ? 1 : 0;
+    }
+    const applied = await migrate(db);
+    for (const m of applied) console.log(`applied  ${m.version}_${m.name}`);
+    console.log(applied.length > 0 ? `${applied.length} migration(s) applied` : 'schema is up to date');
+    return 0;
+  } finally {
+    await db.close();
+  }
+}
+
+async function runHealthcheck(config: Config): Promise<number> {
+  const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
+  try {
+    const response = await fetch(`http://${host.includes(':') ? `[${host}]` : host}:${config.port}/healthz`, {
+      signal: AbortSignal.timeout(3_000),
+    });
+    return response.ok ? 0 : 1;
+  } catch {
+    return 1;
+  }
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      status: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+      version: { type: 'boolean', short: 'v' },
+    },
+  });
+  if (values.help) {
+    console.log(USAGE);
+    return 0;
+  }
+  if (values.version) {
+    console.log(version());
+    return 0;
+  }
+  const [command = 'serve', ...rest] = positionals;
+  if (rest.length > 0) throw new UsageError(`unexpected argument "${rest[0]}"`);
+  if (values.status && command !== 'migrate') throw new UsageError('--status only goes with migrate');
+
+  const config = loadConfig();
+  switch (command) {
+    case 'serve': {
+      const { serve } = await import('./server.js');
+      await serve(config);
+      return -1; // keeps running; the process exits when the server shuts down
+    }
+    case 'migrate':
+      return runMigrate(config, values.status ?? false);
+    case 'healthcheck':
+      return runHealthcheck(config);
+    default:
+      throw new UsageError(`unknown command "${command}"`);
+  }
+}
+
+class UsageError extends Error {}
+
+function isUsageError(error: unknown): boolean {
+  return error instanceof UsageError || String((error as { code?: unknown }).code).startsWith('ERR_PARSE_ARGS');
+}
+
+export async function run(argv: string[]): Promise<void> {
+  try {
+    const code = await main(argv);
+    if (code >= 0) process.exitCode = code;
+  } catch (error) {
+    // One line on stderr, no stack trace: these are the operator's mistakes, not ours.
+    const message = (error as Error).message ?? String(error);
+    if (error instanceof ConfigError) console.error(`barona: invalid configuration: ${message}`);
+    else if (isUsageError(error)) console.error(`barona: ${message} (see barona --help)`);
+    else console.error(`barona: ${message.split('\n')[0]}`);
+    process.exitCode = isUsageError(error) ? 2 : 1;
+  }
+}
+
+const invokedDirectly = process.argv[1] !== undefined && import.meta.url.endsWith(process.argv[1].replace(/\\/g, '/'));
+if (invokedDirectly) await run(process.argv.slice(2));

@@ -1,0 +1,149 @@
+// All configuration comes from environment variables and is validated here, once, at start-up.
+// A bad value throws ConfigError whose message is one line naming the variable.
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+
+export class ConfigError extends Error {
+  constructor(
+    readonly variable: string,
+    problem: string,
+  ) {
+    super(`${variable}: ${problem}`);
+    this.name = 'ConfigError';
+  }
+}
+
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+export type AuthMode = 'open' | 'token';
+
+export type DatabaseConfig =
+  | { kind: 'postgres'; connectionString: string; poolMax: number; display: string }
+  | { kind: 'embedded'; dataDir: string };
+
+export interface Config {
+  host: string;
+  port: number;
+  timezone: string;
+  logLevel: LogLevel;
+  database: DatabaseConfig;
+  migrateOnStart: boolean;
+  shutdownDrainSeconds: number;
+  shutdownTimeoutSeconds: number;
+  authMode: AuthMode;
+}
+
+type Env = Record<string, string | undefined>;
+
+const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+const AUTH_MODES: readonly AuthMode[] = ['open', 'token'];
+
+/** The value of `name`, or undefined when unset or blank (an empty value means "use the default"). */
+function read(env: Env, name: string): string | undefined {
+  const value = env[name]?.trim();
+  return value === undefined || value === '' ? undefined : value;
+}
+
+/** Reads NAME, or the contents of the file named by NAME_FILE (Kubernetes/Docker secret mounts). */
+function readSecret(env: Env, name: string): string | undefined {
+  const direct = read(env, name);
+  const file = read(env, `${name}_FILE`);
+  if (direct !== undefined && file !== undefined) {
+    throw new ConfigError(name, `set either ${name} or ${name}_FILE, not both`);
+  }
+  if (file === undefined) return direct;
+  try {
+    return readFileSync(file, 'utf8').replace(/\r?\n$/, '');
+  } catch (error) {
+    throw new ConfigError(`${name}_FILE`, `cannot read ${file} (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
+  }
+}
+
+function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = read(env, name);
+  if (raw === undefined) return fallback;
+  if (!/^\d+$/.test(raw) || Number(raw) < min || Number(raw) > max) {
+    throw new ConfigError(name, `must be a whole number from ${min} to ${max} (got "${raw}")`);
+  }
+  return Number(raw);
+}
+
+function oneOf<T extends string>(env: Env, name: string, allowed: readonly T[], fallback: T): T {
+  const raw = read(env, name)?.toLowerCase();
+  if (raw === undefined) return fallback;
+  if (!(allowed as readonly string[]).includes(raw)) {
+    throw new ConfigError(name, `must be one of ${allowed.join(', ')} (got "${raw}")`);
+  }
+  return raw as T;
+}
+
+function boolean(env: Env, name: string, fallback: boolean): boolean {
+  const raw = read(env, name)?.toLowerCase();
+  if (raw === undefined) return fallback;
+  if (['1', 'true', 'yes', 'on'].includes(raw)) return true;
+  if (['0', 'false', 'no', 'off'].includes(raw)) return false;
+  throw new ConfigError(name, `must be true or false (got "${raw}")`);
+}
+
+function timezone(env: Env, name: string): string {
+  const raw = read(env, name) ?? 'UTC';
+  try {
+    // Throws RangeError for names that are not in the IANA database known to this runtime.
+    new Intl.DateTimeFormat('en-US', { timeZone: raw });
+    return raw;
+  } catch {
+    throw new ConfigError(name, `must be an IANA time zone name such as Europe/Berlin (got "${raw}")`);
+  }
+}
+
+function database(env: Env): DatabaseConfig {
+  const url = read(env, 'DATABASE_URL');
+  const hostname = read(env, 'DATABASE_HOSTNAME');
+  const poolMax = integer(env, 'DATABASE_POOL_MAX', 10, 1, 1000);
+
+  if (url !== undefined) {
+    let parsed: URL;
+    try {
+      parsed = new URL(url);
+    } catch {
+      throw new ConfigError('DATABASE_URL', 'is not a valid URL (expected postgres://user:password@host:5432/name)');
+    }
+    if (parsed.protocol !== 'postgres:' && parsed.protocol !== 'postgresql:') {
+      throw new ConfigError('DATABASE_URL', `must start with postgres:// or postgresql:// (got "${parsed.protocol}//")`);
+    }
+    parsed.password = parsed.password ? '***' : '';
+    return { kind: 'postgres', connectionString: url, poolMax, display: parsed.toString() };
+  }
+
+  if (hostname !== undefined) {
+    // The seed's variables and defaults (myapp_db / postgres / postgres / 5432).
+    const port = integer(env, 'DATABASE_PORT', 5432, 1, 65535);
+    const name = read(env, 'DATABASE_NAME') ?? 'myapp_db';
+    const user = read(env, 'DATABASE_USER') ?? 'postgres';
+    const password = readSecret(env, 'DATABASE_PASSWORD') ?? 'postgres';
+    const target = new URL('postgres://localhost');
+    target.hostname = hostname;
+    target.port = String(port);
+    target.pathname = `/${encodeURIComponent(name)}`;
+    target.username = encodeURIComponent(user);
+    const display = target.toString();
+    target.password = encodeURIComponent(password);
+    return { kind: 'postgres', connectionString: target.toString(), poolMax, display };
+  }
+
+  return { kind: 'embedded', dataDir: path.resolve(read(env, 'DATA_DIR') ?? 'data') };
+}
+
+export function loadConfig(env: Env = process.env): Config {
+  const db = database(env);
+  return {
+    host: read(env, 'HOST') ?? '0.0.0.0',
+    port: integer(env, 'PORT', 8000, 0, 65535),
+    timezone: timezone(env, 'APP_TIMEZONE'),
+    logLevel: oneOf(env, 'LOG_LEVEL', LOG_LEVELS, 'info'),
+    database: db,
+    migrateOnStart: boolean(env, 'MIGRATE_ON_START', db.kind === 'embedded'),
+    shutdownDrainSeconds: integer(env, 'SHUTDOWN_DRAIN_SECONDS', 0, 0, 3600),
+    shutdownTimeoutSeconds: integer(env, 'SHUTDOWN_TIMEOUT_SECONDS', 10, 1, 3600),
+    authMode: oneOf(env, 'AUTH_MODE', AUTH_MODES, 'open'),
+  };
+}

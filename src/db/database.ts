@@ -1,0 +1,57 @@
+// The one data-access interface of the service. Two implementations speak the same SQL:
+// a node-postgres pool for a PostgreSQL server, and PGlite (PostgreSQL in WASM) for the embedded mode.
+import type { DatabaseConfig } from '../config.js';
+
+export interface QueryResult<Row> {
+  rows: Row[];
+  rowCount: number;
+}
+
+/** Something SQL can be sent to: the database itself or an open transaction. */
+export interface Queryable {
+  query<Row = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<QueryResult<Row>>;
+  /** Runs a script of several statements without parameters (migrations). */
+  exec(sql: string): Promise<void>;
+}
+
+export interface PoolStats {
+  total: number;
+  idle: number;
+  waiting: number;
+}
+
+export interface Database extends Queryable {
+  readonly kind: 'postgres' | 'embedded';
+  /** Runs `work` in one transaction on one connection; rolls back when it throws. */
+  transaction<T>(work: (tx: Queryable) => Promise<T>): Promise<T>;
+  /**
+   * Runs `work` on one dedicated connection (outside a transaction), e.g. to hold a session-level
+   * advisory lock while running several transactions.
+   */
+  withConnection<T>(work: (conn: Queryable) => Promise<T>): Promise<T>;
+  stats(): PoolStats;
+  close(): Promise<void>;
+}
+
+export interface OpenOptions {
+  /** IANA time zone set as the session time zone, so PostgreSQL renders and buckets times in it. */
+  timezone: string;
+  /** Called with connection-level errors that happen outside a query (e.g. the server went away). */
+  onError?: (error: Error) => void;
+}
+
+export async function openDatabase(config: DatabaseConfig, options: OpenOptions): Promise<Database> {
+  if (config.kind === 'postgres') {
+    const { openPostgres } = await import('./postgres.js');
+    return openPostgres(config, options);
+  }
+  const { openEmbedded } = await import('./embedded.js');
+  return openEmbedded(config, options);
+}
+
+/** PostgreSQL type OIDs whose default JavaScript conversion we override, identically for both drivers. */
+export const TYPE_OIDS = { INT8: 20, DATE: 1082 } as const;
+
+/** bigint ids and counts fit comfortably in a double; dates stay 'YYYY-MM-DD' strings. */
+export const parseInt8 = (value: string): number => Number(value);
+export const parseDate = (value: string): string => value;

@@ -1,0 +1,57 @@
+// Turns any error thrown while handling a request into a clear HTTP answer: never a bare 500 for bad
+// input, and a fast 503 when the database is unreachable or not migrated.
+import type { FastifyError } from 'fastify';
+
+export interface HttpProblem {
+  status: number;
+  title: string;
+  detail: string;
+}
+
+/** SQLSTATE classes and codes that mean "the database is not available right now". */
+const UNAVAILABLE_SQLSTATES = new Set(['57P01', '57P02', '57P03', '53300', '53000']);
+const UNAVAILABLE_NODE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENOTFOUND', 'EPIPE', 'EAI_AGAIN']);
+const UNAVAILABLE_MESSAGES = [
+  'timeout exceeded when trying to connect',
+  'Connection terminated',
+  'Query read timeout',
+  'Client has encountered a connection error',
+  'Cannot use a pool after calling end',
+  'PGlite is closed',
+];
+
+export function isDatabaseUnavailable(error: unknown): boolean {
+  const e = error as { code?: unknown; message?: unknown };
+  const code = typeof e?.code === 'string' ? e.code : '';
+  const message = typeof e?.message === 'string' ? e.message : '';
+  return (
+    UNAVAILABLE_SQLSTATES.has(code) ||
+    code.startsWith('08') ||
+    UNAVAILABLE_NODE_CODES.has(code) ||
+    UNAVAILABLE_MESSAGES.some((text) => message.includes(text))
+  );
+}
+
+export function toProblem(error: FastifyError): HttpProblem {
+  const code = (error as { code?: string }).code ?? '';
+  if (error.validation) {
+    return { status: 400, title: 'Invalid request', detail: error.message };
+  }
+  if (isDatabaseUnavailable(error)) {
+    return { status: 503, title: 'Service unavailable', detail: 'The database is not reachable right now; retry shortly.' };
+  }
+  if (code === '42P01') {
+    return { status: 503, title: 'Service unavailable', detail: 'The database schema is not migrated; run `barona migrate`.' };
+  }
+  if (code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+    return { status: 413, title: 'Payload too large', detail: error.message };
+  }
+  if (code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
+    return { status: 415, title: 'Unsupported media type', detail: error.message };
+  }
+  if (code.startsWith('FST_ERR_CTP_') || (error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500)) {
+    // Malformed JSON, empty JSON body, bad content-length, and other client errors fastify detected.
+    return { status: error.statusCode && error.statusCode < 500 ? error.statusCode : 400, title: 'Bad request', detail: error.message };
+  }
+  return { status: 500, title: 'Internal server error', detail: 'An unexpected error occurred.' };
+}

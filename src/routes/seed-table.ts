@@ -1,0 +1,95 @@
+// The seed's REST API (Django REST Framework, 2019), kept byte-compatible for old clients:
+// POST /table/create, GET /table/view/date:YYYYMMDD | date:today, GET /table/.
+import os from 'node:os';
+import type { FastifyPluginAsync } from 'fastify';
+import { localDate, parseCompactDate } from '../checkins/calendar.js';
+import { daySheetJson, insertCheckin } from '../checkins/checkin-repository.js';
+import type { AppContext } from '../app.js';
+
+const NAME_MAX = 100;
+const INVALID_DATE = 'Invalid date. Use YYYYMMDD.';
+
+type FieldErrors = Record<string, string[]>;
+
+/** Validates one text field the way the seed's serializer did, with its messages. */
+function textField(body: Record<string, unknown>, field: string, required: boolean, errors: FieldErrors): string {
+  const value = body[field];
+  if (value === undefined || value === null) {
+    if (required) errors[field] = [value === null ? 'This field may not be null.' : 'This field is required.'];
+    return '';
+  }
+  if (typeof value !== 'string') {
+    errors[field] = ['Not a valid string.'];
+    return '';
+  }
+  const trimmed = value.trim();
+  if (trimmed.includes('\u0000')) errors[field] = ['Null characters are not allowed.'];
+  else if (required && trimmed === '') errors[field] = ['This field may not be blank.'];
+  // Counted in characters (code points), as PostgreSQL's char_length does.
+  else if ([...trimmed].length > NAME_MAX) errors[field] = [`Ensure this field has no more than ${NAME_MAX} characters.`];
+  return trimmed;
+}
+
+/** Answers every method but the allowed one with 405 and an Allow header, as the seed did. */
+function methodNotAllowed(allowed: string) {
+  return async (request: { method: string }, reply: import('fastify').FastifyReply) =>
+    reply
+      .code(405)
+      .header('allow', `${allowed}, OPTIONS`)
+      .send({ detail: `Method "${request.method}" not allowed.` });
+}
+
+const OTHER_METHODS = ['GET', 'PUT', 'PATCH', 'DELETE'] as const;
+
+export const seedTableRoutes: FastifyPluginAsync<AppContext> = async (app, { db, config }) => {
+  app.post('/table/create', async (request, reply) => {
+      const body = request.body;
+      if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+        return reply.code(400).send({ non_field_errors: ['Invalid data. Expected a dictionary, but got a list or value.'] });
+      }
+      const errors: FieldErrors = {};
+      const fields = body as Record<string, unknown>;
+      const firstname = textField(fields, 'firstname', true, errors);
+      const lastname = textField(fields, 'lastname', true, errors);
+      const gate = textField(fields, 'gate', false, errors);
+      if (Object.keys(errors).length > 0) return reply.code(400).send(errors);
+
+      // `login` is always the server's clock; a client-sent value is ignored.
+      const checkin = await insertCheckin(db, { firstname, lastname, gate });
+      return reply.code(201).send({
+        id: checkin.id,
+        login: checkin.login,
+        firstname: checkin.firstname,
+        lastname: checkin.lastname,
+        gate: checkin.gate,
+      });
+  });
+  for (const method of OTHER_METHODS) app.route({ method, url: '/table/create', handler: methodNotAllowed('POST') });
+
+  app.get<{ Params: { spec: string } }>('/table/view/:spec', async (request, reply) => {
+    const spec = request.params.spec;
+    const day = spec === 'date:today' ? localDate(config.timezone) : spec.startsWith('date:') ? parseCompactDate(spec.slice(5)) : undefined;
+    if (day === undefined) return reply.code(400).type('text/plain; charset=utf-8').send(INVALID_DATE);
+    return reply.type('application/json; charset=utf-8').send(await daySheetJson(db, day));
+  });
+
+  app.get('/table', async (_request, reply) => {
+    const addresses = Object.values(os.networkInterfaces())
+      .flat()
+      .filter((address) => address && !address.internal)
+      .map((address) => address!.address);
+    const lines = [
+      `Barona attendance service on ${os.hostname()} (${addresses.join(', ') || 'no external address'})`,
+      '',
+      'Seed API:',
+      '  POST /table/create                  {"firstname","lastname","gate"} -> 201 entry',
+      '  GET  /table/view/date:YYYYMMDD      attendance sheet of one day',
+      '  GET  /table/view/date:today         attendance sheet of today',
+      '  GET  /admin                         admin sign-in',
+      'Versioned API: /api/v1 (OpenAPI at /api/openapi.json)',
+      'Health: /healthz /readyz /metrics',
+      '',
+    ];
+    return reply.type('text/plain; charset=utf-8').send(lines.join('\n'));
+  });
+};

@@ -1,0 +1,73 @@
+// Configuration errors stop the process with one line naming the variable.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { loadConfig } from '../../src/config.js';
+import { runCli } from '../support/server.js';
+
+const badValues: [Record<string, string>, RegExp][] = [
+  [{ PORT: 'eighty' }, /PORT: must be a whole number from 0 to 65535 \(got "eighty"\)/],
+  [{ PORT: '70000' }, /PORT: must be a whole number/],
+  [{ APP_TIMEZONE: 'Mars/Olympus' }, /APP_TIMEZONE: must be an IANA time zone name/],
+  [{ LOG_LEVEL: 'loud' }, /LOG_LEVEL: must be one of fatal, error, warn, info, debug, trace, silent/],
+  [{ DATABASE_URL: 'mysql://x@y/z' }, /DATABASE_URL: must start with postgres:\/\//],
+  [{ DATABASE_URL: 'not a url' }, /DATABASE_URL: is not a valid URL/],
+  [{ DATABASE_HOSTNAME: 'db', DATABASE_PORT: '-1' }, /DATABASE_PORT: must be a whole number/],
+  [{ DATABASE_HOSTNAME: 'db', DATABASE_PASSWORD_FILE: '/nonexistent/secret' }, /DATABASE_PASSWORD_FILE: cannot read \/nonexistent\/secret/],
+  [{ MIGRATE_ON_START: 'maybe' }, /MIGRATE_ON_START: must be true or false/],
+  [{ AUTH_MODE: 'everyone' }, /AUTH_MODE: must be one of open, token/],
+];
+
+for (const [env, message] of badValues) {
+  test(`serve refuses ${JSON.stringify(env)} with one line naming the variable`, async () => {
+    const result = await runCli(['serve'], env);
+    assert.equal(result.code, 1);
+    const lines = result.stderr.trim().split('\n');
+    assert.equal(lines.length, 1, result.stderr);
+    assert.match(lines[0]!, /^barona: invalid configuration: /);
+    assert.match(lines[0]!, message);
+    assert.doesNotMatch(result.stderr, /at .*\.js:\d+/, 'no stack trace');
+  });
+}
+
+test('unknown commands and options are usage errors (exit 2)', async () => {
+  const unknown = await runCli(['frobnicate']);
+  assert.equal(unknown.code, 2);
+  assert.match(unknown.stderr, /unknown command "frobnicate"/);
+  const option = await runCli(['migrate', '--bogus']);
+  assert.equal(option.code, 2);
+});
+
+test('--version prints the package version', async () => {
+  const result = await runCli(['--version']);
+  assert.equal(result.code, 0);
+  assert.match(result.stdout.trim(), /^\d+\.\d+\.\d+$/);
+});
+
+test("defaults follow the seed: port 8000, myapp_db/postgres/postgres on the given host", () => {
+  const config = loadConfig({ DATABASE_HOSTNAME: 'myapp-database' });
+  assert.equal(config.port, 8000);
+  assert.equal(config.host, '0.0.0.0');
+  assert.equal(config.timezone, 'UTC');
+  assert.equal(config.migrateOnStart, false);
+  assert.equal(config.database.kind, 'postgres');
+  if (config.database.kind === 'postgres') {
+    assert.equal(config.database.connectionString, 'postgres://postgres:postgres@myapp-database:5432/myapp_db');
+    assert.equal(config.database.display, 'postgres://postgres@myapp-database:5432/myapp_db', 'no password in what is logged');
+  }
+});
+
+test('no database configured means the embedded database, migrated on start', () => {
+  const config = loadConfig({ DATA_DIR: '/tmp/barona-x' });
+  assert.deepEqual(config.database, { kind: 'embedded', dataDir: '/tmp/barona-x' });
+  assert.equal(config.migrateOnStart, true);
+});
+
+test('special characters in seed credentials are encoded into the URL', () => {
+  const config = loadConfig({ DATABASE_HOSTNAME: 'db', DATABASE_USER: 'u@x', DATABASE_PASSWORD: 'p:w/d#?' });
+  assert.equal(config.database.kind, 'postgres');
+  if (config.database.kind === 'postgres') {
+    const url = new URL(config.database.connectionString);
+    assert.equal(decodeURIComponent(url.username), 'u@x');
+    assert.equal(decodeURIComponent(url.password), 'p:w/d#?');
+  }
+});
