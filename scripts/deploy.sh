@@ -8,7 +8,8 @@
 #   NAMESPACE      target namespace, created when missing (barona)
 #   RELEASE        helm release name (barona)
 #   VERSION        chart version (package.json's version)
-#   IMAGE_TAG      image tag to run (VERSION; the pipeline passes the commit tag for builds of main)
+#   IMAGE_TAG      image tag to run (VERSION); "commit" = the commit tag scripts/image-tags.sh prints
+#                  (builds of main publish and deploy only that one)
 #   REGISTRY       where publish.sh pushed: the image is taken from $REGISTRY/$IMAGE_NAME (barona), unless
 #                  CHART is set, the chart from oci://$CHART_REPO/barona (CHART_REPO=$REGISTRY/charts)
 #   CHART          chart reference (default: the OCI chart above, or ./charts/barona without REGISTRY)
@@ -29,6 +30,7 @@ done
 
 VERSION=${VERSION:-$(package_version)}
 IMAGE_TAG=${IMAGE_TAG:-$VERSION}
+[ "$IMAGE_TAG" = commit ] && IMAGE_TAG=$(commit_tag)
 NAMESPACE=${NAMESPACE:-barona}
 RELEASE=${RELEASE:-barona}
 TIMEOUT=${TIMEOUT:-10m}

@@ -47,7 +47,7 @@ login_engine() {
 publish_image() {
   engine=$(container_engine)
   local all=() tags=() t
-  read -r -a all <<< "$(bash scripts/image-tags.sh | tr '\n' ' ')"
+  read -r -a all <<< "$(image_tags)"
   [ ${#all[@]} -gt 0 ] || { echo "publish: scripts/image-tags.sh printed no tags" >&2; exit 1; }
   for t in "${all[@]}"; do
     case "$TAG_SET" in

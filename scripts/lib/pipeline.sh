@@ -51,3 +51,14 @@ registry_insecure() {
   case "${1%%/*}" in localhost|localhost:*|127.0.0.1|127.0.0.1:*) return 0 ;; esac
   return 1
 }
+
+# The tags scripts/image-tags.sh prints (x.y.z, x.y, x, commit), one per word.
+image_tags() { bash "$ROOT/scripts/image-tags.sh" | tr '\n' ' '; }
+
+# The commit tag: the one that is not a version (x.y.z, x.y or x).
+commit_tag() {
+  local t
+  for t in $(image_tags); do [[ "$t" =~ ^[0-9]+(\.[0-9]+){0,2}$ ]] || { echo "$t"; return 0; }; done
+  echo "no commit tag among: $(image_tags)" >&2
+  return 1
+}
