@@ -2,13 +2,14 @@
 # Smoke stage: start the built image with its embedded database on a loopback port, wait until
 # /healthz answers, run scripts/image-smoke.sh against it, and always remove the container.
 #
-# Usage: scripts/pipeline-smoke.sh [image]      (default: $IMAGE, else barona:<version>)
-# Env:   SMOKE_PORT (18000), SMOKE_WAIT_SECONDS (60), CONTAINER_ENGINE (docker | podman, auto)
+# Usage: scripts/pipeline-smoke.sh [image]      (default: $IMAGE, else localhost/barona:<version>, as
+#        scripts/image-build.sh tags it)
+# Env:   SMOKE_PORT (18000), SMOKE_WAIT_SECONDS (60), CONTAINER_ENGINE (podman when installed, else docker)
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib/pipeline.sh"
 cd "$ROOT"
 
-image=${1:-${IMAGE:-barona:$(package_version)}}
+image=${1:-${IMAGE:-localhost/barona:$(package_version)}}
 port=${SMOKE_PORT:-18000}
 engine=$(container_engine)
 name="barona-smoke-$$"

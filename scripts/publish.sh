@@ -6,13 +6,13 @@
 # Env:
 #   REGISTRY            required: registry host and optional path, e.g. localhost:5000 or ghcr.io/acme
 #   IMAGE_NAME          repository under REGISTRY (barona)
-#   LOCAL_IMAGE         image built by scripts/image-build.sh (barona:<version>)
+#   LOCAL_IMAGE         image built by scripts/image-build.sh (localhost/barona:<version>)
 #   TAG_SET             release: every tag scripts/image-tags.sh prints (x.y.z, x.y, x, sha; default)
 #                       sha: only the commit tag (builds of main that are not releases)
 #   CHART_REPO          OCI path the chart goes to ($REGISTRY/charts → oci://$REGISTRY/charts/barona)
 #   REGISTRY_USER, REGISTRY_PASSWORD   log in first when both are set (CI credentials)
 #   REGISTRY_INSECURE   plain-HTTP registry; auto = yes for localhost:* and 127.0.0.1:*
-#   CONTAINER_ENGINE    docker | podman (auto)
+#   CONTAINER_ENGINE    podman | docker (default: podman when installed, as scripts/image-build.sh)
 #   DRY_RUN=1           same as --dry-run: print every command, run none
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib/pipeline.sh"
@@ -32,7 +32,7 @@ done
 REGISTRY=${REGISTRY%/}
 VERSION=$(package_version)
 IMAGE_NAME=${IMAGE_NAME:-barona}
-LOCAL_IMAGE=${LOCAL_IMAGE:-barona:$VERSION}
+LOCAL_IMAGE=${LOCAL_IMAGE:-localhost/barona:$VERSION}
 CHART_REPO=${CHART_REPO:-$REGISTRY/charts}
 TAG_SET=${TAG_SET:-release}
 host=${REGISTRY%%/*}

@@ -24,12 +24,10 @@ run_with_stdin_secret() {
   [ -n "$DRY_RUN" ] || printf '%s' "${!secret_name}" | "$@"
 }
 
-# docker when a daemon answers, else podman; CONTAINER_ENGINE overrides.
+# The engine scripts/image-build.sh uses: CONTAINER_ENGINE, else podman when installed, else docker.
 container_engine() {
   if [ -n "${CONTAINER_ENGINE:-}" ]; then echo "$CONTAINER_ENGINE"; return; fi
-  if command -v docker >/dev/null 2>&1 && timeout 10 docker info >/dev/null 2>&1; then echo docker; return; fi
-  if command -v podman >/dev/null 2>&1; then echo podman; return; fi
-  echo docker
+  if command -v podman >/dev/null 2>&1; then echo podman; else echo docker; fi
 }
 
 # helm from .tools/bin (scripts/install-helm.sh), else PATH, else install it (not in a dry run).
