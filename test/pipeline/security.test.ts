@@ -43,12 +43,13 @@ describe('security.sh', () => {
   it('writes a CycloneDX SBOM of the production dependencies that validates against the schema', () => {
     const r = security(['sbom']);
     assert.equal(r.code, 0, r.stderr + r.stdout);
-    const bom = JSON.parse(readFileSync(sbomFile, 'utf8'));
+    type Cdx = { name: string; group?: string; components?: Cdx[] };
+    const bom = JSON.parse(readFileSync(sbomFile, 'utf8')) as { bomFormat: string; specVersion: string; components: Cdx[] };
     assert.equal(bom.bomFormat, 'CycloneDX');
     const validate = cycloneDxValidator(bom.specVersion);
     assert.ok(validate(bom), JSON.stringify(validate.errors?.slice(0, 5)));
     const names = new Set<string>();
-    const walk = (list: Array<{ name: string; group?: string; components?: [] }> = []): void => {
+    const walk = (list: Cdx[] = []): void => {
       for (const c of list) {
         names.add(c.group ? `${c.group}/${c.name}` : c.name);
         walk(c.components);
