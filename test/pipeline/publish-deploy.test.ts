@@ -113,3 +113,26 @@ describe('deploy.sh --dry-run', () => {
     ]);
   });
 });
+
+describe('deploy.sh values against the real chart', () => {
+  it('helm renders the image deploy.sh points at: registry, repository, released tag and pull policy', () => {
+    assert.equal(run('bash', ['scripts/install-helm.sh']).code, 0, 'helm installed from the project files');
+    const dry = run('bash', ['scripts/deploy.sh', '--dry-run'], {
+      env: { REGISTRY: 'localhost:5000', CHART: 'charts/barona', PULL_POLICY: 'IfNotPresent', NAMESPACE: 'events', IMAGE_TAG: '' },
+    });
+    assert.equal(dry.code, 0, dry.stderr);
+    const line = commands(dry.stdout)[0] as string;
+    // The same release, chart and values, rendered instead of installed.
+    const words = line.split(' ');
+    const values = words.flatMap((w, i) => (words[i - 1] === '--set-string' ? ['--set-string', w] : []));
+    const version = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')).version as string;
+    const rendered = run(path.join(ROOT, '.tools/bin/helm'), ['template', 'barona', 'charts/barona', '--namespace', 'events', ...values]);
+    assert.equal(rendered.code, 0, rendered.stderr);
+    const images = [...rendered.stdout.matchAll(/image: "?(localhost:5000\/barona:[^"\s]+)"?\s+imagePullPolicy: (\w+)/g)];
+    assert.ok(images.length > 0, 'the app containers use the local registry image');
+    for (const [, image, policy] of images) {
+      assert.equal(image, `localhost:5000/barona:${version}`);
+      assert.equal(policy, 'IfNotPresent');
+    }
+  });
+});

@@ -21,18 +21,10 @@ const git = (cwd: string, ...args: string[]) => {
   assert.equal(r.code, 0, `git ${args.join(' ')}: ${r.stderr}`);
   return r.stdout.trim();
 };
-// TEMPORARY until the chart branch is merged: a stand-in Chart.yaml/values.yaml in the real chart's shape.
 function copyVersioned(dest: string, files: string[]): void {
   for (const f of files) {
-    const from = path.join(ROOT, f);
-    if (existsSync(from)) cpSync(from, path.join(dest, f));
-    else if (f === `${CHART}/Chart.yaml`) {
-      mkdirSync(path.join(dest, CHART), { recursive: true });
-      writeFileSync(path.join(dest, f), `apiVersion: v2\nname: barona\n# follows package.json\nversion: ${packageJson().version}\nappVersion: "${packageJson().version}"\n`);
-    } else if (f === `${CHART}/values.yaml`) {
-      mkdirSync(path.join(dest, CHART), { recursive: true });
-      writeFileSync(path.join(dest, f), 'image:\n  registry: ghcr.io\n  # "" = appVersion\n  tag: ""\n');
-    } else cpSync(from, path.join(dest, f));
+    mkdirSync(path.dirname(path.join(dest, f)), { recursive: true });
+    cpSync(path.join(ROOT, f), path.join(dest, f));
   }
 }
 const bumpMinor = (v: string): string => {
