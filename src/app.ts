@@ -7,6 +7,7 @@ import type { Database } from './db/database.js';
 import { toProblem } from './http-errors.js';
 import type { Readiness } from './readiness.js';
 import { adminRoutes } from './routes/admin.js';
+import { apiRoutes } from './routes/api.js';
 import { healthRoutes } from './routes/health.js';
 import { seedTableRoutes } from './routes/seed-table.js';
 
@@ -61,5 +62,6 @@ export async function buildApp(context: AppContext, options: { logger?: boolean 
   await app.register(healthRoutes, context);
   await app.register(seedTableRoutes, context);
   await app.register(adminRoutes, context);
+  await app.register(apiRoutes, { ...context, prefix: '/api' });
   return app;
 }

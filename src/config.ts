@@ -30,6 +30,8 @@ export interface Config {
   shutdownDrainSeconds: number;
   shutdownTimeoutSeconds: number;
   authMode: AuthMode;
+  /** Versioned check-in API (issue 3): how far back a kiosk may date an entry, and the duplicate window. */
+  checkins: { backdateWindowHours: number; duplicateWindowSeconds: number };
 }
 
 type Env = Record<string, string | undefined>;
@@ -145,5 +147,9 @@ export function loadConfig(env: Env = process.env): Config {
     shutdownDrainSeconds: integer(env, 'SHUTDOWN_DRAIN_SECONDS', 0, 0, 3600),
     shutdownTimeoutSeconds: integer(env, 'SHUTDOWN_TIMEOUT_SECONDS', 10, 1, 3600),
     authMode: oneOf(env, 'AUTH_MODE', AUTH_MODES, 'open'),
+    checkins: {
+      backdateWindowHours: integer(env, 'CHECKIN_BACKDATE_WINDOW_HOURS', 24, 0, 24 * 31),
+      duplicateWindowSeconds: integer(env, 'DUPLICATE_WINDOW_SECONDS', 120, 0, 86_400),
+    },
   };
 }

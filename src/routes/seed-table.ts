@@ -58,7 +58,7 @@ export const seedTableRoutes: FastifyPluginAsync<AppContext> = async (app, { db,
       const checkin = await insertCheckin(db, { firstname, lastname, gate });
       return reply.code(201).send({
         id: checkin.id,
-        login: checkin.login,
+        login: checkin.occurredAt,
         firstname: checkin.firstname,
         lastname: checkin.lastname,
         gate: checkin.gate,
