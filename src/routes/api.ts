@@ -3,6 +3,8 @@
 // in api-v1-*.ts and are registered here under /api/v1.
 import { readFileSync } from 'node:fs';
 import swagger from '@fastify/swagger';
+import { Ajv } from 'ajv';
+import addFormats from 'ajv-formats';
 import swaggerUi from '@fastify/swagger-ui';
 import type { FastifyError, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { AppContext } from '../app.js';
@@ -36,6 +38,8 @@ function fieldError(error: AjvError, context: string | undefined): FieldError {
   else if (error.keyword === 'format' && error.params.format === 'date-time') message = 'must be an RFC 3339 date-time with offset, e.g. 2026-03-29T08:15:00+02:00';
   else if (error.keyword === 'required') message = 'is required';
   else if (error.keyword === 'enum') message = `must be one of ${(error.params.allowedValues as unknown[]).join(', ')}`;
+  else if (error.keyword === 'type' && error.instancePath === '' && context === 'body') message = 'must be a JSON object (Content-Type: application/json)';
+  else if (error.keyword === 'additionalProperties') message = 'is not a known field';
   else if (error.keyword === 'minProperties') message = 'must contain at least one field to change';
   return { field, message };
 }
@@ -61,7 +65,23 @@ function sendProblem(reply: FastifyReply, problem: Problem): FastifyReply {
   return reply.code(problem.status).type('application/problem+json').serializer(JSON.stringify).send(problem);
 }
 
+/**
+ * Request bodies are JSON and validated strictly: no type coercion (42 is not a name), unknown fields
+ * are an error (a misspelt "occuredAt" must not silently fall back to the server time), every error is
+ * reported. Query strings, path parameters and headers are text: they keep fastify's usual coercion.
+ */
+function validators(): { body: Ajv; text: Ajv } {
+  const body = new Ajv({ coerceTypes: false, useDefaults: true, removeAdditional: false, allErrors: true, strict: false });
+  const text = new Ajv({ coerceTypes: 'array', useDefaults: true, removeAdditional: true, allErrors: false, strict: false });
+  addFormats.default(body);
+  addFormats.default(text);
+  return { body, text };
+}
+
 export const apiRoutes: FastifyPluginAsync<AppContext> = async (app, context) => {
+  const ajv = validators();
+  app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? ajv.body : ajv.text).compile(schema));
+
   await app.register(swagger, {
     openapi: {
       openapi: '3.1.0',
