@@ -1,5 +1,6 @@
 // /api/v1/checkins: record, list, read, correct and delete check-ins, and export them as CSV.
 // Routes only translate HTTP to the domain (checkin-service, csv) and back.
+import type { Readable } from 'node:stream';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyPluginAsync } from 'fastify';
 import type { AppContext } from '../app.js';
@@ -38,6 +39,17 @@ function daysBetween(from: string, to: string): number {
 
 export const apiV1CheckinRoutes: FastifyPluginAsync<AppContext> = async (app, { db, config }) => {
   const api = app.withTypeProvider<TypeBoxTypeProvider>();
+
+  // An export whose client stopped reading would hold graceful shutdown until the hard timeout: once
+  // shutdown starts, exports get most of SHUTDOWN_TIMEOUT_SECONDS to finish, then their connection is cut.
+  const runningExports = new Set<Readable>();
+  app.addHook('preClose', async () => {
+    if (runningExports.size === 0) return;
+    const graceMs = Math.max(0, config.shutdownTimeoutSeconds - 2) * 1000;
+    setTimeout(() => {
+      for (const stream of runningExports) stream.destroy(new Error('export cut short: the server is shutting down'));
+    }, graceMs).unref();
+  });
 
   api.post(
     '/checkins',
@@ -107,12 +119,15 @@ export const apiV1CheckinRoutes: FastifyPluginAsync<AppContext> = async (app, { 
         throw CheckinProblem.invalid('to', `the range may cover at most ${EXPORT_MAX_DAYS} days; split the export`);
       }
       const name = from === to ? `barona-checkins-${from}.csv` : `barona-checkins-${from}_to_${to}.csv`;
+      const csv = exportCsv(db, { from, to, gate: request.query.gate });
+      runningExports.add(csv);
+      csv.once('close', () => runningExports.delete(csv));
       return reply
         .type('text/csv; charset=utf-8; header=present')
         .header('content-disposition', `attachment; filename="${name}"`)
         .header('cache-control', 'no-store')
         // A stream bypasses the response serializer; the schema above only documents the CSV.
-        .send(exportCsv(db, { from, to, gate: request.query.gate }) as unknown as string);
+        .send(csv as unknown as string);
     },
   );
 

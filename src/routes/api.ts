@@ -103,7 +103,8 @@ export const apiRoutes: FastifyPluginAsync<AppContext> = async (app, context) =>
       route,
     }),
   });
-  await app.register(swaggerUi, { routePrefix: '/docs', uiConfig: { url: '/api/openapi.json', deepLinking: true }, staticCSP: true });
+  // indexPrefix: the page's asset links must include the /api prefix this plugin is mounted under.
+  await app.register(swaggerUi, { routePrefix: '/docs', indexPrefix: '/api', uiConfig: { deepLinking: true }, staticCSP: true });
 
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
