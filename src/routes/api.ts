@@ -112,7 +112,8 @@ export const apiRoutes: FastifyPluginAsync<AppContext> = async (app, context) =>
     const problem = problemOf(error, request);
     // Only message, code and stack: some drivers attach the query parameters (names) to their errors.
     if (problem.status >= 500) request.log.error({ err: { message: error.message, code: (error as { code?: string }).code, stack: error.stack } }, problem.title);
-    else request.log.info({ status: problem.status }, problem.detail);
+    // The detail of a client error can quote the request (names): only the status and title are logged.
+    else request.log.info({ status: problem.status }, problem.title);
     return sendProblem(reply, problem);
   });
   app.setNotFoundHandler((request, reply) =>
