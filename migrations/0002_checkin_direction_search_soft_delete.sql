@@ -17,6 +17,21 @@ UPDATE checkins
 
 ALTER TABLE checkins ALTER COLUMN name_key SET NOT NULL;
 
+-- A writer that does not know about name_key (a plain SQL INSERT, a bulk loader) still gets one, from
+-- the same recipe in SQL; the service always supplies its own, so this only fills gaps.
+CREATE FUNCTION checkins_fill_name_key() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF NEW.name_key IS NULL THEN
+    NEW.name_key := lower(regexp_replace(regexp_replace(
+      normalize(btrim(NEW.firstname) || ' ' || btrim(NEW.lastname), NFD), '[\u0300-\u036f]', '', 'g'), '\s+', ' ', 'g'));
+  END IF;
+  RETURN NEW;
+END
+$$;
+
+CREATE TRIGGER checkins_fill_name_key BEFORE INSERT ON checkins
+  FOR EACH ROW EXECUTE FUNCTION checkins_fill_name_key();
+
 -- Every read path skips soft-deleted rows, so the day index only holds live ones.
 CREATE INDEX checkins_live_login_idx ON checkins (login, id) WHERE deleted_at IS NULL;
 DROP INDEX checkins_login_idx;
