@@ -55,6 +55,9 @@ async function main(): Promise<number> {
       if (!response.ok) throw new Error(`seeding failed: ${response.status} ${await response.text()}`);
     }
     await page.screenshot({ path: path.join(OUT, 'admin-tokens.png'), fullPage: true });
+    // The same page a moment later: every token has been used.
+    await page.goto(`${server.url}/admin/tokens`);
+    await page.screenshot({ path: path.join(OUT, 'admin-tokens-list.png'), fullPage: true });
 
     await page.goto(`${server.url}/admin/sheet`);
     await page.locator('#live-indicator:not(.offline)').waitFor();

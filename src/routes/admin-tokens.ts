@@ -75,7 +75,7 @@ ${top ?? ''}
       return reply.code(400).type('text/html; charset=utf-8').send(await render(user, notice('error', 'Give the token a name (up to 100 characters).')));
     }
     const { token, gateToken } = await createGateToken(db, { name, gate, createdBy: user.username });
-    await recordAudit(db, { actor: user.username, action: 'create', entity: 'gate token', entityId: gateToken.id, after: gateToken });
+    await recordAudit(db, { actor: user.username, action: 'create', entity: 'gate token', entityId: gateToken.id, after: { name, gate, tokenPrefix: gateToken.tokenPrefix } });
     const kioskLink = `/kiosk#${new URLSearchParams({ token, ...(gate ? { gate } : {}) }).toString()}`;
     const shown = html`<section class="card card-highlight" aria-labelledby="created-title" role="status">
   <h2 id="created-title">Token “${name}” created</h2>
@@ -93,7 +93,14 @@ ${top ?? ''}
     const id = Number(request.params.id);
     const revoked = Number.isSafeInteger(id) ? await revokeGateToken(db, id, user.username) : undefined;
     if (!revoked) return reply.code(404).type('text/html; charset=utf-8').send(await render(user, notice('error', 'No such active token.')));
-    await recordAudit(db, { actor: user.username, action: 'revoke', entity: 'gate token', entityId: id, before: revoked.before, after: revoked.after });
+    await recordAudit(db, {
+      actor: user.username,
+      action: 'revoke',
+      entity: 'gate token',
+      entityId: id,
+      before: { name: revoked.before.name, revokedAt: null },
+      after: { name: revoked.after.name, revokedAt: revoked.after.revokedAt },
+    });
     return reply.redirect('/admin/tokens?done=revoked', 303);
   });
 };

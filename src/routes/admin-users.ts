@@ -93,7 +93,7 @@ ${message ? notice(message.kind, message.text) : ''}
     const username = (request.body.username ?? '').trim();
     try {
       const created = await createAdminUser(db, username, request.body.password ?? '');
-      await recordAudit(db, { actor: sessionOf(request).username, action: 'create', entity: 'admin', entityId: created.id, after: created });
+      await recordAudit(db, { actor: sessionOf(request).username, action: 'create', entity: 'admin', entityId: created.id, after: { username: created.username } });
     } catch (error) {
       if (!(error instanceof AdminUserError)) throw error;
       return reply.code(400).type('text/html; charset=utf-8').send(await render(pageUser(request), { kind: 'error', text: error.message }));
@@ -125,7 +125,7 @@ ${message ? notice(message.kind, message.text) : ''}
     }
     const removed = await deleteAdminUser(db, id);
     if (!removed) return reply.code(400).type('text/html; charset=utf-8').send(await render(me, { kind: 'error', text: 'The last admin cannot be removed.' }));
-    await recordAudit(db, { actor: me.username, action: 'delete', entity: 'admin', entityId: id, before: removed });
+    await recordAudit(db, { actor: me.username, action: 'delete', entity: 'admin', entityId: id, before: { username: removed.username } });
     return reply.redirect('/admin/users?done=deleted', 303);
   });
 };

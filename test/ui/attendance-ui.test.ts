@@ -36,6 +36,16 @@ describe('web UI in headless Chromium', { skip }, () => {
     await database?.drop();
   });
 
+  /** Polls `check` until it is true (the page's CSP rightly forbids evaluating strings in it). */
+  async function until(check: () => Promise<boolean>, what: string, timeoutMs = 10_000) {
+    const deadline = Date.now() + timeoutMs;
+    while (!(await check())) {
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+  const rowCount = () => sheet.locator('#sheet-table tr[data-id]').count();
+
   async function signIn(page: Page, next = '/admin/sheet') {
     await page.goto(`${server.url}${next}`);
     await page.waitForURL(/\/admin\?next=/);
@@ -103,11 +113,11 @@ describe('web UI in headless Chromium', { skip }, () => {
 
   test('search by name filters the sheet in place, accent-insensitively', async () => {
     await sheet.getByLabel('Name').fill('emile');
-    await sheet.waitForFunction("document.querySelectorAll('#sheet-table tr[data-id]').length === 1");
+    await until(async () => (await rowCount()) === 1, 'one matching row');
     assert.match(await sheet.locator('#sheet-table tbody').innerText(), /Borel, Émile/);
     assert.match(sheet.url(), /q=emile/);
     await sheet.getByLabel('Name').fill('');
-    await sheet.waitForFunction("document.querySelectorAll('#sheet-table tr[data-id]').length === 3");
+    await until(async () => (await rowCount()) === 3, 'all rows again');
   });
 
   test('the export button downloads the day as CSV', async () => {
