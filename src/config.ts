@@ -31,6 +31,12 @@ export interface Config {
   shutdownTimeoutSeconds: number;
   authMode: AuthMode;
   auth: AuthConfig;
+  /** Operability (docs/OPERATIONS.md): separate metrics listener, HTTP limits, write rate limit. */
+  metricsPort: number | undefined;
+  trustProxy: boolean;
+  rateLimitWritesPerMinute: number;
+  httpHeadersTimeoutSeconds: number;
+  httpRequestTimeoutSeconds: number;
 }
 
 /** Admin sign-in and sessions (src/auth). */
@@ -79,6 +85,10 @@ function integer(env: Env, name: string, fallback: number, min: number, max: num
     throw new ConfigError(name, `must be a whole number from ${min} to ${max} (got "${raw}")`);
   }
   return Number(raw);
+}
+
+function optionalPort(env: Env, name: string): number | undefined {
+  return read(env, name) === undefined ? undefined : integer(env, name, 0, 1, 65535);
 }
 
 function oneOf<T extends string>(env: Env, name: string, allowed: readonly T[], fallback: T): T {
@@ -181,6 +191,11 @@ function auth(env: Env): AuthConfig {
 export function loadConfig(env: Env = process.env): Config {
   const db = database(env);
   const host = read(env, 'HOST') ?? '0.0.0.0';
+  const headersTimeout = integer(env, 'HTTP_HEADERS_TIMEOUT_SECONDS', 10, 1, 3600);
+  const requestTimeout = integer(env, 'HTTP_REQUEST_TIMEOUT_SECONDS', 30, 1, 3600);
+  if (headersTimeout > requestTimeout) {
+    throw new ConfigError('HTTP_HEADERS_TIMEOUT_SECONDS', `must not exceed HTTP_REQUEST_TIMEOUT_SECONDS (${requestTimeout})`);
+  }
   return {
     host,
     port: integer(env, 'PORT', 8000, 0, 65535),
@@ -192,5 +207,10 @@ export function loadConfig(env: Env = process.env): Config {
     shutdownTimeoutSeconds: integer(env, 'SHUTDOWN_TIMEOUT_SECONDS', 10, 1, 3600),
     authMode: oneOf(env, 'AUTH_MODE', AUTH_MODES, authModeDefault(db, host)),
     auth: auth(env),
+    metricsPort: optionalPort(env, 'METRICS_PORT'),
+    trustProxy: boolean(env, 'TRUST_PROXY', false),
+    rateLimitWritesPerMinute: integer(env, 'RATE_LIMIT_WRITES_PER_MINUTE', 0, 0, 1_000_000),
+    httpHeadersTimeoutSeconds: headersTimeout,
+    httpRequestTimeoutSeconds: requestTimeout,
   };
 }
