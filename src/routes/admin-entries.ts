@@ -152,9 +152,10 @@ ${entry
       const id = parseId(request.params.id);
       const user = pageUser(request);
       if (id === undefined) return reply.code(404).send({ detail: 'Not found.' });
-      const firstname = validName(request.body.firstname, true);
-      const lastname = validName(request.body.lastname, true);
-      const gate = validName(request.body.gate, false);
+      const form = request.body ?? {};
+      const firstname = validName(form.firstname, true);
+      const lastname = validName(form.lastname, true);
+      const gate = validName(form.gate, false);
       if (firstname === undefined || lastname === undefined || gate === undefined) {
         const body = await entryPage(user, id, notice('error', 'First and last name are required; each field takes up to 100 characters.'));
         return reply.code(body ? 400 : 404).type(html200).send(body ?? 'Not found.');

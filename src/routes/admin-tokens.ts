@@ -8,7 +8,10 @@ import { createGateToken, listGateTokens, revokeGateToken } from '../auth/gate-t
 import { html, type SafeHtml } from '../views/html.js';
 import { csrfField, dateTime, notice, page, type PageUser } from '../views/layout.js';
 
-type Body = Record<string, string | undefined>;
+type Body = Record<string, unknown> | undefined;
+
+/** A form field as text ('' when missing or sent several times). */
+const text = (body: Body, key: string): string => (typeof body?.[key] === 'string' ? (body[key] as string) : '');
 
 export const adminTokenRoutes: FastifyPluginAsync<AppContext> = async (app, context) => {
   const { db } = context;
@@ -69,8 +72,8 @@ ${top ?? ''}
 
   app.post<{ Body: Body }>('/admin/tokens', { preHandler: requireAdmin(context, { csrf: true }) }, async (request, reply) => {
     const user = pageUser(request);
-    const name = (request.body.name ?? '').trim();
-    const gate = (request.body.gate ?? '').trim();
+    const name = text(request.body, 'name').trim();
+    const gate = text(request.body, 'gate').trim();
     if (name === '' || name.length > 100 || gate.length > 100) {
       return reply.code(400).type('text/html; charset=utf-8').send(await render(user, notice('error', 'Give the token a name (up to 100 characters).')));
     }

@@ -22,7 +22,10 @@ const MESSAGES: Record<string, string> = {
   password: 'Password changed. Your other sessions have ended; sign in again.',
 };
 
-type Body = Record<string, string | undefined>;
+type Body = Record<string, unknown> | undefined;
+
+/** A form field as text ('' when missing or sent several times). */
+const text = (body: Body, key: string): string => (typeof body?.[key] === 'string' ? (body[key] as string) : '');
 
 export const adminUserRoutes: FastifyPluginAsync<AppContext> = async (app, context) => {
   const { db } = context;
@@ -90,9 +93,9 @@ ${message ? notice(message.kind, message.text) : ''}
   });
 
   app.post<{ Body: Body }>('/admin/users', { preHandler: requireAdmin(context, { csrf: true }) }, async (request, reply) => {
-    const username = (request.body.username ?? '').trim();
+    const username = text(request.body, 'username').trim();
     try {
-      const created = await createAdminUser(db, username, request.body.password ?? '');
+      const created = await createAdminUser(db, username, text(request.body, 'password'));
       await recordAudit(db, { actor: sessionOf(request).username, action: 'create', entity: 'admin', entityId: created.id, after: { username: created.username } });
     } catch (error) {
       if (!(error instanceof AdminUserError)) throw error;
@@ -103,10 +106,10 @@ ${message ? notice(message.kind, message.text) : ''}
 
   app.post<{ Body: Body }>('/admin/users/password', { preHandler: requireAdmin(context, { csrf: true }) }, async (request, reply) => {
     const me = pageUser(request);
-    const ok = await checkCredentials(db, me.username, request.body.current ?? '');
+    const ok = await checkCredentials(db, me.username, text(request.body, 'current'));
     if (!ok) return reply.code(400).type('text/html; charset=utf-8').send(await render(me, { kind: 'error', text: 'The current password is not right.' }));
     try {
-      await setAdminPassword(db, me.userId, request.body.password ?? '');
+      await setAdminPassword(db, me.userId, text(request.body, 'password'));
     } catch (error) {
       if (!(error instanceof AdminUserError)) throw error;
       return reply.code(400).type('text/html; charset=utf-8').send(await render(me, { kind: 'error', text: error.message }));
