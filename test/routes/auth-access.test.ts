@@ -170,6 +170,25 @@ describe('AUTH_MODE=token on PostgreSQL', () => {
     assert.equal(tokens.length, 0, 'nothing was created');
   });
 
+  test('odd form input (repeated fields, no body) is a 4xx, never a 500', async () => {
+    const repeated = await admin.request('POST', '/admin/tokens', {
+      headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-csrf-token': csrf },
+    });
+    assert.equal(repeated.status, 400, 'no body');
+    const twice = await fetch(`${server.url}/admin/tokens`, {
+      method: 'POST',
+      headers: { cookie: admin.cookieHeader(), 'content-type': 'application/x-www-form-urlencoded' },
+      body: `_csrf=${encodeURIComponent(csrf)}&name=a&name=b`,
+      redirect: 'manual',
+    });
+    assert.equal(twice.status, 400, 'a field sent twice');
+    await twice.arrayBuffer();
+    const entry = await admin.request('POST', '/admin/entries/999999', { headers: { 'x-csrf-token': csrf } });
+    assert.equal(entry.status, 404);
+    const login = await new Browser(server.url).request('POST', '/admin/login', { headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+    assert.equal(login.status, 403);
+  });
+
   test('sign-in: CSRF required, wrong password 401, then rate-limited per address and username', async () => {
     const visitor = new Browser(server.url);
     const form = await visitor.get('/admin');
@@ -262,7 +281,8 @@ describe('AUTH_MODE=token on PostgreSQL', () => {
     assert.equal(corrected.status, 303);
     const deleted = await admin.post(`/admin/entries/${id}/delete`, { _csrf: csrf });
     assert.equal(deleted.status, 303);
-    assert.equal((await database.query('SELECT 1 FROM checkins WHERE id = $1', [id])).length, 0, 'gone from the sheet');
+    assert.equal((await database.query('SELECT 1 FROM checkins WHERE id = $1 AND deleted_at IS NULL', [id])).length, 0, 'soft-deleted');
+    assert.equal((await database.query('SELECT 1 FROM checkins WHERE id = $1', [id])).length, 1, 'but kept');
     const sheet = await fetch(`${server.url}/table/view/date:today`, { headers: { authorization: `Bearer ${token}` } });
     assert.ok(!((await sheet.json()) as { id: number }[]).some((row) => row.id === id));
     const page = await admin.get(`/admin/entries/${id}`);
@@ -283,6 +303,32 @@ describe('AUTH_MODE=token on PostgreSQL', () => {
     const log = await admin.get('/admin/audit');
     assert.match(log.text, /Edsgar/);
     assert.match(log.text, /Edsger/);
+  });
+
+  test('corrections through the API need the session and its CSRF token, and are audited too', async () => {
+    const { token } = await createToken(admin, csrf, 'API tablet');
+    const created = await postJson(`${server.url}/api/v1/checkins`, { firstname: 'Barbara', lastname: 'Liskov', gate: 'E' }, { authorization: `Bearer ${token}` });
+    assert.equal(created.status, 201);
+    const id = created.json().id as number;
+    const noCsrf = await admin.request('PATCH', `/api/v1/checkins/${id}`, { json: { gate: 'F' }, headers: { accept: 'application/json' } });
+    assert.equal(noCsrf.status, 403);
+    const patched = await admin.request('PATCH', `/api/v1/checkins/${id}`, { json: { gate: 'F' }, headers: { accept: 'application/json', 'x-csrf-token': csrf } });
+    assert.equal(patched.status, 200);
+    assert.equal(patched.json().gate, 'F');
+    const removed = await admin.request('DELETE', `/api/v1/checkins/${id}`, { headers: { 'x-csrf-token': csrf } });
+    assert.equal(removed.status, 204);
+    const gone = await fetch(`${server.url}/api/v1/checkins/${id}`, { headers: { authorization: `Bearer ${token}` } });
+    assert.equal(gone.status, 404);
+    await gone.arrayBuffer();
+    // The audit record is written once the answer has gone out.
+    let audit: { action: string; before: Record<string, unknown>; after: Record<string, unknown> | null }[] = [];
+    for (let i = 0; i < 50 && audit.length < 2; i++) {
+      audit = await database.query(`SELECT action, before, after FROM audit_log WHERE entity = 'checkin' AND entity_id = $1 ORDER BY id`, [String(id)]);
+      if (audit.length < 2) await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    assert.deepEqual(audit.map((a) => a.action), ['correct', 'delete']);
+    assert.equal(audit[0]!.before.gate, 'E');
+    assert.equal(audit[0]!.after!.gate, 'F');
   });
 
   test('logs carry neither names nor secrets', async () => {
