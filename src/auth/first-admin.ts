@@ -1,7 +1,7 @@
 // The first admin. ADMIN_PASSWORD (or ADMIN_PASSWORD_FILE) is authoritative for ADMIN_USERNAME: the user
 // is created when missing and gets that password back at start when it was changed. Without it, a
-// database with no admin at all gets one with a generated password, printed once (on stderr, not in the
-// JSON logs) by the one replica whose insert won.
+// database with no admin at all gets one with a generated password, printed once (one JSON line on
+// stderr) by the one replica whose insert won.
 import type { FastifyBaseLogger } from 'fastify';
 import type { AuthConfig } from '../config.js';
 import type { Database } from '../db/database.js';
@@ -36,17 +36,15 @@ export async function ensureFirstAdmin(db: Database, config: AuthConfig, log: Fa
     [username, await hashPassword(password)],
   );
   if (rows.length === 0) return;
-  log.warn({ username }, 'no admin existed: created one with a generated password (printed once on stderr)');
+  // One JSON line (the log format) on stderr, once, so whoever started the service can sign in. Set
+  // ADMIN_PASSWORD (the chart does) to never have a password printed at all.
   process.stderr.write(
-    [
-      '',
-      '================================================================',
-      ' Barona: first admin created',
-      `   username: ${username}`,
-      `   password: ${password}`,
-      ' Sign in at /admin and change it. This is shown only once.',
-      '================================================================',
-      '',
-    ].join('\n'),
+    `${JSON.stringify({
+      level: 40,
+      time: Date.now(),
+      msg: 'first admin created with a generated password: sign in at /admin and change it (shown only this once)',
+      username,
+      generatedPassword: password,
+    })}\n`,
   );
 }
