@@ -18,6 +18,7 @@ import { adminUserRoutes } from './routes/admin-users.js';
 import { uiAssetRoutes } from './routes/ui-assets.js';
 import { uiKioskRoutes } from './routes/ui-kiosk.js';
 import { uiLiveRoutes } from './routes/ui-live.js';
+import { apiRoutes } from './routes/api.js';
 import { healthRoutes } from './routes/health.js';
 import { seedTableRoutes } from './routes/seed-table.js';
 
@@ -102,5 +103,6 @@ export async function buildApp(context: AppContext, options: BuildOptions = {}):
   await app.register(adminTokenRoutes, context);
   await app.register(uiKioskRoutes, context);
   await app.register(uiAssetRoutes, context);
+  await app.register(apiRoutes, { ...context, prefix: '/api' });
   return app;
 }

@@ -37,6 +37,8 @@ export interface Config {
   rateLimitWritesPerMinute: number;
   httpHeadersTimeoutSeconds: number;
   httpRequestTimeoutSeconds: number;
+  /** Versioned check-in API (issue 3): how far back a kiosk may date an entry, and the duplicate window. */
+  checkins: { backdateWindowHours: number; duplicateWindowSeconds: number };
 }
 
 /** Admin sign-in and sessions (src/auth). */
@@ -212,5 +214,9 @@ export function loadConfig(env: Env = process.env): Config {
     rateLimitWritesPerMinute: integer(env, 'RATE_LIMIT_WRITES_PER_MINUTE', 0, 0, 1_000_000),
     httpHeadersTimeoutSeconds: headersTimeout,
     httpRequestTimeoutSeconds: requestTimeout,
+    checkins: {
+      backdateWindowHours: integer(env, 'CHECKIN_BACKDATE_WINDOW_HOURS', 24, 0, 24 * 31),
+      duplicateWindowSeconds: integer(env, 'DUPLICATE_WINDOW_SECONDS', 120, 0, 86_400),
+    },
   };
 }

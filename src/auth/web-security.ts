@@ -6,6 +6,7 @@ import helmet from '@fastify/helmet';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AppContext } from '../app.js';
 import { installAccessControl } from './access-control.js';
+import { installApiAudit } from './api-audit.js';
 import { ensureFirstAdmin } from './first-admin.js';
 
 export async function installWebSecurity(app: FastifyInstance, context: AppContext): Promise<void> {
@@ -33,6 +34,7 @@ export async function installWebSecurity(app: FastifyInstance, context: AppConte
     frameguard: { action: 'deny' },
   });
   installAccessControl(app, context);
+  installApiAudit(app, context);
   startFirstAdmin(app, context);
 }
 

@@ -1,39 +1,30 @@
-// Corrections: /admin/entries/{id} shows one check-in with its history, corrects its names or gate, deletes
-// it (softly: the row moves to deleted_checkins and can be restored), and /admin/audit shows every change.
-// Each change and its audit record are written in one transaction.
+// Corrections: /admin/entries/{id} shows one check-in with its history, corrects its names, gate or
+// direction, deletes it (softly, as the domain does: deleted_at is set, every read path skips it) and
+// restores it; /admin/audit shows every change. Each change and its audit record are written in one
+// transaction, through the domain's own repository functions (which keep name_key right).
 import type { FastifyPluginAsync } from 'fastify';
 import type { AppContext } from '../app.js';
 import { requireAdmin, sessionOf } from '../auth/access-control.js';
 import { listAudit, recordAudit, type AuditEntry } from '../auth/audit-log.js';
+import { findCheckinForUpdate, softDeleteCheckin, updateCheckin, type CheckinEntry, type Direction } from '../checkins/checkin-repository.js';
 import type { Queryable } from '../db/database.js';
 import { html, type SafeHtml } from '../views/html.js';
 import { csrfField, dateTime, notice, page, type PageUser } from '../views/layout.js';
 
-type Entry = Record<string, unknown> & { id: number; firstname: string; lastname: string; gate: string };
+type Entry = CheckinEntry & { deletedAt: string | null };
 
-const EDITABLE = ['firstname', 'lastname', 'gate'] as const;
+const EDITABLE = ['firstname', 'lastname', 'gate', 'direction'] as const;
+const pick = (entry: CheckinEntry) => Object.fromEntries(EDITABLE.map((key) => [key, entry[key]]));
 
+/** An entry, deleted or not. */
 async function findEntry(db: Queryable, id: number): Promise<Entry | undefined> {
-  return (await db.query<{ entry: Entry }>(`SELECT to_jsonb(c) AS entry FROM checkins c WHERE id = $1`, [id])).rows[0]?.entry;
-}
-
-async function findDeleted(db: Queryable, id: number): Promise<{ entry: Entry; deletedAt: string; deletedBy: string } | undefined> {
-  return (
-    await db.query<{ entry: Entry; deletedAt: string; deletedBy: string }>(
-      `SELECT entry, to_json(deleted_at) #>> '{}' AS "deletedAt", deleted_by AS "deletedBy" FROM deleted_checkins WHERE id = $1`,
-      [id],
-    )
-  ).rows[0];
-}
-
-/** The columns a restored row may be inserted into (not generated ones), whatever the table has grown. */
-async function insertableColumns(db: Queryable): Promise<string> {
-  const { rows } = await db.query<{ columns: string }>(
-    `SELECT string_agg(quote_ident(column_name), ', ' ORDER BY ordinal_position) AS columns
-       FROM information_schema.columns
-      WHERE table_schema = current_schema() AND table_name = 'checkins' AND is_generated = 'NEVER'`,
+  const { rows } = await db.query<Entry>(
+    `SELECT id, to_json(login) #>> '{}' AS "occurredAt", to_json(recorded_at) #>> '{}' AS "recordedAt",
+            firstname, lastname, gate, direction, to_json(deleted_at) #>> '{}' AS "deletedAt"
+       FROM checkins WHERE id = $1`,
+    [id],
   );
-  return rows[0]!.columns;
+  return rows[0];
 }
 
 function validName(value: unknown, required: boolean): string | undefined {
@@ -53,8 +44,8 @@ function field(value: unknown): string {
 function changes(entry: AuditEntry): SafeHtml {
   const before = entry.before ?? {};
   const after = entry.after ?? {};
-  const keys = [...new Set([...Object.keys(before), ...Object.keys(after)])].filter(
-    (key) => JSON.stringify(before[key]) !== JSON.stringify(after[key]) || !entry.before || !entry.after,
+  const keys = [...new Set([...Object.keys(before), ...Object.keys(after)])].filter((key) =>
+    entry.before && entry.after ? JSON.stringify(before[key]) !== JSON.stringify(after[key]) : (before[key] ?? after[key]) !== null,
   );
   if (keys.length === 0) return html`<span class="hint">no field changed</span>`;
   return html`<dl class="diff">${keys.map(
@@ -85,40 +76,41 @@ export const adminEntryRoutes: FastifyPluginAsync<AppContext> = async (app, cont
 
   async function entryPage(user: PageUser, id: number, message?: SafeHtml | ''): Promise<string | undefined> {
     const entry = await findEntry(db, id);
-    const deleted = entry ? undefined : await findDeleted(db, id);
-    if (!entry && !deleted) return undefined;
-    const shown = entry ?? deleted!.entry;
+    if (!entry) return undefined;
     const history = await listAudit(db, { entity: 'checkin', entityId: String(id), limit: 50 });
-    const when = (shown.login ?? shown.occurred_at ?? shown.created_at) as string | undefined;
+    const day = entry.occurredAt.slice(0, 10);
+    const deletion = entry.deletedAt ? history.find((e) => e.action === 'delete') : undefined;
     return page({
       title: `Check-in #${id}`,
       section: 'sheet',
       user,
       scripts: ['admin.js'],
-      body: html`<p class="breadcrumb"><a href="/admin/sheet${when ? `?date=${when.slice(0, 10)}` : ''}">← Attendance${when ? ` of ${when.slice(0, 10)}` : ''}</a></p>
+      body: html`<p class="breadcrumb"><a href="/admin/sheet?date=${day}">← Attendance of ${day}</a></p>
 <div class="page-head"><h1>Check-in #${id}</h1>
-<p class="lede">${shown.firstname} ${shown.lastname}${shown.gate ? ` at gate ${shown.gate}` : ''}, ${dateTime(when)}${deleted ? html` <span class="badge badge-delete">deleted</span>` : ''}</p></div>
+<p class="lede">${entry.firstname} ${entry.lastname} · ${entry.direction === 'out' ? 'left' : 'arrived'}${entry.gate ? ` at gate ${entry.gate}` : ''} · ${dateTime(entry.occurredAt)}${entry.deletedAt ? html` <span class="badge badge-delete">deleted</span>` : ''}</p></div>
 ${message ?? ''}
 <div class="grid-2">
-${entry
+${!entry.deletedAt
   ? html`<section class="card" aria-labelledby="correct-title">
   <h2 id="correct-title">Correct</h2>
   <form method="post" action="/admin/entries/${id}" class="stack" id="correct-form">${csrfField(user)}
     <label for="firstname">First name</label><input id="firstname" name="firstname" required maxlength="100" value="${entry.firstname}">
     <label for="lastname">Last name</label><input id="lastname" name="lastname" required maxlength="100" value="${entry.lastname}">
     <label for="gate">Gate</label><input id="gate" name="gate" maxlength="100" value="${entry.gate}">
+    <label for="direction">Direction</label>
+    <select id="direction" name="direction"><option value="in"${entry.direction === 'in' ? html` selected` : ''}>in (arrived)</option><option value="out"${entry.direction === 'out' ? html` selected` : ''}>out (left)</option></select>
     <button type="submit" class="button button-primary">Save correction</button>
   </form>
   <hr>
   <h2>Delete</h2>
-  <p class="hint">The entry leaves the attendance sheet, the API and exports. It is kept and can be restored here.</p>
+  <p class="hint">The entry leaves the attendance sheet, the API, summaries and exports. It is kept and can be restored here.</p>
   <form method="post" action="/admin/entries/${id}/delete" data-confirm="Delete check-in #${id} of ${entry.firstname} ${entry.lastname}?">${csrfField(user)}
     <button type="submit" class="button button-danger">Delete entry</button>
   </form>
 </section>`
   : html`<section class="card" aria-labelledby="restore-title">
   <h2 id="restore-title">Deleted</h2>
-  <p>Deleted ${dateTime(deleted!.deletedAt)} by ${deleted!.deletedBy}.</p>
+  <p>Deleted ${dateTime(entry.deletedAt)}${deletion ? ` by ${deletion.actor}` : ''}. It no longer counts anywhere.</p>
   <form method="post" action="/admin/entries/${id}/restore">${csrfField(user)}<button type="submit" class="button">Restore entry</button></form>
 </section>`}
 <section class="card" aria-labelledby="history-title">
@@ -156,21 +148,18 @@ ${entry
       const firstname = validName(form.firstname, true);
       const lastname = validName(form.lastname, true);
       const gate = validName(form.gate, false);
-      if (firstname === undefined || lastname === undefined || gate === undefined) {
+      const direction = form.direction === undefined ? undefined : form.direction === 'in' || form.direction === 'out' ? (form.direction as Direction) : null;
+      if (firstname === undefined || lastname === undefined || gate === undefined || direction === null) {
         const body = await entryPage(user, id, notice('error', 'First and last name are required; each field takes up to 100 characters.'));
         return reply.code(body ? 400 : 404).type(html200).send(body ?? 'Not found.');
       }
       const outcome = await db.transaction(async (tx) => {
-        const before = (await tx.query<{ entry: Entry }>(`SELECT to_jsonb(c) AS entry FROM checkins c WHERE id = $1 FOR UPDATE`, [id])).rows[0]?.entry;
+        const before = await findCheckinForUpdate(tx, id);
         if (!before) return 'missing' as const;
-        if (before.firstname === firstname && before.lastname === lastname && before.gate === gate) return 'unchanged' as const;
-        const after = (
-          await tx.query<{ entry: Entry }>(
-            `UPDATE checkins c SET firstname = $2, lastname = $3, gate = $4 WHERE id = $1 RETURNING to_jsonb(c) AS entry`,
-            [id, firstname, lastname, gate],
-          )
-        ).rows[0]!.entry;
-        const pick = (e: Entry) => Object.fromEntries(EDITABLE.map((k) => [k, e[k]]));
+        const values = { firstname, lastname, gate, direction: direction ?? before.direction };
+        if (EDITABLE.every((key) => before[key] === values[key])) return 'unchanged' as const;
+        const after = await updateCheckin(tx, id, values);
+        if (!after) return 'missing' as const;
         await recordAudit(tx, { actor: user.username, action: 'correct', entity: 'checkin', entityId: id, before: pick(before), after: pick(after) });
         return 'corrected' as const;
       });
@@ -186,10 +175,9 @@ ${entry
     const deleted =
       id !== undefined &&
       (await db.transaction(async (tx) => {
-        const row = (await tx.query<{ entry: Entry }>(`DELETE FROM checkins c WHERE id = $1 RETURNING to_jsonb(c) AS entry`, [id])).rows[0];
-        if (!row) return false;
-        await tx.query(`INSERT INTO deleted_checkins (id, entry, deleted_by) VALUES ($1, $2::jsonb, $3)`, [id, JSON.stringify(row.entry), user.username]);
-        await recordAudit(tx, { actor: user.username, action: 'delete', entity: 'checkin', entityId: id, before: row.entry });
+        const entry = await findCheckinForUpdate(tx, id);
+        if (!entry || !(await softDeleteCheckin(tx, id))) return false;
+        await recordAudit(tx, { actor: user.username, action: 'delete', entity: 'checkin', entityId: id, before: entry });
         return true;
       }));
     if (!deleted) return reply.code(404).type(html200).send(page({ title: 'Not found', user, body: html`<h1>No check-in #${request.params.id}</h1>` }));
@@ -203,11 +191,11 @@ ${entry
     const restored =
       id !== undefined &&
       (await db.transaction(async (tx) => {
-        const row = (await tx.query<{ entry: Entry }>(`DELETE FROM deleted_checkins WHERE id = $1 RETURNING entry`, [id])).rows[0];
-        if (!row) return false;
-        const columns = await insertableColumns(tx);
-        await tx.query(`INSERT INTO checkins (${columns}) SELECT ${columns} FROM jsonb_populate_record(NULL::checkins, $1::jsonb)`, [JSON.stringify(row.entry)]);
-        await recordAudit(tx, { actor: user.username, action: 'restore', entity: 'checkin', entityId: id, after: row.entry });
+        const { rowCount } = await tx.query(`UPDATE checkins SET deleted_at = NULL WHERE id = $1 AND deleted_at IS NOT NULL`, [id]);
+        if (rowCount !== 1) return false;
+        const entry = await findEntry(tx, id);
+        const { deletedAt: _deletedAt, ...after } = entry!;
+        await recordAudit(tx, { actor: user.username, action: 'restore', entity: 'checkin', entityId: id, after });
         return true;
       }));
     if (!restored) return reply.code(404).type(html200).send(page({ title: 'Not found', user, body: html`<h1>No deleted check-in #${request.params.id}</h1>` }));
