@@ -3,7 +3,9 @@
 //   check-in writes  POST /api/v1/checkins, POST /table/create
 //                    AUTH_MODE=token: a gate token (Authorization: Bearer) or an admin session with its
 //                    CSRF token (X-CSRF-Token); AUTH_MODE=open: anyone, as the seed allowed.
-//   corrections      PATCH/DELETE /api/v1/checkins/{id}: an admin session with its CSRF token, in both modes.
+//   corrections      PATCH/DELETE /api/v1/checkins/{id}
+//                    AUTH_MODE=token: an admin session with its CSRF token (a gate token gets 403);
+//                    AUTH_MODE=open: anyone, like every API route (audited as anonymous).
 //   personal reads   GET /api/v1/checkins..., /api/v1/days/..., /table/view/...
 //                    AUTH_MODE=token: a gate token or an admin session; AUTH_MODE=open: anyone.
 //   admin pages      /admin/* (not /admin itself, the sign-in page): requireAdmin() on each route.
@@ -108,11 +110,11 @@ export function installAccessControl(app: FastifyInstance, context: AppContext):
     if (presented !== undefined && principal === null) {
       return refuse(request, reply, 401, 'The bearer token is not valid or has been revoked.');
     }
+    if (!tokenMode) return;
     if (rule === 'correction') {
       if (principal === null) return refuse(request, reply, 401, 'Sign in as an admin to correct or delete entries.');
       if (principal.kind !== 'session') return refuse(request, reply, 403, 'Gate tokens cannot correct or delete entries; an admin must.');
     }
-    if (!tokenMode && rule !== 'correction') return;
     if (principal === null) {
       return refuse(
         request,
