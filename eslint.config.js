@@ -14,4 +14,15 @@ export default tseslint.config(
     files: ['bin/**/*.js', 'public/**/*.js'],
     languageOptions: { globals: { process: 'readonly', console: 'readonly', URL: 'readonly' } },
   },
+  {
+    // Browser ES modules of the web UI.
+    files: ['public/**/*.js'],
+    languageOptions: {
+      globals: Object.fromEntries(
+        ['window', 'document', 'navigator', 'location', 'history', 'localStorage', 'fetch', 'FormData', 'URLSearchParams',
+          'EventSource', 'HTMLFormElement', 'HTMLInputElement', 'Element', 'AbortSignal', 'crypto', 'setTimeout',
+          'clearTimeout', 'setInterval', 'Uint8Array'].map((name) => [name, 'readonly']),
+      ),
+    },
+  },
 );

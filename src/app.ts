@@ -9,7 +9,15 @@ import { RequestLogController, loggerOptions } from './logging.js';
 import { Metrics, instrumentApp } from './metrics.js';
 import { limitWrites } from './rate-limit.js';
 import type { Readiness } from './readiness.js';
+import { installWebSecurity } from './auth/web-security.js';
 import { adminRoutes } from './routes/admin.js';
+import { adminEntryRoutes } from './routes/admin-entries.js';
+import { adminSheetRoutes } from './routes/admin-sheet.js';
+import { adminTokenRoutes } from './routes/admin-tokens.js';
+import { adminUserRoutes } from './routes/admin-users.js';
+import { uiAssetRoutes } from './routes/ui-assets.js';
+import { uiKioskRoutes } from './routes/ui-kiosk.js';
+import { uiLiveRoutes } from './routes/ui-live.js';
 import { apiRoutes } from './routes/api.js';
 import { healthRoutes } from './routes/health.js';
 import { seedTableRoutes } from './routes/seed-table.js';
@@ -81,9 +89,20 @@ export async function buildApp(context: AppContext, options: BuildOptions = {}):
     return reply.code(problem.status).send({ detail: problem.detail });
   });
 
+  // Cookies, form bodies, security headers and access control, for every route registered after this.
+  await installWebSecurity(app, context);
+  // Live-update events for the attendance sheet; registered early so it sees every write route.
+  await app.register(uiLiveRoutes, context);
+
   await app.register(healthRoutes, context);
   await app.register(seedTableRoutes, context);
   await app.register(adminRoutes, context);
+  await app.register(adminSheetRoutes, context);
+  await app.register(adminEntryRoutes, context);
+  await app.register(adminUserRoutes, context);
+  await app.register(adminTokenRoutes, context);
+  await app.register(uiKioskRoutes, context);
+  await app.register(uiAssetRoutes, context);
   await app.register(apiRoutes, { ...context, prefix: '/api' });
   return app;
 }

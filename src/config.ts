@@ -30,6 +30,7 @@ export interface Config {
   shutdownDrainSeconds: number;
   shutdownTimeoutSeconds: number;
   authMode: AuthMode;
+  auth: AuthConfig;
   /** Operability (docs/OPERATIONS.md): separate metrics listener, HTTP limits, write rate limit. */
   metricsPort: number | undefined;
   trustProxy: boolean;
@@ -38,6 +39,19 @@ export interface Config {
   httpRequestTimeoutSeconds: number;
   /** Versioned check-in API (issue 3): how far back a kiosk may date an entry, and the duplicate window. */
   checkins: { backdateWindowHours: number; duplicateWindowSeconds: number };
+}
+
+/** Admin sign-in and sessions (src/auth). */
+export interface AuthConfig {
+  /** The first admin's name; ADMIN_PASSWORD (when set) is authoritative for this user at every start. */
+  adminUsername: string;
+  adminPassword: string | undefined;
+  /** `auto`: Secure cookies when the request came over HTTPS (directly or X-Forwarded-Proto: https). */
+  cookieSecure: 'auto' | 'always' | 'never';
+  sessionIdleMinutes: number;
+  sessionMaxHours: number;
+  signInMaxFailures: number;
+  signInWindowMinutes: number;
 }
 
 type Env = Record<string, string | undefined>;
@@ -145,15 +159,47 @@ function database(env: Env): DatabaseConfig {
   return { kind: 'embedded', dataDir: path.resolve(read(env, 'DATA_DIR') ?? 'data') };
 }
 
+const LOOPBACK_HOSTS = new Set(['127.0.0.1', '::1', 'localhost']);
+
+/**
+ * AUTH_MODE's default: `open` (the seed's behaviour: anyone may write and read) only for the embedded
+ * database bound to a loopback address, i.e. a laptop or a single kiosk nobody else can reach.
+ * Everything else (a PostgreSQL server, or listening on a network) defaults to `token`.
+ */
+function authModeDefault(db: DatabaseConfig, host: string): AuthMode {
+  return db.kind === 'embedded' && LOOPBACK_HOSTS.has(host) ? 'open' : 'token';
+}
+
+function auth(env: Env): AuthConfig {
+  const adminUsername = read(env, 'ADMIN_USERNAME') ?? 'admin';
+  if (!/^[A-Za-z0-9._@-]{1,64}$/.test(adminUsername)) {
+    throw new ConfigError('ADMIN_USERNAME', 'must be 1 to 64 letters, digits or . _ @ -');
+  }
+  const adminPassword = readSecret(env, 'ADMIN_PASSWORD');
+  if (adminPassword !== undefined && adminPassword.length < 12) {
+    throw new ConfigError('ADMIN_PASSWORD', 'must be at least 12 characters long');
+  }
+  return {
+    adminUsername,
+    adminPassword,
+    cookieSecure: oneOf(env, 'COOKIE_SECURE', ['auto', 'always', 'never'] as const, 'auto'),
+    sessionIdleMinutes: integer(env, 'SESSION_IDLE_MINUTES', 30, 1, 7 * 24 * 60),
+    sessionMaxHours: integer(env, 'SESSION_MAX_HOURS', 12, 1, 30 * 24),
+    signInMaxFailures: integer(env, 'SIGNIN_MAX_FAILURES', 5, 1, 1000),
+    signInWindowMinutes: integer(env, 'SIGNIN_WINDOW_MINUTES', 15, 1, 24 * 60),
+  };
+}
+
 export function loadConfig(env: Env = process.env): Config {
   const db = database(env);
+  const host = read(env, 'HOST') ?? '0.0.0.0';
   const headersTimeout = integer(env, 'HTTP_HEADERS_TIMEOUT_SECONDS', 10, 1, 3600);
   const requestTimeout = integer(env, 'HTTP_REQUEST_TIMEOUT_SECONDS', 30, 1, 3600);
   if (headersTimeout > requestTimeout) {
     throw new ConfigError('HTTP_HEADERS_TIMEOUT_SECONDS', `must not exceed HTTP_REQUEST_TIMEOUT_SECONDS (${requestTimeout})`);
   }
   return {
-    host: read(env, 'HOST') ?? '0.0.0.0',
+    host,
     port: integer(env, 'PORT', 8000, 0, 65535),
     timezone: timezone(env, 'APP_TIMEZONE'),
     logLevel: oneOf(env, 'LOG_LEVEL', LOG_LEVELS, 'info'),
@@ -161,7 +207,8 @@ export function loadConfig(env: Env = process.env): Config {
     migrateOnStart: boolean(env, 'MIGRATE_ON_START', db.kind === 'embedded'),
     shutdownDrainSeconds: integer(env, 'SHUTDOWN_DRAIN_SECONDS', 0, 0, 3600),
     shutdownTimeoutSeconds: integer(env, 'SHUTDOWN_TIMEOUT_SECONDS', 10, 1, 3600),
-    authMode: oneOf(env, 'AUTH_MODE', AUTH_MODES, 'open'),
+    authMode: oneOf(env, 'AUTH_MODE', AUTH_MODES, authModeDefault(db, host)),
+    auth: auth(env),
     metricsPort: optionalPort(env, 'METRICS_PORT'),
     trustProxy: boolean(env, 'TRUST_PROXY', false),
     rateLimitWritesPerMinute: integer(env, 'RATE_LIMIT_WRITES_PER_MINUTE', 0, 0, 1_000_000),

@@ -31,7 +31,7 @@ export interface ServerOptions {
 export function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [key, value] of Object.entries(process.env)) {
-    if (!/^(DATABASE_|PORT$|HOST$|APP_TIMEZONE$|DATA_DIR$|MIGRATE_ON_START$|AUTH_MODE$|ADMIN_|LOG_LEVEL$|SHUTDOWN_|METRICS_PORT$)/.test(key)) {
+    if (!/^(DATABASE_|PORT$|HOST$|APP_TIMEZONE$|DATA_DIR$|MIGRATE_ON_START$|AUTH_MODE$|ADMIN_|COOKIE_SECURE$|SESSION_|SIGNIN_|LOG_LEVEL$|SHUTDOWN_|METRICS_PORT$)/.test(key)) {
       env[key] = value;
     }
   }
@@ -48,7 +48,8 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   }
   const child = spawn(process.execPath, [BIN, 'serve'], {
     cwd: ROOT,
-    env: cleanEnv({ HOST: '127.0.0.1', PORT: String(port), ...env }),
+    // The seed's open mode unless a test asks for AUTH_MODE=token (access control has its own tests).
+    env: cleanEnv({ HOST: '127.0.0.1', PORT: String(port), AUTH_MODE: 'open', ...env }),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';

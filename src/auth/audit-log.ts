@@ -1,0 +1,44 @@
+// The audit log: every change made by an admin, with who, when, and the record before and after.
+import type { Queryable } from '../db/database.js';
+
+export interface AuditEntry {
+  id: number;
+  at: string;
+  actor: string;
+  action: string;
+  entity: string;
+  entityId: string;
+  before: Record<string, unknown> | null;
+  after: Record<string, unknown> | null;
+}
+
+export async function recordAudit(
+  db: Queryable,
+  entry: { actor: string; action: string; entity: string; entityId: string | number; before?: unknown; after?: unknown },
+): Promise<void> {
+  await db.query(
+    `INSERT INTO audit_log (actor, action, entity, entity_id, before, after) VALUES ($1, $2, $3, $4, $5::jsonb, $6::jsonb)`,
+    [
+      entry.actor,
+      entry.action,
+      entry.entity,
+      String(entry.entityId),
+      entry.before === undefined ? null : JSON.stringify(entry.before),
+      entry.after === undefined ? null : JSON.stringify(entry.after),
+    ],
+  );
+}
+
+export async function listAudit(
+  db: Queryable,
+  filter: { entity?: string; entityId?: string; before?: number; limit?: number } = {},
+): Promise<AuditEntry[]> {
+  const { rows } = await db.query<AuditEntry>(
+    `SELECT id, to_json(at) #>> '{}' AS at, actor, action, entity, entity_id AS "entityId", before, after
+       FROM audit_log
+      WHERE ($1::text IS NULL OR entity = $1) AND ($2::text IS NULL OR entity_id = $2) AND ($3::bigint IS NULL OR id < $3)
+      ORDER BY id DESC LIMIT $4`,
+    [filter.entity ?? null, filter.entityId ?? null, filter.before ?? null, filter.limit ?? 100],
+  );
+  return rows;
+}

@@ -1,0 +1,64 @@
+// Gate API tokens: what a kiosk or a scanner presents as `Authorization: Bearer <token>`.
+// Shown once at creation; stored as a SHA-256; checked against the database on every request, so a
+// revoked token stops working at once on every replica.
+import type { Queryable } from '../db/database.js';
+import { randomSecret, sha256 } from './secrets.js';
+
+export interface GateToken {
+  id: number;
+  name: string;
+  gate: string;
+  tokenPrefix: string;
+  createdAt: string;
+  createdBy: string;
+  lastUsedAt: string | null;
+  revokedAt: string | null;
+  revokedBy: string | null;
+}
+
+const TOKEN_PREFIX = 'brn_';
+const COLUMNS = `id, name, gate, token_prefix AS "tokenPrefix", to_json(created_at) #>> '{}' AS "createdAt", created_by AS "createdBy",
+  to_json(last_used_at) #>> '{}' AS "lastUsedAt", to_json(revoked_at) #>> '{}' AS "revokedAt", revoked_by AS "revokedBy"`;
+
+export async function createGateToken(
+  db: Queryable,
+  input: { name: string; gate: string; createdBy: string },
+): Promise<{ token: string; gateToken: GateToken }> {
+  const token = `${TOKEN_PREFIX}${randomSecret()}`;
+  const { rows } = await db.query<GateToken>(
+    `INSERT INTO gate_tokens (name, gate, token_hash, token_prefix, created_by) VALUES ($1, $2, $3, $4, $5) RETURNING ${COLUMNS}`,
+    [input.name, input.gate, sha256(token), token.slice(0, TOKEN_PREFIX.length + 6), input.createdBy],
+  );
+  return { token, gateToken: rows[0]! };
+}
+
+export async function listGateTokens(db: Queryable): Promise<GateToken[]> {
+  return (await db.query<GateToken>(`SELECT ${COLUMNS} FROM gate_tokens ORDER BY revoked_at IS NOT NULL, id DESC`)).rows;
+}
+
+/** Revokes a token; returns it as it was before, or undefined when it was unknown or already revoked. */
+export async function revokeGateToken(db: Queryable, id: number, by: string): Promise<{ before: GateToken; after: GateToken } | undefined> {
+  const before = (await db.query<GateToken>(`SELECT ${COLUMNS} FROM gate_tokens WHERE id = $1 AND revoked_at IS NULL`, [id])).rows[0];
+  if (!before) return undefined;
+  const after = (
+    await db.query<GateToken>(
+      `UPDATE gate_tokens SET revoked_at = now(), revoked_by = $2 WHERE id = $1 AND revoked_at IS NULL RETURNING ${COLUMNS}`,
+      [id, by],
+    )
+  ).rows[0];
+  return after ? { before, after } : undefined;
+}
+
+/** The active token for a presented bearer value; records when it was last used (at most twice a minute). */
+export async function authenticateGateToken(db: Queryable, presented: string): Promise<Pick<GateToken, 'id' | 'name' | 'gate'> | undefined> {
+  if (!presented.startsWith(TOKEN_PREFIX) || presented.length > 200) return undefined;
+  const { rows } = await db.query<{ id: number; name: string; gate: string; stale: boolean }>(
+    `SELECT id, name, gate, (last_used_at IS NULL OR last_used_at < now() - interval '30 seconds') AS stale
+       FROM gate_tokens WHERE token_hash = $1 AND revoked_at IS NULL`,
+    [sha256(presented)],
+  );
+  const row = rows[0];
+  if (!row) return undefined;
+  if (row.stale) await db.query(`UPDATE gate_tokens SET last_used_at = now() WHERE id = $1`, [row.id]);
+  return { id: row.id, name: row.name, gate: row.gate };
+}

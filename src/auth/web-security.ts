@@ -1,0 +1,87 @@
+// Everything the browser-facing parts share, installed once on the root instance: cookies, form bodies,
+// security headers, the access-control hooks, and the first admin.
+import cookie from '@fastify/cookie';
+import formbody from '@fastify/formbody';
+import helmet from '@fastify/helmet';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { AppContext } from '../app.js';
+import { installAccessControl } from './access-control.js';
+import { installApiAudit } from './api-audit.js';
+import { ensureFirstAdmin } from './first-admin.js';
+
+export async function installWebSecurity(app: FastifyInstance, context: AppContext): Promise<void> {
+  await app.register(cookie);
+  await app.register(formbody, { bodyLimit: 16 * 1024 });
+  await app.register(helmet, {
+    contentSecurityPolicy: {
+      useDefaults: false,
+      directives: {
+        defaultSrc: ["'self'"],
+        scriptSrc: ["'self'"],
+        styleSrc: ["'self'"],
+        imgSrc: ["'self'", 'data:'],
+        fontSrc: ["'self'"],
+        connectSrc: ["'self'"],
+        objectSrc: ["'none'"],
+        baseUri: ["'none'"],
+        formAction: ["'self'"],
+        frameAncestors: ["'none'"],
+      },
+    },
+    // No includeSubDomains: other services may live on sibling names.
+    strictTransportSecurity: { maxAge: 15_552_000, includeSubDomains: false },
+    referrerPolicy: { policy: 'same-origin' },
+    frameguard: { action: 'deny' },
+  });
+  installAccessControl(app, context);
+  installApiAudit(app, context);
+  startFirstAdmin(app, context);
+}
+
+/**
+ * Creates the first admin once the schema exists (migrations may still be running when the server
+ * starts listening, or may be applied later by `barona migrate`): retried until it succeeds.
+ */
+function startFirstAdmin(app: FastifyInstance, context: AppContext): void {
+  let timer: NodeJS.Timeout | undefined;
+  let closed = false;
+  const attempt = async (delay: number) => {
+    try {
+      await ensureFirstAdmin(context.db, context.config.auth, app.log);
+    } catch (error) {
+      if (closed) return;
+      const missingSchema = (error as { code?: string }).code === '42P01';
+      if (!missingSchema) app.log.warn({ reason: (error as Error).message }, 'setting up the first admin failed; retrying');
+      timer = setTimeout(() => void attempt(Math.min(delay * 2, 10_000)), delay);
+    }
+  };
+  app.addHook('onReady', async () => {
+    void attempt(500);
+  });
+  app.addHook('onClose', async () => {
+    closed = true;
+    clearTimeout(timer);
+  });
+}
+
+/** True when the browser reached us over HTTPS (directly, or through a proxy that says so). */
+export function isHttps(request: FastifyRequest): boolean {
+  if (request.protocol === 'https') return true;
+  const forwarded = request.headers['x-forwarded-proto'];
+  return typeof forwarded === 'string' && forwarded.split(',')[0]!.trim().toLowerCase() === 'https';
+}
+
+export function setCookie(context: AppContext, request: FastifyRequest, reply: FastifyReply, name: string, value: string, maxAgeSeconds?: number) {
+  const mode = context.config.auth.cookieSecure;
+  reply.setCookie(name, value, {
+    path: '/',
+    httpOnly: true,
+    sameSite: 'strict',
+    secure: mode === 'always' || (mode === 'auto' && isHttps(request)),
+    ...(maxAgeSeconds === undefined ? {} : { maxAge: maxAgeSeconds }),
+  });
+}
+
+export function clearCookie(reply: FastifyReply, name: string) {
+  reply.clearCookie(name, { path: '/', httpOnly: true, sameSite: 'strict' });
+}

@@ -1,0 +1,19 @@
+// Static browser assets (CSS, ES modules, icons) from public/, under /assets/.
+import { fileURLToPath } from 'node:url';
+import fastifyStatic from '@fastify/static';
+import type { FastifyPluginAsync } from 'fastify';
+import type { AppContext } from '../app.js';
+
+export const PUBLIC_DIR = fileURLToPath(new URL('../../public/', import.meta.url));
+
+export const uiAssetRoutes: FastifyPluginAsync<AppContext> = async (app) => {
+  await app.register(fastifyStatic, {
+    root: PUBLIC_DIR,
+    prefix: '/assets/',
+    index: false,
+    list: false,
+    dotfiles: 'deny',
+    // Short, so a new release is picked up soon; ETags make revalidation cheap.
+    maxAge: '10m',
+  });
+};

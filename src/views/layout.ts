@@ -1,0 +1,91 @@
+// The page frame shared by every screen: head (assets, CSRF meta), the top bar with navigation, main.
+import { html, type SafeHtml } from './html.js';
+
+export interface PageUser {
+  username: string;
+  csrfToken: string;
+}
+
+export interface PageOptions {
+  title: string;
+  /** Navigation key of the current section (highlighted in the top bar). */
+  section?: 'sheet' | 'audit' | 'users' | 'tokens' | 'kiosk';
+  user?: PageUser;
+  body: SafeHtml;
+  /** ES modules from /assets to load. */
+  scripts?: string[];
+  bodyClass?: string;
+}
+
+const SECTIONS = [
+  { key: 'sheet', href: '/admin/sheet', label: 'Attendance' },
+  { key: 'audit', href: '/admin/audit', label: 'Audit log' },
+  { key: 'tokens', href: '/admin/tokens', label: 'Gate tokens' },
+  { key: 'users', href: '/admin/users', label: 'Admins' },
+  { key: 'kiosk', href: '/kiosk', label: 'Kiosk' },
+] as const;
+
+export function csrfField(user: PageUser): SafeHtml {
+  return html`<input type="hidden" name="_csrf" value="${user.csrfToken}">`;
+}
+
+function topBar(options: PageOptions): SafeHtml {
+  const user = options.user;
+  return html`<header class="topbar">
+  <a class="brand" href="${user ? '/admin/sheet' : '/admin'}"><span class="brand-mark" aria-hidden="true">B</span>Barona</a>
+  ${user
+    ? html`<nav aria-label="Main">
+    <ul>${SECTIONS.map(
+      (s) => html`<li><a href="${s.href}"${s.key === options.section ? html` aria-current="page"` : ''}>${s.label}</a></li>`,
+    )}</ul>
+  </nav>
+  <form class="signout" method="post" action="/admin/logout">${csrfField(user)}
+    <span class="who">${user.username}</span><button type="submit" class="button button-quiet">Sign out</button>
+  </form>`
+    : ''}
+</header>`;
+}
+
+export function page(options: PageOptions): string {
+  return html`<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="color-scheme" content="light">
+${options.user ? html`<meta name="csrf-token" content="${options.user.csrfToken}">` : ''}
+<title>${options.title} · Barona</title>
+<link rel="stylesheet" href="/assets/app.css">
+<link rel="icon" href="/assets/favicon.svg" type="image/svg+xml">
+${(options.scripts ?? []).map((src) => html`<script type="module" src="/assets/${src}"></script>`)}
+</head>
+<body${options.bodyClass ? html` class="${options.bodyClass}"` : ''}>
+<a class="skip-link" href="#main">Skip to content</a>
+${options.bodyClass === 'kiosk' ? '' : topBar(options)}
+<main id="main" tabindex="-1">
+${options.body}
+</main>
+</body>
+</html>
+`.value;
+}
+
+/** A short message box: role=status for information, role=alert for problems. */
+export function notice(kind: 'success' | 'error' | 'info', text: string | SafeHtml | undefined): SafeHtml | '' {
+  if (!text) return '';
+  return html`<div class="notice notice-${kind}" role="${kind === 'error' ? 'alert' : 'status'}">${text}</div>`;
+}
+
+/** '2026-11-24T09:12:21.123+01:00' → '09:12:21' (the server renders times in APP_TIMEZONE already). */
+export function clock(iso: string | null | undefined): string {
+  if (!iso) return '';
+  const match = /T(\d{2}:\d{2}:\d{2})/.exec(iso);
+  return match ? match[1]! : iso;
+}
+
+/** '2026-11-24T09:12:21.123+01:00' → '2026-11-24 09:12'. */
+export function dateTime(iso: string | null | undefined): string {
+  if (!iso) return '—';
+  const match = /^(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2})/.exec(iso);
+  return match ? `${match[1]} ${match[2]}` : iso;
+}

@@ -1,0 +1,39 @@
+// The access-control settings read from the environment, and the AUTH_MODE default rule.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { ConfigError, loadConfig } from '../../src/config.js';
+
+test('AUTH_MODE defaults to open only for the embedded database on a loopback address', () => {
+  assert.equal(loadConfig({ HOST: '127.0.0.1' }).authMode, 'open');
+  assert.equal(loadConfig({ HOST: '::1' }).authMode, 'open');
+  assert.equal(loadConfig({ HOST: 'localhost' }).authMode, 'open');
+  assert.equal(loadConfig({}).authMode, 'token', 'default HOST 0.0.0.0');
+  assert.equal(loadConfig({ HOST: '127.0.0.1', DATABASE_URL: 'postgres://u@db/x' }).authMode, 'token');
+  assert.equal(loadConfig({ HOST: '127.0.0.1', DATABASE_HOSTNAME: 'db' }).authMode, 'token');
+  assert.equal(loadConfig({ AUTH_MODE: 'open', DATABASE_URL: 'postgres://u@db/x' }).authMode, 'open', 'explicitly allowed');
+  assert.equal(loadConfig({ AUTH_MODE: 'TOKEN', HOST: '127.0.0.1' }).authMode, 'token');
+});
+
+test('auth settings have defaults and are validated with one line naming the variable', () => {
+  const auth = loadConfig({}).auth;
+  assert.deepEqual(auth, {
+    adminUsername: 'admin',
+    adminPassword: undefined,
+    cookieSecure: 'auto',
+    sessionIdleMinutes: 30,
+    sessionMaxHours: 12,
+    signInMaxFailures: 5,
+    signInWindowMinutes: 15,
+  });
+  const cases: [Record<string, string>, RegExp][] = [
+    [{ ADMIN_PASSWORD: 'short' }, /^ADMIN_PASSWORD: must be at least 12 characters/],
+    [{ ADMIN_USERNAME: 'bad name' }, /^ADMIN_USERNAME: /],
+    [{ COOKIE_SECURE: 'sometimes' }, /^COOKIE_SECURE: must be one of auto, always, never/],
+    [{ SESSION_IDLE_MINUTES: '0' }, /^SESSION_IDLE_MINUTES: /],
+    [{ ADMIN_PASSWORD_FILE: '/nonexistent/secret' }, /^ADMIN_PASSWORD_FILE: cannot read/],
+    [{ ADMIN_PASSWORD: 'x'.repeat(20), ADMIN_PASSWORD_FILE: '/etc/hostname' }, /^ADMIN_PASSWORD: set either/],
+  ];
+  for (const [env, message] of cases) {
+    assert.throws(() => loadConfig(env), (error: Error) => error instanceof ConfigError && message.test(error.message) && !error.message.includes('\n'));
+  }
+});
