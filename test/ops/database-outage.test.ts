@@ -167,7 +167,8 @@ describe('fault: the database is killed mid-load and comes back', { timeout: 150
       const retries = (late.output().match(/migrating the database failed; retrying/g) ?? []).length;
       console.log(`no database: ready ${became.ms} ms after PostgreSQL came up; start-up retries logged: ${retries}`);
       assert.ok(retries >= 1, 'start-up retried with backoff');
-      assert.match(late.output(), /migrations applied/);
+      // The log line may arrive on the pipe a moment after /readyz turned 200.
+      await waitFor('"migrations applied" logged', async () => (/migrations applied/.test(late.output()) ? true : undefined), 10_000);
       assert.equal((await createLate(late.url)).status, 201, 'and serves writes');
       assert.ok(!late.output().includes(database.password), 'the password is not logged');
     } finally {

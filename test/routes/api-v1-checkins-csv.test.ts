@@ -187,7 +187,8 @@ for (const backend of BACKENDS) {
       await app.stop(); // asserts exit code 0
       const seconds = (Date.now() - started) / 1000;
       // Exit code 0 (asserted by stop) means no hard timeout; stop() also removes the data folder.
-      assert.ok(seconds < 15, `stopped in ${seconds} s`);
+      // Well before the hard limit (drain 0 + timeout 10 s, then exit 1); generous for a loaded CI machine.
+      assert.ok(seconds < 30, `stopped in ${seconds} s`);
       await stalled.body?.cancel().catch(() => {});
     });
   });
