@@ -1,9 +1,11 @@
-// Contract between the chart and the service: the rendered app Deployment's initContainers
-// (wait-for-database, migrate) and app container run as local processes with exactly their
-// command, args and environment (ConfigMap and Secret references resolved from the rendered
-// objects); only the database host/port are pointed at a real test PostgreSQL. The migration
-// must exit 0, every probe path must answer 200, the `helm test` script must pass against
-// it, and SIGTERM must end the app in time. Done for all three database modes.
+// Contract between the chart and the service: the rendered migration hook Job's containers
+// (wait-for-database, migrate), the app Deployment's initContainers (wait-for-database,
+// migrate) and app container run as local processes with exactly their command, args and
+// environment (ConfigMap and Secret references resolved from the rendered objects); only the
+// database host/port are pointed at a real test PostgreSQL. The Job must migrate a fresh
+// database and exit 0, the initContainer must then find nothing to do, every probe path must
+// answer 200, the `helm test` script (with the bootstrap API token) must pass against it, and
+// SIGTERM must end the app in time. Done for all three database modes.
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -143,7 +145,7 @@ const cases: Case[] = [
     sets: (db, role) => [`database.name=${db}`, `database.user=${role}`],
     outside: (_db, _role, password) => [
       secret('barona-db-credentials', { 'db-password': password }),
-      secret('barona-admin', { password: randomBytes(12).toString('hex') }),
+      secret('barona-admin', { password: randomBytes(12).toString('hex'), 'api-token': `brn_${randomBytes(32).toString('base64url')}` }),
     ],
     passwordFrom: 'outside',
   },
@@ -192,7 +194,7 @@ describe('chart ↔ service contract', { skip: skipWithoutHelm, timeout: 600_000
   });
 
   for (const c of cases) {
-    it(`${c.name}: migrate exits 0, every probe answers 200, helm test passes, SIGTERM exits 0`, async (t) => {
+    it(`${c.name}: the migration Job migrates, the initContainer finds nothing to do, every probe answers 200, helm test passes with the token, SIGTERM exits 0`, async (t) => {
       const suffix = randomBytes(4).toString('hex');
       const db = `barona_contract_${suffix}`;
       const role = `barona_contract_${suffix}`;
@@ -276,15 +278,34 @@ describe('chart ↔ service contract', { skip: skipWithoutHelm, timeout: 600_000
         await early.exited;
       }
 
-      // initContainers in order, each to a zero exit.
-      for (const container of init) {
-        if (container.name === 'wait-for-database' && !hasPgIsready) {
-          t.diagnostic('pg_isready not installed here: wait-for-database not run');
-          continue;
+      // The migration hook Job first (before an upgrade that brings migrations; before install
+      // with an external database): its init and main containers in order, each to a zero
+      // exit, and the schema goes from empty to current.
+      const job = rendered.find((o) => o.kind === 'Job');
+      assert.ok(job, 'a migration Job is rendered');
+      const jobContainers = containersOf(job);
+      assert.deepEqual(
+        [...jobContainers.init, ...jobContainers.main].map((x) => x.name),
+        ['wait-for-database', 'migrate'],
+      );
+      const outputs = new Map<string, string>();
+      const runInOrder = async (containers: ContainerSpec[], what: string) => {
+        for (const container of containers) {
+          if (container.name === 'wait-for-database' && !hasPgIsready) {
+            t.diagnostic(`pg_isready not installed here: ${what} wait-for-database not run`);
+            continue;
+          }
+          const result = await runToExit(container, envOf(container), 60_000);
+          assert.equal(result.code, 0, `${what} ${container.name} exited ${result.code}:\n${result.output}`);
+          outputs.set(`${what}/${container.name}`, result.output);
         }
-        const result = await runToExit(container, envOf(container), 60_000);
-        assert.equal(result.code, 0, `${container.name} exited ${result.code}:\n${result.output}`);
-      }
+      };
+      await runInOrder([...jobContainers.init, ...jobContainers.main], 'Job');
+      assert.match(outputs.get('Job/migrate') ?? '', /\d+ migration\(s\) applied/);
+
+      // Then the app pod's initContainers in order, each to a zero exit: nothing left to migrate.
+      await runInOrder(init, 'initContainer');
+      assert.match(outputs.get('initContainer/migrate') ?? '', /schema is up to date/);
       // Two more concurrent runs: pods starting together find nothing left to do, and do not fail.
       const migrate = init.find((x) => x.name === 'migrate')!;
       const again = await Promise.all([runToExit(migrate, envOf(migrate), 60_000), runToExit(migrate, envOf(migrate), 60_000)]);
@@ -309,6 +330,9 @@ describe('chart ↔ service contract', { skip: skipWithoutHelm, timeout: 600_000
       const scriptDir = mkdtempSync(path.join(home, 'smoke-'));
       for (const [file, text] of Object.entries(scriptMap.data as Env)) writeFileSync(path.join(scriptDir, file), text);
       const testEnv = resolveEnv(testContainer, objects);
+      // The token the app registers is the one the test pod sends.
+      assert.match(appEnv.BOOTSTRAP_API_TOKEN ?? '', /^brn_[A-Za-z0-9_-]{43,64}$/);
+      assert.equal(testEnv.BARONA_API_TOKEN, appEnv.BOOTSTRAP_API_TOKEN);
       const serviceUrl = new URL(testEnv.BARONA_URL!);
       assert.equal(serviceUrl.hostname, RELEASE, 'the test pod calls the Service');
       testEnv.BARONA_URL = base; // only the address changes

@@ -53,9 +53,20 @@ describe('deploy/kubernetes', { skip: skipWithoutHelm }, () => {
     const refs = new Set(
       [...built.matchAll(/secretKeyRef:\n\s+key: (\S+)\n\s+name: (\S+)/g)].map((m) => `${m[2]}/${m[1]}`),
     );
-    assert.deepEqual([...refs].sort(), ['barona-admin/admin-password', 'barona-database/password']);
+    assert.deepEqual([...refs].sort(), ['barona-admin/admin-password', 'barona-admin/bootstrap-api-token', 'barona-database/password']);
     const readme = readFileSync(path.join(manifests, 'README.md'), 'utf8');
     assert.match(readme, /kubectl -n barona create secret generic barona-database --from-literal=password=/);
-    assert.match(readme, /kubectl -n barona create secret generic barona-admin --from-literal=admin-password=/);
+    const admin = /kubectl -n barona create secret generic barona-admin --from-literal=admin-password=[^\n]+\\\n\s+--from-literal=bootstrap-api-token="(brn_\$\([^"]+\))"/.exec(readme);
+    assert.ok(admin, 'the README creates barona-admin with admin-password and bootstrap-api-token');
+    // The README's command makes a token the service accepts.
+    const token = execFileSync('bash', ['-c', `echo "${admin[1]}"`], { encoding: 'utf8' }).trim();
+    assert.match(token, /^brn_[A-Za-z0-9_-]{43,64}$/);
+    // kubectl knows no Helm hooks, and a re-applied Job would hit its immutable pod template:
+    // the initContainer migrates instead.
+    assert.ok(!kinds.includes('Job'), 'no migration Job in the plain manifests');
+    for (const o of objects) assert.equal(o.metadata.annotations?.['helm.sh/hook'], undefined, `${id(o)} is a Helm hook`);
+    const deployment = objects.find((o) => o.kind === 'Deployment')!;
+    const init = (deployment.spec as { template: { spec: { initContainers: { name: string }[] } } }).template.spec.initContainers;
+    assert.ok(init.some((c) => c.name === 'migrate'), 'the app pods migrate');
   });
 });

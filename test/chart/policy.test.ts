@@ -46,6 +46,15 @@ describe('chart policies', { skip: skipWithoutHelm }, () => {
     describe(name, () => {
       const workloads = objects.filter((o) => WORKLOADS.has(o.kind));
 
+      it('the migration hook Job is among the workloads these policies check', () => {
+        const jobs = workloads.filter((o) => o.kind === 'Job');
+        assert.deepEqual(
+          jobs.map((o) => o.metadata.annotations?.['helm.sh/hook-delete-policy']),
+          ['before-hook-creation,hook-succeeded'],
+        );
+        assert.ok(containersOf(jobs[0]!).main.some((c) => c.name === 'migrate'));
+      });
+
       it('every container has cpu and memory requests and limits', () => {
         for (const o of workloads) {
           for (const c of allContainers(o)) {
@@ -120,6 +129,11 @@ describe('chart policies', { skip: skipWithoutHelm }, () => {
             assert.ok(!sensitive.test(key) || key.endsWith('.mjs'), `${id(o)} has ${key}`);
           }
         }
+        // The API token is there, and only as a secretKeyRef (app, migrate initContainer, helm test).
+        const tokenRefs = workloads.flatMap((o) =>
+          allContainers(o).flatMap((c) => (c.env ?? []).filter((e) => /^(BOOTSTRAP|BARONA)_API_TOKEN$/.test(e.name)).map((e) => `${c.name}:${e.name}`)),
+        );
+        assert.deepEqual(tokenRefs.sort(), ['app:BOOTSTRAP_API_TOKEN', 'migrate:BOOTSTRAP_API_TOKEN', 'smoke-test:BARONA_API_TOKEN']);
         for (const o of workloads) {
           for (const c of allContainers(o)) {
             for (const env of c.env ?? []) {

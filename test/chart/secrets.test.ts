@@ -85,9 +85,11 @@ describe('generated secrets', { skip: skipWithoutHelm }, () => {
     live.clear();
     const install = secretData(await renderAgainstCluster());
     assert.deepEqual(Object.keys(install).sort(), ['gate-barona-admin', 'gate-barona-database']);
-    for (const data of Object.values(install)) {
-      for (const value of Object.values(data)) assert.match(Buffer.from(value, 'base64').toString(), /^[A-Za-z0-9]{32}$/);
-    }
+    const text = (name: string, key: string) => Buffer.from(install[name]?.[key] ?? '', 'base64').toString();
+    assert.deepEqual(Object.keys(install['gate-barona-admin'] ?? {}).sort(), ['admin-password', 'bootstrap-api-token']);
+    assert.match(text('gate-barona-admin', 'admin-password'), /^[A-Za-z0-9]{32}$/);
+    assert.match(text('gate-barona-admin', 'bootstrap-api-token'), /^brn_[A-Za-z0-9]{43}$/);
+    assert.match(text('gate-barona-database', 'password'), /^[A-Za-z0-9]{32}$/);
     assert.ok(requests.includes(`GET /api/v1/namespaces/${NAMESPACE}/secrets/gate-barona-database`), 'helm looked the Secret up');
     for (const [name, data] of Object.entries(install)) live.set(name, data); // what the install created
 
@@ -95,6 +97,17 @@ describe('generated secrets', { skip: skipWithoutHelm }, () => {
     assert.deepEqual(upgrade, install);
     const again = secretData(await renderAgainstCluster());
     assert.deepEqual(again, install);
+  });
+
+  it('an upgrade from a release without a token keeps the password and adds a token', async () => {
+    live.clear();
+    const adminPassword = Buffer.from('kept-admin-password-0123456789ab').toString('base64');
+    live.set('gate-barona-admin', { 'admin-password': adminPassword });
+    const upgrade = secretData(await renderAgainstCluster());
+    assert.equal(upgrade['gate-barona-admin']?.['admin-password'], adminPassword);
+    assert.match(Buffer.from(upgrade['gate-barona-admin']?.['bootstrap-api-token'] ?? '', 'base64').toString(), /^brn_[A-Za-z0-9]{43}$/);
+    live.set('gate-barona-admin', upgrade['gate-barona-admin']!);
+    assert.deepEqual(secretData(await renderAgainstCluster())['gate-barona-admin'], upgrade['gate-barona-admin'], 'and keeps that token');
   });
 
   it('a password given in values wins over the live one', async () => {

@@ -173,10 +173,38 @@ true
 {{- end -}}
 
 {{/*
+The bootstrap API token (the service registers it, hashed, at start; `helm test` sends it as a
+Bearer token), from the app Secret: admin.existingSecret or the chart's <fullname>-admin.
+(dict "ctx" $ "name" envVarName)
+*/}}
+{{- define "barona.bootstrapTokenEnv" -}}
+- name: {{ .name }}
+  valueFrom:
+    secretKeyRef:
+      name: {{ include "barona.adminSecretName" .ctx }}
+      key: {{ .ctx.Values.auth.bootstrapTokenKey }}
+{{- end -}}
+
+{{/*
+When the migration Job runs. pre-upgrade always. pre-install only with an external database
+whose password is in a Secret made before the release (existingSecret): with the bundled or
+CloudNativePG database the release itself creates the database, which a pre-install hook would
+wait for forever, and a chart-made password Secret does not exist yet before install; then the
+app pods' migrate initContainer does the first install's migration.
+*/}}
+{{- define "barona.migrationJobHook" -}}
+{{- if and (eq .Values.database.mode "external") .Values.database.external.existingSecret -}}
+pre-install,pre-upgrade
+{{- else -}}
+pre-upgrade
+{{- end -}}
+{{- end -}}
+
+{{/*
 A secret value that survives upgrades: the given value, else the one already in
 the live Secret (lookup; `helm template` and --dry-run cannot see the cluster and
-generate a new one), else 32 random characters. Returns the base64 form.
-(dict "ctx" $ "name" secretName "key" key "value" providedValue)
+generate a new one), else `prefix` + `length` (32) random alphanumerics. Returns the base64 form.
+(dict "ctx" $ "name" secretName "key" key "value" providedValue ["prefix" "brn_" "length" 43])
 */}}
 {{- define "barona.secretValue" -}}
 {{- if .value -}}
@@ -186,7 +214,7 @@ generate a new one), else 32 random characters. Returns the base64 form.
 {{- if and $live $live.data (hasKey $live.data .key) -}}
 {{- index $live.data .key -}}
 {{- else -}}
-{{- randAlphaNum 32 | b64enc -}}
+{{- printf "%s%s" (.prefix | default "") (randAlphaNum (.length | default 32 | int)) | b64enc -}}
 {{- end -}}
 {{- end -}}
 {{- end -}}
@@ -201,8 +229,30 @@ generate a new one), else 32 random characters. Returns the base64 form.
 {{- end -}}
 {{- end -}}
 
-{{/* The app's environment, shared by the app and migration containers. */}}
-{{- define "barona.env" -}}
+{{/*
+Non-secret settings of the app: the ConfigMap's data, and (as plain env values) the migration
+Job's environment, so the Job never depends on the ConfigMap of another revision.
+*/}}
+{{- define "barona.settings" -}}
+HOST: "0.0.0.0"
+PORT: {{ .Values.app.port | quote }}
+APP_TIMEZONE: {{ .Values.app.timezone | quote }}
+LOG_LEVEL: {{ .Values.app.logLevel | quote }}
+AUTH_MODE: {{ .Values.app.authMode | quote }}
+MIGRATE_ON_START: "false"
+SHUTDOWN_DRAIN_SECONDS: {{ .Values.shutdown.drainSeconds | quote }}
+SHUTDOWN_TIMEOUT_SECONDS: {{ .Values.shutdown.timeoutSeconds | quote }}
+DATABASE_POOL_MAX: {{ .Values.app.databasePoolMax | quote }}
+{{- if ne .Values.database.mode "cnpg" }}
+DATABASE_HOSTNAME: {{ include "barona.databaseHost" . | quote }}
+DATABASE_PORT: {{ include "barona.databasePort" . | quote }}
+DATABASE_NAME: {{ .Values.database.name | quote }}
+DATABASE_USER: {{ .Values.database.user | quote }}
+{{- end }}
+{{- end -}}
+
+{{/* The database credential: DATABASE_PASSWORD, or DATABASE_URL in cnpg mode; always a secretKeyRef. */}}
+{{- define "barona.databaseEnv" -}}
 {{- if eq .Values.database.mode "cnpg" }}
 - name: DATABASE_URL
   valueFrom:
@@ -216,11 +266,17 @@ generate a new one), else 32 random characters. Returns the base64 form.
       name: {{ include "barona.databaseSecretName" . }}
       key: {{ include "barona.databaseSecretKey" . }}
 {{- end }}
+{{- end -}}
+
+{{/* The app's environment, shared by the app and its migrate initContainer. */}}
+{{- define "barona.env" -}}
+{{ include "barona.databaseEnv" . | trim }}
 - name: ADMIN_PASSWORD
   valueFrom:
     secretKeyRef:
       name: {{ include "barona.adminSecretName" . }}
       key: {{ include "barona.adminSecretKey" . }}
+{{ include "barona.bootstrapTokenEnv" (dict "ctx" . "name" "BOOTSTRAP_API_TOKEN") }}
 {{- with .Values.app.extraEnv }}
 {{ toYaml . }}
 {{- end }}
