@@ -30,6 +30,8 @@ export interface Config {
   shutdownDrainSeconds: number;
   shutdownTimeoutSeconds: number;
   authMode: AuthMode;
+  /** Group commit of check-in writes (see src/checkins/checkin-writer.ts); windowMs 0 = one row per commit. */
+  writeBatch: { windowMs: number; maxRows: number };
 }
 
 type Env = Record<string, string | undefined>;
@@ -145,5 +147,9 @@ export function loadConfig(env: Env = process.env): Config {
     shutdownDrainSeconds: integer(env, 'SHUTDOWN_DRAIN_SECONDS', 0, 0, 3600),
     shutdownTimeoutSeconds: integer(env, 'SHUTDOWN_TIMEOUT_SECONDS', 10, 1, 3600),
     authMode: oneOf(env, 'AUTH_MODE', AUTH_MODES, 'open'),
+    writeBatch: {
+      windowMs: integer(env, 'WRITE_BATCH_WINDOW_MS', 2, 0, 1000),
+      maxRows: integer(env, 'WRITE_BATCH_MAX_ROWS', 100, 1, 10_000),
+    },
   };
 }

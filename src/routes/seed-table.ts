@@ -41,7 +41,7 @@ function methodNotAllowed(allowed: string) {
 
 const OTHER_METHODS = ['GET', 'PUT', 'PATCH', 'DELETE'] as const;
 
-export const seedTableRoutes: FastifyPluginAsync<AppContext> = async (app, { db, config }) => {
+export const seedTableRoutes: FastifyPluginAsync<AppContext> = async (app, { db, config, writer }) => {
   app.post('/table/create', async (request, reply) => {
       const body = request.body;
       if (typeof body !== 'object' || body === null || Array.isArray(body)) {
@@ -55,7 +55,7 @@ export const seedTableRoutes: FastifyPluginAsync<AppContext> = async (app, { db,
       if (Object.keys(errors).length > 0) return reply.code(400).send(errors);
 
       // `login` is always the server's clock; a client-sent value is ignored.
-      const checkin = await insertCheckin(db, { firstname, lastname, gate });
+      const checkin = writer ? await writer.write({ firstname, lastname, gate }) : await insertCheckin(db, { firstname, lastname, gate });
       return reply.code(201).send({
         id: checkin.id,
         login: checkin.login,
