@@ -18,6 +18,8 @@ interface CpuProfile {
 
 export interface ProfileSummary {
   wallMs: number;
+  /** False when the whole profile was summarised (no window given, or no sample fell inside it). */
+  windowed: boolean;
   /** Share of the wall time the main thread was busy (not idle). */
   busyShare: number;
   top: { name: string; where: string; selfMs: number; share: number }[];
@@ -41,12 +43,31 @@ function shortUrl(url: string): string {
   return url;
 }
 
-export function summariseProfile(file: string, topCount = 15): ProfileSummary {
+/** A time window in microseconds of the monotonic clock (process.hrtime.bigint() / 1000n). */
+export interface Window {
+  fromUs: number;
+  toUs: number;
+}
+
+/**
+ * `window` limits the summary to samples taken during the measured load (V8 stamps samples with the
+ * same monotonic clock as process.hrtime), leaving out start-up, warm-up and shutdown.
+ */
+export function summariseProfile(file: string, window?: Window, topCount = 15): ProfileSummary {
   const profile = JSON.parse(readFileSync(file, 'utf8')) as CpuProfile;
   const selfUs = new Map<number, number>();
+  let at = profile.startTime;
+  let first = Infinity;
+  let last = -Infinity;
   profile.samples.forEach((nodeId, index) => {
-    selfUs.set(nodeId, (selfUs.get(nodeId) ?? 0) + (profile.timeDeltas[index] ?? 0));
+    const delta = profile.timeDeltas[index] ?? 0;
+    at += delta;
+    if (window && (at < window.fromUs || at > window.toUs)) return;
+    first = Math.min(first, at);
+    last = Math.max(last, at);
+    selfUs.set(nodeId, (selfUs.get(nodeId) ?? 0) + delta);
   });
+  if (selfUs.size === 0 && window) return summariseProfile(file, undefined, topCount);
   const byFunction = new Map<string, { name: string; where: string; us: number }>();
   const byArea = new Map<string, number>();
   let totalUs = 0;
@@ -69,7 +90,8 @@ export function summariseProfile(file: string, topCount = 15): ProfileSummary {
   const busyUs = totalUs - idleUs;
   const share = (us: number) => (busyUs > 0 ? us / busyUs : 0);
   return {
-    wallMs: (profile.endTime - profile.startTime) / 1000,
+    wallMs: (last - first) / 1000,
+    windowed: window !== undefined,
     busyShare: totalUs > 0 ? busyUs / totalUs : 0,
     top: [...byFunction.values()]
       .filter((entry) => entry.name !== '(idle)')

@@ -153,7 +153,9 @@ export function writeReport(r: Results): string {
       out.push('');
       out.push(`### ${p.goal}`);
       out.push('');
-      out.push(`Main thread busy ${(p.summary.busyShare * 100).toFixed(0)} % of ${n1(p.summary.wallMs / 1000)} s.`);
+      out.push(
+        `${p.summary.windowed ? 'During the measured load' : 'Whole process, start to exit'}: main thread not idle in ${(p.summary.busyShare * 100).toFixed(0)} % of the samples over ${n1(p.summary.wallMs / 1000)} s (a descheduled thread still counts as not idle, so on a crowded machine this overstates CPU use; see "service cores" above for the CPU it got).`,
+      );
       out.push('');
       out.push('| area | self ms | share |');
       out.push('|---|---|---|');
