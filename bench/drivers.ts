@@ -25,6 +25,15 @@ const INSERT_MANY = `INSERT INTO checkins (firstname, lastname, gate)
 
 type Run = (op: number) => Promise<unknown>;
 
+/** The little of postgres.js's API used here. */
+type PostgresJs = (
+  url: string,
+  options: Record<string, unknown>,
+) => {
+  unsafe(query: string, params: unknown[]): Promise<unknown[]> & { raw(): Promise<unknown[]> };
+  end(): Promise<void>;
+};
+
 async function measure(run: Run, ops: number): Promise<{ opsPerS: number; cpuUsPerOp: number }> {
   let next = 0;
   const cpu = process.cpuUsage();
@@ -58,7 +67,11 @@ async function main() {
     await setup.end();
 
     const pool = new pg.Pool({ connectionString: url, max: CONCURRENCY, options: '-c TimeZone=UTC' });
-    const { default: postgres } = await import('postgres');
+    // Not a dependency of the project: installed with --no-save for this measurement only.
+    const driverName = 'postgres';
+    const { default: postgres } = (await import(driverName).catch(() => {
+      throw new Error('postgres.js is not installed: npm i --no-save postgres@3.4.9');
+    })) as { default: PostgresJs };
     const sql = postgres(url, { max: CONCURRENCY, connection: { TimeZone: 'UTC' } });
     const batch = (op: number) => {
       const rows = Array.from({ length: 20 }, (_, i) => `${op}-${i}`);

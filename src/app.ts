@@ -6,6 +6,9 @@ import { CheckinWriter } from './checkins/checkin-writer.js';
 import type { Config } from './config.js';
 import type { Database } from './db/database.js';
 import { toProblem } from './http-errors.js';
+import { RequestLogController, loggerOptions } from './logging.js';
+import { Metrics, instrumentApp } from './metrics.js';
+import { limitWrites } from './rate-limit.js';
 import type { Readiness } from './readiness.js';
 import { adminRoutes } from './routes/admin.js';
 import { healthRoutes } from './routes/health.js';
@@ -22,19 +25,27 @@ export interface AppContext {
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
-export async function buildApp(context: AppContext, options: { logger?: boolean } = {}): Promise<FastifyInstance> {
+export interface BuildOptions {
+  logger?: boolean;
+  /** The process's metrics (server.ts shares them with the METRICS_PORT listener); made here when absent. */
+  metrics?: Metrics;
+}
+
+export async function buildApp(context: AppContext, options: BuildOptions = {}): Promise<FastifyInstance> {
+  const { config } = context;
   const app = Fastify({
-    logger:
-      options.logger === false
-        ? false
-        : {
-            level: context.config.logLevel,
-            // Names are personal data and credentials are secrets: neither is logged.
-            redact: ['req.headers.authorization', 'req.headers.cookie', 'res.headers["set-cookie"]'],
-          },
+    // Names are personal data and credentials are secrets: neither is logged (see logging.ts).
+    logger: options.logger === false ? false : loggerOptions(config.logLevel),
+    logController: new RequestLogController(),
     routerOptions: { ignoreTrailingSlash: true },
     bodyLimit: 64 * 1024,
-    requestTimeout: 30_000,
+    // Slow or stalled clients cannot hold a connection: headers and whole requests have deadlines.
+    requestTimeout: config.httpRequestTimeoutSeconds * 1000,
+    http: { headersTimeout: config.httpHeadersTimeoutSeconds * 1000, connectionsCheckingInterval: 1_000 },
+    trustProxy: config.trustProxy,
+    // A request that reaches us while closing (on a connection accepted just before) is served, not
+    // refused: the pool is still open until every in-flight request has finished.
+    return503OnClosing: false,
     // Honour an incoming X-Request-Id (from a proxy) when it is sane; otherwise make one.
     requestIdHeader: false,
     genReqId: (request) => {
@@ -43,14 +54,25 @@ export async function buildApp(context: AppContext, options: { logger?: boolean 
     },
   });
 
+  // Node hands CONNECT to a 'connect' listener and drops the connection silently without one: answer it.
+  app.server.on('connect', (_request, socket) => {
+    socket.end('HTTP/1.1 405 Method Not Allowed\r\nAllow: GET, HEAD, POST, OPTIONS\r\nContent-Length: 0\r\nConnection: close\r\n\r\n');
+  });
+
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
+    // Once shutdown has begun, every answer ends its keep-alive connection, so no client reuses a
+    // connection the server is about to close.
+    if (context.readiness.isShuttingDown) reply.header('connection', 'close');
   });
+  instrumentApp(app, options.metrics ?? new Metrics(context.db), { serveEndpoint: config.metricsPort === undefined });
+  await limitWrites(app, config.rateLimitWritesPerMinute);
 
   app.setErrorHandler((error: FastifyError, request, reply) => {
     const problem = toProblem(error);
     if (problem.status >= 500) request.log.error({ err: error }, problem.title);
-    else request.log.info({ code: (error as { code?: string }).code }, problem.detail);
+    // The detail of a client error can quote the request body (e.g. a JSON syntax error): not logged.
+    else request.log.info({ code: (error as { code?: string }).code, status: problem.status }, problem.title);
     if (problem.status === 503) reply.header('retry-after', '5');
     if (request.url.startsWith('/api/')) {
       return reply

@@ -30,6 +30,12 @@ export interface Config {
   shutdownDrainSeconds: number;
   shutdownTimeoutSeconds: number;
   authMode: AuthMode;
+  /** Operability (docs/OPERATIONS.md): separate metrics listener, HTTP limits, write rate limit. */
+  metricsPort: number | undefined;
+  trustProxy: boolean;
+  rateLimitWritesPerMinute: number;
+  httpHeadersTimeoutSeconds: number;
+  httpRequestTimeoutSeconds: number;
   /** Group commit of check-in writes (see src/checkins/checkin-writer.ts); windowMs 0 = one row per commit. */
   writeBatch: { windowMs: number; maxRows: number };
 }
@@ -67,6 +73,10 @@ function integer(env: Env, name: string, fallback: number, min: number, max: num
     throw new ConfigError(name, `must be a whole number from ${min} to ${max} (got "${raw}")`);
   }
   return Number(raw);
+}
+
+function optionalPort(env: Env, name: string): number | undefined {
+  return read(env, name) === undefined ? undefined : integer(env, name, 0, 1, 65535);
 }
 
 function oneOf<T extends string>(env: Env, name: string, allowed: readonly T[], fallback: T): T {
@@ -137,6 +147,11 @@ function database(env: Env): DatabaseConfig {
 
 export function loadConfig(env: Env = process.env): Config {
   const db = database(env);
+  const headersTimeout = integer(env, 'HTTP_HEADERS_TIMEOUT_SECONDS', 10, 1, 3600);
+  const requestTimeout = integer(env, 'HTTP_REQUEST_TIMEOUT_SECONDS', 30, 1, 3600);
+  if (headersTimeout > requestTimeout) {
+    throw new ConfigError('HTTP_HEADERS_TIMEOUT_SECONDS', `must not exceed HTTP_REQUEST_TIMEOUT_SECONDS (${requestTimeout})`);
+  }
   return {
     host: read(env, 'HOST') ?? '0.0.0.0',
     port: integer(env, 'PORT', 8000, 0, 65535),
@@ -147,6 +162,11 @@ export function loadConfig(env: Env = process.env): Config {
     shutdownDrainSeconds: integer(env, 'SHUTDOWN_DRAIN_SECONDS', 0, 0, 3600),
     shutdownTimeoutSeconds: integer(env, 'SHUTDOWN_TIMEOUT_SECONDS', 10, 1, 3600),
     authMode: oneOf(env, 'AUTH_MODE', AUTH_MODES, 'open'),
+    metricsPort: optionalPort(env, 'METRICS_PORT'),
+    trustProxy: boolean(env, 'TRUST_PROXY', false),
+    rateLimitWritesPerMinute: integer(env, 'RATE_LIMIT_WRITES_PER_MINUTE', 0, 0, 1_000_000),
+    httpHeadersTimeoutSeconds: headersTimeout,
+    httpRequestTimeoutSeconds: requestTimeout,
     writeBatch: {
       windowMs: integer(env, 'WRITE_BATCH_WINDOW_MS', 2, 0, 1000),
       maxRows: integer(env, 'WRITE_BATCH_MAX_ROWS', 100, 1, 10_000),

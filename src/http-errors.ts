@@ -8,8 +8,12 @@ export interface HttpProblem {
   detail: string;
 }
 
-/** SQLSTATE classes and codes that mean "the database is not available right now". */
-const UNAVAILABLE_SQLSTATES = new Set(['57P01', '57P02', '57P03', '53300', '53000']);
+/**
+ * SQLSTATE classes and codes that mean "the database is not available right now": admin/crash shutdown,
+ * cannot connect now, too many connections, insufficient resources, and a statement cancelled by
+ * statement_timeout (57014) — a bounded wait that ran out.
+ */
+const UNAVAILABLE_SQLSTATES = new Set(['57P01', '57P02', '57P03', '57014', '53300', '53000', '53100', '53200', '40001', '40P01']);
 const UNAVAILABLE_NODE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENOTFOUND', 'EPIPE', 'EAI_AGAIN']);
 const UNAVAILABLE_MESSAGES = [
   'timeout exceeded when trying to connect',
@@ -42,6 +46,16 @@ export function toProblem(error: FastifyError): HttpProblem {
   }
   if (code === '42P01') {
     return { status: 503, title: 'Service unavailable', detail: 'The database schema is not migrated; run `barona migrate`.' };
+  }
+  if (/^22[0-9A-Z]{3}$/.test(code) || code === '23502' || code === '23514') {
+    // Data exceptions and check/not-null violations: the input got past validation but is still invalid.
+    return { status: 400, title: 'Invalid request', detail: 'The request contains a value the database cannot store.' };
+  }
+  if (code === '23505' || code === '23503') {
+    return { status: 409, title: 'Conflict', detail: 'The request conflicts with the stored data.' };
+  }
+  if (error.statusCode === 429) {
+    return { status: 429, title: 'Too many requests', detail: error.message };
   }
   if (code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
     return { status: 413, title: 'Payload too large', detail: error.message };

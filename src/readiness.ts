@@ -5,6 +5,8 @@ import { loadMigrations, schemaStatus, type Migration } from './db/migrator.js';
 
 export interface ReadinessReport {
   ready: boolean;
+  /** Why the process is not ready (the first failing check), absent when ready. */
+  reason?: string;
   checks: { database: string; schema: string; shutdown: string };
 }
 
@@ -34,7 +36,12 @@ export class Readiness {
   }
 
   async check(): Promise<ReadinessReport> {
-    const checks = { database: 'ok', schema: 'ok', shutdown: this.shuttingDown ? 'shutting down' : 'ok' };
+    if (this.shuttingDown) {
+      // No database round trip: from the moment shutdown begins the answer is 503, at once.
+      const checks = { database: 'not checked', schema: 'not checked', shutdown: 'shutting down' };
+      return { ready: false, reason: 'shutting down', checks };
+    }
+    const checks = { database: 'ok', schema: 'ok', shutdown: 'ok' };
     try {
       await withTimeout(this.db.query('SELECT 1'), CHECK_TIMEOUT_MS);
       if (!this.schemaCurrent) {
@@ -49,7 +56,7 @@ export class Readiness {
       checks.database = `unreachable: ${(error as Error).message}`;
       checks.schema = 'unknown';
     }
-    const ready = Object.values(checks).every((value) => value === 'ok');
-    return { ready, checks };
+    const failing = Object.entries(checks).find(([, value]) => value !== 'ok');
+    return failing ? { ready: false, reason: `${failing[0]}: ${failing[1]}`, checks } : { ready: true, checks };
   }
 }

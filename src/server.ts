@@ -1,11 +1,17 @@
 // The `serve` process: open the database, listen, bring the schema up (when told to), and shut down
 // gracefully on SIGTERM/SIGINT. Everything about HTTP itself is in app.ts.
+//
+// Shutdown, in order (docs/OPERATIONS.md): readiness 503 at once → keep serving SHUTDOWN_DRAIN_SECONDS
+// (every answer now carries `Connection: close`) → stop listening and let in-flight requests finish →
+// close the pool → exit 0. Past SHUTDOWN_DRAIN_SECONDS + SHUTDOWN_TIMEOUT_SECONDS the process exits 1.
+import type { Server } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { FastifyBaseLogger } from 'fastify';
 import { buildApp } from './app.js';
 import type { Config } from './config.js';
 import { openDatabase } from './db/database.js';
 import { migrate } from './db/migrator.js';
+import { Metrics, listenForMetrics } from './metrics.js';
 import { Readiness } from './readiness.js';
 
 /** Retries `step` with capped exponential backoff until it succeeds or `stopped()` turns true. */
@@ -28,8 +34,10 @@ export async function serve(config: Config): Promise<void> {
     onError: (error) => logRef.current?.warn({ reason: error.message }, 'database connection lost'),
   });
   const readiness = new Readiness(db);
-  const app = await buildApp({ config, db, readiness });
+  const metrics = new Metrics(db);
+  const app = await buildApp({ config, db, readiness }, { metrics });
   logRef.current = app.log;
+  let metricsServer: Server | undefined;
 
   let stopping = false;
   const shutdown = async (signal: string) => {
@@ -44,15 +52,30 @@ export async function serve(config: Config): Promise<void> {
     app.log.info({ signal, drainSeconds: config.shutdownDrainSeconds }, 'shutting down: readiness is now 503');
     // Keep serving while load balancers notice the failing readiness and stop sending traffic.
     if (config.shutdownDrainSeconds > 0) await sleep(config.shutdownDrainSeconds * 1000);
-    await app.close(); // stops accepting, lets in-flight requests finish
+    await app.close(); // stops accepting, closes idle connections, lets in-flight requests finish
     await db.close();
+    metricsServer?.close();
     app.log.info('shutdown complete');
     clearTimeout(deadline);
+    // Leftover handles (a scraper's keep-alive socket, timers) must not hold the process past this point.
+    process.exit(0);
   };
   process.once('SIGTERM', () => void shutdown('SIGTERM'));
   process.once('SIGINT', () => void shutdown('SIGINT'));
 
   await app.listen({ port: config.port, host: config.host });
+  if (config.metricsPort !== undefined) {
+    try {
+      metricsServer = await listenForMetrics(metrics, config.host, config.metricsPort, app.log);
+    } catch (error) {
+      await app.close();
+      await db.close();
+      throw new Error(`METRICS_PORT ${config.metricsPort}: cannot listen (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`, {
+        cause: error,
+      });
+    }
+    app.log.info({ port: config.metricsPort }, 'metrics are served on their own port');
+  }
   app.log.info(
     {
       database: config.database.kind === 'postgres' ? config.database.display : `embedded (${config.database.dataDir})`,

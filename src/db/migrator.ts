@@ -89,6 +89,8 @@ export async function schemaStatus(db: Queryable, migrations = loadMigrations())
 /** Applies every pending migration; returns the ones this call applied (none when another run did). */
 export async function migrate(db: Database, migrations = loadMigrations()): Promise<Migration[]> {
   return db.withConnection(async (conn) => {
+    // Waiting for another run's lock, or building an index, may take longer than a request may.
+    await conn.query('SET statement_timeout = 0');
     await conn.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
     try {
       await conn.query(CREATE_LEDGER);
@@ -113,6 +115,7 @@ export async function migrate(db: Database, migrations = loadMigrations()): Prom
       return status.pending;
     } finally {
       await conn.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY]);
+      await conn.query('RESET statement_timeout');
     }
   });
 }

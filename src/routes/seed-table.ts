@@ -56,6 +56,7 @@ export const seedTableRoutes: FastifyPluginAsync<AppContext> = async (app, { db,
 
       // `login` is always the server's clock; a client-sent value is ignored.
       const checkin = writer ? await writer.write({ firstname, lastname, gate }) : await insertCheckin(db, { firstname, lastname, gate });
+      app.metrics.countCheckin(checkin.gate);
       return reply.code(201).send({
         id: checkin.id,
         login: checkin.login,

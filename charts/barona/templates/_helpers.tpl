@@ -1,0 +1,274 @@
+{{/* Chart name, truncated to the 63 characters a label value allows. */}}
+{{- define "barona.name" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
+{{/* Full name: the prefix of every resource name. */}}
+{{- define "barona.fullname" -}}
+{{- if .Values.fullnameOverride -}}
+{{- .Values.fullnameOverride | trunc 63 | trimSuffix "-" -}}
+{{- else -}}
+{{- $name := default .Chart.Name .Values.nameOverride -}}
+{{- if contains $name .Release.Name -}}
+{{- .Release.Name | trunc 63 | trimSuffix "-" -}}
+{{- else -}}
+{{- printf "%s-%s" .Release.Name $name | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+
+{{- define "barona.chart" -}}
+{{- printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
+{{/*
+Labels of every resource. Call with (dict "ctx" $ "component" "app").
+*/}}
+{{- define "barona.labels" -}}
+{{ include "barona.podLabels" . }}
+helm.sh/chart: {{ include "barona.chart" .ctx }}
+{{- with .ctx.Values.commonLabels }}
+{{ toYaml . }}
+{{- end }}
+{{- end -}}
+
+{{/*
+Labels of pod templates: without helm.sh/chart, so a chart release that changes nothing in a
+pod does not restart it. The database pods carry the PostgreSQL version, not the app's, so an
+app upgrade never restarts PostgreSQL.
+*/}}
+{{- define "barona.podLabels" -}}
+{{ include "barona.selectorLabels" . }}
+app.kubernetes.io/version: {{ include "barona.componentVersion" . | trunc 63 | trimSuffix "-" | quote }}
+app.kubernetes.io/part-of: barona
+app.kubernetes.io/managed-by: {{ .ctx.Release.Service }}
+{{- end -}}
+
+{{- define "barona.componentVersion" -}}
+{{- if and (eq .component "database") (eq .ctx.Values.database.mode "bundled") -}}
+{{- .ctx.Values.database.bundled.image.tag -}}
+{{- else -}}
+{{- include "barona.imageTag" .ctx -}}
+{{- end -}}
+{{- end -}}
+
+{{/*
+Selector labels: name + instance + component only, so selectors never change
+between chart versions and two releases never select each other's pods.
+*/}}
+{{- define "barona.selectorLabels" -}}
+app.kubernetes.io/name: {{ include "barona.name" .ctx }}
+app.kubernetes.io/instance: {{ .ctx.Release.Name }}
+app.kubernetes.io/component: {{ .component }}
+{{- end -}}
+
+{{/* metadata.annotations block with commonAnnotations plus extra ones (dict "ctx" $ "extra" map). */}}
+{{- define "barona.annotations" -}}
+{{- $all := merge (dict) (.extra | default dict) .ctx.Values.commonAnnotations -}}
+{{- with $all -}}
+annotations:
+  {{- toYaml . | nindent 2 }}
+{{- end -}}
+{{- end -}}
+
+{{- define "barona.serviceAccountName" -}}
+{{- if .Values.serviceAccount.create -}}
+{{- default (include "barona.fullname" .) .Values.serviceAccount.name -}}
+{{- else -}}
+{{- default "default" .Values.serviceAccount.name -}}
+{{- end -}}
+{{- end -}}
+
+{{/* The app image tag: image.tag, else the chart's appVersion. */}}
+{{- define "barona.imageTag" -}}
+{{- default .Chart.AppVersion .Values.image.tag -}}
+{{- end -}}
+
+{{/* registry/repository:tag[@digest] (dict "registry" .. "repository" .. "tag" .. "digest" ..) */}}
+{{- define "barona.imageRef" -}}
+{{- $repo := .repository -}}
+{{- if .registry -}}{{- $repo = printf "%s/%s" .registry .repository -}}{{- end -}}
+{{- if .digest -}}
+{{- printf "%s:%s@%s" $repo .tag .digest -}}
+{{- else -}}
+{{- printf "%s:%s" $repo .tag -}}
+{{- end -}}
+{{- end -}}
+
+{{- define "barona.image" -}}
+{{- include "barona.imageRef" (dict "registry" .Values.image.registry "repository" .Values.image.repository "tag" (include "barona.imageTag" .) "digest" .Values.image.digest) -}}
+{{- end -}}
+
+{{- define "barona.postgresImage" -}}
+{{- $i := .Values.database.bundled.image -}}
+{{- include "barona.imageRef" (dict "registry" $i.registry "repository" $i.repository "tag" $i.tag "digest" $i.digest) -}}
+{{- end -}}
+
+{{/* Names of the database pieces. */}}
+{{- define "barona.postgresqlName" -}}
+{{- printf "%s-postgresql" (include "barona.fullname" .) | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
+{{- define "barona.cnpgClusterName" -}}
+{{- printf "%s-db" (include "barona.fullname" .) | trunc 50 | trimSuffix "-" -}}
+{{- end -}}
+
+{{/* Host and port the app connects to (bundled and external modes). */}}
+{{- define "barona.databaseHost" -}}
+{{- if eq .Values.database.mode "bundled" -}}
+{{- include "barona.postgresqlName" . -}}
+{{- else if eq .Values.database.mode "external" -}}
+{{- required "database.external.host is required when database.mode=external" .Values.database.external.host -}}
+{{- else -}}
+{{- printf "%s-rw" (include "barona.cnpgClusterName" .) -}}
+{{- end -}}
+{{- end -}}
+
+{{- define "barona.databasePort" -}}
+{{- if eq .Values.database.mode "external" -}}
+{{- .Values.database.external.port -}}
+{{- else -}}
+5432
+{{- end -}}
+{{- end -}}
+
+{{- define "barona.databaseUser" -}}
+{{- ternary .Values.database.cnpg.owner .Values.database.user (eq .Values.database.mode "cnpg") -}}
+{{- end -}}
+
+{{/* Secret and key holding the database password (bundled, external). */}}
+{{- define "barona.databaseSecretName" -}}
+{{- $db := ternary .Values.database.bundled .Values.database.external (eq .Values.database.mode "bundled") -}}
+{{- if $db.existingSecret -}}
+{{- $db.existingSecret -}}
+{{- else -}}
+{{- printf "%s-database" (include "barona.fullname" .) -}}
+{{- end -}}
+{{- end -}}
+
+{{- define "barona.databaseSecretKey" -}}
+{{- $db := ternary .Values.database.bundled .Values.database.external (eq .Values.database.mode "bundled") -}}
+{{- if $db.existingSecret -}}
+{{- $db.existingSecretKey -}}
+{{- else -}}
+password
+{{- end -}}
+{{- end -}}
+
+{{/* Does the chart create the database password Secret? */}}
+{{- define "barona.createDatabaseSecret" -}}
+{{- if and (eq .Values.database.mode "bundled") (not .Values.database.bundled.existingSecret) -}}
+true
+{{- else if and (eq .Values.database.mode "external") (not .Values.database.external.existingSecret) -}}
+true
+{{- end -}}
+{{- end -}}
+
+{{- define "barona.adminSecretName" -}}
+{{- default (printf "%s-admin" (include "barona.fullname" .)) .Values.admin.existingSecret -}}
+{{- end -}}
+
+{{- define "barona.adminSecretKey" -}}
+{{- ternary .Values.admin.existingSecretKey "admin-password" (ne .Values.admin.existingSecret "") -}}
+{{- end -}}
+
+{{/*
+A secret value that survives upgrades: the given value, else the one already in
+the live Secret (lookup; `helm template` and --dry-run cannot see the cluster and
+generate a new one), else 32 random characters. Returns the base64 form.
+(dict "ctx" $ "name" secretName "key" key "value" providedValue)
+*/}}
+{{- define "barona.secretValue" -}}
+{{- if .value -}}
+{{- .value | b64enc -}}
+{{- else -}}
+{{- $live := lookup "v1" "Secret" .ctx.Release.Namespace .name -}}
+{{- if and $live $live.data (hasKey $live.data .key) -}}
+{{- index $live.data .key -}}
+{{- else -}}
+{{- randAlphaNum 32 | b64enc -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+
+{{/* Validation of combinations the schema cannot express. */}}
+{{- define "barona.validate" -}}
+{{- if eq .Values.database.mode "external" -}}
+{{- $_ := required "database.external.host is required when database.mode=external" .Values.database.external.host -}}
+{{- end -}}
+{{- if and (eq .Values.database.mode "cnpg") (not .Values.database.cnpg.skipCapabilityCheck) (not (.Capabilities.APIVersions.Has "postgresql.cnpg.io/v1")) -}}
+{{- fail "database.mode=cnpg needs the CloudNativePG operator (API postgresql.cnpg.io/v1 not found). Install it first, e.g. `helm repo add cnpg https://cloudnative-pg.github.io/charts && helm upgrade --install cnpg cnpg/cloudnative-pg -n cnpg-system --create-namespace`, or pass --api-versions postgresql.cnpg.io/v1 (or database.cnpg.skipCapabilityCheck=true) to helm template." -}}
+{{- end -}}
+{{- end -}}
+
+{{/* The app's environment, shared by the app and migration containers. */}}
+{{- define "barona.env" -}}
+{{- if eq .Values.database.mode "cnpg" }}
+- name: DATABASE_URL
+  valueFrom:
+    secretKeyRef:
+      name: {{ include "barona.cnpgClusterName" . }}-app
+      key: uri
+{{- else }}
+- name: DATABASE_PASSWORD
+  valueFrom:
+    secretKeyRef:
+      name: {{ include "barona.databaseSecretName" . }}
+      key: {{ include "barona.databaseSecretKey" . }}
+{{- end }}
+- name: ADMIN_PASSWORD
+  valueFrom:
+    secretKeyRef:
+      name: {{ include "barona.adminSecretName" . }}
+      key: {{ include "barona.adminSecretKey" . }}
+{{- with .Values.app.extraEnv }}
+{{ toYaml . }}
+{{- end }}
+{{- end -}}
+
+{{/* The migration container (an initContainer of the app pods). */}}
+{{- define "barona.migrateContainer" -}}
+- name: migrate
+  image: {{ include "barona.image" . }}
+  imagePullPolicy: {{ .Values.image.pullPolicy }}
+  args: ["migrate"]
+  envFrom:
+    - configMapRef:
+        name: {{ include "barona.fullname" . }}
+  env:
+    {{- include "barona.env" . | trim | nindent 4 }}
+  securityContext:
+    {{- toYaml .Values.securityContext | nindent 4 }}
+  resources:
+    {{- toYaml .Values.migrations.resources | nindent 4 }}
+  volumeMounts:
+    - name: tmp
+      mountPath: /tmp
+{{- end -}}
+
+{{/* Waits until the database accepts connections; pg_isready from the PostgreSQL image. */}}
+{{- define "barona.waitForDatabaseContainer" -}}
+- name: wait-for-database
+  image: {{ include "barona.postgresImage" . }}
+  imagePullPolicy: {{ .Values.database.bundled.image.pullPolicy }}
+  command: ["sh", "-c"]
+  args:
+    - until pg_isready --quiet --timeout=5; do echo "waiting for $PGHOST:$PGPORT"; sleep 2; done
+  env:
+    # An explicit user: uid 1000 has no passwd entry in the PostgreSQL image.
+    - name: PGUSER
+      value: {{ include "barona.databaseUser" . | quote }}
+    - name: PGHOST
+      value: {{ include "barona.databaseHost" . | quote }}
+    - name: PGPORT
+      value: {{ include "barona.databasePort" . | quote }}
+  securityContext:
+    {{- toYaml .Values.securityContext | nindent 4 }}
+  resources:
+    requests:
+      cpu: 10m
+      memory: 16Mi
+    limits:
+      cpu: 100m
+      memory: 64Mi
+{{- end -}}

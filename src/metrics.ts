@@ -1,0 +1,134 @@
+// Prometheus metrics: HTTP requests by method / route pattern / status, the database pool, check-ins by
+// gate, and the default Node process metrics. Every label has a bounded set of values, so a client cannot
+// grow the series count (raw URLs and free-text gates never become labels as such).
+import http from 'node:http';
+import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { Database } from './db/database.js';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** The process's metrics; route modules call `app.metrics.countCheckin(gate)` after a successful create. */
+    metrics: Metrics;
+  }
+}
+
+const KNOWN_METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
+/** Gates beyond this many distinct values are counted under gate="(other)". */
+const MAX_GATE_LABELS = 100;
+const NO_GATE = '(none)';
+const OTHER_GATE = '(other)';
+
+export class Metrics {
+  readonly registry = new Registry();
+  private readonly requestDuration: Histogram<'method' | 'route' | 'status'>;
+  private readonly requests: Counter<'method' | 'route' | 'status'>;
+  private readonly checkins: Counter<'gate'>;
+  private readonly gates = new Set<string>();
+
+  constructor(db: Database) {
+    const registers = [this.registry];
+    collectDefaultMetrics({ register: this.registry });
+    this.requestDuration = new Histogram({
+      name: 'barona_http_request_duration_seconds',
+      help: 'Time to answer HTTP requests, by method, route pattern and status code.',
+      labelNames: ['method', 'route', 'status'],
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers,
+    });
+    this.requests = new Counter({
+      name: 'barona_http_requests_total',
+      help: 'HTTP requests answered, by method, route pattern and status code.',
+      labelNames: ['method', 'route', 'status'],
+      registers,
+    });
+    this.checkins = new Counter({
+      name: 'barona_checkins_created_total',
+      help: `Check-ins stored by this process, by gate (gate="${NO_GATE}" when empty; "${OTHER_GATE}" beyond ${MAX_GATE_LABELS} distinct gates).`,
+      labelNames: ['gate'],
+      registers,
+    });
+    const poolGauge = (name: string, help: string, read: (stats: ReturnType<Database['stats']>) => number) =>
+      new Gauge({
+        name,
+        help,
+        registers,
+        collect() {
+          this.set(read(db.stats()));
+        },
+      });
+    poolGauge('barona_db_pool_connections', 'Open database connections in the pool.', (s) => s.total);
+    poolGauge('barona_db_pool_idle_connections', 'Open database connections not running a query.', (s) => s.idle);
+    poolGauge('barona_db_pool_in_use_connections', 'Database connections running a query.', (s) => Math.max(0, s.total - s.idle));
+    poolGauge('barona_db_pool_waiting_requests', 'Queries waiting for a free database connection.', (s) => s.waiting);
+  }
+
+  observeRequest(method: string, route: string | undefined, status: number, seconds: number): void {
+    const labels = {
+      method: KNOWN_METHODS.has(method) ? method : 'OTHER',
+      route: route ?? 'unmatched',
+      status: String(status),
+    };
+    this.requestDuration.observe(labels, seconds);
+    this.requests.inc(labels);
+  }
+
+  /** Call once per check-in stored (after the database has confirmed it). */
+  countCheckin(gate: string): void {
+    let label = gate === '' ? NO_GATE : gate;
+    if (!this.gates.has(label)) {
+      if (this.gates.size >= MAX_GATE_LABELS) label = OTHER_GATE;
+      else this.gates.add(label);
+    }
+    this.checkins.inc({ gate: label });
+  }
+
+  async render(): Promise<{ contentType: string; body: string }> {
+    return { contentType: this.registry.contentType, body: await this.registry.metrics() };
+  }
+}
+
+/**
+ * Times every request of `app` and decorates it with `metrics`. `/metrics` is served on the main port
+ * unless a separate metrics listener is used.
+ */
+export function instrumentApp(app: FastifyInstance, metrics: Metrics, options: { serveEndpoint: boolean }): void {
+  app.decorate('metrics', metrics);
+  app.addHook('onResponse', async (request, reply) => {
+    // The route pattern (e.g. /table/view/:spec), never the raw URL: bounded label values.
+    metrics.observeRequest(request.method, request.routeOptions.url, reply.statusCode, reply.elapsedTime / 1000);
+  });
+  if (options.serveEndpoint) {
+    app.get('/metrics', { logLevel: 'warn' }, async (_request, reply) => {
+      const { contentType, body } = await metrics.render();
+      return reply.type(contentType).send(body);
+    });
+  }
+}
+
+/** A separate listener (METRICS_PORT) that answers GET /metrics and nothing else. */
+export async function listenForMetrics(metrics: Metrics, host: string, port: number, log: FastifyBaseLogger): Promise<http.Server> {
+  const server = http.createServer((request, response) => {
+    const path = (request.url ?? '').split('?')[0];
+    if (path !== '/metrics' || (request.method !== 'GET' && request.method !== 'HEAD')) {
+      response.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' }).end('Not found. Try GET /metrics\n');
+      return;
+    }
+    metrics.render().then(
+      ({ contentType, body }) => response.writeHead(200, { 'content-type': contentType }).end(request.method === 'HEAD' ? undefined : body),
+      (error: Error) => {
+        log.error({ err: error }, 'rendering metrics failed');
+        response.writeHead(500).end();
+      },
+    );
+  });
+  server.keepAliveTimeout = 65_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  return server;
+}

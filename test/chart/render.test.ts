@@ -1,0 +1,139 @@
+// helm lint --strict and helm template for every ci/*-values.yaml, and every rendered object
+// validated against the Kubernetes models, unknown fields included.
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { describe, it } from 'node:test';
+import { isMap, isScalar, parse, parseDocument, type YAMLMap } from 'yaml';
+import {
+  chartDir,
+  ciValuesFiles,
+  find,
+  helm,
+  render,
+  renderText,
+  root,
+  skipWithoutHelm,
+  validateObject,
+  type K8sObject,
+} from './support.js';
+
+describe('chart lint and render', { skip: skipWithoutHelm }, () => {
+  it('Chart.yaml version and appVersion equal package.json version', () => {
+    const chart = parse(readFileSync(path.join(chartDir, 'Chart.yaml'), 'utf8')) as { version: string; appVersion: string; apiVersion: string };
+    const pkg = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as { version: string };
+    assert.equal(chart.apiVersion, 'v2');
+    assert.equal(chart.version, pkg.version);
+    assert.equal(chart.appVersion, pkg.version);
+  });
+
+  it('every value is commented in values.yaml and listed in the README values table', () => {
+    const doc = parseDocument(readFileSync(path.join(chartDir, 'values.yaml'), 'utf8'));
+    const documented: string[] = [];
+    const undocumented: string[] = [];
+    const walk = (map: YAMLMap, prefix: string, inherited = '') => {
+      map.items.forEach((pair, i) => {
+        const key = isScalar(pair.key) ? String(pair.key.value) : '?';
+        const at = prefix ? `${prefix}.${key}` : key;
+        const comment = (i === 0 ? inherited : '') + ((pair.key as { commentBefore?: string }).commentBefore ?? '');
+        if (/^ ?-- /m.test(comment)) documented.push(at);
+        else if (isMap(pair.value) && pair.value.items.length > 0) walk(pair.value, at, (pair.value as { commentBefore?: string }).commentBefore ?? '');
+        else undocumented.push(at);
+      });
+    };
+    walk(doc.contents as YAMLMap, '', doc.commentBefore ?? '');
+    assert.deepEqual(undocumented, [], 'values without a "# --" comment');
+    assert.ok(documented.length > 80);
+    const readme = readFileSync(path.join(chartDir, 'README.md'), 'utf8');
+    const missing = documented.filter((key) => !readme.includes(`| \`${key}\` |`));
+    assert.deepEqual(missing, [], 'values missing from the README table');
+    for (const seed of ['myappTag', 'myappPort', 'imageRegistry', 'pullPolicy', 'databasePassword', 'databaseUser', 'databaseName', 'databaseHostnameSuffix', 'databaseMigrationSuffix']) {
+      assert.match(readme, new RegExp(`^\\| \`${seed}\` \\|`, 'm'), `seed value ${seed} not mapped`);
+    }
+  });
+
+  it('scripts/chart-package.sh packages the chart as barona-<package.json version>.tgz', () => {
+    const dist = mkdtempSync(path.join(tmpdir(), 'barona-package-'));
+    try {
+      execFileSync('bash', [path.join(root, 'scripts/chart-package.sh'), dist], { encoding: 'utf8' });
+      const pkg = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as { version: string };
+      assert.deepEqual(readdirSync(dist), [`barona-${pkg.version}.tgz`]);
+      const shown = helm(['show', 'chart', path.join(dist, `barona-${pkg.version}.tgz`)]);
+      assert.match(shown, new RegExp(`^appVersion: "?${pkg.version.replace(/\./g, '\\.')}"?$`, 'm'));
+      // The package renders like the source chart.
+      assert.ok(render({ chart: path.join(dist, `barona-${pkg.version}.tgz`) }).some((o) => o.kind === 'Deployment'));
+    } finally {
+      rmSync(dist, { recursive: true, force: true });
+    }
+  });
+
+  it('the matrix covers defaults, external, cnpg, scaling and seed-style values', () => {
+    const names = ciValuesFiles().map((f) => path.basename(f));
+    for (const name of ['defaults', 'external', 'cnpg', 'scaling', 'seed']) {
+      assert.ok(names.includes(`${name}-values.yaml`), `ci/${name}-values.yaml missing`);
+    }
+  });
+
+  for (const file of ciValuesFiles()) {
+    const name = path.basename(file);
+    describe(name, () => {
+      it('passes helm lint --strict', () => {
+        const out = helm(['lint', '--strict', chartDir, '--values', file]);
+        assert.match(out, /1 chart\(s\) linted, 0 chart\(s\) failed/);
+      });
+
+      it('renders objects that are valid Kubernetes objects without unknown fields', async () => {
+        const objects = render({ valuesFiles: [file] });
+        assert.ok(objects.length >= 8, `only ${objects.length} objects`);
+        const problems: string[] = [];
+        for (const object of objects) problems.push(...(await validateObject(object)));
+        assert.deepEqual(problems, []);
+      });
+    });
+  }
+
+  it('the validator catches what the API server would drop or reject', async () => {
+    const deployment = find(render(), 'Deployment');
+    const broken = structuredClone(deployment) as K8sObject & { spec: { template: { spec: { containers: Record<string, unknown>[] } } } };
+    const container = broken.spec.template.spec.containers[0];
+    assert.ok(container);
+    container.readinesProbe = container.readinessProbe; // typo: an unknown field
+    container.ports = [{ containerPort: 'http' }]; // wrong type
+    const problems = await validateObject(broken);
+    assert.ok(problems.some((p) => p.includes('/readinesProbe: unknown field')), problems.join('\n'));
+    assert.ok(problems.some((p) => p.includes('containerPort must be integer')), problems.join('\n'));
+  });
+
+  it('the values schema rejects unknown keys and a "latest" tag', () => {
+    assert.throws(() => renderText({ set: ['replicaCont=3'] }), /Additional property replicaCont is not allowed/);
+    assert.throws(() => renderText({ set: ['image.tag=latest'] }), /image\.tag/);
+    assert.throws(() => renderText({ set: ['database.mode=sqlite'] }), /database\.mode/);
+  });
+
+  it('cnpg mode fails with an install hint when the CRD is not known, and renders when it is', () => {
+    assert.throws(() => renderText({ set: ['database.mode=cnpg'] }), /CloudNativePG operator .*helm upgrade --install cnpg/s);
+    const objects = render({ set: ['database.mode=cnpg'], extraArgs: ['--api-versions', 'postgresql.cnpg.io/v1'] });
+    const cluster = find(objects, 'Cluster');
+    assert.equal(cluster.apiVersion, 'postgresql.cnpg.io/v1');
+    assert.equal((cluster.spec as { instances: number }).instances, 3);
+  });
+
+  it('external mode requires a host and a password or existingSecret', () => {
+    assert.throws(() => renderText({ set: ['database.mode=external'] }), /database\.external\.host is required/);
+    assert.throws(
+      () => renderText({ set: ['database.mode=external', 'database.external.host=db'] }),
+      /database\.external\.password or database\.external\.existingSecret/,
+    );
+  });
+
+  it('every object of every rendering is one of the expected kinds', () => {
+    const seen = new Set<string>();
+    for (const file of ciValuesFiles()) for (const o of render({ valuesFiles: [file] })) seen.add(o.kind);
+    for (const kind of ['Deployment', 'StatefulSet', 'Service', 'ConfigMap', 'Secret', 'ServiceAccount', 'NetworkPolicy', 'PodDisruptionBudget', 'HorizontalPodAutoscaler', 'Ingress', 'HTTPRoute', 'Cluster', 'Pod']) {
+      assert.ok(seen.has(kind), `no ${kind} in any rendering`);
+    }
+    assert.ok([...seen].every((k) => k !== 'Job'), `unexpected Job: ${[...seen].join(',')}`);
+  });
+});
