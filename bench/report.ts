@@ -83,10 +83,10 @@ export function writeReport(r: Results): string {
 
   out.push('## Writes: service vs pgbench single-row INSERT per transaction');
   out.push('');
-  out.push('pgbench runs `bench/sql/insert.sql` (one INSERT … RETURNING per transaction, `--protocol=extended`) with as many clients as the load generator has connections.');
+  out.push('pgbench runs `bench/sql/insert.sql` (one INSERT … RETURNING per transaction, `--protocol=extended`) with as many clients as the load generator has connections. "service cores" is the CPU the service process got during the run (from /proc); "req/s per service core" is what one core of the service delivered, a figure that depends much less on how crowded the machine was.');
   out.push('');
-  out.push('| endpoint | conns | service req/s | p50 ms | p99 ms | failures | service cores | load cores | pgbench tps | pgbench avg latency ms | ratio |');
-  out.push('|---|---|---|---|---|---|---|---|---|---|---|');
+  out.push('| endpoint | conns | service req/s | p50 ms | p99 ms | failures | service cores | req/s per service core | load cores | pgbench tps | pgbench avg latency ms | ratio |');
+  out.push('|---|---|---|---|---|---|---|---|---|---|---|---|');
   for (const w of r.writes) {
     if (!w.present) {
       if (w.target.includes('/api/v1') ) out.push(`| ${w.target} | ${w.connections} | not measured: the route is not on this branch yet | | | | | | | | |`);
@@ -94,7 +94,7 @@ export function writeReport(r: Results): string {
     }
     const ratio = w.service.map((s, i) => s.rps / w.pgbench[i]!.tps);
     out.push(
-      `| ${w.target} | ${w.connections} | ${triple(w.service.map((s) => s.rps), n0)} | ${triple(w.service.map((s) => s.p50Ms), n1)} | ${triple(w.service.map((s) => s.p99Ms), n1)} | ${w.service.reduce((a, s) => a + s.failures, 0)} | ${triple(w.service.map((s) => s.serviceCores), n2)} | ${triple(w.service.map((s) => s.loadCores), n2)} | ${triple(w.pgbench.map((p) => p.tps), n0)} | ${triple(w.pgbench.map((p) => p.latencyMs), n1)} | ${triple(ratio, n2)} |`,
+      `| ${w.target} | ${w.connections} | ${triple(w.service.map((s) => s.rps), n0)} | ${triple(w.service.map((s) => s.p50Ms), n1)} | ${triple(w.service.map((s) => s.p99Ms), n1)} | ${w.service.reduce((a, s) => a + s.failures, 0)} | ${triple(w.service.map((s) => s.serviceCores), n2)} | ${triple(w.service.map((s) => s.rps / s.serviceCores), n0)} | ${triple(w.service.map((s) => s.loadCores), n2)} | ${triple(w.pgbench.map((p) => p.tps), n0)} | ${triple(w.pgbench.map((p) => p.latencyMs), n1)} | ${triple(ratio, n2)} |`,
     );
   }
   out.push('');
@@ -105,12 +105,12 @@ export function writeReport(r: Results): string {
 
   out.push(`## Day view: GET /table/view/date:<day> vs pgbench running the same SELECT (${r.views[0]?.connections ?? 10} connections / clients)`);
   out.push('');
-  out.push('| rows that day | response bytes | service req/s | p50 ms | p99 ms | failures | service cores | load cores | pgbench tps | ratio |');
-  out.push('|---|---|---|---|---|---|---|---|---|---|');
+  out.push('| rows that day | response bytes | service req/s | p50 ms | p99 ms | failures | service cores | req/s per service core | load cores | pgbench tps | ratio |');
+  out.push('|---|---|---|---|---|---|---|---|---|---|---|');
   for (const v of r.views) {
     const ratio = v.service.map((s, i) => s.rps / v.pgbench[i]!.tps);
     out.push(
-      `| ${n0(v.rows)} | ${n0(v.bytes)} | ${triple(v.service.map((s) => s.rps), n0)} | ${triple(v.service.map((s) => s.p50Ms), n1)} | ${triple(v.service.map((s) => s.p99Ms), n1)} | ${v.service.reduce((a, s) => a + s.failures, 0)} | ${triple(v.service.map((s) => s.serviceCores), n2)} | ${triple(v.service.map((s) => s.loadCores), n2)} | ${triple(v.pgbench.map((p) => p.tps), n0)} | ${triple(ratio, n2)} |`,
+      `| ${n0(v.rows)} | ${n0(v.bytes)} | ${triple(v.service.map((s) => s.rps), n0)} | ${triple(v.service.map((s) => s.p50Ms), n1)} | ${triple(v.service.map((s) => s.p99Ms), n1)} | ${v.service.reduce((a, s) => a + s.failures, 0)} | ${triple(v.service.map((s) => s.serviceCores), n2)} | ${triple(v.service.map((s) => s.rps / s.serviceCores), n0)} | ${triple(v.service.map((s) => s.loadCores), n2)} | ${triple(v.pgbench.map((p) => p.tps), n0)} | ${triple(ratio, n2)} |`,
     );
   }
   out.push('');

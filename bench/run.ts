@@ -145,22 +145,32 @@ async function main() {
     const writeTargets = [
       { name: 'POST /table/create', path: '/table/create', service: batched, connections: WRITE_CONNECTIONS, present: true },
       { name: 'POST /api/v1/checkins', path: '/api/v1/checkins', service: batched, connections: WRITE_CONNECTIONS, present: hasV1 },
+      {
+        name: 'POST /api/v1/checkins with an Idempotency-Key',
+        path: '/api/v1/checkins',
+        service: batched,
+        connections: [50],
+        present: hasV1,
+        idempotencyKeys: true,
+      },
       { name: 'POST /table/create, unbatched (WRITE_BATCH_WINDOW_MS=0)', path: '/table/create', service: unbatched, connections: [50], present: true },
     ];
     for (const target of writeTargets) {
-      for (const connections of WRITE_CONNECTIONS) {
-        results.writes.push({
-          target: target.name,
-          connections,
-          present: target.present && target.connections.includes(connections),
-          service: [],
-          pgbench: [],
-        });
+      for (const connections of target.connections) {
+        results.writes.push({ target: target.name, connections, present: target.present, service: [], pgbench: [] });
       }
     }
     // Warm-up: JIT, pool connections, the table's pages in cache.
     for (const target of writeTargets.filter((t) => t.present)) {
-      await httpLoad({ url: target.service.url + target.path, connections: 50, durationS: WARMUP_S, method: 'POST', body: uniquePerson, servicePid: target.service.pid });
+      await httpLoad({
+        url: target.service.url + target.path,
+        connections: 50,
+        durationS: WARMUP_S,
+        method: 'POST',
+        body: uniquePerson,
+        idempotencyKeys: target.idempotencyKeys,
+        servicePid: target.service.pid,
+      });
     }
     let peakUnderLoad = { maxRssMb: 0, hwmMb: 0 };
     for (let rep = 1; rep <= REPS; rep++) {
@@ -168,8 +178,8 @@ async function main() {
         log(`writes, ${connections} connections, repetition ${rep}/${REPS}`);
         const ceiling = await pgbench({ bin: pgbenchBin, databaseUrl: url, script: path.join(SQL_DIR, 'insert.sql'), clients: connections, durationS: DURATION_S });
         for (const target of writeTargets) {
-          const row = results.writes.find((w) => w.target === target.name && w.connections === connections)!;
-          if (!row.present) continue;
+          const row = results.writes.find((w) => w.target === target.name && w.connections === connections);
+          if (!row?.present) continue;
           const sampler = connections === 50 && target.service === batched ? new RssSampler(batched.pid) : undefined;
           const measured = await httpLoad({
             url: target.service.url + target.path,
@@ -177,6 +187,7 @@ async function main() {
             durationS: DURATION_S,
             method: 'POST',
             body: uniquePerson,
+            idempotencyKeys: target.idempotencyKeys,
             servicePid: target.service.pid,
           });
           row.service.push(measured);

@@ -1,6 +1,7 @@
 // Measuring instruments for the benchmark: the service as a child process, HTTP load (autocannon),
 // pgbench, memory and CPU of a process read from /proc, and simple statistics.
 import { type ChildProcess, spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import autocannon from 'autocannon';
@@ -179,6 +180,8 @@ export interface HttpLoad {
   /** Makes the body of each request (unique names, so duplicate detection does not kick in). */
   body?: () => string;
   headers?: Record<string, string>;
+  /** Send a fresh Idempotency-Key header with every request. */
+  idempotencyKeys?: boolean;
   servicePid: number;
 }
 
@@ -198,7 +201,11 @@ export async function httpLoad(load: HttpLoad): Promise<HttpResult> {
           {
             method: load.method ?? 'POST',
             headers: { 'content-type': 'application/json', ...load.headers },
-            setupRequest: (request) => ({ ...request, body: makeBody() }),
+            setupRequest: (request) => ({
+              ...request,
+              body: makeBody(),
+              ...(load.idempotencyKeys ? { headers: { ...request.headers, 'idempotency-key': randomUUID() } } : {}),
+            }),
           },
         ]
       : undefined,
