@@ -3,7 +3,8 @@
 import os from 'node:os';
 import type { FastifyPluginAsync } from 'fastify';
 import { localDate, parseCompactDate } from '../checkins/calendar.js';
-import { daySheetJson, insertCheckin } from '../checkins/checkin-repository.js';
+import { insertCheckin } from '../checkins/checkin-repository.js';
+import { daySheet } from '../checkins/day-sheet.js';
 import type { AppContext } from '../app.js';
 
 const NAME_MAX = 100;
@@ -71,7 +72,8 @@ export const seedTableRoutes: FastifyPluginAsync<AppContext> = async (app, { db,
     const spec = request.params.spec;
     const day = spec === 'date:today' ? localDate(config.timezone) : spec.startsWith('date:') ? parseCompactDate(spec.slice(5)) : undefined;
     if (day === undefined) return reply.code(400).type('text/plain; charset=utf-8').send(INVALID_DATE);
-    return reply.type('application/json; charset=utf-8').send(await daySheetJson(db, day));
+    const sheet = await daySheet(db, day);
+    return reply.type('application/json; charset=utf-8').header('content-length', sheet.byteLength).send(sheet.body);
   });
 
   app.get('/table', async (_request, reply) => {
