@@ -25,7 +25,7 @@ function version(): string {
 }
 
 async function runMigrate(config: Config, statusOnly: boolean): Promise<number> {
-  const db = await openDatabase(config.database, { timezone: config.timezone });
+  const db = await openDatabase(config.database, { timezone: config.timezone, requestTimeouts: false });
   try {
     if (statusOnly) {
       const status = await schemaStatus(db);

@@ -88,7 +88,10 @@ export async function serve(config: Config): Promise<void> {
   if (config.migrateOnStart) {
     await retryUntilDone(
       async () => {
-        const applied = await migrate(db);
+        // On PostgreSQL, a connection without request time limits (see OpenOptions.requestTimeouts).
+        const migrationDb =
+          config.database.kind === 'postgres' ? await openDatabase(config.database, { timezone: config.timezone, requestTimeouts: false }) : db;
+        const applied = await migrate(migrationDb).finally(() => (migrationDb === db ? undefined : migrationDb.close()));
         if (applied.length > 0) app.log.info({ applied: applied.map((m) => `${m.version}_${m.name}`) }, 'migrations applied');
       },
       app.log,

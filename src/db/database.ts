@@ -38,6 +38,11 @@ export interface OpenOptions {
   timezone: string;
   /** Called with connection-level errors that happen outside a query (e.g. the server went away). */
   onError?: (error: Error) => void;
+  /**
+   * Per-statement time limits for serving requests (default true). Migrations turn them off: a long
+   * migration, or waiting for another process's migration lock, must not be cut short.
+   */
+  requestTimeouts?: boolean;
 }
 
 export async function openDatabase(config: DatabaseConfig, options: OpenOptions): Promise<Database> {

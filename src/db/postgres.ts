@@ -14,9 +14,8 @@ export function openPostgres(config: PostgresConfig, options: OpenOptions): Data
     // Bounded waits: during an outage a request fails fast instead of hanging.
     connectionTimeoutMillis: 3_000,
     idleTimeoutMillis: 30_000,
-    query_timeout: 15_000,
     // The server gives up on a statement before the client does, so it frees its resources too.
-    statement_timeout: 10_000,
+    ...(options.requestTimeouts === false ? {} : { query_timeout: 15_000, statement_timeout: 10_000 }),
     keepAlive: true,
     application_name: 'barona',
     options: `-c TimeZone=${options.timezone}`,

@@ -1,0 +1,72 @@
+// The Dockerfile's promises that must hold for every build, checked without an engine (the podman
+// test in image.test.ts builds and runs it).
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { test } from 'node:test';
+import { ROOT } from '../support/server.js';
+
+const dockerfile = readFileSync(path.join(ROOT, 'Dockerfile'), 'utf8');
+const instructions = dockerfile
+  .replace(/\\\n/g, ' ')
+  .split('\n')
+  .map((line) => line.trim())
+  .filter((line) => line && !line.startsWith('#'));
+
+/** Instructions grouped by stage (FROM ... AS name). */
+const stages = new Map<string, string[]>();
+let current = '';
+for (const line of instructions) {
+  const from = /^FROM\s+\S+(?:\s+AS\s+(\S+))?/i.exec(line);
+  if (from) {
+    current = from[1] ?? `stage${stages.size}`;
+    stages.set(current, []);
+  } else if (current) {
+    stages.get(current)!.push(line);
+  }
+}
+const stageNames = [...stages.keys()];
+const runtime = stages.get(stageNames.at(-1)!)!;
+
+test('default base: the official Node 24 bookworm-slim image pinned to a release', () => {
+  const base = /^ARG NODE_IMAGE=(\S+)$/m.exec(dockerfile)?.[1];
+  assert.match(base ?? '', /^node:24\.\d+\.\d+-bookworm-slim(@sha256:[0-9a-f]{64})?$/);
+  assert.ok(instructions.filter((line) => line.startsWith('FROM')).every((line) => /^FROM \$\{NODE_IMAGE\}|^FROM deps /.test(line)));
+});
+
+test('multi-stage: deps, prod-deps, build, runtime; the runtime stage installs nothing', () => {
+  assert.deepEqual(stageNames, ['deps', 'prod-deps', 'build', 'runtime']);
+  assert.ok(stages.get('prod-deps')!.some((line) => /^RUN .*npm ci --omit=dev/.test(line)), 'production tree from the lock file');
+  assert.ok(!runtime.some((line) => /\bnpm\b/.test(line)), 'no npm in the runtime stage');
+  const copies = runtime.filter((line) => line.startsWith('COPY'));
+  assert.ok(copies.every((line) => /--from=(build|prod-deps) /.test(line)), 'the runtime copies only from build stages');
+  assert.ok(copies.some((line) => /--from=prod-deps \/app\/node_modules /.test(line)), 'node_modules from prod-deps');
+});
+
+test('NODE_EXTRA_CA_CERTS: an empty build argument, only in stages that run npm', () => {
+  for (const [name, lines] of stages) {
+    const declares = lines.some((line) => /^ARG NODE_EXTRA_CA_CERTS=$/.test(line));
+    const runsNpm = lines.some((line) => line.startsWith('RUN') && /\bnpm\b/.test(line));
+    assert.equal(declares, runsNpm, `stage ${name}`);
+  }
+});
+
+test('runtime: numeric non-root user, entrypoint barona serve, port, volumes, healthcheck', () => {
+  const user = runtime.find((line) => line.startsWith('USER'));
+  assert.match(user ?? '', /^USER [1-9]\d*(:\d+)?$/);
+  assert.ok(runtime.includes('ENTRYPOINT ["barona"]'));
+  assert.ok(runtime.includes('CMD ["serve"]'));
+  assert.ok(runtime.includes('EXPOSE 8000'));
+  assert.ok(runtime.includes('VOLUME ["/data", "/tmp"]'));
+  assert.ok(runtime.some((line) => /^HEALTHCHECK .*CMD \["barona", "healthcheck"\]$/.test(line)));
+  for (const label of ['version', 'revision', 'source', 'licenses', 'created', 'title', 'description']) {
+    assert.ok(runtime.some((line) => line.startsWith('LABEL') && line.includes(`org.opencontainers.image.${label}=`)), label);
+  }
+});
+
+test('.dockerignore is an allow-list that keeps secrets, git and node_modules out', () => {
+  const ignore = readFileSync(path.join(ROOT, '.dockerignore'), 'utf8').split('\n').map((line) => line.trim());
+  assert.equal(ignore.find((line) => line && !line.startsWith('#')), '*', 'starts by excluding everything');
+  for (const allowed of ['!package.json', '!package-lock.json', '!src/', '!bin/', '!migrations/']) assert.ok(ignore.includes(allowed), allowed);
+  assert.ok(!ignore.some((line) => /^!(node_modules|\.git|dist|\.env)/.test(line)));
+});
