@@ -12,7 +12,8 @@ const ENTRIES_PER_PIECE = 400;
 export interface DaySheet {
   /** Content-Length of the whole JSON array. */
   byteLength: number;
-  body: Readable;
+  /** One buffer for a day of one piece, else a stream of one buffer per piece. */
+  body: Buffer | Readable;
 }
 
 /** Entries whose login falls on local day `day` ('YYYY-MM-DD'), ordered by id, as the seed's JSON array. */
@@ -28,11 +29,10 @@ export async function daySheet(db: Queryable, day: string): Promise<DaySheet> {
     [day],
   );
   // json_agg separates entries with ", "; the pieces are joined the same way, so the bytes are identical.
-  const chunks: Buffer[] = [Buffer.from('[')];
-  rows.forEach((row, index) => {
-    if (index > 0) chunks.push(Buffer.from(', '));
-    chunks.push(Buffer.from(row.piece, 'utf8'));
-  });
-  chunks.push(Buffer.from(']'));
-  return { byteLength: chunks.reduce((sum, chunk) => sum + chunk.length, 0), body: Readable.from(chunks, { objectMode: false }) };
+  // Each piece (with its separator or bracket) is one chunk, so one write per piece, and a small day
+  // is one buffer sent in one write.
+  const last = rows.length - 1;
+  const chunks = rows.length === 0 ? [Buffer.from('[]')] : rows.map((row, index) => Buffer.from(`${index === 0 ? '[' : ', '}${row.piece}${index === last ? ']' : ''}`, 'utf8'));
+  const byteLength = chunks.reduce((sum, chunk) => sum + chunk.length, 0);
+  return { byteLength, body: chunks.length === 1 ? chunks[0]! : Readable.from(chunks, { objectMode: false }) };
 }
