@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The image tags of a release, from package.json's version (the single source of truth)
-# and the git commit:  x.y.z, x.y, x and the short sha, one per line.
+# and the git commit:  x.y.z, x.y, x and sha-<short sha>, one per line.
 # A pre-release (1.2.0-rc.1) gets only its full version and the sha: the moving x.y and
 # x tags always point at the newest final release.
 #
@@ -27,7 +27,8 @@ tags=("$major.$minor.$patch$pre")
 
 sha=${GIT_SHA:-$(git -C "$root" rev-parse HEAD 2>/dev/null || true)}
 if [ -n "$sha" ]; then
-  tags+=("${sha:0:7}")
+  # Prefixed so an all-digit sha (e.g. 3803866) can never be mistaken for a version tag.
+  tags+=("sha-${sha:0:7}")
 else
   echo "image-tags: not a git checkout and GIT_SHA unset; no sha tag" >&2
 fi

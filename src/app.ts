@@ -11,6 +11,7 @@ import { Metrics, instrumentApp } from './metrics.js';
 import { limitWrites } from './rate-limit.js';
 import type { Readiness } from './readiness.js';
 import { adminRoutes } from './routes/admin.js';
+import { apiRoutes } from './routes/api.js';
 import { healthRoutes } from './routes/health.js';
 import { seedTableRoutes } from './routes/seed-table.js';
 
@@ -97,5 +98,6 @@ export async function buildApp(context: AppContext, options: BuildOptions = {}):
   await app.register(healthRoutes, context);
   await app.register(seedTableRoutes, context);
   await app.register(adminRoutes, context);
+  await app.register(apiRoutes, { ...context, prefix: '/api' });
   return app;
 }

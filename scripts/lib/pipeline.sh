@@ -53,10 +53,10 @@ registry_insecure() {
 # The tags scripts/image-tags.sh prints (x.y.z, x.y, x, commit), one per word.
 image_tags() { bash "$ROOT/scripts/image-tags.sh" | tr '\n' ' '; }
 
-# The commit tag: the one that is not a version (x.y.z, x.y or x).
+# The commit tag: sha-<short sha>.
 commit_tag() {
   local t
-  for t in $(image_tags); do [[ "$t" =~ ^[0-9]+(\.[0-9]+){0,2}$ ]] || { echo "$t"; return 0; }; done
+  for t in $(image_tags); do [[ "$t" == sha-* ]] && { echo "$t"; return 0; }; done
   echo "no commit tag among: $(image_tags)" >&2
   return 1
 }

@@ -1,13 +1,22 @@
 // SQL for check-ins. Times are rendered by PostgreSQL (to_json of a timestamptz) in the session time
 // zone, which is APP_TIMEZONE: ISO 8601 with offset and microseconds, e.g. 2026-11-24T09:12:21.123456+01:00.
+// Soft-deleted rows (deleted_at set) are invisible to every read here.
 import type { Queryable } from '../db/database.js';
+import { nameKey } from './person-name.js';
+
+export type Direction = 'in' | 'out';
 
 export interface NewCheckin {
   firstname: string;
   lastname: string;
   gate: string;
+  /** Default 'in'. */
+  direction?: Direction;
+  /** When it happened (ISO 8601); default: the database's now(). */
+  occurredAt?: string;
 }
 
+/** The seed's shape of an entry. */
 export interface Checkin {
   id: number;
   login: string;
@@ -16,14 +25,35 @@ export interface Checkin {
   gate: string;
 }
 
+/** The versioned API's shape of an entry. */
+export interface CheckinEntry {
+  id: number;
+  occurredAt: string;
+  recordedAt: string;
+  firstname: string;
+  lastname: string;
+  gate: string;
+  direction: Direction;
+}
+
 /** Rows whose login falls on local calendar day $1 ('YYYY-MM-DD') in the session time zone. */
 export const ON_DAY = `login >= $1::date::timestamptz AND login < ($1::date + 1)::timestamptz`;
 
-export async function insertCheckin(db: Queryable, checkin: NewCheckin): Promise<Checkin> {
-  const { rows } = await db.query<Checkin>(
-    `INSERT INTO checkins (firstname, lastname, gate) VALUES ($1, $2, $3)
-     RETURNING id, to_json(login) #>> '{}' AS login, firstname, lastname, gate`,
-    [checkin.firstname, checkin.lastname, checkin.gate],
+const LIVE = 'deleted_at IS NULL';
+
+const ENTRY_COLUMNS = `id, to_json(login) #>> '{}' AS "occurredAt", to_json(recorded_at) #>> '{}' AS "recordedAt",
+  firstname, lastname, gate, direction`;
+
+/**
+ * The one place a check-in row is written (seed API and versioned API alike); a batching writer can
+ * replace it as long as it stores the same columns, name_key included.
+ */
+export async function insertCheckin(db: Queryable, checkin: NewCheckin): Promise<CheckinEntry> {
+  const { rows } = await db.query<CheckinEntry>(
+    `INSERT INTO checkins (firstname, lastname, gate, direction, name_key, login)
+     VALUES ($1, $2, $3, $4, $5, coalesce($6::timestamptz, now()))
+     RETURNING ${ENTRY_COLUMNS}`,
+    [checkin.firstname, checkin.lastname, checkin.gate, checkin.direction ?? 'in', nameKey(checkin.firstname, checkin.lastname), checkin.occurredAt ?? null],
   );
   return rows[0]!;
 }
@@ -37,8 +67,231 @@ export async function daySheetJson(db: Queryable, day: string): Promise<string> 
     `SELECT coalesce(json_agg(json_build_object(
               'id', id, 'login', login, 'lastname', lastname, 'firstname', firstname, 'gate', gate
             ) ORDER BY id), '[]')::text AS sheet
-       FROM checkins WHERE ${ON_DAY}`,
+       FROM checkins WHERE ${ON_DAY} AND ${LIVE}`,
     [day],
   );
   return rows[0]!.sheet;
+}
+
+export async function findCheckin(db: Queryable, id: number): Promise<CheckinEntry | undefined> {
+  const { rows } = await db.query<CheckinEntry>(`SELECT ${ENTRY_COLUMNS} FROM checkins WHERE id = $1 AND ${LIVE}`, [id]);
+  return rows[0];
+}
+
+// ---- Idempotency keys ---------------------------------------------------------------------------
+
+export interface IdempotencyRecord {
+  requestHash: string;
+  checkinId: number;
+  duplicate: boolean;
+}
+
+/**
+ * Claims `key` for this transaction. Returns false when the key exists; when another transaction is
+ * claiming it right now, this waits (on the primary key) until that one commits or rolls back.
+ */
+export async function claimIdempotencyKey(tx: Queryable, key: string, requestHash: string): Promise<boolean> {
+  const { rows } = await tx.query(
+    `INSERT INTO checkin_idempotency_keys (key, request_hash) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING RETURNING key`,
+    [key, requestHash],
+  );
+  return rows.length === 1;
+}
+
+export async function findIdempotencyKey(db: Queryable, key: string): Promise<IdempotencyRecord | undefined> {
+  const { rows } = await db.query<IdempotencyRecord>(
+    `SELECT request_hash AS "requestHash", checkin_id AS "checkinId", duplicate FROM checkin_idempotency_keys WHERE key = $1`,
+    [key],
+  );
+  return rows[0];
+}
+
+export async function completeIdempotencyKey(tx: Queryable, key: string, checkinId: number, duplicate: boolean): Promise<void> {
+  await tx.query(`UPDATE checkin_idempotency_keys SET checkin_id = $2, duplicate = $3 WHERE key = $1`, [key, checkinId, duplicate]);
+}
+
+// ---- Duplicates -----------------------------------------------------------------------------------
+
+/**
+ * Serialises writers for one person at one gate until the transaction ends, so two simultaneous
+ * check-ins of the same person cannot both miss each other in the duplicate check.
+ */
+export async function lockPersonAtGate(tx: Queryable, personKey: string, gate: string): Promise<void> {
+  await tx.query(`SELECT pg_advisory_xact_lock(hashtextextended($1, 74201908))`, [JSON.stringify([personKey, gate])]);
+}
+
+/** A live entry of the same person, gate and direction within `windowSeconds` of `occurredAt` (or now). */
+export async function findRecentDuplicate(
+  db: Queryable,
+  candidate: { personKey: string; gate: string; direction: Direction; occurredAt?: string },
+  windowSeconds: number,
+): Promise<CheckinEntry | undefined> {
+  const { rows } = await db.query<CheckinEntry>(
+    `SELECT ${ENTRY_COLUMNS} FROM checkins
+      WHERE name_key = $1 AND gate = $2 AND direction = $3 AND ${LIVE}
+        AND login BETWEEN coalesce($4::timestamptz, now()) - make_interval(secs => $5)
+                      AND coalesce($4::timestamptz, now()) + make_interval(secs => $5)
+      ORDER BY abs(extract(epoch FROM login - coalesce($4::timestamptz, now()))), id
+      LIMIT 1`,
+    [candidate.personKey, candidate.gate, candidate.direction, candidate.occurredAt ?? null, windowSeconds],
+  );
+  return rows[0];
+}
+
+// ---- Corrections ----------------------------------------------------------------------------------
+
+export interface CheckinCorrection {
+  firstname: string;
+  lastname: string;
+  gate: string;
+  direction: Direction;
+}
+
+/** The live entry `id`, locked until the transaction ends (for a read-modify-write correction). */
+export async function findCheckinForUpdate(tx: Queryable, id: number): Promise<CheckinEntry | undefined> {
+  const { rows } = await tx.query<CheckinEntry>(`SELECT ${ENTRY_COLUMNS} FROM checkins WHERE id = $1 AND ${LIVE} FOR UPDATE`, [id]);
+  return rows[0];
+}
+
+/** Overwrites the corrigible fields of a live entry (name_key follows the names). */
+export async function updateCheckin(db: Queryable, id: number, values: CheckinCorrection): Promise<CheckinEntry | undefined> {
+  const { rows } = await db.query<CheckinEntry>(
+    `UPDATE checkins SET firstname = $2, lastname = $3, gate = $4, direction = $5, name_key = $6
+      WHERE id = $1 AND ${LIVE}
+      RETURNING ${ENTRY_COLUMNS}`,
+    [id, values.firstname, values.lastname, values.gate, values.direction, nameKey(values.firstname, values.lastname)],
+  );
+  return rows[0];
+}
+
+/** Marks a live entry deleted; false when there is none with that id. */
+export async function softDeleteCheckin(db: Queryable, id: number): Promise<boolean> {
+  const { rowCount } = await db.query(`UPDATE checkins SET deleted_at = now() WHERE id = $1 AND ${LIVE}`, [id]);
+  return rowCount === 1;
+}
+
+// ---- Lists -----------------------------------------------------------------------------------------
+
+export interface CheckinFilter {
+  /** Local calendar day 'YYYY-MM-DD'. */
+  day: string;
+  gate?: string;
+  /** Folded name fragments; every one must occur in the name key. */
+  nameTerms?: string[];
+}
+
+/** Escapes LIKE wildcards so a search for "50%" finds exactly that. */
+function likeContains(term: string): string {
+  return `%${term.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+}
+
+/** One page of a day's live entries in id order, strictly after `afterId` (keyset pagination). */
+export async function listCheckins(db: Queryable, filter: CheckinFilter, afterId: number, limit: number): Promise<CheckinEntry[]> {
+  const params: unknown[] = [filter.day, afterId, limit];
+  const where = [ON_DAY, LIVE, 'id > $2'];
+  if (filter.gate !== undefined) {
+    params.push(filter.gate);
+    where.push(`gate = $${params.length}`);
+  }
+  if (filter.nameTerms && filter.nameTerms.length > 0) {
+    params.push(filter.nameTerms.map(likeContains));
+    where.push(`name_key LIKE ALL ($${params.length}::text[])`);
+  }
+  const { rows } = await db.query<CheckinEntry>(
+    `SELECT ${ENTRY_COLUMNS} FROM checkins WHERE ${where.join(' AND ')} ORDER BY id LIMIT $3`,
+    params,
+  );
+  return rows;
+}
+
+export interface ExportRange {
+  /** First and last local calendar day, inclusive. */
+  from: string;
+  to: string;
+  gate?: string;
+}
+
+/** Where an export chunk ends: the (login, id) of its last row, exactly as PostgreSQL rendered it. */
+export interface ExportPosition {
+  occurredAt: string;
+  id: number;
+}
+
+/**
+ * One chunk of an export in (login, id) order after `after`. Walking the (login, id) index keeps every
+ * chunk a short index range scan however large the export.
+ */
+export async function exportChunk(db: Queryable, range: ExportRange, after: ExportPosition | undefined, limit: number): Promise<CheckinEntry[]> {
+  const params: unknown[] = [range.from, range.to, limit];
+  const where = ['login >= $1::date::timestamptz', 'login < ($2::date + 1)::timestamptz', LIVE];
+  if (after) {
+    params.push(after.occurredAt, after.id);
+    where.push(`(login, id) > ($${params.length - 1}::timestamptz, $${params.length}::bigint)`);
+  }
+  if (range.gate !== undefined) {
+    params.push(range.gate);
+    where.push(`gate = $${params.length}`);
+  }
+  const { rows } = await db.query<CheckinEntry>(
+    `SELECT ${ENTRY_COLUMNS} FROM checkins WHERE ${where.join(' AND ')} ORDER BY login, id LIMIT $3`,
+    params,
+  );
+  return rows;
+}
+
+// ---- Day summary -----------------------------------------------------------------------------------
+
+export interface DaySummaryRow {
+  total: number;
+  checkIns: number;
+  checkOuts: number;
+  people: number;
+  inside: number;
+  perGate: { gate: string; total: number; checkIns: number; checkOuts: number }[];
+  perHour: { start: string; localTime: string; total: number; checkIns: number; checkOuts: number }[];
+}
+
+/**
+ * Totals of one local day. Hours are counted from local midnight in absolute hours, so a day with a
+ * DST change has 23 or 25 of them, each labelled with its own UTC offset. A person is inside when they
+ * have more check-ins than check-outs up to now (so nobody counts twice and the count is never negative).
+ */
+export async function daySummary(db: Queryable, day: string): Promise<DaySummaryRow> {
+  const { rows } = await db.query<{ summary: string }>(
+    `WITH bounds AS (
+       SELECT $1::date::timestamptz AS day_start, ($1::date + 1)::timestamptz AS day_end
+     ), day AS (
+       SELECT c.login, c.gate, c.direction, c.name_key,
+              floor(extract(epoch FROM c.login - b.day_start) / 3600)::int AS hour_index
+         FROM checkins c, bounds b
+        WHERE c.login >= b.day_start AND c.login < b.day_end AND c.deleted_at IS NULL
+     ), hours AS (
+       SELECT i AS hour_index, b.day_start + make_interval(hours => i) AS start
+         FROM bounds b, generate_series(0, (extract(epoch FROM b.day_end - b.day_start) / 3600)::int - 1) AS i
+     )
+     SELECT json_build_object(
+       'total', (SELECT count(*) FROM day),
+       'checkIns', (SELECT count(*) FROM day WHERE direction = 'in'),
+       'checkOuts', (SELECT count(*) FROM day WHERE direction = 'out'),
+       'people', (SELECT count(DISTINCT name_key) FROM day),
+       'inside', (SELECT count(*) FROM (
+                    SELECT name_key FROM day WHERE login <= now() GROUP BY name_key
+                    HAVING count(*) FILTER (WHERE direction = 'in') > count(*) FILTER (WHERE direction = 'out')) p),
+       'perGate', (SELECT coalesce(json_agg(json_build_object(
+                     'gate', gate, 'total', total, 'checkIns', ins, 'checkOuts', outs) ORDER BY gate), '[]')
+                     FROM (SELECT gate, count(*) AS total, count(*) FILTER (WHERE direction = 'in') AS ins,
+                                  count(*) FILTER (WHERE direction = 'out') AS outs
+                             FROM day GROUP BY gate) g),
+       'perHour', (SELECT json_agg(json_build_object(
+                     'start', to_json(start) #>> '{}', 'localTime', to_char(start, 'HH24:MI'),
+                     'total', total, 'checkIns', ins, 'checkOuts', outs) ORDER BY hour_index)
+                     FROM (SELECT h.hour_index, h.start, count(d.login) AS total,
+                                  count(d.login) FILTER (WHERE d.direction = 'in') AS ins,
+                                  count(d.login) FILTER (WHERE d.direction = 'out') AS outs
+                             FROM hours h LEFT JOIN day d ON d.hour_index = h.hour_index
+                            GROUP BY h.hour_index, h.start) x)
+     )::text AS summary`,
+    [day],
+  );
+  return JSON.parse(rows[0]!.summary) as DaySummaryRow;
 }

@@ -11,7 +11,8 @@
 //  - `windowMs` 0 turns batching off: every row is its own INSERT, as the seed did.
 import type { Queryable } from '../db/database.js';
 import { isDatabaseUnavailable } from '../http-errors.js';
-import { type Checkin, type NewCheckin, insertCheckin } from './checkin-repository.js';
+import { type CheckinEntry, type NewCheckin, insertCheckin } from './checkin-repository.js';
+import { nameKey } from './person-name.js';
 
 export interface CheckinWriterOptions {
   /** How long the first row of a batch waits for company, in milliseconds; 0 = no batching. */
@@ -38,33 +39,39 @@ interface PendingRow {
   checkin: NewCheckin;
   /** performance.now() when the row was queued. */
   queuedAt: number;
-  resolve: (checkin: Checkin) => void;
+  resolve: (checkin: CheckinEntry) => void;
   reject: (error: unknown) => void;
 }
 
 /**
  * Inserts many rows in one statement and returns them in input order. Ids are drawn from the table's
  * own identity sequence before the insert, so each returned row is matched to its input position by
- * id and ordinality, not by trusting the order of RETURNING (which SQL does not promise).
+ * id and ordinality, not by trusting the order of RETURNING (which SQL does not promise). Stores the
+ * same columns as insertCheckin (name_key included).
  */
 const INSERT_MANY = `
   WITH input AS MATERIALIZED (
-    SELECT nextval((SELECT pg_get_serial_sequence('checkins', 'id'))::regclass) AS id, r.ord, r.firstname, r.lastname, r.gate
-      FROM unnest($1::text[], $2::text[], $3::text[]) WITH ORDINALITY AS r(firstname, lastname, gate, ord)
+    SELECT nextval((SELECT pg_get_serial_sequence('checkins', 'id'))::regclass) AS id, r.*
+      FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::timestamptz[])
+           WITH ORDINALITY AS r(firstname, lastname, gate, direction, name_key, occurred_at, ord)
   ), inserted AS (
-    INSERT INTO checkins (id, firstname, lastname, gate)
-    SELECT id, firstname, lastname, gate FROM input ORDER BY ord
-    RETURNING id, login, firstname, lastname, gate
+    INSERT INTO checkins (id, firstname, lastname, gate, direction, name_key, login)
+    SELECT id, firstname, lastname, gate, direction, name_key, coalesce(occurred_at, now()) FROM input ORDER BY ord
+    RETURNING id, login, recorded_at, firstname, lastname, gate, direction
   )
-  SELECT inserted.id, to_json(inserted.login) #>> '{}' AS login, inserted.firstname, inserted.lastname, inserted.gate
+  SELECT inserted.id, to_json(inserted.login) #>> '{}' AS "occurredAt", to_json(inserted.recorded_at) #>> '{}' AS "recordedAt",
+         inserted.firstname, inserted.lastname, inserted.gate, inserted.direction
     FROM inserted JOIN input USING (id)
    ORDER BY input.ord`;
 
-export async function insertCheckins(db: Queryable, checkins: readonly NewCheckin[]): Promise<Checkin[]> {
-  const { rows } = await db.query<Checkin>(INSERT_MANY, [
+export async function insertCheckins(db: Queryable, checkins: readonly NewCheckin[]): Promise<CheckinEntry[]> {
+  const { rows } = await db.query<CheckinEntry>(INSERT_MANY, [
     checkins.map((c) => c.firstname),
     checkins.map((c) => c.lastname),
     checkins.map((c) => c.gate),
+    checkins.map((c) => c.direction ?? 'in'),
+    checkins.map((c) => nameKey(c.firstname, c.lastname)),
+    checkins.map((c) => c.occurredAt ?? null),
   ]);
   if (rows.length !== checkins.length) {
     // Cannot happen short of a trigger swallowing rows; refuse to guess which request got which row.
@@ -90,9 +97,9 @@ export class CheckinWriter {
   }
 
   /** Stores one check-in; resolves with the stored row once it is committed. */
-  write(checkin: NewCheckin): Promise<Checkin> {
+  write(checkin: NewCheckin): Promise<CheckinEntry> {
     if (this.options.windowMs === 0) return this.writeAlone(checkin);
-    return new Promise<Checkin>((resolve, reject) => {
+    return new Promise<CheckinEntry>((resolve, reject) => {
       this.queue.push({ checkin, queuedAt: performance.now(), resolve, reject });
       if (this.queue.length >= this.options.maxRows) this.drain();
       else this.timer ??= setTimeout(() => {
@@ -117,7 +124,7 @@ export class CheckinWriter {
     }
   }
 
-  private async writeAlone(checkin: NewCheckin): Promise<Checkin> {
+  private async writeAlone(checkin: NewCheckin): Promise<CheckinEntry> {
     this.counters.statements++;
     const row = await insertCheckin(this.db, checkin);
     this.counters.rows++;
@@ -161,7 +168,7 @@ export class CheckinWriter {
    * Throws only for unavailability (the caller fails the whole batch).
    */
   private async insertOrIsolate(batch: PendingRow[]): Promise<void> {
-    let stored: Checkin[];
+    let stored: CheckinEntry[];
     try {
       this.counters.statements++;
       stored = await insertCheckins(

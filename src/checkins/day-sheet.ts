@@ -16,14 +16,14 @@ export interface DaySheet {
   body: Buffer | Readable;
 }
 
-/** Entries whose login falls on local day `day` ('YYYY-MM-DD'), ordered by id, as the seed's JSON array. */
+/** Live (not soft-deleted) entries whose login falls on local day `day` ('YYYY-MM-DD'), by id, as the seed's JSON array. */
 export async function daySheet(db: Queryable, day: string): Promise<DaySheet> {
   const { rows } = await db.query<{ piece: string }>(
     `SELECT string_agg(entry, ', ' ORDER BY id) AS piece
        FROM (SELECT id,
                     json_build_object('id', id, 'login', login, 'lastname', lastname, 'firstname', firstname, 'gate', gate)::text AS entry,
                     (row_number() OVER (ORDER BY id) - 1) / ${ENTRIES_PER_PIECE} AS piece_no
-               FROM checkins WHERE ${ON_DAY}) AS entries
+               FROM checkins WHERE ${ON_DAY} AND deleted_at IS NULL) AS entries
       GROUP BY piece_no
       ORDER BY piece_no`,
     [day],

@@ -60,7 +60,7 @@ export const seedTableRoutes: FastifyPluginAsync<AppContext> = async (app, { db,
       app.metrics.countCheckin(checkin.gate);
       return reply.code(201).send({
         id: checkin.id,
-        login: checkin.login,
+        login: checkin.occurredAt,
         firstname: checkin.firstname,
         lastname: checkin.lastname,
         gate: checkin.gate,

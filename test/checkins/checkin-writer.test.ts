@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { CheckinWriter, type CheckinWriterOptions } from '../../src/checkins/checkin-writer.js';
-import type { Checkin, NewCheckin } from '../../src/checkins/checkin-repository.js';
+import type { CheckinEntry as Checkin, NewCheckin } from '../../src/checkins/checkin-repository.js';
 import type { Database, Queryable } from '../../src/db/database.js';
 import { openEmbedded } from '../../src/db/embedded.js';
 import { migrate } from '../../src/db/migrator.js';
@@ -95,7 +95,7 @@ describe('CheckinWriter on PostgreSQL', () => {
       assert.ok(saved, `id ${row.id} exists`);
       assert.deepEqual(
         { firstname: saved.firstname, lastname: saved.lastname, gate: saved.gate, login: saved.login },
-        { firstname: row.firstname, lastname: row.lastname, gate: row.gate, login: row.login },
+        { firstname: row.firstname, lastname: row.lastname, gate: row.gate, login: row.occurredAt },
         'the id the caller got holds the caller’s row',
       );
     });
@@ -241,7 +241,7 @@ describe('POST /table/create with group commit, through HTTP', () => {
           headers: { 'content-type': 'application/json' },
           body: JSON.stringify(body),
         });
-        return { status: response.status, body, json: (await response.json()) as Checkin };
+        return { status: response.status, body, json: (await response.json()) as { id: number; login: string; firstname: string; lastname: string; gate: string } };
       }),
     );
     for (const { status, body, json } of responses) {
@@ -291,4 +291,71 @@ test('WRITE_BATCH_WINDOW_MS and WRITE_BATCH_MAX_ROWS are validated at start', as
     assert.equal(result.code, 1, JSON.stringify(env));
     assert.match(result.stderr.trim(), message);
   }
+});
+
+describe('POST /api/v1/checkins with the writer in place', () => {
+  let database: TestDatabase;
+  let plain: RunningServer;
+  let checked: RunningServer;
+
+  before(async () => {
+    database = await createTestDatabase();
+    plain = await startServer({ env: { DATABASE_URL: database.url, DUPLICATE_WINDOW_SECONDS: '0' } });
+    checked = await startServer({ env: { DATABASE_URL: database.url } });
+  });
+  after(async () => {
+    assert.equal(await plain.stop(), 0);
+    assert.equal(await checked.stop(), 0);
+    await database.drop();
+  });
+
+  const create = async (base: string, body: Record<string, unknown>, headers: Record<string, string> = {}) => {
+    const response = await fetch(`${base}/api/v1/checkins`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
+    return { status: response.status, json: (await response.json()) as Checkin & { duplicate: boolean } };
+  };
+
+  test('plain requests (no key, no duplicate check) are group-committed and each gets its own entry', async () => {
+    const bodies = Array.from({ length: 300 }, (_, i) => ({ firstname: `Api-${i}`, lastname: `Plain-${i}`, gate: 'V', direction: i % 2 ? 'out' : 'in' }));
+    const results = await Promise.all(bodies.map((body) => create(plain.url, body)));
+    results.forEach(({ status, json }, i) => {
+      assert.equal(status, 201);
+      assert.equal(json.firstname, bodies[i]!.firstname);
+      assert.equal(json.direction, bodies[i]!.direction);
+      assert.equal(json.duplicate, false);
+    });
+    const rows = await database.query<{ id: number; firstname: string; direction: string; name_key: string; recorded_at: string }>(
+      `SELECT id::int AS id, firstname, direction, name_key, recorded_at::text FROM checkins WHERE lastname LIKE 'Plain-%'`,
+    );
+    assert.equal(rows.length, 300);
+    const byId = new Map(rows.map((row) => [row.id, row]));
+    for (const { json } of results) {
+      assert.equal(byId.get(json.id)?.firstname, json.firstname);
+      assert.equal(byId.get(json.id)?.direction, json.direction);
+      assert.equal(byId.get(json.id)?.name_key, `${json.firstname} ${json.lastname}`.toLowerCase(), 'name_key stored as insertCheckin does');
+    }
+    assert.ok(new Set(rows.map((row) => row.recorded_at)).size < 300, 'rows shared commits');
+  });
+
+  test('a backdated plain request keeps its occurredAt', async () => {
+    const occurredAt = new Date(Date.now() - 3_600_000).toISOString();
+    const { status, json } = await create(plain.url, { firstname: 'Kiosk', lastname: 'Offline', occurredAt });
+    assert.equal(status, 201);
+    assert.equal(Date.parse(json.occurredAt), Date.parse(occurredAt));
+  });
+
+  test('duplicate detection still holds: 20 simultaneous check-ins of one person store one row', async () => {
+    const results = await Promise.all(Array.from({ length: 20 }, () => create(checked.url, { firstname: 'Same', lastname: 'Person', gate: 'D' })));
+    assert.equal(results.filter((r) => r.status === 201).length, 1);
+    assert.equal(new Set(results.map((r) => r.json.id)).size, 1);
+    assert.equal((await database.query(`SELECT 1 FROM checkins WHERE lastname = 'Person' AND gate = 'D'`)).length, 1);
+  });
+
+  test('idempotency keys still hold: 20 simultaneous requests with one key store one row', async () => {
+    const results = await Promise.all(
+      Array.from({ length: 20 }, () => create(plain.url, { firstname: 'Keyed', lastname: 'Request', gate: 'K' }, { 'idempotency-key': 'perf-key-1' })),
+    );
+    assert.ok(results.every((r) => r.status === 200 || r.status === 201));
+    assert.equal(new Set(results.map((r) => r.json.id)).size, 1);
+    assert.equal((await database.query(`SELECT 1 FROM checkins WHERE lastname = 'Request' AND gate = 'K'`)).length, 1);
+  });
 });

@@ -34,25 +34,25 @@ test('tags of this checkout: x.y.z, x.y, x and the short git sha', () => {
   const sha = spawnSync('git', ['rev-parse', 'HEAD'], { cwd: ROOT, encoding: 'utf8' }).stdout.trim();
   const result = tags(ROOT, [], { GIT_SHA: '' });
   assert.equal(result.code, 0, result.stderr);
-  assert.deepEqual(result.lines, [version, `${major}.${minor}`, `${major}`, sha.slice(0, 7)]);
+  assert.deepEqual(result.lines, [version, `${major}.${minor}`, `${major}`, `sha-${sha.slice(0, 7)}`]);
 });
 
 test('GIT_SHA from the pipeline wins; --refs prefixes a repository (registry ports included)', () => {
   const root = projectWithVersion('2.3.4');
   const sha = 'abcdef0123456789abcdef0123456789abcdef01';
-  assert.deepEqual(tags(root, [], { GIT_SHA: sha }).lines, ['2.3.4', '2.3', '2', 'abcdef0']);
+  assert.deepEqual(tags(root, [], { GIT_SHA: sha }).lines, ['2.3.4', '2.3', '2', 'sha-abcdef0']);
   assert.deepEqual(tags(root, ['--refs', 'registry.example:5000/team/barona'], { GIT_SHA: sha }).lines, [
     'registry.example:5000/team/barona:2.3.4',
     'registry.example:5000/team/barona:2.3',
     'registry.example:5000/team/barona:2',
-    'registry.example:5000/team/barona:abcdef0',
+    'registry.example:5000/team/barona:sha-abcdef0',
   ]);
 });
 
 test('a pre-release gets no moving x.y / x tags; build metadata is dropped', () => {
   const sha = '0123456789abcdef0123456789abcdef01234567';
-  assert.deepEqual(tags(projectWithVersion('1.0.0-rc.2'), [], { GIT_SHA: sha }).lines, ['1.0.0-rc.2', '0123456']);
-  assert.deepEqual(tags(projectWithVersion('1.0.1+build.7'), [], { GIT_SHA: sha }).lines, ['1.0.1', '1.0', '1', '0123456']);
+  assert.deepEqual(tags(projectWithVersion('1.0.0-rc.2'), [], { GIT_SHA: sha }).lines, ['1.0.0-rc.2', 'sha-0123456']);
+  assert.deepEqual(tags(projectWithVersion('1.0.1+build.7'), [], { GIT_SHA: sha }).lines, ['1.0.1', '1.0', '1', 'sha-0123456']);
 });
 
 test('outside a git checkout without GIT_SHA: version tags only, with a warning', () => {

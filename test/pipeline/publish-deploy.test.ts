@@ -35,7 +35,7 @@ before(() => {
   for (const args of [['init', '--quiet'], ['add', '-A'], ['commit', '--quiet', '-m', 'fixture']]) {
     assert.equal(run('git', args, { cwd: dir, env }).code, 0);
   }
-  sha = git('rev-parse', '--short=7', 'HEAD');
+  sha = `sha-${git('rev-parse', '--short=7', 'HEAD')}`;
 });
 after(() => rmSync(dir, { recursive: true, force: true }));
 

@@ -1,0 +1,234 @@
+// The rules of recording attendance: names are trimmed and non-blank, a kiosk may date an entry a
+// little into the past, a retried request (same Idempotency-Key) never counts a person twice, and the
+// same person passing the same gate in the same direction twice within the duplicate window is one entry.
+// Each mutation is one exported function (create, correct, delete) so authorisation and auditing can
+// wrap exactly it.
+import { createHash } from 'node:crypto';
+import type { Database } from '../db/database.js';
+import type { CheckinWriter } from './checkin-writer.js';
+import { CheckinProblem } from './checkin-problem.js';
+import {
+  type CheckinEntry,
+  type CheckinFilter,
+  type Direction,
+  claimIdempotencyKey,
+  completeIdempotencyKey,
+  daySummary,
+  findCheckin,
+  findCheckinForUpdate,
+  findIdempotencyKey,
+  findRecentDuplicate,
+  insertCheckin,
+  listCheckins,
+  lockPersonAtGate,
+  softDeleteCheckin,
+  updateCheckin,
+  type DaySummaryRow,
+} from './checkin-repository.js';
+import { foldText, nameKey } from './person-name.js';
+
+export interface CheckinRules {
+  /** How far in the past occurredAt may be. */
+  backdateWindowHours: number;
+  /** 0 turns duplicate detection off. */
+  duplicateWindowSeconds: number;
+}
+
+/** A kiosk clock running slightly ahead of the server's is not "the future". */
+export const CLOCK_SKEW_SECONDS = 60;
+const TEXT_MAX = 100;
+
+export interface CreateCheckinInput {
+  firstname: string;
+  lastname: string;
+  gate?: string;
+  direction?: Direction;
+  occurredAt?: string;
+}
+
+export interface CreateCheckinResult {
+  entry: CheckinEntry;
+  /** The person was already recorded within the duplicate window: `entry` is that earlier entry. */
+  duplicate: boolean;
+  /** The Idempotency-Key was seen before: this is the first request's answer again. */
+  replayed: boolean;
+}
+
+function cleanText(field: string, value: string, required: boolean): string {
+  const trimmed = value.trim();
+  if (trimmed.includes('\u0000')) throw CheckinProblem.invalid(field, 'must not contain NUL characters');
+  if (required && trimmed === '') throw CheckinProblem.invalid(field, 'must not be blank');
+  if ([...trimmed].length > TEXT_MAX) throw CheckinProblem.invalid(field, `must be at most ${TEXT_MAX} characters`);
+  return trimmed;
+}
+
+function checkOccurredAt(value: string, rules: CheckinRules, now: Date): string {
+  const at = Date.parse(value);
+  if (Number.isNaN(at)) throw CheckinProblem.invalid('occurredAt', 'must be an ISO 8601 date-time with a time zone');
+  if (at > now.getTime() + CLOCK_SKEW_SECONDS * 1000) {
+    throw CheckinProblem.invalid('occurredAt', 'must not be in the future');
+  }
+  if (at < now.getTime() - rules.backdateWindowHours * 3_600_000) {
+    throw CheckinProblem.invalid('occurredAt', `must be within the last ${rules.backdateWindowHours} hours`);
+  }
+  return new Date(at).toISOString();
+}
+
+/** Records one passage of a gate; see the module comment for the rules. */
+export async function createCheckin(
+  db: Database,
+  rules: CheckinRules,
+  input: CreateCheckinInput,
+  idempotencyKey?: string,
+  now: Date = new Date(),
+  writer?: CheckinWriter,
+): Promise<CreateCheckinResult> {
+  const firstname = cleanText('firstname', input.firstname, true);
+  const lastname = cleanText('lastname', input.lastname, true);
+  const gate = cleanText('gate', input.gate ?? '', false);
+  const direction = input.direction ?? 'in';
+  const occurredAt = input.occurredAt === undefined ? undefined : checkOccurredAt(input.occurredAt, rules, now);
+  const personKey = nameKey(firstname, lastname);
+  // What "the same request" means for an Idempotency-Key: the same cleaned fields.
+  const requestHash = createHash('sha256')
+    .update(JSON.stringify([firstname, lastname, gate, direction, occurredAt ?? null]))
+    .digest('hex');
+
+  // Plain path (no Idempotency-Key, duplicate detection off): group commit, see checkin-writer.ts.
+  // Keys and duplicate checks need their own transaction below, which keeps both guarantees exact.
+  if (writer && idempotencyKey === undefined && rules.duplicateWindowSeconds === 0) {
+    return { entry: await writer.write({ firstname, lastname, gate, direction, occurredAt }), duplicate: false, replayed: false };
+  }
+
+  return db.transaction(async (tx) => {
+    if (idempotencyKey !== undefined && !(await claimIdempotencyKey(tx, idempotencyKey, requestHash))) {
+      const earlier = await findIdempotencyKey(tx, idempotencyKey);
+      if (!earlier) throw new Error(`idempotency key vanished while being read`);
+      if (earlier.requestHash !== requestHash) {
+        throw new CheckinProblem(
+          422,
+          'Idempotency-Key reused',
+          'This Idempotency-Key was already used with a different request body; use a new key for a new check-in.',
+          [{ field: 'Idempotency-Key', message: 'already used with a different request body' }],
+        );
+      }
+      const entry = await findCheckin(tx, earlier.checkinId);
+      if (!entry) {
+        throw new CheckinProblem(409, 'Entry deleted', `The check-in created with this Idempotency-Key (id ${earlier.checkinId}) has since been deleted.`);
+      }
+      return { entry, duplicate: earlier.duplicate, replayed: true };
+    }
+
+    let existing: CheckinEntry | undefined;
+    if (rules.duplicateWindowSeconds > 0) {
+      await lockPersonAtGate(tx, personKey, gate);
+      existing = await findRecentDuplicate(tx, { personKey, gate, direction, occurredAt }, rules.duplicateWindowSeconds);
+    }
+    const entry = existing ?? (await insertCheckin(tx, { firstname, lastname, gate, direction, occurredAt }));
+    if (idempotencyKey !== undefined) await completeIdempotencyKey(tx, idempotencyKey, entry.id, existing !== undefined);
+    return { entry, duplicate: existing !== undefined, replayed: false };
+  });
+}
+
+export interface CheckinCorrectionInput {
+  firstname?: string;
+  lastname?: string;
+  gate?: string;
+  direction?: Direction;
+}
+
+/** Corrects names, gate or direction of an entry (admin). */
+export async function correctCheckin(db: Database, id: number, changes: CheckinCorrectionInput): Promise<CheckinEntry> {
+  const cleaned = {
+    firstname: changes.firstname === undefined ? undefined : cleanText('firstname', changes.firstname, true),
+    lastname: changes.lastname === undefined ? undefined : cleanText('lastname', changes.lastname, true),
+    gate: changes.gate === undefined ? undefined : cleanText('gate', changes.gate, false),
+    direction: changes.direction,
+  };
+  return db.transaction(async (tx) => {
+    const current = await findCheckinForUpdate(tx, id);
+    if (!current) throw CheckinProblem.notFound(id);
+    const updated = await updateCheckin(tx, id, {
+      firstname: cleaned.firstname ?? current.firstname,
+      lastname: cleaned.lastname ?? current.lastname,
+      gate: cleaned.gate ?? current.gate,
+      direction: cleaned.direction ?? current.direction,
+    });
+    if (!updated) throw CheckinProblem.notFound(id);
+    return updated;
+  });
+}
+
+/** Soft-deletes an entry (admin): it disappears from every list, sheet, summary and export. */
+export async function deleteCheckin(db: Database, id: number): Promise<void> {
+  if (!(await softDeleteCheckin(db, id))) throw CheckinProblem.notFound(id);
+}
+
+export async function getCheckin(db: Database, id: number): Promise<CheckinEntry> {
+  const entry = await findCheckin(db, id);
+  if (!entry) throw CheckinProblem.notFound(id);
+  return entry;
+}
+
+// ---- Listing a day -------------------------------------------------------------------------------
+
+export interface ListQuery {
+  day: string;
+  gate?: string;
+  q?: string;
+  limit: number;
+  cursor?: string;
+}
+
+export interface CheckinPage {
+  items: CheckinEntry[];
+  nextCursor: string | null;
+}
+
+/** A cursor is bound to the filters it was issued for, so it cannot silently page another list. */
+function filterFingerprint(filter: CheckinFilter): string {
+  return createHash('sha256').update(JSON.stringify([filter.day, filter.gate ?? null, filter.nameTerms ?? []])).digest('base64url').slice(0, 12);
+}
+
+function encodeCursor(afterId: number, fingerprint: string): string {
+  return Buffer.from(JSON.stringify({ after: afterId, f: fingerprint })).toString('base64url');
+}
+
+function decodeCursor(cursor: string, fingerprint: string): number {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+  } catch {
+    throw CheckinProblem.invalid('cursor', 'is not a cursor issued by this API');
+  }
+  const { after, f } = (parsed ?? {}) as { after?: unknown; f?: unknown };
+  if (typeof after !== 'number' || !Number.isSafeInteger(after) || after < 0 || typeof f !== 'string') {
+    throw CheckinProblem.invalid('cursor', 'is not a cursor issued by this API');
+  }
+  if (f !== fingerprint) throw CheckinProblem.invalid('cursor', 'belongs to a list with other filters (date, gate, q)');
+  return after;
+}
+
+/** One page of a day's entries in id order; follow nextCursor until it is null. */
+export async function listDay(db: Database, query: ListQuery): Promise<CheckinPage> {
+  const terms = query.q === undefined ? [] : foldText(query.q).split(' ').filter((term) => term !== '');
+  const filter: CheckinFilter = { day: query.day, gate: query.gate, nameTerms: terms };
+  const fingerprint = filterFingerprint(filter);
+  const afterId = query.cursor === undefined ? 0 : decodeCursor(query.cursor, fingerprint);
+  // One row more than asked tells whether another page exists without a count.
+  const rows = await listCheckins(db, filter, afterId, query.limit + 1);
+  const items = rows.slice(0, query.limit);
+  const more = rows.length > query.limit;
+  return { items, nextCursor: more ? encodeCursor(items[items.length - 1]!.id, fingerprint) : null };
+}
+
+// ---- Summaries -------------------------------------------------------------------------------------
+
+export interface DaySummary extends DaySummaryRow {
+  date: string;
+  timezone: string;
+}
+
+export async function summarizeDay(db: Database, day: string, timezone: string): Promise<DaySummary> {
+  return { date: day, timezone, ...(await daySummary(db, day)) };
+}

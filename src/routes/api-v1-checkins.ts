@@ -1,0 +1,178 @@
+// /api/v1/checkins: record, list, read, correct and delete check-ins, and export them as CSV.
+// Routes only translate HTTP to the domain (checkin-service, csv) and back.
+import type { Readable } from 'node:stream';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { FastifyPluginAsync } from 'fastify';
+import type { AppContext } from '../app.js';
+import { localDate, parseIsoDate } from '../checkins/calendar.js';
+import { CheckinProblem } from '../checkins/checkin-problem.js';
+import { correctCheckin, createCheckin, deleteCheckin, getCheckin, listDay } from '../checkins/checkin-service.js';
+import { exportCsv } from '../checkins/csv.js';
+import {
+  CheckinIdParamsSchema,
+  CheckinPageSchema,
+  CheckinSchema,
+  CorrectCheckinBodySchema,
+  CreateCheckinBodySchema,
+  CreateCheckinHeadersSchema,
+  CreateCheckinResultSchema,
+  ExportQuerySchema,
+  ListCheckinsQuerySchema,
+} from '../schemas/checkins.js';
+import { ProblemSchema } from '../schemas/problem.js';
+
+/** The longest range one CSV export may cover. */
+export const EXPORT_MAX_DAYS = 366;
+
+const TAGS = ['checkins'];
+
+/** A YYYY-MM-DD that passed the schema's pattern but must also be a real day (no 2026-02-30). */
+export function calendarDay(field: string, value: string): string {
+  const day = parseIsoDate(value);
+  if (day === undefined) throw CheckinProblem.invalid(field, `"${value}" is not a calendar date (YYYY-MM-DD)`);
+  return day;
+}
+
+function daysBetween(from: string, to: string): number {
+  return (Date.parse(`${to}T00:00:00Z`) - Date.parse(`${from}T00:00:00Z`)) / 86_400_000;
+}
+
+export const apiV1CheckinRoutes: FastifyPluginAsync<AppContext> = async (app, { db, config, writer }) => {
+  const api = app.withTypeProvider<TypeBoxTypeProvider>();
+
+  // An export whose client stopped reading would hold graceful shutdown until the hard timeout: once
+  // shutdown starts, exports get most of SHUTDOWN_TIMEOUT_SECONDS to finish, then their connection is cut.
+  const runningExports = new Set<Readable>();
+  app.addHook('preClose', async () => {
+    if (runningExports.size === 0) return;
+    const graceMs = Math.max(0, config.shutdownTimeoutSeconds - 2) * 1000;
+    setTimeout(() => {
+      for (const stream of runningExports) stream.destroy(new Error('export cut short: the server is shutting down'));
+    }, graceMs).unref();
+  });
+
+  api.post(
+    '/checkins',
+    {
+      schema: {
+        tags: TAGS,
+        summary: 'Record a check-in or check-out',
+        description:
+          'Stores one passage of a gate and answers 201 with it. The same person (names compared case- and accent-insensitively) at the same gate in the same direction within DUPLICATE_WINDOW_SECONDS (default 120) is not stored again: the answer is 200 with the earlier entry and `duplicate: true`. With an Idempotency-Key, a retry answers like the first request (header `Idempotent-Replayed: true`).',
+        headers: CreateCheckinHeadersSchema,
+        body: CreateCheckinBodySchema,
+        response: {
+          200: CreateCheckinResultSchema,
+          201: CreateCheckinResultSchema,
+          400: ProblemSchema,
+          409: ProblemSchema,
+          422: ProblemSchema,
+        },
+      },
+    },
+    async (request, reply) => {
+      const result = await createCheckin(db, config.checkins, request.body, request.headers['idempotency-key'], new Date(), writer);
+      reply.code(result.duplicate ? 200 : 201).header('location', `/api/v1/checkins/${result.entry.id}`);
+      if (result.replayed) reply.header('idempotent-replayed', 'true');
+      return { ...result.entry, duplicate: result.duplicate };
+    },
+  );
+
+  api.get(
+    '/checkins',
+    {
+      schema: {
+        tags: TAGS,
+        summary: "List a day's check-ins",
+        description: 'Entries of one day in id order, keyset-paginated: follow `nextCursor` until it is null. Pages never repeat or skip an entry, even while new ones arrive.',
+        querystring: ListCheckinsQuerySchema,
+        response: { 200: CheckinPageSchema, 400: ProblemSchema },
+      },
+    },
+    async (request) => {
+      const { date, gate, q, limit, cursor } = request.query;
+      const day = date === undefined ? localDate(config.timezone) : calendarDay('date', date);
+      return listDay(db, { day, gate, q, limit, cursor });
+    },
+  );
+
+  api.get(
+    '/checkins.csv',
+    {
+      schema: {
+        tags: TAGS,
+        summary: 'Export check-ins as CSV',
+        description: `RFC 4180 CSV (UTF-8, CRLF) of the days from \`from\` to \`to\` (at most ${EXPORT_MAX_DAYS} days), ordered by time, streamed from the database. Names and gates starting with = + - @ TAB or CR are prefixed with ' so spreadsheets do not run them as formulas.`,
+        querystring: ExportQuerySchema,
+        produces: ['text/csv'],
+        response: {
+          200: { description: 'CSV with a header line: id,occurred_at,recorded_at,firstname,lastname,gate,direction', content: { 'text/csv': { schema: { type: 'string' } } } },
+          400: ProblemSchema,
+        },
+      },
+    },
+    async (request, reply) => {
+      const from = calendarDay('from', request.query.from);
+      const to = request.query.to === undefined ? from : calendarDay('to', request.query.to);
+      if (to < from) throw CheckinProblem.invalid('to', `must not be before from (${from})`);
+      if (daysBetween(from, to) + 1 > EXPORT_MAX_DAYS) {
+        throw CheckinProblem.invalid('to', `the range may cover at most ${EXPORT_MAX_DAYS} days; split the export`);
+      }
+      const name = from === to ? `barona-checkins-${from}.csv` : `barona-checkins-${from}_to_${to}.csv`;
+      const csv = exportCsv(db, { from, to, gate: request.query.gate });
+      runningExports.add(csv);
+      csv.once('close', () => runningExports.delete(csv));
+      return reply
+        .type('text/csv; charset=utf-8; header=present')
+        .header('content-disposition', `attachment; filename="${name}"`)
+        .header('cache-control', 'no-store')
+        // A stream bypasses the response serializer; the schema above only documents the CSV.
+        .send(csv as unknown as string);
+    },
+  );
+
+  api.get(
+    '/checkins/:id',
+    {
+      schema: {
+        tags: TAGS,
+        summary: 'One check-in',
+        params: CheckinIdParamsSchema,
+        response: { 200: CheckinSchema, 400: ProblemSchema, 404: ProblemSchema },
+      },
+    },
+    async (request) => getCheckin(db, request.params.id),
+  );
+
+  api.patch(
+    '/checkins/:id',
+    {
+      schema: {
+        tags: TAGS,
+        summary: 'Correct a check-in (admin)',
+        description: 'Changes names, gate or direction of an entry; fields left out keep their value.',
+        params: CheckinIdParamsSchema,
+        body: CorrectCheckinBodySchema,
+        response: { 200: CheckinSchema, 400: ProblemSchema, 404: ProblemSchema },
+      },
+    },
+    async (request) => correctCheckin(db, request.params.id, request.body),
+  );
+
+  api.delete(
+    '/checkins/:id',
+    {
+      schema: {
+        tags: TAGS,
+        summary: 'Delete a check-in (admin)',
+        description: 'Soft delete: the entry disappears from lists, attendance sheets, summaries and exports.',
+        params: CheckinIdParamsSchema,
+        response: { 204: { description: 'Deleted.', type: 'null' }, 400: ProblemSchema, 404: ProblemSchema },
+      },
+    },
+    async (request, reply) => {
+      await deleteCheckin(db, request.params.id);
+      return reply.code(204).send(null);
+    },
+  );
+};

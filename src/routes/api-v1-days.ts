@@ -1,0 +1,26 @@
+// /api/v1/days/{date}/summary: totals of one local day, per gate and per hour, and who is inside.
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { FastifyPluginAsync } from 'fastify';
+import type { AppContext } from '../app.js';
+import { summarizeDay } from '../checkins/checkin-service.js';
+import { DayParamsSchema, DaySummarySchema } from '../schemas/checkins.js';
+import { ProblemSchema } from '../schemas/problem.js';
+import { calendarDay } from './api-v1-checkins.js';
+
+export const apiV1DayRoutes: FastifyPluginAsync<AppContext> = async (app, { db, config }) => {
+  const api = app.withTypeProvider<TypeBoxTypeProvider>();
+
+  api.get(
+    '/days/:date/summary',
+    {
+      schema: {
+        tags: ['days'],
+        summary: 'Summary of one day',
+        description: 'Totals, per gate and per hour of the local day in APP_TIMEZONE (23 or 25 hours on DST change days), and how many people are inside.',
+        params: DayParamsSchema,
+        response: { 200: DaySummarySchema, 400: ProblemSchema },
+      },
+    },
+    async (request) => summarizeDay(db, calendarDay('date', request.params.date), config.timezone),
+  );
+};
