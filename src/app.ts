@@ -2,6 +2,7 @@
 // The process concerns (listening, signals, database start-up) live in server.ts.
 import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
+import { CheckinWriter } from './checkins/checkin-writer.js';
 import type { Config } from './config.js';
 import type { Database } from './db/database.js';
 import { toProblem } from './http-errors.js';
@@ -27,6 +28,8 @@ export interface AppContext {
   config: Config;
   db: Database;
   readiness: Readiness;
+  /** Group-committing check-in writer; buildApp makes one from config.writeBatch when not given. */
+  writer?: CheckinWriter;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -88,6 +91,17 @@ export async function buildApp(context: AppContext, options: BuildOptions = {}):
     }
     return reply.code(problem.status).send({ detail: problem.detail });
   });
+
+  const writer =
+    context.writer ??
+    new CheckinWriter(context.db, {
+      ...context.config.writeBatch,
+      // PGlite has one connection; a pool lets as many batches run as it has connections.
+      maxInFlight: context.config.database.kind === 'postgres' ? context.config.database.poolMax : 1,
+    });
+  // Requests still waiting for a batch are answered before the database is closed.
+  app.addHook('onClose', () => writer.close());
+  context = { ...context, writer };
 
   // Cookies, form bodies, security headers and access control, for every route registered after this.
   await installWebSecurity(app, context);

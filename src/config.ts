@@ -39,6 +39,8 @@ export interface Config {
   httpRequestTimeoutSeconds: number;
   /** Versioned check-in API (issue 3): how far back a kiosk may date an entry, and the duplicate window. */
   checkins: { backdateWindowHours: number; duplicateWindowSeconds: number };
+  /** Group commit of check-in writes (see src/checkins/checkin-writer.ts); windowMs 0 = one row per commit. */
+  writeBatch: { windowMs: number; maxRows: number };
 }
 
 /** Admin sign-in and sessions (src/auth). */
@@ -217,6 +219,10 @@ export function loadConfig(env: Env = process.env): Config {
     checkins: {
       backdateWindowHours: integer(env, 'CHECKIN_BACKDATE_WINDOW_HOURS', 24, 0, 24 * 31),
       duplicateWindowSeconds: integer(env, 'DUPLICATE_WINDOW_SECONDS', 120, 0, 86_400),
+    },
+    writeBatch: {
+      windowMs: integer(env, 'WRITE_BATCH_WINDOW_MS', 2, 0, 1000),
+      maxRows: integer(env, 'WRITE_BATCH_MAX_ROWS', 100, 1, 10_000),
     },
   };
 }

@@ -5,6 +5,7 @@
 // wrap exactly it.
 import { createHash } from 'node:crypto';
 import type { Database } from '../db/database.js';
+import type { CheckinWriter } from './checkin-writer.js';
 import { CheckinProblem } from './checkin-problem.js';
 import {
   type CheckinEntry,
@@ -80,6 +81,7 @@ export async function createCheckin(
   input: CreateCheckinInput,
   idempotencyKey?: string,
   now: Date = new Date(),
+  writer?: CheckinWriter,
 ): Promise<CreateCheckinResult> {
   const firstname = cleanText('firstname', input.firstname, true);
   const lastname = cleanText('lastname', input.lastname, true);
@@ -91,6 +93,12 @@ export async function createCheckin(
   const requestHash = createHash('sha256')
     .update(JSON.stringify([firstname, lastname, gate, direction, occurredAt ?? null]))
     .digest('hex');
+
+  // Plain path (no Idempotency-Key, duplicate detection off): group commit, see checkin-writer.ts.
+  // Keys and duplicate checks need their own transaction below, which keeps both guarantees exact.
+  if (writer && idempotencyKey === undefined && rules.duplicateWindowSeconds === 0) {
+    return { entry: await writer.write({ firstname, lastname, gate, direction, occurredAt }), duplicate: false, replayed: false };
+  }
 
   return db.transaction(async (tx) => {
     if (idempotencyKey !== undefined && !(await claimIdempotencyKey(tx, idempotencyKey, requestHash))) {

@@ -37,7 +37,7 @@ function daysBetween(from: string, to: string): number {
   return (Date.parse(`${to}T00:00:00Z`) - Date.parse(`${from}T00:00:00Z`)) / 86_400_000;
 }
 
-export const apiV1CheckinRoutes: FastifyPluginAsync<AppContext> = async (app, { db, config }) => {
+export const apiV1CheckinRoutes: FastifyPluginAsync<AppContext> = async (app, { db, config, writer }) => {
   const api = app.withTypeProvider<TypeBoxTypeProvider>();
 
   // An export whose client stopped reading would hold graceful shutdown until the hard timeout: once
@@ -71,7 +71,7 @@ export const apiV1CheckinRoutes: FastifyPluginAsync<AppContext> = async (app, { 
       },
     },
     async (request, reply) => {
-      const result = await createCheckin(db, config.checkins, request.body, request.headers['idempotency-key']);
+      const result = await createCheckin(db, config.checkins, request.body, request.headers['idempotency-key'], new Date(), writer);
       reply.code(result.duplicate ? 200 : 201).header('location', `/api/v1/checkins/${result.entry.id}`);
       if (result.replayed) reply.header('idempotent-replayed', 'true');
       return { ...result.entry, duplicate: result.duplicate };

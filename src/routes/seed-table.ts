@@ -3,7 +3,8 @@
 import os from 'node:os';
 import type { FastifyPluginAsync } from 'fastify';
 import { localDate, parseCompactDate } from '../checkins/calendar.js';
-import { daySheetJson, insertCheckin } from '../checkins/checkin-repository.js';
+import { insertCheckin } from '../checkins/checkin-repository.js';
+import { daySheet } from '../checkins/day-sheet.js';
 import type { AppContext } from '../app.js';
 
 const NAME_MAX = 100;
@@ -41,7 +42,7 @@ function methodNotAllowed(allowed: string) {
 
 const OTHER_METHODS = ['GET', 'PUT', 'PATCH', 'DELETE'] as const;
 
-export const seedTableRoutes: FastifyPluginAsync<AppContext> = async (app, { db, config }) => {
+export const seedTableRoutes: FastifyPluginAsync<AppContext> = async (app, { db, config, writer }) => {
   app.post('/table/create', async (request, reply) => {
       const body = request.body;
       if (typeof body !== 'object' || body === null || Array.isArray(body)) {
@@ -55,7 +56,7 @@ export const seedTableRoutes: FastifyPluginAsync<AppContext> = async (app, { db,
       if (Object.keys(errors).length > 0) return reply.code(400).send(errors);
 
       // `login` is always the server's clock; a client-sent value is ignored.
-      const checkin = await insertCheckin(db, { firstname, lastname, gate });
+      const checkin = writer ? await writer.write({ firstname, lastname, gate }) : await insertCheckin(db, { firstname, lastname, gate });
       app.metrics.countCheckin(checkin.gate);
       return reply.code(201).send({
         id: checkin.id,
@@ -71,7 +72,8 @@ export const seedTableRoutes: FastifyPluginAsync<AppContext> = async (app, { db,
     const spec = request.params.spec;
     const day = spec === 'date:today' ? localDate(config.timezone) : spec.startsWith('date:') ? parseCompactDate(spec.slice(5)) : undefined;
     if (day === undefined) return reply.code(400).type('text/plain; charset=utf-8').send(INVALID_DATE);
-    return reply.type('application/json; charset=utf-8').send(await daySheetJson(db, day));
+    const sheet = await daySheet(db, day);
+    return reply.type('application/json; charset=utf-8').header('content-length', sheet.byteLength).send(sheet.body);
   });
 
   app.get('/table', async (_request, reply) => {

@@ -1,0 +1,361 @@
+// Group commit: rows sent concurrently share one INSERT, and nothing is lost, duplicated or given to the
+// wrong request; a refused row fails only its own request; a failed batch fails exactly its requests.
+// Directly against the writer on real PostgreSQL (and PGlite), and through HTTP against the service.
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { CheckinWriter, type CheckinWriterOptions } from '../../src/checkins/checkin-writer.js';
+import type { CheckinEntry as Checkin, NewCheckin } from '../../src/checkins/checkin-repository.js';
+import type { Database, Queryable } from '../../src/db/database.js';
+import { openEmbedded } from '../../src/db/embedded.js';
+import { migrate } from '../../src/db/migrator.js';
+import { openPostgres } from '../../src/db/postgres.js';
+import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import { runCli, startServer, type RunningServer } from '../support/server.js';
+
+/** A Queryable over the real database that records every statement's batch size and can fail chosen ones. */
+function instrumented(db: Queryable, failStatement?: (index: number, size: number) => Error | undefined) {
+  const sizes: number[] = [];
+  const queryable: Queryable = {
+    async query<Row>(sql: string, params?: readonly unknown[]) {
+      const size = Array.isArray(params?.[0]) ? (params[0] as unknown[]).length : 1;
+      const index = sizes.push(size) - 1;
+      const injected = failStatement?.(index, size);
+      if (injected) throw injected;
+      return db.query<Row>(sql, params);
+    },
+    exec: (sql) => db.exec(sql),
+  };
+  return { queryable, sizes };
+}
+
+/** The error node-postgres raises when the server terminates the connection (treated as an outage). */
+function connectionLost(): Error {
+  return Object.assign(new Error('terminating connection due to administrator command'), { code: '57P01' });
+}
+
+function person(i: number, tag: string): NewCheckin {
+  return { firstname: `First-${tag}-${i}`, lastname: `Last-${tag}-${i}`, gate: `G${i % 7}` };
+}
+
+type Outcome = { ok: true; value: Checkin } | { ok: false; error: { code?: string; message: string } };
+
+function settle(promises: Promise<Checkin>[]): Promise<Outcome[]> {
+  return Promise.all(
+    promises.map((p) =>
+      p.then(
+        (value): Outcome => ({ ok: true, value }),
+        (error: { code?: string; message: string }): Outcome => ({ ok: false, error }),
+      ),
+    ),
+  );
+}
+
+const options = (overrides: Partial<CheckinWriterOptions> = {}): CheckinWriterOptions => ({
+  windowMs: 2,
+  maxRows: 100,
+  maxInFlight: 4,
+  ...overrides,
+});
+
+describe('CheckinWriter on PostgreSQL', () => {
+  let database: TestDatabase;
+  let db: Database;
+
+  before(async () => {
+    database = await createTestDatabase();
+    db = openPostgres({ kind: 'postgres', connectionString: database.url, poolMax: 8, display: database.name }, { timezone: 'UTC' });
+  });
+  after(async () => {
+    await db.close();
+    await database.drop();
+  });
+
+  test('500 concurrent writes: each caller gets its own row, none lost or duplicated, in few statements', async () => {
+    const { queryable, sizes } = instrumented(db);
+    const writer = new CheckinWriter(queryable, options({ maxRows: 100 }));
+    const people = Array.from({ length: 500 }, (_, i) => person(i, 'c500'));
+    const stored = await Promise.all(people.map((p) => writer.write(p)));
+
+    stored.forEach((row, i) => {
+      assert.equal(row.firstname, people[i]!.firstname, `caller ${i} got its own row back`);
+      assert.equal(row.lastname, people[i]!.lastname);
+      assert.equal(row.gate, people[i]!.gate);
+    });
+    assert.equal(new Set(stored.map((row) => row.id)).size, 500, 'distinct ids');
+    const inDb = await database.query<{ id: number; firstname: string; lastname: string; gate: string; login: string }>(
+      `SELECT id::int AS id, firstname, lastname, gate, to_json(login) #>> '{}' AS login FROM checkins WHERE firstname LIKE 'First-c500-%'`,
+    );
+    assert.equal(inDb.length, 500, 'exactly 500 rows stored');
+    const byId = new Map(inDb.map((row) => [row.id, row]));
+    stored.forEach((row) => {
+      const saved = byId.get(row.id);
+      assert.ok(saved, `id ${row.id} exists`);
+      assert.deepEqual(
+        { firstname: saved.firstname, lastname: saved.lastname, gate: saved.gate, login: saved.login },
+        { firstname: row.firstname, lastname: row.lastname, gate: row.gate, login: row.occurredAt },
+        'the id the caller got holds the caller’s row',
+      );
+    });
+    assert.ok(sizes.every((size) => size <= 100), `no statement above maxRows: ${sizes.join(',')}`);
+    assert.equal(sizes.reduce((a, b) => a + b, 0), 500);
+    assert.ok(sizes.length <= 10, `500 rows shared ${sizes.length} statements`);
+    assert.deepEqual(writer.stats(), { statements: sizes.length, rows: 500, isolations: 0, queued: 0, inFlight: 0 });
+  });
+
+  test('one row the database refuses fails only its own request; its neighbours commit', async () => {
+    const { queryable, sizes } = instrumented(db);
+    const writer = new CheckinWriter(queryable, options({ maxRows: 50, maxInFlight: 1 }));
+    const people = Array.from({ length: 40 }, (_, i) => person(i, 'bad'));
+    // Blank after trimming: violates the table's CHECK; the route would have refused it, this skips the route.
+    people[23] = { firstname: '   ', lastname: 'Refused', gate: 'X' };
+    const outcomes = await settle(people.map((p) => writer.write(p)));
+
+    outcomes.forEach((outcome, i) => {
+      if (i === 23) {
+        assert.equal(outcome.ok, false, 'the bad row fails');
+        if (!outcome.ok) assert.equal(outcome.error.code, '23514', 'with the CHECK violation');
+      } else {
+        assert.equal(outcome.ok, true, `neighbour ${i} succeeds`);
+        if (outcome.ok) assert.equal(outcome.value.firstname, people[i]!.firstname);
+      }
+    });
+    const inDb = await database.query<{ firstname: string }>(`SELECT firstname FROM checkins WHERE firstname LIKE 'First-bad-%' OR lastname = 'Refused'`);
+    assert.equal(inDb.length, 39);
+    assert.equal(sizes[0], 40, 'all 40 went out as one batch first');
+    assert.ok(sizes.length <= 2 * Math.ceil(Math.log2(40)) + 1, `isolated by bisection in ${sizes.length} statements`);
+    assert.ok(writer.stats().isolations >= 1);
+  });
+
+  test('a failed batch fails exactly the requests in it, and the other batches commit', async () => {
+    // 30 rows, 10 per batch, one batch at a time: the second statement loses its connection.
+    const { queryable, sizes } = instrumented(db, (index) => (index === 1 ? connectionLost() : undefined));
+    const writer = new CheckinWriter(queryable, options({ maxRows: 10, maxInFlight: 1 }));
+    const people = Array.from({ length: 30 }, (_, i) => person(i, 'outage'));
+    const outcomes = await settle(people.map((p) => writer.write(p)));
+
+    assert.deepEqual(sizes, [10, 10, 10], 'three batches, the failed one is not retried');
+    outcomes.forEach((outcome, i) => {
+      const inFailedBatch = i >= 10 && i < 20;
+      assert.equal(outcome.ok, !inFailedBatch, `request ${i}`);
+      if (!outcome.ok) assert.equal(outcome.error.code, '57P01');
+    });
+    const inDb = await database.query<{ firstname: string }>(`SELECT firstname FROM checkins WHERE firstname LIKE 'First-outage-%' ORDER BY id`);
+    assert.deepEqual(
+      inDb.map((row) => row.firstname),
+      [...people.slice(0, 10), ...people.slice(20)].map((p) => p.firstname),
+    );
+  });
+
+  test('an outage while isolating a refused row fails only the half that was not yet committed', async () => {
+    // Statement 0: the whole batch (refused: bad row). 1: left half (commits). 2: right half, outage.
+    const { queryable, sizes } = instrumented(db, (index) => (index === 2 ? connectionLost() : undefined));
+    const writer = new CheckinWriter(queryable, options({ maxRows: 8, maxInFlight: 1 }));
+    const people = Array.from({ length: 8 }, (_, i) => person(i, 'split'));
+    people[6] = { firstname: 'Refused', lastname: '', gate: '' };
+    const outcomes = await settle(people.map((p) => writer.write(p)));
+    assert.deepEqual(sizes, [8, 4, 4]);
+    assert.deepEqual(
+      outcomes.map((o) => o.ok),
+      [true, true, true, true, false, false, false, false],
+    );
+    const inDb = await database.query(`SELECT 1 FROM checkins WHERE firstname LIKE 'First-split-%'`);
+    assert.equal(inDb.length, 4);
+  });
+
+  test('window 0 writes every row on its own; close() sends what is queued', async () => {
+    const alone = instrumented(db);
+    const unbatched = new CheckinWriter(alone.queryable, options({ windowMs: 0 }));
+    const rows = await Promise.all(Array.from({ length: 20 }, (_, i) => unbatched.write(person(i, 'w0'))));
+    assert.equal(alone.sizes.length, 20, 'one statement per row');
+    rows.forEach((row, i) => assert.equal(row.firstname, `First-w0-${i}`));
+
+    const slow = instrumented(db);
+    const writer = new CheckinWriter(slow.queryable, options({ windowMs: 1000, maxRows: 100 }));
+    const pending = Promise.all([writer.write(person(1, 'close')), writer.write(person(2, 'close'))]);
+    const started = Date.now();
+    await writer.close();
+    assert.ok(Date.now() - started < 900, 'close() did not wait for the window');
+    assert.deepEqual(slow.sizes, [2]);
+    assert.equal((await pending).length, 2);
+  });
+
+  test('rows arriving while every slot is busy go out together when one frees up', async () => {
+    const { queryable, sizes } = instrumented(db);
+    const writer = new CheckinWriter(queryable, options({ windowMs: 1, maxRows: 1000, maxInFlight: 1 }));
+    const first = writer.write(person(0, 'busy'));
+    await new Promise((resolve) => setTimeout(resolve, 5)); // the first batch is now in flight
+    const rest = Array.from({ length: 50 }, (_, i) => writer.write(person(i + 1, 'busy')));
+    await Promise.all([first, ...rest]);
+    assert.equal(sizes.reduce((a, b) => a + b, 0), 51);
+    assert.ok(sizes.length <= 3, `51 rows in ${sizes.length} statements: ${sizes.join(',')}`);
+  });
+});
+
+describe('CheckinWriter on embedded PGlite', () => {
+  test('200 concurrent writes map back to their callers', { timeout: 120_000 }, async () => {
+    const dataDir = mkdtempSync(path.join(os.tmpdir(), 'barona-writer-'));
+    const db = await openEmbedded({ kind: 'embedded', dataDir }, { timezone: 'UTC' });
+    try {
+      await migrate(db);
+      const writer = new CheckinWriter(db, options({ maxInFlight: 1, maxRows: 64 }));
+      const people = Array.from({ length: 200 }, (_, i) => person(i, 'lite'));
+      const outcomes = await settle(people.map((p, i) => writer.write(i === 77 ? { ...p, lastname: '' } : p)));
+      outcomes.forEach((outcome, i) => {
+        assert.equal(outcome.ok, i !== 77, `request ${i}`);
+        if (outcome.ok) assert.equal(outcome.value.firstname, people[i]!.firstname);
+      });
+      const { rows } = await db.query<{ id: number; firstname: string }>('SELECT id, firstname FROM checkins');
+      assert.equal(rows.length, 199);
+      const byId = new Map(rows.map((row) => [Number(row.id), row.firstname]));
+      for (const outcome of outcomes) if (outcome.ok) assert.equal(byId.get(Number(outcome.value.id)), outcome.value.firstname);
+      assert.ok(writer.stats().statements < 50);
+    } finally {
+      await db.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('POST /table/create with group commit, through HTTP', () => {
+  let database: TestDatabase;
+  let server: RunningServer;
+
+  before(async () => {
+    database = await createTestDatabase();
+    server = await startServer({ env: { DATABASE_URL: database.url, WRITE_BATCH_WINDOW_MS: '2', WRITE_BATCH_MAX_ROWS: '50' } });
+  });
+  after(async () => {
+    assert.equal(await server.stop(), 0);
+    await database.drop();
+  });
+
+  test('500 concurrent creates with unique names: every response id holds its own name', async () => {
+    const responses = await Promise.all(
+      Array.from({ length: 500 }, async (_, i) => {
+        const body = { firstname: `Http-${i}`, lastname: `Person-${i}`, gate: `g${i % 5}` };
+        const response = await fetch(`${server.url}/table/create`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify(body),
+        });
+        return { status: response.status, body, json: (await response.json()) as { id: number; login: string; firstname: string; lastname: string; gate: string } };
+      }),
+    );
+    for (const { status, body, json } of responses) {
+      assert.equal(status, 201);
+      assert.equal(json.firstname, body.firstname);
+      assert.equal(json.lastname, body.lastname);
+      assert.equal(json.gate, body.gate);
+    }
+    const rows = await database.query<{ id: number; firstname: string; lastname: string; login: string }>(
+      `SELECT id::int AS id, firstname, lastname, to_json(login) #>> '{}' AS login FROM checkins`,
+    );
+    assert.equal(rows.length, 500, 'no lost or extra rows');
+    const byId = new Map(rows.map((row) => [row.id, row]));
+    assert.equal(new Set(responses.map((r) => r.json.id)).size, 500, 'no id handed out twice');
+    for (const { json } of responses) {
+      assert.equal(byId.get(json.id)?.firstname, json.firstname, `id ${json.id}`);
+      assert.equal(byId.get(json.id)?.lastname, json.lastname);
+      assert.equal(byId.get(json.id)?.login, json.login);
+    }
+    // Rows committed together share their transaction's timestamp: fewer timestamps than rows = batching.
+    const commits = new Set(rows.map((row) => row.login)).size;
+    assert.ok(commits < 500, `500 rows in ${commits} commits`);
+  });
+
+  test('a bad request next to good ones is refused by validation and does not disturb them', async () => {
+    const bodies = Array.from({ length: 30 }, (_, i) => (i === 11 ? { firstname: ' ', lastname: 'Blank' } : { firstname: `Mix-${i}`, lastname: 'Ok' }));
+    const statuses = await Promise.all(
+      bodies.map(async (body) => {
+        const response = await fetch(`${server.url}/table/create`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+        await response.arrayBuffer();
+        return response.status;
+      }),
+    );
+    statuses.forEach((status, i) => assert.equal(status, i === 11 ? 400 : 201, `request ${i}`));
+    const rows = await database.query(`SELECT 1 FROM checkins WHERE firstname LIKE 'Mix-%'`);
+    assert.equal(rows.length, 29);
+  });
+});
+
+test('WRITE_BATCH_WINDOW_MS and WRITE_BATCH_MAX_ROWS are validated at start', async () => {
+  for (const [env, message] of [
+    [{ WRITE_BATCH_WINDOW_MS: 'soon' }, /WRITE_BATCH_WINDOW_MS: must be a whole number from 0 to 1000/],
+    [{ WRITE_BATCH_WINDOW_MS: '5000' }, /WRITE_BATCH_WINDOW_MS: must be a whole number from 0 to 1000/],
+    [{ WRITE_BATCH_MAX_ROWS: '0' }, /WRITE_BATCH_MAX_ROWS: must be a whole number from 1 to 10000/],
+  ] as const) {
+    const result = await runCli(['serve'], env);
+    assert.equal(result.code, 1, JSON.stringify(env));
+    assert.match(result.stderr.trim(), message);
+  }
+});
+
+describe('POST /api/v1/checkins with the writer in place', () => {
+  let database: TestDatabase;
+  let plain: RunningServer;
+  let checked: RunningServer;
+
+  before(async () => {
+    database = await createTestDatabase();
+    plain = await startServer({ env: { DATABASE_URL: database.url, DUPLICATE_WINDOW_SECONDS: '0' } });
+    checked = await startServer({ env: { DATABASE_URL: database.url } });
+  });
+  after(async () => {
+    assert.equal(await plain.stop(), 0);
+    assert.equal(await checked.stop(), 0);
+    await database.drop();
+  });
+
+  const create = async (base: string, body: Record<string, unknown>, headers: Record<string, string> = {}) => {
+    const response = await fetch(`${base}/api/v1/checkins`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
+    return { status: response.status, json: (await response.json()) as Checkin & { duplicate: boolean } };
+  };
+
+  test('plain requests (no key, no duplicate check) are group-committed and each gets its own entry', async () => {
+    const bodies = Array.from({ length: 300 }, (_, i) => ({ firstname: `Api-${i}`, lastname: `Plain-${i}`, gate: 'V', direction: i % 2 ? 'out' : 'in' }));
+    const results = await Promise.all(bodies.map((body) => create(plain.url, body)));
+    results.forEach(({ status, json }, i) => {
+      assert.equal(status, 201);
+      assert.equal(json.firstname, bodies[i]!.firstname);
+      assert.equal(json.direction, bodies[i]!.direction);
+      assert.equal(json.duplicate, false);
+    });
+    const rows = await database.query<{ id: number; firstname: string; direction: string; name_key: string; recorded_at: string }>(
+      `SELECT id::int AS id, firstname, direction, name_key, recorded_at::text FROM checkins WHERE lastname LIKE 'Plain-%'`,
+    );
+    assert.equal(rows.length, 300);
+    const byId = new Map(rows.map((row) => [row.id, row]));
+    for (const { json } of results) {
+      assert.equal(byId.get(json.id)?.firstname, json.firstname);
+      assert.equal(byId.get(json.id)?.direction, json.direction);
+      assert.equal(byId.get(json.id)?.name_key, `${json.firstname} ${json.lastname}`.toLowerCase(), 'name_key stored as insertCheckin does');
+    }
+    assert.ok(new Set(rows.map((row) => row.recorded_at)).size < 300, 'rows shared commits');
+  });
+
+  test('a backdated plain request keeps its occurredAt', async () => {
+    const occurredAt = new Date(Date.now() - 3_600_000).toISOString();
+    const { status, json } = await create(plain.url, { firstname: 'Kiosk', lastname: 'Offline', occurredAt });
+    assert.equal(status, 201);
+    assert.equal(Date.parse(json.occurredAt), Date.parse(occurredAt));
+  });
+
+  test('duplicate detection still holds: 20 simultaneous check-ins of one person store one row', async () => {
+    const results = await Promise.all(Array.from({ length: 20 }, () => create(checked.url, { firstname: 'Same', lastname: 'Person', gate: 'D' })));
+    assert.equal(results.filter((r) => r.status === 201).length, 1);
+    assert.equal(new Set(results.map((r) => r.json.id)).size, 1);
+    assert.equal((await database.query(`SELECT 1 FROM checkins WHERE lastname = 'Person' AND gate = 'D'`)).length, 1);
+  });
+
+  test('idempotency keys still hold: 20 simultaneous requests with one key store one row', async () => {
+    const results = await Promise.all(
+      Array.from({ length: 20 }, () => create(plain.url, { firstname: 'Keyed', lastname: 'Request', gate: 'K' }, { 'idempotency-key': 'perf-key-1' })),
+    );
+    assert.ok(results.every((r) => r.status === 200 || r.status === 201));
+    assert.equal(new Set(results.map((r) => r.json.id)).size, 1);
+    assert.equal((await database.query(`SELECT 1 FROM checkins WHERE lastname = 'Request' AND gate = 'K'`)).length, 1);
+  });
+});
