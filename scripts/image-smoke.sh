@@ -6,7 +6,8 @@
 # Env: SMOKE_WAIT_SECONDS  how long to wait for /healthz and /readyz (default 60)
 #      SMOKE_METRICS_URL   where /metrics is served (default BASE_URL/metrics; set it when
 #                          the instance runs with METRICS_PORT)
-#      API_TOKEN           sent as "Authorization: Bearer ..." on writes (AUTH_MODE=token)
+#      API_TOKEN           sent as "Authorization: Bearer ..." on every request (AUTH_MODE=token:
+#                          writes and reads of attendance need a gate token)
 # Needs curl and node. Exit 0 when every check passed; otherwise the first failure is
 # printed and the exit status is 1.
 set -euo pipefail
@@ -24,10 +25,8 @@ pass() { echo "smoke: ok   $*"; }
 request() {
   local method=$1 path=$2 body=${3:-}
   local args=(--silent --show-error --max-time 10 --output "$work/body" --write-out '%{http_code}' -X "$method")
-  if [ -n "$body" ]; then
-    args+=(-H 'content-type: application/json' --data "$body")
-    [ -n "${API_TOKEN:-}" ] && args+=(-H "authorization: Bearer $API_TOKEN")
-  fi
+  [ -n "$body" ] && args+=(-H 'content-type: application/json' --data "$body")
+  [ -n "${API_TOKEN:-}" ] && args+=(-H "authorization: Bearer $API_TOKEN")
   status=$(curl "${args[@]}" "$base$path" 2>"$work/curl-error") || status=000
 }
 

@@ -16,7 +16,11 @@ name="barona-smoke-$$"
 cleanup() { "$engine" rm -f -t 0 "$name" >/dev/null 2>&1 || true; }
 trap cleanup EXIT
 
-run "$engine" run -d --name "$name" --read-only --tmpfs /tmp -p "127.0.0.1:$port:8000" "$image"
+# The image listens on 0.0.0.0, so access control is on (AUTH_MODE=token): give the instance a
+# throwaway automation token and let the smoke test present it.
+API_TOKEN="brn_$(node -e 'process.stdout.write(require("node:crypto").randomBytes(32).toString("base64url"))')"
+export API_TOKEN
+run "$engine" run -d --name "$name" --read-only --tmpfs /tmp -p "127.0.0.1:$port:8000" --env BOOTSTRAP_API_TOKEN="$API_TOKEN" "$image"
 url="http://127.0.0.1:$port"
 deadline=$((SECONDS + ${SMOKE_WAIT_SECONDS:-60}))
 until node -e 'fetch(process.argv[1]).then(r=>process.exit(r.ok?0:1),()=>process.exit(1))' "$url/healthz"; do

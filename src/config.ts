@@ -48,6 +48,8 @@ export interface AuthConfig {
   /** The first admin's name; ADMIN_PASSWORD (when set) is authoritative for this user at every start. */
   adminUsername: string;
   adminPassword: string | undefined;
+  /** A gate token for automation (helm test, smoke tests) registered at start; BOOTSTRAP_API_TOKEN(_FILE). */
+  bootstrapApiToken: string | undefined;
   /** `auto`: Secure cookies when the request came over HTTPS (directly or X-Forwarded-Proto: https). */
   cookieSecure: 'auto' | 'always' | 'never';
   sessionIdleMinutes: number;
@@ -164,12 +166,13 @@ function database(env: Env): DatabaseConfig {
 const LOOPBACK_HOSTS = new Set(['127.0.0.1', '::1', 'localhost']);
 
 /**
- * AUTH_MODE's default: `open` (the seed's behaviour: anyone may write and read) only for the embedded
- * database bound to a loopback address, i.e. a laptop or a single kiosk nobody else can reach.
- * Everything else (a PostgreSQL server, or listening on a network) defaults to `token`.
+ * AUTH_MODE's default: `open` (the seed's behaviour: anyone may write and read) only while the service
+ * listens on a loopback address, i.e. a laptop or a kiosk box nobody else can reach — which is where
+ * `npm start` listens unless HOST says otherwise. Listening on a network (HOST=0.0.0.0, as the image and
+ * the chart set) defaults to `token`; open access there must be asked for with AUTH_MODE=open.
  */
-function authModeDefault(db: DatabaseConfig, host: string): AuthMode {
-  return db.kind === 'embedded' && LOOPBACK_HOSTS.has(host) ? 'open' : 'token';
+function authModeDefault(host: string): AuthMode {
+  return LOOPBACK_HOSTS.has(host) ? 'open' : 'token';
 }
 
 function auth(env: Env): AuthConfig {
@@ -181,9 +184,14 @@ function auth(env: Env): AuthConfig {
   if (adminPassword !== undefined && adminPassword.length < 12) {
     throw new ConfigError('ADMIN_PASSWORD', 'must be at least 12 characters long');
   }
+  const bootstrapApiToken = readSecret(env, 'BOOTSTRAP_API_TOKEN');
+  if (bootstrapApiToken !== undefined && !/^brn_[A-Za-z0-9_-]{43,64}$/.test(bootstrapApiToken)) {
+    throw new ConfigError('BOOTSTRAP_API_TOKEN', 'must be brn_ followed by 43 to 64 letters, digits, _ or -');
+  }
   return {
     adminUsername,
     adminPassword,
+    bootstrapApiToken,
     cookieSecure: oneOf(env, 'COOKIE_SECURE', ['auto', 'always', 'never'] as const, 'auto'),
     sessionIdleMinutes: integer(env, 'SESSION_IDLE_MINUTES', 30, 1, 7 * 24 * 60),
     sessionMaxHours: integer(env, 'SESSION_MAX_HOURS', 12, 1, 30 * 24),
@@ -194,7 +202,9 @@ function auth(env: Env): AuthConfig {
 
 export function loadConfig(env: Env = process.env): Config {
   const db = database(env);
-  const host = read(env, 'HOST') ?? '0.0.0.0';
+  // Loopback unless asked: a fresh `npm start` is not reachable from the network. The container image
+  // and the chart set HOST=0.0.0.0.
+  const host = read(env, 'HOST') ?? 'localhost';
   const headersTimeout = integer(env, 'HTTP_HEADERS_TIMEOUT_SECONDS', 10, 1, 3600);
   const requestTimeout = integer(env, 'HTTP_REQUEST_TIMEOUT_SECONDS', 30, 1, 3600);
   if (headersTimeout > requestTimeout) {
@@ -209,7 +219,7 @@ export function loadConfig(env: Env = process.env): Config {
     migrateOnStart: boolean(env, 'MIGRATE_ON_START', db.kind === 'embedded'),
     shutdownDrainSeconds: integer(env, 'SHUTDOWN_DRAIN_SECONDS', 0, 0, 3600),
     shutdownTimeoutSeconds: integer(env, 'SHUTDOWN_TIMEOUT_SECONDS', 10, 1, 3600),
-    authMode: oneOf(env, 'AUTH_MODE', AUTH_MODES, authModeDefault(db, host)),
+    authMode: oneOf(env, 'AUTH_MODE', AUTH_MODES, authModeDefault(host)),
     auth: auth(env),
     metricsPort: optionalPort(env, 'METRICS_PORT'),
     trustProxy: boolean(env, 'TRUST_PROXY', false),

@@ -6,9 +6,13 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { AuthConfig } from '../config.js';
 import type { Database } from '../db/database.js';
 import { createAdminUser, setAdminPassword } from './admin-users.js';
+import { ensureBootstrapToken } from './gate-tokens.js';
 import { generatePassword, hashPassword, verifyPassword } from './passwords.js';
 
 export async function ensureFirstAdmin(db: Database, config: AuthConfig, log: FastifyBaseLogger): Promise<void> {
+  if (config.bootstrapApiToken !== undefined && (await ensureBootstrapToken(db, config.bootstrapApiToken))) {
+    log.info('gate token "bootstrap" registered from BOOTSTRAP_API_TOKEN');
+  }
   const username = config.adminUsername;
   if (config.adminPassword !== undefined) {
     const { rows } = await db.query<{ id: number; password_hash: string }>(

@@ -32,6 +32,21 @@ export async function createGateToken(
   return { token, gateToken: rows[0]! };
 }
 
+/**
+ * Registers BOOTSTRAP_API_TOKEN as the gate token named "bootstrap" (idempotent; replicas may race).
+ * Its hash is all that is stored; an admin may revoke it like any other token, and a revoked bootstrap
+ * token stays revoked until a different value is configured.
+ */
+export async function ensureBootstrapToken(db: Queryable, token: string): Promise<boolean> {
+  const { rows } = await db.query(
+    `INSERT INTO gate_tokens (name, gate, token_hash, token_prefix, created_by)
+     VALUES ('bootstrap', '', $1, $2, 'BOOTSTRAP_API_TOKEN')
+     ON CONFLICT (token_hash) DO NOTHING RETURNING id`,
+    [sha256(token), token.slice(0, TOKEN_PREFIX.length + 6)],
+  );
+  return rows.length > 0;
+}
+
 export async function listGateTokens(db: Queryable): Promise<GateToken[]> {
   return (await db.query<GateToken>(`SELECT ${COLUMNS} FROM gate_tokens ORDER BY revoked_at IS NOT NULL, id DESC`)).rows;
 }

@@ -58,21 +58,6 @@ export async function insertCheckin(db: Queryable, checkin: NewCheckin): Promise
   return rows[0]!;
 }
 
-/**
- * The seed's attendance sheet of one day as a ready JSON array (built by PostgreSQL, which is faster
- * than fetching rows and serialising them again), ordered by id.
- */
-export async function daySheetJson(db: Queryable, day: string): Promise<string> {
-  const { rows } = await db.query<{ sheet: string }>(
-    `SELECT coalesce(json_agg(json_build_object(
-              'id', id, 'login', login, 'lastname', lastname, 'firstname', firstname, 'gate', gate
-            ) ORDER BY id), '[]')::text AS sheet
-       FROM checkins WHERE ${ON_DAY} AND ${LIVE}`,
-    [day],
-  );
-  return rows[0]!.sheet;
-}
-
 export async function findCheckin(db: Queryable, id: number): Promise<CheckinEntry | undefined> {
   const { rows } = await db.query<CheckinEntry>(`SELECT ${ENTRY_COLUMNS} FROM checkins WHERE id = $1 AND ${LIVE}`, [id]);
   return rows[0];

@@ -46,7 +46,7 @@ test('--version prints the package version', async () => {
 test("defaults follow the seed: port 8000, myapp_db/postgres/postgres on the given host", () => {
   const config = loadConfig({ DATABASE_HOSTNAME: 'myapp-database' });
   assert.equal(config.port, 8000);
-  assert.equal(config.host, '0.0.0.0');
+  assert.equal(config.host, 'localhost', 'loopback unless HOST says otherwise; the image and chart set 0.0.0.0');
   assert.equal(config.timezone, 'UTC');
   assert.equal(config.migrateOnStart, false);
   assert.equal(config.database.kind, 'postgres');

@@ -101,9 +101,9 @@ function containerImageTests() {
     return name;
   }
 
-  async function smoke(url: string, name: string) {
+  async function smoke(url: string, name: string, apiToken?: string) {
     const result = await run('bash', [path.join(ROOT, 'scripts/image-smoke.sh'), url], {
-      env: { ...process.env, SMOKE_WAIT_SECONDS: '90' },
+      env: { ...process.env, SMOKE_WAIT_SECONDS: '90', ...(apiToken ? { API_TOKEN: apiToken } : {}) },
       timeoutMs: 150_000,
     });
     const logs = result.code === 0 ? '' : (await run('podman', ['logs', '--tail', '40', name])).stdout;
@@ -272,8 +272,14 @@ function containerImageTests() {
 
   test('`podman run IMAGE` with no database: embedded, data in the /data volume, port 8000 published, read-only', { timeout: 300_000 }, async (t) => {
     const port = await freePort();
-    const name = await startContainer(`barona-test-embedded-${suffix}`, ['--read-only', '--publish', `127.0.0.1:${port}:8000`, image]);
-    t.diagnostic((await smoke(`http://127.0.0.1:${port}`, name)).trim().split('\n').at(-1)!);
+    // The image listens on 0.0.0.0, so AUTH_MODE defaults to token: the smoke test presents a bootstrap token.
+    const token = `brn_${randomBytes(32).toString('base64url')}`;
+    const name = await startContainer(`barona-test-embedded-${suffix}`, [
+      '--read-only', '--publish', `127.0.0.1:${port}:8000`, '--env', `BOOTSTRAP_API_TOKEN=${token}`, image,
+    ]);
+    const refused = await fetch(`http://127.0.0.1:${port}/table/view/date:today`).catch(() => undefined);
+    if (refused) assert.equal(refused.status, 401, 'without the token the sheet is refused');
+    t.diagnostic((await smoke(`http://127.0.0.1:${port}`, name, token)).trim().split('\n').at(-1)!);
 
     assert.equal(await pid1Uid(name), '1000');
     const files = await podman('exec', name, 'ls', '-A', '/data');

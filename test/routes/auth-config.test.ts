@@ -3,15 +3,23 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ConfigError, loadConfig } from '../../src/config.js';
 
-test('AUTH_MODE defaults to open only for the embedded database on a loopback address', () => {
+test('AUTH_MODE defaults to open only while listening on a loopback address (the default HOST)', () => {
+  assert.equal(loadConfig({}).host, 'localhost');
+  assert.equal(loadConfig({}).authMode, 'open', 'npm start: embedded, localhost');
   assert.equal(loadConfig({ HOST: '127.0.0.1' }).authMode, 'open');
   assert.equal(loadConfig({ HOST: '::1' }).authMode, 'open');
-  assert.equal(loadConfig({ HOST: 'localhost' }).authMode, 'open');
-  assert.equal(loadConfig({}).authMode, 'token', 'default HOST 0.0.0.0');
-  assert.equal(loadConfig({ HOST: '127.0.0.1', DATABASE_URL: 'postgres://u@db/x' }).authMode, 'token');
-  assert.equal(loadConfig({ HOST: '127.0.0.1', DATABASE_HOSTNAME: 'db' }).authMode, 'token');
-  assert.equal(loadConfig({ AUTH_MODE: 'open', DATABASE_URL: 'postgres://u@db/x' }).authMode, 'open', 'explicitly allowed');
+  assert.equal(loadConfig({ DATABASE_HOSTNAME: 'db' }).authMode, 'open', 'PostgreSQL, still only reachable locally');
+  assert.equal(loadConfig({ HOST: '0.0.0.0' }).authMode, 'token', 'embedded on the network (the image)');
+  assert.equal(loadConfig({ HOST: '0.0.0.0', DATABASE_URL: 'postgres://u@db/x' }).authMode, 'token');
+  assert.equal(loadConfig({ HOST: '::', DATABASE_HOSTNAME: 'db' }).authMode, 'token');
+  assert.equal(loadConfig({ HOST: '0.0.0.0', AUTH_MODE: 'open', DATABASE_URL: 'postgres://u@db/x' }).authMode, 'open', 'explicitly allowed');
   assert.equal(loadConfig({ AUTH_MODE: 'TOKEN', HOST: '127.0.0.1' }).authMode, 'token');
+});
+
+test('BOOTSTRAP_API_TOKEN must look like a gate token', () => {
+  const token = `brn_${'a'.repeat(43)}`;
+  assert.equal(loadConfig({ BOOTSTRAP_API_TOKEN: token }).auth.bootstrapApiToken, token);
+  assert.throws(() => loadConfig({ BOOTSTRAP_API_TOKEN: 'secret' }), (error: Error) => error instanceof ConfigError && /^BOOTSTRAP_API_TOKEN: must be brn_/.test(error.message));
 });
 
 test('auth settings have defaults and are validated with one line naming the variable', () => {
@@ -19,6 +27,7 @@ test('auth settings have defaults and are validated with one line naming the var
   assert.deepEqual(auth, {
     adminUsername: 'admin',
     adminPassword: undefined,
+    bootstrapApiToken: undefined,
     cookieSecure: 'auto',
     sessionIdleMinutes: 30,
     sessionMaxHours: 12,
