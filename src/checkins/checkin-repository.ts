@@ -155,6 +155,12 @@ export async function softDeleteCheckin(db: Queryable, id: number): Promise<bool
   return rowCount === 1;
 }
 
+/** Undoes a soft delete; false when the entry is unknown or not deleted. */
+export async function restoreCheckin(db: Queryable, id: number): Promise<boolean> {
+  const { rowCount } = await db.query(`UPDATE checkins SET deleted_at = NULL WHERE id = $1 AND deleted_at IS NOT NULL`, [id]);
+  return rowCount === 1;
+}
+
 // ---- Lists -----------------------------------------------------------------------------------------
 
 export interface CheckinFilter {

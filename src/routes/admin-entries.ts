@@ -6,7 +6,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { AppContext } from '../app.js';
 import { requireAdmin, sessionOf } from '../auth/access-control.js';
 import { listAudit, recordAudit, type AuditEntry } from '../auth/audit-log.js';
-import { findCheckinForUpdate, softDeleteCheckin, updateCheckin, type CheckinEntry, type Direction } from '../checkins/checkin-repository.js';
+import { findCheckinForUpdate, restoreCheckin, softDeleteCheckin, updateCheckin, type CheckinEntry, type Direction } from '../checkins/checkin-repository.js';
 import type { Queryable } from '../db/database.js';
 import { html, type SafeHtml } from '../views/html.js';
 import { csrfField, dateTime, notice, page, type PageUser } from '../views/layout.js';
@@ -191,8 +191,7 @@ ${!entry.deletedAt
     const restored =
       id !== undefined &&
       (await db.transaction(async (tx) => {
-        const { rowCount } = await tx.query(`UPDATE checkins SET deleted_at = NULL WHERE id = $1 AND deleted_at IS NOT NULL`, [id]);
-        if (rowCount !== 1) return false;
+        if (!(await restoreCheckin(tx, id))) return false;
         const entry = await findEntry(tx, id);
         const { deletedAt: _deletedAt, ...after } = entry!;
         await recordAudit(tx, { actor: user.username, action: 'restore', entity: 'checkin', entityId: id, after });
