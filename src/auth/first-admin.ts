@@ -32,6 +32,9 @@ export async function ensureFirstAdmin(db: Database, config: AuthConfig, log: Fa
     return;
   }
 
+  // Hashing is deliberately slow: skip it at every later start, when an admin already exists.
+  const { rows: anyAdmin } = await db.query('SELECT 1 FROM admin_users LIMIT 1');
+  if (anyAdmin.length > 0) return;
   const password = generatePassword();
   const { rows } = await db.query<{ id: number }>(
     `INSERT INTO admin_users (username, password_hash)

@@ -39,20 +39,27 @@ export async function installWebSecurity(app: FastifyInstance, context: AppConte
 }
 
 /**
- * Creates the first admin once the schema exists (migrations may still be running when the server
- * starts listening, or may be applied later by `barona migrate`): retried until it succeeds.
+ * Creates the first admin and registers BOOTSTRAP_API_TOKEN once the schema exists (migrations may still
+ * be running when the server starts listening, or may be applied later by `barona migrate`): retried until
+ * it succeeds. Until then /readyz answers 503, so nothing that depends on the token is routed here early.
  */
 function startFirstAdmin(app: FastifyInstance, context: AppContext): void {
+  const TASK = 'first admin and bootstrap token';
   let timer: NodeJS.Timeout | undefined;
   let closed = false;
+  context.readiness.startupBegins(TASK);
   const attempt = async (delay: number) => {
     try {
       await ensureFirstAdmin(context.db, context.config.auth, app.log);
+      context.readiness.startupDone(TASK);
     } catch (error) {
       if (closed) return;
+      // A missing table means migrations have not run yet: keep polling at a short interval so readiness
+      // follows `barona migrate` closely. Anything else backs off.
       const missingSchema = (error as { code?: string }).code === '42P01';
       if (!missingSchema) app.log.warn({ reason: (error as Error).message }, 'setting up the first admin failed; retrying');
-      timer = setTimeout(() => void attempt(Math.min(delay * 2, 10_000)), delay);
+      const next = missingSchema ? 500 : Math.min(delay * 2, 10_000);
+      timer = setTimeout(() => void attempt(next), missingSchema ? 500 : delay);
     }
   };
   app.addHook('onReady', async () => {

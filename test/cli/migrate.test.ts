@@ -47,7 +47,13 @@ describe('barona migrate', () => {
       const ledger = await database.query<{ version: string }>('SELECT version FROM schema_migrations');
       assert.equal(ledger.length, migrationCount);
 
-      assert.equal((await fetch(`${server.url}/readyz`)).status, 200);
+      // Ready once the server has noticed the schema and set up the first admin (polled every 500 ms).
+      let status = 0;
+      for (const deadline = Date.now() + 10_000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 100))) {
+        status = (await fetch(`${server.url}/readyz`)).status;
+        if (status === 200) break;
+      }
+      assert.equal(status, 200, 'ready within 10 s of the migration');
     } finally {
       await server.stop();
     }

@@ -43,7 +43,7 @@ describe('probes, metrics and logs', { timeout: 120_000 }, () => {
     assert.equal(health.status, 200);
     const ready = await fetch(`${server.url}/readyz`);
     assert.equal(ready.status, 200);
-    assert.deepEqual(await ready.json(), { status: 'ready', checks: { database: 'ok', schema: 'ok', shutdown: 'ok' } });
+    assert.deepEqual(await ready.json(), { status: 'ready', checks: { database: 'ok', schema: 'ok', startup: 'ok', shutdown: 'ok' } });
   });
 
   test('an X-Request-Id is honoured, returned and on every log line of that request; a bad one is replaced', async () => {
