@@ -28,9 +28,12 @@ export interface AppContext {
   config: Config;
   db: Database;
   readiness: Readiness;
-  /** Group-committing check-in writer; buildApp makes one from config.writeBatch when not given. */
-  writer?: CheckinWriter;
+  /** Group-committing check-in writer: every check-in is written through it (checkin-writer.ts). */
+  writer: CheckinWriter;
 }
+
+/** What buildApp is given: the writer is made from config.writeBatch when absent. */
+export type AppInput = Omit<AppContext, 'writer'> & { writer?: CheckinWriter };
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
@@ -40,8 +43,8 @@ export interface BuildOptions {
   metrics?: Metrics;
 }
 
-export async function buildApp(context: AppContext, options: BuildOptions = {}): Promise<FastifyInstance> {
-  const { config } = context;
+export async function buildApp(input: AppInput, options: BuildOptions = {}): Promise<FastifyInstance> {
+  const { config } = input;
   const app = Fastify({
     // Names are personal data and credentials are secrets: neither is logged (see logging.ts).
     logger: options.logger === false ? false : loggerOptions(config.logLevel),
@@ -72,9 +75,9 @@ export async function buildApp(context: AppContext, options: BuildOptions = {}):
     reply.header('x-request-id', request.id);
     // Once shutdown has begun, every answer ends its keep-alive connection, so no client reuses a
     // connection the server is about to close.
-    if (context.readiness.isShuttingDown) reply.header('connection', 'close');
+    if (input.readiness.isShuttingDown) reply.header('connection', 'close');
   });
-  instrumentApp(app, options.metrics ?? new Metrics(context.db), { serveEndpoint: config.metricsPort === undefined });
+  instrumentApp(app, options.metrics ?? new Metrics(input.db), { serveEndpoint: config.metricsPort === undefined });
   await limitWrites(app, config.rateLimitWritesPerMinute);
 
   app.setErrorHandler((error: FastifyError, request, reply) => {
@@ -93,15 +96,15 @@ export async function buildApp(context: AppContext, options: BuildOptions = {}):
   });
 
   const writer =
-    context.writer ??
-    new CheckinWriter(context.db, {
-      ...context.config.writeBatch,
+    input.writer ??
+    new CheckinWriter(input.db, {
+      ...config.writeBatch,
       // PGlite has one connection; a pool lets as many batches run as it has connections.
-      maxInFlight: context.config.database.kind === 'postgres' ? context.config.database.poolMax : 1,
+      maxInFlight: config.database.kind === 'postgres' ? config.database.poolMax : 1,
     });
   // Requests still waiting for a batch are answered before the database is closed.
   app.addHook('onClose', () => writer.close());
-  context = { ...context, writer };
+  const context: AppContext = { ...input, writer };
 
   // Cookies, form bodies, security headers and access control, for every route registered after this.
   await installWebSecurity(app, context);

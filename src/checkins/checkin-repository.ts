@@ -45,17 +45,40 @@ const ENTRY_COLUMNS = `id, to_json(login) #>> '{}' AS "occurredAt", to_json(reco
   firstname, lastname, gate, direction`;
 
 /**
- * The one place a check-in row is written (seed API and versioned API alike); a batching writer can
- * replace it as long as it stores the same columns, name_key included.
+ * The one place check-in rows are written (seed API and versioned API alike): many rows in one
+ * statement, returned in input order. Ids are drawn from the table's own identity sequence before the
+ * insert, so each returned row is matched to its input position by id and ordinality, not by trusting
+ * the order of RETURNING (which SQL does not promise). name_key is computed here, in TypeScript.
  */
-export async function insertCheckin(db: Queryable, checkin: NewCheckin): Promise<CheckinEntry> {
-  const { rows } = await db.query<CheckinEntry>(
-    `INSERT INTO checkins (firstname, lastname, gate, direction, name_key, login)
-     VALUES ($1, $2, $3, $4, $5, coalesce($6::timestamptz, now()))
-     RETURNING ${ENTRY_COLUMNS}`,
-    [checkin.firstname, checkin.lastname, checkin.gate, checkin.direction ?? 'in', nameKey(checkin.firstname, checkin.lastname), checkin.occurredAt ?? null],
-  );
-  return rows[0]!;
+const INSERT_MANY = `
+  WITH input AS MATERIALIZED (
+    SELECT nextval((SELECT pg_get_serial_sequence('checkins', 'id'))::regclass) AS id, r.*
+      FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::timestamptz[])
+           WITH ORDINALITY AS r(firstname, lastname, gate, direction, name_key, occurred_at, ord)
+  ), inserted AS (
+    INSERT INTO checkins (id, firstname, lastname, gate, direction, name_key, login)
+    SELECT id, firstname, lastname, gate, direction, name_key, coalesce(occurred_at, now()) FROM input ORDER BY ord
+    RETURNING id, login, recorded_at, firstname, lastname, gate, direction
+  )
+  SELECT inserted.id, to_json(inserted.login) #>> '{}' AS "occurredAt", to_json(inserted.recorded_at) #>> '{}' AS "recordedAt",
+         inserted.firstname, inserted.lastname, inserted.gate, inserted.direction
+    FROM inserted JOIN input USING (id)
+   ORDER BY input.ord`;
+
+export async function insertCheckins(db: Queryable, checkins: readonly NewCheckin[]): Promise<CheckinEntry[]> {
+  const { rows } = await db.query<CheckinEntry>(INSERT_MANY, [
+    checkins.map((c) => c.firstname),
+    checkins.map((c) => c.lastname),
+    checkins.map((c) => c.gate),
+    checkins.map((c) => c.direction ?? 'in'),
+    checkins.map((c) => nameKey(c.firstname, c.lastname)),
+    checkins.map((c) => c.occurredAt ?? null),
+  ]);
+  if (rows.length !== checkins.length) {
+    // Cannot happen short of a trigger swallowing rows; refuse to guess which request got which row.
+    throw new Error(`batch insert returned ${rows.length} rows for ${checkins.length} check-ins`);
+  }
+  return rows;
 }
 
 export async function findCheckin(db: Queryable, id: number): Promise<CheckinEntry | undefined> {
@@ -67,60 +90,107 @@ export async function findCheckin(db: Queryable, id: number): Promise<CheckinEnt
 
 export interface IdempotencyRecord {
   requestHash: string;
-  checkinId: number;
+  /** NULL only while the claiming transaction is still open. */
+  checkinId: number | null;
   duplicate: boolean;
 }
 
 /**
- * Claims `key` for this transaction. Returns false when the key exists; when another transaction is
- * claiming it right now, this waits (on the primary key) until that one commits or rolls back.
+ * Claims every key for this transaction (in key order, so two transactions claiming overlapping keys
+ * cannot deadlock) and returns the keys claimed. A key missing from the answer existed already; when
+ * another transaction is claiming it right now, this waits (on the primary key) until that one ends.
  */
-export async function claimIdempotencyKey(tx: Queryable, key: string, requestHash: string): Promise<boolean> {
-  const { rows } = await tx.query(
-    `INSERT INTO checkin_idempotency_keys (key, request_hash) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING RETURNING key`,
-    [key, requestHash],
+export async function claimIdempotencyKeys(tx: Queryable, claims: readonly { key: string; requestHash: string }[]): Promise<Set<string>> {
+  const { rows } = await tx.query<{ key: string }>(
+    `INSERT INTO checkin_idempotency_keys (key, request_hash)
+     SELECT key, request_hash FROM unnest($1::text[], $2::text[]) AS r(key, request_hash) ORDER BY key
+     ON CONFLICT (key) DO NOTHING RETURNING key`,
+    [claims.map((c) => c.key), claims.map((c) => c.requestHash)],
   );
-  return rows.length === 1;
+  return new Set(rows.map((row) => row.key));
 }
 
-export async function findIdempotencyKey(db: Queryable, key: string): Promise<IdempotencyRecord | undefined> {
-  const { rows } = await db.query<IdempotencyRecord>(
-    `SELECT request_hash AS "requestHash", checkin_id AS "checkinId", duplicate FROM checkin_idempotency_keys WHERE key = $1`,
-    [key],
+export async function findIdempotencyKeys(db: Queryable, keys: readonly string[]): Promise<Map<string, IdempotencyRecord>> {
+  const { rows } = await db.query<IdempotencyRecord & { key: string }>(
+    `SELECT key, request_hash AS "requestHash", checkin_id AS "checkinId", duplicate
+       FROM checkin_idempotency_keys WHERE key = ANY($1::text[])`,
+    [keys],
   );
-  return rows[0];
+  return new Map(rows.map(({ key, ...record }) => [key, record]));
 }
 
-export async function completeIdempotencyKey(tx: Queryable, key: string, checkinId: number, duplicate: boolean): Promise<void> {
-  await tx.query(`UPDATE checkin_idempotency_keys SET checkin_id = $2, duplicate = $3 WHERE key = $1`, [key, checkinId, duplicate]);
+/** Records which entry answered each key (and whether it was a duplicate), in the claiming transaction. */
+export async function completeIdempotencyKeys(tx: Queryable, answers: readonly { key: string; checkinId: number; duplicate: boolean }[]): Promise<void> {
+  await tx.query(
+    `UPDATE checkin_idempotency_keys k SET checkin_id = a.checkin_id, duplicate = a.duplicate
+       FROM unnest($1::text[], $2::bigint[], $3::boolean[]) AS a(key, checkin_id, duplicate)
+      WHERE k.key = a.key`,
+    [answers.map((a) => a.key), answers.map((a) => a.checkinId), answers.map((a) => a.duplicate)],
+  );
 }
 
 // ---- Duplicates -----------------------------------------------------------------------------------
 
-/**
- * Serialises writers for one person at one gate until the transaction ends, so two simultaneous
- * check-ins of the same person cannot both miss each other in the duplicate check.
- */
-export async function lockPersonAtGate(tx: Queryable, personKey: string, gate: string): Promise<void> {
-  await tx.query(`SELECT pg_advisory_xact_lock(hashtextextended($1, 74201908))`, [JSON.stringify([personKey, gate])]);
+/** What identifies "one person at one gate" for the duplicate check's lock. */
+export function personAtGate(personKey: string, gate: string): string {
+  return JSON.stringify([personKey, gate]);
 }
 
-/** A live entry of the same person, gate and direction within `windowSeconds` of `occurredAt` (or now). */
-export async function findRecentDuplicate(
-  db: Queryable,
-  candidate: { personKey: string; gate: string; direction: Direction; occurredAt?: string },
-  windowSeconds: number,
-): Promise<CheckinEntry | undefined> {
-  const { rows } = await db.query<CheckinEntry>(
-    `SELECT ${ENTRY_COLUMNS} FROM checkins
-      WHERE name_key = $1 AND gate = $2 AND direction = $3 AND ${LIVE}
-        AND login BETWEEN coalesce($4::timestamptz, now()) - make_interval(secs => $5)
-                      AND coalesce($4::timestamptz, now()) + make_interval(secs => $5)
-      ORDER BY abs(extract(epoch FROM login - coalesce($4::timestamptz, now()))), id
-      LIMIT 1`,
-    [candidate.personKey, candidate.gate, candidate.direction, candidate.occurredAt ?? null, windowSeconds],
+/**
+ * Serialises writers for each person at each gate until the transaction ends, so two simultaneous
+ * check-ins of the same person cannot both miss each other in the duplicate check. The locks are taken
+ * in lock-id order (volatile functions run after the sort), so two transactions never deadlock on them.
+ */
+export async function lockPeopleAtGates(tx: Queryable, people: readonly string[]): Promise<void> {
+  await tx.query(
+    `SELECT pg_advisory_xact_lock(lock_id)
+       FROM (SELECT DISTINCT hashtextextended(k, 74201908) AS lock_id FROM unnest($1::text[]) AS k) AS ids
+      ORDER BY lock_id`,
+    [people],
   );
-  return rows[0];
+}
+
+export interface DuplicateCandidate {
+  personKey: string;
+  gate: string;
+  direction: Direction;
+  occurredAt?: string;
+  windowSeconds: number;
+}
+
+/**
+ * For each candidate, a live entry of the same person, gate and direction within its window of its
+ * occurredAt (or now), the closest first; undefined where there is none. Answers in input order.
+ */
+export async function findRecentDuplicates(db: Queryable, candidates: readonly DuplicateCandidate[]): Promise<(CheckinEntry | undefined)[]> {
+  const { rows } = await db.query<CheckinEntry & { ord: number }>(
+    `SELECT r.ord::int AS ord, d.*
+       FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::float8[])
+            WITH ORDINALITY AS r(k_name, k_gate, k_direction, k_at, k_window, ord)
+      CROSS JOIN LATERAL (
+        SELECT ${ENTRY_COLUMNS} FROM checkins
+         WHERE name_key = r.k_name AND gate = r.k_gate AND direction = r.k_direction AND ${LIVE}
+           AND login BETWEEN coalesce(r.k_at, now()) - make_interval(secs => r.k_window)
+                         AND coalesce(r.k_at, now()) + make_interval(secs => r.k_window)
+         ORDER BY abs(extract(epoch FROM login - coalesce(r.k_at, now()))), id
+         LIMIT 1) AS d`,
+    [
+      candidates.map((c) => c.personKey),
+      candidates.map((c) => c.gate),
+      candidates.map((c) => c.direction),
+      candidates.map((c) => c.occurredAt ?? null),
+      candidates.map((c) => c.windowSeconds),
+    ],
+  );
+  const found: (CheckinEntry | undefined)[] = new Array(candidates.length).fill(undefined);
+  for (const { ord, ...entry } of rows) found[ord - 1] = entry;
+  return found;
+}
+
+/** The live entries with these ids, by id. */
+export async function findCheckins(db: Queryable, ids: readonly number[]): Promise<Map<number, CheckinEntry>> {
+  const { rows } = await db.query<CheckinEntry>(`SELECT ${ENTRY_COLUMNS} FROM checkins WHERE id = ANY($1::bigint[]) AND ${LIVE}`, [ids]);
+  return new Map(rows.map((row) => [Number(row.id), row]));
 }
 
 // ---- Corrections ----------------------------------------------------------------------------------

@@ -7,25 +7,20 @@ import { createHash } from 'node:crypto';
 import type { Database } from '../db/database.js';
 import type { CheckinWriter } from './checkin-writer.js';
 import { CheckinProblem } from './checkin-problem.js';
+import type { WriteOutcome } from './checkin-commit.js';
 import {
   type CheckinEntry,
   type CheckinFilter,
   type Direction,
-  claimIdempotencyKey,
-  completeIdempotencyKey,
   daySummary,
   findCheckin,
   findCheckinForUpdate,
-  findIdempotencyKey,
-  findRecentDuplicate,
-  insertCheckin,
   listCheckins,
-  lockPersonAtGate,
   softDeleteCheckin,
   updateCheckin,
   type DaySummaryRow,
 } from './checkin-repository.js';
-import { foldText, nameKey } from './person-name.js';
+import { foldText } from './person-name.js';
 
 export interface CheckinRules {
   /** How far in the past occurredAt may be. */
@@ -46,13 +41,7 @@ export interface CreateCheckinInput {
   occurredAt?: string;
 }
 
-export interface CreateCheckinResult {
-  entry: CheckinEntry;
-  /** The person was already recorded within the duplicate window: `entry` is that earlier entry. */
-  duplicate: boolean;
-  /** The Idempotency-Key was seen before: this is the first request's answer again. */
-  replayed: boolean;
-}
+export type CreateCheckinResult = WriteOutcome;
 
 function cleanText(field: string, value: string, required: boolean): string {
   const trimmed = value.trim();
@@ -74,60 +63,33 @@ function checkOccurredAt(value: string, rules: CheckinRules, now: Date): string 
   return new Date(at).toISOString();
 }
 
-/** Records one passage of a gate; see the module comment for the rules. */
+/**
+ * Records one passage of a gate; see the module comment for the rules. The write itself goes through
+ * the group-commit writer, which applies the Idempotency-Key and duplicate checks (checkin-commit.ts).
+ */
 export async function createCheckin(
-  db: Database,
+  writer: CheckinWriter,
   rules: CheckinRules,
   input: CreateCheckinInput,
   idempotencyKey?: string,
   now: Date = new Date(),
-  writer?: CheckinWriter,
 ): Promise<CreateCheckinResult> {
   const firstname = cleanText('firstname', input.firstname, true);
   const lastname = cleanText('lastname', input.lastname, true);
   const gate = cleanText('gate', input.gate ?? '', false);
   const direction = input.direction ?? 'in';
   const occurredAt = input.occurredAt === undefined ? undefined : checkOccurredAt(input.occurredAt, rules, now);
-  const personKey = nameKey(firstname, lastname);
   // What "the same request" means for an Idempotency-Key: the same cleaned fields.
-  const requestHash = createHash('sha256')
-    .update(JSON.stringify([firstname, lastname, gate, direction, occurredAt ?? null]))
-    .digest('hex');
-
-  // Plain path (no Idempotency-Key, duplicate detection off): group commit, see checkin-writer.ts.
-  // Keys and duplicate checks need their own transaction below, which keeps both guarantees exact.
-  if (writer && idempotencyKey === undefined && rules.duplicateWindowSeconds === 0) {
-    return { entry: await writer.write({ firstname, lastname, gate, direction, occurredAt }), duplicate: false, replayed: false };
-  }
-
-  return db.transaction(async (tx) => {
-    if (idempotencyKey !== undefined && !(await claimIdempotencyKey(tx, idempotencyKey, requestHash))) {
-      const earlier = await findIdempotencyKey(tx, idempotencyKey);
-      if (!earlier) throw new Error(`idempotency key vanished while being read`);
-      if (earlier.requestHash !== requestHash) {
-        throw new CheckinProblem(
-          422,
-          'Idempotency-Key reused',
-          'This Idempotency-Key was already used with a different request body; use a new key for a new check-in.',
-          [{ field: 'Idempotency-Key', message: 'already used with a different request body' }],
-        );
-      }
-      const entry = await findCheckin(tx, earlier.checkinId);
-      if (!entry) {
-        throw new CheckinProblem(409, 'Entry deleted', `The check-in created with this Idempotency-Key (id ${earlier.checkinId}) has since been deleted.`);
-      }
-      return { entry, duplicate: earlier.duplicate, replayed: true };
-    }
-
-    let existing: CheckinEntry | undefined;
-    if (rules.duplicateWindowSeconds > 0) {
-      await lockPersonAtGate(tx, personKey, gate);
-      existing = await findRecentDuplicate(tx, { personKey, gate, direction, occurredAt }, rules.duplicateWindowSeconds);
-    }
-    const entry = existing ?? (await insertCheckin(tx, { firstname, lastname, gate, direction, occurredAt }));
-    if (idempotencyKey !== undefined) await completeIdempotencyKey(tx, idempotencyKey, entry.id, existing !== undefined);
-    return { entry, duplicate: existing !== undefined, replayed: false };
-  });
+  const idempotency =
+    idempotencyKey === undefined
+      ? undefined
+      : {
+          key: idempotencyKey,
+          requestHash: createHash('sha256')
+            .update(JSON.stringify([firstname, lastname, gate, direction, occurredAt ?? null]))
+            .digest('hex'),
+        };
+  return writer.write({ firstname, lastname, gate, direction, occurredAt }, { duplicateWindowSeconds: rules.duplicateWindowSeconds, idempotency });
 }
 
 export interface CheckinCorrectionInput {

@@ -71,7 +71,7 @@ export const apiV1CheckinRoutes: FastifyPluginAsync<AppContext> = async (app, { 
       },
     },
     async (request, reply) => {
-      const result = await createCheckin(db, config.checkins, request.body, request.headers['idempotency-key'], new Date(), writer);
+      const result = await createCheckin(writer, config.checkins, request.body, request.headers['idempotency-key']);
       reply.code(result.duplicate ? 200 : 201).header('location', `/api/v1/checkins/${result.entry.id}`);
       if (result.replayed) reply.header('idempotent-replayed', 'true');
       return { ...result.entry, duplicate: result.duplicate };

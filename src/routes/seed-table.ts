@@ -3,7 +3,6 @@
 import os from 'node:os';
 import type { FastifyPluginAsync } from 'fastify';
 import { localDate, parseCompactDate } from '../checkins/calendar.js';
-import { insertCheckin } from '../checkins/checkin-repository.js';
 import { daySheet } from '../checkins/day-sheet.js';
 import type { AppContext } from '../app.js';
 
@@ -56,7 +55,7 @@ export const seedTableRoutes: FastifyPluginAsync<AppContext> = async (app, { db,
       if (Object.keys(errors).length > 0) return reply.code(400).send(errors);
 
       // `login` is always the server's clock; a client-sent value is ignored.
-      const checkin = writer ? await writer.write({ firstname, lastname, gate }) : await insertCheckin(db, { firstname, lastname, gate });
+      const { entry: checkin } = await writer.write({ firstname, lastname, gate });
       app.metrics.countCheckin(checkin.gate);
       return reply.code(201).send({
         id: checkin.id,

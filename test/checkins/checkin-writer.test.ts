@@ -6,6 +6,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import type { WriteChecks } from '../../src/checkins/checkin-commit.js';
+import type { CheckinProblem } from '../../src/checkins/checkin-problem.js';
 import { CheckinWriter, type CheckinWriterOptions } from '../../src/checkins/checkin-writer.js';
 import type { CheckinEntry as Checkin, NewCheckin } from '../../src/checkins/checkin-repository.js';
 import type { Database, Queryable } from '../../src/db/database.js';
@@ -16,9 +18,9 @@ import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { runCli, startServer, type RunningServer } from '../support/server.js';
 
 /** A Queryable over the real database that records every statement's batch size and can fail chosen ones. */
-function instrumented(db: Queryable, failStatement?: (index: number, size: number) => Error | undefined) {
+function instrumented(db: Database, failStatement?: (index: number, size: number) => Error | undefined) {
   const sizes: number[] = [];
-  const queryable: Queryable = {
+  const queryable: Queryable & Pick<Database, 'transaction'> = {
     async query<Row>(sql: string, params?: readonly unknown[]) {
       const size = Array.isArray(params?.[0]) ? (params[0] as unknown[]).length : 1;
       const index = sizes.push(size) - 1;
@@ -27,6 +29,8 @@ function instrumented(db: Queryable, failStatement?: (index: number, size: numbe
       return db.query<Row>(sql, params);
     },
     exec: (sql) => db.exec(sql),
+    // Checked batches run in a transaction on one connection, not through the counter above.
+    transaction: (work) => db.transaction(work),
   };
   return { queryable, sizes };
 }
@@ -53,6 +57,9 @@ function settle(promises: Promise<Checkin>[]): Promise<Outcome[]> {
   );
 }
 
+/** Plain write through the writer, answered with the stored entry. */
+const write = (writer: CheckinWriter, checkin: NewCheckin): Promise<Checkin> => writer.write(checkin).then((outcome) => outcome.entry);
+
 const options = (overrides: Partial<CheckinWriterOptions> = {}): CheckinWriterOptions => ({
   windowMs: 2,
   maxRows: 100,
@@ -77,7 +84,7 @@ describe('CheckinWriter on PostgreSQL', () => {
     const { queryable, sizes } = instrumented(db);
     const writer = new CheckinWriter(queryable, options({ maxRows: 100 }));
     const people = Array.from({ length: 500 }, (_, i) => person(i, 'c500'));
-    const stored = await Promise.all(people.map((p) => writer.write(p)));
+    const stored = await Promise.all(people.map((p) => write(writer, p)));
 
     stored.forEach((row, i) => {
       assert.equal(row.firstname, people[i]!.firstname, `caller ${i} got its own row back`);
@@ -111,7 +118,7 @@ describe('CheckinWriter on PostgreSQL', () => {
     const people = Array.from({ length: 40 }, (_, i) => person(i, 'bad'));
     // Blank after trimming: violates the table's CHECK; the route would have refused it, this skips the route.
     people[23] = { firstname: '   ', lastname: 'Refused', gate: 'X' };
-    const outcomes = await settle(people.map((p) => writer.write(p)));
+    const outcomes = await settle(people.map((p) => write(writer, p)));
 
     outcomes.forEach((outcome, i) => {
       if (i === 23) {
@@ -134,7 +141,7 @@ describe('CheckinWriter on PostgreSQL', () => {
     const { queryable, sizes } = instrumented(db, (index) => (index === 1 ? connectionLost() : undefined));
     const writer = new CheckinWriter(queryable, options({ maxRows: 10, maxInFlight: 1 }));
     const people = Array.from({ length: 30 }, (_, i) => person(i, 'outage'));
-    const outcomes = await settle(people.map((p) => writer.write(p)));
+    const outcomes = await settle(people.map((p) => write(writer, p)));
 
     assert.deepEqual(sizes, [10, 10, 10], 'three batches, the failed one is not retried');
     outcomes.forEach((outcome, i) => {
@@ -155,7 +162,7 @@ describe('CheckinWriter on PostgreSQL', () => {
     const writer = new CheckinWriter(queryable, options({ maxRows: 8, maxInFlight: 1 }));
     const people = Array.from({ length: 8 }, (_, i) => person(i, 'split'));
     people[6] = { firstname: 'Refused', lastname: '', gate: '' };
-    const outcomes = await settle(people.map((p) => writer.write(p)));
+    const outcomes = await settle(people.map((p) => write(writer, p)));
     assert.deepEqual(sizes, [8, 4, 4]);
     assert.deepEqual(
       outcomes.map((o) => o.ok),
@@ -168,13 +175,13 @@ describe('CheckinWriter on PostgreSQL', () => {
   test('window 0 writes every row on its own; close() sends what is queued', async () => {
     const alone = instrumented(db);
     const unbatched = new CheckinWriter(alone.queryable, options({ windowMs: 0 }));
-    const rows = await Promise.all(Array.from({ length: 20 }, (_, i) => unbatched.write(person(i, 'w0'))));
+    const rows = await Promise.all(Array.from({ length: 20 }, (_, i) => write(unbatched, person(i, 'w0'))));
     assert.equal(alone.sizes.length, 20, 'one statement per row');
     rows.forEach((row, i) => assert.equal(row.firstname, `First-w0-${i}`));
 
     const slow = instrumented(db);
     const writer = new CheckinWriter(slow.queryable, options({ windowMs: 1000, maxRows: 100 }));
-    const pending = Promise.all([writer.write(person(1, 'close')), writer.write(person(2, 'close'))]);
+    const pending = Promise.all([write(writer, person(1, 'close')), write(writer, person(2, 'close'))]);
     const started = Date.now();
     await writer.close();
     assert.ok(Date.now() - started < 900, 'close() did not wait for the window');
@@ -185,12 +192,114 @@ describe('CheckinWriter on PostgreSQL', () => {
   test('rows arriving while every slot is busy go out together when one frees up', async () => {
     const { queryable, sizes } = instrumented(db);
     const writer = new CheckinWriter(queryable, options({ windowMs: 1, maxRows: 1000, maxInFlight: 1 }));
-    const first = writer.write(person(0, 'busy'));
+    const first = write(writer, person(0, 'busy'));
     await new Promise((resolve) => setTimeout(resolve, 5)); // the first batch is now in flight
-    const rest = Array.from({ length: 50 }, (_, i) => writer.write(person(i + 1, 'busy')));
+    const rest = Array.from({ length: 50 }, (_, i) => write(writer, person(i + 1, 'busy')));
     await Promise.all([first, ...rest]);
     assert.equal(sizes.reduce((a, b) => a + b, 0), 51);
     assert.ok(sizes.length <= 3, `51 rows in ${sizes.length} statements: ${sizes.join(',')}`);
+  });
+});
+
+describe('CheckinWriter with Idempotency-Keys and duplicate detection (batched checks)', () => {
+  let database: TestDatabase;
+  let db: Database;
+
+  before(async () => {
+    database = await createTestDatabase();
+    db = openPostgres({ kind: 'postgres', connectionString: database.url, poolMax: 8, display: database.name }, { timezone: 'UTC' });
+  });
+  after(async () => {
+    await db.close();
+    await database.drop();
+  });
+
+  const checked = (duplicateWindowSeconds: number, key?: string, requestHash = 'h'): WriteChecks => ({
+    duplicateWindowSeconds,
+    idempotency: key === undefined ? undefined : { key, requestHash },
+  });
+
+  test('400 concurrent checked writes of 100 people (4 each): 100 rows, one new entry per person, in few transactions', async () => {
+    const writer = new CheckinWriter(db, options({ maxRows: 100 }));
+    const people = Array.from({ length: 100 }, (_, i) => person(i, 'dup'));
+    const requests = Array.from({ length: 400 }, (_, n) => people[n % 100]!);
+    const outcomes = await Promise.all(requests.map((p) => writer.write(p, checked(120))));
+
+    const rows = await database.query<{ id: number; firstname: string }>(`SELECT id::int AS id, firstname FROM checkins WHERE firstname LIKE 'First-dup-%'`);
+    assert.equal(rows.length, 100, 'one row per person');
+    const idOf = new Map(rows.map((row) => [row.firstname, row.id]));
+    people.forEach((p, i) => {
+      const mine = outcomes.filter((_, n) => n % 100 === i);
+      assert.equal(mine.filter((o) => !o.duplicate).length, 1, `${p.firstname}: exactly one new entry`);
+      assert.ok(mine.every((o) => o.entry.id === idOf.get(p.firstname) && o.entry.firstname === p.firstname), `${p.firstname}: every answer is its row`);
+    });
+    const { statements, rows: inserted } = writer.stats();
+    assert.equal(inserted, 100);
+    // A person's later requests wait for the batch holding the first: at least 4 rounds, far fewer than 400.
+    assert.ok(statements >= 4 && statements <= 40, `400 checked writes in ${statements} transactions`);
+  });
+
+  test('a duplicate is found across gates and directions only where they match', async () => {
+    const writer = new CheckinWriter(db, options());
+    const base = { firstname: 'Ana', lastname: 'Ñúñez', gate: 'North' };
+    const [first, sameAccentFolded, otherGate, out] = await Promise.all([
+      writer.write(base, checked(120)),
+      writer.write({ ...base, firstname: ' ana ', lastname: 'NUNEZ' }, checked(120)),
+      writer.write({ ...base, gate: 'South' }, checked(120)),
+      writer.write({ ...base, direction: 'out' }, checked(120)),
+    ]);
+    assert.equal([first, sameAccentFolded].filter((o) => o.duplicate).length, 1, 'the same person (case and accents folded) is one entry');
+    assert.equal(first.entry.id, sameAccentFolded.entry.id);
+    assert.equal(otherGate.duplicate, false);
+    assert.equal(out.duplicate, false);
+    const later = await writer.write({ ...base, occurredAt: new Date(Date.now() - 3_600_000).toISOString() }, checked(120));
+    assert.equal(later.duplicate, false, 'an hour earlier is outside the window');
+  });
+
+  test('Idempotency-Keys in batches: retries replay, another body is 422, a deleted entry is 409, plain rows beside them commit', async () => {
+    const writer = new CheckinWriter(db, options({ maxRows: 100 }));
+    const keyed = Array.from({ length: 30 }, (_, i) => person(i, 'key'));
+    const calls = [
+      ...Array.from({ length: 120 }, (_, n) => writer.write(keyed[n % 30]!, checked(0, `k-${n % 30}`, `hash-${n % 30}`))),
+      ...Array.from({ length: 30 }, (_, i) => writer.write(person(i, 'beside'))),
+    ];
+    const outcomes = await Promise.all(calls);
+    const rows = await database.query<{ id: number; firstname: string }>(`SELECT id::int AS id, firstname FROM checkins WHERE firstname LIKE 'First-key-%'`);
+    assert.equal(rows.length, 30, 'one row per key');
+    for (let k = 0; k < 30; k++) {
+      const mine = outcomes.slice(0, 120).filter((_, n) => n % 30 === k);
+      assert.equal(mine.filter((o) => !o.replayed).length, 1, `key ${k}: answered once, replayed thrice`);
+      assert.equal(new Set(mine.map((o) => o.entry.id)).size, 1);
+      assert.equal(mine[0]!.entry.firstname, keyed[k]!.firstname);
+    }
+    assert.equal((await database.query(`SELECT 1 FROM checkins WHERE firstname LIKE 'First-beside-%'`)).length, 30);
+
+    await assert.rejects(writer.write(keyed[0]!, checked(0, 'k-0', 'another body')), (error: CheckinProblem) => {
+      assert.equal(error.status, 422);
+      return true;
+    });
+    await database.query(`UPDATE checkins SET deleted_at = now() WHERE id = $1`, [outcomes[1]!.entry.id]);
+    await assert.rejects(writer.write(keyed[1]!, checked(0, 'k-1', 'hash-1')), (error: CheckinProblem) => {
+      assert.equal(error.status, 409);
+      return true;
+    });
+    const stored = await database.query<{ key: string; checkin_id: number }>(`SELECT key, checkin_id::int AS checkin_id FROM checkin_idempotency_keys WHERE key LIKE 'k-%'`);
+    assert.equal(stored.length, 30);
+    assert.ok(stored.every((row) => row.checkin_id !== null), 'every key remembers its answer');
+  });
+
+  test('a refused row in a checked batch fails alone; its neighbours commit and their keys replay', async () => {
+    const writer = new CheckinWriter(db, options({ maxRows: 50, maxInFlight: 1 }));
+    const people = Array.from({ length: 20 }, (_, i) => person(i, 'chkbad'));
+    people[7] = { firstname: 'Refused', lastname: '  ', gate: 'X' };
+    const outcomes = await settle(people.map((p, i) => writer.write(p, checked(120, `bad-${i}`)).then((o) => o.entry)));
+    outcomes.forEach((outcome, i) => assert.equal(outcome.ok, i !== 7, `request ${i}`));
+    assert.ok(writer.stats().isolations >= 1);
+    const again = await writer.write(people[3]!, checked(120, 'bad-3'));
+    assert.equal(again.replayed, true);
+    assert.equal(again.entry.id, (outcomes[3] as { value: Checkin }).value.id);
+    const claimedForRefused = await database.query(`SELECT 1 FROM checkin_idempotency_keys WHERE key = 'bad-7'`);
+    assert.equal(claimedForRefused.length, 0, 'the refused request left no key behind');
   });
 });
 
@@ -202,7 +311,7 @@ describe('CheckinWriter on embedded PGlite', () => {
       await migrate(db);
       const writer = new CheckinWriter(db, options({ maxInFlight: 1, maxRows: 64 }));
       const people = Array.from({ length: 200 }, (_, i) => person(i, 'lite'));
-      const outcomes = await settle(people.map((p, i) => writer.write(i === 77 ? { ...p, lastname: '' } : p)));
+      const outcomes = await settle(people.map((p, i) => write(writer, i === 77 ? { ...p, lastname: '' } : p)));
       outcomes.forEach((outcome, i) => {
         assert.equal(outcome.ok, i !== 77, `request ${i}`);
         if (outcome.ok) assert.equal(outcome.value.firstname, people[i]!.firstname);
