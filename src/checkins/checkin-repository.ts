@@ -278,11 +278,30 @@ export interface ExportPosition {
   id: number;
 }
 
+/** One chunk of an export: its CSV lines, ready to send, and where it ended. */
+export interface ExportChunk {
+  /** RFC 4180 lines (CRLF), one per entry, in (login, id) order. */
+  csv: string;
+  rows: number;
+  last: ExportPosition;
+}
+
 /**
- * One chunk of an export in (login, id) order after `after`. Walking the (login, id) index keeps every
- * chunk a short index range scan however large the export.
+ * A CSV field of text a person typed, rendered by PostgreSQL: a leading = + - @ TAB or CR gets an
+ * apostrophe (spreadsheets would run it as a formula), then the field is quoted when it holds a quote,
+ * comma or line break, with quotes doubled (RFC 4180). csv.ts holds the same rules for the header.
  */
-export async function exportChunk(db: Queryable, range: ExportRange, after: ExportPosition | undefined, limit: number): Promise<CheckinEntry[]> {
+function csvText(column: string): string {
+  const neutral = `CASE WHEN ${column} ~ '^[=+@\\t\\r-]' THEN '''' || ${column} ELSE ${column} END`;
+  return `CASE WHEN ${column} ~ '[",\\r\\n]' THEN '"' || replace(${neutral}, '"', '""') || '"' ELSE ${neutral} END`;
+}
+
+/**
+ * One chunk of an export in (login, id) order after `after`, as CSV text built by PostgreSQL: one string
+ * per chunk instead of an object per row keeps the export fast and its memory flat. Walking the
+ * (login, id) index keeps every chunk a short index range scan however large the export.
+ */
+export async function exportChunk(db: Queryable, range: ExportRange, after: ExportPosition | undefined, limit: number): Promise<ExportChunk | undefined> {
   const params: unknown[] = [range.from, range.to, limit];
   const where = ['login >= $1::date::timestamptz', 'login < ($2::date + 1)::timestamptz', LIVE];
   if (after) {
@@ -293,11 +312,26 @@ export async function exportChunk(db: Queryable, range: ExportRange, after: Expo
     params.push(range.gate);
     where.push(`gate = $${params.length}`);
   }
-  const { rows } = await db.query<CheckinEntry>(
-    `SELECT ${ENTRY_COLUMNS} FROM checkins WHERE ${where.join(' AND ')} ORDER BY login, id LIMIT $3`,
+  const { rows } = await db.query<{ csv: string | null; rows: number; lastAt: string | null; lastId: number | null }>(
+    `WITH chunk AS MATERIALIZED (
+       SELECT id, login, recorded_at, firstname, lastname, gate, direction
+         FROM checkins WHERE ${where.join(' AND ')} ORDER BY login, id LIMIT $3
+     ), last AS (
+       SELECT to_json(login) #>> '{}' AS at, id FROM chunk ORDER BY login DESC, id DESC LIMIT 1
+     )
+     SELECT string_agg(
+              concat_ws(',', id, to_json(login) #>> '{}', to_json(recorded_at) #>> '{}',
+                        ${csvText('firstname')}, ${csvText('lastname')}, ${csvText('gate')}, direction) || E'\\r\\n',
+              '' ORDER BY login, id) AS csv,
+            count(*)::int AS rows,
+            (SELECT at FROM last) AS "lastAt",
+            (SELECT id FROM last) AS "lastId"
+       FROM chunk`,
     params,
   );
-  return rows;
+  const chunk = rows[0];
+  if (!chunk || chunk.rows === 0 || chunk.csv === null || chunk.lastAt === null || chunk.lastId === null) return undefined;
+  return { csv: chunk.csv, rows: chunk.rows, last: { occurredAt: chunk.lastAt, id: Number(chunk.lastId) } };
 }
 
 // ---- Day summary -----------------------------------------------------------------------------------
