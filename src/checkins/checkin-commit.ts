@@ -5,9 +5,9 @@
 //   1. lock every person-at-gate that is checked for duplicates (advisory locks, in a fixed order);
 //   2. claim every Idempotency-Key; a key that existed answers with its first request's entry (replay),
 //      or with a 422 when the body differs, or a 409 when that entry has since been deleted;
-//   3. look for a recent entry of the same person, gate and direction for each checked request;
-//   4. insert the rest in one statement;
-//   5. record which entry answered each claimed key.
+//   3. in one statement, insert every request not answered yet, except those for which a recent entry
+//      of the same person, gate and direction exists (they answer with it);
+//   4. record which entry answered each claimed key.
 //
 // Each request gets its own outcome; a 422/409 for one request is an answer, not a failure of the batch.
 // The writer never puts two requests with the same key or the same person-at-gate into one batch, and
@@ -21,8 +21,8 @@ import {
   completeIdempotencyKeys,
   findCheckins,
   findIdempotencyKeys,
-  findRecentDuplicates,
   insertCheckins,
+  insertCheckinsUnlessDuplicate,
   lockPeopleAtGates,
   personAtGate,
 } from './checkin-repository.js';
@@ -122,39 +122,17 @@ export async function commitCheckins(db: WriterDatabase, requests: readonly Writ
       }
     }
 
-    // 3. Duplicates, for the requests not already answered by a replay.
-    const candidates = checkedForDuplicates.filter((i) => outcomes[i] === undefined);
-    if (candidates.length > 0) {
-      const found = await findRecentDuplicates(
+    // 3. Everything not answered by a replay: new, or a duplicate of a recent entry (one statement).
+    const rest = indices.filter((i) => outcomes[i] === undefined);
+    if (rest.length > 0) {
+      const answers = await insertCheckinsUnlessDuplicate(
         tx,
-        candidates.map((i) => {
-          const { checkin, checks } = requests[i]!;
-          return {
-            personKey: personKey(i),
-            gate: checkin.gate,
-            direction: checkin.direction ?? 'in',
-            occurredAt: checkin.occurredAt,
-            windowSeconds: checks.duplicateWindowSeconds!,
-          };
-        }),
+        rest.map((i) => ({ checkin: requests[i]!.checkin, windowSeconds: requests[i]!.checks.duplicateWindowSeconds ?? 0 })),
       );
-      candidates.forEach((i, n) => {
-        const existing = found[n];
-        if (existing) outcomes[i] = { entry: existing, duplicate: true, replayed: false };
-      });
+      rest.forEach((i, n) => (outcomes[i] = { ...answers[n]!, replayed: false }));
     }
 
-    // 4. Everything still unanswered is new.
-    const fresh = indices.filter((i) => outcomes[i] === undefined);
-    if (fresh.length > 0) {
-      const entries = await insertCheckins(
-        tx,
-        fresh.map((i) => requests[i]!.checkin),
-      );
-      fresh.forEach((i, n) => (outcomes[i] = { entry: entries[n]!, duplicate: false, replayed: false }));
-    }
-
-    // 5. Claimed keys remember their answer.
+    // 4. Claimed keys remember their answer.
     const answered = keyed.filter((i) => claimed.has(keyOf(i).key));
     if (answered.length > 0) {
       await completeIdempotencyKeys(

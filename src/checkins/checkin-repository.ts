@@ -81,6 +81,68 @@ export async function insertCheckins(db: Queryable, checkins: readonly NewChecki
   return rows;
 }
 
+/**
+ * INSERT_MANY with the duplicate check in the same statement: a row whose person (name_key), gate and
+ * direction already has a live entry within its window (seconds; 0 = no check) of its occurredAt (or
+ * now) is not inserted, and answers with that entry, the closest first. Run it after lockPeopleAtGates
+ * in the same transaction, so that a concurrent writer's row is either committed and seen here, or
+ * still waiting for the lock. Ids of rows found to be duplicates are drawn from the sequence and unused.
+ */
+const INSERT_UNLESS_DUPLICATE = `
+  WITH input AS MATERIALIZED (
+    SELECT nextval((SELECT pg_get_serial_sequence('checkins', 'id'))::regclass) AS id, r.*
+      FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::timestamptz[], $7::float8[])
+           WITH ORDINALITY AS r(firstname, lastname, gate, direction, name_key, occurred_at, dup_window, ord)
+  ), earlier AS MATERIALIZED (
+    SELECT input.ord, d.id
+      FROM input
+     CROSS JOIN LATERAL (
+       SELECT c.id FROM checkins c
+        WHERE c.name_key = input.name_key AND c.gate = input.gate AND c.direction = input.direction
+          AND c.deleted_at IS NULL
+          AND c.login BETWEEN coalesce(input.occurred_at, now()) - make_interval(secs => input.dup_window)
+                          AND coalesce(input.occurred_at, now()) + make_interval(secs => input.dup_window)
+        ORDER BY abs(extract(epoch FROM c.login - coalesce(input.occurred_at, now()))), c.id
+        LIMIT 1) AS d
+     WHERE input.dup_window > 0
+  ), inserted AS (
+    INSERT INTO checkins (id, firstname, lastname, gate, direction, name_key, login)
+    SELECT id, firstname, lastname, gate, direction, name_key, coalesce(occurred_at, now())
+      FROM input WHERE ord NOT IN (SELECT ord FROM earlier) ORDER BY ord
+    RETURNING id, login, recorded_at, firstname, lastname, gate, direction
+  )
+  SELECT input.ord, false AS duplicate, inserted.id, to_json(inserted.login) #>> '{}' AS "occurredAt",
+         to_json(inserted.recorded_at) #>> '{}' AS "recordedAt", inserted.firstname, inserted.lastname, inserted.gate, inserted.direction
+    FROM inserted JOIN input USING (id)
+  UNION ALL
+  SELECT earlier.ord, true, c.id, to_json(c.login) #>> '{}', to_json(c.recorded_at) #>> '{}', c.firstname, c.lastname, c.gate, c.direction
+    FROM earlier JOIN checkins c ON c.id = earlier.id
+   ORDER BY ord`;
+
+export interface DuplicateChecked {
+  entry: CheckinEntry;
+  /** An earlier entry answered: nothing was inserted for this row. */
+  duplicate: boolean;
+}
+
+/** Inserts each row unless it duplicates a recent entry (see INSERT_UNLESS_DUPLICATE); answers in input order. */
+export async function insertCheckinsUnlessDuplicate(
+  db: Queryable,
+  rows: readonly { checkin: NewCheckin; windowSeconds: number }[],
+): Promise<DuplicateChecked[]> {
+  const { rows: answers } = await db.query<CheckinEntry & { ord: number; duplicate: boolean }>(INSERT_UNLESS_DUPLICATE, [
+    rows.map((r) => r.checkin.firstname),
+    rows.map((r) => r.checkin.lastname),
+    rows.map((r) => r.checkin.gate),
+    rows.map((r) => r.checkin.direction ?? 'in'),
+    rows.map((r) => nameKey(r.checkin.firstname, r.checkin.lastname)),
+    rows.map((r) => r.checkin.occurredAt ?? null),
+    rows.map((r) => r.windowSeconds),
+  ]);
+  if (answers.length !== rows.length) throw new Error(`batch insert answered ${answers.length} rows for ${rows.length} check-ins`);
+  return answers.map(({ ord: _ord, duplicate, ...entry }) => ({ entry, duplicate }));
+}
+
 export async function findCheckin(db: Queryable, id: number): Promise<CheckinEntry | undefined> {
   const { rows } = await db.query<CheckinEntry>(`SELECT ${ENTRY_COLUMNS} FROM checkins WHERE id = $1 AND ${LIVE}`, [id]);
   return rows[0];
@@ -148,43 +210,6 @@ export async function lockPeopleAtGates(tx: Queryable, people: readonly string[]
       ORDER BY lock_id`,
     [people],
   );
-}
-
-export interface DuplicateCandidate {
-  personKey: string;
-  gate: string;
-  direction: Direction;
-  occurredAt?: string;
-  windowSeconds: number;
-}
-
-/**
- * For each candidate, a live entry of the same person, gate and direction within its window of its
- * occurredAt (or now), the closest first; undefined where there is none. Answers in input order.
- */
-export async function findRecentDuplicates(db: Queryable, candidates: readonly DuplicateCandidate[]): Promise<(CheckinEntry | undefined)[]> {
-  const { rows } = await db.query<CheckinEntry & { ord: number }>(
-    `SELECT r.ord::int AS ord, d.*
-       FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::float8[])
-            WITH ORDINALITY AS r(k_name, k_gate, k_direction, k_at, k_window, ord)
-      CROSS JOIN LATERAL (
-        SELECT ${ENTRY_COLUMNS} FROM checkins
-         WHERE name_key = r.k_name AND gate = r.k_gate AND direction = r.k_direction AND ${LIVE}
-           AND login BETWEEN coalesce(r.k_at, now()) - make_interval(secs => r.k_window)
-                         AND coalesce(r.k_at, now()) + make_interval(secs => r.k_window)
-         ORDER BY abs(extract(epoch FROM login - coalesce(r.k_at, now()))), id
-         LIMIT 1) AS d`,
-    [
-      candidates.map((c) => c.personKey),
-      candidates.map((c) => c.gate),
-      candidates.map((c) => c.direction),
-      candidates.map((c) => c.occurredAt ?? null),
-      candidates.map((c) => c.windowSeconds),
-    ],
-  );
-  const found: (CheckinEntry | undefined)[] = new Array(candidates.length).fill(undefined);
-  for (const { ord, ...entry } of rows) found[ord - 1] = entry;
-  return found;
 }
 
 /** The live entries with these ids, by id. */
