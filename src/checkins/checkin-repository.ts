@@ -81,141 +81,60 @@ export async function insertCheckins(db: Queryable, checkins: readonly NewChecki
   return rows;
 }
 
-/**
- * INSERT_MANY with the duplicate check in the same statement: a row whose person (name_key), gate and
- * direction already has a live entry within its window (seconds; 0 = no check) of its occurredAt (or
- * now) is not inserted, and answers with that entry, the closest first. Run it after lockPeopleAtGates
- * in the same transaction, so that a concurrent writer's row is either committed and seen here, or
- * still waiting for the lock. Ids of rows found to be duplicates are drawn from the sequence and unused.
- */
-const INSERT_UNLESS_DUPLICATE = `
-  WITH input AS MATERIALIZED (
-    SELECT nextval((SELECT pg_get_serial_sequence('checkins', 'id'))::regclass) AS id, r.*
-      FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::timestamptz[], $7::float8[])
-           WITH ORDINALITY AS r(firstname, lastname, gate, direction, name_key, occurred_at, dup_window, ord)
-  ), earlier AS MATERIALIZED (
-    SELECT input.ord, d.id
-      FROM input
-     CROSS JOIN LATERAL (
-       SELECT c.id FROM checkins c
-        WHERE c.name_key = input.name_key AND c.gate = input.gate AND c.direction = input.direction
-          AND c.deleted_at IS NULL
-          AND c.login BETWEEN coalesce(input.occurred_at, now()) - make_interval(secs => input.dup_window)
-                          AND coalesce(input.occurred_at, now()) + make_interval(secs => input.dup_window)
-        ORDER BY abs(extract(epoch FROM c.login - coalesce(input.occurred_at, now()))), c.id
-        LIMIT 1) AS d
-     WHERE input.dup_window > 0
-  ), inserted AS (
-    INSERT INTO checkins (id, firstname, lastname, gate, direction, name_key, login)
-    SELECT id, firstname, lastname, gate, direction, name_key, coalesce(occurred_at, now())
-      FROM input WHERE ord NOT IN (SELECT ord FROM earlier) ORDER BY ord
-    RETURNING id, login, recorded_at, firstname, lastname, gate, direction
-  )
-  SELECT input.ord, false AS duplicate, inserted.id, to_json(inserted.login) #>> '{}' AS "occurredAt",
-         to_json(inserted.recorded_at) #>> '{}' AS "recordedAt", inserted.firstname, inserted.lastname, inserted.gate, inserted.direction
-    FROM inserted JOIN input USING (id)
-  UNION ALL
-  SELECT earlier.ord, true, c.id, to_json(c.login) #>> '{}', to_json(c.recorded_at) #>> '{}', c.firstname, c.lastname, c.gate, c.direction
-    FROM earlier JOIN checkins c ON c.id = earlier.id
-   ORDER BY ord`;
-
-export interface DuplicateChecked {
-  entry: CheckinEntry;
-  /** An earlier entry answered: nothing was inserted for this row. */
-  duplicate: boolean;
-}
-
-/** Inserts each row unless it duplicates a recent entry (see INSERT_UNLESS_DUPLICATE); answers in input order. */
-export async function insertCheckinsUnlessDuplicate(
-  db: Queryable,
-  rows: readonly { checkin: NewCheckin; windowSeconds: number }[],
-): Promise<DuplicateChecked[]> {
-  const { rows: answers } = await db.query<CheckinEntry & { ord: number; duplicate: boolean }>(INSERT_UNLESS_DUPLICATE, [
-    rows.map((r) => r.checkin.firstname),
-    rows.map((r) => r.checkin.lastname),
-    rows.map((r) => r.checkin.gate),
-    rows.map((r) => r.checkin.direction ?? 'in'),
-    rows.map((r) => nameKey(r.checkin.firstname, r.checkin.lastname)),
-    rows.map((r) => r.checkin.occurredAt ?? null),
-    rows.map((r) => r.windowSeconds),
-  ]);
-  if (answers.length !== rows.length) throw new Error(`batch insert answered ${answers.length} rows for ${rows.length} check-ins`);
-  return answers.map(({ ord: _ord, duplicate, ...entry }) => ({ entry, duplicate }));
-}
-
 export async function findCheckin(db: Queryable, id: number): Promise<CheckinEntry | undefined> {
   const { rows } = await db.query<CheckinEntry>(`SELECT ${ENTRY_COLUMNS} FROM checkins WHERE id = $1 AND ${LIVE}`, [id]);
   return rows[0];
 }
 
-// ---- Idempotency keys ---------------------------------------------------------------------------
-
-export interface IdempotencyRecord {
-  requestHash: string;
-  /** NULL only while the claiming transaction is still open. */
-  checkinId: number | null;
-  duplicate: boolean;
-}
-
-/**
- * Claims every key for this transaction (in key order, so two transactions claiming overlapping keys
- * cannot deadlock) and returns the keys claimed. A key missing from the answer existed already; when
- * another transaction is claiming it right now, this waits (on the primary key) until that one ends.
- */
-export async function claimIdempotencyKeys(tx: Queryable, claims: readonly { key: string; requestHash: string }[]): Promise<Set<string>> {
-  const { rows } = await tx.query<{ key: string }>(
-    `INSERT INTO checkin_idempotency_keys (key, request_hash)
-     SELECT key, request_hash FROM unnest($1::text[], $2::text[]) AS r(key, request_hash) ORDER BY key
-     ON CONFLICT (key) DO NOTHING RETURNING key`,
-    [claims.map((c) => c.key), claims.map((c) => c.requestHash)],
-  );
-  return new Set(rows.map((row) => row.key));
-}
-
-export async function findIdempotencyKeys(db: Queryable, keys: readonly string[]): Promise<Map<string, IdempotencyRecord>> {
-  const { rows } = await db.query<IdempotencyRecord & { key: string }>(
-    `SELECT key, request_hash AS "requestHash", checkin_id AS "checkinId", duplicate
-       FROM checkin_idempotency_keys WHERE key = ANY($1::text[])`,
-    [keys],
-  );
-  return new Map(rows.map(({ key, ...record }) => [key, record]));
-}
-
-/** Records which entry answered each key (and whether it was a duplicate), in the claiming transaction. */
-export async function completeIdempotencyKeys(tx: Queryable, answers: readonly { key: string; checkinId: number; duplicate: boolean }[]): Promise<void> {
-  await tx.query(
-    `UPDATE checkin_idempotency_keys k SET checkin_id = a.checkin_id, duplicate = a.duplicate
-       FROM unnest($1::text[], $2::bigint[], $3::boolean[]) AS a(key, checkin_id, duplicate)
-      WHERE k.key = a.key`,
-    [answers.map((a) => a.key), answers.map((a) => a.checkinId), answers.map((a) => a.duplicate)],
-  );
-}
-
-// ---- Duplicates -----------------------------------------------------------------------------------
+// ---- Checked batches ------------------------------------------------------------------------------
 
 /** What identifies "one person at one gate" for the duplicate check's lock. */
 export function personAtGate(personKey: string, gate: string): string {
   return JSON.stringify([personKey, gate]);
 }
 
-/**
- * Serialises writers for each person at each gate until the transaction ends, so two simultaneous
- * check-ins of the same person cannot both miss each other in the duplicate check. The locks are taken
- * in lock-id order (volatile functions run after the sort), so two transactions never deadlock on them.
- */
-export async function lockPeopleAtGates(tx: Queryable, people: readonly string[]): Promise<void> {
-  await tx.query(
-    `SELECT pg_advisory_xact_lock(lock_id)
-       FROM (SELECT DISTINCT hashtextextended(k, 74201908) AS lock_id FROM unnest($1::text[]) AS k) AS ids
-      ORDER BY lock_id`,
-    [people],
-  );
+/** What record_checkins answered for one request (migrations/0020_record_checkins_function.sql). */
+export interface RecordedCheckin {
+  outcome: 'new' | 'duplicate' | 'replay' | 'replay-duplicate' | 'mismatch' | 'deleted';
+  /** The entry that answers; for 'mismatch' and 'deleted' only its id (or null) is known. */
+  entry: CheckinEntry;
 }
 
-/** The live entries with these ids, by id. */
-export async function findCheckins(db: Queryable, ids: readonly number[]): Promise<Map<number, CheckinEntry>> {
-  const { rows } = await db.query<CheckinEntry>(`SELECT ${ENTRY_COLUMNS} FROM checkins WHERE id = ANY($1::bigint[]) AND ${LIVE}`, [ids]);
-  return new Map(rows.map((row) => [Number(row.id), row]));
+export interface RecordRequest {
+  checkin: NewCheckin;
+  /** Duplicate window in seconds; 0 = no duplicate check. */
+  windowSeconds: number;
+  idempotency?: { key: string; requestHash: string };
+}
+
+/**
+ * Records a batch of check-ins with their checks (person-at-gate locks, Idempotency-Keys, duplicate
+ * detection) in one statement: the record_checkins function. Answers in input order.
+ */
+export async function recordCheckins(db: Queryable, requests: readonly RecordRequest[]): Promise<RecordedCheckin[]> {
+  const { rows } = await db.query<CheckinEntry & { ord: number; outcome: RecordedCheckin['outcome'] }>(
+    `SELECT ord::int AS ord, outcome, id, occurred_at AS "occurredAt", recorded_at AS "recordedAt", firstname, lastname, gate, direction
+       FROM record_checkins($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::timestamptz[], $7::float8[], $8::text[], $9::text[], $10::text[])`,
+    [
+      requests.map((r) => r.checkin.firstname),
+      requests.map((r) => r.checkin.lastname),
+      requests.map((r) => r.checkin.gate),
+      requests.map((r) => r.checkin.direction ?? 'in'),
+      requests.map((r) => nameKey(r.checkin.firstname, r.checkin.lastname)),
+      requests.map((r) => r.checkin.occurredAt ?? null),
+      requests.map((r) => r.windowSeconds),
+      requests.map((r) => (r.windowSeconds > 0 ? personAtGate(nameKey(r.checkin.firstname, r.checkin.lastname), r.checkin.gate) : null)),
+      requests.map((r) => r.idempotency?.key ?? null),
+      requests.map((r) => r.idempotency?.requestHash ?? null),
+    ],
+  );
+  const answers: (RecordedCheckin | undefined)[] = new Array(requests.length).fill(undefined);
+  for (const { ord, outcome, ...entry } of rows) answers[ord - 1] = { outcome, entry };
+  if (answers.some((answer) => answer === undefined) || rows.length !== requests.length) {
+    // Cannot happen short of a trigger swallowing rows; refuse to guess which request got which row.
+    throw new Error(`record_checkins answered ${rows.length} rows for ${requests.length} check-ins`);
+  }
+  return answers as RecordedCheckin[];
 }
 
 // ---- Corrections ----------------------------------------------------------------------------------

@@ -1,0 +1,107 @@
+-- Group commit of checked check-ins in one round trip (issue 9). A batch in which some request carries an
+-- Idempotency-Key or asks for duplicate detection is one call of this function, that is one statement
+-- and one transaction, instead of BEGIN, a statement per step and COMMIT. The service calls it from
+-- src/checkins/checkin-commit.ts, which explains the rules; the steps are:
+--
+--   1. lock every person-at-gate checked for duplicates (advisory locks in lock-id order: no deadlock);
+--   2. claim every Idempotency-Key; an existing key is a replay (or a mismatch, or its entry was deleted);
+--   3. insert every other row unless a live entry of the same person (name_key), gate and direction lies
+--      within its window of its time (it answers with that entry), and record the answer of each claimed key.
+--
+-- Each statement of a PL/pgSQL function takes a new snapshot, so step 3 sees every row committed by a
+-- writer that held one of the locks of step 1 before us. Arrays are aligned: element i is request i
+-- (NULL lock_key = no duplicate check, NULL idem_key = no key). One row is returned per request, by ord.
+CREATE FUNCTION record_checkins(
+  p_firstname    text[],
+  p_lastname     text[],
+  p_gate         text[],
+  p_direction    text[],
+  p_name_key     text[],
+  p_occurred_at  timestamptz[],
+  p_dup_window   float8[],
+  p_lock_key     text[],
+  p_idem_key     text[],
+  p_request_hash text[]
+) RETURNS TABLE (
+  ord         bigint,
+  outcome     text,   -- new | duplicate | replay | replay-duplicate | mismatch | deleted
+  id          bigint,
+  occurred_at text,
+  recorded_at text,
+  firstname   text,
+  lastname    text,
+  gate        text,
+  direction   text
+) LANGUAGE plpgsql AS $$
+#variable_conflict use_column
+DECLARE
+  claimed text[];
+BEGIN
+  -- 1. Person-at-gate locks, held until the transaction ends.
+  PERFORM pg_advisory_xact_lock(ids.lock_id)
+     FROM (SELECT DISTINCT hashtextextended(k, 74201908) AS lock_id
+             FROM unnest(p_lock_key) AS k WHERE k IS NOT NULL) AS ids
+    ORDER BY ids.lock_id;
+
+  -- 2. Claim keys in key order; a key claimed by a concurrent transaction waits for it here.
+  WITH c AS (
+    INSERT INTO checkin_idempotency_keys (key, request_hash)
+    SELECT r.k, r.h FROM unnest(p_idem_key, p_request_hash) AS r(k, h) WHERE r.k IS NOT NULL ORDER BY r.k
+    ON CONFLICT (key) DO NOTHING
+    RETURNING key
+  )
+  SELECT coalesce(array_agg(c.key), '{}') INTO claimed FROM c;
+
+  -- Keys that existed: the first request's answer, unless the body differs or its entry was deleted.
+  RETURN QUERY
+    SELECT r.ord,
+           CASE WHEN ik.request_hash IS DISTINCT FROM r.h THEN 'mismatch'
+                WHEN e.id IS NULL THEN 'deleted'
+                WHEN ik.duplicate THEN 'replay-duplicate'
+                ELSE 'replay' END,
+           coalesce(e.id, ik.checkin_id), to_json(e.login) #>> '{}', to_json(e.recorded_at) #>> '{}',
+           e.firstname, e.lastname, e.gate, e.direction
+      FROM unnest(p_idem_key, p_request_hash) WITH ORDINALITY AS r(k, h, ord)
+      LEFT JOIN checkin_idempotency_keys ik ON ik.key = r.k
+      LEFT JOIN checkins e ON e.id = ik.checkin_id AND e.deleted_at IS NULL
+     WHERE r.k IS NOT NULL AND NOT (r.k = ANY (claimed));
+
+  -- 3. Everything else: new, or a duplicate of a recent entry; claimed keys remember their answer.
+  RETURN QUERY
+    WITH input AS MATERIALIZED (
+      SELECT nextval((SELECT pg_get_serial_sequence('checkins', 'id'))::regclass) AS new_id, r.*
+        FROM unnest(p_firstname, p_lastname, p_gate, p_direction, p_name_key, p_occurred_at, p_dup_window, p_idem_key)
+             WITH ORDINALITY AS r(fn, ln, g, dir, nk, at, win, k, ord)
+       WHERE r.k IS NULL OR r.k = ANY (claimed)
+    ), earlier AS MATERIALIZED (
+      SELECT input.ord, d.id
+        FROM input
+       CROSS JOIN LATERAL (
+         SELECT c.id FROM checkins c
+          WHERE c.name_key = input.nk AND c.gate = input.g AND c.direction = input.dir AND c.deleted_at IS NULL
+            AND c.login BETWEEN coalesce(input.at, now()) - make_interval(secs => input.win)
+                            AND coalesce(input.at, now()) + make_interval(secs => input.win)
+          ORDER BY abs(extract(epoch FROM c.login - coalesce(input.at, now()))), c.id
+          LIMIT 1) AS d
+       WHERE input.win > 0
+    ), inserted AS (
+      INSERT INTO checkins (id, firstname, lastname, gate, direction, name_key, login)
+      SELECT input.new_id, input.fn, input.ln, input.g, input.dir, input.nk, coalesce(input.at, now())
+        FROM input WHERE input.ord NOT IN (SELECT earlier.ord FROM earlier) ORDER BY input.ord
+      RETURNING checkins.id, checkins.login, checkins.recorded_at, checkins.firstname, checkins.lastname, checkins.gate, checkins.direction
+    ), answers AS MATERIALIZED (
+      SELECT input.ord, input.k, 'new' AS outcome, i.id, to_json(i.login) #>> '{}' AS occurred_at,
+             to_json(i.recorded_at) #>> '{}' AS recorded_at, i.firstname, i.lastname, i.gate, i.direction
+        FROM inserted i JOIN input ON input.new_id = i.id
+      UNION ALL
+      SELECT earlier.ord, input.k, 'duplicate', e.id, to_json(e.login) #>> '{}', to_json(e.recorded_at) #>> '{}',
+             e.firstname, e.lastname, e.gate, e.direction
+        FROM earlier JOIN input ON input.ord = earlier.ord JOIN checkins e ON e.id = earlier.id
+    ), completed AS (
+      UPDATE checkin_idempotency_keys ik SET checkin_id = a.id, duplicate = (a.outcome = 'duplicate')
+        FROM answers a WHERE a.k IS NOT NULL AND ik.key = a.k
+    )
+    SELECT a.ord, a.outcome, a.id, a.occurred_at, a.recorded_at, a.firstname, a.lastname, a.gate, a.direction
+      FROM answers a;
+END
+$$;
