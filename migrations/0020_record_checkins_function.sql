@@ -4,13 +4,19 @@
 -- src/checkins/checkin-commit.ts, which explains the rules; the steps are:
 --
 --   1. lock every person-at-gate checked for duplicates (advisory locks in lock-id order: no deadlock);
---   2. claim every Idempotency-Key; an existing key is a replay (or a mismatch, or its entry was deleted);
+--   2. draw an id for every request and claim every Idempotency-Key with the id its entry will get; an
+--      existing key is a replay (or a mismatch, or its entry was deleted);
 --   3. insert every other row unless a live entry of the same person (name_key), gate and direction lies
---      within its window of its time (it answers with that entry), and record the answer of each claimed key.
+--      within its window of its time (it answers with that entry; a key claimed for it is pointed there).
 --
 -- Each statement of a PL/pgSQL function takes a new snapshot, so step 3 sees every row committed by a
 -- writer that held one of the locks of step 1 before us. Arrays are aligned: element i is request i
 -- (NULL lock_key = no duplicate check, NULL idem_key = no key). One row is returned per request, by ord.
+-- A key is claimed with the id of an entry inserted later in the same statement: the reference is
+-- checked at commit.
+ALTER TABLE checkin_idempotency_keys
+  ALTER CONSTRAINT checkin_idempotency_keys_checkin_id_fkey DEFERRABLE INITIALLY DEFERRED;
+
 CREATE FUNCTION record_checkins(
   p_firstname    text[],
   p_lastname     text[],
@@ -36,6 +42,7 @@ CREATE FUNCTION record_checkins(
 #variable_conflict use_column
 DECLARE
   claimed text[];
+  new_ids bigint[];
 BEGIN
   -- 1. Person-at-gate locks, held until the transaction ends.
   PERFORM pg_advisory_xact_lock(ids.lock_id)
@@ -43,10 +50,13 @@ BEGIN
              FROM unnest(p_lock_key) AS k WHERE k IS NOT NULL) AS ids
     ORDER BY ids.lock_id;
 
-  -- 2. Claim keys in key order; a key claimed by a concurrent transaction waits for it here.
+  -- 2. Ids for the entries this batch may insert (unused ones are gaps, as after any rollback), then
+  --    claim keys in key order; a key claimed by a concurrent transaction waits for it here.
+  SELECT array_agg(nextval((SELECT pg_get_serial_sequence('checkins', 'id'))::regclass))
+    INTO new_ids FROM generate_series(1, cardinality(p_firstname));
   WITH c AS (
-    INSERT INTO checkin_idempotency_keys (key, request_hash)
-    SELECT r.k, r.h FROM unnest(p_idem_key, p_request_hash) AS r(k, h) WHERE r.k IS NOT NULL ORDER BY r.k
+    INSERT INTO checkin_idempotency_keys (key, request_hash, checkin_id)
+    SELECT r.k, r.h, r.new_id FROM unnest(p_idem_key, p_request_hash, new_ids) AS r(k, h, new_id) WHERE r.k IS NOT NULL ORDER BY r.k
     ON CONFLICT (key) DO NOTHING
     RETURNING key
   )
@@ -66,12 +76,12 @@ BEGIN
       LEFT JOIN checkins e ON e.id = ik.checkin_id AND e.deleted_at IS NULL
      WHERE r.k IS NOT NULL AND NOT (r.k = ANY (claimed));
 
-  -- 3. Everything else: new, or a duplicate of a recent entry; claimed keys remember their answer.
+  -- 3. Everything else: new, or a duplicate of a recent entry (a key claimed for it is pointed there).
   RETURN QUERY
     WITH input AS MATERIALIZED (
-      SELECT nextval((SELECT pg_get_serial_sequence('checkins', 'id'))::regclass) AS new_id, r.*
-        FROM unnest(p_firstname, p_lastname, p_gate, p_direction, p_name_key, p_occurred_at, p_dup_window, p_idem_key)
-             WITH ORDINALITY AS r(fn, ln, g, dir, nk, at, win, k, ord)
+      SELECT r.*
+        FROM unnest(new_ids, p_firstname, p_lastname, p_gate, p_direction, p_name_key, p_occurred_at, p_dup_window, p_idem_key)
+             WITH ORDINALITY AS r(new_id, fn, ln, g, dir, nk, at, win, k, ord)
        WHERE r.k IS NULL OR r.k = ANY (claimed)
     ), earlier AS MATERIALIZED (
       SELECT input.ord, d.id
@@ -97,9 +107,9 @@ BEGIN
       SELECT earlier.ord, input.k, 'duplicate', e.id, to_json(e.login) #>> '{}', to_json(e.recorded_at) #>> '{}',
              e.firstname, e.lastname, e.gate, e.direction
         FROM earlier JOIN input ON input.ord = earlier.ord JOIN checkins e ON e.id = earlier.id
-    ), completed AS (
-      UPDATE checkin_idempotency_keys ik SET checkin_id = a.id, duplicate = (a.outcome = 'duplicate')
-        FROM answers a WHERE a.k IS NOT NULL AND ik.key = a.k
+    ), pointed AS (
+      UPDATE checkin_idempotency_keys ik SET checkin_id = a.id, duplicate = true
+        FROM answers a WHERE a.outcome = 'duplicate' AND a.k IS NOT NULL AND ik.key = a.k
     )
     SELECT a.ord, a.outcome, a.id, a.occurred_at, a.recorded_at, a.firstname, a.lastname, a.gate, a.direction
       FROM answers a;
