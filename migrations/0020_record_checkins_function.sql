@@ -87,11 +87,17 @@ BEGIN
       SELECT input.ord, d.id
         FROM input
        CROSS JOIN LATERAL (
-         SELECT c.id FROM checkins c
-          WHERE c.name_key = input.nk AND c.gate = input.g AND c.direction = input.dir AND c.deleted_at IS NULL
-            AND c.login BETWEEN coalesce(input.at, now()) - make_interval(secs => input.win)
+         -- OFFSET 0 keeps the time condition out of the inner scan, which therefore always walks the
+         -- person index (a few rows per person and gate). Left to itself the planner may walk the
+         -- login index instead, which reads every entry of the last minutes: at a busy gate, thousands
+         -- per request, especially while the statistics still describe the table before the rush.
+         SELECT p.id
+           FROM (SELECT c.id, c.login FROM checkins c
+                  WHERE c.name_key = input.nk AND c.gate = input.g AND c.direction = input.dir AND c.deleted_at IS NULL
+                 OFFSET 0) AS p
+          WHERE p.login BETWEEN coalesce(input.at, now()) - make_interval(secs => input.win)
                             AND coalesce(input.at, now()) + make_interval(secs => input.win)
-          ORDER BY abs(extract(epoch FROM c.login - coalesce(input.at, now()))), c.id
+          ORDER BY abs(extract(epoch FROM p.login - coalesce(input.at, now()))), p.id
           LIMIT 1) AS d
        WHERE input.win > 0
     ), inserted AS (
