@@ -40,10 +40,7 @@ RUN npm run build \
 
 # ---- runtime: production dependencies and compiled code only ------------------------------
 FROM ${NODE_IMAGE} AS runtime
-# --max-semi-space-size=4 (MB): a smaller young generation keeps RSS under load ~30 MB lower at the same
-# throughput (bench/RESULTS.md); override NODE_OPTIONS to tune it.
 ENV NODE_ENV=production \
-    NODE_OPTIONS=--max-semi-space-size=4 \
     HOST=0.0.0.0 \
     PORT=8000 \
     DATA_DIR=/data

@@ -1,7 +1,7 @@
 // Renders the benchmark's results as bench/RESULTS.md.
 import type { Goal, Scenario } from './run.js';
 import type { ProfileSummary } from './profile.js';
-import { type HttpResult, type PgbenchResult, SHIPPED_NODE_OPTIONS, spread } from './tools.js';
+import { type HttpResult, type PgbenchResult, SHIPPED_NODE_ARGS, spread } from './tools.js';
 
 export interface Results {
   quick: boolean;
@@ -69,7 +69,7 @@ export function writeReport(r: Results): string {
   out.push(
     `| method | ${r.reps} repetitions × ${r.durationS} s per measurement, after a warm-up; cells are min / **median** / max; each ratio is service ÷ pgbench of the same repetition${r.elapsedS ? `; the whole run took ${n0(r.elapsedS)} s` : ''} |`,
   );
-  out.push(`| service | \`node bin/barona.js serve\` with NODE_OPTIONS=${SHIPPED_NODE_OPTIONS} (as the image sets it), DATABASE_POOL_MAX=10 (default), LOG_LEVEL=warn, WRITE_BATCH_WINDOW_MS=2, WRITE_BATCH_MAX_ROWS=100 (defaults) unless stated |`);
+  out.push(`| service | \`node bin/barona.js serve\` with the \`barona\` command's node flags (${SHIPPED_NODE_ARGS.join(' ')}), DATABASE_POOL_MAX=10 (default), LOG_LEVEL=warn, WRITE_BATCH_WINDOW_MS=2, WRITE_BATCH_MAX_ROWS=100 (defaults) unless stated |`);
   out.push('');
 
   if (r.goals) {

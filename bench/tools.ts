@@ -110,16 +110,16 @@ export interface ServiceOptions {
   timeoutMs?: number;
 }
 
-/** The image's NODE_OPTIONS (Dockerfile, runtime stage). */
-export const SHIPPED_NODE_OPTIONS = '--max-semi-space-size=4';
+/** The node flags the `barona` command runs with: those of bin/barona.js's first line (#!/usr/bin/env -S node …). */
+export const SHIPPED_NODE_ARGS: string[] = readFileSync(BIN, 'utf8').split('\n')[0]!.split(/\s+/).filter((word) => word.startsWith('--'));
 
 /** Starts `node bin/barona.js serve`; resolves with it and the milliseconds from spawn to /readyz 200. */
 export async function startService(options: ServiceOptions): Promise<{ service: Service; readyMs: number }> {
   const port = await freePort();
-  // NODE_OPTIONS as the image sets it (Dockerfile), so the figures are those of the service as shipped.
-  const env = cleanEnv({ HOST: '127.0.0.1', PORT: String(port), LOG_LEVEL: 'warn', APP_TIMEZONE: 'UTC', NODE_OPTIONS: SHIPPED_NODE_OPTIONS, ...options.env });
+  const env = cleanEnv({ HOST: '127.0.0.1', PORT: String(port), LOG_LEVEL: 'warn', APP_TIMEZONE: 'UTC', ...options.env });
   const started = performance.now();
-  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), BIN, 'serve'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  // With the flags of the `barona` command, so the figures are those of the service as shipped.
+  const child = spawn(process.execPath, [...SHIPPED_NODE_ARGS, ...(options.nodeArgs ?? []), BIN, 'serve'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout!.on('data', (chunk) => (output = (output + chunk).slice(-20_000)));
   child.stderr!.on('data', (chunk) => (output = (output + chunk).slice(-20_000)));

@@ -1,8 +1,11 @@
 // Configuration errors stop the process with one line naming the variable.
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { test } from 'node:test';
 import { loadConfig } from '../../src/config.js';
-import { runCli } from '../support/server.js';
+import { BIN, runCli } from '../support/server.js';
 
 const badValues: [Record<string, string>, RegExp][] = [
   [{ PORT: 'eighty' }, /PORT: must be a whole number from 0 to 65535 \(got "eighty"\)/],
@@ -40,6 +43,15 @@ test('unknown commands and options are usage errors (exit 2)', async () => {
 test('--version prints the package version', async () => {
   const result = await runCli(['--version']);
   assert.equal(result.code, 0);
+  assert.match(result.stdout.trim(), /^\d+\.\d+\.\d+$/);
+});
+
+test('bin/barona.js runs as a command: its #! line and node flags are accepted', () => {
+  const [shebang] = readFileSync(BIN, 'utf8').split('\n');
+  assert.match(shebang!, /^#!\/usr\/bin\/env -S node( --[a-z-]+=\d+)+$/);
+  // Executed directly, as the image's ENTRYPOINT and npm's bin link do: the kernel reads the #! line.
+  const result = spawnSync(BIN, ['--version'], { encoding: 'utf8', env: { ...process.env, PATH: `${path.dirname(process.execPath)}:${process.env.PATH}` } });
+  assert.equal(result.status, 0, result.stderr);
   assert.match(result.stdout.trim(), /^\d+\.\d+\.\d+$/);
 });
 

@@ -1,6 +1,5 @@
 // The Dockerfile's promises that must hold for every build, checked without an engine (the podman
 // test in image.test.ts builds and runs it).
-import { SHIPPED_NODE_OPTIONS } from '../../bench/tools.js';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -72,8 +71,3 @@ test('.dockerignore is an allow-list that keeps secrets, git and node_modules ou
   assert.ok(!ignore.some((line) => /^!(node_modules|\.git|dist|\.env)/.test(line)));
 });
 
-test('runtime NODE_OPTIONS is the one the benchmark runs the service with', () => {
-  const env = runtime.filter((line) => line.startsWith('ENV')).join(' ');
-  const value = /NODE_OPTIONS=(\S+)/.exec(env)?.[1];
-  assert.equal(value, SHIPPED_NODE_OPTIONS, 'bench/tools.ts SHIPPED_NODE_OPTIONS follows the Dockerfile');
-});
