@@ -167,9 +167,9 @@ const LOOPBACK_HOSTS = new Set(['127.0.0.1', '::1', 'localhost']);
 
 /**
  * AUTH_MODE's default: `open` (the seed's behaviour: anyone may write and read) only while the service
- * listens on a loopback address, i.e. a laptop or a kiosk box nobody else can reach — which is where
- * `npm start` listens unless HOST says otherwise. Listening on a network (HOST=0.0.0.0, as the image and
- * the chart set) defaults to `token`; open access there must be asked for with AUTH_MODE=open.
+ * listens on a loopback address (HOST=127.0.0.1 or localhost), i.e. a laptop or a kiosk box nobody else
+ * can reach. Listening on a network (HOST=0.0.0.0, the default, as in the image and the chart) defaults
+ * to `token`; open access there must be asked for with AUTH_MODE=open.
  */
 function authModeDefault(host: string): AuthMode {
   return LOOPBACK_HOSTS.has(host) ? 'open' : 'token';
@@ -202,9 +202,9 @@ function auth(env: Env): AuthConfig {
 
 export function loadConfig(env: Env = process.env): Config {
   const db = database(env);
-  // Loopback unless asked: a fresh `npm start` is not reachable from the network. The container image
-  // and the chart set HOST=0.0.0.0.
-  const host = read(env, 'HOST') ?? 'localhost';
+  // All interfaces, as the brief says; access control is then on by default (authModeDefault), so a
+  // service reachable from a network never accepts anonymous writes unless AUTH_MODE=open asks for it.
+  const host = read(env, 'HOST') ?? '0.0.0.0';
   const headersTimeout = integer(env, 'HTTP_HEADERS_TIMEOUT_SECONDS', 10, 1, 3600);
   const requestTimeout = integer(env, 'HTTP_REQUEST_TIMEOUT_SECONDS', 30, 1, 3600);
   if (headersTimeout > requestTimeout) {

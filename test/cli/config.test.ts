@@ -58,7 +58,7 @@ test('bin/barona.js runs as a command: its #! line and node flags are accepted',
 test("defaults follow the seed: port 8000, myapp_db/postgres/postgres on the given host", () => {
   const config = loadConfig({ DATABASE_HOSTNAME: 'myapp-database' });
   assert.equal(config.port, 8000);
-  assert.equal(config.host, 'localhost', 'loopback unless HOST says otherwise; the image and chart set 0.0.0.0');
+  assert.equal(config.host, '0.0.0.0', 'every interface, as the brief says (and access control on)');
   assert.equal(config.timezone, 'UTC');
   assert.equal(config.migrateOnStart, false);
   assert.equal(config.database.kind, 'postgres');

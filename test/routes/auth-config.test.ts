@@ -3,12 +3,13 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ConfigError, loadConfig } from '../../src/config.js';
 
-test('AUTH_MODE defaults to open only while listening on a loopback address (the default HOST)', () => {
-  assert.equal(loadConfig({}).host, 'localhost');
-  assert.equal(loadConfig({}).authMode, 'open', 'npm start: embedded, localhost');
+test('AUTH_MODE defaults to open only while listening on a loopback address; HOST defaults to 0.0.0.0', () => {
+  assert.equal(loadConfig({}).host, '0.0.0.0');
+  assert.equal(loadConfig({}).authMode, 'token', 'npm start: embedded, on every interface, so access control is on');
   assert.equal(loadConfig({ HOST: '127.0.0.1' }).authMode, 'open');
+  assert.equal(loadConfig({ HOST: 'localhost' }).authMode, 'open');
   assert.equal(loadConfig({ HOST: '::1' }).authMode, 'open');
-  assert.equal(loadConfig({ DATABASE_HOSTNAME: 'db' }).authMode, 'open', 'PostgreSQL, still only reachable locally');
+  assert.equal(loadConfig({ HOST: '127.0.0.1', DATABASE_HOSTNAME: 'db' }).authMode, 'open', 'PostgreSQL, still only reachable locally');
   assert.equal(loadConfig({ HOST: '0.0.0.0' }).authMode, 'token', 'embedded on the network (the image)');
   assert.equal(loadConfig({ HOST: '0.0.0.0', DATABASE_URL: 'postgres://u@db/x' }).authMode, 'token');
   assert.equal(loadConfig({ HOST: '::', DATABASE_HOSTNAME: 'db' }).authMode, 'token');
