@@ -20,7 +20,7 @@ import { runCli, startServer, type RunningServer } from '../support/server.js';
 /** A Queryable over the real database that records every statement's batch size and can fail chosen ones. */
 function instrumented(db: Database, failStatement?: (index: number, size: number) => Error | undefined) {
   const sizes: number[] = [];
-  const queryable: Queryable & Pick<Database, 'transaction'> = {
+  const queryable: Queryable = {
     async query<Row>(sql: string, params?: readonly unknown[]) {
       const size = Array.isArray(params?.[0]) ? (params[0] as unknown[]).length : 1;
       const index = sizes.push(size) - 1;
@@ -29,8 +29,6 @@ function instrumented(db: Database, failStatement?: (index: number, size: number
       return db.query<Row>(sql, params);
     },
     exec: (sql) => db.exec(sql),
-    // Checked batches run in a transaction on one connection, not through the counter above.
-    transaction: (work) => db.transaction(work),
   };
   return { queryable, sizes };
 }
