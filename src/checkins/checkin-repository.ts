@@ -112,6 +112,7 @@ export interface RecordRequest {
  * detection) in one statement: the record_checkins function. Answers in input order.
  */
 export async function recordCheckins(db: Queryable, requests: readonly RecordRequest[]): Promise<RecordedCheckin[]> {
+  const personKeys = requests.map((r) => nameKey(r.checkin.firstname, r.checkin.lastname));
   const { rows } = await db.query<CheckinEntry & { ord: number; outcome: RecordedCheckin['outcome'] }>(
     `SELECT ord::int AS ord, outcome, id, occurred_at AS "occurredAt", recorded_at AS "recordedAt", firstname, lastname, gate, direction
        FROM record_checkins($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::timestamptz[], $7::float8[], $8::text[], $9::text[], $10::text[])`,
@@ -120,10 +121,10 @@ export async function recordCheckins(db: Queryable, requests: readonly RecordReq
       requests.map((r) => r.checkin.lastname),
       requests.map((r) => r.checkin.gate),
       requests.map((r) => r.checkin.direction ?? 'in'),
-      requests.map((r) => nameKey(r.checkin.firstname, r.checkin.lastname)),
+      personKeys,
       requests.map((r) => r.checkin.occurredAt ?? null),
       requests.map((r) => r.windowSeconds),
-      requests.map((r) => (r.windowSeconds > 0 ? personAtGate(nameKey(r.checkin.firstname, r.checkin.lastname), r.checkin.gate) : null)),
+      requests.map((r, i) => (r.windowSeconds > 0 ? personAtGate(personKeys[i]!, r.checkin.gate) : null)),
       requests.map((r) => r.idempotency?.key ?? null),
       requests.map((r) => r.idempotency?.requestHash ?? null),
     ],

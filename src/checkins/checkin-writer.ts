@@ -1,6 +1,6 @@
 // Group commit for check-in writes. Concurrent requests that arrive within a short window share one
-// batch (checkin-commit.ts: one multi-row INSERT, or one transaction when some request carries an
-// Idempotency-Key or asks for duplicate detection) instead of paying a commit each. A request's promise
+// batch (checkin-commit.ts: one multi-row INSERT, or one call of the record_checkins function when some
+// request carries an Idempotency-Key or asks for duplicate detection) instead of paying a commit each. A request's promise
 // settles only after the batch holding it has committed (or failed).
 //
 //  - A batch is flushed when it reaches `maxRows`, or `windowMs` after its first row arrived.
@@ -27,7 +27,7 @@ export interface CheckinWriterOptions {
 }
 
 export interface CheckinWriterStats {
-  /** Batches sent (one statement or one transaction each), including the smaller ones sent while isolating a bad row. */
+  /** Batches sent (one statement each), including the smaller ones sent while isolating a bad row. */
   statements: number;
   /** New rows committed (duplicates and replays are answered without one). */
   rows: number;
@@ -72,7 +72,8 @@ export class CheckinWriter {
     return new Promise<WriteOutcome>((resolve, reject) => {
       const row: PendingRow = { checkin, checks, conflicts: conflictKeys({ checkin, checks }), queuedAt: performance.now(), resolve, reject };
       if (this.options.windowMs === 0) {
-        // Unbatched: no queue and no slot limit (the pool bounds it); the transaction keeps checks exact.
+        // Unbatched: no queue and no slot limit (the pool bounds it); record_checkins' locks and key
+        // claims keep the checks exact between concurrent single-request batches.
         this.inFlight++;
         void this.send([row]).finally(() => this.settled());
         return;
