@@ -197,107 +197,95 @@ describe('CheckinWriter on PostgreSQL', () => {
     assert.equal(sizes.reduce((a, b) => a + b, 0), 51);
     assert.ok(sizes.length <= 3, `51 rows in ${sizes.length} statements: ${sizes.join(',')}`);
   });
-});
 
-describe('CheckinWriter with Idempotency-Keys and duplicate detection (batched checks)', () => {
-  let database: TestDatabase;
-  let db: Database;
-
-  before(async () => {
-    database = await createTestDatabase();
-    db = openPostgres({ kind: 'postgres', connectionString: database.url, poolMax: 8, display: database.name }, { timezone: 'UTC' });
-  });
-  after(async () => {
-    await db.close();
-    await database.drop();
-  });
-
-  const checked = (duplicateWindowSeconds: number, key?: string, requestHash = 'h'): WriteChecks => ({
-    duplicateWindowSeconds,
-    idempotency: key === undefined ? undefined : { key, requestHash },
-  });
-
-  test('400 concurrent checked writes of 100 people (4 each): 100 rows, one new entry per person, in few transactions', async () => {
-    const writer = new CheckinWriter(db, options({ maxRows: 100 }));
-    const people = Array.from({ length: 100 }, (_, i) => person(i, 'dup'));
-    const requests = Array.from({ length: 400 }, (_, n) => people[n % 100]!);
-    const outcomes = await Promise.all(requests.map((p) => writer.write(p, checked(120))));
-
-    const rows = await database.query<{ id: number; firstname: string }>(`SELECT id::int AS id, firstname FROM checkins WHERE firstname LIKE 'First-dup-%'`);
-    assert.equal(rows.length, 100, 'one row per person');
-    const idOf = new Map(rows.map((row) => [row.firstname, row.id]));
-    people.forEach((p, i) => {
-      const mine = outcomes.filter((_, n) => n % 100 === i);
-      assert.equal(mine.filter((o) => !o.duplicate).length, 1, `${p.firstname}: exactly one new entry`);
-      assert.ok(mine.every((o) => o.entry.id === idOf.get(p.firstname) && o.entry.firstname === p.firstname), `${p.firstname}: every answer is its row`);
+  describe('with Idempotency-Keys and duplicate detection (batched checks)', () => {
+    const checked = (duplicateWindowSeconds: number, key?: string, requestHash = 'h'): WriteChecks => ({
+      duplicateWindowSeconds,
+      idempotency: key === undefined ? undefined : { key, requestHash },
     });
-    const { statements, rows: inserted } = writer.stats();
-    assert.equal(inserted, 100);
-    // A person's later requests wait for the batch holding the first: at least 4 rounds, far fewer than 400.
-    assert.ok(statements >= 4 && statements <= 40, `400 checked writes in ${statements} transactions`);
-  });
 
-  test('a duplicate is found across gates and directions only where they match', async () => {
-    const writer = new CheckinWriter(db, options());
-    const base = { firstname: 'Ana', lastname: 'Ñúñez', gate: 'North' };
-    const [first, sameAccentFolded, otherGate, out] = await Promise.all([
-      writer.write(base, checked(120)),
-      writer.write({ ...base, firstname: ' ana ', lastname: 'NUNEZ' }, checked(120)),
-      writer.write({ ...base, gate: 'South' }, checked(120)),
-      writer.write({ ...base, direction: 'out' }, checked(120)),
-    ]);
-    assert.equal([first, sameAccentFolded].filter((o) => o.duplicate).length, 1, 'the same person (case and accents folded) is one entry');
-    assert.equal(first.entry.id, sameAccentFolded.entry.id);
-    assert.equal(otherGate.duplicate, false);
-    assert.equal(out.duplicate, false);
-    const later = await writer.write({ ...base, occurredAt: new Date(Date.now() - 3_600_000).toISOString() }, checked(120));
-    assert.equal(later.duplicate, false, 'an hour earlier is outside the window');
-  });
+    test('400 concurrent checked writes of 100 people (4 each): 100 rows, one new entry per person, in few transactions', async () => {
+      const writer = new CheckinWriter(db, options({ maxRows: 100 }));
+      const people = Array.from({ length: 100 }, (_, i) => person(i, 'dup'));
+      const requests = Array.from({ length: 400 }, (_, n) => people[n % 100]!);
+      const outcomes = await Promise.all(requests.map((p) => writer.write(p, checked(120))));
 
-  test('Idempotency-Keys in batches: retries replay, another body is 422, a deleted entry is 409, plain rows beside them commit', async () => {
-    const writer = new CheckinWriter(db, options({ maxRows: 100 }));
-    const keyed = Array.from({ length: 30 }, (_, i) => person(i, 'key'));
-    const calls = [
-      ...Array.from({ length: 120 }, (_, n) => writer.write(keyed[n % 30]!, checked(0, `k-${n % 30}`, `hash-${n % 30}`))),
-      ...Array.from({ length: 30 }, (_, i) => writer.write(person(i, 'beside'))),
-    ];
-    const outcomes = await Promise.all(calls);
-    const rows = await database.query<{ id: number; firstname: string }>(`SELECT id::int AS id, firstname FROM checkins WHERE firstname LIKE 'First-key-%'`);
-    assert.equal(rows.length, 30, 'one row per key');
-    for (let k = 0; k < 30; k++) {
-      const mine = outcomes.slice(0, 120).filter((_, n) => n % 30 === k);
-      assert.equal(mine.filter((o) => !o.replayed).length, 1, `key ${k}: answered once, replayed thrice`);
-      assert.equal(new Set(mine.map((o) => o.entry.id)).size, 1);
-      assert.equal(mine[0]!.entry.firstname, keyed[k]!.firstname);
-    }
-    assert.equal((await database.query(`SELECT 1 FROM checkins WHERE firstname LIKE 'First-beside-%'`)).length, 30);
-
-    await assert.rejects(writer.write(keyed[0]!, checked(0, 'k-0', 'another body')), (error: CheckinProblem) => {
-      assert.equal(error.status, 422);
-      return true;
+      const rows = await database.query<{ id: number; firstname: string }>(`SELECT id::int AS id, firstname FROM checkins WHERE firstname LIKE 'First-dup-%'`);
+      assert.equal(rows.length, 100, 'one row per person');
+      const idOf = new Map(rows.map((row) => [row.firstname, row.id]));
+      people.forEach((p, i) => {
+        const mine = outcomes.filter((_, n) => n % 100 === i);
+        assert.equal(mine.filter((o) => !o.duplicate).length, 1, `${p.firstname}: exactly one new entry`);
+        assert.ok(mine.every((o) => o.entry.id === idOf.get(p.firstname) && o.entry.firstname === p.firstname), `${p.firstname}: every answer is its row`);
+      });
+      const { statements, rows: inserted } = writer.stats();
+      assert.equal(inserted, 100);
+      // A person's later requests wait for the batch holding the first: at least 4 rounds, far fewer than 400.
+      assert.ok(statements >= 4 && statements <= 40, `400 checked writes in ${statements} transactions`);
     });
-    await database.query(`UPDATE checkins SET deleted_at = now() WHERE id = $1`, [outcomes[1]!.entry.id]);
-    await assert.rejects(writer.write(keyed[1]!, checked(0, 'k-1', 'hash-1')), (error: CheckinProblem) => {
-      assert.equal(error.status, 409);
-      return true;
-    });
-    const stored = await database.query<{ key: string; checkin_id: number }>(`SELECT key, checkin_id::int AS checkin_id FROM checkin_idempotency_keys WHERE key LIKE 'k-%'`);
-    assert.equal(stored.length, 30);
-    assert.ok(stored.every((row) => row.checkin_id !== null), 'every key remembers its answer');
-  });
 
-  test('a refused row in a checked batch fails alone; its neighbours commit and their keys replay', async () => {
-    const writer = new CheckinWriter(db, options({ maxRows: 50, maxInFlight: 1 }));
-    const people = Array.from({ length: 20 }, (_, i) => person(i, 'chkbad'));
-    people[7] = { firstname: 'Refused', lastname: '  ', gate: 'X' };
-    const outcomes = await settle(people.map((p, i) => writer.write(p, checked(120, `bad-${i}`)).then((o) => o.entry)));
-    outcomes.forEach((outcome, i) => assert.equal(outcome.ok, i !== 7, `request ${i}`));
-    assert.ok(writer.stats().isolations >= 1);
-    const again = await writer.write(people[3]!, checked(120, 'bad-3'));
-    assert.equal(again.replayed, true);
-    assert.equal(again.entry.id, (outcomes[3] as { value: Checkin }).value.id);
-    const claimedForRefused = await database.query(`SELECT 1 FROM checkin_idempotency_keys WHERE key = 'bad-7'`);
-    assert.equal(claimedForRefused.length, 0, 'the refused request left no key behind');
+    test('a duplicate is found across gates and directions only where they match', async () => {
+      const writer = new CheckinWriter(db, options());
+      const base = { firstname: 'Ana', lastname: 'Ñúñez', gate: 'North' };
+      const [first, sameAccentFolded, otherGate, out] = await Promise.all([
+        writer.write(base, checked(120)),
+        writer.write({ ...base, firstname: ' ana ', lastname: 'NUNEZ' }, checked(120)),
+        writer.write({ ...base, gate: 'South' }, checked(120)),
+        writer.write({ ...base, direction: 'out' }, checked(120)),
+      ]);
+      assert.equal([first, sameAccentFolded].filter((o) => o.duplicate).length, 1, 'the same person (case and accents folded) is one entry');
+      assert.equal(first.entry.id, sameAccentFolded.entry.id);
+      assert.equal(otherGate.duplicate, false);
+      assert.equal(out.duplicate, false);
+      const later = await writer.write({ ...base, occurredAt: new Date(Date.now() - 3_600_000).toISOString() }, checked(120));
+      assert.equal(later.duplicate, false, 'an hour earlier is outside the window');
+    });
+
+    test('Idempotency-Keys in batches: retries replay, another body is 422, a deleted entry is 409, plain rows beside them commit', async () => {
+      const writer = new CheckinWriter(db, options({ maxRows: 100 }));
+      const keyed = Array.from({ length: 30 }, (_, i) => person(i, 'key'));
+      const calls = [
+        ...Array.from({ length: 120 }, (_, n) => writer.write(keyed[n % 30]!, checked(0, `k-${n % 30}`, `hash-${n % 30}`))),
+        ...Array.from({ length: 30 }, (_, i) => writer.write(person(i, 'beside'))),
+      ];
+      const outcomes = await Promise.all(calls);
+      const rows = await database.query<{ id: number; firstname: string }>(`SELECT id::int AS id, firstname FROM checkins WHERE firstname LIKE 'First-key-%'`);
+      assert.equal(rows.length, 30, 'one row per key');
+      for (let k = 0; k < 30; k++) {
+        const mine = outcomes.slice(0, 120).filter((_, n) => n % 30 === k);
+        assert.equal(mine.filter((o) => !o.replayed).length, 1, `key ${k}: answered once, replayed thrice`);
+        assert.equal(new Set(mine.map((o) => o.entry.id)).size, 1);
+        assert.equal(mine[0]!.entry.firstname, keyed[k]!.firstname);
+      }
+      assert.equal((await database.query(`SELECT 1 FROM checkins WHERE firstname LIKE 'First-beside-%'`)).length, 30);
+
+      await assert.rejects(writer.write(keyed[0]!, checked(0, 'k-0', 'another body')), (error: CheckinProblem) => {
+        assert.equal(error.status, 422);
+        return true;
+      });
+      await database.query(`UPDATE checkins SET deleted_at = now() WHERE id = $1`, [outcomes[1]!.entry.id]);
+      await assert.rejects(writer.write(keyed[1]!, checked(0, 'k-1', 'hash-1')), (error: CheckinProblem) => {
+        assert.equal(error.status, 409);
+        return true;
+      });
+      const stored = await database.query<{ key: string; checkin_id: number }>(`SELECT key, checkin_id::int AS checkin_id FROM checkin_idempotency_keys WHERE key LIKE 'k-%'`);
+      assert.equal(stored.length, 30);
+      assert.ok(stored.every((row) => row.checkin_id !== null), 'every key remembers its answer');
+    });
+
+    test('a refused row in a checked batch fails alone; its neighbours commit and their keys replay', async () => {
+      const writer = new CheckinWriter(db, options({ maxRows: 50, maxInFlight: 1 }));
+      const people = Array.from({ length: 20 }, (_, i) => person(i, 'chkbad'));
+      people[7] = { firstname: 'Refused', lastname: '  ', gate: 'X' };
+      const outcomes = await settle(people.map((p, i) => writer.write(p, checked(120, `bad-${i}`)).then((o) => o.entry)));
+      outcomes.forEach((outcome, i) => assert.equal(outcome.ok, i !== 7, `request ${i}`));
+      assert.ok(writer.stats().isolations >= 1);
+      const again = await writer.write(people[3]!, checked(120, 'bad-3'));
+      assert.equal(again.replayed, true);
+      assert.equal(again.entry.id, (outcomes[3] as { value: Checkin }).value.id);
+      const claimedForRefused = await database.query(`SELECT 1 FROM checkin_idempotency_keys WHERE key = 'bad-7'`);
+      assert.equal(claimedForRefused.length, 0, 'the refused request left no key behind');
+    });
   });
 });
 
