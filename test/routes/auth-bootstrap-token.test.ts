@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
-import { startServer, type RunningServer } from '../support/server.js';
+import { runCli, startServer, type RunningServer } from '../support/server.js';
 
 describe('BOOTSTRAP_API_TOKEN in AUTH_MODE=token', () => {
   const token = `brn_${randomBytes(32).toString('base64url')}`;
@@ -54,4 +54,31 @@ describe('BOOTSTRAP_API_TOKEN in AUTH_MODE=token', () => {
     assert.equal((await create({ authorization: `Bearer ${token}` })).status, 201);
     assert.equal((await database.query(`SELECT 1 FROM gate_tokens`)).length, 1);
   });
+});
+
+test('ready means the token works: a server waiting for `barona migrate` turns ready only once it is registered', async () => {
+  const token = `brn_${randomBytes(32).toString('base64url')}`;
+  const database = await createTestDatabase({ migrated: false });
+  // DATABASE_URL without MIGRATE_ON_START: the server waits, alive but not ready, for the schema.
+  const server = await startServer({ env: { DATABASE_URL: database.url, AUTH_MODE: 'token', BOOTSTRAP_API_TOKEN: token }, waitFor: 'healthz' });
+  try {
+    assert.equal((await fetch(`${server.url}/readyz`)).status, 503);
+    const migrated = await runCli(['migrate'], { DATABASE_URL: database.url });
+    assert.equal(migrated.code, 0, migrated.stderr);
+    let ready = 0;
+    for (const deadline = Date.now() + 10_000; ready !== 200 && Date.now() < deadline; await new Promise((r) => setTimeout(r, 20))) {
+      ready = (await fetch(`${server.url}/readyz`)).status;
+    }
+    assert.equal(ready, 200, 'ready within 10 s of the migration');
+    // The first request after ready, as a smoke test or `helm test` sends it.
+    const created = await fetch(`${server.url}/table/create`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      body: JSON.stringify({ firstname: 'First', lastname: 'Request', gate: 'R' }),
+    });
+    assert.equal(created.status, 201);
+  } finally {
+    await server.stop();
+    await database.drop();
+  }
 });
