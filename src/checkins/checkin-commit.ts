@@ -49,13 +49,10 @@ export function conflictKeys(request: WriteRequest): string[] {
   return keys;
 }
 
-/** What a batch needs of the database. */
-export type WriterDatabase = Queryable;
-
 const isChecked = (request: WriteRequest) => request.checks.idempotency !== undefined || (request.checks.duplicateWindowSeconds ?? 0) > 0;
 
 /** Commits one batch; answers in input order, each an outcome or the problem to answer that request with. */
-export async function commitCheckins(db: WriterDatabase, requests: readonly WriteRequest[]): Promise<(WriteOutcome | Error)[]> {
+export async function commitCheckins(db: Queryable, requests: readonly WriteRequest[]): Promise<(WriteOutcome | Error)[]> {
   if (!requests.some(isChecked)) {
     const entries = await insertCheckins(
       db,

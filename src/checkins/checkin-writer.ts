@@ -14,7 +14,8 @@
 //    and retried until the offending row is alone, so only its request fails and its neighbours commit.
 //  - `windowMs` 0 turns batching off: every request is its own batch, sent at once, as the seed did.
 import { isDatabaseUnavailable } from '../http-errors.js';
-import { type WriteChecks, type WriteOutcome, type WriterDatabase, commitCheckins, conflictKeys } from './checkin-commit.js';
+import type { Queryable } from '../db/database.js';
+import { type WriteChecks, type WriteOutcome, commitCheckins, conflictKeys } from './checkin-commit.js';
 import type { NewCheckin } from './checkin-repository.js';
 
 export interface CheckinWriterOptions {
@@ -59,7 +60,7 @@ export class CheckinWriter {
   private counters = { statements: 0, rows: 0, isolations: 0 };
 
   constructor(
-    private readonly db: WriterDatabase,
+    private readonly db: Queryable,
     private readonly options: CheckinWriterOptions,
   ) {
     if (!(options.maxRows >= 1 && options.maxInFlight >= 1 && options.windowMs >= 0)) {

@@ -1,32 +1,16 @@
 // CSV export of check-ins: RFC 4180 (CRLF line ends, fields quoted when they hold a quote, comma or
 // line break, quotes doubled), produced chunk by chunk from the database so memory stays flat however
-// many rows a range holds. Text a person typed is neutralised against spreadsheet formula injection.
-// PostgreSQL renders the entries' lines (checkin-repository.ts exportChunk, same rules as below); this
-// module renders the header and streams the chunks.
+// many rows a range holds. PostgreSQL renders the entries' lines, quoting included, and neutralises
+// text a person typed against spreadsheet formula injection (checkin-repository.ts, exportChunk); this
+// module adds the header and streams the chunks.
 import { Readable } from 'node:stream';
 import type { Queryable } from '../db/database.js';
 import { type ExportPosition, type ExportRange, exportChunk } from './checkin-repository.js';
 
-export const CSV_HEADER = ['id', 'occurred_at', 'recorded_at', 'firstname', 'lastname', 'gate', 'direction'] as const;
+const HEADER_LINE = 'id,occurred_at,recorded_at,firstname,lastname,gate,direction\r\n';
 
 /** Rows fetched per query: big enough to amortise round trips, small enough to keep memory flat. */
 export const EXPORT_CHUNK_ROWS = 5_000;
-
-/** Characters with which a spreadsheet starts a formula (or that hide one, like TAB and CR). */
-const FORMULA_START = /^[=+\-@\t\r]/;
-
-/** A leading apostrophe makes spreadsheets show the text as typed instead of evaluating it. */
-export function neutraliseFormula(text: string): string {
-  return FORMULA_START.test(text) ? `'${text}` : text;
-}
-
-export function csvField(text: string): string {
-  return /[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
-}
-
-export function csvLine(fields: readonly string[]): string {
-  return `${fields.map(csvField).join(',')}\r\n`;
-}
 
 /**
  * The CSV text of a range, as a stream. The next chunk is queried while the current one is being sent
@@ -40,7 +24,7 @@ export function exportCsv(db: Queryable, range: ExportRange, chunkRows = EXPORT_
     return pending;
   };
   async function* lines(): AsyncGenerator<string | Buffer> {
-    yield csvLine(CSV_HEADER);
+    yield HEADER_LINE;
     let next = fetchAfter(undefined);
     for (;;) {
       const chunk = await next;
