@@ -59,10 +59,12 @@ function startFirstAdmin(app: FastifyInstance, context: AppContext): void {
       if (closed) return;
       // A missing table means migrations have not run yet: keep polling at a short interval so readiness
       // follows `barona migrate` closely. Anything else backs off.
-      const missingSchema = (error as { code?: string }).code === '42P01';
-      if (!missingSchema) app.log.warn({ reason: (error as Error).message }, 'setting up the first admin failed; retrying');
-      const next = missingSchema ? 500 : Math.min(delay * 2, 10_000);
-      timer = setTimeout(() => void attempt(next), missingSchema ? 500 : delay);
+      if ((error as { code?: string }).code === '42P01') {
+        timer = setTimeout(() => void attempt(500), 500);
+        return;
+      }
+      app.log.warn({ reason: (error as Error).message }, 'setting up the first admin failed; retrying');
+      timer = setTimeout(() => void attempt(Math.min(delay * 2, 10_000)), delay);
     }
   };
   app.addHook('onReady', async () => {
