@@ -49,7 +49,7 @@ export async function buildApp(input: AppInput, options: BuildOptions = {}): Pro
     // Names are personal data and credentials are secrets: neither is logged (see logging.ts).
     logger: options.logger === false ? false : loggerOptions(config.logLevel),
     logController: new RequestLogController(),
-    routerOptions: { ignoreTrailingSlash: true },
+    routerOptions: { ignoreTrailingSlash: true, ignoreDuplicateSlashes: true },
     bodyLimit: 64 * 1024,
     // Slow or stalled clients cannot hold a connection: headers and whole requests have deadlines.
     requestTimeout: config.httpRequestTimeoutSeconds * 1000,

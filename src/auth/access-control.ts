@@ -32,7 +32,17 @@ type Rule = 'checkin-write' | 'correction' | 'personal-read' | undefined;
 
 const CHECKIN_ITEM = /^\/api\/v1\/checkins\/[^/]+$/;
 
-export function classify(method: string, path: string): Rule {
+/**
+ * The path the router serves for this request: the pattern of the matched route (e.g.
+ * `/api/v1/checkins/:id`), never the raw URL, which may spell the same route with percent-encoded
+ * letters, doubled or trailing slashes. Undefined when no route matched (the answer is a 404 anyway).
+ */
+export function routePath(request: FastifyRequest): string | undefined {
+  return request.routeOptions.url;
+}
+
+export function classify(method: string, path: string | undefined): Rule {
+  if (path === undefined) return undefined;
   const write = method !== 'GET' && method !== 'HEAD' && method !== 'OPTIONS';
   if (path === '/table/create') return method === 'POST' ? 'checkin-write' : undefined;
   if (path.startsWith('/table/view/')) return write ? undefined : 'personal-read';
@@ -42,12 +52,6 @@ export function classify(method: string, path: string): Rule {
     return 'checkin-write';
   }
   return undefined;
-}
-
-function pathOf(url: string): string {
-  const end = url.search(/[?#]/);
-  const path = end === -1 ? url : url.slice(0, end);
-  return path.length > 1 && path.endsWith('/') ? path.slice(0, -1) : path;
 }
 
 function bearer(request: FastifyRequest): string | undefined | null {
@@ -86,7 +90,7 @@ export function presentedCsrf(request: FastifyRequest): string | undefined {
 
 function refuse(request: FastifyRequest, reply: FastifyReply, status: 401 | 403, detail: string) {
   if (status === 401) reply.header('www-authenticate', 'Bearer realm="barona"');
-  const path = pathOf(request.url);
+  const path = routePath(request) ?? '';
   if (path.startsWith('/api/')) {
     return reply
       .code(status)
@@ -103,7 +107,7 @@ export function installAccessControl(app: FastifyInstance, context: AppContext):
   app.decorateRequest('principal', undefined);
 
   app.addHook('onRequest', async (request, reply) => {
-    const rule = classify(request.method, pathOf(request.url));
+    const rule = classify(request.method, routePath(request));
     if (rule === undefined) return;
     const presented = bearer(request);
     const principal = await identify(request, context);
@@ -127,7 +131,7 @@ export function installAccessControl(app: FastifyInstance, context: AppContext):
 
   // CSRF for cookie-authenticated writes is checked once the body is parsed (a form may carry it).
   app.addHook('preHandler', async (request, reply) => {
-    const rule = classify(request.method, pathOf(request.url));
+    const rule = classify(request.method, routePath(request));
     if (rule !== 'checkin-write' && rule !== 'correction') return;
     const principal = request.principal;
     if (principal?.kind === 'session' && !sameSecret(presentedCsrf(request), principal.session.csrfToken)) {

@@ -5,9 +5,11 @@
 import type { FastifyInstance } from 'fastify';
 import type { AppContext } from '../app.js';
 import { findCheckin, type CheckinEntry } from '../checkins/checkin-repository.js';
+import { routePath } from './access-control.js';
 import { recordAudit } from './audit-log.js';
 
-const ITEM = /^\/api\/v1\/checkins\/(\d{1,15})\/?(?:\?|$)/;
+const ITEM = '/api/v1/checkins/:id';
+const ID = /^\d{1,15}$/;
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -20,9 +22,10 @@ const pick = (entry: CheckinEntry) => ({ firstname: entry.firstname, lastname: e
 export function installApiAudit(app: FastifyInstance, context: AppContext): void {
   app.addHook('preHandler', async (request) => {
     if (request.method !== 'PATCH' && request.method !== 'DELETE') return;
-    const match = ITEM.exec(request.url);
-    if (!match) return;
-    const id = Number(match[1]);
+    if (routePath(request) !== ITEM) return;
+    const raw = (request.params as { id?: string }).id ?? '';
+    if (!ID.test(raw)) return;
+    const id = Number(raw);
     const entry = await findCheckin(context.db, id);
     if (entry) request.auditBefore = { id, entry };
   });

@@ -10,7 +10,7 @@ import type { ServerResponse } from 'node:http';
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
 import pg from 'pg';
 import type { AppContext } from '../app.js';
-import { classify, requireAdmin, sessionOf } from '../auth/access-control.js';
+import { classify, requireAdmin, routePath, sessionOf } from '../auth/access-control.js';
 import { findSession } from '../auth/sessions.js';
 
 const CHANNEL = 'barona_attendance';
@@ -123,7 +123,7 @@ const plugin: FastifyPluginAsync<AppContext> = async (app, context) => {
   // Every successful check-in write or correction, whichever route handled it, is a change.
   app.addHook('onResponse', async (request, reply) => {
     if (reply.statusCode >= 200 && reply.statusCode < 300 && request.method !== 'GET' && request.method !== 'HEAD') {
-      if (classify(request.method, request.url.split('?')[0]!) !== undefined) events.changed();
+      if (classify(request.method, routePath(request)) !== undefined) events.changed();
     }
   });
 
