@@ -79,12 +79,31 @@ async function main() {
     };
 
     const workloads: [string, number, Run, Run, Run?][] = [
-      ['day sheet, 10,000 rows', Math.max(20, OPS / 10), () => pool.query(DAY_SHEET, ['2020-01-02']), () => sql.unsafe(DAY_SHEET, ['2020-01-02']), () => sql.unsafe(DAY_SHEET, ['2020-01-02']).raw()],
-      ['day sheet, 100 rows', OPS, () => pool.query(DAY_SHEET, ['2020-01-01']), () => sql.unsafe(DAY_SHEET, ['2020-01-01']), () => sql.unsafe(DAY_SHEET, ['2020-01-01']).raw()],
-      ['single-row INSERT', OPS, (op) => pool.query(INSERT_ONE, [`F${op}`, `L${op}`, 'G']), (op) => sql.unsafe(INSERT_ONE, [`F${op}`, `L${op}`, 'G'])],
+      [
+        'day sheet, 10,000 rows',
+        Math.max(20, OPS / 10),
+        () => pool.query(DAY_SHEET, ['2020-01-02']),
+        () => sql.unsafe(DAY_SHEET, ['2020-01-02']),
+        () => sql.unsafe(DAY_SHEET, ['2020-01-02']).raw(),
+      ],
+      [
+        'day sheet, 100 rows',
+        OPS,
+        () => pool.query(DAY_SHEET, ['2020-01-01']),
+        () => sql.unsafe(DAY_SHEET, ['2020-01-01']),
+        () => sql.unsafe(DAY_SHEET, ['2020-01-01']).raw(),
+      ],
+      [
+        'single-row INSERT',
+        OPS,
+        (op) => pool.query(INSERT_ONE, [`F${op}`, `L${op}`, 'G']),
+        (op) => sql.unsafe(INSERT_ONE, [`F${op}`, `L${op}`, 'G']),
+      ],
       ['20-row INSERT (unnest)', OPS / 4, (op) => pool.query(INSERT_MANY, batch(op)), (op) => sql.unsafe(INSERT_MANY, batch(op))],
     ];
-    console.log(`| statement | pg ops/s | pg client CPU µs/op | postgres.js ops/s | postgres.js client CPU µs/op | postgres.js .raw() ops/s | .raw() CPU µs/op |`);
+    console.log(
+      `| statement | pg ops/s | pg client CPU µs/op | postgres.js ops/s | postgres.js client CPU µs/op | postgres.js .raw() ops/s | .raw() CPU µs/op |`,
+    );
     console.log('|---|---|---|---|---|---|---|');
     for (const [label, ops, viaPg, viaPostgres, viaRaw] of workloads) {
       // Warm both drivers (connections, JIT, prepared statements) before measuring.
@@ -94,7 +113,9 @@ async function main() {
       const b = await measure(viaPostgres, ops);
       const c = viaRaw ? await measure(viaRaw, ops) : undefined;
       const f = (v: number) => Math.round(v).toLocaleString('en');
-      console.log(`| ${label} | ${f(a.opsPerS)} | ${f(a.cpuUsPerOp)} | ${f(b.opsPerS)} | ${f(b.cpuUsPerOp)} | ${c ? f(c.opsPerS) : '–'} | ${c ? f(c.cpuUsPerOp) : '–'} |`);
+      console.log(
+        `| ${label} | ${f(a.opsPerS)} | ${f(a.cpuUsPerOp)} | ${f(b.opsPerS)} | ${f(b.cpuUsPerOp)} | ${c ? f(c.opsPerS) : '–'} | ${c ? f(c.cpuUsPerOp) : '–'} |`,
+      );
     }
     await pool.end();
     await sql.end();

@@ -24,7 +24,10 @@ export interface Results {
   writes: { target: string; connections: number; present: boolean; service: HttpResult[]; pgbench: PgbenchResult[] }[];
   views: { rows: 100 | 10_000; connections: number; service: HttpResult[]; pgbench: PgbenchResult[]; bytes: number }[];
   rssUnderLoad?: { maxRssMb: number; hwmMb: number };
-  csv?: { rows: number; runs: { rows: number; bytes: number; seconds: number; rowsPerS: number; baselineRssMb: number; peakRssMb: number; growthMb: number }[] };
+  csv?: {
+    rows: number;
+    runs: { rows: number; bytes: number; seconds: number; rowsPerS: number; baselineRssMb: number; peakRssMb: number; growthMb: number }[];
+  };
   coldStart?: { postgres: number[]; embeddedFirst: number[]; embeddedRestart: number[] };
   explain: string;
   goals?: Goal[];
@@ -60,16 +63,22 @@ export function writeReport(r: Results): string {
   out.push(`| nproc | ${m.nproc} |`);
   out.push(`| CPU | ${m.cpuModel} |`);
   out.push(`| memory | ${m.memoryGb.toFixed(1)} GiB |`);
-  out.push(`| load average at start (1/5/15 min) | ${m.loadAverage.map((v) => v.toFixed(2)).join(' / ')} (other engineers' work shares the machine) |`);
+  out.push(
+    `| load average at start (1/5/15 min) | ${m.loadAverage.map((v) => v.toFixed(2)).join(' / ')} (other engineers' work shares the machine) |`,
+  );
   out.push(`| kernel | ${m.kernel} |`);
   out.push(`| Node.js | ${m.node} |`);
-  out.push(`| PostgreSQL | ${m.postgres} — ${m.serverSource}; fsync=${m.postgresSettings.fsync}, synchronous_commit=${m.postgresSettings.synchronous_commit}, shared_buffers=${m.postgresSettings.shared_buffers} (8 kB pages), max_connections=${m.postgresSettings.max_connections} |`);
+  out.push(
+    `| PostgreSQL | ${m.postgres} — ${m.serverSource}; fsync=${m.postgresSettings.fsync}, synchronous_commit=${m.postgresSettings.synchronous_commit}, shared_buffers=${m.postgresSettings.shared_buffers} (8 kB pages), max_connections=${m.postgresSettings.max_connections} |`,
+  );
   out.push(`| pgbench | ${m.pgbench} |`);
   out.push(`| load generator | autocannon 9.0.0, in the benchmark process (its CPU is reported as "load cores") |`);
   out.push(
     `| method | ${r.reps} repetitions × ${r.durationS} s per measurement, after a warm-up; cells are min / **median** / max; each ratio is service ÷ pgbench of the same repetition${r.elapsedS ? `; the whole run took ${n0(r.elapsedS)} s` : ''} |`,
   );
-  out.push(`| service | \`node bin/barona.js serve\` with the \`barona\` command's node flags (${SHIPPED_NODE_ARGS.join(' ')}), DATABASE_POOL_MAX=10 (default), LOG_LEVEL=warn, WRITE_BATCH_WINDOW_MS=2, WRITE_BATCH_MAX_ROWS=100 (defaults) unless stated |`);
+  out.push(
+    `| service | \`node bin/barona.js serve\` with the \`barona\` command's node flags (${SHIPPED_NODE_ARGS.join(' ')}), DATABASE_POOL_MAX=10 (default), LOG_LEVEL=warn, WRITE_BATCH_WINDOW_MS=2, WRITE_BATCH_MAX_ROWS=100 (defaults) unless stated |`,
+  );
   out.push('');
 
   if (r.goals) {
@@ -77,40 +86,97 @@ export function writeReport(r: Results): string {
     out.push('');
     out.push('| goal | target | reached (median) | met |');
     out.push('|---|---|---|---|');
-    for (const g of r.goals) out.push(`| ${g.name} | ${g.target} | ${g.reached} | ${g.met === undefined ? 'not measured' : g.met ? 'yes' : '**no**'} |`);
+    for (const g of r.goals)
+      out.push(`| ${g.name} | ${g.target} | ${g.reached} | ${g.met === undefined ? 'not measured' : g.met ? 'yes' : '**no**'} |`);
     out.push('');
   }
 
   out.push('## Writes: service vs pgbench single-row INSERT per transaction');
   out.push('');
-  out.push('pgbench runs `bench/sql/insert.sql` (one INSERT … RETURNING per transaction, `--protocol=extended`) with as many clients as the load generator has connections. "service cores" is the CPU the service process got during the run (from /proc); "req/s per service core" is what one core of the service delivered, a figure that depends much less on how crowded the machine was.');
+  out.push(
+    'pgbench runs `bench/sql/insert.sql` (one INSERT … RETURNING per transaction, `--protocol=extended`) with as many clients as the load generator has connections. "service cores" is the CPU the service process got during the run (from /proc); "req/s per service core" is what one core of the service delivered, a figure that depends much less on how crowded the machine was.',
+  );
   out.push('');
-  out.push('| endpoint | conns | service req/s | p50 ms | p99 ms | failures | service cores | req/s per service core | load cores | pgbench tps | pgbench avg latency ms | ratio |');
+  out.push(
+    '| endpoint | conns | service req/s | p50 ms | p99 ms | failures | service cores | req/s per service core | load cores | pgbench tps | pgbench avg latency ms | ratio |',
+  );
   out.push('|---|---|---|---|---|---|---|---|---|---|---|---|');
   for (const w of r.writes) {
     if (!w.present) {
-      if (w.target.includes('/api/v1') ) out.push(`| ${w.target} | ${w.connections} | not measured: the route is not on this branch yet | | | | | | | | |`);
+      if (w.target.includes('/api/v1'))
+        out.push(`| ${w.target} | ${w.connections} | not measured: the route is not on this branch yet | | | | | | | | |`);
       continue;
     }
     const ratio = w.service.map((s, i) => s.rps / w.pgbench[i]!.tps);
     out.push(
-      `| ${w.target} | ${w.connections} | ${triple(w.service.map((s) => s.rps), n0)} | ${triple(w.service.map((s) => s.p50Ms), n1)} | ${triple(w.service.map((s) => s.p99Ms), n1)} | ${w.service.reduce((a, s) => a + s.failures, 0)} | ${triple(w.service.map((s) => s.serviceCores), n2)} | ${triple(w.service.map((s) => s.rps / s.serviceCores), n0)} | ${triple(w.service.map((s) => s.loadCores), n2)} | ${triple(w.pgbench.map((p) => p.tps), n0)} | ${triple(w.pgbench.map((p) => p.latencyMs), n1)} | ${triple(ratio, n2)} |`,
+      `| ${w.target} | ${w.connections} | ${triple(
+        w.service.map((s) => s.rps),
+        n0,
+      )} | ${triple(
+        w.service.map((s) => s.p50Ms),
+        n1,
+      )} | ${triple(
+        w.service.map((s) => s.p99Ms),
+        n1,
+      )} | ${w.service.reduce((a, s) => a + s.failures, 0)} | ${triple(
+        w.service.map((s) => s.serviceCores),
+        n2,
+      )} | ${triple(
+        w.service.map((s) => s.rps / s.serviceCores),
+        n0,
+      )} | ${triple(
+        w.service.map((s) => s.loadCores),
+        n2,
+      )} | ${triple(
+        w.pgbench.map((p) => p.tps),
+        n0,
+      )} | ${triple(
+        w.pgbench.map((p) => p.latencyMs),
+        n1,
+      )} | ${triple(ratio, n2)} |`,
     );
   }
   out.push('');
   if (r.rssUnderLoad) {
-    out.push(`Peak RSS of the service under the 50-connection write load: highest sampled VmRSS ${n1(r.rssUnderLoad.maxRssMb)} MB, VmHWM ${n1(r.rssUnderLoad.hwmMb)} MB (sampled every 50 ms from /proc/<pid>/status).`);
+    out.push(
+      `Peak RSS of the service under the 50-connection write load: highest sampled VmRSS ${n1(r.rssUnderLoad.maxRssMb)} MB, VmHWM ${n1(r.rssUnderLoad.hwmMb)} MB (sampled every 50 ms from /proc/<pid>/status).`,
+    );
     out.push('');
   }
 
-  out.push(`## Day view: GET /table/view/date:<day> vs pgbench running the same SELECT (${r.views[0]?.connections ?? 10} connections / clients)`);
+  out.push(
+    `## Day view: GET /table/view/date:<day> vs pgbench running the same SELECT (${r.views[0]?.connections ?? 10} connections / clients)`,
+  );
   out.push('');
-  out.push('| rows that day | response bytes | service req/s | p50 ms | p99 ms | failures | service cores | req/s per service core | load cores | pgbench tps | ratio |');
+  out.push(
+    '| rows that day | response bytes | service req/s | p50 ms | p99 ms | failures | service cores | req/s per service core | load cores | pgbench tps | ratio |',
+  );
   out.push('|---|---|---|---|---|---|---|---|---|---|---|');
   for (const v of r.views) {
     const ratio = v.service.map((s, i) => s.rps / v.pgbench[i]!.tps);
     out.push(
-      `| ${n0(v.rows)} | ${n0(v.bytes)} | ${triple(v.service.map((s) => s.rps), n0)} | ${triple(v.service.map((s) => s.p50Ms), n1)} | ${triple(v.service.map((s) => s.p99Ms), n1)} | ${v.service.reduce((a, s) => a + s.failures, 0)} | ${triple(v.service.map((s) => s.serviceCores), n2)} | ${triple(v.service.map((s) => s.rps / s.serviceCores), n0)} | ${triple(v.service.map((s) => s.loadCores), n2)} | ${triple(v.pgbench.map((p) => p.tps), n0)} | ${triple(ratio, n2)} |`,
+      `| ${n0(v.rows)} | ${n0(v.bytes)} | ${triple(
+        v.service.map((s) => s.rps),
+        n0,
+      )} | ${triple(
+        v.service.map((s) => s.p50Ms),
+        n1,
+      )} | ${triple(
+        v.service.map((s) => s.p99Ms),
+        n1,
+      )} | ${v.service.reduce((a, s) => a + s.failures, 0)} | ${triple(
+        v.service.map((s) => s.serviceCores),
+        n2,
+      )} | ${triple(
+        v.service.map((s) => s.rps / s.serviceCores),
+        n0,
+      )} | ${triple(
+        v.service.map((s) => s.loadCores),
+        n2,
+      )} | ${triple(
+        v.pgbench.map((p) => p.tps),
+        n0,
+      )} | ${triple(ratio, n2)} |`,
     );
   }
   out.push('');
@@ -124,11 +190,16 @@ export function writeReport(r: Results): string {
   out.push('## CSV export');
   out.push('');
   if (r.csv) {
-    out.push(`GET /api/v1/checkins.csv for one day holding ${n0(r.csv.rows)} rows, a fresh service process per repetition; RSS sampled every 20 ms.`);
+    out.push(
+      `GET /api/v1/checkins.csv for one day holding ${n0(r.csv.rows)} rows, a fresh service process per repetition; RSS sampled every 20 ms.`,
+    );
     out.push('');
     out.push('| rows | MB | seconds | rows/s | RSS before MB | peak RSS MB | growth MB |');
     out.push('|---|---|---|---|---|---|---|');
-    for (const c of r.csv.runs) out.push(`| ${n0(c.rows)} | ${n1(c.bytes / 1e6)} | ${n2(c.seconds)} | ${n0(c.rowsPerS)} | ${n1(c.baselineRssMb)} | ${n1(c.peakRssMb)} | ${n1(c.growthMb)} |`);
+    for (const c of r.csv.runs)
+      out.push(
+        `| ${n0(c.rows)} | ${n1(c.bytes / 1e6)} | ${n2(c.seconds)} | ${n0(c.rowsPerS)} | ${n1(c.baselineRssMb)} | ${n1(c.peakRssMb)} | ${n1(c.growthMb)} |`,
+      );
   } else {
     out.push('Not measured: the endpoint is not on this branch yet (the benchmark measures it once it exists).');
   }
@@ -148,7 +219,9 @@ export function writeReport(r: Results): string {
   if (r.profiles.length > 0) {
     out.push('## Profiles of the goals not met');
     out.push('');
-    out.push('Each scenario was run once more with the service under `node --cpu-prof`; self time of the main thread, as a share of its busy time.');
+    out.push(
+      'Each scenario was run once more with the service under `node --cpu-prof`; self time of the main thread, as a share of its busy time.',
+    );
     for (const p of r.profiles) {
       out.push('');
       out.push(`### ${p.goal}`);
@@ -163,7 +236,8 @@ export function writeReport(r: Results): string {
       out.push('');
       out.push('| function | where | self ms | share |');
       out.push('|---|---|---|---|');
-      for (const f of p.summary.top) out.push(`| ${f.name.replaceAll('|', '\\|')} | ${f.where} | ${n0(f.selfMs)} | ${(f.share * 100).toFixed(1)} % |`);
+      for (const f of p.summary.top)
+        out.push(`| ${f.name.replaceAll('|', '\\|')} | ${f.where} | ${n0(f.selfMs)} | ${(f.share * 100).toFixed(1)} % |`);
     }
     out.push('');
   }

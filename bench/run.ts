@@ -164,7 +164,13 @@ async function main() {
         present: hasV1,
         idempotencyKeys: true,
       },
-      { name: 'POST /table/create, unbatched (WRITE_BATCH_WINDOW_MS=0)', path: '/table/create', service: unbatched, connections: [50], present: true },
+      {
+        name: 'POST /table/create, unbatched (WRITE_BATCH_WINDOW_MS=0)',
+        path: '/table/create',
+        service: unbatched,
+        connections: [50],
+        present: true,
+      },
     ];
     for (const target of writeTargets) {
       for (const connections of target.connections) {
@@ -187,7 +193,13 @@ async function main() {
     for (let rep = 1; rep <= REPS; rep++) {
       for (const connections of WRITE_CONNECTIONS) {
         log(`writes, ${connections} connections, repetition ${rep}/${REPS}`);
-        const ceiling = await pgbench({ bin: pgbenchBin, databaseUrl: url, script: path.join(SQL_DIR, 'insert.sql'), clients: connections, durationS: DURATION_S });
+        const ceiling = await pgbench({
+          bin: pgbenchBin,
+          databaseUrl: url,
+          script: path.join(SQL_DIR, 'insert.sql'),
+          clients: connections,
+          durationS: DURATION_S,
+        });
         for (const target of writeTargets) {
           const row = results.writes.find((w) => w.target === target.name && w.connections === connections);
           if (!row?.present) continue;
@@ -224,17 +236,34 @@ async function main() {
       const sheet = (await response.json()) as unknown[];
       if (sheet.length !== row.rows) throw new Error(`day view returned ${sheet.length} rows, expected ${row.rows}`);
       row.bytes = Number(response.headers.get('content-length') ?? NaN);
-      await httpLoad({ url: `${batched.url}/table/view/date:${VIEW_DAYS[row.rows].replaceAll('-', '')}`, connections: VIEW_CONNECTIONS, durationS: WARMUP_S, servicePid: batched.pid });
+      await httpLoad({
+        url: `${batched.url}/table/view/date:${VIEW_DAYS[row.rows].replaceAll('-', '')}`,
+        connections: VIEW_CONNECTIONS,
+        durationS: WARMUP_S,
+        servicePid: batched.pid,
+      });
     }
     for (let rep = 1; rep <= REPS; rep++) {
       for (const row of results.views) {
         log(`day view, ${row.rows} rows, repetition ${rep}/${REPS}`);
         const day = VIEW_DAYS[row.rows];
         row.pgbench.push(
-          await pgbench({ bin: pgbenchBin, databaseUrl: url, script: path.join(SQL_DIR, 'day-view.sql'), clients: row.connections, durationS: DURATION_S, defines: { day } }),
+          await pgbench({
+            bin: pgbenchBin,
+            databaseUrl: url,
+            script: path.join(SQL_DIR, 'day-view.sql'),
+            clients: row.connections,
+            durationS: DURATION_S,
+            defines: { day },
+          }),
         );
         row.service.push(
-          await httpLoad({ url: `${batched.url}/table/view/date:${day.replaceAll('-', '')}`, connections: row.connections, durationS: DURATION_S, servicePid: batched.pid }),
+          await httpLoad({
+            url: `${batched.url}/table/view/date:${day.replaceAll('-', '')}`,
+            connections: row.connections,
+            durationS: DURATION_S,
+            servicePid: batched.pid,
+          }),
         );
       }
     }
@@ -335,7 +364,15 @@ async function exportCsv(service: Service, day: string) {
   const seconds = (performance.now() - startedAt) / 1000;
   const peak = sampler.stop();
   const rows = lines - 1; // header line
-  return { rows, bytes, seconds, rowsPerS: rows / seconds, baselineRssMb: baseline.rssMb, peakRssMb: Math.max(peak.maxRssMb, peak.hwmMb), growthMb: Math.max(peak.maxRssMb, peak.hwmMb) - baseline.rssMb };
+  return {
+    rows,
+    bytes,
+    seconds,
+    rowsPerS: rows / seconds,
+    baselineRssMb: baseline.rssMb,
+    peakRssMb: Math.max(peak.maxRssMb, peak.hwmMb),
+    growthMb: Math.max(peak.maxRssMb, peak.hwmMb) - baseline.rssMb,
+  };
 }
 
 async function explainDayView(db: pg.Client): Promise<string> {
@@ -408,10 +445,19 @@ export function ratios(service: HttpResult[], ceiling: PgbenchResult[]): number[
 
 function evaluate(results: Results): Goal[] {
   const goals: Goal[] = [];
-  for (const target of ['POST /table/create', 'POST /api/v1/checkins', 'POST /api/v1/checkins, DUPLICATE_WINDOW_SECONDS=0 (group commit)']) {
+  for (const target of [
+    'POST /table/create',
+    'POST /api/v1/checkins',
+    'POST /api/v1/checkins, DUPLICATE_WINDOW_SECONDS=0 (group commit)',
+  ]) {
     const row = results.writes.find((w) => w.target === target && w.connections === 50)!;
     if (!row.present) {
-      goals.push({ name: `${target} at 50 connections`, target: '≥ 1.0× pgbench, p99 ≤ 25 ms', reached: 'not measured (route not on this branch yet)', met: undefined });
+      goals.push({
+        name: `${target} at 50 connections`,
+        target: '≥ 1.0× pgbench, p99 ≤ 25 ms',
+        reached: 'not measured (route not on this branch yet)',
+        met: undefined,
+      });
       continue;
     }
     const ratio = median(ratios(row.service, row.pgbench));
@@ -442,9 +488,19 @@ function evaluate(results: Results): Goal[] {
   if (results.csv) {
     const rate = median(results.csv.runs.map((r) => r.rowsPerS));
     const growth = median(results.csv.runs.map((r) => r.growthMb));
-    goals.push({ name: `CSV export of ${results.csv.rows.toLocaleString('en')} rows`, target: '≥ 200,000 rows/s, RSS growth < 50 MB', reached: `${Math.round(rate).toLocaleString('en')} rows/s, +${growth.toFixed(0)} MB`, met: rate >= 200_000 && growth < 50 });
+    goals.push({
+      name: `CSV export of ${results.csv.rows.toLocaleString('en')} rows`,
+      target: '≥ 200,000 rows/s, RSS growth < 50 MB',
+      reached: `${Math.round(rate).toLocaleString('en')} rows/s, +${growth.toFixed(0)} MB`,
+      met: rate >= 200_000 && growth < 50,
+    });
   } else {
-    goals.push({ name: 'CSV export of 1,000,000 rows', target: '≥ 200,000 rows/s, RSS growth < 50 MB', reached: 'not measured (endpoint not on this branch yet)', met: undefined });
+    goals.push({
+      name: 'CSV export of 1,000,000 rows',
+      target: '≥ 200,000 rows/s, RSS growth < 50 MB',
+      reached: 'not measured (endpoint not on this branch yet)',
+      met: undefined,
+    });
   }
   const cold = results.coldStart!;
   goals.push({
@@ -461,7 +517,12 @@ function evaluate(results: Results): Goal[] {
     met: median(cold.embeddedFirst) < 5000,
     profile: { kind: 'start-embedded' },
   });
-  goals.push({ name: 'RSS under the 50-connection load', target: '< 150 MB', reached: `${results.rssUnderLoad!.hwmMb.toFixed(0)} MB peak`, met: results.rssUnderLoad!.hwmMb < 150 });
+  goals.push({
+    name: 'RSS under the 50-connection load',
+    target: '< 150 MB',
+    reached: `${results.rssUnderLoad!.hwmMb.toFixed(0)} MB peak`,
+    met: results.rssUnderLoad!.hwmMb < 150,
+  });
   return goals;
 }
 

@@ -111,7 +111,10 @@ export interface ServiceOptions {
 }
 
 /** The node flags the `barona` command runs with: those of bin/barona.js's first line (#!/usr/bin/env -S node …). */
-export const SHIPPED_NODE_ARGS: string[] = readFileSync(BIN, 'utf8').split('\n')[0]!.split(/\s+/).filter((word) => word.startsWith('--'));
+export const SHIPPED_NODE_ARGS: string[] = readFileSync(BIN, 'utf8')
+  .split('\n')[0]!
+  .split(/\s+/)
+  .filter((word) => word.startsWith('--'));
 
 /** Starts `node bin/barona.js serve`; resolves with it and the milliseconds from spawn to /readyz 200. */
 export async function startService(options: ServiceOptions): Promise<{ service: Service; readyMs: number }> {
@@ -119,7 +122,11 @@ export async function startService(options: ServiceOptions): Promise<{ service: 
   const env = cleanEnv({ HOST: '127.0.0.1', PORT: String(port), LOG_LEVEL: 'warn', APP_TIMEZONE: 'UTC', ...options.env });
   const started = performance.now();
   // With the flags of the `barona` command, so the figures are those of the service as shipped.
-  const child = spawn(process.execPath, [...SHIPPED_NODE_ARGS, ...(options.nodeArgs ?? []), BIN, 'serve'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...SHIPPED_NODE_ARGS, ...(options.nodeArgs ?? []), BIN, 'serve'], {
+    cwd: ROOT,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let output = '';
   child.stdout!.on('data', (chunk) => (output = (output + chunk).slice(-20_000)));
   child.stderr!.on('data', (chunk) => (output = (output + chunk).slice(-20_000)));

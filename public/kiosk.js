@@ -130,10 +130,24 @@ async function checkIn(event) {
   if (result.kind === 'done') {
     form.reset();
     form.elements.direction.value = direction;
-    if (result.duplicate) show('duplicate', `${name} is already checked ${direction}`, timeOf(result.body) ? `Recorded at ${timeOf(result.body)}; not counted twice.` : 'Not counted twice.');
-    else show('success', direction === 'out' ? `Goodbye, ${firstname}!` : `Welcome, ${firstname}!`, `Checked ${direction} at gate ${settings.gate}${timeOf(result.body) ? ` at ${timeOf(result.body)}` : ''}.`);
+    if (result.duplicate)
+      show(
+        'duplicate',
+        `${name} is already checked ${direction}`,
+        timeOf(result.body) ? `Recorded at ${timeOf(result.body)}; not counted twice.` : 'Not counted twice.',
+      );
+    else
+      show(
+        'success',
+        direction === 'out' ? `Goodbye, ${firstname}!` : `Welcome, ${firstname}!`,
+        `Checked ${direction} at gate ${settings.gate}${timeOf(result.body) ? ` at ${timeOf(result.body)}` : ''}.`,
+      );
   } else if (result.kind === 'refused') {
-    show('error', 'This kiosk may not check people in.', result.body?.detail ?? 'Its gate token was revoked or is not valid. Ask an admin for a new one.');
+    show(
+      'error',
+      'This kiosk may not check people in.',
+      result.body?.detail ?? 'Its gate token was revoked or is not valid. Ask an admin for a new one.',
+    );
     settingsButton.hidden = false;
   } else if (result.kind === 'invalid') {
     show('error', 'That did not work.', result.body?.detail ?? `The server answered ${result.status}.`);
@@ -159,7 +173,10 @@ async function flushOutbox() {
       const result = await send(item);
       if (result.kind === 'retry') break;
       // Delivered, a duplicate, or refused for good: either way it leaves the outbox.
-      save(OUTBOX, load(OUTBOX, []).filter((other) => other.key !== item.key));
+      save(
+        OUTBOX,
+        load(OUTBOX, []).filter((other) => other.key !== item.key),
+      );
     }
   } finally {
     flushing = false;

@@ -27,9 +27,7 @@ export interface Verdict extends Component {
   reason: string;
 }
 
-type Node =
-  | { kind: 'license'; id: string; exception?: string }
-  | { kind: 'and' | 'or'; left: Node; right: Node };
+type Node = { kind: 'license'; id: string; exception?: string } | { kind: 'and' | 'or'; left: Node; right: Node };
 
 /** Parses an SPDX licence expression: ids, `WITH`, `AND` (binds tighter) and `OR`, parentheses. */
 export function parseSpdx(expression: string): Node {
@@ -123,9 +121,7 @@ export function componentsOf(bom: { components?: CdxComponent[] }): Component[] 
   const out: Component[] = [];
   const walk = (list: CdxComponent[] | undefined): void => {
     for (const c of list ?? []) {
-      const parts = (c.licenses ?? [])
-        .map((l) => l.expression ?? l.license?.id ?? l.license?.name)
-        .filter((l): l is string => Boolean(l));
+      const parts = (c.licenses ?? []).map((l) => l.expression ?? l.license?.id ?? l.license?.name).filter((l): l is string => Boolean(l));
       // Several licence entries on one package mean all of them apply.
       const license = parts.length > 1 ? parts.map((p) => `(${p})`).join(' AND ') : (parts[0] ?? '');
       out.push({ name: c.group ? `${c.group}/${c.name}` : c.name, version: c.version ?? '', license });
@@ -169,7 +165,10 @@ function main(): void {
   mkdirSync(dirname(values.report), { recursive: true });
   writeFileSync(values.report, `${JSON.stringify({ ok: bad.length === 0, components: verdicts }, null, 2)}\n`);
 
-  const summary = [...counts].sort((a, b) => b[1] - a[1]).map(([l, n]) => `${l}: ${n}`).join(', ');
+  const summary = [...counts]
+    .sort((a, b) => b[1] - a[1])
+    .map(([l, n]) => `${l}: ${n}`)
+    .join(', ');
   console.log(`license-check: ${verdicts.length} production components (${summary})`);
   for (const v of bad) console.error(`license-check: DISALLOWED ${v.name}@${v.version}: "${v.license}" (${v.reason})`);
   if (bad.length > 0) {

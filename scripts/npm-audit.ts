@@ -63,7 +63,7 @@ const save = (body: object): void => {
 if (report.auditReportVersion === undefined) {
   const why = report.statusCode
     ? `the registry answered ${report.message ?? report.statusCode}`
-    : (report.error?.summary || report.message || 'no audit report came back');
+    : report.error?.summary || report.message || 'no audit report came back';
   save({ status: 'unavailable', reason: why });
   console.error(`npm-audit: UNAVAILABLE: ${why}`);
   console.error('npm-audit: no vulnerability data was checked; this registry does not support npm audit.');

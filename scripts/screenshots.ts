@@ -10,9 +10,18 @@ const PASSWORD = 'screenshot password';
 const OUT = path.join(ROOT, 'docs', 'screenshots');
 
 const PEOPLE = [
-  ['Amara', 'Okafor', 'North'], ['Lukas', 'Schneider', 'North'], ['Sofía', 'García', 'South'], ['Kenji', 'Watanabe', 'North'],
-  ['Chloé', 'Dubois', 'VIP'], ['Mateus', 'Silva', 'South'], ['Ingrid', 'Johansson', 'North'], ['Priya', 'Raman', 'South'],
-  ['Noah', 'Müller', 'VIP'], ['Zoë', 'Van Dijk', 'North'], ['Omar', 'Haddad', 'South'], ['Elena', 'Rossi', 'North'],
+  ['Amara', 'Okafor', 'North'],
+  ['Lukas', 'Schneider', 'North'],
+  ['Sofía', 'García', 'South'],
+  ['Kenji', 'Watanabe', 'North'],
+  ['Chloé', 'Dubois', 'VIP'],
+  ['Mateus', 'Silva', 'South'],
+  ['Ingrid', 'Johansson', 'North'],
+  ['Priya', 'Raman', 'South'],
+  ['Noah', 'Müller', 'VIP'],
+  ['Zoë', 'Van Dijk', 'North'],
+  ['Omar', 'Haddad', 'South'],
+  ['Elena', 'Rossi', 'North'],
 ] as const;
 
 async function main(): Promise<number> {
@@ -22,7 +31,10 @@ async function main(): Promise<number> {
     return 1;
   }
   mkdirSync(OUT, { recursive: true });
-  const server = await startServer({ env: { AUTH_MODE: 'token', ADMIN_PASSWORD: PASSWORD, APP_TIMEZONE: 'Europe/Berlin' }, timeoutMs: 120_000 });
+  const server = await startServer({
+    env: { AUTH_MODE: 'token', ADMIN_PASSWORD: PASSWORD, APP_TIMEZONE: 'Europe/Berlin' },
+    timeoutMs: 120_000,
+  });
   const browser = await launchChromium();
   try {
     const office = await browser.newContext({ viewport: { width: 1280, height: 860 }, deviceScaleFactor: 1 });
@@ -37,7 +49,11 @@ async function main(): Promise<number> {
     // Tokens for the gates; the first one feeds the data below.
     await page.goto(`${server.url}/admin/tokens`);
     const kioskLinks = new Map<string, string>();
-    for (const [name, gate] of [['South entrance tablet', 'South'], ['VIP desk', 'VIP'], ['North entrance tablet', 'North']] as const) {
+    for (const [name, gate] of [
+      ['South entrance tablet', 'South'],
+      ['VIP desk', 'VIP'],
+      ['North entrance tablet', 'North'],
+    ] as const) {
       await page.getByLabel('Name').fill(name);
       await page.getByLabel(/^Gate/).fill(gate);
       await page.getByRole('button', { name: 'Create token' }).click();

@@ -91,7 +91,9 @@ async function main(): Promise<number> {
     // One plain closing line, whatever the reporter: "N passed, N failed, N skipped".
     if (existsSync(tap)) {
       const count = (name: string) => Number(new RegExp(`^# ${name} (\\d+)$`, 'm').exec(readFileSync(tap, 'utf8'))?.[1] ?? 0);
-      console.log(`\ntests: ${count('pass')} passed, ${count('fail') + count('cancelled')} failed, ${count('skipped') + count('todo')} skipped`);
+      console.log(
+        `\ntests: ${count('pass')} passed, ${count('fail') + count('cancelled')} failed, ${count('skipped') + count('todo')} skipped`,
+      );
     }
     return run.status ?? 1;
   } finally {

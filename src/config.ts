@@ -17,8 +17,7 @@ export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' |
 export type AuthMode = 'open' | 'token';
 
 export type DatabaseConfig =
-  | { kind: 'postgres'; connectionString: string; poolMax: number; display: string }
-  | { kind: 'embedded'; dataDir: string };
+  { kind: 'postgres'; connectionString: string; poolMax: number; display: string } | { kind: 'embedded'; dataDir: string };
 
 export interface Config {
   host: string;

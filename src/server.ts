@@ -44,10 +44,13 @@ export async function serve(config: Config): Promise<void> {
     if (stopping) return;
     stopping = true;
     readiness.beginShutdown();
-    const deadline = setTimeout(() => {
-      app.log.error({ signal }, 'graceful shutdown timed out; exiting');
-      process.exit(1);
-    }, (config.shutdownDrainSeconds + config.shutdownTimeoutSeconds) * 1000);
+    const deadline = setTimeout(
+      () => {
+        app.log.error({ signal }, 'graceful shutdown timed out; exiting');
+        process.exit(1);
+      },
+      (config.shutdownDrainSeconds + config.shutdownTimeoutSeconds) * 1000,
+    );
     deadline.unref();
     app.log.info({ signal, drainSeconds: config.shutdownDrainSeconds }, 'shutting down: readiness is now 503');
     // Keep serving while load balancers notice the failing readiness and stop sending traffic.
@@ -70,9 +73,12 @@ export async function serve(config: Config): Promise<void> {
     } catch (error) {
       await app.close();
       await db.close();
-      throw new Error(`METRICS_PORT ${config.metricsPort}: cannot listen (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`, {
-        cause: error,
-      });
+      throw new Error(
+        `METRICS_PORT ${config.metricsPort}: cannot listen (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`,
+        {
+          cause: error,
+        },
+      );
     }
     app.log.info({ port: config.metricsPort }, 'metrics are served on their own port');
   }
@@ -90,7 +96,9 @@ export async function serve(config: Config): Promise<void> {
       async () => {
         // On PostgreSQL, a connection without request time limits (see OpenOptions.requestTimeouts).
         const migrationDb =
-          config.database.kind === 'postgres' ? await openDatabase(config.database, { timezone: config.timezone, requestTimeouts: false }) : db;
+          config.database.kind === 'postgres'
+            ? await openDatabase(config.database, { timezone: config.timezone, requestTimeouts: false })
+            : db;
         const applied = await migrate(migrationDb).finally(() => (migrationDb === db ? undefined : migrationDb.close()));
         if (applied.length > 0) app.log.info({ applied: applied.map((m) => `${m.version}_${m.name}`) }, 'migrations applied');
       },

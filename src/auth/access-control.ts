@@ -98,7 +98,8 @@ function refuse(request: FastifyRequest, reply: FastifyReply, status: 401 | 403,
       .send({ type: 'about:blank', title: status === 401 ? 'Unauthorized' : 'Forbidden', status, detail, instance: request.url });
   }
   // The seed (Django REST Framework) answered with these exact texts.
-  const seedDetail = status === 401 ? 'Authentication credentials were not provided.' : 'You do not have permission to perform this action.';
+  const seedDetail =
+    status === 401 ? 'Authentication credentials were not provided.' : 'You do not have permission to perform this action.';
   return reply.code(status).send({ detail: path.startsWith('/table/') ? seedDetail : detail });
 }
 
@@ -124,7 +125,9 @@ export function installAccessControl(app: FastifyInstance, context: AppContext):
         request,
         reply,
         401,
-        rule === 'personal-read' ? 'Attendance data needs a gate token or an admin session.' : 'Check-ins need a gate token (Authorization: Bearer) or an admin session.',
+        rule === 'personal-read'
+          ? 'Attendance data needs a gate token or an admin session.'
+          : 'Check-ins need a gate token (Authorization: Bearer) or an admin session.',
       );
     }
   });
@@ -163,7 +166,10 @@ export function requireAdmin(context: AppContext, options: RequireAdminOptions =
       return reply.code(401).send({ detail: 'Your session has ended; sign in again.' });
     }
     if (options.csrf && !sameSecret(presentedCsrf(request), principal.session.csrfToken)) {
-      return reply.code(403).type('text/plain; charset=utf-8').send('The form was too old or not sent by this site (CSRF check failed). Go back, reload and try again.');
+      return reply
+        .code(403)
+        .type('text/plain; charset=utf-8')
+        .send('The form was too old or not sent by this site (CSRF check failed). Go back, reload and try again.');
     }
   };
 }

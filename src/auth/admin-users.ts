@@ -55,7 +55,10 @@ export async function createAdminUser(db: Queryable, username: string, password:
 export async function setAdminPassword(db: Queryable, id: number, password: string): Promise<void> {
   const problem = passwordProblem(password);
   if (problem) throw new AdminUserError(problem);
-  await db.query(`UPDATE admin_users SET password_hash = $2, password_changed_at = now() WHERE id = $1`, [id, await hashPassword(password)]);
+  await db.query(`UPDATE admin_users SET password_hash = $2, password_changed_at = now() WHERE id = $1`, [
+    id,
+    await hashPassword(password),
+  ]);
   await db.query(`DELETE FROM admin_sessions WHERE user_id = $1`, [id]);
 }
 

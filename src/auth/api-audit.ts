@@ -17,7 +17,12 @@ declare module 'fastify' {
   }
 }
 
-const pick = (entry: CheckinEntry) => ({ firstname: entry.firstname, lastname: entry.lastname, gate: entry.gate, direction: entry.direction });
+const pick = (entry: CheckinEntry) => ({
+  firstname: entry.firstname,
+  lastname: entry.lastname,
+  gate: entry.gate,
+  direction: entry.direction,
+});
 
 export function installApiAudit(app: FastifyInstance, context: AppContext): void {
   app.addHook('preHandler', async (request) => {
@@ -39,7 +44,14 @@ export function installApiAudit(app: FastifyInstance, context: AppContext): void
         await recordAudit(context.db, { actor, action: 'delete', entity: 'checkin', entityId: before.id, before: before.entry });
       } else {
         const after = await findCheckin(context.db, before.id);
-        await recordAudit(context.db, { actor, action: 'correct', entity: 'checkin', entityId: before.id, before: pick(before.entry), after: after ? pick(after) : null });
+        await recordAudit(context.db, {
+          actor,
+          action: 'correct',
+          entity: 'checkin',
+          entityId: before.id,
+          before: pick(before.entry),
+          after: after ? pick(after) : null,
+        });
       }
     } catch (error) {
       request.log.error({ err: error }, 'could not record the audit entry of an API correction');

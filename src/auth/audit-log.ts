@@ -16,17 +16,14 @@ export async function recordAudit(
   db: Queryable,
   entry: { actor: string; action: string; entity: string; entityId: string | number; before?: unknown; after?: unknown },
 ): Promise<void> {
-  await db.query(
-    `INSERT INTO audit_log (actor, action, entity, entity_id, before, after) VALUES ($1, $2, $3, $4, $5::jsonb, $6::jsonb)`,
-    [
-      entry.actor,
-      entry.action,
-      entry.entity,
-      String(entry.entityId),
-      entry.before === undefined ? null : JSON.stringify(entry.before),
-      entry.after === undefined ? null : JSON.stringify(entry.after),
-    ],
-  );
+  await db.query(`INSERT INTO audit_log (actor, action, entity, entity_id, before, after) VALUES ($1, $2, $3, $4, $5::jsonb, $6::jsonb)`, [
+    entry.actor,
+    entry.action,
+    entry.entity,
+    String(entry.entityId),
+    entry.before === undefined ? null : JSON.stringify(entry.before),
+    entry.after === undefined ? null : JSON.stringify(entry.after),
+  ]);
 }
 
 export async function listAudit(

@@ -65,7 +65,10 @@ export async function revokeGateToken(db: Queryable, id: number, by: string): Pr
 }
 
 /** The active token for a presented bearer value; records when it was last used (at most twice a minute). */
-export async function authenticateGateToken(db: Queryable, presented: string): Promise<Pick<GateToken, 'id' | 'name' | 'gate'> | undefined> {
+export async function authenticateGateToken(
+  db: Queryable,
+  presented: string,
+): Promise<Pick<GateToken, 'id' | 'name' | 'gate'> | undefined> {
   if (!presented.startsWith(TOKEN_PREFIX) || presented.length > 200) return undefined;
   const { rows } = await db.query<{ id: number; name: string; gate: string; stale: boolean }>(
     `SELECT id, name, gate, (last_used_at IS NULL OR last_used_at < now() - interval '30 seconds') AS stale

@@ -35,7 +35,9 @@ export async function installWebSecurity(app: FastifyInstance, context: AppConte
     referrerPolicy: { policy: 'same-origin' },
     frameguard: { action: 'deny' },
   });
-  app.addHook('onRequest', (request, reply, done) => securityHeaders(request.raw, reply.raw, (error?: unknown) => done(error as Error | undefined)));
+  app.addHook('onRequest', (request, reply, done) =>
+    securityHeaders(request.raw, reply.raw, (error?: unknown) => done(error as Error | undefined)),
+  );
   installAccessControl(app, context);
   installApiAudit(app, context);
   startFirstAdmin(app, context);
@@ -83,7 +85,14 @@ export function isHttps(request: FastifyRequest): boolean {
   return typeof forwarded === 'string' && forwarded.split(',')[0]!.trim().toLowerCase() === 'https';
 }
 
-export function setCookie(context: AppContext, request: FastifyRequest, reply: FastifyReply, name: string, value: string, maxAgeSeconds?: number) {
+export function setCookie(
+  context: AppContext,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  name: string,
+  value: string,
+  maxAgeSeconds?: number,
+) {
   const mode = context.config.auth.cookieSecure;
   reply.setCookie(name, value, {
     path: '/',

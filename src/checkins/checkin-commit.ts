@@ -62,7 +62,11 @@ export async function commitCheckins(db: Queryable, requests: readonly WriteRequ
   }
   const answers = await recordCheckins(
     db,
-    requests.map(({ checkin, checks }) => ({ checkin, windowSeconds: checks.duplicateWindowSeconds ?? 0, idempotency: checks.idempotency })),
+    requests.map(({ checkin, checks }) => ({
+      checkin,
+      windowSeconds: checks.duplicateWindowSeconds ?? 0,
+      idempotency: checks.idempotency,
+    })),
   );
   return answers.map(({ outcome, entry }): WriteOutcome | Error => {
     switch (outcome) {
@@ -81,7 +85,11 @@ export async function commitCheckins(db: Queryable, requests: readonly WriteRequ
           [{ field: 'Idempotency-Key', message: 'already used with a different request body' }],
         );
       case 'deleted':
-        return new CheckinProblem(409, 'Entry deleted', `The check-in created with this Idempotency-Key (id ${entry.id}) has since been deleted.`);
+        return new CheckinProblem(
+          409,
+          'Entry deleted',
+          `The check-in created with this Idempotency-Key (id ${entry.id}) has since been deleted.`,
+        );
     }
   });
 }

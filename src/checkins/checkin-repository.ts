@@ -252,7 +252,12 @@ function csvText(column: string): string {
  * per chunk instead of an object per row keeps the export fast and its memory flat. Walking the
  * (login, id) index keeps every chunk a short index range scan however large the export.
  */
-export async function exportChunk(db: Queryable, range: ExportRange, after: ExportPosition | undefined, limit: number): Promise<ExportChunk | undefined> {
+export async function exportChunk(
+  db: Queryable,
+  range: ExportRange,
+  after: ExportPosition | undefined,
+  limit: number,
+): Promise<ExportChunk | undefined> {
   const params: unknown[] = [range.from, range.to, limit];
   const where = ['login >= $1::date::timestamptz', 'login < ($2::date + 1)::timestamptz', LIVE];
   if (after) {

@@ -89,7 +89,10 @@ export async function createCheckin(
             .update(JSON.stringify([firstname, lastname, gate, direction, occurredAt ?? null]))
             .digest('hex'),
         };
-  return writer.write({ firstname, lastname, gate, direction, occurredAt }, { duplicateWindowSeconds: rules.duplicateWindowSeconds, idempotency });
+  return writer.write(
+    { firstname, lastname, gate, direction, occurredAt },
+    { duplicateWindowSeconds: rules.duplicateWindowSeconds, idempotency },
+  );
 }
 
 export interface CheckinCorrectionInput {
@@ -149,7 +152,10 @@ export interface CheckinPage {
 
 /** A cursor is bound to the filters it was issued for, so it cannot silently page another list. */
 function filterFingerprint(filter: CheckinFilter): string {
-  return createHash('sha256').update(JSON.stringify([filter.day, filter.gate ?? null, filter.nameTerms ?? []])).digest('base64url').slice(0, 12);
+  return createHash('sha256')
+    .update(JSON.stringify([filter.day, filter.gate ?? null, filter.nameTerms ?? []]))
+    .digest('base64url')
+    .slice(0, 12);
 }
 
 function encodeCursor(afterId: number, fingerprint: string): string {
@@ -173,7 +179,12 @@ function decodeCursor(cursor: string, fingerprint: string): number {
 
 /** One page of a day's entries in id order; follow nextCursor until it is null. */
 export async function listDay(db: Database, query: ListQuery): Promise<CheckinPage> {
-  const terms = query.q === undefined ? [] : foldText(query.q).split(' ').filter((term) => term !== '');
+  const terms =
+    query.q === undefined
+      ? []
+      : foldText(query.q)
+          .split(' ')
+          .filter((term) => term !== '');
   const filter: CheckinFilter = { day: query.day, gate: query.gate, nameTerms: terms };
   const fingerprint = filterFingerprint(filter);
   const afterId = query.cursor === undefined ? 0 : decodeCursor(query.cursor, fingerprint);

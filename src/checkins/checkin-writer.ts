@@ -71,7 +71,14 @@ export class CheckinWriter {
   /** Stores one check-in (or finds its duplicate or earlier answer); resolves once that is committed. */
   write(checkin: NewCheckin, checks: WriteChecks = {}): Promise<WriteOutcome> {
     return new Promise<WriteOutcome>((resolve, reject) => {
-      const row: PendingRow = { checkin, checks, conflicts: conflictKeys({ checkin, checks }), queuedAt: performance.now(), resolve, reject };
+      const row: PendingRow = {
+        checkin,
+        checks,
+        conflicts: conflictKeys({ checkin, checks }),
+        queuedAt: performance.now(),
+        resolve,
+        reject,
+      };
       if (this.options.windowMs === 0) {
         // Unbatched: no queue and no slot limit (the pool bounds it); record_checkins' locks and key
         // claims keep the checks exact between concurrent single-request batches.
@@ -81,10 +88,11 @@ export class CheckinWriter {
       }
       this.queue.push(row);
       if (this.queue.length >= this.options.maxRows) this.drain();
-      else this.timer ??= setTimeout(() => {
-        this.timer = undefined;
-        this.drain();
-      }, this.options.windowMs);
+      else
+        this.timer ??= setTimeout(() => {
+          this.timer = undefined;
+          this.drain();
+        }, this.options.windowMs);
     });
   }
 

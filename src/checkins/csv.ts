@@ -31,7 +31,7 @@ export function exportCsv(db: Queryable, range: ExportRange, chunkRows = EXPORT_
       if (!chunk) return;
       const more = chunk.rows === chunkRows;
       if (more) next = fetchAfter(chunk.last);
-      yield Buffer.from(chunk.csv, "utf8");
+      yield Buffer.from(chunk.csv, 'utf8');
       if (!more) return;
     }
   }

@@ -35,7 +35,10 @@ export async function daySheet(db: Queryable, day: string): Promise<DaySheet> {
   // Each piece (with its separator or bracket) is one chunk, so one write per piece, and a small day
   // is one buffer sent in one write.
   const last = rows.length - 1;
-  const chunks = rows.length === 0 ? [Buffer.from('[]')] : rows.map((row, index) => Buffer.from(`${index === 0 ? '[' : ', '}${row.piece}${index === last ? ']' : ''}`, 'utf8'));
+  const chunks =
+    rows.length === 0
+      ? [Buffer.from('[]')]
+      : rows.map((row, index) => Buffer.from(`${index === 0 ? '[' : ', '}${row.piece}${index === last ? ']' : ''}`, 'utf8'));
   const byteLength = chunks.reduce((sum, chunk) => sum + chunk.length, 0);
   // A small day goes out as one buffer in one write, whatever its pieces.
   if (chunks.length === 1 || byteLength <= SINGLE_WRITE_BYTES) return { byteLength, body: Buffer.concat(chunks, byteLength) };

@@ -4,15 +4,7 @@
 import { mkdirSync } from 'node:fs';
 import { PGlite } from '@electric-sql/pglite';
 import type { DatabaseConfig } from '../config.js';
-import {
-  type Database,
-  type OpenOptions,
-  type Queryable,
-  type QueryResult,
-  TYPE_OIDS,
-  parseDate,
-  parseInt8,
-} from './database.js';
+import { type Database, type OpenOptions, type Queryable, type QueryResult, TYPE_OIDS, parseDate, parseInt8 } from './database.js';
 
 type EmbeddedConfig = Extract<DatabaseConfig, { kind: 'embedded' }>;
 

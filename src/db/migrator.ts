@@ -55,9 +55,7 @@ const CREATE_LEDGER = `
   )`;
 
 async function ledgerExists(db: Queryable): Promise<boolean> {
-  const { rows } = await db.query<{ exists: boolean }>(
-    `SELECT to_regclass('schema_migrations') IS NOT NULL AS exists`,
-  );
+  const { rows } = await db.query<{ exists: boolean }>(`SELECT to_regclass('schema_migrations') IS NOT NULL AS exists`);
   return rows[0]?.exists ?? false;
 }
 

@@ -6,7 +6,14 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { AppContext } from '../app.js';
 import { requireAdmin, sessionOf } from '../auth/access-control.js';
 import { listAudit, recordAudit, type AuditEntry } from '../auth/audit-log.js';
-import { findCheckinForUpdate, restoreCheckin, softDeleteCheckin, updateCheckin, type CheckinEntry, type Direction } from '../checkins/checkin-repository.js';
+import {
+  findCheckinForUpdate,
+  restoreCheckin,
+  softDeleteCheckin,
+  updateCheckin,
+  type CheckinEntry,
+  type Direction,
+} from '../checkins/checkin-repository.js';
 import type { Queryable } from '../db/database.js';
 import { html, type SafeHtml } from '../views/html.js';
 import { csrfField, dateTime, notice, page, type PageUser } from '../views/layout.js';
@@ -48,22 +55,42 @@ function changes(entry: AuditEntry): SafeHtml {
     entry.before && entry.after ? JSON.stringify(before[key]) !== JSON.stringify(after[key]) : (before[key] ?? after[key]) !== null,
   );
   if (keys.length === 0) return html`<span class="hint">no field changed</span>`;
-  return html`<dl class="diff">${keys.map(
-    (key) => html`<dt>${key}</dt><dd>${entry.before ? html`<del>${field(before[key])}</del>` : ''}${entry.before && entry.after ? html` <span aria-hidden="true">→</span><span class="visually-hidden"> changed to </span> ` : ''}${entry.after ? html`<ins>${field(after[key])}</ins>` : ''}</dd>`,
-  )}</dl>`;
+  return html`<dl class="diff">
+    ${keys.map(
+      (key) =>
+        html`<dt>${key}</dt>
+          <dd>
+            ${entry.before ? html`<del>${field(before[key])}</del>` : ''}${entry.before && entry.after ? html` <span aria-hidden="true">→</span><span class="visually-hidden"> changed to </span> ` : ''}${entry.after ? html`<ins>${field(after[key])}</ins>` : ''}
+          </dd>`,
+    )}
+  </dl>`;
 }
 
 export function auditTable(entries: AuditEntry[], showEntity = true): SafeHtml {
   if (entries.length === 0) return html`<p class="empty">No changes recorded yet.</p>`;
   return html`<table class="table audit-table">
-<thead><tr><th scope="col">When</th><th scope="col">Who</th><th scope="col">What</th>${showEntity ? html`<th scope="col">Record</th>` : ''}<th scope="col">Before → after</th></tr></thead>
-<tbody>${entries.map(
-    (e) => html`<tr>
-  <td class="nowrap">${dateTime(e.at)}</td><td>${e.actor}</td><td><span class="badge badge-${e.action.replace(/\s+/g, '-')}">${e.action}</span></td>
-  ${showEntity ? html`<td>${e.entity === 'checkin' ? html`<a href="/admin/entries/${e.entityId}">check-in #${e.entityId}</a>` : html`${e.entity} #${e.entityId}`}</td>` : ''}
-  <td>${changes(e)}</td>
-</tr>`,
-  )}</tbody></table>`;
+    <thead>
+      <tr>
+        <th scope="col">When</th>
+        <th scope="col">Who</th>
+        <th scope="col">What</th>
+        ${showEntity ? html`<th scope="col">Record</th>` : ''}
+        <th scope="col">Before → after</th>
+      </tr>
+    </thead>
+    <tbody>
+      ${entries.map(
+        (e) =>
+          html`<tr>
+            <td class="nowrap">${dateTime(e.at)}</td>
+            <td>${e.actor}</td>
+            <td><span class="badge badge-${e.action.replace(/\s+/g, '-')}">${e.action}</span></td>
+            ${showEntity ? html`<td>${e.entity === 'checkin' ? html`<a href="/admin/entries/${e.entityId}">check-in #${e.entityId}</a>` : html`${e.entity} #${e.entityId}`}</td>` : ''}
+            <td>${changes(e)}</td>
+          </tr>`,
+      )}
+    </tbody>
+  </table>`;
 }
 
 export const adminEntryRoutes: FastifyPluginAsync<AppContext> = async (app, context) => {
@@ -86,38 +113,60 @@ export const adminEntryRoutes: FastifyPluginAsync<AppContext> = async (app, cont
       user,
       scripts: ['admin.js'],
       body: html`<p class="breadcrumb"><a href="/admin/sheet?date=${day}">← Attendance of ${day}</a></p>
-<div class="page-head"><h1>Check-in #${id}</h1>
-<p class="lede">${entry.firstname} ${entry.lastname} · ${entry.direction === 'out' ? 'left' : 'arrived'}${entry.gate ? ` at gate ${entry.gate}` : ''} · ${dateTime(entry.occurredAt)}${entry.deletedAt ? html` <span class="badge badge-delete">deleted</span>` : ''}</p></div>
-${message ?? ''}
-<div class="grid-2">
-${!entry.deletedAt
-  ? html`<section class="card" aria-labelledby="correct-title">
-  <h2 id="correct-title">Correct</h2>
-  <form method="post" action="/admin/entries/${id}" class="stack" id="correct-form">${csrfField(user)}
-    <label for="firstname">First name</label><input id="firstname" name="firstname" required maxlength="100" value="${entry.firstname}">
-    <label for="lastname">Last name</label><input id="lastname" name="lastname" required maxlength="100" value="${entry.lastname}">
-    <label for="gate">Gate</label><input id="gate" name="gate" maxlength="100" value="${entry.gate}">
-    <label for="direction">Direction</label>
-    <select id="direction" name="direction"><option value="in"${entry.direction === 'in' ? html` selected` : ''}>in (arrived)</option><option value="out"${entry.direction === 'out' ? html` selected` : ''}>out (left)</option></select>
-    <button type="submit" class="button button-primary">Save correction</button>
-  </form>
-  <hr>
-  <h2>Delete</h2>
-  <p class="hint">The entry leaves the attendance sheet, the API, summaries and exports. It is kept and can be restored here.</p>
-  <form method="post" action="/admin/entries/${id}/delete" data-confirm="Delete check-in #${id} of ${entry.firstname} ${entry.lastname}?">${csrfField(user)}
-    <button type="submit" class="button button-danger">Delete entry</button>
-  </form>
-</section>`
-  : html`<section class="card" aria-labelledby="restore-title">
-  <h2 id="restore-title">Deleted</h2>
-  <p>Deleted ${dateTime(entry.deletedAt)}${deletion ? ` by ${deletion.actor}` : ''}. It no longer counts anywhere.</p>
-  <form method="post" action="/admin/entries/${id}/restore">${csrfField(user)}<button type="submit" class="button">Restore entry</button></form>
-</section>`}
-<section class="card" aria-labelledby="history-title">
-  <h2 id="history-title">History</h2>
-  ${auditTable(history, false)}
-</section>
-</div>`,
+        <div class="page-head">
+          <h1>Check-in #${id}</h1>
+          <p class="lede">
+            ${entry.firstname} ${entry.lastname} ·
+            ${entry.direction === 'out' ? 'left' : 'arrived'}${entry.gate ? ` at gate ${entry.gate}` : ''} ·
+            ${dateTime(entry.occurredAt)}${entry.deletedAt ? html` <span class="badge badge-delete">deleted</span>` : ''}
+          </p>
+        </div>
+        ${message ?? ''}
+        <div class="grid-2">
+          ${
+            !entry.deletedAt
+              ? html`<section class="card" aria-labelledby="correct-title">
+                  <h2 id="correct-title">Correct</h2>
+                  <form method="post" action="/admin/entries/${id}" class="stack" id="correct-form">
+                    ${csrfField(user)} <label for="firstname">First name</label
+                    ><input id="firstname" name="firstname" required maxlength="100" value="${entry.firstname}" />
+                    <label for="lastname">Last name</label
+                    ><input id="lastname" name="lastname" required maxlength="100" value="${entry.lastname}" />
+                    <label for="gate">Gate</label><input id="gate" name="gate" maxlength="100" value="${entry.gate}" />
+                    <label for="direction">Direction</label>
+                    <select id="direction" name="direction">
+                      <option value="in" ${entry.direction === 'in' ? html` selected` : ''}>in (arrived)</option>
+                      <option value="out" ${entry.direction === 'out' ? html` selected` : ''}>out (left)</option>
+                    </select>
+                    <button type="submit" class="button button-primary">Save correction</button>
+                  </form>
+                  <hr />
+                  <h2>Delete</h2>
+                  <p class="hint">
+                    The entry leaves the attendance sheet, the API, summaries and exports. It is kept and can be restored here.
+                  </p>
+                  <form
+                    method="post"
+                    action="/admin/entries/${id}/delete"
+                    data-confirm="Delete check-in #${id} of ${entry.firstname} ${entry.lastname}?"
+                  >
+                    ${csrfField(user)}
+                    <button type="submit" class="button button-danger">Delete entry</button>
+                  </form>
+                </section>`
+              : html`<section class="card" aria-labelledby="restore-title">
+                  <h2 id="restore-title">Deleted</h2>
+                  <p>Deleted ${dateTime(entry.deletedAt)}${deletion ? ` by ${deletion.actor}` : ''}. It no longer counts anywhere.</p>
+                  <form method="post" action="/admin/entries/${id}/restore">
+                    ${csrfField(user)}<button type="submit" class="button">Restore entry</button>
+                  </form>
+                </section>`
+          }
+          <section class="card" aria-labelledby="history-title">
+            <h2 id="history-title">History</h2>
+            ${auditTable(history, false)}
+          </section>
+        </div>`,
     });
   }
 
@@ -132,7 +181,19 @@ ${!entry.deletedAt
       const id = parseId(request.params.id);
       const done = { corrected: 'Correction saved.', deleted: 'Entry deleted.', restored: 'Entry restored.' }[request.query.done ?? ''];
       const body = id === undefined ? undefined : await entryPage(pageUser(request), id, done ? notice('success', done) : '');
-      if (!body) return reply.code(404).type(html200).send(page({ title: 'Not found', section: 'sheet', user: pageUser(request), body: html`<h1>No check-in #${request.params.id}</h1><p><a href="/admin/sheet">Back to attendance</a></p>` }));
+      if (!body)
+        return reply
+          .code(404)
+          .type(html200)
+          .send(
+            page({
+              title: 'Not found',
+              section: 'sheet',
+              user: pageUser(request),
+              body: html`<h1>No check-in #${request.params.id}</h1>
+                <p><a href="/admin/sheet">Back to attendance</a></p>`,
+            }),
+          );
       return reply.type(html200).send(body);
     },
   );
@@ -148,10 +209,18 @@ ${!entry.deletedAt
       const firstname = validName(form.firstname, true);
       const lastname = validName(form.lastname, true);
       const gate = validName(form.gate, false);
-      const direction = form.direction === undefined ? undefined : form.direction === 'in' || form.direction === 'out' ? (form.direction as Direction) : null;
+      const direction =
+        form.direction === undefined
+          ? undefined
+          : form.direction === 'in' || form.direction === 'out'
+            ? (form.direction as Direction)
+            : null;
       if (firstname === undefined || lastname === undefined || gate === undefined || direction === null) {
         const body = await entryPage(user, id, notice('error', 'First and last name are required; each field takes up to 100 characters.'));
-        return reply.code(body ? 400 : 404).type(html200).send(body ?? 'Not found.');
+        return reply
+          .code(body ? 400 : 404)
+          .type(html200)
+          .send(body ?? 'Not found.');
       }
       const outcome = await db.transaction(async (tx) => {
         const before = await findCheckinForUpdate(tx, id);
@@ -160,47 +229,74 @@ ${!entry.deletedAt
         if (EDITABLE.every((key) => before[key] === values[key])) return 'unchanged' as const;
         const after = await updateCheckin(tx, id, values);
         if (!after) return 'missing' as const;
-        await recordAudit(tx, { actor: user.username, action: 'correct', entity: 'checkin', entityId: id, before: pick(before), after: pick(after) });
+        await recordAudit(tx, {
+          actor: user.username,
+          action: 'correct',
+          entity: 'checkin',
+          entityId: id,
+          before: pick(before),
+          after: pick(after),
+        });
         return 'corrected' as const;
       });
-      if (outcome === 'missing') return reply.code(404).type(html200).send(page({ title: 'Not found', user, body: html`<h1>No check-in #${id}</h1>` }));
+      if (outcome === 'missing')
+        return reply
+          .code(404)
+          .type(html200)
+          .send(page({ title: 'Not found', user, body: html`<h1>No check-in #${id}</h1>` }));
       if (outcome === 'corrected') app.attendanceEvents.changed();
       return reply.redirect(`/admin/entries/${id}?done=corrected`, 303);
     },
   );
 
-  app.post<{ Params: { id: string } }>('/admin/entries/:id/delete', { preHandler: requireAdmin(context, { csrf: true }) }, async (request, reply) => {
-    const id = parseId(request.params.id);
-    const user = pageUser(request);
-    const deleted =
-      id !== undefined &&
-      (await db.transaction(async (tx) => {
-        const entry = await findCheckinForUpdate(tx, id);
-        if (!entry || !(await softDeleteCheckin(tx, id))) return false;
-        await recordAudit(tx, { actor: user.username, action: 'delete', entity: 'checkin', entityId: id, before: entry });
-        return true;
-      }));
-    if (!deleted) return reply.code(404).type(html200).send(page({ title: 'Not found', user, body: html`<h1>No check-in #${request.params.id}</h1>` }));
-    app.attendanceEvents.changed();
-    return reply.redirect(`/admin/entries/${id}?done=deleted`, 303);
-  });
+  app.post<{ Params: { id: string } }>(
+    '/admin/entries/:id/delete',
+    { preHandler: requireAdmin(context, { csrf: true }) },
+    async (request, reply) => {
+      const id = parseId(request.params.id);
+      const user = pageUser(request);
+      const deleted =
+        id !== undefined &&
+        (await db.transaction(async (tx) => {
+          const entry = await findCheckinForUpdate(tx, id);
+          if (!entry || !(await softDeleteCheckin(tx, id))) return false;
+          await recordAudit(tx, { actor: user.username, action: 'delete', entity: 'checkin', entityId: id, before: entry });
+          return true;
+        }));
+      if (!deleted)
+        return reply
+          .code(404)
+          .type(html200)
+          .send(page({ title: 'Not found', user, body: html`<h1>No check-in #${request.params.id}</h1>` }));
+      app.attendanceEvents.changed();
+      return reply.redirect(`/admin/entries/${id}?done=deleted`, 303);
+    },
+  );
 
-  app.post<{ Params: { id: string } }>('/admin/entries/:id/restore', { preHandler: requireAdmin(context, { csrf: true }) }, async (request, reply) => {
-    const id = parseId(request.params.id);
-    const user = pageUser(request);
-    const restored =
-      id !== undefined &&
-      (await db.transaction(async (tx) => {
-        if (!(await restoreCheckin(tx, id))) return false;
-        const entry = await findEntry(tx, id);
-        const { deletedAt: _deletedAt, ...after } = entry!;
-        await recordAudit(tx, { actor: user.username, action: 'restore', entity: 'checkin', entityId: id, after });
-        return true;
-      }));
-    if (!restored) return reply.code(404).type(html200).send(page({ title: 'Not found', user, body: html`<h1>No deleted check-in #${request.params.id}</h1>` }));
-    app.attendanceEvents.changed();
-    return reply.redirect(`/admin/entries/${id}?done=restored`, 303);
-  });
+  app.post<{ Params: { id: string } }>(
+    '/admin/entries/:id/restore',
+    { preHandler: requireAdmin(context, { csrf: true }) },
+    async (request, reply) => {
+      const id = parseId(request.params.id);
+      const user = pageUser(request);
+      const restored =
+        id !== undefined &&
+        (await db.transaction(async (tx) => {
+          if (!(await restoreCheckin(tx, id))) return false;
+          const entry = await findEntry(tx, id);
+          const { deletedAt: _deletedAt, ...after } = entry!;
+          await recordAudit(tx, { actor: user.username, action: 'restore', entity: 'checkin', entityId: id, after });
+          return true;
+        }));
+      if (!restored)
+        return reply
+          .code(404)
+          .type(html200)
+          .send(page({ title: 'Not found', user, body: html`<h1>No deleted check-in #${request.params.id}</h1>` }));
+      app.attendanceEvents.changed();
+      return reply.redirect(`/admin/entries/${id}?done=restored`, 303);
+    },
+  );
 
   app.get<{ Querystring: { before?: string } }>('/admin/audit', { preHandler: requireAdmin(context) }, async (request, reply) => {
     const before = request.query.before && /^\d{1,15}$/.test(request.query.before) ? Number(request.query.before) : undefined;
@@ -211,9 +307,14 @@ ${!entry.deletedAt
         title: 'Audit log',
         section: 'audit',
         user: pageUser(request),
-        body: html`<div class="page-head"><h1>Audit log</h1><p class="lede">Every change made by an admin: corrections, deletions, tokens and admins.</p></div>
-<section class="card">${auditTable(entries)}
-${entries.length === 100 && last ? html`<p><a class="button" href="/admin/audit?before=${last.id}">Older changes</a></p>` : ''}</section>`,
+        body: html`<div class="page-head">
+            <h1>Audit log</h1>
+            <p class="lede">Every change made by an admin: corrections, deletions, tokens and admins.</p>
+          </div>
+          <section class="card">
+            ${auditTable(entries)}
+            ${entries.length === 100 && last ? html`<p><a class="button" href="/admin/audit?before=${last.id}">Older changes</a></p>` : ''}
+          </section>`,
       }),
     );
   });

@@ -44,7 +44,8 @@ interface Sheet {
 
 type Json = Record<string, unknown>;
 
-const num = (value: unknown): number | undefined => (typeof value === 'number' ? value : typeof value === 'string' && value !== '' && !Number.isNaN(Number(value)) ? Number(value) : undefined);
+const num = (value: unknown): number | undefined =>
+  typeof value === 'number' ? value : typeof value === 'string' && value !== '' && !Number.isNaN(Number(value)) ? Number(value) : undefined;
 
 function toItem(row: Json): SheetItem {
   return {
@@ -63,7 +64,9 @@ function gateTotals(summary: Json): GateTotal[] {
   const list: Json[] = Array.isArray(raw)
     ? (raw as Json[])
     : raw && typeof raw === 'object'
-      ? Object.entries(raw as Json).map(([gate, value]) => (typeof value === 'object' && value ? { gate, ...(value as Json) } : { gate, total: value }))
+      ? Object.entries(raw as Json).map(([gate, value]) =>
+          typeof value === 'object' && value ? { gate, ...(value as Json) } : { gate, total: value },
+        )
       : [];
   return list.map((g) => ({
     gate: String(g.gate ?? ''),
@@ -98,7 +101,14 @@ async function loadSheet(app: FastifyInstance, request: FastifyRequest, day: str
   ]);
   if (list.status !== 200 || summary.status !== 200) {
     const failed = list.status !== 200 ? list : summary;
-    return { items: [], nextCursor: null, total: 0, inside: undefined, gates: [], problem: String(failed.body.detail ?? `The attendance API answered ${failed.status}.`) };
+    return {
+      items: [],
+      nextCursor: null,
+      total: 0,
+      inside: undefined,
+      gates: [],
+      problem: String(failed.body.detail ?? `The attendance API answered ${failed.status}.`),
+    };
   }
   const items = Array.isArray(list.body.items) ? (list.body.items as Json[]).map(toItem) : [];
   return {
@@ -121,31 +131,64 @@ function sheetQuery(day: string, query: SheetQuery, extra: Record<string, string
 function liveData(day: string, query: SheetQuery, sheet: Sheet): SafeHtml {
   const filtered = Boolean(query.gate || query.q);
   return html`<div class="stats" aria-label="Totals">
-  <div class="stat"><span class="stat-value" id="stat-total">${sheet.total}</span><span class="stat-label">check-ins</span></div>
-  <div class="stat stat-accent"><span class="stat-value" id="stat-inside">${sheet.inside ?? '—'}</span><span class="stat-label">inside now</span></div>
-  ${sheet.gates.map(
-    (g) => html`<div class="stat stat-gate"><span class="stat-value">${g.total}</span><span class="stat-label">gate ${g.gate || '(none)'}${g.inside !== undefined ? html`<br><span class="hint">${g.inside} inside</span>` : ''}</span></div>`,
-  )}
-</div>
-${sheet.problem ? notice('error', sheet.problem) : ''}
-<div class="table-wrap">
-<table class="table sheet-table" id="sheet-table">
-  <caption class="visually-hidden">Check-ins on ${day}${query.gate ? ` at gate ${query.gate}` : ''}${query.q ? ` matching “${query.q}”` : ''}</caption>
-  <thead><tr><th scope="col">Time</th><th scope="col">Name</th><th scope="col">Gate</th><th scope="col">Direction</th><th scope="col"><span class="visually-hidden">Actions</span></th></tr></thead>
-  <tbody>${sheet.items.length === 0
-    ? html`<tr><td colspan="5" class="empty">${filtered ? 'Nobody matches these filters.' : 'No check-ins on this day yet.'}</td></tr>`
-    : sheet.items.map(
-        (item) => html`<tr data-id="${item.id}">
-    <td class="nowrap mono">${clock(item.at)}</td>
-    <td><span class="person">${item.lastname}, ${item.firstname}</span></td>
-    <td>${item.gate || html`<span class="hint">—</span>`}</td>
-    <td><span class="badge badge-${item.direction === 'out' ? 'out' : 'in'}">${item.direction === 'out' ? 'out' : 'in'}</span></td>
-    <td class="actions"><a href="/admin/entries/${item.id}" class="button button-small button-quiet">Correct<span class="visually-hidden"> ${item.firstname} ${item.lastname}</span></a></td>
-  </tr>`,
-      )}</tbody>
-</table>
-</div>
-${sheet.nextCursor ? html`<p class="more"><a class="button" href="/admin/sheet?${sheetQuery(day, query, { cursor: sheet.nextCursor })}">Next ${PAGE_SIZE}</a></p>` : ''}`;
+      <div class="stat"><span class="stat-value" id="stat-total">${sheet.total}</span><span class="stat-label">check-ins</span></div>
+      <div class="stat stat-accent">
+        <span class="stat-value" id="stat-inside">${sheet.inside ?? '—'}</span><span class="stat-label">inside now</span>
+      </div>
+      ${sheet.gates.map(
+        (g) =>
+          html`<div class="stat stat-gate">
+            <span class="stat-value">${g.total}</span
+            ><span class="stat-label"
+              >gate ${g.gate || '(none)'}${g.inside !== undefined ? html`<br /><span class="hint">${g.inside} inside</span>` : ''}</span
+            >
+          </div>`,
+      )}
+    </div>
+    ${sheet.problem ? notice('error', sheet.problem) : ''}
+    <div class="table-wrap">
+      <table class="table sheet-table" id="sheet-table">
+        <caption class="visually-hidden">
+          Check-ins on ${day}${query.gate ? ` at gate ${query.gate}` : ''}${query.q ? ` matching “${query.q}”` : ''}
+        </caption>
+        <thead>
+          <tr>
+            <th scope="col">Time</th>
+            <th scope="col">Name</th>
+            <th scope="col">Gate</th>
+            <th scope="col">Direction</th>
+            <th scope="col"><span class="visually-hidden">Actions</span></th>
+          </tr>
+        </thead>
+        <tbody>
+          ${
+            sheet.items.length === 0
+              ? html`<tr>
+                  <td colspan="5" class="empty">${filtered ? 'Nobody matches these filters.' : 'No check-ins on this day yet.'}</td>
+                </tr>`
+              : sheet.items.map(
+                  (item) =>
+                    html`<tr data-id="${item.id}">
+                      <td class="nowrap mono">${clock(item.at)}</td>
+                      <td><span class="person">${item.lastname}, ${item.firstname}</span></td>
+                      <td>${item.gate || html`<span class="hint">—</span>`}</td>
+                      <td>
+                        <span class="badge badge-${item.direction === 'out' ? 'out' : 'in'}"
+                          >${item.direction === 'out' ? 'out' : 'in'}</span
+                        >
+                      </td>
+                      <td class="actions">
+                        <a href="/admin/entries/${item.id}" class="button button-small button-quiet"
+                          >Correct<span class="visually-hidden"> ${item.firstname} ${item.lastname}</span></a
+                        >
+                      </td>
+                    </tr>`,
+                )
+          }
+        </tbody>
+      </table>
+    </div>
+    ${sheet.nextCursor ? html`<p class="more"><a class="button" href="/admin/sheet?${sheetQuery(day, query, { cursor: sheet.nextCursor })}">Next ${PAGE_SIZE}</a></p>` : ''}`;
 }
 
 export const adminSheetRoutes: FastifyPluginAsync<AppContext> = async (app, context) => {
@@ -165,28 +208,67 @@ export const adminSheetRoutes: FastifyPluginAsync<AppContext> = async (app, cont
     const sheet = await loadSheet(app, request, day, query);
     const gates = [...new Set([...sheet.gates.map((g) => g.gate).filter(Boolean), ...(query.gate ? [query.gate] : [])])].sort();
     const body = html`<div class="page-head page-head-row">
-  <div><h1>Attendance</h1><p class="lede">${day}${day === localDate(context.config.timezone) ? ' · today' : ''} <span class="live-indicator" id="live-indicator" hidden><span class="dot" aria-hidden="true"></span><span class="live-text">Live</span></span></p></div>
-  <a class="button" id="export-csv" href="/api/v1/checkins.csv?${new URLSearchParams({ from: day, to: day, ...(query.gate ? { gate: query.gate } : {}) }).toString()}" download>Export CSV</a>
-</div>
-<form class="filters card" method="get" action="/admin/sheet" role="search" id="sheet-filters">
-  <div class="field"><label for="date">Day</label><input type="date" id="date" name="date" value="${day}" required></div>
-  <div class="field"><label for="gate-filter">Gate</label>
-    <select id="gate-filter" name="gate"><option value="">All gates</option>${gates.map((g) => html`<option value="${g}"${g === query.gate ? html` selected` : ''}>${g}</option>`)}</select></div>
-  <div class="field field-grow"><label for="q">Name</label><input type="search" id="q" name="q" value="${query.q ?? ''}" placeholder="Search first or last name" autocomplete="off"></div>
-  <div class="field field-button"><button type="submit" class="button button-primary">Show</button></div>
-</form>
-<section id="sheet-live" class="card" aria-live="polite" aria-busy="false" data-live-url="/admin/sheet/live?${sheetQuery(day, query, query.cursor ? { cursor: query.cursor } : {})}">
-${liveData(day, query, sheet)}
-</section>`;
+        <div>
+          <h1>Attendance</h1>
+          <p class="lede">
+            ${day}${day === localDate(context.config.timezone) ? ' · today' : ''}
+            <span class="live-indicator" id="live-indicator" hidden
+              ><span class="dot" aria-hidden="true"></span><span class="live-text">Live</span></span
+            >
+          </p>
+        </div>
+        <a
+          class="button"
+          id="export-csv"
+          href="/api/v1/checkins.csv?${new URLSearchParams({ from: day, to: day, ...(query.gate ? { gate: query.gate } : {}) }).toString()}"
+          download
+          >Export CSV</a
+        >
+      </div>
+      <form class="filters card" method="get" action="/admin/sheet" role="search" id="sheet-filters">
+        <div class="field"><label for="date">Day</label><input type="date" id="date" name="date" value="${day}" required /></div>
+        <div class="field">
+          <label for="gate-filter">Gate</label>
+          <select id="gate-filter" name="gate">
+            <option value="">All gates</option>
+            ${gates.map((g) => html`<option value="${g}" ${g === query.gate ? html` selected` : ''}>${g}</option>`)}
+          </select>
+        </div>
+        <div class="field field-grow">
+          <label for="q">Name</label
+          ><input type="search" id="q" name="q" value="${query.q ?? ''}" placeholder="Search first or last name" autocomplete="off" />
+        </div>
+        <div class="field field-button"><button type="submit" class="button button-primary">Show</button></div>
+      </form>
+      <section
+        id="sheet-live"
+        class="card"
+        aria-live="polite"
+        aria-busy="false"
+        data-live-url="/admin/sheet/live?${sheetQuery(day, query, query.cursor ? { cursor: query.cursor } : {})}"
+      >
+        ${liveData(day, query, sheet)}
+      </section>`;
     return reply
       .header('cache-control', 'no-store')
       .type('text/html; charset=utf-8')
-      .send(page({ title: `Attendance ${day}`, section: 'sheet', user: { username: session.username, csrfToken: session.csrfToken }, body, scripts: ['sheet.js'] }));
+      .send(
+        page({
+          title: `Attendance ${day}`,
+          section: 'sheet',
+          user: { username: session.username, csrfToken: session.csrfToken },
+          body,
+          scripts: ['sheet.js'],
+        }),
+      );
   });
 
   app.get<{ Querystring: SheetQuery }>('/admin/sheet/live', { preHandler: requireAdmin(context) }, async (request, reply) => {
     const { day, query } = readQuery(request.query);
     const sheet = await loadSheet(app, request, day, query);
-    return reply.header('cache-control', 'no-store').type('text/html; charset=utf-8').send(liveData(day, query, sheet).value);
+    return reply
+      .header('cache-control', 'no-store')
+      .type('text/html; charset=utf-8')
+      .send(liveData(day, query, sheet).value);
   });
 };

@@ -23,40 +23,70 @@ export const adminTokenRoutes: FastifyPluginAsync<AppContext> = async (app, cont
       section: 'tokens',
       user,
       scripts: ['admin.js'],
-      body: html`<div class="page-head"><h1>Gate tokens</h1>
-<p class="lede">A token lets a kiosk or a scanner at a gate check people in${context.config.authMode === 'token' ? ' and read attendance' : ''} through the API. Revoking one stops it at once.</p></div>
-${top ?? ''}
-<div class="grid-2 grid-wide-left">
-<section class="card" aria-labelledby="tokens-title">
-  <h2 id="tokens-title">Tokens</h2>
-  ${tokens.length === 0
-    ? html`<p class="empty">No tokens yet. Create one for each gate tablet.</p>`
-    : html`<table class="table" id="token-table">
-    <thead><tr><th scope="col">Name</th><th scope="col">Gate</th><th scope="col">Token</th><th scope="col">Created</th><th scope="col">Last used</th><th scope="col">Status</th></tr></thead>
-    <tbody>${tokens.map(
-      (t) => html`<tr${t.revokedAt ? html` class="muted"` : ''} data-token-id="${t.id}">
+      body: html`<div class="page-head">
+          <h1>Gate tokens</h1>
+          <p class="lede">
+            A token lets a kiosk or a scanner at a gate check people in${context.config.authMode === 'token' ? ' and read attendance' : ''}
+            through the API. Revoking one stops it at once.
+          </p>
+        </div>
+        ${top ?? ''}
+        <div class="grid-2 grid-wide-left">
+          <section class="card" aria-labelledby="tokens-title">
+            <h2 id="tokens-title">Tokens</h2>
+            ${
+              tokens.length === 0
+                ? html`<p class="empty">No tokens yet. Create one for each gate tablet.</p>`
+                : html`<table class="table" id="token-table">
+                    <thead>
+                      <tr>
+                        <th scope="col">Name</th>
+                        <th scope="col">Gate</th>
+                        <th scope="col">Token</th>
+                        <th scope="col">Created</th>
+                        <th scope="col">Last used</th>
+                        <th scope="col">Status</th>
+                      </tr>
+                    </thead>
+                    <tbody>
+                      ${tokens.map(
+                        (t) => html`<tr${t.revokedAt ? html` class="muted"` : ''} data-token-id="${t.id}">
       <td>${t.name}</td><td>${t.gate || html`<span class="hint">any</span>`}</td><td><code>${t.tokenPrefix}…</code></td>
       <td>${dateTime(t.createdAt)}<br><span class="hint">by ${t.createdBy}</span></td>
       <td>${t.lastUsedAt ? dateTime(t.lastUsedAt) : html`<span class="hint">never</span>`}</td>
-      <td>${t.revokedAt
-        ? html`<span class="badge badge-muted">revoked</span><br><span class="hint">${dateTime(t.revokedAt)} by ${t.revokedBy ?? ''}</span>`
-        : html`<form method="post" action="/admin/tokens/${t.id}/revoke" class="inline" data-confirm="Revoke the token ${t.name}? Kiosks using it stop working at once.">${csrfField(user)}
-          <button class="button button-danger button-small" type="submit">Revoke<span class="visually-hidden"> ${t.name}</span></button></form>`}</td>
+      <td>${
+        t.revokedAt
+          ? html`<span class="badge badge-muted">revoked</span><br /><span class="hint"
+                >${dateTime(t.revokedAt)} by ${t.revokedBy ?? ''}</span
+              >`
+          : html`<form
+              method="post"
+              action="/admin/tokens/${t.id}/revoke"
+              class="inline"
+              data-confirm="Revoke the token ${t.name}? Kiosks using it stop working at once."
+            >
+              ${csrfField(user)}
+              <button class="button button-danger button-small" type="submit">Revoke<span class="visually-hidden"> ${t.name}</span></button>
+            </form>`
+      }</td>
     </tr>`,
-    )}</tbody>
-  </table>`}
-</section>
-<section class="card" aria-labelledby="new-token-title">
-  <h2 id="new-token-title">New token</h2>
-  <form method="post" action="/admin/tokens" class="stack">${csrfField(user)}
-    <label for="token-name">Name</label>
-    <input id="token-name" name="name" required maxlength="100" placeholder="North entrance tablet">
-    <label for="token-gate">Gate <span class="hint">(optional: the token may then only check in at this gate)</span></label>
-    <input id="token-gate" name="gate" maxlength="100" placeholder="North">
-    <button class="button button-primary" type="submit">Create token</button>
-  </form>
-</section>
-</div>`,
+                      )}
+                    </tbody>
+                  </table>`
+            }
+          </section>
+          <section class="card" aria-labelledby="new-token-title">
+            <h2 id="new-token-title">New token</h2>
+            <form method="post" action="/admin/tokens" class="stack">
+              ${csrfField(user)}
+              <label for="token-name">Name</label>
+              <input id="token-name" name="name" required maxlength="100" placeholder="North entrance tablet" />
+              <label for="token-gate">Gate <span class="hint">(optional: the token may then only check in at this gate)</span></label>
+              <input id="token-gate" name="gate" maxlength="100" placeholder="North" />
+              <button class="button button-primary" type="submit">Create token</button>
+            </form>
+          </section>
+        </div>`,
     });
   }
 
@@ -75,35 +105,57 @@ ${top ?? ''}
     const name = text(request.body, 'name').trim();
     const gate = text(request.body, 'gate').trim();
     if (name === '' || name.length > 100 || gate.length > 100) {
-      return reply.code(400).type('text/html; charset=utf-8').send(await render(user, notice('error', 'Give the token a name (up to 100 characters).')));
+      return reply
+        .code(400)
+        .type('text/html; charset=utf-8')
+        .send(await render(user, notice('error', 'Give the token a name (up to 100 characters).')));
     }
     const { token, gateToken } = await createGateToken(db, { name, gate, createdBy: user.username });
-    await recordAudit(db, { actor: user.username, action: 'create', entity: 'gate token', entityId: gateToken.id, after: { name, gate, tokenPrefix: gateToken.tokenPrefix } });
-    const kioskLink = `/kiosk#${new URLSearchParams({ token, ...(gate ? { gate } : {}) }).toString()}`;
-    const shown = html`<section class="card card-highlight" aria-labelledby="created-title" role="status">
-  <h2 id="created-title">Token “${name}” created</h2>
-  <p>Copy it now: it is shown only this once and cannot be recovered.</p>
-  <div class="copy-row"><input id="new-token" class="mono" readonly value="${token}" aria-label="The new token">
-    <button type="button" class="button" data-copy="#new-token">Copy</button></div>
-  <p>Or open this link on the gate tablet to set up its kiosk${gate ? html` for gate <strong>${gate}</strong>` : ''}:</p>
-  <p><a class="button button-primary" id="kiosk-link" href="${kioskLink}">Open the kiosk with this token</a></p>
-</section>`;
-    return reply.header('cache-control', 'no-store').type('text/html; charset=utf-8').send(await render(user, shown));
-  });
-
-  app.post<{ Params: { id: string } }>('/admin/tokens/:id/revoke', { preHandler: requireAdmin(context, { csrf: true }) }, async (request, reply) => {
-    const user = pageUser(request);
-    const id = Number(request.params.id);
-    const revoked = Number.isSafeInteger(id) ? await revokeGateToken(db, id, user.username) : undefined;
-    if (!revoked) return reply.code(404).type('text/html; charset=utf-8').send(await render(user, notice('error', 'No such active token.')));
     await recordAudit(db, {
       actor: user.username,
-      action: 'revoke',
+      action: 'create',
       entity: 'gate token',
-      entityId: id,
-      before: { name: revoked.before.name, revokedAt: null },
-      after: { name: revoked.after.name, revokedAt: revoked.after.revokedAt },
+      entityId: gateToken.id,
+      after: { name, gate, tokenPrefix: gateToken.tokenPrefix },
     });
-    return reply.redirect('/admin/tokens?done=revoked', 303);
+    const kioskLink = `/kiosk#${new URLSearchParams({ token, ...(gate ? { gate } : {}) }).toString()}`;
+    const shown = html`<section class="card card-highlight" aria-labelledby="created-title" role="status">
+      <h2 id="created-title">Token “${name}” created</h2>
+      <p>Copy it now: it is shown only this once and cannot be recovered.</p>
+      <div class="copy-row">
+        <input id="new-token" class="mono" readonly value="${token}" aria-label="The new token" />
+        <button type="button" class="button" data-copy="#new-token">Copy</button>
+      </div>
+      <p>Or open this link on the gate tablet to set up its kiosk${gate ? html` for gate <strong>${gate}</strong>` : ''}:</p>
+      <p><a class="button button-primary" id="kiosk-link" href="${kioskLink}">Open the kiosk with this token</a></p>
+    </section>`;
+    return reply
+      .header('cache-control', 'no-store')
+      .type('text/html; charset=utf-8')
+      .send(await render(user, shown));
   });
+
+  app.post<{ Params: { id: string } }>(
+    '/admin/tokens/:id/revoke',
+    { preHandler: requireAdmin(context, { csrf: true }) },
+    async (request, reply) => {
+      const user = pageUser(request);
+      const id = Number(request.params.id);
+      const revoked = Number.isSafeInteger(id) ? await revokeGateToken(db, id, user.username) : undefined;
+      if (!revoked)
+        return reply
+          .code(404)
+          .type('text/html; charset=utf-8')
+          .send(await render(user, notice('error', 'No such active token.')));
+      await recordAudit(db, {
+        actor: user.username,
+        action: 'revoke',
+        entity: 'gate token',
+        entityId: id,
+        before: { name: revoked.before.name, revokedAt: null },
+        after: { name: revoked.after.name, revokedAt: revoked.after.revokedAt },
+      });
+      return reply.redirect('/admin/tokens?done=revoked', 303);
+    },
+  );
 };

@@ -36,48 +36,99 @@ export const adminUserRoutes: FastifyPluginAsync<AppContext> = async (app, conte
       title: 'Admins',
       section: 'users',
       user,
-      body: html`<div class="page-head"><h1>Admins</h1><p class="lede">People who can sign in here, see attendance and correct entries.</p></div>
-${message ? notice(message.kind, message.text) : ''}
-<div class="grid-2">
-<section class="card" aria-labelledby="admins-title">
-  <h2 id="admins-title">Admins</h2>
-  <table class="table">
-    <thead><tr><th scope="col">Username</th><th scope="col">Added</th><th scope="col">Password changed</th><th scope="col"><span class="visually-hidden">Actions</span></th></tr></thead>
-    <tbody>${users.map(
-      (u) => html`<tr>
-      <td>${u.username}${u.id === user.userId ? html` <span class="badge">you</span>` : ''}</td>
-      <td>${dateTime(u.createdAt)}</td><td>${dateTime(u.passwordChangedAt)}</td>
-      <td class="actions">${u.id === user.userId || users.length < 2
-        ? ''
-        : html`<form method="post" action="/admin/users/${u.id}/delete" class="inline" data-confirm="Remove admin ${u.username}?">${csrfField(user)}
-          <button class="button button-danger button-small" type="submit">Remove<span class="visually-hidden"> ${u.username}</span></button></form>`}</td>
-    </tr>`,
-    )}</tbody>
-  </table>
-</section>
-<div class="stack-lg">
-<section class="card" aria-labelledby="add-title">
-  <h2 id="add-title">Add an admin</h2>
-  <form method="post" action="/admin/users" class="stack">${csrfField(user)}
-    <label for="new-username">Username</label>
-    <input id="new-username" name="username" required pattern="[A-Za-z0-9._@\\-]{1,64}" autocomplete="off" autocapitalize="none" spellcheck="false">
-    <label for="new-password">Password <span class="hint">(at least ${MIN_PASSWORD_LENGTH} characters)</span></label>
-    <input id="new-password" name="password" type="password" required minlength="${MIN_PASSWORD_LENGTH}" autocomplete="new-password">
-    <button class="button button-primary" type="submit">Add admin</button>
-  </form>
-</section>
-<section class="card" aria-labelledby="pw-title">
-  <h2 id="pw-title">Change your password</h2>
-  <form method="post" action="/admin/users/password" class="stack">${csrfField(user)}
-    <label for="current-password">Current password</label>
-    <input id="current-password" name="current" type="password" required autocomplete="current-password">
-    <label for="changed-password">New password</label>
-    <input id="changed-password" name="password" type="password" required minlength="${MIN_PASSWORD_LENGTH}" autocomplete="new-password">
-    <button class="button" type="submit">Change password</button>
-  </form>
-</section>
-</div>
-</div>`,
+      body: html`<div class="page-head">
+          <h1>Admins</h1>
+          <p class="lede">People who can sign in here, see attendance and correct entries.</p>
+        </div>
+        ${message ? notice(message.kind, message.text) : ''}
+        <div class="grid-2">
+          <section class="card" aria-labelledby="admins-title">
+            <h2 id="admins-title">Admins</h2>
+            <table class="table">
+              <thead>
+                <tr>
+                  <th scope="col">Username</th>
+                  <th scope="col">Added</th>
+                  <th scope="col">Password changed</th>
+                  <th scope="col"><span class="visually-hidden">Actions</span></th>
+                </tr>
+              </thead>
+              <tbody>
+                ${users.map(
+                  (u) =>
+                    html`<tr>
+                      <td>${u.username}${u.id === user.userId ? html` <span class="badge">you</span>` : ''}</td>
+                      <td>${dateTime(u.createdAt)}</td>
+                      <td>${dateTime(u.passwordChangedAt)}</td>
+                      <td class="actions">
+                        ${
+                          u.id === user.userId || users.length < 2
+                            ? ''
+                            : html`<form
+                                method="post"
+                                action="/admin/users/${u.id}/delete"
+                                class="inline"
+                                data-confirm="Remove admin ${u.username}?"
+                              >
+                                ${csrfField(user)}
+                                <button class="button button-danger button-small" type="submit">
+                                  Remove<span class="visually-hidden"> ${u.username}</span>
+                                </button>
+                              </form>`
+                        }
+                      </td>
+                    </tr>`,
+                )}
+              </tbody>
+            </table>
+          </section>
+          <div class="stack-lg">
+            <section class="card" aria-labelledby="add-title">
+              <h2 id="add-title">Add an admin</h2>
+              <form method="post" action="/admin/users" class="stack">
+                ${csrfField(user)}
+                <label for="new-username">Username</label>
+                <input
+                  id="new-username"
+                  name="username"
+                  required
+                  pattern="[A-Za-z0-9._@\\-]{1,64}"
+                  autocomplete="off"
+                  autocapitalize="none"
+                  spellcheck="false"
+                />
+                <label for="new-password">Password <span class="hint">(at least ${MIN_PASSWORD_LENGTH} characters)</span></label>
+                <input
+                  id="new-password"
+                  name="password"
+                  type="password"
+                  required
+                  minlength="${MIN_PASSWORD_LENGTH}"
+                  autocomplete="new-password"
+                />
+                <button class="button button-primary" type="submit">Add admin</button>
+              </form>
+            </section>
+            <section class="card" aria-labelledby="pw-title">
+              <h2 id="pw-title">Change your password</h2>
+              <form method="post" action="/admin/users/password" class="stack">
+                ${csrfField(user)}
+                <label for="current-password">Current password</label>
+                <input id="current-password" name="current" type="password" required autocomplete="current-password" />
+                <label for="changed-password">New password</label>
+                <input
+                  id="changed-password"
+                  name="password"
+                  type="password"
+                  required
+                  minlength="${MIN_PASSWORD_LENGTH}"
+                  autocomplete="new-password"
+                />
+                <button class="button" type="submit">Change password</button>
+              </form>
+            </section>
+          </div>
+        </div>`,
       scripts: ['admin.js'],
     });
   }
@@ -96,10 +147,19 @@ ${message ? notice(message.kind, message.text) : ''}
     const username = text(request.body, 'username').trim();
     try {
       const created = await createAdminUser(db, username, text(request.body, 'password'));
-      await recordAudit(db, { actor: sessionOf(request).username, action: 'create', entity: 'admin', entityId: created.id, after: { username: created.username } });
+      await recordAudit(db, {
+        actor: sessionOf(request).username,
+        action: 'create',
+        entity: 'admin',
+        entityId: created.id,
+        after: { username: created.username },
+      });
     } catch (error) {
       if (!(error instanceof AdminUserError)) throw error;
-      return reply.code(400).type('text/html; charset=utf-8').send(await render(pageUser(request), { kind: 'error', text: error.message }));
+      return reply
+        .code(400)
+        .type('text/html; charset=utf-8')
+        .send(await render(pageUser(request), { kind: 'error', text: error.message }));
     }
     return reply.redirect('/admin/users?done=created', 303);
   });
@@ -107,28 +167,56 @@ ${message ? notice(message.kind, message.text) : ''}
   app.post<{ Body: Body }>('/admin/users/password', { preHandler: requireAdmin(context, { csrf: true }) }, async (request, reply) => {
     const me = pageUser(request);
     const ok = await checkCredentials(db, me.username, text(request.body, 'current'));
-    if (!ok) return reply.code(400).type('text/html; charset=utf-8').send(await render(me, { kind: 'error', text: 'The current password is not right.' }));
+    if (!ok)
+      return reply
+        .code(400)
+        .type('text/html; charset=utf-8')
+        .send(await render(me, { kind: 'error', text: 'The current password is not right.' }));
     try {
       await setAdminPassword(db, me.userId, text(request.body, 'password'));
     } catch (error) {
       if (!(error instanceof AdminUserError)) throw error;
-      return reply.code(400).type('text/html; charset=utf-8').send(await render(me, { kind: 'error', text: error.message }));
+      return reply
+        .code(400)
+        .type('text/html; charset=utf-8')
+        .send(await render(me, { kind: 'error', text: error.message }));
     }
     await recordAudit(db, { actor: me.username, action: 'change password', entity: 'admin', entityId: me.userId });
     return reply.redirect('/admin?next=/admin/users', 303);
   });
 
-  app.post<{ Params: { id: string } }>('/admin/users/:id/delete', { preHandler: requireAdmin(context, { csrf: true }) }, async (request, reply) => {
-    const me = pageUser(request);
-    const id = Number(request.params.id);
-    const target = Number.isSafeInteger(id) ? await findAdminUser(db, id) : undefined;
-    if (!target) return reply.code(404).type('text/html; charset=utf-8').send(await render(me, { kind: 'error', text: 'No such admin.' }));
-    if (target.id === me.userId) {
-      return reply.code(400).type('text/html; charset=utf-8').send(await render(me, { kind: 'error', text: 'You cannot remove yourself.' }));
-    }
-    const removed = await deleteAdminUser(db, id);
-    if (!removed) return reply.code(400).type('text/html; charset=utf-8').send(await render(me, { kind: 'error', text: 'The last admin cannot be removed.' }));
-    await recordAudit(db, { actor: me.username, action: 'delete', entity: 'admin', entityId: id, before: { username: removed.username } });
-    return reply.redirect('/admin/users?done=deleted', 303);
-  });
+  app.post<{ Params: { id: string } }>(
+    '/admin/users/:id/delete',
+    { preHandler: requireAdmin(context, { csrf: true }) },
+    async (request, reply) => {
+      const me = pageUser(request);
+      const id = Number(request.params.id);
+      const target = Number.isSafeInteger(id) ? await findAdminUser(db, id) : undefined;
+      if (!target)
+        return reply
+          .code(404)
+          .type('text/html; charset=utf-8')
+          .send(await render(me, { kind: 'error', text: 'No such admin.' }));
+      if (target.id === me.userId) {
+        return reply
+          .code(400)
+          .type('text/html; charset=utf-8')
+          .send(await render(me, { kind: 'error', text: 'You cannot remove yourself.' }));
+      }
+      const removed = await deleteAdminUser(db, id);
+      if (!removed)
+        return reply
+          .code(400)
+          .type('text/html; charset=utf-8')
+          .send(await render(me, { kind: 'error', text: 'The last admin cannot be removed.' }));
+      await recordAudit(db, {
+        actor: me.username,
+        action: 'delete',
+        entity: 'admin',
+        entityId: id,
+        before: { username: removed.username },
+      });
+      return reply.redirect('/admin/users?done=deleted', 303);
+    },
+  );
 };

@@ -22,21 +22,35 @@ function signInPage(options: { csrf: string; next: string; username?: string; er
     title: 'Sign in',
     bodyClass: 'signin',
     body: html`<section class="signin-card" aria-labelledby="signin-title">
-  <div class="brand brand-large"><span class="brand-mark" aria-hidden="true">B</span>Barona</div>
-  <h1 id="signin-title">Sign in to the attendance admin</h1>
-  ${notice('info', options.status)}
-  ${notice('error', options.error)}
-  <form method="post" action="/admin/login" class="stack">
-    <input type="hidden" name="_csrf" value="${options.csrf}">
-    <input type="hidden" name="next" value="${options.next}">
-    <label for="username">Username</label>
-    <input id="username" name="username" autocomplete="username" autocapitalize="none" spellcheck="false" required value="${options.username ?? ''}"${options.username ? '' : html` autofocus`}>
-    <label for="password">Password</label>
-    <input id="password" name="password" type="password" autocomplete="current-password" required${options.username ? html` autofocus` : ''}>
-    <button type="submit" class="button button-primary button-wide">Sign in</button>
-  </form>
-  <p class="hint">Gate tablets do not sign in here: open the kiosk link an admin created for the gate.</p>
-</section>`,
+      <div class="brand brand-large"><span class="brand-mark" aria-hidden="true">B</span>Barona</div>
+      <h1 id="signin-title">Sign in to the attendance admin</h1>
+      ${notice('info', options.status)} ${notice('error', options.error)}
+      <form method="post" action="/admin/login" class="stack">
+        <input type="hidden" name="_csrf" value="${options.csrf}" />
+        <input type="hidden" name="next" value="${options.next}" />
+        <label for="username">Username</label>
+        <input
+          id="username"
+          name="username"
+          autocomplete="username"
+          autocapitalize="none"
+          spellcheck="false"
+          required
+          value="${options.username ?? ''}"
+          ${options.username ? '' : html` autofocus`}
+        />
+        <label for="password">Password</label>
+        <input
+          id="password"
+          name="password"
+          type="password"
+          autocomplete="current-password"
+          required${options.username ? html` autofocus` : ''}
+        />
+        <button type="submit" class="button button-primary button-wide">Sign in</button>
+      </form>
+      <p class="hint">Gate tablets do not sign in here: open the kiosk link an admin created for the gate.</p>
+    </section>`,
   });
 }
 
@@ -53,7 +67,8 @@ export const adminRoutes: FastifyPluginAsync<AppContext> = async (app, context) 
     if (principal?.kind === 'session') return reply.redirect(safeNext(request.query.next), 303);
     const csrf = randomSecret();
     setCookie(context, request, reply, LOGIN_CSRF_COOKIE, csrf, 60 * 60);
-    const status = request.query.signedOut !== undefined ? 'You have signed out.' : request.query.next ? 'Please sign in to continue.' : undefined;
+    const status =
+      request.query.signedOut !== undefined ? 'You have signed out.' : request.query.next ? 'Please sign in to continue.' : undefined;
     return reply
       .header('cache-control', 'no-store')
       .type('text/html; charset=utf-8')
@@ -68,7 +83,11 @@ export const adminRoutes: FastifyPluginAsync<AppContext> = async (app, context) 
     const again = (status: number, error: string) => {
       const csrf = randomSecret();
       setCookie(context, request, reply, LOGIN_CSRF_COOKIE, csrf, 60 * 60);
-      return reply.code(status).header('cache-control', 'no-store').type('text/html; charset=utf-8').send(signInPage({ csrf, next, username, error }));
+      return reply
+        .code(status)
+        .header('cache-control', 'no-store')
+        .type('text/html; charset=utf-8')
+        .send(signInPage({ csrf, next, username, error }));
     };
 
     if (!sameSecret(typeof body._csrf === 'string' ? body._csrf : undefined, request.cookies[LOGIN_CSRF_COOKIE])) {

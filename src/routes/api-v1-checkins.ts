@@ -84,7 +84,8 @@ export const apiV1CheckinRoutes: FastifyPluginAsync<AppContext> = async (app, { 
       schema: {
         tags: TAGS,
         summary: "List a day's check-ins",
-        description: 'Entries of one day in id order, keyset-paginated: follow `nextCursor` until it is null. Pages never repeat or skip an entry, even while new ones arrive.',
+        description:
+          'Entries of one day in id order, keyset-paginated: follow `nextCursor` until it is null. Pages never repeat or skip an entry, even while new ones arrive.',
         querystring: ListCheckinsQuerySchema,
         response: { 200: CheckinPageSchema, 400: ProblemSchema },
       },
@@ -106,7 +107,10 @@ export const apiV1CheckinRoutes: FastifyPluginAsync<AppContext> = async (app, { 
         querystring: ExportQuerySchema,
         produces: ['text/csv'],
         response: {
-          200: { description: 'CSV with a header line: id,occurred_at,recorded_at,firstname,lastname,gate,direction', content: { 'text/csv': { schema: { type: 'string' } } } },
+          200: {
+            description: 'CSV with a header line: id,occurred_at,recorded_at,firstname,lastname,gate,direction',
+            content: { 'text/csv': { schema: { type: 'string' } } },
+          },
           400: ProblemSchema,
         },
       },
@@ -122,12 +126,14 @@ export const apiV1CheckinRoutes: FastifyPluginAsync<AppContext> = async (app, { 
       const csv = exportCsv(db, { from, to, gate: request.query.gate });
       runningExports.add(csv);
       csv.once('close', () => runningExports.delete(csv));
-      return reply
-        .type('text/csv; charset=utf-8; header=present')
-        .header('content-disposition', `attachment; filename="${name}"`)
-        .header('cache-control', 'no-store')
-        // A stream bypasses the response serializer; the schema above only documents the CSV.
-        .send(csv as unknown as string);
+      return (
+        reply
+          .type('text/csv; charset=utf-8; header=present')
+          .header('content-disposition', `attachment; filename="${name}"`)
+          .header('cache-control', 'no-store')
+          // A stream bypasses the response serializer; the schema above only documents the CSV.
+          .send(csv as unknown as string)
+      );
     },
   );
 

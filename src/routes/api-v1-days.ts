@@ -16,7 +16,8 @@ export const apiV1DayRoutes: FastifyPluginAsync<AppContext> = async (app, { db, 
       schema: {
         tags: ['days'],
         summary: 'Summary of one day',
-        description: 'Totals, per gate and per hour of the local day in APP_TIMEZONE (23 or 25 hours on DST change days), and how many people are inside.',
+        description:
+          'Totals, per gate and per hour of the local day in APP_TIMEZONE (23 or 25 hours on DST change days), and how many people are inside.',
         params: DayParamsSchema,
         response: { 200: DaySummarySchema, 400: ProblemSchema },
       },

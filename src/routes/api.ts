@@ -35,10 +35,12 @@ function fieldError(error: AjvError, context: string | undefined): FieldError {
   if (field === 'idempotency-key') field = 'Idempotency-Key';
   let message = error.message ?? 'is invalid';
   if (error.keyword === 'pattern' && String(error.params.pattern).includes('\\d{4}-\\d{2}-\\d{2}')) message = 'must be a date YYYY-MM-DD';
-  else if (error.keyword === 'format' && error.params.format === 'date-time') message = 'must be an RFC 3339 date-time with offset, e.g. 2026-03-29T08:15:00+02:00';
+  else if (error.keyword === 'format' && error.params.format === 'date-time')
+    message = 'must be an RFC 3339 date-time with offset, e.g. 2026-03-29T08:15:00+02:00';
   else if (error.keyword === 'required') message = 'is required';
   else if (error.keyword === 'enum') message = `must be one of ${(error.params.allowedValues as unknown[]).join(', ')}`;
-  else if (error.keyword === 'type' && error.instancePath === '' && context === 'body') message = 'must be a JSON object (Content-Type: application/json)';
+  else if (error.keyword === 'type' && error.instancePath === '' && context === 'body')
+    message = 'must be a JSON object (Content-Type: application/json)';
   else if (error.keyword === 'additionalProperties') message = 'is not a known field';
   else if (error.keyword === 'minProperties') message = 'must contain at least one field to change';
   return { field, message };
@@ -111,13 +113,20 @@ export const apiRoutes: FastifyPluginAsync<AppContext> = async (app, context) =>
   app.setErrorHandler((error: FastifyError | CheckinProblem, request, reply) => {
     const problem = problemOf(error, request);
     // Only message, code and stack: some drivers attach the query parameters (names) to their errors.
-    if (problem.status >= 500) request.log.error({ err: { message: error.message, code: (error as { code?: string }).code, stack: error.stack } }, problem.title);
+    if (problem.status >= 500)
+      request.log.error({ err: { message: error.message, code: (error as { code?: string }).code, stack: error.stack } }, problem.title);
     // The detail of a client error can quote the request (names): only the status and title are logged.
     else request.log.info({ status: problem.status }, problem.title);
     return sendProblem(reply, problem);
   });
   app.setNotFoundHandler((request, reply) =>
-    sendProblem(reply, { type: 'about:blank', title: 'Not found', status: 404, detail: `No API resource at ${request.method} ${request.url.split('?')[0]}.`, instance: request.url }),
+    sendProblem(reply, {
+      type: 'about:blank',
+      title: 'Not found',
+      status: 404,
+      detail: `No API resource at ${request.method} ${request.url.split('?')[0]}.`,
+      instance: request.url,
+    }),
   );
 
   await app.register(apiV1CheckinRoutes, { ...context, prefix: '/v1' });

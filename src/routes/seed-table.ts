@@ -43,27 +43,27 @@ const OTHER_METHODS = ['GET', 'PUT', 'PATCH', 'DELETE'] as const;
 
 export const seedTableRoutes: FastifyPluginAsync<AppContext> = async (app, { db, config, writer }) => {
   app.post('/table/create', async (request, reply) => {
-      const body = request.body;
-      if (typeof body !== 'object' || body === null || Array.isArray(body)) {
-        return reply.code(400).send({ non_field_errors: ['Invalid data. Expected a dictionary, but got a list or value.'] });
-      }
-      const errors: FieldErrors = {};
-      const fields = body as Record<string, unknown>;
-      const firstname = textField(fields, 'firstname', true, errors);
-      const lastname = textField(fields, 'lastname', true, errors);
-      const gate = textField(fields, 'gate', false, errors);
-      if (Object.keys(errors).length > 0) return reply.code(400).send(errors);
+    const body = request.body;
+    if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+      return reply.code(400).send({ non_field_errors: ['Invalid data. Expected a dictionary, but got a list or value.'] });
+    }
+    const errors: FieldErrors = {};
+    const fields = body as Record<string, unknown>;
+    const firstname = textField(fields, 'firstname', true, errors);
+    const lastname = textField(fields, 'lastname', true, errors);
+    const gate = textField(fields, 'gate', false, errors);
+    if (Object.keys(errors).length > 0) return reply.code(400).send(errors);
 
-      // `login` is always the server's clock; a client-sent value is ignored.
-      const { entry: checkin } = await writer.write({ firstname, lastname, gate });
-      app.metrics.countCheckin(checkin.gate);
-      return reply.code(201).send({
-        id: checkin.id,
-        login: checkin.occurredAt,
-        firstname: checkin.firstname,
-        lastname: checkin.lastname,
-        gate: checkin.gate,
-      });
+    // `login` is always the server's clock; a client-sent value is ignored.
+    const { entry: checkin } = await writer.write({ firstname, lastname, gate });
+    app.metrics.countCheckin(checkin.gate);
+    return reply.code(201).send({
+      id: checkin.id,
+      login: checkin.occurredAt,
+      firstname: checkin.firstname,
+      lastname: checkin.lastname,
+      gate: checkin.gate,
+    });
   });
   for (const method of OTHER_METHODS) app.route({ method, url: '/table/create', handler: methodNotAllowed('POST') });
 

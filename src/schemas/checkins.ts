@@ -9,27 +9,24 @@ export const DirectionSchema = Type.Enum(['in', 'out'], { description: 'Check-in
 const Name = (description: string) => Type.String({ minLength: 1, maxLength: 100, description });
 const Gate = Type.String({ maxLength: 100, description: 'Gate name, e.g. `A` or `north`; empty when unknown.' });
 
-export const CheckinSchema = Type.Object(
-  {
-    id: Type.Integer(),
-    occurredAt: Type.String({ format: 'date-time', description: 'When the person passed the gate, in APP_TIMEZONE with offset.' }),
-    recordedAt: Type.String({ format: 'date-time', description: 'When the server stored the entry.' }),
-    firstname: Type.String(),
-    lastname: Type.String(),
-    gate: Type.String(),
-    direction: DirectionSchema,
-  }
-);
+export const CheckinSchema = Type.Object({
+  id: Type.Integer(),
+  occurredAt: Type.String({ format: 'date-time', description: 'When the person passed the gate, in APP_TIMEZONE with offset.' }),
+  recordedAt: Type.String({ format: 'date-time', description: 'When the server stored the entry.' }),
+  firstname: Type.String(),
+  lastname: Type.String(),
+  gate: Type.String(),
+  direction: DirectionSchema,
+});
 export type CheckinDto = Static<typeof CheckinSchema>;
 
-export const CreateCheckinResultSchema = Type.Object(
-  {
-    ...CheckinSchema.properties,
-    duplicate: Type.Boolean({
-      description: 'True when the same person passed the same gate in the same direction within the duplicate window: the entry returned is that earlier one and nothing new was stored.',
-    }),
-  }
-);
+export const CreateCheckinResultSchema = Type.Object({
+  ...CheckinSchema.properties,
+  duplicate: Type.Boolean({
+    description:
+      'True when the same person passed the same gate in the same direction within the duplicate window: the entry returned is that earlier one and nothing new was stored.',
+  }),
+});
 
 export const CreateCheckinBodySchema = Type.Object(
   {
@@ -40,7 +37,8 @@ export const CreateCheckinBodySchema = Type.Object(
     occurredAt: Type.Optional(
       Type.String({
         format: 'date-time',
-        description: 'For kiosks that were offline: when it happened (RFC 3339 with offset). At most CHECKIN_BACKDATE_WINDOW_HOURS (default 24) in the past, never in the future. Default: the server time.',
+        description:
+          'For kiosks that were offline: when it happened (RFC 3339 with offset). At most CHECKIN_BACKDATE_WINDOW_HOURS (default 24) in the past, never in the future. Default: the server time.',
       }),
     ),
   },
@@ -54,7 +52,8 @@ export const CreateCheckinHeadersSchema = Type.Object({
       minLength: 1,
       maxLength: 200,
       pattern: '^[\\x21-\\x7e]+$',
-      description: 'Makes retries safe: the same key with the same body answers with the first entry again (never a second row); the same key with another body is a 422.',
+      description:
+        'Makes retries safe: the same key with the same body answers with the first entry again (never a second row); the same key with another body is a 422.',
     }),
   ),
 });
@@ -80,7 +79,12 @@ export const ListCheckinsQuerySchema = Type.Object(
   {
     date: Type.Optional(Type.String({ pattern: ISO_DATE, description: 'Day to list (YYYY-MM-DD in APP_TIMEZONE); default today.' })),
     gate: Type.Optional(Type.String({ maxLength: 100, description: 'Only this gate (exact).' })),
-    q: Type.Optional(Type.String({ maxLength: 200, description: 'Name search, case- and accent-insensitive; every word must occur in "firstname lastname".' })),
+    q: Type.Optional(
+      Type.String({
+        maxLength: 200,
+        description: 'Name search, case- and accent-insensitive; every word must occur in "firstname lastname".',
+      }),
+    ),
     limit: Type.Integer({ minimum: 1, maximum: 500, default: 50, description: 'Page size.' }),
     cursor: Type.Optional(Type.String({ maxLength: 200, description: 'nextCursor of the previous page.' })),
   },
@@ -88,17 +92,17 @@ export const ListCheckinsQuerySchema = Type.Object(
 );
 export type ListCheckinsQuery = Static<typeof ListCheckinsQuerySchema>;
 
-export const CheckinPageSchema = Type.Object(
-  {
-    items: Type.Array(CheckinSchema),
-    nextCursor: Type.Union([Type.String(), Type.Null()], { description: 'Pass as `cursor` for the next page; null on the last page.' }),
-  }
-);
+export const CheckinPageSchema = Type.Object({
+  items: Type.Array(CheckinSchema),
+  nextCursor: Type.Union([Type.String(), Type.Null()], { description: 'Pass as `cursor` for the next page; null on the last page.' }),
+});
 
 export const ExportQuerySchema = Type.Object(
   {
     from: Type.String({ pattern: ISO_DATE, description: 'First day (YYYY-MM-DD in APP_TIMEZONE), inclusive.' }),
-    to: Type.Optional(Type.String({ pattern: ISO_DATE, description: 'Last day, inclusive; default `from`. At most 366 days after `from`.' })),
+    to: Type.Optional(
+      Type.String({ pattern: ISO_DATE, description: 'Last day, inclusive; default `from`. At most 366 days after `from`.' }),
+    ),
     gate: Type.Optional(Type.String({ maxLength: 100, description: 'Only this gate (exact).' })),
   },
   { additionalProperties: false },
@@ -111,23 +115,21 @@ const Counts = {
   checkOuts: Type.Integer(),
 };
 
-export const DaySummarySchema = Type.Object(
-  {
-    date: Type.String(),
-    timezone: Type.String({ description: 'APP_TIMEZONE, in which the day and its hours are counted.' }),
-    ...Counts,
-    people: Type.Integer({ description: 'Distinct people (by normalised name).' }),
-    inside: Type.Integer({ description: 'People with more check-ins than check-outs on this day up to now.' }),
-    perGate: Type.Array(Type.Object({ gate: Type.String(), ...Counts })),
-    perHour: Type.Array(
-      Type.Object({
-        start: Type.String({ format: 'date-time', description: 'Start of the hour with its UTC offset.' }),
-        localTime: Type.String({ description: 'HH:MM local time (appears twice on the day clocks go back).' }),
-        ...Counts,
-      }),
-      { description: 'One item per hour of the local day: 24, or 23/25 on days with a DST change.' },
-    ),
-  }
-);
+export const DaySummarySchema = Type.Object({
+  date: Type.String(),
+  timezone: Type.String({ description: 'APP_TIMEZONE, in which the day and its hours are counted.' }),
+  ...Counts,
+  people: Type.Integer({ description: 'Distinct people (by normalised name).' }),
+  inside: Type.Integer({ description: 'People with more check-ins than check-outs on this day up to now.' }),
+  perGate: Type.Array(Type.Object({ gate: Type.String(), ...Counts })),
+  perHour: Type.Array(
+    Type.Object({
+      start: Type.String({ format: 'date-time', description: 'Start of the hour with its UTC offset.' }),
+      localTime: Type.String({ description: 'HH:MM local time (appears twice on the day clocks go back).' }),
+      ...Counts,
+    }),
+    { description: 'One item per hour of the local day: 24, or 23/25 on days with a DST change.' },
+  ),
+});
 
 export const DayParamsSchema = Type.Object({ date: DateSchema });

@@ -1,12 +1,10 @@
 // RFC 9457 problem details, as every /api error is answered.
 import { Type, type Static } from 'typebox';
 
-export const FieldErrorSchema = Type.Object(
-  {
-    field: Type.String({ description: 'The request field at fault: a body property, query parameter, path parameter or header.' }),
-    message: Type.String(),
-  }
-);
+export const FieldErrorSchema = Type.Object({
+  field: Type.String({ description: 'The request field at fault: a body property, query parameter, path parameter or header.' }),
+  message: Type.String(),
+});
 
 export const ProblemSchema = Type.Object(
   {

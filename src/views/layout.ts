@@ -26,24 +26,29 @@ const SECTIONS = [
 ] as const;
 
 export function csrfField(user: PageUser): SafeHtml {
-  return html`<input type="hidden" name="_csrf" value="${user.csrfToken}">`;
+  return html`<input type="hidden" name="_csrf" value="${user.csrfToken}" />`;
 }
 
 function topBar(options: PageOptions): SafeHtml {
   const user = options.user;
   return html`<header class="topbar">
-  <a class="brand" href="${user ? '/admin/sheet' : '/admin'}"><span class="brand-mark" aria-hidden="true">B</span>Barona</a>
-  ${user
-    ? html`<nav aria-label="Main">
-    <ul>${SECTIONS.map(
-      (s) => html`<li><a href="${s.href}"${s.key === options.section ? html` aria-current="page"` : ''}>${s.label}</a></li>`,
-    )}</ul>
-  </nav>
-  <form class="signout" method="post" action="/admin/logout">${csrfField(user)}
-    <span class="who">${user.username}</span><button type="submit" class="button button-quiet">Sign out</button>
-  </form>`
-    : ''}
-</header>`;
+    <a class="brand" href="${user ? '/admin/sheet' : '/admin'}"><span class="brand-mark" aria-hidden="true">B</span>Barona</a>
+    ${
+      user
+        ? html`<nav aria-label="Main">
+              <ul>
+                ${SECTIONS.map(
+                  (s) => html`<li><a href="${s.href}" ${s.key === options.section ? html` aria-current="page"` : ''}>${s.label}</a></li>`,
+                )}
+              </ul>
+            </nav>
+            <form class="signout" method="post" action="/admin/logout">
+              ${csrfField(user)} <span class="who">${user.username}</span
+              ><button type="submit" class="button button-quiet">Sign out</button>
+            </form>`
+        : ''
+    }
+  </header>`;
 }
 
 export function page(options: PageOptions): string {
@@ -53,7 +58,7 @@ export function page(options: PageOptions): string {
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="color-scheme" content="light">
-${options.user ? html`<meta name="csrf-token" content="${options.user.csrfToken}">` : ''}
+${options.user ? html`<meta name="csrf-token" content="${options.user.csrfToken}" />` : ''}
 <title>${options.title} · Barona</title>
 <link rel="stylesheet" href="/assets/app.css">
 <link rel="icon" href="/assets/favicon.svg" type="image/svg+xml">

@@ -53,7 +53,8 @@ function resolveEnv(container: ContainerSpec, objects: K8sObject[]): Env {
   }
   for (const entry of container.env ?? []) {
     if (entry.value !== undefined) env[entry.name] = entry.value;
-    else if (entry.valueFrom?.secretKeyRef) env[entry.name] = secretValue(entry.valueFrom.secretKeyRef.name, entry.valueFrom.secretKeyRef.key);
+    else if (entry.valueFrom?.secretKeyRef)
+      env[entry.name] = secretValue(entry.valueFrom.secretKeyRef.name, entry.valueFrom.secretKeyRef.key);
     else if (entry.valueFrom?.configMapKeyRef) {
       const value = configMap(entry.valueFrom.configMapKeyRef.name)[entry.valueFrom.configMapKeyRef.key];
       assert.ok(value !== undefined, `${entry.name}: key missing`);
@@ -317,7 +318,10 @@ describe('chart ↔ service contract', { skip: skipWithoutHelm, timeout: 600_000
 
       const server = startApp();
       const startup = app.startupProbe!;
-      const budget = ((startup as { periodSeconds?: number }).periodSeconds ?? 10) * ((startup as { failureThreshold?: number }).failureThreshold ?? 3) * 1000;
+      const budget =
+        ((startup as { periodSeconds?: number }).periodSeconds ?? 10) *
+        ((startup as { failureThreshold?: number }).failureThreshold ?? 3) *
+        1000;
       assert.equal(await waitFor(base + probePath(app.startupProbe), 200, budget), 200, `startup probe:\n${server.output()}`);
       assert.equal(await waitFor(base + probePath(app.readinessProbe), 200, 30_000), 200, `readiness probe:\n${server.output()}`);
       assert.equal(await status(base + probePath(app.livenessProbe)), 200, 'liveness probe');
@@ -338,7 +342,11 @@ describe('chart ↔ service contract', { skip: skipWithoutHelm, timeout: 600_000
       testEnv.BARONA_URL = base; // only the address changes
       const command = (testContainer.command ?? []).map((arg) => arg.replace('/smoke-test', scriptDir));
       assert.equal(command[0], 'node');
-      const smoke = spawnSync(process.execPath, command.slice(1), { env: { ...baseEnv(home), ...testEnv }, encoding: 'utf8', timeout: 60_000 });
+      const smoke = spawnSync(process.execPath, command.slice(1), {
+        env: { ...baseEnv(home), ...testEnv },
+        encoding: 'utf8',
+        timeout: 60_000,
+      });
       assert.equal(smoke.status, 0, `helm test script:\n${smoke.stdout}${smoke.stderr}`);
       assert.match(smoke.stdout, /ok +entry \d+ is in today's sheet/);
 

@@ -31,9 +31,15 @@ describe('deploy/dashboard', () => {
     const role = load('viewer.yaml').find((o) => o.kind === 'ClusterRole') as K8sObject & { rules: Rule[] };
     assert.ok(role);
     for (const rule of role.rules) {
-      assert.ok(rule.verbs.every((v) => ['get', 'list', 'watch'].includes(v)), `verbs ${rule.verbs.join(',')}`);
+      assert.ok(
+        rule.verbs.every((v) => ['get', 'list', 'watch'].includes(v)),
+        `verbs ${rule.verbs.join(',')}`,
+      );
       assert.ok(!rule.resources.includes('*') && !rule.apiGroups.includes('*'), 'no wildcards');
-      assert.ok(!rule.resources.some((r) => r === 'secrets' || r === 'pods/exec' || r === 'pods/attach' || r === 'pods/portforward'), rule.resources.join(','));
+      assert.ok(
+        !rule.resources.some((r) => r === 'secrets' || r === 'pods/exec' || r === 'pods/attach' || r === 'pods/portforward'),
+        rule.resources.join(','),
+      );
     }
     const binding = load('viewer.yaml').find((o) => o.kind === 'ClusterRoleBinding') as K8sObject & { roleRef: { name: string } };
     assert.equal(binding.roleRef.name, 'dashboard-viewer');
@@ -44,7 +50,8 @@ describe('deploy/dashboard', () => {
     assert.match(adminText, /^# WARNING: FULL CLUSTER ADMIN/m);
     const binding = load('admin-opt-in.yaml').find((o) => o.kind === 'ClusterRoleBinding') as K8sObject & { roleRef: { name: string } };
     assert.equal(binding.roleRef.name, 'cluster-admin');
-    for (const file of ['viewer.yaml', 'viewer-token.yaml']) assert.ok(!readFileSync(path.join(dir, file), 'utf8').includes('cluster-admin'), file);
+    for (const file of ['viewer.yaml', 'viewer-token.yaml'])
+      assert.ok(!readFileSync(path.join(dir, file), 'utf8').includes('cluster-admin'), file);
     const kustomization = readFileSync(path.join(dir, 'kustomization.yaml'), 'utf8');
     assert.match(kustomization, /- viewer\.yaml/);
     assert.doesNotMatch(kustomization, /^\s*- admin-opt-in\.yaml/m);

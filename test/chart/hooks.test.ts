@@ -142,7 +142,18 @@ describe('migration hook Job', { skip: skipWithoutHelm }, () => {
       const objects = render(options);
       const labels = (job(objects).spec as { template: { metadata: { labels: Record<string, string> } } }).template.metadata.labels;
       const policy = find(objects, 'NetworkPolicy', 'barona-database');
-      const peers = (policy.spec as { ingress: { from: { podSelector?: { matchLabels?: Record<string, string>; matchExpressions?: { key: string; operator: string; values: string[] }[] } }[] }[] }).ingress
+      const peers = (
+        policy.spec as {
+          ingress: {
+            from: {
+              podSelector?: {
+                matchLabels?: Record<string, string>;
+                matchExpressions?: { key: string; operator: string; values: string[] }[];
+              };
+            }[];
+          }[];
+        }
+      ).ingress
         .flatMap((rule) => rule.from)
         .map((peer) => peer.podSelector)
         .filter((selector) => selector !== undefined);
@@ -170,7 +181,10 @@ describe('bootstrap API token', { skip: skipWithoutHelm }, () => {
     const token = Buffer.from((secret.data as Record<string, string>)['bootstrap-api-token'] ?? '', 'base64').toString();
     assert.match(token, TOKEN_FORMAT);
     const env = envNamed(appContainer(objects), 'BOOTSTRAP_API_TOKEN');
-    assert.deepEqual(env, { name: 'BOOTSTRAP_API_TOKEN', valueFrom: { secretKeyRef: { name: 'barona-admin', key: 'bootstrap-api-token' } } });
+    assert.deepEqual(env, {
+      name: 'BOOTSTRAP_API_TOKEN',
+      valueFrom: { secretKeyRef: { name: 'barona-admin', key: 'bootstrap-api-token' } },
+    });
     assert.notEqual(
       Buffer.from((find(render(), 'Secret', 'barona-admin').data as Record<string, string>)['bootstrap-api-token']!, 'base64').toString(),
       token,
@@ -193,7 +207,9 @@ describe('bootstrap API token', { skip: skipWithoutHelm }, () => {
   it('existingSecret: the key is auth.bootstrapTokenKey and the chart makes no Secret', () => {
     const objects = render({ valuesFiles: [values('external')] });
     assert.equal(objects.filter((o) => o.kind === 'Secret').length, 0);
-    assert.deepEqual(envNamed(appContainer(objects), 'BOOTSTRAP_API_TOKEN')?.valueFrom, { secretKeyRef: { name: 'barona-admin', key: 'api-token' } });
+    assert.deepEqual(envNamed(appContainer(objects), 'BOOTSTRAP_API_TOKEN')?.valueFrom, {
+      secretKeyRef: { name: 'barona-admin', key: 'api-token' },
+    });
   });
 
   it('a token given in values is used; a malformed one is rejected by the schema', () => {

@@ -41,7 +41,16 @@ describe('deploy/kubernetes', { skip: skipWithoutHelm }, () => {
     const built = execFileSync(tools!.kubectl, ['kustomize', manifests], { encoding: 'utf8' });
     const objects = parseObjects(built);
     const kinds = objects.map((o) => o.kind);
-    for (const kind of ['Namespace', 'Deployment', 'StatefulSet', 'Service', 'ConfigMap', 'NetworkPolicy', 'PodDisruptionBudget', 'ServiceAccount']) {
+    for (const kind of [
+      'Namespace',
+      'Deployment',
+      'StatefulSet',
+      'Service',
+      'ConfigMap',
+      'NetworkPolicy',
+      'PodDisruptionBudget',
+      'ServiceAccount',
+    ]) {
       assert.ok(kinds.includes(kind), `no ${kind}`);
     }
     assert.ok(!kinds.includes('Secret'), 'plain manifests must not carry a Secret');
@@ -50,13 +59,14 @@ describe('deploy/kubernetes', { skip: skipWithoutHelm }, () => {
     assert.deepEqual(problems, []);
     for (const o of objects.filter((x) => x.kind !== 'Namespace')) assert.equal(o.metadata.namespace, 'barona', id(o));
     // The Secrets the user creates (README) are exactly the ones the pods reference.
-    const refs = new Set(
-      [...built.matchAll(/secretKeyRef:\n\s+key: (\S+)\n\s+name: (\S+)/g)].map((m) => `${m[2]}/${m[1]}`),
-    );
+    const refs = new Set([...built.matchAll(/secretKeyRef:\n\s+key: (\S+)\n\s+name: (\S+)/g)].map((m) => `${m[2]}/${m[1]}`));
     assert.deepEqual([...refs].sort(), ['barona-admin/admin-password', 'barona-admin/bootstrap-api-token', 'barona-database/password']);
     const readme = readFileSync(path.join(manifests, 'README.md'), 'utf8');
     assert.match(readme, /kubectl -n barona create secret generic barona-database --from-literal=password=/);
-    const admin = /kubectl -n barona create secret generic barona-admin --from-literal=admin-password=[^\n]+\\\n\s+--from-literal=bootstrap-api-token="(brn_\$\([^"]+\))"/.exec(readme);
+    const admin =
+      /kubectl -n barona create secret generic barona-admin --from-literal=admin-password=[^\n]+\\\n\s+--from-literal=bootstrap-api-token="(brn_\$\([^"]+\))"/.exec(
+        readme,
+      );
     assert.ok(admin, 'the README creates barona-admin with admin-password and bootstrap-api-token');
     // The README's command makes a token the service accepts.
     const token = execFileSync('bash', ['-c', `echo "${admin[1]}"`], { encoding: 'utf8' }).trim();
@@ -67,6 +77,9 @@ describe('deploy/kubernetes', { skip: skipWithoutHelm }, () => {
     for (const o of objects) assert.equal(o.metadata.annotations?.['helm.sh/hook'], undefined, `${id(o)} is a Helm hook`);
     const deployment = objects.find((o) => o.kind === 'Deployment')!;
     const init = (deployment.spec as { template: { spec: { initContainers: { name: string }[] } } }).template.spec.initContainers;
-    assert.ok(init.some((c) => c.name === 'migrate'), 'the app pods migrate');
+    assert.ok(
+      init.some((c) => c.name === 'migrate'),
+      'the app pods migrate',
+    );
   });
 });

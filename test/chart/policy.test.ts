@@ -39,7 +39,9 @@ function allContainers(o: K8sObject): ContainerSpec[] {
   return [...init, ...main];
 }
 
-const matrix = skipWithoutHelm ? [] : ciValuesFiles().map((file) => ({ name: path.basename(file), objects: render({ valuesFiles: [file] }) }));
+const matrix = skipWithoutHelm
+  ? []
+  : ciValuesFiles().map((file) => ({ name: path.basename(file), objects: render({ valuesFiles: [file] }) }));
 
 describe('chart policies', { skip: skipWithoutHelm }, () => {
   for (const { name, objects } of matrix) {
@@ -131,7 +133,9 @@ describe('chart policies', { skip: skipWithoutHelm }, () => {
         }
         // The API token is there, and only as a secretKeyRef (app, migrate initContainer, helm test).
         const tokenRefs = workloads.flatMap((o) =>
-          allContainers(o).flatMap((c) => (c.env ?? []).filter((e) => /^(BOOTSTRAP|BARONA)_API_TOKEN$/.test(e.name)).map((e) => `${c.name}:${e.name}`)),
+          allContainers(o).flatMap((c) =>
+            (c.env ?? []).filter((e) => /^(BOOTSTRAP|BARONA)_API_TOKEN$/.test(e.name)).map((e) => `${c.name}:${e.name}`),
+          ),
         );
         assert.deepEqual(tokenRefs.sort(), ['app:BOOTSTRAP_API_TOKEN', 'migrate:BOOTSTRAP_API_TOKEN', 'smoke-test:BARONA_API_TOKEN']);
         for (const o of workloads) {
@@ -170,7 +174,13 @@ describe('chart policies', { skip: skipWithoutHelm }, () => {
       it('every object carries the recommended labels and lives in the release namespace', () => {
         for (const o of objects) {
           const labels = o.metadata.labels ?? {};
-          for (const key of [...SELECTOR_KEYS, 'app.kubernetes.io/version', 'app.kubernetes.io/part-of', 'app.kubernetes.io/managed-by', 'helm.sh/chart']) {
+          for (const key of [
+            ...SELECTOR_KEYS,
+            'app.kubernetes.io/version',
+            'app.kubernetes.io/part-of',
+            'app.kubernetes.io/managed-by',
+            'helm.sh/chart',
+          ]) {
             assert.ok(labels[key], `${id(o)}: label ${key}`);
           }
           assert.equal(o.metadata.namespace, 'barona-test', `${id(o)}: namespace`);
@@ -227,13 +237,19 @@ describe('chart policies', { skip: skipWithoutHelm }, () => {
       const chartYaml = path.join(next, 'Chart.yaml');
       writeFileSync(
         chartYaml,
-        readFileSync(chartYaml, 'utf8').replace(/^version: .*$/m, 'version: 9.9.9').replace(/^appVersion: .*$/m, 'appVersion: "9.9.9"'),
+        readFileSync(chartYaml, 'utf8')
+          .replace(/^version: .*$/m, 'version: 9.9.9')
+          .replace(/^appVersion: .*$/m, 'appVersion: "9.9.9"'),
       );
       for (const file of ciValuesFiles()) {
         const before = render({ valuesFiles: [file] });
         const afterUpgrade = render({ valuesFiles: [file], chart: next });
         const deployment = find(afterUpgrade, 'Deployment');
-        assert.equal(deployment.metadata.labels?.['app.kubernetes.io/version'] === '9.9.9', !/seed/.test(file), 'the version label follows appVersion');
+        assert.equal(
+          deployment.metadata.labels?.['app.kubernetes.io/version'] === '9.9.9',
+          !/seed/.test(file),
+          'the version label follows appVersion',
+        );
         for (const o of before) {
           const selector = selectorOf(o);
           if (!selector) continue;
@@ -245,7 +261,11 @@ describe('chart policies', { skip: skipWithoutHelm }, () => {
         const db = before.find((o) => o.kind === 'StatefulSet');
         if (db) {
           const twin = find(afterUpgrade, 'StatefulSet', db.metadata.name);
-          assert.deepEqual((twin.spec as { template: unknown }).template, (db.spec as { template: unknown }).template, 'PostgreSQL pod template changed');
+          assert.deepEqual(
+            (twin.spec as { template: unknown }).template,
+            (db.spec as { template: unknown }).template,
+            'PostgreSQL pod template changed',
+          );
         }
       }
     });

@@ -22,7 +22,11 @@ import {
 
 describe('chart lint and render', { skip: skipWithoutHelm }, () => {
   it('Chart.yaml version and appVersion equal package.json version', () => {
-    const chart = parse(readFileSync(path.join(chartDir, 'Chart.yaml'), 'utf8')) as { version: string; appVersion: string; apiVersion: string };
+    const chart = parse(readFileSync(path.join(chartDir, 'Chart.yaml'), 'utf8')) as {
+      version: string;
+      appVersion: string;
+      apiVersion: string;
+    };
     const pkg = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as { version: string };
     assert.equal(chart.apiVersion, 'v2');
     assert.equal(chart.version, pkg.version);
@@ -39,7 +43,8 @@ describe('chart lint and render', { skip: skipWithoutHelm }, () => {
         const at = prefix ? `${prefix}.${key}` : key;
         const comment = (i === 0 ? inherited : '') + ((pair.key as { commentBefore?: string }).commentBefore ?? '');
         if (/^ ?-- /m.test(comment)) documented.push(at);
-        else if (isMap(pair.value) && pair.value.items.length > 0) walk(pair.value, at, (pair.value as { commentBefore?: string }).commentBefore ?? '');
+        else if (isMap(pair.value) && pair.value.items.length > 0)
+          walk(pair.value, at, (pair.value as { commentBefore?: string }).commentBefore ?? '');
         else undocumented.push(at);
       });
     };
@@ -49,7 +54,17 @@ describe('chart lint and render', { skip: skipWithoutHelm }, () => {
     const readme = readFileSync(path.join(chartDir, 'README.md'), 'utf8');
     const missing = documented.filter((key) => !readme.includes(`| \`${key}\` |`));
     assert.deepEqual(missing, [], 'values missing from the README table');
-    for (const seed of ['myappTag', 'myappPort', 'imageRegistry', 'pullPolicy', 'databasePassword', 'databaseUser', 'databaseName', 'databaseHostnameSuffix', 'databaseMigrationSuffix']) {
+    for (const seed of [
+      'myappTag',
+      'myappPort',
+      'imageRegistry',
+      'pullPolicy',
+      'databasePassword',
+      'databaseUser',
+      'databaseName',
+      'databaseHostnameSuffix',
+      'databaseMigrationSuffix',
+    ]) {
       assert.match(readme, new RegExp(`^\\| \`${seed}\` \\|`, 'm'), `seed value ${seed} not mapped`);
     }
   });
@@ -102,8 +117,14 @@ describe('chart lint and render', { skip: skipWithoutHelm }, () => {
     container.readinesProbe = container.readinessProbe; // typo: an unknown field
     container.ports = [{ containerPort: 'http' }]; // wrong type
     const problems = await validateObject(broken);
-    assert.ok(problems.some((p) => p.includes('/readinesProbe: unknown field')), problems.join('\n'));
-    assert.ok(problems.some((p) => p.includes('containerPort must be integer')), problems.join('\n'));
+    assert.ok(
+      problems.some((p) => p.includes('/readinesProbe: unknown field')),
+      problems.join('\n'),
+    );
+    assert.ok(
+      problems.some((p) => p.includes('containerPort must be integer')),
+      problems.join('\n'),
+    );
   });
 
   it('the values schema rejects unknown keys and a "latest" tag', () => {
@@ -131,8 +152,27 @@ describe('chart lint and render', { skip: skipWithoutHelm }, () => {
   it('every object of every rendering is one of the expected kinds', () => {
     const seen = new Set<string>();
     for (const file of ciValuesFiles()) for (const o of render({ valuesFiles: [file] })) seen.add(o.kind);
-    const expected = ['Deployment', 'StatefulSet', 'Service', 'ConfigMap', 'Secret', 'ServiceAccount', 'NetworkPolicy', 'PodDisruptionBudget', 'HorizontalPodAutoscaler', 'Ingress', 'HTTPRoute', 'Cluster', 'Pod', 'Job'];
+    const expected = [
+      'Deployment',
+      'StatefulSet',
+      'Service',
+      'ConfigMap',
+      'Secret',
+      'ServiceAccount',
+      'NetworkPolicy',
+      'PodDisruptionBudget',
+      'HorizontalPodAutoscaler',
+      'Ingress',
+      'HTTPRoute',
+      'Cluster',
+      'Pod',
+      'Job',
+    ];
     for (const kind of expected) assert.ok(seen.has(kind), `no ${kind} in any rendering`);
-    assert.deepEqual([...seen].filter((k) => !expected.includes(k)), [], 'unexpected kinds');
+    assert.deepEqual(
+      [...seen].filter((k) => !expected.includes(k)),
+      [],
+      'unexpected kinds',
+    );
   });
 });

@@ -104,8 +104,14 @@ describe('CheckinWriter on PostgreSQL', () => {
         'the id the caller got holds the caller’s row',
       );
     });
-    assert.ok(sizes.every((size) => size <= 100), `no statement above maxRows: ${sizes.join(',')}`);
-    assert.equal(sizes.reduce((a, b) => a + b, 0), 500);
+    assert.ok(
+      sizes.every((size) => size <= 100),
+      `no statement above maxRows: ${sizes.join(',')}`,
+    );
+    assert.equal(
+      sizes.reduce((a, b) => a + b, 0),
+      500,
+    );
     assert.ok(sizes.length <= 10, `500 rows shared ${sizes.length} statements`);
     assert.deepEqual(writer.stats(), { statements: sizes.length, rows: 500, isolations: 0, queued: 0, inFlight: 0 });
   });
@@ -127,7 +133,9 @@ describe('CheckinWriter on PostgreSQL', () => {
         if (outcome.ok) assert.equal(outcome.value.firstname, people[i]!.firstname);
       }
     });
-    const inDb = await database.query<{ firstname: string }>(`SELECT firstname FROM checkins WHERE firstname LIKE 'First-bad-%' OR lastname = 'Refused'`);
+    const inDb = await database.query<{ firstname: string }>(
+      `SELECT firstname FROM checkins WHERE firstname LIKE 'First-bad-%' OR lastname = 'Refused'`,
+    );
     assert.equal(inDb.length, 39);
     assert.equal(sizes[0], 40, 'all 40 went out as one batch first');
     assert.ok(sizes.length <= 2 * Math.ceil(Math.log2(40)) + 1, `isolated by bisection in ${sizes.length} statements`);
@@ -147,7 +155,9 @@ describe('CheckinWriter on PostgreSQL', () => {
       assert.equal(outcome.ok, !inFailedBatch, `request ${i}`);
       if (!outcome.ok) assert.equal(outcome.error.code, '57P01');
     });
-    const inDb = await database.query<{ firstname: string }>(`SELECT firstname FROM checkins WHERE firstname LIKE 'First-outage-%' ORDER BY id`);
+    const inDb = await database.query<{ firstname: string }>(
+      `SELECT firstname FROM checkins WHERE firstname LIKE 'First-outage-%' ORDER BY id`,
+    );
     assert.deepEqual(
       inDb.map((row) => row.firstname),
       [...people.slice(0, 10), ...people.slice(20)].map((p) => p.firstname),
@@ -194,7 +204,10 @@ describe('CheckinWriter on PostgreSQL', () => {
     await new Promise((resolve) => setTimeout(resolve, 5)); // the first batch is now in flight
     const rest = Array.from({ length: 50 }, (_, i) => write(writer, person(i + 1, 'busy')));
     await Promise.all([first, ...rest]);
-    assert.equal(sizes.reduce((a, b) => a + b, 0), 51);
+    assert.equal(
+      sizes.reduce((a, b) => a + b, 0),
+      51,
+    );
     assert.ok(sizes.length <= 3, `51 rows in ${sizes.length} statements: ${sizes.join(',')}`);
   });
 
@@ -210,13 +223,18 @@ describe('CheckinWriter on PostgreSQL', () => {
       const requests = Array.from({ length: 400 }, (_, n) => people[n % 100]!);
       const outcomes = await Promise.all(requests.map((p) => writer.write(p, checked(120))));
 
-      const rows = await database.query<{ id: number; firstname: string }>(`SELECT id::int AS id, firstname FROM checkins WHERE firstname LIKE 'First-dup-%'`);
+      const rows = await database.query<{ id: number; firstname: string }>(
+        `SELECT id::int AS id, firstname FROM checkins WHERE firstname LIKE 'First-dup-%'`,
+      );
       assert.equal(rows.length, 100, 'one row per person');
       const idOf = new Map(rows.map((row) => [row.firstname, row.id]));
       people.forEach((p, i) => {
         const mine = outcomes.filter((_, n) => n % 100 === i);
         assert.equal(mine.filter((o) => !o.duplicate).length, 1, `${p.firstname}: exactly one new entry`);
-        assert.ok(mine.every((o) => o.entry.id === idOf.get(p.firstname) && o.entry.firstname === p.firstname), `${p.firstname}: every answer is its row`);
+        assert.ok(
+          mine.every((o) => o.entry.id === idOf.get(p.firstname) && o.entry.firstname === p.firstname),
+          `${p.firstname}: every answer is its row`,
+        );
       });
       const { statements, rows: inserted } = writer.stats();
       assert.equal(inserted, 100);
@@ -233,7 +251,11 @@ describe('CheckinWriter on PostgreSQL', () => {
         writer.write({ ...base, gate: 'South' }, checked(120)),
         writer.write({ ...base, direction: 'out' }, checked(120)),
       ]);
-      assert.equal([first, sameAccentFolded].filter((o) => o.duplicate).length, 1, 'the same person (case and accents folded) is one entry');
+      assert.equal(
+        [first, sameAccentFolded].filter((o) => o.duplicate).length,
+        1,
+        'the same person (case and accents folded) is one entry',
+      );
       assert.equal(first.entry.id, sameAccentFolded.entry.id);
       assert.equal(otherGate.duplicate, false);
       assert.equal(out.duplicate, false);
@@ -249,7 +271,9 @@ describe('CheckinWriter on PostgreSQL', () => {
         ...Array.from({ length: 30 }, (_, i) => writer.write(person(i, 'beside'))),
       ];
       const outcomes = await Promise.all(calls);
-      const rows = await database.query<{ id: number; firstname: string }>(`SELECT id::int AS id, firstname FROM checkins WHERE firstname LIKE 'First-key-%'`);
+      const rows = await database.query<{ id: number; firstname: string }>(
+        `SELECT id::int AS id, firstname FROM checkins WHERE firstname LIKE 'First-key-%'`,
+      );
       assert.equal(rows.length, 30, 'one row per key');
       for (let k = 0; k < 30; k++) {
         const mine = outcomes.slice(0, 120).filter((_, n) => n % 30 === k);
@@ -268,9 +292,14 @@ describe('CheckinWriter on PostgreSQL', () => {
         assert.equal(error.status, 409);
         return true;
       });
-      const stored = await database.query<{ key: string; checkin_id: number }>(`SELECT key, checkin_id::int AS checkin_id FROM checkin_idempotency_keys WHERE key LIKE 'k-%'`);
+      const stored = await database.query<{ key: string; checkin_id: number }>(
+        `SELECT key, checkin_id::int AS checkin_id FROM checkin_idempotency_keys WHERE key LIKE 'k-%'`,
+      );
       assert.equal(stored.length, 30);
-      assert.ok(stored.every((row) => row.checkin_id !== null), 'every key remembers its answer');
+      assert.ok(
+        stored.every((row) => row.checkin_id !== null),
+        'every key remembers its answer',
+      );
     });
 
     test('a refused row in a checked batch fails alone; its neighbours commit and their keys replay', async () => {
@@ -336,7 +365,11 @@ describe('POST /table/create with group commit, through HTTP', () => {
           headers: { 'content-type': 'application/json' },
           body: JSON.stringify(body),
         });
-        return { status: response.status, body, json: (await response.json()) as { id: number; login: string; firstname: string; lastname: string; gate: string } };
+        return {
+          status: response.status,
+          body,
+          json: (await response.json()) as { id: number; login: string; firstname: string; lastname: string; gate: string },
+        };
       }),
     );
     for (const { status, body, json } of responses) {
@@ -362,10 +395,16 @@ describe('POST /table/create with group commit, through HTTP', () => {
   });
 
   test('a bad request next to good ones is refused by validation and does not disturb them', async () => {
-    const bodies = Array.from({ length: 30 }, (_, i) => (i === 11 ? { firstname: ' ', lastname: 'Blank' } : { firstname: `Mix-${i}`, lastname: 'Ok' }));
+    const bodies = Array.from({ length: 30 }, (_, i) =>
+      i === 11 ? { firstname: ' ', lastname: 'Blank' } : { firstname: `Mix-${i}`, lastname: 'Ok' },
+    );
     const statuses = await Promise.all(
       bodies.map(async (body) => {
-        const response = await fetch(`${server.url}/table/create`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+        const response = await fetch(`${server.url}/table/create`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify(body),
+        });
         await response.arrayBuffer();
         return response.status;
       }),
@@ -405,12 +444,21 @@ describe('POST /api/v1/checkins with the writer in place', () => {
   });
 
   const create = async (base: string, body: Record<string, unknown>, headers: Record<string, string> = {}) => {
-    const response = await fetch(`${base}/api/v1/checkins`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
+    const response = await fetch(`${base}/api/v1/checkins`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...headers },
+      body: JSON.stringify(body),
+    });
     return { status: response.status, json: (await response.json()) as Checkin & { duplicate: boolean } };
   };
 
   test('plain requests (no key, no duplicate check) are group-committed and each gets its own entry', async () => {
-    const bodies = Array.from({ length: 300 }, (_, i) => ({ firstname: `Api-${i}`, lastname: `Plain-${i}`, gate: 'V', direction: i % 2 ? 'out' : 'in' }));
+    const bodies = Array.from({ length: 300 }, (_, i) => ({
+      firstname: `Api-${i}`,
+      lastname: `Plain-${i}`,
+      gate: 'V',
+      direction: i % 2 ? 'out' : 'in',
+    }));
     const results = await Promise.all(bodies.map((body) => create(plain.url, body)));
     results.forEach(({ status, json }, i) => {
       assert.equal(status, 201);
@@ -426,7 +474,11 @@ describe('POST /api/v1/checkins with the writer in place', () => {
     for (const { json } of results) {
       assert.equal(byId.get(json.id)?.firstname, json.firstname);
       assert.equal(byId.get(json.id)?.direction, json.direction);
-      assert.equal(byId.get(json.id)?.name_key, `${json.firstname} ${json.lastname}`.toLowerCase(), 'name_key stored as insertCheckin does');
+      assert.equal(
+        byId.get(json.id)?.name_key,
+        `${json.firstname} ${json.lastname}`.toLowerCase(),
+        'name_key stored as insertCheckin does',
+      );
     }
     assert.ok(new Set(rows.map((row) => row.recorded_at)).size < 300, 'rows shared commits');
   });
@@ -439,7 +491,9 @@ describe('POST /api/v1/checkins with the writer in place', () => {
   });
 
   test('duplicate detection still holds: 20 simultaneous check-ins of one person store one row', async () => {
-    const results = await Promise.all(Array.from({ length: 20 }, () => create(checked.url, { firstname: 'Same', lastname: 'Person', gate: 'D' })));
+    const results = await Promise.all(
+      Array.from({ length: 20 }, () => create(checked.url, { firstname: 'Same', lastname: 'Person', gate: 'D' })),
+    );
     assert.equal(results.filter((r) => r.status === 201).length, 1);
     assert.equal(new Set(results.map((r) => r.json.id)).size, 1);
     assert.equal((await database.query(`SELECT 1 FROM checkins WHERE lastname = 'Person' AND gate = 'D'`)).length, 1);
@@ -447,7 +501,9 @@ describe('POST /api/v1/checkins with the writer in place', () => {
 
   test('idempotency keys still hold: 20 simultaneous requests with one key store one row', async () => {
     const results = await Promise.all(
-      Array.from({ length: 20 }, () => create(plain.url, { firstname: 'Keyed', lastname: 'Request', gate: 'K' }, { 'idempotency-key': 'perf-key-1' })),
+      Array.from({ length: 20 }, () =>
+        create(plain.url, { firstname: 'Keyed', lastname: 'Request', gate: 'K' }, { 'idempotency-key': 'perf-key-1' }),
+      ),
     );
     assert.ok(results.every((r) => r.status === 200 || r.status === 201));
     assert.equal(new Set(results.map((r) => r.json.id)).size, 1);

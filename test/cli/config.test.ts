@@ -50,12 +50,15 @@ test('bin/barona.js runs as a command: its #! line and node flags are accepted',
   const [shebang] = readFileSync(BIN, 'utf8').split('\n');
   assert.match(shebang!, /^#!\/usr\/bin\/env -S node( --[a-z-]+=\d+)+$/);
   // Executed directly, as the image's ENTRYPOINT and npm's bin link do: the kernel reads the #! line.
-  const result = spawnSync(BIN, ['--version'], { encoding: 'utf8', env: { ...process.env, PATH: `${path.dirname(process.execPath)}:${process.env.PATH}` } });
+  const result = spawnSync(BIN, ['--version'], {
+    encoding: 'utf8',
+    env: { ...process.env, PATH: `${path.dirname(process.execPath)}:${process.env.PATH}` },
+  });
   assert.equal(result.status, 0, result.stderr);
   assert.match(result.stdout.trim(), /^\d+\.\d+\.\d+$/);
 });
 
-test("defaults follow the seed: port 8000, myapp_db/postgres/postgres on the given host", () => {
+test('defaults follow the seed: port 8000, myapp_db/postgres/postgres on the given host', () => {
   const config = loadConfig({ DATABASE_HOSTNAME: 'myapp-database' });
   assert.equal(config.port, 8000);
   assert.equal(config.host, '0.0.0.0', 'every interface, as the brief says (and access control on)');

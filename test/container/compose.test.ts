@@ -34,10 +34,26 @@ function interpolate(value: string, env: Record<string, string> = {}): string {
 
 // Every variable the service reads (the service contract); anything else in the app's environment is a typo.
 const contractVariables = new Set([
-  'DATABASE_URL', 'DATABASE_HOSTNAME', 'DATABASE_PORT', 'DATABASE_NAME', 'DATABASE_USER', 'DATABASE_PASSWORD',
-  'DATABASE_PASSWORD_FILE', 'DATABASE_POOL_MAX', 'DATA_DIR', 'PORT', 'HOST', 'APP_TIMEZONE', 'LOG_LEVEL',
-  'MIGRATE_ON_START', 'SHUTDOWN_DRAIN_SECONDS', 'SHUTDOWN_TIMEOUT_SECONDS', 'AUTH_MODE', 'ADMIN_PASSWORD',
-  'ADMIN_PASSWORD_FILE', 'METRICS_PORT',
+  'DATABASE_URL',
+  'DATABASE_HOSTNAME',
+  'DATABASE_PORT',
+  'DATABASE_NAME',
+  'DATABASE_USER',
+  'DATABASE_PASSWORD',
+  'DATABASE_PASSWORD_FILE',
+  'DATABASE_POOL_MAX',
+  'DATA_DIR',
+  'PORT',
+  'HOST',
+  'APP_TIMEZONE',
+  'LOG_LEVEL',
+  'MIGRATE_ON_START',
+  'SHUTDOWN_DRAIN_SECONDS',
+  'SHUTDOWN_TIMEOUT_SECONDS',
+  'AUTH_MODE',
+  'ADMIN_PASSWORD',
+  'ADMIN_PASSWORD_FILE',
+  'METRICS_PORT',
 ]);
 
 test('exactly the three services: postgres, migrate, app', () => {
@@ -67,7 +83,10 @@ test('app: serves on 8000 only after postgres is healthy and migrate completed',
     migrate: { condition: 'service_completed_successfully' },
   });
   assert.ok(app.command === undefined || app.command.join(' ') === 'serve');
-  assert.ok(app.ports?.some((port) => interpolate(port) === '8000:8000'), 'http://localhost:8000 by default');
+  assert.ok(
+    app.ports?.some((port) => interpolate(port) === '8000:8000'),
+    'http://localhost:8000 by default',
+  );
   assert.equal(interpolate(app.environment?.PORT ?? '8000'), '8000');
   assert.equal(app.read_only, true, 'read-only root filesystem, as in production');
 });
@@ -82,7 +101,10 @@ test('both images build from this Dockerfile with the same default base', () => 
 });
 
 test('database settings: the seed variables, pointing at the postgres service, matching its credentials', () => {
-  for (const [name, service] of [['migrate', migrate], ['app', app]] as const) {
+  for (const [name, service] of [
+    ['migrate', migrate],
+    ['app', app],
+  ] as const) {
     const env = service.environment ?? {};
     for (const key of Object.keys(env)) assert.ok(contractVariables.has(key), `${name}: ${key} is not a variable the service reads`);
     assert.equal(env.DATABASE_HOSTNAME, 'postgres', `${name} reaches the postgres service by name`);
@@ -94,7 +116,10 @@ test('database settings: the seed variables, pointing at the postgres service, m
     assert.equal(interpolate(env.DATABASE_NAME ?? ''), 'myapp_db');
     assert.equal(interpolate(env.DATABASE_USER ?? ''), 'postgres');
     // And one override moves both sides together.
-    assert.equal(interpolate(env.DATABASE_NAME ?? '', { DATABASE_NAME: 'gates' }), interpolate(postgres.environment?.POSTGRES_DB ?? '', { DATABASE_NAME: 'gates' }));
+    assert.equal(
+      interpolate(env.DATABASE_NAME ?? '', { DATABASE_NAME: 'gates' }),
+      interpolate(postgres.environment?.POSTGRES_DB ?? '', { DATABASE_NAME: 'gates' }),
+    );
   }
   assert.equal(app.environment?.MIGRATE_ON_START, 'false', 'the migrate service owns the schema');
 });

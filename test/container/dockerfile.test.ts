@@ -36,11 +36,20 @@ test('default base: the official Node 24 bookworm-slim image pinned to a release
 
 test('multi-stage: deps, prod-deps, build, runtime; the runtime stage installs nothing', () => {
   assert.deepEqual(stageNames, ['deps', 'prod-deps', 'build', 'runtime']);
-  assert.ok(stages.get('prod-deps')!.some((line) => /^RUN .*npm ci --omit=dev/.test(line)), 'production tree from the lock file');
+  assert.ok(
+    stages.get('prod-deps')!.some((line) => /^RUN .*npm ci --omit=dev/.test(line)),
+    'production tree from the lock file',
+  );
   assert.ok(!runtime.some((line) => /\bnpm\b/.test(line)), 'no npm in the runtime stage');
   const copies = runtime.filter((line) => line.startsWith('COPY'));
-  assert.ok(copies.every((line) => /--from=(build|prod-deps) /.test(line)), 'the runtime copies only from build stages');
-  assert.ok(copies.some((line) => /--from=prod-deps \/app\/node_modules /.test(line)), 'node_modules from prod-deps');
+  assert.ok(
+    copies.every((line) => /--from=(build|prod-deps) /.test(line)),
+    'the runtime copies only from build stages',
+  );
+  assert.ok(
+    copies.some((line) => /--from=prod-deps \/app\/node_modules /.test(line)),
+    'node_modules from prod-deps',
+  );
 });
 
 test('NODE_EXTRA_CA_CERTS: an empty build argument, only in stages that run npm', () => {
@@ -60,14 +69,23 @@ test('runtime: numeric non-root user, entrypoint barona serve, port, volumes, he
   assert.ok(runtime.includes('VOLUME ["/data", "/tmp"]'));
   assert.ok(runtime.some((line) => /^HEALTHCHECK .*CMD \["barona", "healthcheck"\]$/.test(line)));
   for (const label of ['version', 'revision', 'source', 'licenses', 'created', 'title', 'description']) {
-    assert.ok(runtime.some((line) => line.startsWith('LABEL') && line.includes(`org.opencontainers.image.${label}=`)), label);
+    assert.ok(
+      runtime.some((line) => line.startsWith('LABEL') && line.includes(`org.opencontainers.image.${label}=`)),
+      label,
+    );
   }
 });
 
 test('.dockerignore is an allow-list that keeps secrets, git and node_modules out', () => {
-  const ignore = readFileSync(path.join(ROOT, '.dockerignore'), 'utf8').split('\n').map((line) => line.trim());
-  assert.equal(ignore.find((line) => line && !line.startsWith('#')), '*', 'starts by excluding everything');
-  for (const allowed of ['!package.json', '!package-lock.json', '!src/', '!bin/', '!migrations/']) assert.ok(ignore.includes(allowed), allowed);
+  const ignore = readFileSync(path.join(ROOT, '.dockerignore'), 'utf8')
+    .split('\n')
+    .map((line) => line.trim());
+  assert.equal(
+    ignore.find((line) => line && !line.startsWith('#')),
+    '*',
+    'starts by excluding everything',
+  );
+  for (const allowed of ['!package.json', '!package-lock.json', '!src/', '!bin/', '!migrations/'])
+    assert.ok(ignore.includes(allowed), allowed);
   assert.ok(!ignore.some((line) => /^!(node_modules|\.git|dist|\.env)/.test(line)));
 });
-

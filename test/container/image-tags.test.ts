@@ -56,7 +56,11 @@ test('a pre-release gets no moving x.y / x tags; build metadata is dropped', () 
 });
 
 test('outside a git checkout without GIT_SHA: version tags only, with a warning', () => {
-  const result = tags(projectWithVersion('0.4.0'), [], { GIT_SHA: '', GIT_CEILING_DIRECTORIES: scratch, GIT_DIR: path.join(scratch, 'none') });
+  const result = tags(projectWithVersion('0.4.0'), [], {
+    GIT_SHA: '',
+    GIT_CEILING_DIRECTORIES: scratch,
+    GIT_DIR: path.join(scratch, 'none'),
+  });
   assert.equal(result.code, 0);
   assert.deepEqual(result.lines, ['0.4.0', '0.4', '0']);
   assert.match(result.stderr, /no sha tag/);

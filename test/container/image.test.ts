@@ -79,11 +79,7 @@ if (!hasPodman && inCi) {
     assert.fail('podman is not installed but CI=true: .ci/run must install it (bash scripts/install-podman.sh)');
   });
 } else {
-  describe(
-    'container image (podman)',
-    { skip: inCi ? false : skipReason },
-    containerImageTests,
-  );
+  describe('container image (podman)', { skip: inCi ? false : skipReason }, containerImageTests);
 }
 
 function containerImageTests() {
@@ -119,7 +115,9 @@ function containerImageTests() {
     const signalled = Date.now();
     await podman('kill', '--signal', 'TERM', name);
     const code = Number((await ok('podman', ['wait', name], { timeoutMs: 30_000 })).trim());
-    const finishedAt = Date.parse((await podman('container', 'inspect', '--format', '{{.State.FinishedAt}}', name)).trim().replace(/ [A-Z]+$/, ''));
+    const finishedAt = Date.parse(
+      (await podman('container', 'inspect', '--format', '{{.State.FinishedAt}}', name)).trim().replace(/ [A-Z]+$/, ''),
+    );
     assert.ok(!Number.isNaN(finishedAt), 'container has a finish time');
     return { code, ms: finishedAt - signalled };
   }
@@ -197,7 +195,13 @@ function containerImageTests() {
 
   test('production dependencies and compiled code only', async () => {
     const listing = await podman(
-      'run', '--rm', '--read-only', '--entrypoint', 'node', image, '-e',
+      'run',
+      '--rm',
+      '--read-only',
+      '--entrypoint',
+      'node',
+      image,
+      '-e',
       `const fs = require('node:fs');
        const modules = fs.readdirSync('/app/node_modules').flatMap((n) => n.startsWith('@') ? fs.readdirSync('/app/node_modules/' + n).map((m) => n + '/' + m) : [n]);
        console.log(JSON.stringify({ app: fs.readdirSync('/app').sort(), modules }));`,
@@ -233,63 +237,84 @@ function containerImageTests() {
     assert.ok(size <= TOTAL_BUDGET, `image ${mb(size)} over budget`);
   });
 
-  test('`migrate` in a container, then the service container on PostgreSQL: smoke, non-root, read-only, SIGTERM', { timeout: 300_000 }, async (t) => {
-    database = await createTestDatabase({ migrated: false });
-    const databaseEnv = ['--env', `DATABASE_URL=${database.url}`];
+  test(
+    '`migrate` in a container, then the service container on PostgreSQL: smoke, non-root, read-only, SIGTERM',
+    { timeout: 300_000 },
+    async (t) => {
+      database = await createTestDatabase({ migrated: false });
+      const databaseEnv = ['--env', `DATABASE_URL=${database.url}`];
 
-    // Host networking: the CI PostgreSQL listens on 127.0.0.1 only.
-    const migrate = await run('podman', ['run', '--rm', '--network', 'host', '--read-only', ...databaseEnv, image, 'migrate']);
-    assert.equal(migrate.code, 0, `${migrate.stdout}\n${migrate.stderr}`);
-    const tables = await database.query<{ name: string }>(`SELECT to_regclass('checkins')::text AS name`);
-    assert.equal(tables[0]?.name, 'checkins', 'migrate created the schema');
-    const status = await run('podman', ['run', '--rm', '--network', 'host', '--read-only', ...databaseEnv, image, 'migrate', '--status']);
-    assert.equal(status.code, 0, status.stderr);
+      // Host networking: the CI PostgreSQL listens on 127.0.0.1 only.
+      const migrate = await run('podman', ['run', '--rm', '--network', 'host', '--read-only', ...databaseEnv, image, 'migrate']);
+      assert.equal(migrate.code, 0, `${migrate.stdout}\n${migrate.stderr}`);
+      const tables = await database.query<{ name: string }>(`SELECT to_regclass('checkins')::text AS name`);
+      assert.equal(tables[0]?.name, 'checkins', 'migrate created the schema');
+      const status = await run('podman', ['run', '--rm', '--network', 'host', '--read-only', ...databaseEnv, image, 'migrate', '--status']);
+      assert.equal(status.code, 0, status.stderr);
 
-    const port = await freePort();
-    const name = await startContainer(`barona-test-pg-${suffix}`, [
-      '--network', 'host', '--read-only', ...databaseEnv, '--env', `PORT=${port}`, '--env', 'HOST=127.0.0.1', image,
-    ]);
-    t.diagnostic((await smoke(`http://127.0.0.1:${port}`, name)).trim().split('\n').at(-1)!);
+      const port = await freePort();
+      const name = await startContainer(`barona-test-pg-${suffix}`, [
+        '--network',
+        'host',
+        '--read-only',
+        ...databaseEnv,
+        '--env',
+        `PORT=${port}`,
+        '--env',
+        'HOST=127.0.0.1',
+        image,
+      ]);
+      t.diagnostic((await smoke(`http://127.0.0.1:${port}`, name)).trim().split('\n').at(-1)!);
 
-    const rows = await database.query<{ count: string }>(`SELECT count(*)::text AS count FROM checkins WHERE lastname = 'Container'`);
-    assert.equal(rows[0]?.count, '1', 'the check-in went to PostgreSQL');
+      const rows = await database.query<{ count: string }>(`SELECT count(*)::text AS count FROM checkins WHERE lastname = 'Container'`);
+      assert.equal(rows[0]?.count, '1', 'the check-in went to PostgreSQL');
 
-    assert.equal(await pid1Uid(name), '1000', 'PID 1 runs as uid 1000');
-    const write = await run('podman', ['exec', name, 'touch', '/app/written']);
-    assert.notEqual(write.code, 0, 'the root filesystem is read-only');
-    assert.match(write.stderr, /Read-only file system/);
-    const health = await run('podman', ['healthcheck', 'run', name]);
-    assert.equal(health.code, 0, `HEALTHCHECK (barona healthcheck): ${health.stdout}${health.stderr}`);
+      assert.equal(await pid1Uid(name), '1000', 'PID 1 runs as uid 1000');
+      const write = await run('podman', ['exec', name, 'touch', '/app/written']);
+      assert.notEqual(write.code, 0, 'the root filesystem is read-only');
+      assert.match(write.stderr, /Read-only file system/);
+      const health = await run('podman', ['healthcheck', 'run', name]);
+      assert.equal(health.code, 0, `HEALTHCHECK (barona healthcheck): ${health.stdout}${health.stderr}`);
 
-    const stopped = await terminate(name);
-    t.diagnostic(`SIGTERM → exit ${stopped.code} in ${stopped.ms} ms`);
-    console.log(`# PostgreSQL container: SIGTERM → exit ${stopped.code} in ${stopped.ms} ms`);
-    assert.equal(stopped.code, 0);
-    assert.ok(stopped.ms < SIGTERM_BUDGET_MS, `stopped in ${stopped.ms} ms`);
-    await database.drop();
-    database = undefined;
-  });
+      const stopped = await terminate(name);
+      t.diagnostic(`SIGTERM → exit ${stopped.code} in ${stopped.ms} ms`);
+      console.log(`# PostgreSQL container: SIGTERM → exit ${stopped.code} in ${stopped.ms} ms`);
+      assert.equal(stopped.code, 0);
+      assert.ok(stopped.ms < SIGTERM_BUDGET_MS, `stopped in ${stopped.ms} ms`);
+      await database.drop();
+      database = undefined;
+    },
+  );
 
-  test('`podman run IMAGE` with no database: embedded, data in the /data volume, port 8000 published, read-only', { timeout: 300_000 }, async (t) => {
-    const port = await freePort();
-    // The image listens on 0.0.0.0, so AUTH_MODE defaults to token: the smoke test presents a bootstrap token.
-    const token = `brn_${randomBytes(32).toString('base64url')}`;
-    const name = await startContainer(`barona-test-embedded-${suffix}`, [
-      '--read-only', '--publish', `127.0.0.1:${port}:8000`, '--env', `BOOTSTRAP_API_TOKEN=${token}`, image,
-    ]);
-    const refused = await fetch(`http://127.0.0.1:${port}/table/view/date:today`).catch(() => undefined);
-    if (refused) assert.equal(refused.status, 401, 'without the token the sheet is refused');
-    t.diagnostic((await smoke(`http://127.0.0.1:${port}`, name, token)).trim().split('\n').at(-1)!);
+  test(
+    '`podman run IMAGE` with no database: embedded, data in the /data volume, port 8000 published, read-only',
+    { timeout: 300_000 },
+    async (t) => {
+      const port = await freePort();
+      // The image listens on 0.0.0.0, so AUTH_MODE defaults to token: the smoke test presents a bootstrap token.
+      const token = `brn_${randomBytes(32).toString('base64url')}`;
+      const name = await startContainer(`barona-test-embedded-${suffix}`, [
+        '--read-only',
+        '--publish',
+        `127.0.0.1:${port}:8000`,
+        '--env',
+        `BOOTSTRAP_API_TOKEN=${token}`,
+        image,
+      ]);
+      const refused = await fetch(`http://127.0.0.1:${port}/table/view/date:today`).catch(() => undefined);
+      if (refused) assert.equal(refused.status, 401, 'without the token the sheet is refused');
+      t.diagnostic((await smoke(`http://127.0.0.1:${port}`, name, token)).trim().split('\n').at(-1)!);
 
-    assert.equal(await pid1Uid(name), '1000');
-    const files = await podman('exec', name, 'ls', '-A', '/data');
-    assert.ok(files.trim().length > 0, 'the embedded database wrote into /data');
+      assert.equal(await pid1Uid(name), '1000');
+      const files = await podman('exec', name, 'ls', '-A', '/data');
+      assert.ok(files.trim().length > 0, 'the embedded database wrote into /data');
 
-    const stopped = await terminate(name);
-    console.log(`# embedded container: SIGTERM → exit ${stopped.code} in ${stopped.ms} ms`);
-    assert.equal(stopped.code, 0);
-    assert.ok(stopped.ms < SIGTERM_BUDGET_MS, `stopped in ${stopped.ms} ms`);
-  });
+      const stopped = await terminate(name);
+      console.log(`# embedded container: SIGTERM → exit ${stopped.code} in ${stopped.ms} ms`);
+      assert.equal(stopped.code, 0);
+      assert.ok(stopped.ms < SIGTERM_BUDGET_MS, `stopped in ${stopped.ms} ms`);
+    },
+  );
 
   test('cleanup removes every container, volume and image it made (the stand-in base stays cached)', async () => {
     const volumes: string[] = [];

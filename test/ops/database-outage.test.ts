@@ -103,7 +103,13 @@ describe('fault: the database is killed mid-load and comes back', { timeout: 150
         `  503 answers: ${answered503.length}; connection errors: ${connectionErrors.length}; other statuses: ${otherStatus.length}; hung: ${hung.length}`,
         `  stored although not acknowledged: ${storedButNotAcknowledged}; rows nobody asked for: ${phantom.length}`,
         `  requests started during the outage: ${duringOutage.length}, slowest answer ${Math.max(0, ...duringOutage.map((o) => o.ms))} ms`,
-        `  latency p50/p99/max: ${percentile(outcomes.map((o) => o.ms), 50)}/${percentile(outcomes.map((o) => o.ms), 99)}/${Math.max(...outcomes.map((o) => o.ms))} ms`,
+        `  latency p50/p99/max: ${percentile(
+          outcomes.map((o) => o.ms),
+          50,
+        )}/${percentile(
+          outcomes.map((o) => o.ms),
+          99,
+        )}/${Math.max(...outcomes.map((o) => o.ms))} ms`,
         `  pg_ctl stop -m immediate: ${stopMs} ms; pg_ctl start: ${startMs} ms; /readyz 200 again ${ready.ms} ms after the restart;` +
           ` first 201 ${firstAckAfterRestart ? firstAckAfterRestart.startedAt - restartedAt : 'never'} ms after`,
         `  /readyz during the outage: ${readyDuringOutage.status} ${JSON.stringify(readyDuringOutage.json?.reason)}; /healthz: ${healthDuringOutage.status}`,
@@ -114,14 +120,25 @@ describe('fault: the database is killed mid-load and comes back', { timeout: 150
     assert.ok(duringOutage.length > 0, 'requests were sent while the database was down');
     assert.equal(lost.length, 0, `acknowledged check-ins missing from the table: ${lost.slice(0, 5).map((o) => o.id)}`);
     assert.equal(phantom.length, 0, 'the table holds only rows that were requested');
-    assert.deepEqual(otherStatus.map((o) => o.status), [], 'every answer is 201 or 503');
-    assert.deepEqual(hung.map((o) => o.id), [], `no request hangs past ${REQUEST_BOUND_MS} ms`);
+    assert.deepEqual(
+      otherStatus.map((o) => o.status),
+      [],
+      'every answer is 201 or 503',
+    );
+    assert.deepEqual(
+      hung.map((o) => o.id),
+      [],
+      `no request hangs past ${REQUEST_BOUND_MS} ms`,
+    );
     assert.ok(Math.max(...outcomes.map((o) => o.ms)) < REQUEST_BOUND_MS, 'every request ended within the bound');
     for (const o of duringOutage) {
       assert.ok(o.status === 503 || o.error !== undefined, `during the outage ${o.id} got ${o.status}`);
       assert.ok(o.ms < OUTAGE_ANSWER_MS, `during the outage ${o.id} took ${o.ms} ms`);
     }
-    assert.ok(duringOutage.some((o) => o.status === 503), 'the outage is answered with 503, not only dropped connections');
+    assert.ok(
+      duringOutage.some((o) => o.status === 503),
+      'the outage is answered with 503, not only dropped connections',
+    );
     assert.equal(readyDuringOutage.status, 503, '/readyz is 503 while the database is down');
     assert.match(String(readyDuringOutage.json?.reason), /^database: unreachable/, '/readyz says why');
     assert.equal(healthDuringOutage.status, 200, '/healthz stays 200 during the outage');
@@ -132,7 +149,11 @@ describe('fault: the database is killed mid-load and comes back', { timeout: 150
     assert.equal(server.process.exitCode, null, 'the same process served throughout');
     // The DATABASE_URL has a password; no log line may carry it.
     assert.ok(!server.output().includes(database.password), 'the database password never appears in the logs');
-    assert.ok(server.output().includes('"database connection lost"') || server.output().includes('"status":503') || server.output().includes('Service unavailable'));
+    assert.ok(
+      server.output().includes('"database connection lost"') ||
+        server.output().includes('"status":503') ||
+        server.output().includes('Service unavailable'),
+    );
   });
 
   test('start-up without a reachable database: /healthz 200, /readyz 503, then ready by itself', async () => {
@@ -153,7 +174,9 @@ describe('fault: the database is killed mid-load and comes back', { timeout: 150
         body: JSON.stringify({ firstname: 'No', lastname: 'Database', gate: 'X' }),
         signal: AbortSignal.timeout(OUTAGE_ANSWER_MS),
       });
-      console.log(`no database: /healthz ${health.status}, /readyz ${ready.status} ${JSON.stringify(ready.json?.reason)} in ${ready.ms} ms, create ${create.status}`);
+      console.log(
+        `no database: /healthz ${health.status}, /readyz ${ready.status} ${JSON.stringify(ready.json?.reason)} in ${ready.ms} ms, create ${create.status}`,
+      );
       assert.equal(health.status, 200);
       assert.equal(ready.status, 503);
       assert.match(String(ready.json?.reason), /^database: unreachable/);
@@ -163,7 +186,11 @@ describe('fault: the database is killed mid-load and comes back', { timeout: 150
 
       await sleep(1_000);
       await database.start();
-      const became = await waitFor('/readyz 200', async () => ((await getJson(`${late.url}/readyz`)).status === 200 ? true : undefined), 30_000);
+      const became = await waitFor(
+        '/readyz 200',
+        async () => ((await getJson(`${late.url}/readyz`)).status === 200 ? true : undefined),
+        30_000,
+      );
       const retries = (late.output().match(/migrating the database failed; retrying/g) ?? []).length;
       console.log(`no database: ready ${became.ms} ms after PostgreSQL came up; start-up retries logged: ${retries}`);
       assert.ok(retries >= 1, 'start-up retried with backoff');

@@ -65,7 +65,10 @@ describe('fault: SIGTERM under load', { timeout: 120_000 }, () => {
       const reqId = (JSON.parse(line) as { reqId?: string }).reqId;
       if (reqId?.startsWith(prefix)) accepted.add(reqId);
     }
-    const rows = await database.query<{ lastname: string; id: number }>(`SELECT id::int AS id, lastname FROM checkins WHERE lastname LIKE $1`, [`${prefix}-%`]);
+    const rows = await database.query<{ lastname: string; id: number }>(
+      `SELECT id::int AS id, lastname FROM checkins WHERE lastname LIKE $1`,
+      [`${prefix}-%`],
+    );
     const stored = new Map(rows.map((row) => [row.lastname, row.id]));
 
     const acknowledged = outcomes.filter((o) => o.status === 201);
@@ -85,7 +88,13 @@ describe('fault: SIGTERM under load', { timeout: 120_000 }, () => {
         `  accepted but failed: ${failedAccepted.length}; never accepted: ${notAccepted.length} (${JSON.stringify(errorKinds)}); other failures: ${badFailures.length}`,
         `  201s during the drain: ${duringDrain.length}; last 201 ${lastAck - termAt} ms after SIGTERM; exit code ${code} ${exitedAt - termAt} ms after SIGTERM`,
         `  /readyz after SIGTERM: ${readyAfterTerm.status} ${readinessTurnedMs} ms after the signal (${JSON.stringify(readyAfterTerm.json?.reason)})`,
-        `  latency p50/p99/max: ${percentile(outcomes.map((o) => o.ms), 50)}/${percentile(outcomes.map((o) => o.ms), 99)}/${Math.max(...outcomes.map((o) => o.ms))} ms`,
+        `  latency p50/p99/max: ${percentile(
+          outcomes.map((o) => o.ms),
+          50,
+        )}/${percentile(
+          outcomes.map((o) => o.ms),
+          99,
+        )}/${Math.max(...outcomes.map((o) => o.ms))} ms`,
       ].join('\n'),
     );
 
@@ -99,8 +108,16 @@ describe('fault: SIGTERM under load', { timeout: 120_000 }, () => {
     assert.ok(duringDrain.length > 0, 'check-ins were created during the drain');
     assert.ok(lastAck - termAt >= (DRAIN_SECONDS - 0.5) * 1000, 'served until the end of the drain');
     assert.ok(accepted.size > 0 && acknowledged.length > 0);
-    assert.deepEqual(failedAccepted.map((o) => `${o.id}: ${o.status ?? o.error}`), [], 'every request the server read was answered 201');
-    assert.deepEqual(badFailures.map((o) => `${o.id}: ${o.status ?? o.error}`), [], 'unaccepted requests only fail at the connection level');
+    assert.deepEqual(
+      failedAccepted.map((o) => `${o.id}: ${o.status ?? o.error}`),
+      [],
+      'every request the server read was answered 201',
+    );
+    assert.deepEqual(
+      badFailures.map((o) => `${o.id}: ${o.status ?? o.error}`),
+      [],
+      'unaccepted requests only fail at the connection level',
+    );
     assert.ok(notAccepted.length > 0, 'the clients kept sending after the listener closed');
     assert.equal(lost.length, 0, 'every 201 is in the table');
     assert.equal(acknowledged.length, accepted.size, 'the server answered 201 exactly to the requests it read');

@@ -54,7 +54,10 @@ export function postJson(agent: http.Agent, url: string, path: string, id: strin
   });
 }
 
-export function getJson(url: string, boundMs = 5_000): Promise<{ status?: number; json?: Record<string, unknown>; error?: string; ms: number }> {
+export function getJson(
+  url: string,
+  boundMs = 5_000,
+): Promise<{ status?: number; json?: Record<string, unknown>; error?: string; ms: number }> {
   const started = Date.now();
   return fetch(url, { signal: AbortSignal.timeout(boundMs), headers: { connection: 'close' } }).then(
     async (response) => ({ status: response.status, json: (await response.json()) as Record<string, unknown>, ms: Date.now() - started }),
@@ -81,7 +84,14 @@ export async function createCheckinsFlat(options: {
   const worker = async () => {
     while (options.running()) {
       const id = `${options.prefix}-${next++}`;
-      const outcome = await postJson(agent, options.url, '/table/create', id, { firstname: 'Fault', lastname: id, gate: 'F' }, options.boundMs);
+      const outcome = await postJson(
+        agent,
+        options.url,
+        '/table/create',
+        id,
+        { firstname: 'Fault', lastname: id, gate: 'F' },
+        options.boundMs,
+      );
       outcomes.push(outcome);
       if (outcome.error) await new Promise((resolve) => setTimeout(resolve, options.pauseAfterErrorMs ?? 20));
     }
@@ -114,7 +124,11 @@ export function rawRequest(port: number, bytes: Buffer, boundMs = 10_000): Promi
       const text = Buffer.concat(chunks).toString('latin1');
       const match = /^HTTP\/1\.[01] (\d{3})/.exec(text);
       const head = text.split('\r\n\r\n')[0] ?? '';
-      resolve(match ? { status: Number(match[1]), head, ms: Date.now() - started } : { error: error ?? 'closed without an answer', head, ms: Date.now() - started });
+      resolve(
+        match
+          ? { status: Number(match[1]), head, ms: Date.now() - started }
+          : { error: error ?? 'closed without an answer', head, ms: Date.now() - started },
+      );
     };
     const timer = setTimeout(() => finish('HUNG'), boundMs);
     socket.on('data', (chunk) => chunks.push(chunk));

@@ -8,7 +8,11 @@ import { freePort } from '../support/ports.js';
 import { startServer, type RunningServer } from '../support/server.js';
 
 async function create(url: string, body: unknown, headers: Record<string, string> = {}) {
-  return fetch(`${url}/table/create`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
+  return fetch(`${url}/table/create`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: JSON.stringify(body),
+  });
 }
 
 /** The value of one sample line of Prometheus text, e.g. metric('x_total{gate="A"}'). */
@@ -53,8 +57,15 @@ describe('probes, metrics and logs', { timeout: 120_000 }, () => {
     const generated = await fetch(`${server.url}/table/`, { headers: { 'x-request-id': 'bad id with spaces' } });
     assert.match(generated.headers.get('x-request-id') ?? '', /^[0-9a-f-]{36}$/);
     await new Promise((resolve) => setTimeout(resolve, 200));
-    const lines = server.output().split('\n').filter((line) => line.includes(id)).map((line) => JSON.parse(line) as Record<string, unknown>);
-    assert.deepEqual(lines.map((l) => l.msg), ['incoming request', 'request completed']);
+    const lines = server
+      .output()
+      .split('\n')
+      .filter((line) => line.includes(id))
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
+    assert.deepEqual(
+      lines.map((l) => l.msg),
+      ['incoming request', 'request completed'],
+    );
     for (const line of lines) assert.equal(line.reqId, id);
   });
 
@@ -62,7 +73,11 @@ describe('probes, metrics and logs', { timeout: 120_000 }, () => {
     const name = `Zyxwvut${randomBytes(4).toString('hex')}`;
     const created = await create(server.url, { firstname: name, lastname: `${name}son`, gate: 'L' });
     assert.equal(created.status, 201);
-    const invalid = await fetch(`${server.url}/table/create`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: `{"firstname": ${name}}` });
+    const invalid = await fetch(`${server.url}/table/create`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: `{"firstname": ${name}}`,
+    });
     assert.equal(invalid.status, 400);
     await fetch(`${server.url}/nowhere?name=${name}`);
     await fetch(`${server.url}/table/view/date:today?lastname=${name}`);
@@ -99,7 +114,12 @@ describe('probes, metrics and logs', { timeout: 120_000 }, () => {
     assert.ok(sample(text, 'barona_http_requests_total{method="GET",route="unmatched",status="404"}')! >= 1);
     assert.ok(sample(text, 'barona_http_request_duration_seconds_count{method="POST",route="/table/create",status="201"}')! >= 3);
     assert.ok(text.includes('barona_http_request_duration_seconds_bucket{le="0.005",method="POST",route="/table/create",status="201"}'));
-    for (const gauge of ['barona_db_pool_connections', 'barona_db_pool_idle_connections', 'barona_db_pool_in_use_connections', 'barona_db_pool_waiting_requests']) {
+    for (const gauge of [
+      'barona_db_pool_connections',
+      'barona_db_pool_idle_connections',
+      'barona_db_pool_in_use_connections',
+      'barona_db_pool_waiting_requests',
+    ]) {
       const value = sample(text, gauge);
       assert.ok(value !== undefined && value >= 0, `${gauge} = ${value}`);
     }
@@ -116,7 +136,12 @@ describe('request limits', { timeout: 90_000 }, () => {
   before(async () => {
     database = await createTestDatabase();
     server = await startServer({
-      env: { DATABASE_URL: database.url, RATE_LIMIT_WRITES_PER_MINUTE: '5', HTTP_HEADERS_TIMEOUT_SECONDS: '2', HTTP_REQUEST_TIMEOUT_SECONDS: '3' },
+      env: {
+        DATABASE_URL: database.url,
+        RATE_LIMIT_WRITES_PER_MINUTE: '5',
+        HTTP_HEADERS_TIMEOUT_SECONDS: '2',
+        HTTP_REQUEST_TIMEOUT_SECONDS: '3',
+      },
     });
   });
   after(async () => {

@@ -55,7 +55,8 @@ export async function startKillablePostgres(options: { port?: number } = {}): Pr
     port: server.port,
     password: new URL(server.url).password,
     killImmediately: async () => check('stop', await pgCtl(['stop', '-D', server.dataDir, '-m', 'immediate', '-w'])),
-    start: async () => check('start', await pgCtl(['start', '-D', server.dataDir, '-w', '-t', '30', '-o', flags, '-l', path.join(base, 'restart.log')])),
+    start: async () =>
+      check('start', await pgCtl(['start', '-D', server.dataDir, '-w', '-t', '30', '-o', flags, '-l', path.join(base, 'restart.log')])),
     async remove() {
       // Not ThrowawayPostgres.stop(): the process it started is gone since the kill.
       await pgCtl(['stop', '-D', server.dataDir, '-m', 'immediate', '-w']);

@@ -42,7 +42,10 @@ describe('Jenkinsfile', () => {
   });
 
   it('stages call the scripts of their step of the flow', () => {
-    const commands = (name: string): string => shellSteps(stage(name)).map((s) => s.command).join('\n');
+    const commands = (name: string): string =>
+      shellSteps(stage(name))
+        .map((s) => s.command)
+        .join('\n');
     assert.match(commands('Build'), /npm ci/);
     assert.match(commands('Test'), /npm test/);
     assert.match(commands('Security'), /scripts\/security\.sh/);
@@ -62,14 +65,22 @@ describe('Jenkinsfile', () => {
     }
     const headers = (name: string): string[] => [...walk(stage(name))].map((b) => b.header);
     assert.ok(headers('Release').some((h) => /withCredentials\(\[usernamePassword\(credentialsId: 'barona-registry'/.test(h)));
-    assert.ok(headers('Deploy').some((h) => /withCredentials\(\[file\(credentialsId: 'barona-kubeconfig', variable: 'KUBECONFIG'\)/.test(h)));
+    assert.ok(
+      headers('Deploy').some((h) => /withCredentials\(\[file\(credentialsId: 'barona-kubeconfig', variable: 'KUBECONFIG'\)/.test(h)),
+    );
     assert.doesNotMatch(source, /REGISTRY_PASSWORD\s*=/, 'no password assigned in the file');
   });
 
   it('archives the SBOM and the test report', () => {
     const archived = [...walk(root)].flatMap((b) => b.statements.map((s) => s.text)).filter((t) => t.startsWith('archiveArtifacts'));
-    assert.ok(archived.some((t) => t.includes('reports/sbom.cdx.json')), 'SBOM');
-    assert.ok(archived.some((t) => t.includes('reports/tests.tap')), 'test report');
+    assert.ok(
+      archived.some((t) => t.includes('reports/sbom.cdx.json')),
+      'SBOM',
+    );
+    assert.ok(
+      archived.some((t) => t.includes('reports/tests.tap')),
+      'test report',
+    );
   });
 
   it('the reader rejects broken Groovy', () => {

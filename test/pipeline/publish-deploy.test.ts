@@ -14,7 +14,17 @@ let sha: string;
 const git = (...args: string[]) => run('git', args, { cwd: dir }).stdout.trim();
 const inCopy = (script: string, args: string[], env: NodeJS.ProcessEnv) => {
   const clean = { ...process.env };
-  for (const k of ['REGISTRY', 'KUBE_CONTEXT', 'NAMESPACE', 'IMAGE_TAG', 'CHART', 'REGISTRY_USER', 'REGISTRY_PASSWORD', 'TAG_SET', 'DRY_RUN']) {
+  for (const k of [
+    'REGISTRY',
+    'KUBE_CONTEXT',
+    'NAMESPACE',
+    'IMAGE_TAG',
+    'CHART',
+    'REGISTRY_USER',
+    'REGISTRY_PASSWORD',
+    'TAG_SET',
+    'DRY_RUN',
+  ]) {
     delete clean[k];
   }
   return run('bash', [script, ...args], { cwd: dir, env: { ...clean, CONTAINER_ENGINE: 'docker', ...env } });
@@ -24,15 +34,29 @@ const commands = (stdout: string): string[] =>
   stdout
     .split('\n')
     .filter((l) => l.startsWith('+ '))
-    .map((l) => l.slice(2).replace(/^\S*\/helm /, 'helm ').replace(/^(<\$\w+ )\S*\/helm /, '$1helm '));
+    .map((l) =>
+      l
+        .slice(2)
+        .replace(/^\S*\/helm /, 'helm ')
+        .replace(/^(<\$\w+ )\S*\/helm /, '$1helm '),
+    );
 
 before(() => {
   dir = mkdtempSync(path.join(tmpdir(), 'barona-publish-'));
   cpSync(path.join(ROOT, 'scripts'), path.join(dir, 'scripts'), { recursive: true });
   const pkg = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8'));
   writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ ...pkg, version: VERSION }, null, 2));
-  const env = { GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@example.invalid', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@example.invalid' };
-  for (const args of [['init', '--quiet'], ['add', '-A'], ['commit', '--quiet', '-m', 'fixture']]) {
+  const env = {
+    GIT_AUTHOR_NAME: 't',
+    GIT_AUTHOR_EMAIL: 't@example.invalid',
+    GIT_COMMITTER_NAME: 't',
+    GIT_COMMITTER_EMAIL: 't@example.invalid',
+  };
+  for (const args of [
+    ['init', '--quiet'],
+    ['add', '-A'],
+    ['commit', '--quiet', '-m', 'fixture'],
+  ]) {
     assert.equal(run('git', args, { cwd: dir, env }).code, 0);
   }
   sha = `sha-${git('rev-parse', '--short=7', 'HEAD')}`;

@@ -76,7 +76,9 @@ describe('release', () => {
     assert.equal(String(chart.appVersion), next);
     // Everything else in the chart file (comments included) is untouched.
     const before = git(work, 'show', `v${version}:${CHART}/Chart.yaml`).split('\n');
-    const afterLines = readFileSync(path.join(work, CHART, 'Chart.yaml'), 'utf8').trim().split('\n');
+    const afterLines = readFileSync(path.join(work, CHART, 'Chart.yaml'), 'utf8')
+      .trim()
+      .split('\n');
     assert.deepEqual(
       afterLines.filter((l) => !/^(version|appVersion):/.test(l)),
       before.filter((l) => !/^(version|appVersion):/.test(l)),

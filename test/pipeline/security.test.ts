@@ -79,7 +79,15 @@ describe('security.sh', () => {
     });
     const bad = path.join(reports, 'bad.cdx.json');
     writeFileSync(bad, JSON.stringify(bom));
-    const r = run(process.execPath, ['--import', 'tsx', 'scripts/license-check.ts', '--sbom', bad, '--report', path.join(reports, 'bad.json')]);
+    const r = run(process.execPath, [
+      '--import',
+      'tsx',
+      'scripts/license-check.ts',
+      '--sbom',
+      bad,
+      '--report',
+      path.join(reports, 'bad.json'),
+    ]);
     assert.equal(r.code, 1, r.stdout);
     assert.match(r.stderr, /DISALLOWED copyleft-thing@1\.0\.0: "GPL-3\.0-only"/);
 
@@ -88,7 +96,17 @@ describe('security.sh', () => {
     config.packages = { 'copyleft-thing@1.0.0': 'used only as a separate process; reviewed' };
     const accepted = path.join(reports, 'allow.json');
     writeFileSync(accepted, JSON.stringify(config));
-    const ok = run(process.execPath, ['--import', 'tsx', 'scripts/license-check.ts', '--sbom', bad, '--config', accepted, '--report', path.join(reports, 'ok.json')]);
+    const ok = run(process.execPath, [
+      '--import',
+      'tsx',
+      'scripts/license-check.ts',
+      '--sbom',
+      bad,
+      '--config',
+      accepted,
+      '--report',
+      path.join(reports, 'ok.json'),
+    ]);
     assert.equal(ok.code, 0, ok.stderr);
   });
 

@@ -34,8 +34,7 @@ interface Workflow {
   jobs: Record<string, Job>;
 }
 const load = (f: string): Workflow => parseYaml(readFileSync(path.join(dir, f), 'utf8')) as Workflow;
-const errors = (): string =>
-  (validate.errors ?? []).map((e) => `${e.instancePath || '/'} ${e.message ?? ''}`).join('\n');
+const errors = (): string => (validate.errors ?? []).map((e) => `${e.instancePath || '/'} ${e.message ?? ''}`).join('\n');
 
 describe('GitHub workflows', () => {
   it('has the CI and release workflows', () => {
@@ -84,9 +83,18 @@ describe('GitHub workflows', () => {
     assert.ok(build, 'image built with docker buildx');
     assert.equal(build.with.sbom, true);
     assert.match(String(build.with.provenance), /mode=max/);
-    assert.ok(steps.some((s) => s.run?.includes('scripts/publish.sh chart')), 'chart pushed by publish.sh');
-    assert.ok(steps.some((s) => s.run?.includes('cosign sign')), 'keyless signing step');
-    assert.ok(steps.some((s) => s.run === 'npm run version:check'), 'tag and versions agree before anything is published');
+    assert.ok(
+      steps.some((s) => s.run?.includes('scripts/publish.sh chart')),
+      'chart pushed by publish.sh',
+    );
+    assert.ok(
+      steps.some((s) => s.run?.includes('cosign sign')),
+      'keyless signing step',
+    );
+    assert.ok(
+      steps.some((s) => s.run === 'npm run version:check'),
+      'tag and versions agree before anything is published',
+    );
     const image = release.jobs.image as Job & { permissions: Record<string, string> };
     assert.equal(image.permissions['id-token'], 'write', 'keyless signing needs an OIDC token');
   });

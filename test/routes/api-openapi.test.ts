@@ -7,7 +7,10 @@ import { api, startApiServer, type ApiServer } from '../support/api.js';
 interface OpenApi {
   openapi: string;
   info: { title: string; version: string };
-  paths: Record<string, Record<string, { parameters?: { name: string; in: string }[]; requestBody?: unknown; responses: Record<string, unknown> }>>;
+  paths: Record<
+    string,
+    Record<string, { parameters?: { name: string; in: string }[]; requestBody?: unknown; responses: Record<string, unknown> }>
+  >;
 }
 
 describe('OpenAPI document and docs page', () => {
@@ -23,7 +26,9 @@ describe('OpenAPI document and docs page', () => {
     const doc = response.body;
     assert.equal(doc.openapi, '3.1.0');
     assert.equal(doc.info.version, (await import('../../package.json', { with: { type: 'json' } })).default.version);
-    const operations = Object.entries(doc.paths).flatMap(([path, methods]) => Object.keys(methods).map((method) => `${method.toUpperCase()} ${path}`));
+    const operations = Object.entries(doc.paths).flatMap(([path, methods]) =>
+      Object.keys(methods).map((method) => `${method.toUpperCase()} ${path}`),
+    );
     assert.deepEqual(operations.sort(), [
       'DELETE /api/v1/checkins/{id}',
       'GET /api/v1/checkins',
@@ -34,7 +39,10 @@ describe('OpenAPI document and docs page', () => {
       'POST /api/v1/checkins',
     ]);
     const create = doc.paths['/api/v1/checkins']!.post!;
-    assert.ok(create.parameters?.some((p) => p.name === 'idempotency-key' && p.in === 'header'), 'Idempotency-Key documented');
+    assert.ok(
+      create.parameters?.some((p) => p.name === 'idempotency-key' && p.in === 'header'),
+      'Idempotency-Key documented',
+    );
     assert.ok(create.requestBody, 'request body documented from the same schema that validates it');
     assert.ok(['201', '200', '400', '422'].every((code) => code in create.responses));
     const list = doc.paths['/api/v1/checkins']!.get!;

@@ -35,7 +35,8 @@ const sqlText = (text: string) => `'${text.replaceAll("'", "''")}'`;
 
 const SEED_SQL = [
   `INSERT INTO checkins (login, firstname, lastname, gate, direction, name_key) VALUES ${TRICKY.map(
-    ([first, last, gate], i) => `('2026-05-04T10:${String(i).padStart(2, '0')}:00+02:00', ${sqlText(first)}, ${sqlText(last)}, ${sqlText(gate)}, 'in', ${sqlText(`${first} ${last}`.toLowerCase())})`,
+    ([first, last, gate], i) =>
+      `('2026-05-04T10:${String(i).padStart(2, '0')}:00+02:00', ${sqlText(first)}, ${sqlText(last)}, ${sqlText(gate)}, 'in', ${sqlText(`${first} ${last}`.toLowerCase())})`,
   ).join(', ')};`,
   `INSERT INTO checkins (login, firstname, lastname, gate, direction, name_key, deleted_at)
      VALUES ('2026-05-04T11:00:00+02:00', 'Deleted', 'Person', 'A', 'in', 'deleted person', now());`,
@@ -96,7 +97,11 @@ for (const backend of BACKENDS) {
         backend,
         // A small JavaScript heap: an export that held its rows in memory would crash the server, and
         // V8's lazy collection cannot hide growth behind a large heap.
-        { APP_TIMEZONE: 'Europe/Berlin', SHUTDOWN_TIMEOUT_SECONDS: '5', NODE_OPTIONS: `--max-old-space-size=${HEAP_LIMIT_MB} --max-semi-space-size=2` },
+        {
+          APP_TIMEZONE: 'Europe/Berlin',
+          SHUTDOWN_TIMEOUT_SECONDS: '5',
+          NODE_OPTIONS: `--max-old-space-size=${HEAP_LIMIT_MB} --max-semi-space-size=2`,
+        },
         SEED_SQL,
       );
       base = `${app.server.url}/api/v1`;
@@ -130,7 +135,9 @@ for (const backend of BACKENDS) {
     });
 
     test('a gate filter and a multi-day range', async () => {
-      const text = await (await fetch(`${base}/checkins.csv?from=2026-05-01&to=2026-05-31&gate=${encodeURIComponent('Gate, "North"')}`)).text();
+      const text = await (
+        await fetch(`${base}/checkins.csv?from=2026-05-01&to=2026-05-31&gate=${encodeURIComponent('Gate, "North"')}`)
+      ).text();
       const records = parse(text, { columns: true }) as Record<string, string>[];
       assert.equal(records.length, 1);
       assert.equal(records[0]!.firstname, 'Anne, Marie');
@@ -172,7 +179,10 @@ for (const backend of BACKENDS) {
       assert.equal(full.lines, LARGE_ROWS + 1, 'header plus every row');
       assert.equal(full.distinctIds, LARGE_ROWS, 'no row twice');
       assert.ok(third.lines > LARGE_ROWS / 4 && third.lines < LARGE_ROWS / 2, 'the first day is about a third');
-      assert.ok(report.fullExportGrowthMb < RSS_GROWTH_LIMIT_MB, `server RSS grew ${report.fullExportGrowthMb} MB during a ${report.csvMb} MB export`);
+      assert.ok(
+        report.fullExportGrowthMb < RSS_GROWTH_LIMIT_MB,
+        `server RSS grew ${report.fullExportGrowthMb} MB during a ${report.csvMb} MB export`,
+      );
       assert.ok(
         report.fullExportGrowthMb - report.thirdExportGrowthMb < SCALING_LIMIT_MB,
         `exporting 3x the rows took ${report.fullExportGrowthMb} MB against ${report.thirdExportGrowthMb} MB: memory is not flat`,

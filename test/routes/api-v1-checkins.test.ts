@@ -77,7 +77,9 @@ for (const backend of BACKENDS) {
       const person = uniqueName('Burst');
       const key = `burst-${person.lastname}`;
       const answers = await Promise.all(
-        Array.from({ length: 20 }, () => api<Entry>(`${base}/checkins`, { body: { ...person, gate: 'B' }, headers: { 'idempotency-key': key } })),
+        Array.from({ length: 20 }, () =>
+          api<Entry>(`${base}/checkins`, { body: { ...person, gate: 'B' }, headers: { 'idempotency-key': key } }),
+        ),
       );
       for (const answer of answers) assert.ok([200, 201].includes(answer.status), answer.text);
       const ids = new Set(answers.map((answer) => answer.body.id));
@@ -85,9 +87,13 @@ for (const backend of BACKENDS) {
       assert.equal(answers.filter((answer) => answer.headers.get('idempotent-replayed') !== 'true').length, 1, 'one original, 19 replays');
       assert.equal((await entriesOf(person)).length, 1);
       if (app.database) {
-        const rows = await app.database.query<{ n: number }>('SELECT count(*)::int AS n FROM checkins WHERE lastname = $1', [person.lastname]);
+        const rows = await app.database.query<{ n: number }>('SELECT count(*)::int AS n FROM checkins WHERE lastname = $1', [
+          person.lastname,
+        ]);
         assert.equal(rows[0]!.n, 1, 'exactly one row in the table');
-        const keys = await app.database.query<{ n: number }>('SELECT count(*)::int AS n FROM checkin_idempotency_keys WHERE key = $1', [key]);
+        const keys = await app.database.query<{ n: number }>('SELECT count(*)::int AS n FROM checkin_idempotency_keys WHERE key = $1', [
+          key,
+        ]);
         assert.equal(keys[0]!.n, 1);
       }
     });
@@ -118,7 +124,9 @@ for (const backend of BACKENDS) {
       assert.equal((await api(`${base}/checkins`, { body: { ...person, gate: 'North', direction: 'out' } })).status, 201);
 
       const racer = uniqueName('Racer');
-      const answers = await Promise.all(Array.from({ length: 10 }, () => api<Entry>(`${base}/checkins`, { body: { ...racer, gate: 'R' } })));
+      const answers = await Promise.all(
+        Array.from({ length: 10 }, () => api<Entry>(`${base}/checkins`, { body: { ...racer, gate: 'R' } })),
+      );
       assert.equal(answers.filter((a) => a.status === 201).length, 1, 'one stored');
       assert.equal(answers.filter((a) => a.status === 200 && a.body.duplicate).length, 9, 'nine duplicates');
       assert.equal((await entriesOf(racer)).length, 1);
@@ -128,12 +136,21 @@ for (const backend of BACKENDS) {
       const lastname = `Dupré${uniqueName().lastname}`;
       const created = await api<Entry>(`${base}/checkins`, { body: { firstname: 'Élodie', lastname, gate: 'A' } });
       assert.equal(created.status, 201);
-      const plain = await api<Entry>(`${base}/checkins`, { body: { firstname: 'ELODIE', lastname: lastname.replace('é', 'e'), gate: 'A' } });
+      const plain = await api<Entry>(`${base}/checkins`, {
+        body: { firstname: 'ELODIE', lastname: lastname.replace('é', 'e'), gate: 'A' },
+      });
       assert.equal(plain.body.duplicate, true);
       const found = await api<Page>(`${base}/checkins?q=${encodeURIComponent(`elodie DUPRE${lastname.slice(5)}`)}`);
-      assert.deepEqual(found.body.items.map((e) => e.id), [created.body.id]);
+      assert.deepEqual(
+        found.body.items.map((e) => e.id),
+        [created.body.id],
+      );
       const byWords = await api<Page>(`${base}/checkins?q=${encodeURIComponent(`${lastname.slice(5).toLowerCase()} éLo`)}`);
-      assert.deepEqual(byWords.body.items.map((e) => e.id), [created.body.id], 'words in any order');
+      assert.deepEqual(
+        byWords.body.items.map((e) => e.id),
+        [created.body.id],
+        'words in any order',
+      );
       const wildcard = await api<Page>(`${base}/checkins?q=${encodeURIComponent('%')}`);
       assert.equal(wildcard.body.items.length, 0, 'LIKE wildcards are literal');
     });
@@ -146,14 +163,23 @@ for (const backend of BACKENDS) {
       assert.equal(Date.parse(created.body.occurredAt), twoHoursAgo.getTime());
       assert.ok(Date.parse(created.body.recordedAt) > twoHoursAgo.getTime() + 3_500_000, 'recordedAt is the server time');
 
-      assertProblem(await api(`${base}/checkins`, { body: { ...person, occurredAt: new Date(Date.now() + 3_600_000).toISOString() } }), 400, 'occurredAt');
-      assertProblem(await api(`${base}/checkins`, { body: { ...person, occurredAt: new Date(Date.now() - 25 * 3_600_000).toISOString() } }), 400, 'occurredAt');
+      assertProblem(
+        await api(`${base}/checkins`, { body: { ...person, occurredAt: new Date(Date.now() + 3_600_000).toISOString() } }),
+        400,
+        'occurredAt',
+      );
+      assertProblem(
+        await api(`${base}/checkins`, { body: { ...person, occurredAt: new Date(Date.now() - 25 * 3_600_000).toISOString() } }),
+        400,
+        'occurredAt',
+      );
       assertProblem(await api(`${base}/checkins`, { body: { ...person, occurredAt: 'yesterday' } }), 400, 'occurredAt');
     });
 
     test('check-out and the inside count of today', async () => {
       const today = localToday('Europe/Berlin');
-      const summary = async () => (await api<{ inside: number; checkIns: number; checkOuts: number }>(`${base}/days/${today}/summary`)).body;
+      const summary = async () =>
+        (await api<{ inside: number; checkIns: number; checkOuts: number }>(`${base}/days/${today}/summary`)).body;
       const start = await summary();
       const a = uniqueName('Inside');
       const b = uniqueName('Inside');
@@ -173,14 +199,21 @@ for (const backend of BACKENDS) {
     test('PATCH corrects names, gate and direction; DELETE hides the entry everywhere', async () => {
       const person = uniqueName('Fix');
       const created = await api<Entry>(`${base}/checkins`, { body: { ...person, gate: 'A' } });
-      const patched = await api<Entry>(`${base}/checkins/${created.body.id}`, { method: 'PATCH', body: { firstname: 'Corrected', gate: 'C', direction: 'out' } });
+      const patched = await api<Entry>(`${base}/checkins/${created.body.id}`, {
+        method: 'PATCH',
+        body: { firstname: 'Corrected', gate: 'C', direction: 'out' },
+      });
       assert.equal(patched.status, 200, patched.text);
       assert.equal(patched.body.firstname, 'Corrected');
       assert.equal(patched.body.lastname, person.lastname);
       assert.equal(patched.body.gate, 'C');
       assert.equal(patched.body.direction, 'out');
       assert.equal(patched.body.occurredAt, created.body.occurredAt);
-      assert.equal((await api<Page>(`${base}/checkins?q=corrected%20${person.lastname}`)).body.items.length, 1, 'search follows the new name');
+      assert.equal(
+        (await api<Page>(`${base}/checkins?q=corrected%20${person.lastname}`)).body.items.length,
+        1,
+        'search follows the new name',
+      );
       assertProblem(await api(`${base}/checkins/${created.body.id}`, { method: 'PATCH', body: {} }), 400, 'body');
       assertProblem(await api(`${base}/checkins/${created.body.id}`, { method: 'PATCH', body: { lastname: ' ' } }), 400, 'lastname');
 
@@ -196,7 +229,11 @@ for (const backend of BACKENDS) {
       const csv = await api(`${base}/checkins.csv?from=${today}`);
       assert.ok(!csv.text.includes(person.lastname), 'not exported');
       // Deleted entries are no duplicates: the person can check in again.
-      assert.equal((await api(`${base}/checkins`, { body: { firstname: 'Corrected', lastname: person.lastname, gate: 'C', direction: 'out' } })).status, 201);
+      assert.equal(
+        (await api(`${base}/checkins`, { body: { firstname: 'Corrected', lastname: person.lastname, gate: 'C', direction: 'out' } }))
+          .status,
+        201,
+      );
     });
 
     test('pages follow nextCursor without gaps or repeats while entries are being inserted', async () => {
@@ -228,7 +265,11 @@ for (const backend of BACKENDS) {
       await writer;
 
       assert.equal(new Set(seen).size, seen.length, 'no entry appears twice');
-      assert.deepEqual(seen, [...seen].sort((x, y) => x - y), 'id order');
+      assert.deepEqual(
+        seen,
+        [...seen].sort((x, y) => x - y),
+        'id order',
+      );
       for (const id of existing) assert.ok(seen.includes(id), `entry ${id} that existed before paging was seen`);
       assert.ok(inserted.length > 0, 'rows were inserted while paging');
       for (const id of seen) assert.ok(existing.includes(id) || inserted.includes(id));
@@ -284,7 +325,13 @@ for (const backend of BACKENDS) {
       const created = await api<Entry>(`${base}/checkins`, { body: { ...person, gate: 'S', direction: 'out' } });
       const sheet = (await api<Record<string, unknown>[]>(`${app.server.url}/table/view/date:today`)).body;
       const row = sheet.find((r) => r.id === created.body.id);
-      assert.deepEqual(row, { id: created.body.id, login: created.body.occurredAt, lastname: person.lastname, firstname: person.firstname, gate: 'S' });
+      assert.deepEqual(row, {
+        id: created.body.id,
+        login: created.body.occurredAt,
+        lastname: person.lastname,
+        firstname: person.firstname,
+        gate: 'S',
+      });
       const seeded = await api<Record<string, unknown>>(`${app.server.url}/table/create`, { body: person });
       assert.deepEqual(Object.keys(seeded.body), ['id', 'login', 'firstname', 'lastname', 'gate']);
       assert.equal((await api<Entry>(`${base}/checkins/${seeded.body.id}`)).body.direction, 'in');

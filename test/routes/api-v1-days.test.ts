@@ -35,12 +35,10 @@ const ROWS: [string, string, string, 'in' | 'out'][] = [
 ];
 
 const SEED_SQL = [
-  `INSERT INTO checkins (login, firstname, lastname, gate, direction, name_key) VALUES ${ROWS.map(
-    ([at, name, gate, direction]) => {
-      const [first, last] = name.split(' ');
-      return `('${at}', '${first}', '${last}', '${gate}', '${direction}', '${name.toLowerCase()}')`;
-    },
-  ).join(', ')};`,
+  `INSERT INTO checkins (login, firstname, lastname, gate, direction, name_key) VALUES ${ROWS.map(([at, name, gate, direction]) => {
+    const [first, last] = name.split(' ');
+    return `('${at}', '${first}', '${last}', '${gate}', '${direction}', '${name.toLowerCase()}')`;
+  }).join(', ')};`,
   // A deleted entry counts nowhere.
   `INSERT INTO checkins (login, firstname, lastname, gate, direction, name_key, deleted_at)
      VALUES ('2026-03-29T12:00:00+02:00', 'Gone', 'Spring', 'A', 'in', 'gone spring', now());`,
@@ -76,7 +74,11 @@ for (const backend of BACKENDS) {
       assert.equal(byTime['01:00']!.total, 1);
       assert.deepEqual([byTime['03:00']!.checkIns, byTime['03:00']!.checkOuts], [1, 1]);
       assert.equal(byTime['23:00']!.total, 1);
-      assert.equal(day.perHour.reduce((sum, h) => sum + h.total, 0), 5, 'every entry of the day in exactly one bucket');
+      assert.equal(
+        day.perHour.reduce((sum, h) => sum + h.total, 0),
+        5,
+        'every entry of the day in exactly one bucket',
+      );
 
       assert.deepEqual([day.total, day.checkIns, day.checkOuts, day.people], [5, 4, 1, 4]);
       assert.equal(day.inside, 3, 'Anna went in and out; Ben, Carl and Dora are inside');

@@ -9,7 +9,11 @@ import { Browser } from '../ui/http-client.js';
 const PASSWORD = 'correct horse battery staple';
 
 async function postJson(url: string, body: unknown, headers: Record<string, string> = {}) {
-  const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: JSON.stringify(body),
+  });
   const text = await response.text();
   return { status: response.status, headers: response.headers, text, json: () => JSON.parse(text) as Record<string, unknown> };
 }
@@ -79,7 +83,13 @@ describe('AUTH_MODE=token on PostgreSQL', () => {
   });
 
   test('reads of personal data without credentials are 401', async () => {
-    for (const path of ['/table/view/date:today', '/api/v1/checkins?date=2026-01-01', '/api/v1/checkins/1', '/api/v1/days/2026-01-01/summary', '/api/v1/checkins.csv?from=2026-01-01&to=2026-01-01']) {
+    for (const path of [
+      '/table/view/date:today',
+      '/api/v1/checkins?date=2026-01-01',
+      '/api/v1/checkins/1',
+      '/api/v1/days/2026-01-01/summary',
+      '/api/v1/checkins.csv?from=2026-01-01&to=2026-01-01',
+    ]) {
       const response = await fetch(`${server.url}${path}`);
       assert.equal(response.status, 401, path);
       await response.arrayBuffer();
@@ -106,7 +116,10 @@ describe('AUTH_MODE=token on PostgreSQL', () => {
     assert.ok(((await view.json()) as unknown[]).length >= 1);
 
     // The token itself is stored only as a hash; the list shows its prefix and when it was last used.
-    const stored = await database.query<{ token_hash: string; last_used_at: Date | null }>('SELECT token_hash, last_used_at FROM gate_tokens WHERE id = $1', [id]);
+    const stored = await database.query<{ token_hash: string; last_used_at: Date | null }>(
+      'SELECT token_hash, last_used_at FROM gate_tokens WHERE id = $1',
+      [id],
+    );
     assert.notEqual(stored[0]!.token_hash, token);
     assert.doesNotMatch(JSON.stringify(stored), new RegExp(token.slice(4)));
     assert.ok(stored[0]!.last_used_at, 'last use recorded');
@@ -118,14 +131,24 @@ describe('AUTH_MODE=token on PostgreSQL', () => {
     assert.equal(revoked.status, 303);
     const refused = await postJson(`${server.url}/table/create`, { firstname: 'Grace', lastname: 'Hopper', gate: 'A' }, auth);
     assert.equal(refused.status, 401);
-    const audit = await database.query<{ action: string }>(`SELECT action FROM audit_log WHERE entity = 'gate token' AND entity_id = $1 ORDER BY id`, [id]);
-    assert.deepEqual(audit.map((row) => row.action), ['create', 'revoke']);
+    const audit = await database.query<{ action: string }>(
+      `SELECT action FROM audit_log WHERE entity = 'gate token' AND entity_id = $1 ORDER BY id`,
+      [id],
+    );
+    assert.deepEqual(
+      audit.map((row) => row.action),
+      ['create', 'revoke'],
+    );
   });
 
   test('gate tokens cannot correct or delete (403); nobody unauthenticated can (401)', async () => {
     const { token } = await createToken(admin, csrf, 'Scanner');
     for (const method of ['PATCH', 'DELETE']) {
-      const anonymous = await fetch(`${server.url}/api/v1/checkins/1`, { method, headers: { 'content-type': 'application/json' }, body: method === 'PATCH' ? '{}' : undefined });
+      const anonymous = await fetch(`${server.url}/api/v1/checkins/1`, {
+        method,
+        headers: { 'content-type': 'application/json' },
+        body: method === 'PATCH' ? '{}' : undefined,
+      });
       assert.equal(anonymous.status, 401, method);
       await anonymous.arrayBuffer();
       const withToken = await fetch(`${server.url}/api/v1/checkins/1`, {
@@ -141,9 +164,15 @@ describe('AUTH_MODE=token on PostgreSQL', () => {
   test('an admin session writes through the API only with its CSRF token', async () => {
     const without = await admin.request('POST', '/table/create', { json: { firstname: 'Alan', lastname: 'Turing', gate: 'C' } });
     assert.equal(without.status, 403);
-    const wrong = await admin.request('POST', '/table/create', { json: { firstname: 'Alan', lastname: 'Turing', gate: 'C' }, headers: { 'x-csrf-token': 'nope' } });
+    const wrong = await admin.request('POST', '/table/create', {
+      json: { firstname: 'Alan', lastname: 'Turing', gate: 'C' },
+      headers: { 'x-csrf-token': 'nope' },
+    });
     assert.equal(wrong.status, 403);
-    const right = await admin.request('POST', '/table/create', { json: { firstname: 'Alan', lastname: 'Turing', gate: 'C' }, headers: { 'x-csrf-token': csrf } });
+    const right = await admin.request('POST', '/table/create', {
+      json: { firstname: 'Alan', lastname: 'Turing', gate: 'C' },
+      headers: { 'x-csrf-token': csrf },
+    });
     assert.equal(right.status, 201);
     const read = await admin.request('GET', '/table/view/date:today', { headers: { accept: 'application/json' } });
     assert.equal(read.status, 200);
@@ -158,7 +187,14 @@ describe('AUTH_MODE=token on PostgreSQL', () => {
     }
     const events = await stranger.get('/admin/events', { accept: 'text/event-stream' });
     assert.equal(events.status, 401);
-    for (const path of ['/admin/tokens', '/admin/users', '/admin/entries/1', '/admin/entries/1/delete', '/admin/tokens/1/revoke', '/admin/users/1/delete']) {
+    for (const path of [
+      '/admin/tokens',
+      '/admin/users',
+      '/admin/entries/1',
+      '/admin/entries/1/delete',
+      '/admin/tokens/1/revoke',
+      '/admin/users/1/delete',
+    ]) {
       const post = await stranger.post(path, { name: 'x', username: 'x', password: 'x'.repeat(20) });
       assert.equal(post.status, 401, path);
       const noCsrf = await admin.post(path, { name: 'x', username: 'x', password: 'x'.repeat(20) });
@@ -185,7 +221,9 @@ describe('AUTH_MODE=token on PostgreSQL', () => {
     await twice.arrayBuffer();
     const entry = await admin.request('POST', '/admin/entries/999999', { headers: { 'x-csrf-token': csrf } });
     assert.equal(entry.status, 404);
-    const login = await new Browser(server.url).request('POST', '/admin/login', { headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+    const login = await new Browser(server.url).request('POST', '/admin/login', {
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    });
     assert.equal(login.status, 403);
   });
 
@@ -202,7 +240,9 @@ describe('AUTH_MODE=token on PostgreSQL', () => {
       const page = await visitor.get('/admin');
       return visitor.post('/admin/login', { _csrf: Browser.csrf(page.text), username: 'throttled', password });
     };
-    await database.query(`INSERT INTO admin_users (username, password_hash) SELECT 'throttled', password_hash FROM admin_users WHERE username = 'admin'`);
+    await database.query(
+      `INSERT INTO admin_users (username, password_hash) SELECT 'throttled', password_hash FROM admin_users WHERE username = 'admin'`,
+    );
     for (let i = 0; i < 3; i++) assert.equal((await attempt('wrong password!')).status, 401);
     const blocked = await attempt(PASSWORD);
     assert.equal(blocked.status, 429, 'even the right password is refused while blocked');
@@ -225,20 +265,33 @@ describe('AUTH_MODE=token on PostgreSQL', () => {
     const proxied = new Browser(server.url);
     const form = await proxied.get('/admin', { 'x-forwarded-proto': 'https' });
     assert.match(form.headers.getSetCookie()[0]!, /Secure/);
-    const secure = await proxied.post('/admin/login', { _csrf: Browser.csrf(form.text), username: 'admin', password: PASSWORD }, { 'x-forwarded-proto': 'https' });
-    assert.match(secure.headers.getSetCookie().find((line) => line.startsWith('barona_session='))!, /Secure/);
+    const secure = await proxied.post(
+      '/admin/login',
+      { _csrf: Browser.csrf(form.text), username: 'admin', password: PASSWORD },
+      { 'x-forwarded-proto': 'https' },
+    );
+    assert.match(
+      secure.headers.getSetCookie().find((line) => line.startsWith('barona_session='))!,
+      /Secure/,
+    );
   });
 
   test('sessions end after the idle limit and at the absolute limit', async () => {
     const idle = new Browser(server.url);
     await idle.signIn('admin', PASSWORD);
     assert.equal((await idle.get('/admin/sheet')).status, 200);
-    await database.query(`UPDATE admin_sessions SET last_seen_at = now() - interval '31 minutes' WHERE token_hash = encode(sha256($1::bytea), 'hex')`, [idle.cookies.get('barona_session')]);
+    await database.query(
+      `UPDATE admin_sessions SET last_seen_at = now() - interval '31 minutes' WHERE token_hash = encode(sha256($1::bytea), 'hex')`,
+      [idle.cookies.get('barona_session')],
+    );
     assert.equal((await idle.get('/admin/sheet')).status, 303);
 
     const absolute = new Browser(server.url);
     await absolute.signIn('admin', PASSWORD);
-    await database.query(`UPDATE admin_sessions SET expires_at = now() - interval '1 second' WHERE token_hash = encode(sha256($1::bytea), 'hex')`, [absolute.cookies.get('barona_session')]);
+    await database.query(
+      `UPDATE admin_sessions SET expires_at = now() - interval '1 second' WHERE token_hash = encode(sha256($1::bytea), 'hex')`,
+      [absolute.cookies.get('barona_session')],
+    );
     const expired = await absolute.get('/admin/tokens');
     assert.equal(expired.status, 303);
     assert.match(expired.location ?? '', /^\/admin\?next=/);
@@ -252,7 +305,10 @@ describe('AUTH_MODE=token on PostgreSQL', () => {
     const out = await user.post('/admin/logout', { _csrf: userCsrf });
     assert.equal(out.status, 303);
     assert.equal(out.location, '/admin?signedOut');
-    const replay = await fetch(`${server.url}/admin/sheet`, { headers: { cookie: `barona_session=${cookie}`, accept: 'text/html' }, redirect: 'manual' });
+    const replay = await fetch(`${server.url}/admin/sheet`, {
+      headers: { cookie: `barona_session=${cookie}`, accept: 'text/html' },
+      redirect: 'manual',
+    });
     assert.equal(replay.status, 303, 'the old cookie no longer works');
   });
 
@@ -269,13 +325,22 @@ describe('AUTH_MODE=token on PostgreSQL', () => {
     assert.equal((await eve.post(`/admin/users/${me!.id}/delete`, { _csrf: eveCsrf })).status, 400, 'not yourself');
     assert.equal((await admin.post(`/admin/users/${me!.id}/delete`, { _csrf: csrf })).status, 303);
     assert.equal((await eve.get('/admin/sheet')).status, 303, "a removed admin's session ends");
-    const audit = await database.query<{ action: string; actor: string }>(`SELECT action, actor FROM audit_log WHERE entity = 'admin' ORDER BY id`);
-    assert.deepEqual(audit.slice(-2), [{ action: 'create', actor: 'admin' }, { action: 'delete', actor: 'admin' }]);
+    const audit = await database.query<{ action: string; actor: string }>(
+      `SELECT action, actor FROM audit_log WHERE entity = 'admin' ORDER BY id`,
+    );
+    assert.deepEqual(audit.slice(-2), [
+      { action: 'create', actor: 'admin' },
+      { action: 'delete', actor: 'admin' },
+    ]);
   });
 
   test('corrections, soft deletion and restoring are audited with who, before and after', async () => {
     const { token } = await createToken(admin, csrf, 'Entry tablet');
-    const created = await postJson(`${server.url}/table/create`, { firstname: 'Edsgar', lastname: 'Dijkstra', gate: 'D' }, { authorization: `Bearer ${token}` });
+    const created = await postJson(
+      `${server.url}/table/create`,
+      { firstname: 'Edsgar', lastname: 'Dijkstra', gate: 'D' },
+      { authorization: `Bearer ${token}` },
+    );
     const id = created.json().id as number;
     const corrected = await admin.post(`/admin/entries/${id}`, { _csrf: csrf, firstname: 'Edsger', lastname: 'Dijkstra', gate: 'D' });
     assert.equal(corrected.status, 303);
@@ -291,11 +356,16 @@ describe('AUTH_MODE=token on PostgreSQL', () => {
     assert.equal((await admin.post(`/admin/entries/${id}/restore`, { _csrf: csrf })).status, 303);
     const [back] = await database.query<{ firstname: string }>('SELECT firstname FROM checkins WHERE id = $1', [id]);
     assert.equal(back!.firstname, 'Edsger');
-    const audit = await database.query<{ action: string; actor: string; before: Record<string, unknown> | null; after: Record<string, unknown> | null }>(
-      `SELECT action, actor, before, after FROM audit_log WHERE entity = 'checkin' AND entity_id = $1 ORDER BY id`,
-      [String(id)],
+    const audit = await database.query<{
+      action: string;
+      actor: string;
+      before: Record<string, unknown> | null;
+      after: Record<string, unknown> | null;
+    }>(`SELECT action, actor, before, after FROM audit_log WHERE entity = 'checkin' AND entity_id = $1 ORDER BY id`, [String(id)]);
+    assert.deepEqual(
+      audit.map((a) => a.action),
+      ['correct', 'delete', 'restore'],
     );
-    assert.deepEqual(audit.map((a) => a.action), ['correct', 'delete', 'restore']);
     assert.ok(audit.every((a) => a.actor === 'admin'));
     assert.equal(audit[0]!.before!.firstname, 'Edsgar');
     assert.equal(audit[0]!.after!.firstname, 'Edsger');
@@ -307,12 +377,19 @@ describe('AUTH_MODE=token on PostgreSQL', () => {
 
   test('corrections through the API need the session and its CSRF token, and are audited too', async () => {
     const { token } = await createToken(admin, csrf, 'API tablet');
-    const created = await postJson(`${server.url}/api/v1/checkins`, { firstname: 'Barbara', lastname: 'Liskov', gate: 'E' }, { authorization: `Bearer ${token}` });
+    const created = await postJson(
+      `${server.url}/api/v1/checkins`,
+      { firstname: 'Barbara', lastname: 'Liskov', gate: 'E' },
+      { authorization: `Bearer ${token}` },
+    );
     assert.equal(created.status, 201);
     const id = created.json().id as number;
     const noCsrf = await admin.request('PATCH', `/api/v1/checkins/${id}`, { json: { gate: 'F' }, headers: { accept: 'application/json' } });
     assert.equal(noCsrf.status, 403);
-    const patched = await admin.request('PATCH', `/api/v1/checkins/${id}`, { json: { gate: 'F' }, headers: { accept: 'application/json', 'x-csrf-token': csrf } });
+    const patched = await admin.request('PATCH', `/api/v1/checkins/${id}`, {
+      json: { gate: 'F' },
+      headers: { accept: 'application/json', 'x-csrf-token': csrf },
+    });
     assert.equal(patched.status, 200);
     assert.equal(patched.json().gate, 'F');
     const removed = await admin.request('DELETE', `/api/v1/checkins/${id}`, { headers: { 'x-csrf-token': csrf } });
@@ -323,10 +400,15 @@ describe('AUTH_MODE=token on PostgreSQL', () => {
     // The audit record is written once the answer has gone out.
     let audit: { action: string; before: Record<string, unknown>; after: Record<string, unknown> | null }[] = [];
     for (let i = 0; i < 50 && audit.length < 2; i++) {
-      audit = await database.query(`SELECT action, before, after FROM audit_log WHERE entity = 'checkin' AND entity_id = $1 ORDER BY id`, [String(id)]);
+      audit = await database.query(`SELECT action, before, after FROM audit_log WHERE entity = 'checkin' AND entity_id = $1 ORDER BY id`, [
+        String(id),
+      ]);
       if (audit.length < 2) await new Promise((resolve) => setTimeout(resolve, 50));
     }
-    assert.deepEqual(audit.map((a) => a.action), ['correct', 'delete']);
+    assert.deepEqual(
+      audit.map((a) => a.action),
+      ['correct', 'delete'],
+    );
     assert.equal(audit[0]!.before.gate, 'E');
     assert.equal(audit[0]!.after!.gate, 'F');
   });
@@ -359,7 +441,11 @@ describe('AUTH_MODE=open (default for the embedded database on 127.0.0.1)', () =
   });
 
   test('a presented but invalid token is still refused; the admin pages still need a sign-in', async () => {
-    const bad = await postJson(`${server.url}/table/create`, { firstname: 'Open', lastname: 'Mode' }, { authorization: 'Bearer brn_revoked' });
+    const bad = await postJson(
+      `${server.url}/table/create`,
+      { firstname: 'Open', lastname: 'Mode' },
+      { authorization: 'Bearer brn_revoked' },
+    );
     assert.equal(bad.status, 401);
     const badRead = await fetch(`${server.url}/table/view/date:today`, { headers: { authorization: 'Bearer brn_revoked' } });
     assert.equal(badRead.status, 401);
@@ -370,7 +456,11 @@ describe('AUTH_MODE=open (default for the embedded database on 127.0.0.1)', () =
   test('API corrections are open like the rest of the API, and audited as anonymous', async () => {
     const created = await postJson(`${server.url}/api/v1/checkins`, { firstname: 'Open', lastname: 'Correction', gate: 'A' });
     const id = created.json().id as number;
-    const patched = await fetch(`${server.url}/api/v1/checkins/${id}`, { method: 'PATCH', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ gate: 'B' }) });
+    const patched = await fetch(`${server.url}/api/v1/checkins/${id}`, {
+      method: 'PATCH',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ gate: 'B' }),
+    });
     assert.equal(patched.status, 200);
     await patched.arrayBuffer();
     const admin = new Browser(server.url);

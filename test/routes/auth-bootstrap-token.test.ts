@@ -40,7 +40,9 @@ describe('BOOTSTRAP_API_TOKEN in AUTH_MODE=token', () => {
   });
 
   test('only its hash is stored, as the gate token "bootstrap"', async () => {
-    const rows = await database.query<{ name: string; token_hash: string; created_by: string }>(`SELECT name, token_hash, created_by FROM gate_tokens`);
+    const rows = await database.query<{ name: string; token_hash: string; created_by: string }>(
+      `SELECT name, token_hash, created_by FROM gate_tokens`,
+    );
     assert.equal(rows.length, 1);
     assert.equal(rows[0]!.name, 'bootstrap');
     assert.equal(rows[0]!.created_by, 'BOOTSTRAP_API_TOKEN');
@@ -60,7 +62,10 @@ test('ready means the token works: a server waiting for `barona migrate` turns r
   const token = `brn_${randomBytes(32).toString('base64url')}`;
   const database = await createTestDatabase({ migrated: false });
   // DATABASE_URL without MIGRATE_ON_START: the server waits, alive but not ready, for the schema.
-  const server = await startServer({ env: { DATABASE_URL: database.url, AUTH_MODE: 'token', BOOTSTRAP_API_TOKEN: token }, waitFor: 'healthz' });
+  const server = await startServer({
+    env: { DATABASE_URL: database.url, AUTH_MODE: 'token', BOOTSTRAP_API_TOKEN: token },
+    waitFor: 'healthz',
+  });
   try {
     assert.equal((await fetch(`${server.url}/readyz`)).status, 503);
     const migrated = await runCli(['migrate'], { DATABASE_URL: database.url });

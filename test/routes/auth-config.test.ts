@@ -13,14 +13,21 @@ test('AUTH_MODE defaults to open only while listening on a loopback address; HOS
   assert.equal(loadConfig({ HOST: '0.0.0.0' }).authMode, 'token', 'embedded on the network (the image)');
   assert.equal(loadConfig({ HOST: '0.0.0.0', DATABASE_URL: 'postgres://u@db/x' }).authMode, 'token');
   assert.equal(loadConfig({ HOST: '::', DATABASE_HOSTNAME: 'db' }).authMode, 'token');
-  assert.equal(loadConfig({ HOST: '0.0.0.0', AUTH_MODE: 'open', DATABASE_URL: 'postgres://u@db/x' }).authMode, 'open', 'explicitly allowed');
+  assert.equal(
+    loadConfig({ HOST: '0.0.0.0', AUTH_MODE: 'open', DATABASE_URL: 'postgres://u@db/x' }).authMode,
+    'open',
+    'explicitly allowed',
+  );
   assert.equal(loadConfig({ AUTH_MODE: 'TOKEN', HOST: '127.0.0.1' }).authMode, 'token');
 });
 
 test('BOOTSTRAP_API_TOKEN must look like a gate token', () => {
   const token = `brn_${'a'.repeat(43)}`;
   assert.equal(loadConfig({ BOOTSTRAP_API_TOKEN: token }).auth.bootstrapApiToken, token);
-  assert.throws(() => loadConfig({ BOOTSTRAP_API_TOKEN: 'secret' }), (error: Error) => error instanceof ConfigError && /^BOOTSTRAP_API_TOKEN: must be brn_/.test(error.message));
+  assert.throws(
+    () => loadConfig({ BOOTSTRAP_API_TOKEN: 'secret' }),
+    (error: Error) => error instanceof ConfigError && /^BOOTSTRAP_API_TOKEN: must be brn_/.test(error.message),
+  );
 });
 
 test('auth settings have defaults and are validated with one line naming the variable', () => {
@@ -44,6 +51,9 @@ test('auth settings have defaults and are validated with one line naming the var
     [{ ADMIN_PASSWORD: 'x'.repeat(20), ADMIN_PASSWORD_FILE: '/etc/hostname' }, /^ADMIN_PASSWORD: set either/],
   ];
   for (const [env, message] of cases) {
-    assert.throws(() => loadConfig(env), (error: Error) => error instanceof ConfigError && message.test(error.message) && !error.message.includes('\n'));
+    assert.throws(
+      () => loadConfig(env),
+      (error: Error) => error instanceof ConfigError && message.test(error.message) && !error.message.includes('\n'),
+    );
   }
 });

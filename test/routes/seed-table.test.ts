@@ -15,7 +15,12 @@ async function post(url: string, body: unknown, headers: Record<string, string> 
     body: typeof body === 'string' ? body : JSON.stringify(body),
   });
   const text = await response.text();
-  return { status: response.status, headers: response.headers, text, json: text ? (JSON.parse(text) as Record<string, unknown>) : undefined };
+  return {
+    status: response.status,
+    headers: response.headers,
+    text,
+    json: text ? (JSON.parse(text) as Record<string, unknown>) : undefined,
+  };
 }
 
 const backends = ['postgres', 'embedded'] as const;
@@ -58,7 +63,11 @@ for (const backend of backends) {
         assert.match(response.headers.get('content-type') ?? '', /application\/json/);
         const sheet = (await response.json()) as Record<string, unknown>[];
         const ids = sheet.map((row) => row.id as number);
-        assert.deepEqual(ids, [...ids].sort((a, b) => a - b), 'ordered by id');
+        assert.deepEqual(
+          ids,
+          [...ids].sort((a, b) => a - b),
+          'ordered by id',
+        );
         const mine = sheet.filter((row) => row.id === first.json!.id || row.id === second.json!.id);
         assert.equal(mine.length, 2);
         assert.deepEqual(Object.keys(mine[0]!), ['id', 'login', 'lastname', 'firstname', 'gate']);
@@ -73,7 +82,16 @@ for (const backend of backends) {
     });
 
     test('invalid dates answer 400 with the seed text', async () => {
-      for (const spec of ['date:2026011', 'date:20261301', 'date:20260230', 'date:yesterday', 'date:', '20260101', 'date:2026-01-01', 'date:00000101']) {
+      for (const spec of [
+        'date:2026011',
+        'date:20261301',
+        'date:20260230',
+        'date:yesterday',
+        'date:',
+        '20260101',
+        'date:2026-01-01',
+        'date:00000101',
+      ]) {
         const response = await fetch(`${server.url}/table/view/${spec}`);
         assert.equal(response.status, 400, spec);
         assert.equal(await response.text(), 'Invalid date. Use YYYYMMDD.', spec);

@@ -39,15 +39,33 @@ describe('attendance days in APP_TIMEZONE=Europe/Berlin', () => {
   });
 
   test('an entry at 23:30 local time belongs to that local day', async () => {
-    assert.deepEqual((await sheet(server, '20260714')).map((r) => r.firstname), ['late-summer']);
-    assert.deepEqual((await sheet(server, '20260715')).map((r) => r.firstname), ['early-summer']);
+    assert.deepEqual(
+      (await sheet(server, '20260714')).map((r) => r.firstname),
+      ['late-summer'],
+    );
+    assert.deepEqual(
+      (await sheet(server, '20260715')).map((r) => r.firstname),
+      ['early-summer'],
+    );
   });
 
   test('the 23-hour spring-forward day and the 25-hour fall-back day have the right entries', async () => {
-    assert.deepEqual((await sheet(server, '20260329')).map((r) => r.firstname), ['dst-start', 'dst-end-of-day']);
-    assert.deepEqual((await sheet(server, '20260330')).map((r) => r.firstname), ['dst-next']);
-    assert.deepEqual((await sheet(server, '20261025')).map((r) => r.firstname), ['fall-late']);
-    assert.deepEqual((await sheet(server, '20261024')).map((r) => r.firstname), ['fall-before']);
+    assert.deepEqual(
+      (await sheet(server, '20260329')).map((r) => r.firstname),
+      ['dst-start', 'dst-end-of-day'],
+    );
+    assert.deepEqual(
+      (await sheet(server, '20260330')).map((r) => r.firstname),
+      ['dst-next'],
+    );
+    assert.deepEqual(
+      (await sheet(server, '20261025')).map((r) => r.firstname),
+      ['fall-late'],
+    );
+    assert.deepEqual(
+      (await sheet(server, '20261024')).map((r) => r.firstname),
+      ['fall-before'],
+    );
   });
 
   test('times are rendered with the local offset of the configured zone', async () => {
@@ -64,7 +82,9 @@ describe('attendance days in APP_TIMEZONE=Europe/Berlin', () => {
       body: JSON.stringify({ firstname: 'Now', lastname: 'Here', gate: 'A' }),
     });
     const entry = (await created.json()) as { id: number; login: string };
-    const today = new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/Berlin', year: 'numeric', month: '2-digit', day: '2-digit' }).format(new Date());
+    const today = new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/Berlin', year: 'numeric', month: '2-digit', day: '2-digit' }).format(
+      new Date(),
+    );
     assert.ok(entry.login.startsWith(today), `${entry.login} is on ${today} Berlin time`);
     assert.ok((await sheetToday(server)).some((row) => row.id === entry.id));
     assert.ok((await sheet(server, today.replaceAll('-', ''))).some((row) => row.id === entry.id));

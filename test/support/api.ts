@@ -36,14 +36,24 @@ export async function api<T = Record<string, unknown>>(
 export function assertProblem(response: ApiResponse, status: number, field?: string): void {
   assert.equal(response.status, status, response.text);
   assert.match(response.headers.get('content-type') ?? '', /^application\/problem\+json/, response.text);
-  const problem = response.body as { type: string; title: string; status: number; detail: string; instance: string; errors?: { field: string; message: string }[] };
+  const problem = response.body as {
+    type: string;
+    title: string;
+    status: number;
+    detail: string;
+    instance: string;
+    errors?: { field: string; message: string }[];
+  };
   assert.equal(problem.status, status);
   assert.equal(typeof problem.type, 'string');
   assert.ok(problem.title.length > 0);
   assert.ok(problem.detail.length > 0);
   assert.ok(problem.instance.startsWith('/api/'));
   if (field !== undefined) {
-    assert.ok(problem.errors?.some((e) => e.field === field), `errors name ${field}: ${response.text}`);
+    assert.ok(
+      problem.errors?.some((e) => e.field === field),
+      `errors name ${field}: ${response.text}`,
+    );
     assert.match(problem.detail, new RegExp(field.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')), 'detail names the field');
   }
 }

@@ -58,7 +58,9 @@ export async function createTestDatabase(options: { migrated?: boolean } = {}): 
         // whose client then raises an error nobody listens to any more (seen in CI), so wait for them
         // first; FORCE only ends what is still open after 5 s.
         for (let waited = 0; waited < 5_000; waited += 50) {
-          const { rows } = await client.query<{ open: number }>('SELECT count(*)::int AS open FROM pg_stat_activity WHERE datname = $1', [name]);
+          const { rows } = await client.query<{ open: number }>('SELECT count(*)::int AS open FROM pg_stat_activity WHERE datname = $1', [
+            name,
+          ]);
           if (rows[0]!.open === 0) break;
           await new Promise((resolve) => setTimeout(resolve, 50));
         }

@@ -24,7 +24,9 @@ describe('web UI in headless Chromium', { skip }, () => {
 
   before(async () => {
     database = await createTestDatabase();
-    server = await startServer({ env: { DATABASE_URL: database.url, AUTH_MODE: 'token', ADMIN_PASSWORD: PASSWORD, APP_TIMEZONE: 'Europe/Berlin' } });
+    server = await startServer({
+      env: { DATABASE_URL: database.url, AUTH_MODE: 'token', ADMIN_PASSWORD: PASSWORD, APP_TIMEZONE: 'Europe/Berlin' },
+    });
     browser = await launchChromium();
     office = await browser.newContext({ viewport: { width: 1280, height: 900 }, acceptDownloads: true });
     tablet = await browser.newContext({ viewport: { width: 1024, height: 768 }, hasTouch: true });
@@ -100,7 +102,10 @@ describe('web UI in headless Chromium', { skip }, () => {
     await kiosk.locator('.kiosk-feedback.is-duplicate').waitFor();
     assert.match(await kiosk.locator('.kiosk-feedback').innerText(), /already checked in/);
 
-    for (const [first, last] of [['Grace', 'Hopper'], ['Émile', 'Borel']]) {
+    for (const [first, last] of [
+      ['Grace', 'Hopper'],
+      ['Émile', 'Borel'],
+    ]) {
       await kiosk.getByLabel('First name').fill(first!);
       await kiosk.getByLabel('Last name').fill(last!);
       await kiosk.keyboard.press('Enter');
@@ -132,7 +137,10 @@ describe('web UI in headless Chromium', { skip }, () => {
 
   test('correct and delete an entry; the audit log shows who, before and after', async () => {
     sheet.on('dialog', (dialog) => void dialog.accept());
-    await sheet.locator('#sheet-table tr', { hasText: 'Hopper, Grace' }).getByRole('link', { name: /Correct/ }).click();
+    await sheet
+      .locator('#sheet-table tr', { hasText: 'Hopper, Grace' })
+      .getByRole('link', { name: /Correct/ })
+      .click();
     await sheet.getByLabel('First name').fill('Grace Brewster');
     await sheet.getByRole('button', { name: 'Save correction' }).click();
     await sheet.getByText('Correction saved.').waitFor();
@@ -153,7 +161,10 @@ describe('web UI in headless Chromium', { skip }, () => {
 
   test('a revoked token: the kiosk is refused', async () => {
     await sheet.goto(`${server.url}/admin/tokens`);
-    await sheet.locator(`tr[data-token-id="${tokenId}"]`).getByRole('button', { name: /Revoke/ }).click();
+    await sheet
+      .locator(`tr[data-token-id="${tokenId}"]`)
+      .getByRole('button', { name: /Revoke/ })
+      .click();
     await sheet.getByText('Token revoked.').waitFor();
 
     await kiosk.getByLabel('First name').fill('Alan');
@@ -166,10 +177,15 @@ describe('web UI in headless Chromium', { skip }, () => {
 
   test('a form with a forged CSRF token is rejected', async () => {
     await sheet.goto(`${server.url}/admin/users`);
-    await sheet.locator('form[action="/admin/users"] input[name="_csrf"]').evaluate((input) => ((input as unknown as { value: string }).value = 'forged'));
+    await sheet
+      .locator('form[action="/admin/users"] input[name="_csrf"]')
+      .evaluate((input) => ((input as unknown as { value: string }).value = 'forged'));
     await sheet.locator('#new-username').fill('mallory');
     await sheet.locator('#new-password').fill('mallory password 123');
-    const [response] = await Promise.all([sheet.waitForResponse((r) => r.url().endsWith('/admin/users') && r.request().method() === 'POST'), sheet.getByRole('button', { name: 'Add admin' }).click()]);
+    const [response] = await Promise.all([
+      sheet.waitForResponse((r) => r.url().endsWith('/admin/users') && r.request().method() === 'POST'),
+      sheet.getByRole('button', { name: 'Add admin' }).click(),
+    ]);
     assert.equal(response.status(), 403);
     assert.match(await sheet.content(), /CSRF check failed/);
     assert.equal((await database.query(`SELECT 1 FROM admin_users WHERE username = 'mallory'`)).length, 0);

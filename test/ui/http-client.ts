@@ -15,7 +15,11 @@ export class Browser {
     return [...this.cookies].map(([name, value]) => `${name}=${value}`).join('; ');
   }
 
-  async request(method: string, path: string, options: { form?: Record<string, string>; json?: unknown; headers?: Record<string, string> } = {}): Promise<Answer> {
+  async request(
+    method: string,
+    path: string,
+    options: { form?: Record<string, string>; json?: unknown; headers?: Record<string, string> } = {},
+  ): Promise<Answer> {
     const headers: Record<string, string> = { accept: 'text/html', ...options.headers };
     if (this.cookies.size > 0) headers.cookie = this.cookieHeader();
     let body: string | undefined;
@@ -35,7 +39,13 @@ export class Browser {
       else this.cookies.set(name!.trim(), value);
     }
     const text = await response.text();
-    return { status: response.status, headers: response.headers, text, location: response.headers.get('location'), json: () => JSON.parse(text) };
+    return {
+      status: response.status,
+      headers: response.headers,
+      text,
+      location: response.headers.get('location'),
+      json: () => JSON.parse(text),
+    };
   }
 
   get(path: string, headers?: Record<string, string>) {

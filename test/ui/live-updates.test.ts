@@ -47,7 +47,10 @@ class EventStream {
   next(type: string, timeoutMs = 5_000): Promise<void> {
     if (this.buffer.includes(`event: ${type}\n`)) return Promise.resolve();
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no "${type}" event within ${timeoutMs} ms; got: ${JSON.stringify(this.buffer)}`)), timeoutMs);
+      const timer = setTimeout(
+        () => reject(new Error(`no "${type}" event within ${timeoutMs} ms; got: ${JSON.stringify(this.buffer)}`)),
+        timeoutMs,
+      );
       this.waiters.push({ type, resolve: () => (clearTimeout(timer), resolve()) });
     });
   }
@@ -109,5 +112,4 @@ describe('live updates (server-sent events) across two replicas on PostgreSQL', 
     await stream.next('change'); // delivered through NOTIFY on the other replica
     stream.close();
   });
-
 });
