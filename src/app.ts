@@ -1,7 +1,7 @@
 // Builds the HTTP application: framework settings, error handling, then every route module.
 // The process concerns (listening, signals, database start-up) live in server.ts.
 import { randomUUID } from 'node:crypto';
-import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyPluginAsync } from 'fastify';
 import { CheckinWriter } from './checkins/checkin-writer.js';
 import type { Config } from './config.js';
 import type { Database } from './db/database.js';
@@ -41,6 +41,8 @@ export interface BuildOptions {
   logger?: boolean;
   /** The process's metrics (server.ts shares them with the METRICS_PORT listener); made here when absent. */
   metrics?: Metrics;
+  /** More route modules, registered after the built-in ones (for embedding the app, and tests). */
+  routes?: FastifyPluginAsync<AppContext>[];
 }
 
 export async function buildApp(input: AppInput, options: BuildOptions = {}): Promise<FastifyInstance> {
@@ -86,7 +88,7 @@ export async function buildApp(input: AppInput, options: BuildOptions = {}): Pro
     // The detail of a client error can quote the request body (e.g. a JSON syntax error): not logged.
     else request.log.info({ code: (error as { code?: string }).code, status: problem.status }, problem.title);
     if (problem.status === 503) reply.header('retry-after', '5');
-    if (request.url.startsWith('/api/')) {
+    if ((request.routeOptions.url ?? request.url).startsWith('/api/')) {
       return reply
         .code(problem.status)
         .type('application/problem+json')
@@ -121,5 +123,8 @@ export async function buildApp(input: AppInput, options: BuildOptions = {}): Pro
   await app.register(uiKioskRoutes, context);
   await app.register(uiAssetRoutes, context);
   await app.register(apiRoutes, { ...context, prefix: '/api' });
+  for (const routes of options.routes ?? []) await app.register(routes, context);
+  // Default deny: a route that does not say who may call it stops the start.
+  app.assertAccessDeclared();
   return app;
 }

@@ -99,7 +99,7 @@ export function instrumentApp(app: FastifyInstance, metrics: Metrics, options: {
     metrics.observeRequest(request.method, request.routeOptions.url, reply.statusCode, reply.elapsedTime / 1000);
   });
   if (options.serveEndpoint) {
-    app.get('/metrics', { logLevel: 'warn' }, async (_request, reply) => {
+    app.get('/metrics', { logLevel: 'warn', config: { access: 'public' } }, async (_request, reply) => {
       const { contentType, body } = await metrics.render();
       return reply.type(contentType).send(body);
     });

@@ -5,7 +5,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { AppContext } from '../app.js';
 import { findCheckin, type CheckinEntry } from '../checkins/checkin-repository.js';
-import { routePath } from './access-control.js';
 import { recordAudit } from './audit-log.js';
 
 const ITEM = '/api/v1/checkins/:id';
@@ -27,7 +26,7 @@ const pick = (entry: CheckinEntry) => ({
 export function installApiAudit(app: FastifyInstance, context: AppContext): void {
   app.addHook('preHandler', async (request) => {
     if (request.method !== 'PATCH' && request.method !== 'DELETE') return;
-    if (routePath(request) !== ITEM) return;
+    if (request.routeOptions.url !== ITEM) return;
     const raw = (request.params as { id?: string }).id ?? '';
     if (!ID.test(raw)) return;
     const id = Number(raw);

@@ -4,10 +4,16 @@
 import type { Queryable } from '../db/database.js';
 import { randomSecret, sha256 } from './secrets.js';
 
+/** What a token may do: record check-ins, read attendance (lists, sheets, summaries, exports). */
+export type TokenScope = 'checkin' | 'read';
+export const TOKEN_SCOPES: readonly TokenScope[] = ['checkin', 'read'];
+
 export interface GateToken {
   id: number;
   name: string;
   gate: string;
+  scopes: TokenScope[];
+  expiresAt: string | null;
   tokenPrefix: string;
   createdAt: string;
   createdBy: string;
@@ -17,17 +23,26 @@ export interface GateToken {
 }
 
 const TOKEN_PREFIX = 'brn_';
-const COLUMNS = `id, name, gate, token_prefix AS "tokenPrefix", to_json(created_at) #>> '{}' AS "createdAt", created_by AS "createdBy",
+const COLUMNS = `id, name, gate, scopes, to_json(expires_at) #>> '{}' AS "expiresAt", token_prefix AS "tokenPrefix", to_json(created_at) #>> '{}' AS "createdAt", created_by AS "createdBy",
   to_json(last_used_at) #>> '{}' AS "lastUsedAt", to_json(revoked_at) #>> '{}' AS "revokedAt", revoked_by AS "revokedBy"`;
 
 export async function createGateToken(
   db: Queryable,
-  input: { name: string; gate: string; createdBy: string },
+  input: { name: string; gate: string; createdBy: string; scopes: readonly TokenScope[]; expiresAt?: string },
 ): Promise<{ token: string; gateToken: GateToken }> {
   const token = `${TOKEN_PREFIX}${randomSecret()}`;
   const { rows } = await db.query<GateToken>(
-    `INSERT INTO gate_tokens (name, gate, token_hash, token_prefix, created_by) VALUES ($1, $2, $3, $4, $5) RETURNING ${COLUMNS}`,
-    [input.name, input.gate, sha256(token), token.slice(0, TOKEN_PREFIX.length + 6), input.createdBy],
+    `INSERT INTO gate_tokens (name, gate, token_hash, token_prefix, created_by, scopes, expires_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING ${COLUMNS}`,
+    [
+      input.name,
+      input.gate,
+      sha256(token),
+      token.slice(0, TOKEN_PREFIX.length + 6),
+      input.createdBy,
+      input.scopes,
+      input.expiresAt ?? null,
+    ],
   );
   return { token, gateToken: rows[0]! };
 }
@@ -64,19 +79,22 @@ export async function revokeGateToken(db: Queryable, id: number, by: string): Pr
   return after ? { before, after } : undefined;
 }
 
-/** The active token for a presented bearer value; records when it was last used (at most twice a minute). */
+/**
+ * The active (not revoked, not expired) token for a presented bearer value; records when it was last
+ * used (at most twice a minute).
+ */
 export async function authenticateGateToken(
   db: Queryable,
   presented: string,
-): Promise<Pick<GateToken, 'id' | 'name' | 'gate'> | undefined> {
+): Promise<Pick<GateToken, 'id' | 'name' | 'gate' | 'scopes'> | undefined> {
   if (!presented.startsWith(TOKEN_PREFIX) || presented.length > 200) return undefined;
-  const { rows } = await db.query<{ id: number; name: string; gate: string; stale: boolean }>(
-    `SELECT id, name, gate, (last_used_at IS NULL OR last_used_at < now() - interval '30 seconds') AS stale
-       FROM gate_tokens WHERE token_hash = $1 AND revoked_at IS NULL`,
+  const { rows } = await db.query<{ id: number; name: string; gate: string; scopes: TokenScope[]; stale: boolean }>(
+    `SELECT id, name, gate, scopes, (last_used_at IS NULL OR last_used_at < now() - interval '30 seconds') AS stale
+       FROM gate_tokens WHERE token_hash = $1 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > now())`,
     [sha256(presented)],
   );
   const row = rows[0];
   if (!row) return undefined;
   if (row.stale) await db.query(`UPDATE gate_tokens SET last_used_at = now() WHERE id = $1`, [row.id]);
-  return { id: row.id, name: row.name, gate: row.gate };
+  return { id: row.id, name: row.name, gate: row.gate, scopes: row.scopes };
 }

@@ -5,7 +5,7 @@ import formbody from '@fastify/formbody';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import helmet from 'helmet';
 import type { AppContext } from '../app.js';
-import { installAccessControl } from './access-control.js';
+import { installAccessControl } from '../plugins/access-control.js';
 import { installApiAudit } from './api-audit.js';
 import { ensureFirstAdmin } from './first-admin.js';
 

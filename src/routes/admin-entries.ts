@@ -4,7 +4,7 @@
 // transaction, through the domain's own repository functions (which keep name_key right).
 import type { FastifyPluginAsync } from 'fastify';
 import type { AppContext } from '../app.js';
-import { requireAdmin, sessionOf } from '../auth/access-control.js';
+import { sessionOf } from '../plugins/access-control.js';
 import { listAudit, recordAudit, type AuditEntry } from '../auth/audit-log.js';
 import {
   findCheckinForUpdate,
@@ -176,7 +176,7 @@ export const adminEntryRoutes: FastifyPluginAsync<AppContext> = async (app, cont
 
   app.get<{ Params: { id: string }; Querystring: { done?: string } }>(
     '/admin/entries/:id',
-    { preHandler: requireAdmin(context) },
+    { config: { access: 'admin-page' } },
     async (request, reply) => {
       const id = parseId(request.params.id);
       const done = { corrected: 'Correction saved.', deleted: 'Entry deleted.', restored: 'Entry restored.' }[request.query.done ?? ''];
@@ -200,7 +200,7 @@ export const adminEntryRoutes: FastifyPluginAsync<AppContext> = async (app, cont
 
   app.post<{ Params: { id: string }; Body: Record<string, unknown> }>(
     '/admin/entries/:id',
-    { preHandler: requireAdmin(context, { csrf: true }) },
+    { config: { access: 'admin-page' } },
     async (request, reply) => {
       const id = parseId(request.params.id);
       const user = pageUser(request);
@@ -249,56 +249,48 @@ export const adminEntryRoutes: FastifyPluginAsync<AppContext> = async (app, cont
     },
   );
 
-  app.post<{ Params: { id: string } }>(
-    '/admin/entries/:id/delete',
-    { preHandler: requireAdmin(context, { csrf: true }) },
-    async (request, reply) => {
-      const id = parseId(request.params.id);
-      const user = pageUser(request);
-      const deleted =
-        id !== undefined &&
-        (await db.transaction(async (tx) => {
-          const entry = await findCheckinForUpdate(tx, id);
-          if (!entry || !(await softDeleteCheckin(tx, id))) return false;
-          await recordAudit(tx, { actor: user.username, action: 'delete', entity: 'checkin', entityId: id, before: entry });
-          return true;
-        }));
-      if (!deleted)
-        return reply
-          .code(404)
-          .type(html200)
-          .send(page({ title: 'Not found', user, body: html`<h1>No check-in #${request.params.id}</h1>` }));
-      app.attendanceEvents.changed();
-      return reply.redirect(`/admin/entries/${id}?done=deleted`, 303);
-    },
-  );
+  app.post<{ Params: { id: string } }>('/admin/entries/:id/delete', { config: { access: 'admin-page' } }, async (request, reply) => {
+    const id = parseId(request.params.id);
+    const user = pageUser(request);
+    const deleted =
+      id !== undefined &&
+      (await db.transaction(async (tx) => {
+        const entry = await findCheckinForUpdate(tx, id);
+        if (!entry || !(await softDeleteCheckin(tx, id))) return false;
+        await recordAudit(tx, { actor: user.username, action: 'delete', entity: 'checkin', entityId: id, before: entry });
+        return true;
+      }));
+    if (!deleted)
+      return reply
+        .code(404)
+        .type(html200)
+        .send(page({ title: 'Not found', user, body: html`<h1>No check-in #${request.params.id}</h1>` }));
+    app.attendanceEvents.changed();
+    return reply.redirect(`/admin/entries/${id}?done=deleted`, 303);
+  });
 
-  app.post<{ Params: { id: string } }>(
-    '/admin/entries/:id/restore',
-    { preHandler: requireAdmin(context, { csrf: true }) },
-    async (request, reply) => {
-      const id = parseId(request.params.id);
-      const user = pageUser(request);
-      const restored =
-        id !== undefined &&
-        (await db.transaction(async (tx) => {
-          if (!(await restoreCheckin(tx, id))) return false;
-          const entry = await findEntry(tx, id);
-          const { deletedAt: _deletedAt, ...after } = entry!;
-          await recordAudit(tx, { actor: user.username, action: 'restore', entity: 'checkin', entityId: id, after });
-          return true;
-        }));
-      if (!restored)
-        return reply
-          .code(404)
-          .type(html200)
-          .send(page({ title: 'Not found', user, body: html`<h1>No deleted check-in #${request.params.id}</h1>` }));
-      app.attendanceEvents.changed();
-      return reply.redirect(`/admin/entries/${id}?done=restored`, 303);
-    },
-  );
+  app.post<{ Params: { id: string } }>('/admin/entries/:id/restore', { config: { access: 'admin-page' } }, async (request, reply) => {
+    const id = parseId(request.params.id);
+    const user = pageUser(request);
+    const restored =
+      id !== undefined &&
+      (await db.transaction(async (tx) => {
+        if (!(await restoreCheckin(tx, id))) return false;
+        const entry = await findEntry(tx, id);
+        const { deletedAt: _deletedAt, ...after } = entry!;
+        await recordAudit(tx, { actor: user.username, action: 'restore', entity: 'checkin', entityId: id, after });
+        return true;
+      }));
+    if (!restored)
+      return reply
+        .code(404)
+        .type(html200)
+        .send(page({ title: 'Not found', user, body: html`<h1>No deleted check-in #${request.params.id}</h1>` }));
+    app.attendanceEvents.changed();
+    return reply.redirect(`/admin/entries/${id}?done=restored`, 303);
+  });
 
-  app.get<{ Querystring: { before?: string } }>('/admin/audit', { preHandler: requireAdmin(context) }, async (request, reply) => {
+  app.get<{ Querystring: { before?: string } }>('/admin/audit', { config: { access: 'admin-page' } }, async (request, reply) => {
     const before = request.query.before && /^\d{1,15}$/.test(request.query.before) ? Number(request.query.before) : undefined;
     const entries = await listAudit(db, { before, limit: 100 });
     const last = entries.at(-1);

@@ -4,7 +4,7 @@
 // /admin/sheet/live returns just the data part, which the page's script swaps in on every change.
 import type { FastifyInstance, FastifyPluginAsync, FastifyRequest } from 'fastify';
 import type { AppContext } from '../app.js';
-import { requireAdmin, sessionOf } from '../auth/access-control.js';
+import { sessionOf } from '../plugins/access-control.js';
 import { localDate, parseIsoDate } from '../checkins/calendar.js';
 import { html, type SafeHtml } from '../views/html.js';
 import { clock, notice, page } from '../views/layout.js';
@@ -202,7 +202,7 @@ export const adminSheetRoutes: FastifyPluginAsync<AppContext> = async (app, cont
     return { day, query };
   };
 
-  app.get<{ Querystring: SheetQuery }>('/admin/sheet', { preHandler: requireAdmin(context) }, async (request, reply) => {
+  app.get<{ Querystring: SheetQuery }>('/admin/sheet', { config: { access: 'admin-page' } }, async (request, reply) => {
     const session = sessionOf(request);
     const { day, query } = readQuery(request.query);
     const sheet = await loadSheet(app, request, day, query);
@@ -263,7 +263,7 @@ export const adminSheetRoutes: FastifyPluginAsync<AppContext> = async (app, cont
       );
   });
 
-  app.get<{ Querystring: SheetQuery }>('/admin/sheet/live', { preHandler: requireAdmin(context) }, async (request, reply) => {
+  app.get<{ Querystring: SheetQuery }>('/admin/sheet/live', { config: { access: 'admin-page' } }, async (request, reply) => {
     const { day, query } = readQuery(request.query);
     const sheet = await loadSheet(app, request, day, query);
     return reply

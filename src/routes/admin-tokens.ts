@@ -2,9 +2,9 @@
 // the URL fragment, which browsers never send to a server); only its hash is stored.
 import type { FastifyPluginAsync } from 'fastify';
 import type { AppContext } from '../app.js';
-import { requireAdmin, sessionOf } from '../auth/access-control.js';
+import { sessionOf } from '../plugins/access-control.js';
 import { recordAudit } from '../auth/audit-log.js';
-import { createGateToken, listGateTokens, revokeGateToken } from '../auth/gate-tokens.js';
+import { createGateToken, listGateTokens, revokeGateToken, TOKEN_SCOPES, type TokenScope } from '../auth/gate-tokens.js';
 import { html, type SafeHtml } from '../views/html.js';
 import { csrfField, dateTime, notice, page, type PageUser } from '../views/layout.js';
 
@@ -12,6 +12,15 @@ type Body = Record<string, unknown> | undefined;
 
 /** A form field as text ('' when missing or sent several times). */
 const text = (body: Body, key: string): string => (typeof body?.[key] === 'string' ? (body[key] as string) : '');
+
+/** A form field that may be sent several times (checkboxes), as a list. */
+const texts = (body: Body, key: string): string[] => {
+  const value = body?.[key];
+  return typeof value === 'string' ? [value] : Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : [];
+};
+
+const SCOPE_LABEL: Record<TokenScope, string> = { checkin: 'check in', read: 'read attendance' };
+const EXPIRY_MAX_DAYS = 3650;
 
 export const adminTokenRoutes: FastifyPluginAsync<AppContext> = async (app, context) => {
   const { db } = context;
@@ -26,8 +35,8 @@ export const adminTokenRoutes: FastifyPluginAsync<AppContext> = async (app, cont
       body: html`<div class="page-head">
           <h1>Gate tokens</h1>
           <p class="lede">
-            A token lets a kiosk or a scanner at a gate check people in${context.config.authMode === 'token' ? ' and read attendance' : ''}
-            through the API. Revoking one stops it at once.
+            A token lets a kiosk or a scanner at a gate use the API: check people in, read attendance, or both, as chosen when it is made.
+            Revoking one stops it at once.
           </p>
         </div>
         ${top ?? ''}
@@ -42,18 +51,22 @@ export const adminTokenRoutes: FastifyPluginAsync<AppContext> = async (app, cont
                       <tr>
                         <th scope="col">Name</th>
                         <th scope="col">Gate</th>
+                        <th scope="col">May</th>
                         <th scope="col">Token</th>
                         <th scope="col">Created</th>
                         <th scope="col">Last used</th>
+                        <th scope="col">Expires</th>
                         <th scope="col">Status</th>
                       </tr>
                     </thead>
                     <tbody>
                       ${tokens.map(
                         (t) => html`<tr${t.revokedAt ? html` class="muted"` : ''} data-token-id="${t.id}">
-      <td>${t.name}</td><td>${t.gate || html`<span class="hint">any</span>`}</td><td><code>${t.tokenPrefix}…</code></td>
+      <td>${t.name}</td><td>${t.gate || html`<span class="hint">any</span>`}</td>
+      <td>${t.scopes.map((scope) => SCOPE_LABEL[scope]).join(', ')}</td><td><code>${t.tokenPrefix}…</code></td>
       <td>${dateTime(t.createdAt)}<br><span class="hint">by ${t.createdBy}</span></td>
       <td>${t.lastUsedAt ? dateTime(t.lastUsedAt) : html`<span class="hint">never</span>`}</td>
+      <td>${t.expiresAt ? dateTime(t.expiresAt) : html`<span class="hint">never</span>`}</td>
       <td>${
         t.revokedAt
           ? html`<span class="badge badge-muted">revoked</span><br /><span class="hint"
@@ -83,6 +96,16 @@ export const adminTokenRoutes: FastifyPluginAsync<AppContext> = async (app, cont
               <input id="token-name" name="name" required maxlength="100" placeholder="North entrance tablet" />
               <label for="token-gate">Gate <span class="hint">(optional: the token may then only check in at this gate)</span></label>
               <input id="token-gate" name="gate" maxlength="100" placeholder="North" />
+              <fieldset class="stack">
+                <legend>The token may</legend>
+                <label><input type="checkbox" name="scope" value="checkin" checked /> check people in</label>
+                <label
+                  ><input type="checkbox" name="scope" value="read" /> read attendance
+                  <span class="hint">(lists, day sheets, summaries, CSV exports of every gate)</span></label
+                >
+              </fieldset>
+              <label for="token-expires">Expires after <span class="hint">(days; empty = never)</span></label>
+              <input id="token-expires" name="expiresInDays" type="number" min="1" max="${EXPIRY_MAX_DAYS}" inputmode="numeric" />
               <button class="button button-primary" type="submit">Create token</button>
             </form>
           </section>
@@ -95,28 +118,45 @@ export const adminTokenRoutes: FastifyPluginAsync<AppContext> = async (app, cont
     return { username: s.username, csrfToken: s.csrfToken };
   };
 
-  app.get<{ Querystring: { done?: string } }>('/admin/tokens', { preHandler: requireAdmin(context) }, async (request, reply) => {
+  app.get<{ Querystring: { done?: string } }>('/admin/tokens', { config: { access: 'admin-page' } }, async (request, reply) => {
     const top = request.query.done === 'revoked' ? notice('success', 'Token revoked. Requests with it are refused from now on.') : '';
     return reply.type('text/html; charset=utf-8').send(await render(pageUser(request), top));
   });
 
-  app.post<{ Body: Body }>('/admin/tokens', { preHandler: requireAdmin(context, { csrf: true }) }, async (request, reply) => {
+  app.post<{ Body: Body }>('/admin/tokens', { config: { access: 'admin-page' } }, async (request, reply) => {
     const user = pageUser(request);
     const name = text(request.body, 'name').trim();
     const gate = text(request.body, 'gate').trim();
-    if (name === '' || name.length > 100 || gate.length > 100) {
+    const scopes = texts(request.body, 'scope');
+    const expiresIn = text(request.body, 'expiresInDays').trim();
+    const days = Number(expiresIn);
+    let problem: string | undefined;
+    if (name === '' || name.length > 100) problem = 'Give the token a name (up to 100 characters).';
+    else if (gate.length > 100) problem = 'The gate has at most 100 characters.';
+    else if (scopes.length === 0 || !scopes.every((scope) => (TOKEN_SCOPES as string[]).includes(scope)))
+      problem = 'Choose what the token may do: check people in, read attendance, or both.';
+    else if (expiresIn !== '' && !(Number.isInteger(days) && days >= 1 && days <= EXPIRY_MAX_DAYS))
+      problem = `Expires after: a whole number of days from 1 to ${EXPIRY_MAX_DAYS}, or empty for never.`;
+    if (problem) {
       return reply
         .code(400)
         .type('text/html; charset=utf-8')
-        .send(await render(user, notice('error', 'Give the token a name (up to 100 characters).')));
+        .send(await render(user, notice('error', problem)));
     }
-    const { token, gateToken } = await createGateToken(db, { name, gate, createdBy: user.username });
+    const expiresAt = expiresIn === '' ? undefined : new Date(Date.now() + days * 86_400_000).toISOString();
+    const { token, gateToken } = await createGateToken(db, {
+      name,
+      gate,
+      createdBy: user.username,
+      scopes: [...new Set(scopes)] as TokenScope[],
+      expiresAt,
+    });
     await recordAudit(db, {
       actor: user.username,
       action: 'create',
       entity: 'gate token',
       entityId: gateToken.id,
-      after: { name, gate, tokenPrefix: gateToken.tokenPrefix },
+      after: { name, gate, tokenPrefix: gateToken.tokenPrefix, scopes: gateToken.scopes, expiresAt: gateToken.expiresAt },
     });
     const kioskLink = `/kiosk#${new URLSearchParams({ token, ...(gate ? { gate } : {}) }).toString()}`;
     const shown = html`<section class="card card-highlight" aria-labelledby="created-title" role="status">
@@ -135,27 +175,23 @@ export const adminTokenRoutes: FastifyPluginAsync<AppContext> = async (app, cont
       .send(await render(user, shown));
   });
 
-  app.post<{ Params: { id: string } }>(
-    '/admin/tokens/:id/revoke',
-    { preHandler: requireAdmin(context, { csrf: true }) },
-    async (request, reply) => {
-      const user = pageUser(request);
-      const id = Number(request.params.id);
-      const revoked = Number.isSafeInteger(id) ? await revokeGateToken(db, id, user.username) : undefined;
-      if (!revoked)
-        return reply
-          .code(404)
-          .type('text/html; charset=utf-8')
-          .send(await render(user, notice('error', 'No such active token.')));
-      await recordAudit(db, {
-        actor: user.username,
-        action: 'revoke',
-        entity: 'gate token',
-        entityId: id,
-        before: { name: revoked.before.name, revokedAt: null },
-        after: { name: revoked.after.name, revokedAt: revoked.after.revokedAt },
-      });
-      return reply.redirect('/admin/tokens?done=revoked', 303);
-    },
-  );
+  app.post<{ Params: { id: string } }>('/admin/tokens/:id/revoke', { config: { access: 'admin-page' } }, async (request, reply) => {
+    const user = pageUser(request);
+    const id = Number(request.params.id);
+    const revoked = Number.isSafeInteger(id) ? await revokeGateToken(db, id, user.username) : undefined;
+    if (!revoked)
+      return reply
+        .code(404)
+        .type('text/html; charset=utf-8')
+        .send(await render(user, notice('error', 'No such active token.')));
+    await recordAudit(db, {
+      actor: user.username,
+      action: 'revoke',
+      entity: 'gate token',
+      entityId: id,
+      before: { name: revoked.before.name, revokedAt: null },
+      after: { name: revoked.after.name, revokedAt: revoked.after.revokedAt },
+    });
+    return reply.redirect('/admin/tokens?done=revoked', 303);
+  });
 };

@@ -1,7 +1,7 @@
 // /admin/users: list admins, add one, change your own password, remove another admin.
 import type { FastifyPluginAsync } from 'fastify';
 import type { AppContext } from '../app.js';
-import { requireAdmin, sessionOf } from '../auth/access-control.js';
+import { sessionOf } from '../plugins/access-control.js';
 import {
   AdminUserError,
   checkCredentials,
@@ -138,12 +138,12 @@ export const adminUserRoutes: FastifyPluginAsync<AppContext> = async (app, conte
     return { username: s.username, csrfToken: s.csrfToken, userId: s.userId };
   };
 
-  app.get<{ Querystring: { done?: string } }>('/admin/users', { preHandler: requireAdmin(context) }, async (request, reply) => {
+  app.get<{ Querystring: { done?: string } }>('/admin/users', { config: { access: 'admin-page' } }, async (request, reply) => {
     const text = MESSAGES[request.query.done ?? ''];
     return reply.type('text/html; charset=utf-8').send(await render(pageUser(request), text ? { kind: 'success', text } : undefined));
   });
 
-  app.post<{ Body: Body }>('/admin/users', { preHandler: requireAdmin(context, { csrf: true }) }, async (request, reply) => {
+  app.post<{ Body: Body }>('/admin/users', { config: { access: 'admin-page' } }, async (request, reply) => {
     const username = text(request.body, 'username').trim();
     try {
       const created = await createAdminUser(db, username, text(request.body, 'password'));
@@ -164,7 +164,7 @@ export const adminUserRoutes: FastifyPluginAsync<AppContext> = async (app, conte
     return reply.redirect('/admin/users?done=created', 303);
   });
 
-  app.post<{ Body: Body }>('/admin/users/password', { preHandler: requireAdmin(context, { csrf: true }) }, async (request, reply) => {
+  app.post<{ Body: Body }>('/admin/users/password', { config: { access: 'admin-page' } }, async (request, reply) => {
     const me = pageUser(request);
     const ok = await checkCredentials(db, me.username, text(request.body, 'current'));
     if (!ok)
@@ -185,38 +185,34 @@ export const adminUserRoutes: FastifyPluginAsync<AppContext> = async (app, conte
     return reply.redirect('/admin?next=/admin/users', 303);
   });
 
-  app.post<{ Params: { id: string } }>(
-    '/admin/users/:id/delete',
-    { preHandler: requireAdmin(context, { csrf: true }) },
-    async (request, reply) => {
-      const me = pageUser(request);
-      const id = Number(request.params.id);
-      const target = Number.isSafeInteger(id) ? await findAdminUser(db, id) : undefined;
-      if (!target)
-        return reply
-          .code(404)
-          .type('text/html; charset=utf-8')
-          .send(await render(me, { kind: 'error', text: 'No such admin.' }));
-      if (target.id === me.userId) {
-        return reply
-          .code(400)
-          .type('text/html; charset=utf-8')
-          .send(await render(me, { kind: 'error', text: 'You cannot remove yourself.' }));
-      }
-      const removed = await deleteAdminUser(db, id);
-      if (!removed)
-        return reply
-          .code(400)
-          .type('text/html; charset=utf-8')
-          .send(await render(me, { kind: 'error', text: 'The last admin cannot be removed.' }));
-      await recordAudit(db, {
-        actor: me.username,
-        action: 'delete',
-        entity: 'admin',
-        entityId: id,
-        before: { username: removed.username },
-      });
-      return reply.redirect('/admin/users?done=deleted', 303);
-    },
-  );
+  app.post<{ Params: { id: string } }>('/admin/users/:id/delete', { config: { access: 'admin-page' } }, async (request, reply) => {
+    const me = pageUser(request);
+    const id = Number(request.params.id);
+    const target = Number.isSafeInteger(id) ? await findAdminUser(db, id) : undefined;
+    if (!target)
+      return reply
+        .code(404)
+        .type('text/html; charset=utf-8')
+        .send(await render(me, { kind: 'error', text: 'No such admin.' }));
+    if (target.id === me.userId) {
+      return reply
+        .code(400)
+        .type('text/html; charset=utf-8')
+        .send(await render(me, { kind: 'error', text: 'You cannot remove yourself.' }));
+    }
+    const removed = await deleteAdminUser(db, id);
+    if (!removed)
+      return reply
+        .code(400)
+        .type('text/html; charset=utf-8')
+        .send(await render(me, { kind: 'error', text: 'The last admin cannot be removed.' }));
+    await recordAudit(db, {
+      actor: me.username,
+      action: 'delete',
+      entity: 'admin',
+      entityId: id,
+      before: { username: removed.username },
+    });
+    return reply.redirect('/admin/users?done=deleted', 303);
+  });
 };

@@ -1,7 +1,7 @@
 // GET /admin: the sign-in page (the seed's health checks call it and expect 200), sign-in and sign-out.
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import type { AppContext } from '../app.js';
-import { identify } from '../auth/access-control.js';
+import { identify } from '../plugins/access-control.js';
 import { checkCredentials } from '../auth/admin-users.js';
 import { randomSecret, sameSecret } from '../auth/secrets.js';
 import { createSession, endSession, SESSION_COOKIE } from '../auth/sessions.js';
@@ -61,21 +61,25 @@ function clientIp(request: FastifyRequest): string {
 export const adminRoutes: FastifyPluginAsync<AppContext> = async (app, context) => {
   const { db, config } = context;
 
-  app.get<{ Querystring: { next?: string; signedOut?: string; expired?: string } }>('/admin', async (request, reply) => {
-    // Signed-in admins go straight on; everyone else (and the seed's health check) gets the 200 sign-in page.
-    const principal = await identify(request, context).catch(() => null);
-    if (principal?.kind === 'session') return reply.redirect(safeNext(request.query.next), 303);
-    const csrf = randomSecret();
-    setCookie(context, request, reply, LOGIN_CSRF_COOKIE, csrf, 60 * 60);
-    const status =
-      request.query.signedOut !== undefined ? 'You have signed out.' : request.query.next ? 'Please sign in to continue.' : undefined;
-    return reply
-      .header('cache-control', 'no-store')
-      .type('text/html; charset=utf-8')
-      .send(signInPage({ csrf, next: safeNext(request.query.next), status }));
-  });
+  app.get<{ Querystring: { next?: string; signedOut?: string; expired?: string } }>(
+    '/admin',
+    { config: { access: 'public' } },
+    async (request, reply) => {
+      // Signed-in admins go straight on; everyone else (and the seed's health check) gets the 200 sign-in page.
+      const principal = await identify(request, context).catch(() => null);
+      if (principal?.kind === 'session') return reply.redirect(safeNext(request.query.next), 303);
+      const csrf = randomSecret();
+      setCookie(context, request, reply, LOGIN_CSRF_COOKIE, csrf, 60 * 60);
+      const status =
+        request.query.signedOut !== undefined ? 'You have signed out.' : request.query.next ? 'Please sign in to continue.' : undefined;
+      return reply
+        .header('cache-control', 'no-store')
+        .type('text/html; charset=utf-8')
+        .send(signInPage({ csrf, next: safeNext(request.query.next), status }));
+    },
+  );
 
-  app.post<{ Body: Record<string, unknown> }>('/admin/login', async (request, reply) => {
+  app.post<{ Body: Record<string, unknown> }>('/admin/login', { config: { access: 'public' } }, async (request, reply) => {
     const body = (request.body ?? {}) as Record<string, unknown>;
     const username = typeof body.username === 'string' ? body.username.trim().slice(0, 64) : '';
     const password = typeof body.password === 'string' ? body.password : '';
@@ -114,7 +118,7 @@ export const adminRoutes: FastifyPluginAsync<AppContext> = async (app, context) 
     return reply.redirect(next, 303);
   });
 
-  app.post('/admin/logout', async (request, reply) => {
+  app.post('/admin/logout', { config: { access: 'public' } }, async (request, reply) => {
     const principal = await identify(request, context);
     if (principal?.kind === 'session') {
       const body = (request.body ?? {}) as Record<string, unknown>;

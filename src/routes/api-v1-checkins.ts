@@ -54,6 +54,7 @@ export const apiV1CheckinRoutes: FastifyPluginAsync<AppContext> = async (app, { 
   api.post(
     '/checkins',
     {
+      config: { access: 'checkin' },
       schema: {
         tags: TAGS,
         summary: 'Record a check-in or check-out',
@@ -81,6 +82,7 @@ export const apiV1CheckinRoutes: FastifyPluginAsync<AppContext> = async (app, { 
   api.get(
     '/checkins',
     {
+      config: { access: 'attendance:read' },
       schema: {
         tags: TAGS,
         summary: "List a day's check-ins",
@@ -100,6 +102,7 @@ export const apiV1CheckinRoutes: FastifyPluginAsync<AppContext> = async (app, { 
   api.get(
     '/checkins.csv',
     {
+      config: { access: 'attendance:read' },
       schema: {
         tags: TAGS,
         summary: 'Export check-ins as CSV',
@@ -140,6 +143,7 @@ export const apiV1CheckinRoutes: FastifyPluginAsync<AppContext> = async (app, { 
   api.get(
     '/checkins/:id',
     {
+      config: { access: 'attendance:read' },
       schema: {
         tags: TAGS,
         summary: 'One check-in',
@@ -153,6 +157,7 @@ export const apiV1CheckinRoutes: FastifyPluginAsync<AppContext> = async (app, { 
   api.patch(
     '/checkins/:id',
     {
+      config: { access: 'admin' },
       schema: {
         tags: TAGS,
         summary: 'Correct a check-in (admin)',
@@ -168,6 +173,7 @@ export const apiV1CheckinRoutes: FastifyPluginAsync<AppContext> = async (app, { 
   api.delete(
     '/checkins/:id',
     {
+      config: { access: 'admin' },
       schema: {
         tags: TAGS,
         summary: 'Delete a check-in (admin)',

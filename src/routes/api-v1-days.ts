@@ -13,6 +13,7 @@ export const apiV1DayRoutes: FastifyPluginAsync<AppContext> = async (app, { db, 
   api.get(
     '/days/:date/summary',
     {
+      config: { access: 'attendance:read' },
       schema: {
         tags: ['days'],
         summary: 'Summary of one day',

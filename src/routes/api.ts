@@ -8,6 +8,7 @@ import addFormats from 'ajv-formats';
 import swaggerUi from '@fastify/swagger-ui';
 import type { FastifyError, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { AppContext } from '../app.js';
+import { declarePublic } from '../plugins/access-control.js';
 import { CheckinProblem, type FieldError } from '../checkins/checkin-problem.js';
 import { toProblem } from '../http-errors.js';
 import type { Problem } from '../schemas/problem.js';
@@ -106,9 +107,12 @@ export const apiRoutes: FastifyPluginAsync<AppContext> = async (app, context) =>
     }),
   });
   // indexPrefix: the page's asset links must include the /api prefix this plugin is mounted under.
-  await app.register(swaggerUi, { routePrefix: '/docs', indexPrefix: '/api', uiConfig: { deepLinking: true }, staticCSP: true });
+  await app.register(async (docs) => {
+    declarePublic(docs);
+    await docs.register(swaggerUi, { routePrefix: '/docs', indexPrefix: '/api', uiConfig: { deepLinking: true }, staticCSP: true });
+  });
 
-  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  app.get('/openapi.json', { schema: { hide: true }, config: { access: 'public' } }, async () => app.swagger());
 
   app.setErrorHandler((error: FastifyError | CheckinProblem, request, reply) => {
     const problem = problemOf(error, request);

@@ -42,7 +42,7 @@ function methodNotAllowed(allowed: string) {
 const OTHER_METHODS = ['GET', 'PUT', 'PATCH', 'DELETE'] as const;
 
 export const seedTableRoutes: FastifyPluginAsync<AppContext> = async (app, { db, config, writer }) => {
-  app.post('/table/create', async (request, reply) => {
+  app.post('/table/create', { config: { access: 'checkin' } }, async (request, reply) => {
     const body = request.body;
     if (typeof body !== 'object' || body === null || Array.isArray(body)) {
       return reply.code(400).send({ non_field_errors: ['Invalid data. Expected a dictionary, but got a list or value.'] });
@@ -65,9 +65,10 @@ export const seedTableRoutes: FastifyPluginAsync<AppContext> = async (app, { db,
       gate: checkin.gate,
     });
   });
-  for (const method of OTHER_METHODS) app.route({ method, url: '/table/create', handler: methodNotAllowed('POST') });
+  for (const method of OTHER_METHODS)
+    app.route({ method, url: '/table/create', config: { access: 'public' }, handler: methodNotAllowed('POST') });
 
-  app.get<{ Params: { spec: string } }>('/table/view/:spec', async (request, reply) => {
+  app.get<{ Params: { spec: string } }>('/table/view/:spec', { config: { access: 'attendance:read' } }, async (request, reply) => {
     const spec = request.params.spec;
     const day = spec === 'date:today' ? localDate(config.timezone) : spec.startsWith('date:') ? parseCompactDate(spec.slice(5)) : undefined;
     if (day === undefined) return reply.code(400).type('text/plain; charset=utf-8').send(INVALID_DATE);
@@ -75,7 +76,7 @@ export const seedTableRoutes: FastifyPluginAsync<AppContext> = async (app, { db,
     return reply.type('application/json; charset=utf-8').header('content-length', sheet.byteLength).send(sheet.body);
   });
 
-  app.get('/table', async (_request, reply) => {
+  app.get('/table', { config: { access: 'public' } }, async (_request, reply) => {
     const addresses = Object.values(os.networkInterfaces())
       .flat()
       .filter((address) => address && !address.internal)

@@ -3,10 +3,12 @@ import { fileURLToPath } from 'node:url';
 import fastifyStatic from '@fastify/static';
 import type { FastifyPluginAsync } from 'fastify';
 import type { AppContext } from '../app.js';
+import { declarePublic } from '../plugins/access-control.js';
 
 export const PUBLIC_DIR = fileURLToPath(new URL('../../public/', import.meta.url));
 
 export const uiAssetRoutes: FastifyPluginAsync<AppContext> = async (app) => {
+  declarePublic(app);
   await app.register(fastifyStatic, {
     root: PUBLIC_DIR,
     prefix: '/assets/',

@@ -3,12 +3,12 @@
 // tablet's local storage) or, for a signed-in admin, the session and its CSRF token.
 import type { FastifyPluginAsync } from 'fastify';
 import type { AppContext } from '../app.js';
-import { identify } from '../auth/access-control.js';
+import { identify } from '../plugins/access-control.js';
 import { html } from '../views/html.js';
 import { page } from '../views/layout.js';
 
 export const uiKioskRoutes: FastifyPluginAsync<AppContext> = async (app, context) => {
-  app.get('/kiosk', async (request, reply) => {
+  app.get('/kiosk', { config: { access: 'public' } }, async (request, reply) => {
     const principal = await identify(request, context).catch(() => null);
     const session = principal?.kind === 'session' ? principal.session : undefined;
     const body = html`<div class="kiosk-shell" data-auth-mode="${context.config.authMode}" data-signed-in="${session ? 'yes' : 'no'}">

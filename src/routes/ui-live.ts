@@ -10,7 +10,7 @@ import type { ServerResponse } from 'node:http';
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
 import pg from 'pg';
 import type { AppContext } from '../app.js';
-import { classify, requireAdmin, routePath, sessionOf } from '../auth/access-control.js';
+import { sessionOf } from '../plugins/access-control.js';
 import { findSession } from '../auth/sessions.js';
 
 const CHANNEL = 'barona_attendance';
@@ -123,7 +123,8 @@ const plugin: FastifyPluginAsync<AppContext> = async (app, context) => {
   // Every successful check-in write or correction, whichever route handled it, is a change.
   app.addHook('onResponse', async (request, reply) => {
     if (reply.statusCode >= 200 && reply.statusCode < 300 && request.method !== 'GET' && request.method !== 'HEAD') {
-      if (classify(request.method, routePath(request)) !== undefined) events.changed();
+      const access = request.routeOptions.config.access;
+      if (access === 'checkin' || access === 'admin') events.changed();
     }
   });
 
@@ -149,7 +150,7 @@ const plugin: FastifyPluginAsync<AppContext> = async (app, context) => {
     await stopListening?.();
   });
 
-  app.get('/admin/events', { preHandler: requireAdmin(context) }, async (request, reply) => {
+  app.get('/admin/events', { config: { access: 'admin-page' } }, async (request, reply) => {
     const session = sessionOf(request);
     const raw = reply.raw;
     reply.hijack();

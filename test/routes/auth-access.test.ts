@@ -19,8 +19,14 @@ async function postJson(url: string, body: unknown, headers: Record<string, stri
 }
 
 /** Creates a gate token through the admin page; returns the token (shown once) and its id. */
-async function createToken(admin: Browser, csrf: string, name: string, gate = ''): Promise<{ token: string; id: string }> {
-  const created = await admin.post('/admin/tokens', { _csrf: csrf, name, gate });
+async function createToken(
+  admin: Browser,
+  csrf: string,
+  name: string,
+  gate = '',
+  scope: string[] = ['checkin', 'read'],
+): Promise<{ token: string; id: string }> {
+  const created = await admin.post('/admin/tokens', { _csrf: csrf, name, gate, scope });
   assert.equal(created.status, 200);
   const token = /id="new-token" class="mono" readonly value="(brn_[^"]+)"/.exec(created.text)?.[1];
   assert.ok(token, 'the new token is shown');
@@ -139,6 +145,56 @@ describe('AUTH_MODE=token on PostgreSQL', () => {
       audit.map((row) => row.action),
       ['create', 'revoke'],
     );
+  });
+
+  test('a token may do only what its scopes allow, and stops at its expiry', async () => {
+    const checkinOnly = await createToken(admin, csrf, 'Kiosk South', '', ['checkin']);
+    const readOnly = await createToken(admin, csrf, 'Wall display', '', ['read']);
+    const as = (token: string) => ({ authorization: `Bearer ${token}` });
+    const entry = { firstname: 'Katherine', lastname: 'Johnson', gate: 'S' };
+
+    assert.equal((await postJson(`${server.url}/api/v1/checkins`, entry, as(checkinOnly.token))).status, 201);
+    assert.equal((await postJson(`${server.url}/table/create`, entry, as(checkinOnly.token))).status, 201);
+    for (const path of [
+      '/api/v1/checkins',
+      '/api/v1/checkins.csv?from=2026-01-01',
+      '/table/view/date:today',
+      '/api/v1/days/2026-01-01/summary',
+    ]) {
+      const refused = await fetch(`${server.url}${path}`, { headers: as(checkinOnly.token) });
+      assert.equal(refused.status, 403, `${path} with a check-in-only token`);
+      await refused.arrayBuffer();
+      const allowed = await fetch(`${server.url}${path}`, { headers: as(readOnly.token) });
+      assert.equal(allowed.status, 200, `${path} with a read-only token`);
+      await allowed.arrayBuffer();
+    }
+    const write = await postJson(`${server.url}/api/v1/checkins`, entry, as(readOnly.token));
+    assert.equal(write.status, 403);
+    assert.match(String(write.json().detail), /checkin scope/);
+
+    const list = await admin.get('/admin/tokens');
+    assert.match(list.text, /<td>Kiosk South<\/td>[\s\S]*?<td>check in<\/td>/);
+    assert.match(list.text, /<td>Wall display<\/td>[\s\S]*?<td>read attendance<\/td>/);
+    const none = await admin.post('/admin/tokens', { _csrf: csrf, name: 'Nothing', gate: '' });
+    assert.equal(none.status, 400, 'a token must be allowed something');
+    const badExpiry = await admin.post('/admin/tokens', { _csrf: csrf, name: 'Soon', gate: '', scope: 'read', expiresInDays: '0' });
+    assert.equal(badExpiry.status, 400);
+    assert.match(badExpiry.text, /Expires after/);
+
+    const expiring = await createToken(admin, csrf, 'Day pass', '', ['read']);
+    const created = await database.query<{ expires_at: Date | null }>('SELECT expires_at FROM gate_tokens WHERE id = $1', [expiring.id]);
+    assert.equal(created[0]!.expires_at, null, 'no expiry unless asked for');
+    const dated = await admin.post('/admin/tokens', { _csrf: csrf, name: 'Week pass', gate: '', scope: 'read', expiresInDays: '7' });
+    assert.equal(dated.status, 200);
+    const week = await database.query<{ days: number }>(
+      `SELECT round(extract(epoch FROM expires_at - now()) / 86400)::int AS days FROM gate_tokens WHERE name = 'Week pass'`,
+    );
+    assert.equal(week[0]!.days, 7);
+    assert.equal((await fetch(`${server.url}/api/v1/checkins`, { headers: as(expiring.token) })).status, 200);
+    await database.query(`UPDATE gate_tokens SET expires_at = now() - interval '1 second' WHERE id = $1`, [expiring.id]);
+    const expired = await fetch(`${server.url}/api/v1/checkins`, { headers: as(expiring.token) });
+    assert.equal(expired.status, 401, 'an expired token is refused');
+    await expired.arrayBuffer();
   });
 
   test('gate tokens cannot correct or delete (403); nobody unauthenticated can (401)', async () => {

@@ -18,14 +18,16 @@ export class Browser {
   async request(
     method: string,
     path: string,
-    options: { form?: Record<string, string>; json?: unknown; headers?: Record<string, string> } = {},
+    options: { form?: Record<string, string | string[]>; json?: unknown; headers?: Record<string, string> } = {},
   ): Promise<Answer> {
     const headers: Record<string, string> = { accept: 'text/html', ...options.headers };
     if (this.cookies.size > 0) headers.cookie = this.cookieHeader();
     let body: string | undefined;
     if (options.form) {
       headers['content-type'] = 'application/x-www-form-urlencoded';
-      body = new URLSearchParams(options.form).toString();
+      const params = new URLSearchParams();
+      for (const [name, value] of Object.entries(options.form)) for (const one of [value].flat()) params.append(name, one);
+      body = params.toString();
     } else if (options.json !== undefined) {
       headers['content-type'] = 'application/json';
       body = JSON.stringify(options.json);
@@ -52,7 +54,7 @@ export class Browser {
     return this.request('GET', path, { headers });
   }
 
-  post(path: string, form: Record<string, string>, headers?: Record<string, string>) {
+  post(path: string, form: Record<string, string | string[]>, headers?: Record<string, string>) {
     return this.request('POST', path, { form, headers });
   }
 

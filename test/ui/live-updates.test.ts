@@ -91,7 +91,7 @@ describe('live updates (server-sent events) across two replicas on PostgreSQL', 
 
   test('a check-in on this replica and one on the other replica both arrive', async () => {
     const csrf = Browser.csrf((await admin.get('/admin/tokens')).text);
-    const created = await admin.post('/admin/tokens', { _csrf: csrf, name: 'Live tablet', gate: '' });
+    const created = await admin.post('/admin/tokens', { _csrf: csrf, name: 'Live tablet', gate: '', scope: ['checkin', 'read'] });
     const token = /value="(brn_[^"]+)"/.exec(created.text)![1]!;
 
     const stream = new EventStream(`${first.url}/admin/events`, admin.cookieHeader());
