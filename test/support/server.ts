@@ -34,7 +34,7 @@ export function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv 
   const env: NodeJS.ProcessEnv = {};
   for (const [key, value] of Object.entries(process.env)) {
     if (
-      !/^(DATABASE_|PORT$|HOST$|APP_TIMEZONE$|DATA_DIR$|MIGRATE_ON_START$|AUTH_MODE$|ADMIN_|BOOTSTRAP_|COOKIE_SECURE$|SESSION_|SIGNIN_|LOG_LEVEL$|SHUTDOWN_|METRICS_PORT$)/.test(
+      !/^(DATABASE_|PORT$|HOST$|APP_TIMEZONE$|DATA_DIR$|MIGRATE_ON_START$|AUTH_MODE$|ADMIN_|BOOTSTRAP_|COOKIE_SECURE$|SESSION_|SIGNIN_|LOG_LEVEL$|SHUTDOWN_|METRICS_PORT$|RETENTION_DAYS$)/.test(
         key,
       )
     ) {
