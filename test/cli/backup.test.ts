@@ -250,7 +250,8 @@ describe('barona backup / restore on embedded PGlite', () => {
 
   test('PGlite → PGlite and PGlite → PostgreSQL round trips keep every table', async () => {
     const sourceDir = path.join(dir, 'source');
-    const server = await startServer({ env: { DATA_DIR: sourceDir }, timeoutMs: 90_000 });
+    // PGlite's first start (initdb in WASM, then the migrations) is slow on a busy machine.
+    const server = await startServer({ env: { DATA_DIR: sourceDir }, timeoutMs: 180_000 });
     try {
       await writeThroughApi(server);
     } finally {
