@@ -2,8 +2,12 @@
 // deletes whole local days older than the period (with their Idempotency-Keys) and replaces the names in
 // audit entries by a tombstone; the service runs it once a day on exactly one of several replicas.
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { PGlite } from '@electric-sql/pglite';
 import { api } from '../support/api.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { runCli, startServer } from '../support/server.js';
@@ -157,6 +161,38 @@ describe('retention', () => {
       assert.equal(n, 0);
     } finally {
       await Promise.all([a.stop(), b.stop()]);
+    }
+  });
+});
+
+describe('retention on embedded PGlite', () => {
+  test('barona prune --dry-run and prune on a DATA_DIR', async () => {
+    const dataDir = mkdtempSync(path.join(os.tmpdir(), 'barona-retention-'));
+    try {
+      const migrated = await runCli(['migrate'], { DATA_DIR: dataDir });
+      assert.equal(migrated.code, 0, migrated.stderr);
+      const seed = async (sql: string) => {
+        const db = await PGlite.create(dataDir);
+        try {
+          return (await db.query<{ n: number }>(sql)).rows;
+        } finally {
+          await db.close();
+        }
+      };
+      await seed(
+        `INSERT INTO checkins (login, firstname, lastname) VALUES (${CUTOFF} - interval '1 day', 'Old', 'Person'), (now(), 'New', 'Person')`,
+      );
+      const env = { DATA_DIR: dataDir, RETENTION_DAYS: '30', APP_TIMEZONE: TZ };
+      const dry = await runCli(['prune', '--dry-run'], env);
+      assert.equal(dry.code, 0, dry.stderr);
+      assert.match(dry.stdout, /^would delete {5}1 check-ins/m);
+      const done = await runCli(['prune'], env);
+      assert.equal(done.code, 0, done.stderr);
+      assert.match(done.stdout, /^deleted {5}1 check-ins/m);
+      assert.deepEqual(await seed(`SELECT count(*)::int AS n FROM checkins WHERE firstname = 'New'`), [{ n: 1 }]);
+      assert.deepEqual(await seed(`SELECT count(*)::int AS n FROM checkins`), [{ n: 1 }]);
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
     }
   });
 });
