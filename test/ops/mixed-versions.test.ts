@@ -145,23 +145,21 @@ describe('mixed versions under load', () => {
     const load = startLoad(live);
     try {
       await sleep(1_500);
+      // The new instance starts meanwhile; it turns ready once the schema is current.
       const migrateStarted = Date.now();
-      const migrated = await runCli(['migrate'], { DATABASE_URL: database.url });
+      const [migrated, current] = await Promise.all([runCli(['migrate'], { DATABASE_URL: database.url }), start('new')]);
       assert.equal(migrated.code, 0, migrated.stderr);
       console.log(`# new migrate under load: ${migrated.stdout.trim().split('\n').join('; ')} (${Date.now() - migrateStarted} ms)`);
 
       await assertSeedContract(old.server.url);
-      const current = await start('new');
       live.push(current);
       await sleep(2_000);
 
       // Switch-over: out of the load balancer first, then SIGTERM (drain, in-flight requests finish).
+      // Rollback, meanwhile: the previous release starts again and serves on the migrated schema.
       live.splice(live.indexOf(old), 1);
-      assert.equal(await old.server.stop(), 0, 'the old instance exits cleanly');
-      await sleep(1_000);
-
-      // Rollback: the previous release starts and serves on the migrated schema.
-      const rolledBack = await start(`old-${release.version}-again`, release.root);
+      const [oldExit, rolledBack] = await Promise.all([old.server.stop(), start(`old-${release.version}-again`, release.root)]);
+      assert.equal(oldExit, 0, 'the old instance exits cleanly');
       await assertSeedContract(rolledBack.server.url);
       live.push(rolledBack);
       await sleep(1_500);
