@@ -1,6 +1,7 @@
 // The `barona backup FILE` and `barona restore FILE` commands (FILE `-`: standard output / input).
 // What the commands say goes to stdout, or to stderr when stdout carries the backup itself.
-import { createWriteStream, renameSync, rmSync } from 'node:fs';
+import { createWriteStream, existsSync, renameSync, rmSync } from 'node:fs';
+import path from 'node:path';
 import { open } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import type { Writable } from 'node:stream';
@@ -12,6 +13,10 @@ import { restoreBackup } from './restore.js';
 
 export async function runBackup(config: Config, file: string, baronaVersion: string): Promise<number> {
   const say = file === '-' ? console.error : console.log;
+  // Opening a missing DATA_DIR would create an empty database and back that up instead.
+  if (config.database.kind === 'embedded' && !existsSync(path.join(config.database.dataDir, 'PG_VERSION'))) {
+    throw new Error(`DATA_DIR ${config.database.dataDir} holds no database: nothing to back up`);
+  }
   const db = await openDatabase(config.database, { timezone: config.timezone, requestTimeouts: false });
   // Written under a temporary name and renamed when complete: FILE is never a half-written backup.
   const partial = `${file}.partial`;

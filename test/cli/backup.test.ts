@@ -235,6 +235,8 @@ describe('barona backup / restore on PostgreSQL', () => {
     const missing = await runCli(['backup']);
     assert.equal(missing.code, 2);
     assert.match(missing.stderr, /^barona: backup needs a FILE/);
+    const noData = await runCli(['backup', path.join(dir, 'x.gz')], { DATA_DIR: path.join(dir, 'no-such-folder') });
+    assertOneLineRefusal(noData, /^barona: DATA_DIR \S+no-such-folder holds no database: nothing to back up$/m);
     const extra = await runCli(['restore', 'a', 'b']);
     assert.equal(extra.code, 2);
     assert.match(extra.stderr, /unexpected argument "b"/);
