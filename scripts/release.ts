@@ -78,6 +78,13 @@ function changelogEntries(): string[] {
 
 function insertSection(changelog: string, section: string): string {
   const body = changelog.trim() ? changelog : CHANGELOG_HEADER;
+  // Notes written by hand under "## [Unreleased]" open the new section, above the commit list.
+  const unreleased = /^## \[Unreleased\]\n([\s\S]*?)(?=^## |(?![\s\S]))/m.exec(body);
+  if (unreleased) {
+    const [heading, ...rest] = section.split('\n\n');
+    const merged = `${heading}\n\n${unreleased[1]!.trim()}\n\n${rest.join('\n\n')}`;
+    return `${body.slice(0, unreleased.index)}${merged}\n${body.slice(unreleased.index + unreleased[0].length)}`;
+  }
   const at = body.search(/^## /m);
   if (at === -1) return `${body.trimEnd()}\n\n${section}`;
   return `${body.slice(0, at)}${section}\n${body.slice(at)}`;

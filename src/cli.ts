@@ -12,6 +12,9 @@ Commands:
   migrate             apply pending database migrations (safe to run concurrently)
   migrate --status    list applied and pending migrations
   healthcheck         exit 0 when the local service answers /healthz (for container HEALTHCHECK)
+  backup FILE         write a backup of the database to FILE (- for standard output)
+  restore FILE        load a backup into an empty database (- for standard input)
+  prune [--dry-run]   delete check-ins older than RETENTION_DAYS (--dry-run: only show what would go)
 
 Options:
   -h, --help          show this help
@@ -62,6 +65,7 @@ export async function main(argv: string[]): Promise<number> {
     allowPositionals: true,
     options: {
       status: { type: 'boolean' },
+      'dry-run': { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
       version: { type: 'boolean', short: 'v' },
     },
@@ -75,8 +79,12 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   }
   const [command = 'serve', ...rest] = positionals;
-  if (rest.length > 0) throw new UsageError(`unexpected argument "${rest[0]}"`);
+  const fileCommand = command === 'backup' || command === 'restore';
+  if (rest.length > (fileCommand ? 1 : 0)) throw new UsageError(`unexpected argument "${rest[fileCommand ? 1 : 0]}"`);
+  if (fileCommand && rest[0] === undefined)
+    throw new UsageError(`${command} needs a FILE (or - for standard ${command === 'backup' ? 'output' : 'input'})`);
   if (values.status && command !== 'migrate') throw new UsageError('--status only goes with migrate');
+  if (values['dry-run'] && command !== 'prune') throw new UsageError('--dry-run only goes with prune');
 
   const config = loadConfig();
   switch (command) {
@@ -89,6 +97,15 @@ export async function main(argv: string[]): Promise<number> {
       return runMigrate(config, values.status ?? false);
     case 'healthcheck':
       return runHealthcheck(config);
+    case 'backup':
+    case 'restore': {
+      const { runBackup, runRestore } = await import('./backup/command.js');
+      return (command === 'backup' ? runBackup : runRestore)(config, rest[0]!, version());
+    }
+    case 'prune': {
+      const { runPrune } = await import('./retention/command.js');
+      return runPrune(config, values['dry-run'] ?? false);
+    }
     default:
       throw new UsageError(`unknown command "${command}"`);
   }

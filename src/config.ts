@@ -38,6 +38,8 @@ export interface Config {
   httpRequestTimeoutSeconds: number;
   /** Versioned check-in API (issue 3): how far back a kiosk may date an entry, and the duplicate window. */
   checkins: { backdateWindowHours: number; duplicateWindowSeconds: number };
+  /** Check-ins older than this many days are pruned daily (src/retention); undefined = kept forever. */
+  retentionDays: number | undefined;
   /** Group commit of check-in writes (see src/checkins/checkin-writer.ts); windowMs 0 = one row per commit. */
   writeBatch: { windowMs: number; maxRows: number };
 }
@@ -199,6 +201,15 @@ function auth(env: Env): AuthConfig {
   };
 }
 
+function retentionDays(env: Env): number | undefined {
+  const raw = read(env, 'RETENTION_DAYS');
+  if (raw === undefined) return undefined;
+  if (!/^\d+$/.test(raw) || Number(raw) < 1 || Number(raw) > 36_500) {
+    throw new ConfigError('RETENTION_DAYS', `must be a whole number of days from 1 to 36500, or unset to keep check-ins (got "${raw}")`);
+  }
+  return Number(raw);
+}
+
 export function loadConfig(env: Env = process.env): Config {
   const db = database(env);
   // All interfaces, as the brief says; access control is then on by default (authModeDefault), so a
@@ -229,6 +240,7 @@ export function loadConfig(env: Env = process.env): Config {
       backdateWindowHours: integer(env, 'CHECKIN_BACKDATE_WINDOW_HOURS', 24, 0, 24 * 31),
       duplicateWindowSeconds: integer(env, 'DUPLICATE_WINDOW_SECONDS', 120, 0, 86_400),
     },
+    retentionDays: retentionDays(env),
     writeBatch: {
       windowMs: integer(env, 'WRITE_BATCH_WINDOW_MS', 2, 0, 1000),
       maxRows: integer(env, 'WRITE_BATCH_MAX_ROWS', 100, 1, 10_000),

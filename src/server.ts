@@ -13,6 +13,7 @@ import { openDatabase } from './db/database.js';
 import { migrate } from './db/migrator.js';
 import { Metrics, listenForMetrics } from './metrics.js';
 import { Readiness } from './readiness.js';
+import { scheduleRetention } from './retention/retention.js';
 
 /** Retries `step` with capped exponential backoff until it succeeds or `stopped()` turns true. */
 async function retryUntilDone(step: () => Promise<void>, log: FastifyBaseLogger, what: string, stopped: () => boolean) {
@@ -40,6 +41,7 @@ export async function serve(config: Config): Promise<void> {
   let metricsServer: Server | undefined;
 
   let stopping = false;
+  let stopRetention: (() => void) | undefined;
   const shutdown = async (signal: string) => {
     if (stopping) return;
     stopping = true;
@@ -55,6 +57,7 @@ export async function serve(config: Config): Promise<void> {
     app.log.info({ signal, drainSeconds: config.shutdownDrainSeconds }, 'shutting down: readiness is now 503');
     // Keep serving while load balancers notice the failing readiness and stop sending traffic.
     if (config.shutdownDrainSeconds > 0) await sleep(config.shutdownDrainSeconds * 1000);
+    stopRetention?.();
     await app.close(); // stops accepting, closes idle connections, lets in-flight requests finish
     await db.close();
     metricsServer?.close();
@@ -111,4 +114,7 @@ export async function serve(config: Config): Promise<void> {
     const report = await readiness.check();
     if (!report.ready) app.log.warn({ checks: report.checks }, 'not ready yet; run `barona migrate` if migrations are pending');
   }
+
+  // The daily retention prune (RETENTION_DAYS): every replica looks, exactly one runs it.
+  if (config.retentionDays !== undefined && !stopping) stopRetention = scheduleRetention(db, config.retentionDays, app.log);
 }

@@ -25,6 +25,8 @@ export interface ServerOptions {
   /** Wait for /readyz (default) or only for /healthz. */
   waitFor?: 'readyz' | 'healthz';
   timeoutMs?: number;
+  /** Another checkout of Barona to run (e.g. the previous release built from git history); default: this one. */
+  root?: string;
 }
 
 /** The environment a test server starts from: none of the developer's own DATABASE_* settings leak in. */
@@ -32,7 +34,7 @@ export function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv 
   const env: NodeJS.ProcessEnv = {};
   for (const [key, value] of Object.entries(process.env)) {
     if (
-      !/^(DATABASE_|PORT$|HOST$|APP_TIMEZONE$|DATA_DIR$|MIGRATE_ON_START$|AUTH_MODE$|ADMIN_|BOOTSTRAP_|COOKIE_SECURE$|SESSION_|SIGNIN_|LOG_LEVEL$|SHUTDOWN_|METRICS_PORT$)/.test(
+      !/^(DATABASE_|PORT$|HOST$|APP_TIMEZONE$|DATA_DIR$|MIGRATE_ON_START$|AUTH_MODE$|ADMIN_|BOOTSTRAP_|COOKIE_SECURE$|SESSION_|SIGNIN_|LOG_LEVEL$|SHUTDOWN_|METRICS_PORT$|RETENTION_DAYS$)/.test(
         key,
       )
     ) {
@@ -50,8 +52,9 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     dataDir = mkdtempSync(path.join(os.tmpdir(), 'barona-data-'));
     env.DATA_DIR = dataDir;
   }
-  const child = spawn(process.execPath, [BIN, 'serve'], {
-    cwd: ROOT,
+  const root = options.root ?? ROOT;
+  const child = spawn(process.execPath, [path.join(root, 'bin', 'barona.js'), 'serve'], {
+    cwd: root,
     // The seed's open mode unless a test asks for AUTH_MODE=token (access control has its own tests).
     env: cleanEnv({ HOST: '127.0.0.1', PORT: String(port), AUTH_MODE: 'open', ...env }),
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -94,9 +97,17 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
 }
 
 /** Runs `barona <args>` to completion. */
-export function runCli(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+export function runCli(
+  args: string[],
+  env: Record<string, string> = {},
+  root = ROOT,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, env: cleanEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [path.join(root, 'bin', 'barona.js'), ...args], {
+      cwd: root,
+      env: cleanEnv(env),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk) => (stdout += chunk));
