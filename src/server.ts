@@ -15,6 +15,8 @@ import { openDatabase } from './db/database.js';
 import { migrate } from './db/migrator.js';
 import { Metrics, listenForMetrics } from './metrics.js';
 import { Readiness } from './readiness.js';
+import { showGeneratedPasswordWith } from './auth/first-admin.js';
+import { useLogFormat } from './logging.js';
 
 /**
  * Stops accepting connections but keeps the established ones: a request that arrives on one is answered
@@ -65,6 +67,49 @@ function listenerQuiet(server: Server, quietMs: number, maxMs: number): Promise<
   });
 }
 
+/**
+ * The start-up banner for a person at a terminal (stderr is a TTY): where to go, how to sign in, how to
+ * stop, and the generated first-admin password when one was made (once; it is in no log line).
+ */
+class StartBanner {
+  private shown = false;
+  private password: { username: string; password: string } | undefined;
+
+  constructor(private readonly config: Config) {
+    showGeneratedPasswordWith((username, password) => {
+      this.password = { username, password };
+      if (this.shown) this.write(this.passwordLines());
+    });
+  }
+
+  show(): void {
+    if (this.shown) return;
+    this.shown = true;
+    const host = ['0.0.0.0', '::'].includes(this.config.host) ? 'localhost' : this.config.host;
+    const url = `http://${host.includes(':') ? `[${host}]` : host}:${this.config.port}`;
+    const lines = [
+      '',
+      `  Barona is running at ${url}`,
+      `  Admin sign-in: ${url}/admin${this.config.authMode === 'open' ? ' (the API is open: AUTH_MODE=open)' : ''}`,
+      ...this.passwordLines(),
+      '  Stop with Ctrl+C.',
+      '',
+    ];
+    this.write(lines);
+  }
+
+  private passwordLines(): string[] {
+    if (!this.password) return [];
+    const { username, password } = this.password;
+    this.password = undefined;
+    return [`  First admin: "${username}", password ${password}`, '  (shown only this once: sign in and change it on the Admins page)'];
+  }
+
+  private write(lines: string[]) {
+    if (lines.length > 0) process.stderr.write(`${lines.join('\n')}\n`);
+  }
+}
+
 /** Retries `step` with capped exponential backoff until it succeeds or `stopped()` turns true. */
 async function retryUntilDone(step: () => Promise<void>, log: FastifyBaseLogger, what: string, stopped: () => boolean) {
   for (let attempt = 1, delay = 250; !stopped(); attempt++, delay = Math.min(delay * 2, 10_000)) {
@@ -79,6 +124,8 @@ async function retryUntilDone(step: () => Promise<void>, log: FastifyBaseLogger,
 }
 
 export async function serve(config: Config): Promise<void> {
+  useLogFormat(config.logFormat);
+  const banner = process.stderr.isTTY ? new StartBanner(config) : undefined;
   const logRef: { current?: FastifyBaseLogger } = {};
   const db = await openDatabase(config.database, {
     timezone: config.timezone,
@@ -173,5 +220,11 @@ export async function serve(config: Config): Promise<void> {
     // Report once whether the schema is usable; /readyz keeps answering 503 until it is.
     const report = await readiness.check();
     if (!report.ready) app.log.warn({ checks: report.checks }, 'not ready yet; run `barona migrate` if migrations are pending');
+  }
+  if (banner) {
+    // The banner comes once the first admin exists (part of readiness), so it can carry its password;
+    // a password generated later still reaches the terminal (StartBanner).
+    for (let waited = 0; waited < 15_000 && !stopping && !(await readiness.check()).ready; waited += 200) await sleep(200);
+    if (!stopping) banner.show();
   }
 }
