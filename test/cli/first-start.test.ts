@@ -45,7 +45,8 @@ describe('first start', { timeout: 240_000 }, () => {
 
   test('on a terminal: a plain banner with the URL, the sign-in, the generated password once, how to stop; readable logs', async () => {
     const { output, port, exitCode } = await serveOnTerminal({ DATABASE_URL: database.url, AUTH_MODE: 'token' }, /Stop with Ctrl\+C/);
-    const text = output.replace(/\x1b\[[0-9;]*m/g, '').replace(/\r/g, '');
+    // Colours off (ESC [ … m), line ends as on any terminal.
+    const text = output.replace(new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, 'g'), '').replace(/\r/g, '');
     assert.match(text, new RegExp(`Barona is running at http://127\\.0\\.0\\.1:${port}`));
     assert.match(text, new RegExp(`Admin sign-in: http://127\\.0\\.0\\.1:${port}/admin`));
     const password = /First admin: "admin", password (\S+)/.exec(text)?.[1];
