@@ -160,10 +160,12 @@ export async function serve(config: Config): Promise<void> {
     // During the drain every answer ends its connection, so clients reconnect (through the load
     // balancer, to another replica). Before the listener closes, answers keep their connections again
     // until clients have stopped opening new ones here: none is then caught half-accepted by the close.
+    // Everything after the drain shares SHUTDOWN_TIMEOUT_SECONDS, less a second to close the pool.
+    const connectionsEndAt = Date.now() + Math.max(500, config.shutdownTimeoutSeconds * 1000 - 1000);
     settling = true;
-    await listenerQuiet(app.server, 250, 2_000);
+    await listenerQuiet(app.server, 250, Math.min(2_000, config.shutdownTimeoutSeconds * 250));
     settling = false;
-    const left = await closeConnectionsGracefully(app.server, Math.max(500, config.shutdownTimeoutSeconds * 1000 - 1000));
+    const left = await closeConnectionsGracefully(app.server, Math.max(250, connectionsEndAt - Date.now()));
     if (left > 0) app.log.warn({ connections: left }, 'connections still open at the shutdown timeout were closed');
     await app.close(); // nothing is connected any more: runs the onClose hooks (the check-in writer)
     await db.close();
