@@ -1,9 +1,12 @@
-// The `barona` command: serve | migrate [--status] | healthcheck | --version.
+// The `barona` command: serve | migrate [--status] | healthcheck | admin reset-password USERNAME | --version.
 import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { openDatabase } from './db/database.js';
 import { migrate, schemaStatus } from './db/migrator.js';
+import { resetAdminPassword } from './auth/admin-users.js';
+import { passwordProblem } from './auth/passwords.js';
 
 const USAGE = `Usage: barona <command>
 
@@ -15,6 +18,9 @@ Commands:
   backup FILE         write a backup of the database to FILE (- for standard output)
   restore FILE        load a backup into an empty database (- for standard input)
   prune [--dry-run]   delete check-ins older than RETENTION_DAYS (--dry-run: only show what would go)
+  admin reset-password USERNAME
+                      set a new password for an admin (read from stdin, or ADMIN_PASSWORD),
+                      end their sessions, and record it in the audit log
 
 Options:
   -h, --help          show this help
@@ -41,6 +47,56 @@ async function runMigrate(config: Config, statusOnly: boolean): Promise<number> 
     const applied = await migrate(db);
     for (const m of applied) console.log(`applied  ${m.version}_${m.name}`);
     console.log(applied.length > 0 ? `${applied.length} migration(s) applied` : 'schema is up to date');
+    return 0;
+  } finally {
+    await db.close();
+  }
+}
+
+/** The new password: ADMIN_PASSWORD(_FILE) when set, else stdin (typed without echo on a terminal). */
+async function readNewPassword(config: Config, username: string): Promise<string> {
+  if (config.auth.adminPassword !== undefined) return config.auth.adminPassword;
+  const stdin = process.stdin;
+  if (!stdin.isTTY) {
+    let text = '';
+    for await (const chunk of stdin) text += String(chunk);
+    return text.split(/\r?\n/)[0] ?? '';
+  }
+  process.stderr.write(`New password for ${username} (not shown): `);
+  stdin.setRawMode(true);
+  stdin.setEncoding('utf8');
+  let typed = '';
+  try {
+    for await (const chunk of stdin) {
+      for (const char of String(chunk)) {
+        if (char === '\u0003') throw new UsageError('cancelled');
+        if (char === '\r' || char === '\n') return typed;
+        typed = char === '\u007f' ? typed.slice(0, -1) : typed + char;
+      }
+    }
+    return typed;
+  } finally {
+    stdin.setRawMode(false);
+    stdin.pause();
+    process.stderr.write('\n');
+  }
+}
+
+async function runAdmin(config: Config, args: string[]): Promise<number> {
+  const [action, username, ...extra] = args;
+  if (action !== 'reset-password')
+    throw new UsageError(action ? `unknown admin command "${action}"` : 'admin needs a command: reset-password USERNAME');
+  if (!username) throw new UsageError('admin reset-password needs a USERNAME');
+  if (extra.length > 0) throw new UsageError(`unexpected argument "${extra[0]}"`);
+  const password = await readNewPassword(config, username);
+  const problem = passwordProblem(password);
+  if (problem) throw new Error(problem);
+  const db = await openDatabase(config.database, { timezone: config.timezone, requestTimeouts: false });
+  try {
+    const actor = `operator (barona admin reset-password on ${hostname()})`;
+    const user = await resetAdminPassword(db, username, password, actor);
+    if (!user) throw new Error(`there is no admin called "${username}"`);
+    console.log(`password of admin "${user.username}" reset; their sessions have ended (recorded in the audit log)`);
     return 0;
   } finally {
     await db.close();
@@ -80,7 +136,8 @@ export async function main(argv: string[]): Promise<number> {
   }
   const [command = 'serve', ...rest] = positionals;
   const fileCommand = command === 'backup' || command === 'restore';
-  if (rest.length > (fileCommand ? 1 : 0)) throw new UsageError(`unexpected argument "${rest[fileCommand ? 1 : 0]}"`);
+  if (command !== 'admin' && rest.length > (fileCommand ? 1 : 0))
+    throw new UsageError(`unexpected argument "${rest[fileCommand ? 1 : 0]}"`);
   if (fileCommand && rest[0] === undefined)
     throw new UsageError(`${command} needs a FILE (or - for standard ${command === 'backup' ? 'output' : 'input'})`);
   if (values.status && command !== 'migrate') throw new UsageError('--status only goes with migrate');
@@ -106,6 +163,8 @@ export async function main(argv: string[]): Promise<number> {
       const { runPrune } = await import('./retention/command.js');
       return runPrune(config, values['dry-run'] ?? false);
     }
+    case 'admin':
+      return runAdmin(config, rest);
     default:
       throw new UsageError(`unknown command "${command}"`);
   }

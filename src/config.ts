@@ -1,6 +1,7 @@
 // All configuration comes from environment variables and is validated here, once, at start-up.
 // A bad value throws ConfigError whose message is one line naming the variable.
 import { readFileSync } from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 
 export class ConfigError extends Error {
@@ -15,6 +16,13 @@ export class ConfigError extends Error {
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 export type AuthMode = 'open' | 'token';
+export type LogFormat = 'auto' | 'json' | 'pretty';
+/**
+ * Which proxies may tell us the client's address (X-Forwarded-For), in Fastify's terms: false (none),
+ * true (every hop: only when nothing but trusted proxies can reach the service), a number of hops, or
+ * the addresses/CIDRs of the trusted proxies.
+ */
+export type TrustProxy = boolean | string[] | ((address: string, hop: number) => boolean);
 
 export type DatabaseConfig =
   { kind: 'postgres'; connectionString: string; poolMax: number; display: string } | { kind: 'embedded'; dataDir: string };
@@ -24,6 +32,8 @@ export interface Config {
   port: number;
   timezone: string;
   logLevel: LogLevel;
+  /** `auto`: human-readable lines when stdout is a terminal, JSON otherwise. */
+  logFormat: LogFormat;
   database: DatabaseConfig;
   migrateOnStart: boolean;
   shutdownDrainSeconds: number;
@@ -32,7 +42,7 @@ export interface Config {
   auth: AuthConfig;
   /** Operability (docs/OPERATIONS.md): separate metrics listener, HTTP limits, write rate limit. */
   metricsPort: number | undefined;
-  trustProxy: boolean;
+  trustProxy: TrustProxy;
   rateLimitWritesPerMinute: number;
   httpHeadersTimeoutSeconds: number;
   httpRequestTimeoutSeconds: number;
@@ -46,7 +56,7 @@ export interface Config {
 
 /** Admin sign-in and sessions (src/auth). */
 export interface AuthConfig {
-  /** The first admin's name; ADMIN_PASSWORD (when set) is authoritative for this user at every start. */
+  /** The first admin's name; with ADMIN_PASSWORD (when set) it creates the first admin once, on an empty database. */
   adminUsername: string;
   adminPassword: string | undefined;
   /** A gate token for automation (helm test, smoke tests) registered at start; BOOTSTRAP_API_TOKEN(_FILE). */
@@ -113,6 +123,37 @@ function boolean(env: Env, name: string, fallback: boolean): boolean {
   if (['1', 'true', 'yes', 'on'].includes(raw)) return true;
   if (['0', 'false', 'no', 'off'].includes(raw)) return false;
   throw new ConfigError(name, `must be true or false (got "${raw}")`);
+}
+
+const PROXY_NAMES = new Set(['loopback', 'linklocal', 'uniquelocal']);
+
+/** TRUST_PROXY: true/false, a hop count, or a comma-separated list of addresses and CIDRs. */
+function trustProxy(env: Env, name: string): TrustProxy {
+  const raw = read(env, name);
+  if (raw === undefined) return false;
+  if (/^\d+$/.test(raw)) {
+    const hops = Number(raw);
+    if (hops < 1 || hops > 32) throw new ConfigError(name, `a hop count must be from 1 to 32 (got "${raw}")`);
+    // Fastify's own meaning of a number: the nearest `hops` proxies are trusted.
+    return (_address: string, hop: number) => hop < hops;
+  }
+  const lower = raw.toLowerCase();
+  if (['true', 'yes', 'on'].includes(lower)) return true;
+  if (['false', 'no', 'off'].includes(lower)) return false;
+  const entries = raw.split(',').map((entry) => entry.trim());
+  for (const entry of entries) {
+    if (PROXY_NAMES.has(entry.toLowerCase())) continue;
+    const [address = '', prefix, ...rest] = entry.split('/');
+    const family = net.isIP(address);
+    const maxPrefix = family === 6 ? 128 : 32;
+    if (family === 0 || rest.length > 0 || (prefix !== undefined && (!/^\d{1,3}$/.test(prefix) || Number(prefix) > maxPrefix))) {
+      throw new ConfigError(
+        name,
+        `must be true, false, a hop count, or a comma-separated list of proxy addresses/CIDRs such as 10.0.0.0/8 (got "${entry}")`,
+      );
+    }
+  }
+  return entries.map((entry) => (PROXY_NAMES.has(entry.toLowerCase()) ? entry.toLowerCase() : entry));
 }
 
 function timezone(env: Env, name: string): string {
@@ -225,6 +266,7 @@ export function loadConfig(env: Env = process.env): Config {
     port: integer(env, 'PORT', 8000, 0, 65535),
     timezone: timezone(env, 'APP_TIMEZONE'),
     logLevel: oneOf(env, 'LOG_LEVEL', LOG_LEVELS, 'info'),
+    logFormat: oneOf(env, 'LOG_FORMAT', ['auto', 'json', 'pretty'] as const, 'auto'),
     database: db,
     migrateOnStart: boolean(env, 'MIGRATE_ON_START', db.kind === 'embedded'),
     shutdownDrainSeconds: integer(env, 'SHUTDOWN_DRAIN_SECONDS', 0, 0, 3600),
@@ -232,7 +274,7 @@ export function loadConfig(env: Env = process.env): Config {
     authMode: oneOf(env, 'AUTH_MODE', AUTH_MODES, authModeDefault(host)),
     auth: auth(env),
     metricsPort: optionalPort(env, 'METRICS_PORT'),
-    trustProxy: boolean(env, 'TRUST_PROXY', false),
+    trustProxy: trustProxy(env, 'TRUST_PROXY'),
     rateLimitWritesPerMinute: integer(env, 'RATE_LIMIT_WRITES_PER_MINUTE', 0, 0, 1_000_000),
     httpHeadersTimeoutSeconds: headersTimeout,
     httpRequestTimeoutSeconds: requestTimeout,

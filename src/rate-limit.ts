@@ -1,6 +1,7 @@
 // Per-client rate limit on writes (RATE_LIMIT_WRITES_PER_MINUTE; 0 = off, the default). Reads, probes and
-// metrics are never limited. Clients are told apart by address: behind a proxy set TRUST_PROXY=true so
-// the address comes from X-Forwarded-For, or every client shares the proxy's budget.
+// metrics are never limited. Clients are told apart by address: behind a proxy set TRUST_PROXY to its hop
+// count or addresses so the address is the one the proxy saw (X-Forwarded-For), or every client shares
+// the proxy's budget. TRUST_PROXY=true would let a client choose its address, and its budget, itself.
 import rateLimit from '@fastify/rate-limit';
 import type { FastifyInstance } from 'fastify';
 

@@ -2,9 +2,11 @@
 // gracefully on SIGTERM/SIGINT. Everything about HTTP itself is in app.ts.
 //
 // Shutdown, in order (docs/OPERATIONS.md): readiness 503 at once → keep serving SHUTDOWN_DRAIN_SECONDS
-// (every answer now carries `Connection: close`) → stop listening and let in-flight requests finish →
+// (every answer now carries `Connection: close`) → stop listening, keep the established connections
+// until each has had its last answer (or SHUTDOWN_TIMEOUT_SECONDS, then what is left is destroyed) →
 // close the pool → exit 0. Past SHUTDOWN_DRAIN_SECONDS + SHUTDOWN_TIMEOUT_SECONDS the process exits 1.
 import type { Server } from 'node:http';
+import net from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { FastifyBaseLogger } from 'fastify';
 import { buildApp } from './app.js';
@@ -14,6 +16,100 @@ import { migrate } from './db/migrator.js';
 import { Metrics, listenForMetrics } from './metrics.js';
 import { Readiness } from './readiness.js';
 import { scheduleRetention } from './retention/retention.js';
+import { showGeneratedPasswordWith } from './auth/first-admin.js';
+import { useLogFormat } from './logging.js';
+
+/**
+ * Stops accepting connections but keeps the established ones: a request that arrives on one is answered
+ * (with `Connection: close`, see app.ts) and the connection ends after that answer; an idle one ends at
+ * its keep-alive timeout, which clients know from the `Keep-Alive` header and stay under. Closing idle
+ * keep-alive connections at once (what http.Server.close does) races a client that is reusing one at
+ * that moment: its request meets a reset. Whatever is still open after `timeoutMs` is destroyed.
+ * Resolves with the number of connections destroyed.
+ */
+function closeConnectionsGracefully(server: Server, timeoutMs: number): Promise<number> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => {
+      let destroyed = 0;
+      server.getConnections((_error, count) => {
+        destroyed = count;
+        server.closeAllConnections();
+        resolve(destroyed);
+      });
+    }, timeoutMs);
+    // net.Server#close, not http.Server#close: the latter also closes idle keep-alive connections.
+    net.Server.prototype.close.call(server, () => {
+      clearTimeout(timer);
+      resolve(0);
+    });
+  });
+}
+
+/**
+ * Waits until no new connection has arrived for `quietMs` (at most `maxMs`). Closing a listener resets
+ * the connections the kernel has accepted but Node has not yet picked up; while the listener is quiet
+ * there are none.
+ */
+function listenerQuiet(server: Server, quietMs: number, maxMs: number): Promise<void> {
+  return new Promise((resolve) => {
+    let quiet = setTimeout(done, quietMs);
+    const limit = setTimeout(done, maxMs);
+    const onConnection = () => {
+      clearTimeout(quiet);
+      quiet = setTimeout(done, quietMs);
+    };
+    server.on('connection', onConnection);
+    function done() {
+      clearTimeout(quiet);
+      clearTimeout(limit);
+      server.off('connection', onConnection);
+      resolve();
+    }
+  });
+}
+
+/**
+ * The start-up banner for a person at a terminal (stderr is a TTY): where to go, how to sign in, how to
+ * stop, and the generated first-admin password when one was made (once; it is in no log line).
+ */
+class StartBanner {
+  private shown = false;
+  private password: { username: string; password: string } | undefined;
+
+  constructor(private readonly config: Config) {
+    showGeneratedPasswordWith((username, password) => {
+      this.password = { username, password };
+      if (this.shown) this.write(this.passwordLines());
+    });
+  }
+
+  show(): void {
+    if (this.shown) return;
+    this.shown = true;
+    const host = ['0.0.0.0', '::'].includes(this.config.host) ? 'localhost' : this.config.host;
+    const url = `http://${host.includes(':') ? `[${host}]` : host}:${this.config.port}`;
+    const lines = [
+      '',
+      `  Barona is running at ${url}`,
+      `  Admin sign-in: ${url}/admin${this.config.authMode === 'open' ? ' (the API is open: AUTH_MODE=open)' : ''}`,
+      ...this.passwordLines(),
+      '  Stop with Ctrl+C.',
+      '',
+    ];
+    this.write(lines);
+  }
+
+  private passwordLines(): string[] {
+    if (!this.password) return [];
+    const { username, password } = this.password;
+    this.password = undefined;
+    return [`  First admin: "${username}", password ${password}`, '  (shown only this once: sign in and change it on the Admins page)'];
+  }
+
+  private write(lines: string[]) {
+    if (lines.length > 0) process.stderr.write(`${lines.join('\n')}\n`);
+  }
+}
 
 /** Retries `step` with capped exponential backoff until it succeeds or `stopped()` turns true. */
 async function retryUntilDone(step: () => Promise<void>, log: FastifyBaseLogger, what: string, stopped: () => boolean) {
@@ -29,6 +125,8 @@ async function retryUntilDone(step: () => Promise<void>, log: FastifyBaseLogger,
 }
 
 export async function serve(config: Config): Promise<void> {
+  useLogFormat(config.logFormat);
+  const banner = process.stderr.isTTY ? new StartBanner(config) : undefined;
   const logRef: { current?: FastifyBaseLogger } = {};
   const db = await openDatabase(config.database, {
     timezone: config.timezone,
@@ -42,6 +140,10 @@ export async function serve(config: Config): Promise<void> {
 
   let stopping = false;
   let stopRetention: (() => void) | undefined;
+  let settling = false;
+  app.addHook('onSend', async (_request, reply) => {
+    if (settling) reply.removeHeader('connection');
+  });
   const shutdown = async (signal: string) => {
     if (stopping) return;
     stopping = true;
@@ -58,7 +160,17 @@ export async function serve(config: Config): Promise<void> {
     // Keep serving while load balancers notice the failing readiness and stop sending traffic.
     if (config.shutdownDrainSeconds > 0) await sleep(config.shutdownDrainSeconds * 1000);
     stopRetention?.();
-    await app.close(); // stops accepting, closes idle connections, lets in-flight requests finish
+    // During the drain every answer ends its connection, so clients reconnect (through the load
+    // balancer, to another replica). Before the listener closes, answers keep their connections again
+    // until clients have stopped opening new ones here: none is then caught half-accepted by the close.
+    // Everything after the drain shares SHUTDOWN_TIMEOUT_SECONDS, less a second to close the pool.
+    const connectionsEndAt = Date.now() + Math.max(500, config.shutdownTimeoutSeconds * 1000 - 1000);
+    settling = true;
+    await listenerQuiet(app.server, 250, Math.min(2_000, config.shutdownTimeoutSeconds * 250));
+    settling = false;
+    const left = await closeConnectionsGracefully(app.server, Math.max(250, connectionsEndAt - Date.now()));
+    if (left > 0) app.log.warn({ connections: left }, 'connections still open at the shutdown timeout were closed');
+    await app.close(); // nothing is connected any more: runs the onClose hooks (the check-in writer)
     await db.close();
     metricsServer?.close();
     app.log.info('shutdown complete');
@@ -117,4 +229,10 @@ export async function serve(config: Config): Promise<void> {
 
   // The daily retention prune (RETENTION_DAYS): every replica looks, exactly one runs it.
   if (config.retentionDays !== undefined && !stopping) stopRetention = scheduleRetention(db, config.retentionDays, app.log);
+  if (banner) {
+    // The banner comes once the first admin exists (part of readiness), so it can carry its password;
+    // a password generated later still reaches the terminal (StartBanner).
+    for (let waited = 0; waited < 15_000 && !stopping && !(await readiness.check()).ready; waited += 200) await sleep(200);
+    if (!stopping) banner.show();
+  }
 }

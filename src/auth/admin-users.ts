@@ -1,6 +1,8 @@
 // Admin users: the people who may sign in to /admin.
-import type { Queryable } from '../db/database.js';
+import type { Database, Queryable } from '../db/database.js';
+import { recordAudit } from './audit-log.js';
 import { hashPassword, passwordProblem, verifyPassword } from './passwords.js';
+import { forgetSignInGuesses } from './sign-in-throttle.js';
 
 export interface AdminUser {
   id: number;
@@ -69,4 +71,33 @@ export async function deleteAdminUser(db: Queryable, id: number): Promise<AdminU
     [id],
   );
   return rows[0];
+}
+
+/**
+ * Recovery by an operator (`barona admin reset-password`): a new password for `username`, every session
+ * of that user ended, the sign-in throttle's counts for the name forgotten, and an audit record — in one
+ * transaction. Undefined when there is no such admin.
+ */
+export async function resetAdminPassword(db: Database, username: string, password: string, actor: string): Promise<AdminUser | undefined> {
+  const problem = passwordProblem(password);
+  if (problem) throw new AdminUserError(problem);
+  const passwordHash = await hashPassword(password);
+  return db.transaction(async (tx) => {
+    const { rows } = await tx.query<AdminUser>(
+      `UPDATE admin_users SET password_hash = $2, password_changed_at = now() WHERE username = $1 RETURNING ${COLUMNS}`,
+      [username, passwordHash],
+    );
+    const user = rows[0];
+    if (!user) return undefined;
+    const { rowCount } = await tx.query(`DELETE FROM admin_sessions WHERE user_id = $1`, [user.id]);
+    await forgetSignInGuesses(tx, username);
+    await recordAudit(tx, {
+      actor,
+      action: 'reset password',
+      entity: 'admin',
+      entityId: user.id,
+      after: { username: user.username, sessionsEnded: rowCount ?? 0 },
+    });
+    return user;
+  });
 }

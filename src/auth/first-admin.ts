@@ -1,41 +1,42 @@
-// The first admin. ADMIN_PASSWORD (or ADMIN_PASSWORD_FILE) is authoritative for ADMIN_USERNAME: the user
-// is created when missing and gets that password back at start when it was changed. Without it, a
-// database with no admin at all gets one with a generated password, printed once (one JSON line on
-// stderr) by the one replica whose insert won.
+// The first admin, created once: when the database has no admin at all, ADMIN_USERNAME gets
+// ADMIN_PASSWORD (or ADMIN_PASSWORD_FILE), or else a generated password shown once. Later starts never
+// touch admins again, so a password changed in the UI stays changed; recovery is the explicit, audited
+// `barona admin reset-password USERNAME`.
+//
+// A generated password is never a field of a log line (logs are collected and kept). It goes to whoever
+// started the process: into the start-up banner on a terminal (server.ts), else one plain line on stderr,
+// which in a container is the first start's output (`docker logs`, `kubectl logs`). Set ADMIN_PASSWORD
+// (the chart does) to never have a password printed at all.
 import type { FastifyBaseLogger } from 'fastify';
 import type { AuthConfig } from '../config.js';
 import type { Database } from '../db/database.js';
-import { createAdminUser, setAdminPassword } from './admin-users.js';
+import { recordAudit } from './audit-log.js';
 import { ensureBootstrapToken } from './gate-tokens.js';
-import { generatePassword, hashPassword, verifyPassword } from './passwords.js';
+import { generatePassword, hashPassword } from './passwords.js';
+
+type PasswordListener = (username: string, password: string) => void;
+let passwordListener: PasswordListener | undefined;
+
+/** Who shows a generated password (the terminal banner); without one it is written to stderr. */
+export function showGeneratedPasswordWith(listener: PasswordListener | undefined): void {
+  passwordListener = listener;
+}
 
 export async function ensureFirstAdmin(db: Database, config: AuthConfig, log: FastifyBaseLogger): Promise<void> {
   if (config.bootstrapApiToken !== undefined && (await ensureBootstrapToken(db, config.bootstrapApiToken))) {
     log.info('gate token "bootstrap" registered from BOOTSTRAP_API_TOKEN');
   }
-  const username = config.adminUsername;
-  if (config.adminPassword !== undefined) {
-    const { rows } = await db.query<{ id: number; password_hash: string }>(
-      'SELECT id, password_hash FROM admin_users WHERE username = $1',
-      [username],
-    );
-    const existing = rows[0];
-    if (!existing) {
-      await createAdminUser(db, username, config.adminPassword).catch((error: Error) => {
-        if (error.name !== 'AdminUserError') throw error; // another replica created it just now
-      });
-      log.info({ username }, 'admin user created from ADMIN_PASSWORD');
-    } else if (!(await verifyPassword(existing.password_hash, config.adminPassword))) {
-      await setAdminPassword(db, existing.id, config.adminPassword);
-      log.info({ username }, 'admin password reset from ADMIN_PASSWORD');
+  // Hashing is deliberately slow: skip it at every later start, when an admin already exists.
+  const { rows: anyAdmin } = await db.query('SELECT 1 FROM admin_users LIMIT 1');
+  if (anyAdmin.length > 0) {
+    if (config.adminPassword !== undefined) {
+      log.debug('ADMIN_PASSWORD only creates the first admin; to recover a password use `barona admin reset-password`');
     }
     return;
   }
-
-  // Hashing is deliberately slow: skip it at every later start, when an admin already exists.
-  const { rows: anyAdmin } = await db.query('SELECT 1 FROM admin_users LIMIT 1');
-  if (anyAdmin.length > 0) return;
-  const password = generatePassword();
+  const username = config.adminUsername;
+  const password = config.adminPassword ?? generatePassword();
+  // Only one replica's insert wins; the others see an admin and do nothing.
   const { rows } = await db.query<{ id: number }>(
     `INSERT INTO admin_users (username, password_hash)
      SELECT $1, $2 WHERE NOT EXISTS (SELECT 1 FROM admin_users)
@@ -43,15 +44,26 @@ export async function ensureFirstAdmin(db: Database, config: AuthConfig, log: Fa
     [username, await hashPassword(password)],
   );
   if (rows.length === 0) return;
-  // One JSON line (the log format) on stderr, once, so whoever started the service can sign in. Set
-  // ADMIN_PASSWORD (the chart does) to never have a password printed at all.
-  process.stderr.write(
-    `${JSON.stringify({
-      level: 40,
-      time: Date.now(),
-      msg: 'first admin created with a generated password: sign in at /admin and change it (shown only this once)',
-      username,
-      generatedPassword: password,
-    })}\n`,
-  );
+  const generated = config.adminPassword === undefined;
+  await recordAudit(db, {
+    actor: 'system',
+    action: 'create',
+    entity: 'admin',
+    entityId: rows[0]!.id,
+    after: { username, password: generated ? 'generated' : 'ADMIN_PASSWORD' },
+  });
+  if (!generated) {
+    log.info({ username }, 'first admin created from ADMIN_PASSWORD');
+    return;
+  }
+  if (passwordListener) {
+    passwordListener(username, password);
+    log.warn({ username }, 'first admin created with a generated password, shown once in the start-up banner');
+  } else {
+    log.warn({ username }, 'first admin created with a generated password, printed once on stderr (not in the log)');
+    process.stderr.write(
+      `barona: first admin "${username}" created with the generated password ${password} ` +
+        `(shown only this once: sign in at /admin and change it, or set ADMIN_PASSWORD before the first start)\n`,
+    );
+  }
 }

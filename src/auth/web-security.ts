@@ -9,6 +9,9 @@ import { installAccessControl } from '../plugins/access-control.js';
 import { installApiAudit } from './api-audit.js';
 import { ensureFirstAdmin } from './first-admin.js';
 
+/** Routes (as the router matched them) whose answers can hold personal data. */
+const PERSONAL_DATA_ROUTE = /^\/(admin|kiosk)(\/|$)|^\/api\/v1\/|^\/table\/view\//;
+
 export async function installWebSecurity(app: FastifyInstance, context: AppContext): Promise<void> {
   await app.register(cookie);
   await app.register(formbody, { bodyLimit: 16 * 1024 });
@@ -35,9 +38,11 @@ export async function installWebSecurity(app: FastifyInstance, context: AppConte
     referrerPolicy: { policy: 'same-origin' },
     frameguard: { action: 'deny' },
   });
-  app.addHook('onRequest', (request, reply, done) =>
-    securityHeaders(request.raw, reply.raw, (error?: unknown) => done(error as Error | undefined)),
-  );
+  app.addHook('onRequest', (request, reply, done) => {
+    // Pages and answers that can hold names are never kept by a browser (Back after sign-out) or a cache.
+    if (PERSONAL_DATA_ROUTE.test(request.routeOptions.url ?? '')) reply.header('cache-control', 'no-store');
+    securityHeaders(request.raw, reply.raw, (error?: unknown) => done(error as Error | undefined));
+  });
   installAccessControl(app, context);
   installApiAudit(app, context);
   startFirstAdmin(app, context);

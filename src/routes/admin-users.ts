@@ -13,6 +13,7 @@ import {
 } from '../auth/admin-users.js';
 import { recordAudit } from '../auth/audit-log.js';
 import { MIN_PASSWORD_LENGTH } from '../auth/passwords.js';
+import { reserveSignInGuess, signInSucceeded, waitText } from '../auth/sign-in-throttle.js';
 import { html } from '../views/html.js';
 import { csrfField, dateTime, notice, page, type PageUser } from '../views/layout.js';
 
@@ -166,7 +167,18 @@ export const adminUserRoutes: FastifyPluginAsync<AppContext> = async (app, conte
 
   app.post<{ Body: Body }>('/admin/users/password', { config: { access: 'admin-page' } }, async (request, reply) => {
     const me = pageUser(request);
+    // The current password is a guess like a sign-in's: the same throttle counts it (a stolen session
+    // must not become an unlimited password oracle).
+    const wait = await reserveSignInGuess(db, request.ip, me.username, context.config.auth);
+    if (wait > 0) {
+      return reply
+        .code(429)
+        .header('retry-after', String(wait))
+        .type('text/html; charset=utf-8')
+        .send(await render(me, { kind: 'error', text: `Too many wrong passwords. Try again in ${waitText(wait)}.` }));
+    }
     const ok = await checkCredentials(db, me.username, text(request.body, 'current'));
+    if (ok) await signInSucceeded(db, request.ip, me.username);
     if (!ok)
       return reply
         .code(400)

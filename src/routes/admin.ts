@@ -5,16 +5,20 @@ import { identify } from '../plugins/access-control.js';
 import { checkCredentials } from '../auth/admin-users.js';
 import { randomSecret, sameSecret } from '../auth/secrets.js';
 import { createSession, endSession, SESSION_COOKIE } from '../auth/sessions.js';
-import { clearSignInFailures, recordSignInFailure, signInBlockedFor } from '../auth/sign-in-throttle.js';
+import { reserveSignInGuess, signInSucceeded, waitText } from '../auth/sign-in-throttle.js';
 import { clearCookie, setCookie } from '../auth/web-security.js';
 import { html } from '../views/html.js';
 import { notice, page } from '../views/layout.js';
 
 const LOGIN_CSRF_COOKIE = 'barona_signin';
 
-/** Where to go after signing in: only our own pages, never another site. */
-function safeNext(value: unknown): string {
-  return typeof value === 'string' && /^\/(admin|kiosk)(\/|\?|$)/.test(value) && !value.startsWith('//') ? value : '/admin/sheet';
+// A path of our own pages: /admin or /kiosk, then more path or a query, in visible ASCII only (no
+// control characters, spaces or backslashes, which browsers and header parsing treat in their own ways).
+const OWN_PAGE = /^\/(admin|kiosk)([/?][\x21-\x5b\x5d-\x7e]*)?$/;
+
+/** Where to go after signing in: only our own pages, never another site; anything else → the sheet. */
+export function safeNext(value: unknown): string {
+  return typeof value === 'string' && OWN_PAGE.test(value) && !value.includes('//') ? value : '/admin/sheet';
 }
 
 function signInPage(options: { csrf: string; next: string; username?: string; error?: string; status?: string }): string {
@@ -99,18 +103,19 @@ export const adminRoutes: FastifyPluginAsync<AppContext> = async (app, context) 
     }
     if (username === '' || password === '') return again(400, 'Enter your username and password.');
 
-    const wait = await signInBlockedFor(db, clientIp(request), username, config.auth);
+    // The guess is counted before the password is checked, so parallel attempts cannot outrun the limit.
+    const wait = await reserveSignInGuess(db, clientIp(request), username, config.auth);
     if (wait > 0) {
+      request.log.info({ event: 'sign-in throttled', retryAfter: wait }, 'sign-in throttled');
       reply.header('retry-after', String(wait));
-      return again(429, `Too many failed sign-ins. Try again in ${Math.ceil(wait / 60)} minute${wait > 60 ? 's' : ''}.`);
+      return again(429, `Too many failed sign-ins. Try again in ${waitText(wait)}.`);
     }
     const user = await checkCredentials(db, username, password);
     if (!user) {
-      await recordSignInFailure(db, clientIp(request), username, config.auth);
       request.log.info({ event: 'sign-in failed' }, 'sign-in failed');
       return again(401, 'Wrong username or password.');
     }
-    await clearSignInFailures(db, clientIp(request), username);
+    await signInSucceeded(db, clientIp(request), username);
     const { token } = await createSession(db, user.id, config.auth);
     setCookie(context, request, reply, SESSION_COOKIE, token);
     clearCookie(reply, LOGIN_CSRF_COOKIE);

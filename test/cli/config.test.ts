@@ -18,6 +18,11 @@ const badValues: [Record<string, string>, RegExp][] = [
   [{ DATABASE_HOSTNAME: 'db', DATABASE_PASSWORD_FILE: '/nonexistent/secret' }, /DATABASE_PASSWORD_FILE: cannot read \/nonexistent\/secret/],
   [{ MIGRATE_ON_START: 'maybe' }, /MIGRATE_ON_START: must be true or false/],
   [{ AUTH_MODE: 'everyone' }, /AUTH_MODE: must be one of open, token/],
+  [{ LOG_FORMAT: 'xml' }, /LOG_FORMAT: must be one of auto, json, pretty \(got "xml"\)/],
+  [{ TRUST_PROXY: '0' }, /TRUST_PROXY: a hop count must be from 1 to 32/],
+  [{ TRUST_PROXY: 'maybe' }, /TRUST_PROXY: must be true, false, a hop count, or a comma-separated list .* \(got "maybe"\)/],
+  [{ TRUST_PROXY: '10.0.0.0/33' }, /TRUST_PROXY: .*\(got "10.0.0.0\/33"\)/],
+  [{ TRUST_PROXY: '10.0.0.0/8, 300.1.1.1' }, /TRUST_PROXY: .*\(got "300.1.1.1"\)/],
 ];
 
 for (const [env, message] of badValues) {
@@ -56,6 +61,25 @@ test('bin/barona.js runs as a command: its #! line and node flags are accepted',
   });
   assert.equal(result.status, 0, result.stderr);
   assert.match(result.stdout.trim(), /^\d+\.\d+\.\d+$/);
+});
+
+test('TRUST_PROXY: off by default; true (every hop), a hop count, or addresses and CIDRs', () => {
+  assert.equal(loadConfig({}).trustProxy, false);
+  assert.equal(loadConfig({ TRUST_PROXY: 'true' }).trustProxy, true);
+  const hops = loadConfig({ TRUST_PROXY: '2' }).trustProxy as (address: string, hop: number) => boolean;
+  assert.deepEqual(
+    [0, 1, 2].map((hop) => hops('10.0.0.1', hop)),
+    [true, true, false],
+    'the nearest two hops are trusted',
+  );
+  assert.deepEqual(loadConfig({ TRUST_PROXY: '10.0.0.0/8, fd00::/8,192.168.1.7, loopback' }).trustProxy, [
+    '10.0.0.0/8',
+    'fd00::/8',
+    '192.168.1.7',
+    'loopback',
+  ]);
+  assert.equal(loadConfig({}).logFormat, 'auto');
+  assert.equal(loadConfig({ LOG_FORMAT: 'JSON' }).logFormat, 'json');
 });
 
 test('defaults follow the seed: port 8000, myapp_db/postgres/postgres on the given host', () => {
