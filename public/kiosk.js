@@ -241,6 +241,9 @@ function configured() {
 
 function showScreen(name) {
   screen = name;
+  // Typed secrets (a new token, PINs) do not stay in the page once their screen is left.
+  if (name !== 'setup') setupForm.reset();
+  if (name !== 'unlock') unlockForm.reset();
   for (const [key, element] of Object.entries(screens)) element.hidden = key !== name;
   settingsButton.hidden = name !== 'main';
   gateLabel.textContent = settings.gate ? `Gate ${settings.gate}` : '';

@@ -2,6 +2,8 @@
 // personal data; its script sends check-ins to POST /api/v1/checkins with a gate token (kept in the
 // tablet's local storage) or, for a signed-in admin, the session and its CSRF token. A PIN chosen at
 // setup guards the settings; check-ins that cannot be sent wait in the tablet's outbox.
+// The PIN fields are masked text fields, not password fields: a browser's password manager must never
+// store the kiosk PIN (and offer it to the next passer-by) or take the gate token for a user name.
 // GET /kiosk-sw.js: the kiosk's service worker (scope /kiosk), so the kiosk reopens without a network.
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -49,11 +51,11 @@ export const uiKioskRoutes: FastifyPluginAsync<AppContext> = async (app, context
       </header>
 
       <section id="kiosk-unlock" class="kiosk-setup card" aria-labelledby="unlock-title" hidden>
-        <h1 id="unlock-title">Kiosk settings</h1>
+        <h1 id="unlock-title">Kiosk PIN</h1>
         <p class="lede">Enter the kiosk PIN chosen when this tablet was set up.</p>
         <form id="unlock-form" class="stack" novalidate>
           <label for="unlock-pin">Kiosk PIN</label>
-          <input id="unlock-pin" name="pin" type="password" inputmode="numeric" autocomplete="off" maxlength="12" />
+          <input id="unlock-pin" name="pin" class="pin-input" inputmode="numeric" autocomplete="off" maxlength="12" />
           <p id="unlock-error" class="field-error" role="alert" hidden></p>
           <div class="button-row">
             <button type="submit" class="button button-primary">Unlock</button>
@@ -84,9 +86,9 @@ export const uiKioskRoutes: FastifyPluginAsync<AppContext> = async (app, context
           <p class="hint" id="setup-token-kept" hidden></p>
           ${context.config.authMode === 'open' ? html`<p class="hint">This server accepts check-ins without a token (open mode).</p>` : ''}
           <label for="setup-pin">Kiosk PIN <span class="hint" id="setup-pin-hint">(4 to 12 digits)</span></label>
-          <input id="setup-pin" name="pin" type="password" inputmode="numeric" autocomplete="new-password" maxlength="12" />
+          <input id="setup-pin" name="pin" class="pin-input" inputmode="numeric" autocomplete="off" maxlength="12" />
           <label for="setup-pin-again">Kiosk PIN again</label>
-          <input id="setup-pin-again" name="pinAgain" type="password" inputmode="numeric" autocomplete="new-password" maxlength="12" />
+          <input id="setup-pin-again" name="pinAgain" class="pin-input" inputmode="numeric" autocomplete="off" maxlength="12" />
           <p id="setup-error" class="field-error" role="alert" hidden></p>
           <div class="button-row">
             <button type="submit" class="button button-primary" id="setup-save">Start the kiosk</button>

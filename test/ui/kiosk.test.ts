@@ -30,6 +30,7 @@ describe('gate kiosk in headless Chromium', { skip }, () => {
   let admin: Page;
   let kiosk: Page;
   let tokenId: string;
+  let lastLink: string;
 
   before(async () => {
     database = await createTestDatabase();
@@ -64,7 +65,8 @@ describe('gate kiosk in headless Chromium', { skip }, () => {
     await admin.getByRole('button', { name: 'Create token' }).click();
     await admin.getByText('Copy it now').waitFor();
     tokenId = (await admin.locator('#token-table tbody tr').first().getAttribute('data-token-id'))!;
-    return (await admin.locator('#kiosk-link').getAttribute('href'))!;
+    lastLink = (await admin.locator('#kiosk-link').getAttribute('href'))!;
+    return lastLink;
   }
 
   async function checkIn(firstname: string, lastname: string) {
@@ -295,4 +297,54 @@ describe('gate kiosk in headless Chromium', { skip }, () => {
     await new Promise((resolve) => setTimeout(resolve, 1000));
     assert.equal(await stored('Revoked'), 1, 'exactly once');
   });
+
+  test('at 390 px the Settings button is on screen; hovered buttons stay readable (Sign out, kiosk Settings)', async () => {
+    const phone = await browser.newContext({ viewport: { width: 390, height: 844 } });
+    try {
+      const small = await phone.newPage();
+      await small.goto(`${server.url}${lastLink}`);
+      await small.locator('#setup-pin').fill(PIN);
+      await small.locator('#setup-pin-again').fill(PIN);
+      await small.getByRole('button', { name: 'Start the kiosk' }).click();
+      const settings = small.getByRole('button', { name: 'Settings' });
+      await settings.waitFor();
+      const box = (await settings.boundingBox())!;
+      assert.ok(box.x >= 0 && box.x + box.width <= 390, `Settings fits the screen (${box.x}+${box.width})`);
+      await settings.hover();
+      assert.ok((await contrast(small, '#kiosk-settings-open')) >= 4.5, 'kiosk Settings hovered: at least 4.5:1');
+
+      await admin.goto(`${server.url}/admin/sheet`);
+      await admin.getByRole('button', { name: 'Sign out' }).hover();
+      assert.ok((await contrast(admin, '.signout .button')) >= 4.5, 'Sign out hovered: at least 4.5:1');
+    } finally {
+      await phone.close();
+    }
+  });
 });
+
+/** WCAG contrast ratio of an element's text colour on its background (or the nearest painted ancestor's). */
+async function contrast(page: Page, selector: string): Promise<number> {
+  // No helper functions inside evaluate: the test compiler would name them with a helper the page lacks.
+  const [foreground, background] = await page.locator(selector).evaluate((element) => {
+    type Styled = { parentElement: Styled | null };
+    const view = globalThis as unknown as { getComputedStyle(node: Styled): { color: string; backgroundColor: string } };
+    let node: Styled | null = element as unknown as Styled;
+    let painted = 'rgba(0, 0, 0, 0)';
+    while (node && /rgba\(0, 0, 0, 0\)|transparent/.test(painted)) {
+      painted = view.getComputedStyle(node).backgroundColor;
+      node = node.parentElement;
+    }
+    return [view.getComputedStyle(element as unknown as Styled).color, painted];
+  });
+  const luminance = (rgb: string) => {
+    const [r, g, b] = rgb
+      .match(/\d+(\.\d+)?/g)!
+      .slice(0, 3)
+      .map(Number)
+      .map((c) => c / 255)
+      .map((c) => (c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4));
+    return 0.2126 * r! + 0.7152 * g! + 0.0722 * b!;
+  };
+  const [a, b] = [luminance(foreground), luminance(background)].sort((x, y) => y - x);
+  return (a! + 0.05) / (b! + 0.05);
+}
