@@ -122,6 +122,13 @@ describe('gate kiosk in headless Chromium', { skip }, () => {
       () => kiosk.evaluate(() => (globalThis as unknown as BrowserGlobals).navigator.serviceWorker.controller !== null),
       'the service worker to control the kiosk',
     );
+    // The worker is versioned by release and content, never cached by HTTP, and under the same strict CSP.
+    const worker = await fetch(`${server.url}/kiosk-sw.js`);
+    assert.equal(worker.status, 200);
+    assert.match(worker.headers.get('content-type') ?? '', /^text\/javascript/);
+    assert.equal(worker.headers.get('cache-control'), 'no-cache');
+    assert.match(worker.headers.get('content-security-policy') ?? '', /script-src 'self'/);
+    assert.match(await worker.text(), /const VERSION = "\d+\.\d+\.\d+-[0-9a-f]{12}";/);
     assert.deepEqual(errors, [], 'no console errors (CSP violations would show here)');
   });
 
