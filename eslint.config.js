@@ -39,8 +39,18 @@ export default tseslint.config(
           'clearTimeout',
           'setInterval',
           'Uint8Array',
+          'Blob',
+          'TextEncoder',
+          'atob',
+          'btoa',
+          'confirm',
         ].map((name) => [name, 'readonly']),
       ),
     },
+  },
+  {
+    // The kiosk's service worker.
+    files: ['public/kiosk-sw.js'],
+    languageOptions: { globals: { self: 'readonly', caches: 'readonly', Request: 'readonly' } },
   },
 );

@@ -1,23 +1,43 @@
-// The gate kiosk. Each check-in gets an Idempotency-Key when the button is pressed and keeps it through
-// every retry, so a flaky network can never count a person twice. A check-in that cannot be delivered
-// waits in this tablet's outbox (local storage) with the time it happened and is sent when the network
-// is back.
+// The gate kiosk.
+//
+// Check-ins: each one gets an Idempotency-Key and the time it happened when the button is pressed, and
+// keeps both until the server has it, so it is counted exactly once however often it is sent. When the
+// tablet is offline it goes straight to the outbox (local storage); online it is tried once, and put in
+// the outbox if the network fails. The outbox is retried in the background. A check-in the server
+// refuses for good (token revoked, a time too far back) is never dropped: it stays in the outbox, marked
+// with the reason, until staff deliver it with a new token or download it for an admin.
+//
+// Settings (gate, gate token, PIN) are guarded by a kiosk PIN chosen at setup, stored as a salted
+// PBKDF2 hash (WebCrypto). A signed-in admin may open them without the PIN (the way back from a
+// forgotten PIN). The token is checked with GET /api/v1/tokens/current before it is saved.
+//
+// A service worker (/kiosk-sw.js) keeps the page, this script and the style so the kiosk reopens offline.
 const STORE = 'barona.kiosk';
 const OUTBOX = 'barona.kiosk.outbox';
-const RETRY_DELAYS_MS = [400, 1000, 2000, 4000];
+const PIN_FAILURES = 'barona.kiosk.pin-failures';
+const CLOCK = 'barona.kiosk.clock-offset';
+const NAME_MAX = 100;
+const SEND_TIMEOUT_MS = 4000;
+const RETRY_MIN_MS = 2000;
+const RETRY_MAX_MS = 60_000;
+const PIN_ITERATIONS = 210_000;
+const PIN_PATTERN = /^\d{4,12}$/;
 
+const $ = (id) => document.getElementById(id);
 const shell = document.querySelector('.kiosk-shell');
-const setup = document.getElementById('kiosk-setup');
-const setupForm = document.getElementById('setup-form');
-const main = document.getElementById('kiosk-main');
-const form = document.getElementById('checkin-form');
-const submit = document.getElementById('checkin-submit');
-const feedback = document.getElementById('kiosk-feedback');
-const gateLabel = document.getElementById('kiosk-gate-label');
-const net = document.getElementById('kiosk-net');
-const settingsButton = document.getElementById('kiosk-settings-open');
+const screens = { setup: $('kiosk-setup'), unlock: $('kiosk-unlock'), main: $('kiosk-main') };
+const setupForm = $('setup-form');
+const unlockForm = $('unlock-form');
+const form = $('checkin-form');
+const submit = $('checkin-submit');
+const feedback = $('kiosk-feedback');
+const held = $('kiosk-held');
+const gateLabel = $('kiosk-gate-label');
+const net = $('kiosk-net');
+const settingsButton = $('kiosk-settings-open');
 const csrf = document.querySelector('meta[name="csrf-token"]')?.content;
 const tokenMode = shell.dataset.authMode === 'token';
+const pinSupported = Boolean(globalThis.crypto?.subtle);
 
 function load(key, fallback) {
   try {
@@ -29,15 +49,28 @@ function load(key, fallback) {
 const save = (key, value) => localStorage.setItem(key, JSON.stringify(value));
 
 let settings = load(STORE, {});
+let screen = 'main';
+let sending = false;
 
-// A link from the admin's token page carries the token in the fragment (never sent to the server).
-if (location.hash.length > 1) {
-  const fromLink = new URLSearchParams(location.hash.slice(1));
-  if (fromLink.get('token')) settings = { ...settings, token: fromLink.get('token') };
-  if (fromLink.get('gate')) settings = { ...settings, gate: fromLink.get('gate') };
-  save(STORE, settings);
-  history.replaceState(null, '', location.pathname);
+// ---- Time ------------------------------------------------------------------------------------------
+
+/** How far the server's clock is ahead of this tablet's (only when it matters: more than 30 s). */
+let clockOffset = load(CLOCK, 0);
+function learnClock(response) {
+  const server = Date.parse(response.headers.get('date') ?? '');
+  if (Number.isNaN(server)) return;
+  const offset = server - Date.now();
+  clockOffset = Math.abs(offset) > 30_000 ? offset : 0;
+  save(CLOCK, clockOffset);
 }
+const serverNow = () => new Date(Date.now() + clockOffset);
+
+function timeOf(entry) {
+  const match = /T(\d{2}:\d{2})/.exec(entry?.occurredAt ?? entry?.login ?? '');
+  return match ? match[1] : '';
+}
+
+// ---- Talking to the server ---------------------------------------------------------------------------
 
 /** A random UUID (v4); crypto.randomUUID needs a secure context, getRandomValues does not. */
 function newKey() {
@@ -48,39 +81,102 @@ function newKey() {
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
 
-function headers(key) {
-  const result = { 'content-type': 'application/json', accept: 'application/json', 'idempotency-key': key };
-  if (settings.token) result.authorization = `Bearer ${settings.token}`;
-  else if (csrf) result['x-csrf-token'] = csrf;
-  return result;
+function credentials(token = settings.token) {
+  if (token) return { authorization: `Bearer ${token}` };
+  return csrf ? { 'x-csrf-token': csrf } : {};
 }
 
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-const retryable = (status) => status === 408 || status === 429 || status >= 500;
-
-/** One delivery attempt: { kind: 'done' | 'refused' | 'invalid' | 'retry', status, body }. */
-async function send(item) {
+/** One delivery attempt: { kind: 'done' | 'refused' | 'invalid' | 'gone' | 'retry', status, body }. */
+async function send(item, timeoutMs = SEND_TIMEOUT_MS) {
   try {
     const response = await fetch('/api/v1/checkins', {
       method: 'POST',
-      headers: headers(item.key),
+      headers: { 'content-type': 'application/json', accept: 'application/json', 'idempotency-key': item.key, ...credentials() },
       body: JSON.stringify(item.body),
       credentials: 'same-origin',
-      signal: AbortSignal.timeout(8000),
+      signal: AbortSignal.timeout(timeoutMs),
     });
+    learnClock(response);
     const body = await response.json().catch(() => ({}));
-    if (response.ok) return { kind: 'done', status: response.status, body, duplicate: isDuplicate(response, body) };
+    if (response.ok) return { kind: 'done', status: response.status, body };
     if (response.status === 401 || response.status === 403) return { kind: 'refused', status: response.status, body };
-    if (retryable(response.status)) return { kind: 'retry', status: response.status, body };
+    // 409: it was delivered before and an admin has deleted the entry since; nothing left to send.
+    if (response.status === 409) return { kind: 'gone', status: response.status, body };
+    if (response.status === 408 || response.status === 429 || response.status >= 500)
+      return { kind: 'retry', status: response.status, body };
     return { kind: 'invalid', status: response.status, body };
   } catch {
     return { kind: 'retry', status: 0, body: {} };
   }
 }
 
-function isDuplicate(response, body) {
-  return body?.duplicate === true || response.headers.get('x-duplicate') === 'true';
+/** Why the server will not take a check-in, in words for gate staff. */
+function refusal(result) {
+  if (result.status === 401) return "The server no longer accepts this kiosk's gate token (revoked, expired or unknown).";
+  return result.body?.detail ?? `The server answered ${result.status}.`;
 }
+
+// ---- The outbox ----------------------------------------------------------------------------------------
+
+const outbox = () => load(OUTBOX, []);
+const waiting = () => outbox().filter((item) => !item.held);
+const heldItems = () => outbox().filter((item) => item.held);
+
+function keep(item) {
+  save(OUTBOX, [...outbox().filter((other) => other.key !== item.key), item]);
+}
+function change(key, update) {
+  save(
+    OUTBOX,
+    outbox().map((item) => (item.key === key ? update(item) : item)),
+  );
+}
+function remove(key) {
+  save(
+    OUTBOX,
+    outbox().filter((item) => item.key !== key),
+  );
+}
+const hold = (item, result) => ({ ...item, held: { status: result.status, reason: refusal(result), since: new Date().toISOString() } });
+
+let flushing = false;
+let retryTimer;
+let retryDelay = RETRY_MIN_MS;
+
+/** Sends what waits in the outbox (and, when asked, what was held back), oldest first. */
+async function flushOutbox({ includeHeld = false } = {}) {
+  if (flushing) return;
+  flushing = true;
+  clearTimeout(retryTimer);
+  let networkDown = false;
+  try {
+    const items = outbox().filter((item) => includeHeld || !item.held);
+    for (const item of items) {
+      if (!navigator.onLine) {
+        networkDown = true;
+        break;
+      }
+      const result = await send(item);
+      if (result.kind === 'retry') {
+        networkDown = true;
+        break;
+      }
+      if (result.kind === 'done' || result.kind === 'gone') remove(item.key);
+      else change(item.key, (current) => hold(current, result));
+    }
+  } finally {
+    flushing = false;
+    if (!networkDown) retryDelay = RETRY_MIN_MS;
+    // Still waiting: the network is down (back off), or check-ins were queued while this round ran.
+    if (waiting().length > 0) {
+      retryTimer = setTimeout(flushOutbox, retryDelay);
+      if (networkDown) retryDelay = Math.min(retryDelay * 2, RETRY_MAX_MS);
+    }
+    render();
+  }
+}
+
+// ---- Screens -------------------------------------------------------------------------------------------
 
 function show(kind, title, detail) {
   feedback.hidden = false;
@@ -92,136 +188,452 @@ function show(kind, title, detail) {
     feedback.append(small);
   }
   clearTimeout(show.timer);
-  if (kind === 'success' || kind === 'duplicate') show.timer = setTimeout(() => (feedback.hidden = true), 8000);
+  if (kind === 'success' || kind === 'duplicate' || kind === 'queued') show.timer = setTimeout(() => (feedback.hidden = true), 8000);
 }
 
-function timeOf(entry) {
-  const iso = entry?.occurredAt ?? entry?.login ?? '';
-  const match = /T(\d{2}:\d{2})/.exec(iso);
-  return match ? match[1] : '';
+const plural = (n, one, many) => `${n} ${n === 1 ? one : many}`;
+
+function render() {
+  const queued = waiting().length;
+  const stuck = heldItems();
+  const parts = [];
+  if (!navigator.onLine) parts.push('Offline');
+  if (queued > 0) parts.push(`${plural(queued, 'check-in', 'check-ins')} waiting to be sent`);
+  if (stuck.length > 0) parts.push(`${stuck.length} not deliverable`);
+  net.textContent = parts.join(' · ');
+
+  held.hidden = stuck.length === 0;
+  if (stuck.length > 0) {
+    const reasons = [...new Set(stuck.map((item) => item.held.reason))].join(' ');
+    held.replaceChildren(
+      Object.assign(document.createElement('strong'), {
+        textContent: `${plural(stuck.length, 'check-in cannot', 'check-ins cannot')} be delivered and ${stuck.length === 1 ? 'is' : 'are'} kept on this tablet.`,
+      }),
+      document.createTextNode(` ${reasons} Staff: open Settings to enter a new gate token, or download them for an admin.`),
+    );
+  }
+  renderOutboxPanel();
 }
 
-function updateNet() {
-  const waiting = load(OUTBOX, []).length;
-  net.textContent = waiting > 0 ? `${waiting} check-in${waiting > 1 ? 's' : ''} waiting to be sent` : navigator.onLine ? '' : 'Offline';
+function renderOutboxPanel() {
+  const items = outbox();
+  $('outbox-panel').hidden = items.length === 0;
+  if (items.length === 0) return;
+  const stuck = items.filter((item) => item.held).length;
+  $('outbox-summary').textContent =
+    `${plural(items.length, 'check-in', 'check-ins')} not on the server yet` +
+    (stuck > 0 ? ` (${stuck} refused by the server).` : ' (waiting for the network).');
+  $('outbox-list').replaceChildren(
+    ...items.map((item) => {
+      const li = document.createElement('li');
+      const when = new Date(item.body.occurredAt ?? item.at).toLocaleString();
+      li.textContent = `${item.body.firstname} ${item.body.lastname} · ${item.body.direction === 'out' ? 'out' : 'in'} · ${when}`;
+      if (item.held) li.append(Object.assign(document.createElement('small'), { textContent: item.held.reason }));
+      return li;
+    }),
+  );
+  $('outbox-discard').hidden = !items.some((item) => item.exported);
+}
+
+function configured() {
+  return Boolean(settings.gate && (settings.pin || !pinSupported) && (settings.token || csrf || !tokenMode));
+}
+
+function showScreen(name) {
+  screen = name;
+  // Typed secrets (a new token, PINs) do not stay in the page once their screen is left.
+  if (name !== 'setup') setupForm.reset();
+  if (name !== 'unlock') unlockForm.reset();
+  for (const [key, element] of Object.entries(screens)) element.hidden = key !== name;
+  settingsButton.hidden = name !== 'main';
+  gateLabel.textContent = settings.gate ? `Gate ${settings.gate}` : '';
+  render();
+  if (name === 'main') form.elements.firstname.focus();
+}
+
+function setDirection(direction) {
+  form.elements.direction.value = direction;
+  submit.textContent = direction === 'out' ? 'Check out' : 'Check in';
+}
+
+// ---- Check-ins -----------------------------------------------------------------------------------------
+
+/** The typed name, or a message saying what is wrong with it (never cut silently). */
+function nameField(field, label) {
+  const value = form.elements[field].value.trim();
+  const length = [...value].length;
+  if (length === 0) return { error: 'Please enter both names.' };
+  if (length > NAME_MAX) return { error: `The ${label} is too long (${length} characters; at most ${NAME_MAX}). Please shorten it.` };
+  return { value };
 }
 
 async function checkIn(event) {
   event.preventDefault();
-  const firstname = form.elements.firstname.value.trim();
-  const lastname = form.elements.lastname.value.trim();
-  if (!firstname || !lastname) {
-    show('error', 'Please enter both names.');
-    (firstname ? form.elements.lastname : form.elements.firstname).focus();
+  if (sending) return;
+  const first = nameField('firstname', 'first name');
+  const last = nameField('lastname', 'last name');
+  for (const [field, result] of [
+    ['firstname', first],
+    ['lastname', last],
+  ]) {
+    form.elements[field].setAttribute('aria-invalid', String(Boolean(result.error)));
+    if (result.error) {
+      show('error', result.error);
+      form.elements[field].focus();
+      return;
+    }
+  }
+  const firstname = first.value;
+  const lastname = last.value;
+  const direction = form.elements.direction.value;
+  const item = {
+    key: newKey(),
+    at: new Date().toISOString(),
+    // The time is part of the request from the start: every attempt sends exactly the same body.
+    body: { firstname, lastname, gate: settings.gate, direction, occurredAt: serverNow().toISOString() },
+  };
+  const name = `${firstname} ${lastname}`;
+  const done = () => {
+    form.reset();
+    // The next person is most likely arriving: a check-out never carries over to them.
+    setDirection('in');
+    render();
+    form.elements.firstname.focus();
+  };
+
+  if (!navigator.onLine) {
+    keep(item);
+    show('queued', `${name}: saved on this tablet`, 'Offline: it will be sent automatically as soon as the network is back.');
+    done();
     return;
   }
-  const direction = form.elements.direction.value;
-  const item = { key: newKey(), body: { firstname, lastname, gate: settings.gate, direction }, at: new Date().toISOString() };
+
+  sending = true;
   submit.disabled = true;
   show('pending', 'Sending…');
-  let result = await send(item);
-  for (let attempt = 0; result.kind === 'retry' && attempt < RETRY_DELAYS_MS.length; attempt++) {
-    show('pending', 'Sending…', `The network is slow; trying again (${attempt + 1}).`);
-    await sleep(RETRY_DELAYS_MS[attempt]);
-    result = await send(item);
-  }
+  const result = await send(item);
+  sending = false;
   submit.disabled = false;
-  const name = `${firstname} ${lastname}`;
+
   if (result.kind === 'done') {
-    form.reset();
-    form.elements.direction.value = direction;
-    if (result.duplicate)
+    const at = timeOf(result.body) ? ` at ${timeOf(result.body)}` : '';
+    if (result.body?.duplicate) show('duplicate', `${name} is already checked ${direction}`, `Recorded${at}; not counted twice.`);
+    else if (direction === 'out' && result.body?.arrivalMissing)
       show(
-        'duplicate',
-        `${name} is already checked ${direction}`,
-        timeOf(result.body) ? `Recorded at ${timeOf(result.body)}; not counted twice.` : 'Not counted twice.',
+        'notice',
+        `Goodbye, ${firstname}!`,
+        `Checked out at gate ${settings.gate}${at}. Note: no arrival of ${name} was recorded today.`,
       );
     else
       show(
         'success',
         direction === 'out' ? `Goodbye, ${firstname}!` : `Welcome, ${firstname}!`,
-        `Checked ${direction} at gate ${settings.gate}${timeOf(result.body) ? ` at ${timeOf(result.body)}` : ''}.`,
+        `Checked ${direction} at gate ${settings.gate}${at}.`,
       );
+    done();
   } else if (result.kind === 'refused') {
+    keep(hold(item, result));
     show(
       'error',
       'This kiosk may not check people in.',
-      result.body?.detail ?? 'Its gate token was revoked or is not valid. Ask an admin for a new one.',
+      `${name} is not recorded yet but kept on this tablet. ${refusal(result)} Ask an admin for a new gate token.`,
     );
-    settingsButton.hidden = false;
-  } else if (result.kind === 'invalid') {
+    done();
+  } else if (result.kind === 'invalid' || result.kind === 'gone') {
+    // The person is still at the gate: the form keeps what was typed so it can be corrected.
     show('error', 'That did not work.', result.body?.detail ?? `The server answered ${result.status}.`);
   } else {
-    // Still failing: keep it (with the time it happened) and deliver it later with the same key.
-    const outbox = load(OUTBOX, []);
-    outbox.push({ ...item, body: { ...item.body, occurredAt: item.at } });
-    save(OUTBOX, outbox);
-    form.reset();
-    form.elements.direction.value = direction;
-    show('duplicate', `${name}: saved on this tablet`, 'The network is down; it will be sent automatically as soon as it is back.');
+    keep(item);
+    show('queued', `${name}: saved on this tablet`, 'The network is not answering; it will be sent automatically as soon as it is back.');
+    done();
+    if (!flushing) {
+      clearTimeout(retryTimer);
+      retryTimer = setTimeout(flushOutbox, retryDelay);
+    }
   }
-  updateNet();
-  form.elements.firstname.focus();
 }
 
-let flushing = false;
-async function flushOutbox() {
-  if (flushing) return;
-  flushing = true;
+// ---- PIN -------------------------------------------------------------------------------------------------
+
+const toBase64 = (bytes) => btoa(String.fromCharCode(...new Uint8Array(bytes)));
+const fromBase64 = (text) => Uint8Array.from(atob(text), (c) => c.charCodeAt(0));
+
+async function pinHash(pin, salt, iterations) {
+  const key = await crypto.subtle.importKey('raw', new TextEncoder().encode(pin), 'PBKDF2', false, ['deriveBits']);
+  return toBase64(await crypto.subtle.deriveBits({ name: 'PBKDF2', hash: 'SHA-256', salt, iterations }, key, 256));
+}
+
+async function newPin(pin) {
+  const salt = crypto.getRandomValues(new Uint8Array(16));
+  return { salt: toBase64(salt), iterations: PIN_ITERATIONS, hash: await pinHash(pin, salt, PIN_ITERATIONS) };
+}
+
+async function pinMatches(pin) {
+  const stored = settings.pin;
+  return Boolean(stored) && (await pinHash(pin, fromBase64(stored.salt), stored.iterations)) === stored.hash;
+}
+
+/** Wrong PINs: after 5, each further try waits longer (1 minute, doubling, at most an hour). */
+function pinLockedFor() {
+  const failures = load(PIN_FAILURES, { count: 0, until: 0 });
+  return Math.max(0, failures.until - Date.now());
+}
+function pinFailed() {
+  const failures = load(PIN_FAILURES, { count: 0, until: 0 });
+  const count = failures.count + 1;
+  const until = count >= 5 ? Date.now() + Math.min(60_000 * 2 ** (count - 5), 3_600_000) : 0;
+  save(PIN_FAILURES, { count, until });
+}
+
+let prefill = {};
+
+function openSettings(values = {}) {
+  prefill = values;
+  if (!settings.pin || csrf) {
+    openSetup();
+    return;
+  }
+  unlockForm.reset();
+  $('unlock-error').hidden = true;
+  showScreen('unlock');
+  $('unlock-pin').focus();
+}
+
+function fieldError(element, message) {
+  element.textContent = message;
+  element.hidden = !message;
+}
+
+unlockForm.addEventListener('submit', async (event) => {
+  event.preventDefault();
+  const error = $('unlock-error');
+  const wait = pinLockedFor();
+  if (wait > 0) {
+    fieldError(error, `Too many wrong PINs. Try again in ${Math.ceil(wait / 1000)} seconds.`);
+    return;
+  }
+  if (await pinMatches($('unlock-pin').value)) {
+    localStorage.removeItem(PIN_FAILURES);
+    openSetup();
+  } else {
+    pinFailed();
+    fieldError(error, 'That is not the kiosk PIN.');
+    $('unlock-pin').select();
+  }
+});
+$('unlock-cancel').addEventListener('click', () => showScreen('main'));
+
+// ---- Setup -----------------------------------------------------------------------------------------------
+
+function openSetup() {
+  const first = !configured();
+  setupForm.reset();
+  fieldError($('setup-error'), '');
+  setupForm.elements.gate.value = prefill.gate ?? settings.gate ?? '';
+  setupForm.elements.token.value = prefill.token ?? '';
+  const kept = $('setup-token-kept');
+  kept.hidden = !settings.token;
+  if (settings.token) {
+    const info = settings.tokenInfo;
+    const about = info
+      ? ` (“${info.name}”${info.gate ? `, gate ${info.gate}` : ''}${info.expiresAt ? `, valid until ${new Date(info.expiresAt).toLocaleString()}` : ''})`
+      : '';
+    kept.textContent = `This kiosk keeps its token ${settings.token.slice(0, 10)}…${about}. Leave the field empty to keep it; paste a new token to replace it.`;
+  }
+  $('setup-pin-hint').textContent = !pinSupported
+    ? '(needs HTTPS: this page is not in a secure context, so the settings cannot be protected)'
+    : settings.pin
+      ? '(leave empty to keep the current PIN)'
+      : '(4 to 12 digits; needed to change these settings later)';
+  for (const id of ['setup-pin', 'setup-pin-again']) $(id).disabled = !pinSupported;
+  $('setup-title').textContent = first ? 'Set up this kiosk' : 'Kiosk settings';
+  $('setup-save').textContent = first ? 'Start the kiosk' : 'Save';
+  $('setup-cancel').hidden = first;
+  showScreen('setup');
+  const missing = !setupForm.elements.gate.value
+    ? setupForm.elements.gate
+    : tokenMode && !csrf && !settings.token && !setupForm.elements.token.value
+      ? setupForm.elements.token
+      : $('setup-pin');
+  missing.focus();
+}
+
+/** GET /api/v1/tokens/current with these credentials: { ok, info } or { ok: false, message, offline }. */
+async function checkCredentials(token) {
   try {
-    for (const item of load(OUTBOX, [])) {
-      const result = await send(item);
-      if (result.kind === 'retry') break;
-      // Delivered, a duplicate, or refused for good: either way it leaves the outbox.
-      save(
-        OUTBOX,
-        load(OUTBOX, []).filter((other) => other.key !== item.key),
-      );
+    const response = await fetch('/api/v1/tokens/current', {
+      headers: { accept: 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+      credentials: 'same-origin',
+      signal: AbortSignal.timeout(8000),
+    });
+    learnClock(response);
+    const body = await response.json().catch(() => ({}));
+    if (response.ok) return { ok: true, info: body };
+    if (response.status === 401)
+      return {
+        ok: false,
+        message: token
+          ? 'This gate token is not valid: it was revoked, has expired or was mistyped.'
+          : 'Paste the gate token an admin created for this gate.',
+      };
+    return { ok: false, message: body.detail ?? `The server answered ${response.status}.` };
+  } catch {
+    return {
+      ok: false,
+      offline: true,
+      message: 'The token cannot be checked: the server is not reachable. Connect to the network and try again.',
+    };
+  }
+}
+
+setupForm.addEventListener('submit', async (event) => {
+  event.preventDefault();
+  const error = $('setup-error');
+  const fail = (message, field) => {
+    fieldError(error, message);
+    field?.focus();
+  };
+  const gate = setupForm.elements.gate.value.trim();
+  const typedToken = setupForm.elements.token.value.trim();
+  const pin = $('setup-pin').value;
+  const pinAgain = $('setup-pin-again').value;
+  if (!gate) return fail('Enter the gate this tablet stands at.', setupForm.elements.gate);
+  if ([...gate].length > NAME_MAX) return fail(`The gate name is too long (at most ${NAME_MAX} characters).`, setupForm.elements.gate);
+  const token = typedToken || settings.token;
+  if (tokenMode && !token && !csrf) return fail('Paste the gate token an admin created for this gate.', setupForm.elements.token);
+  if (pinSupported && (pin || !settings.pin)) {
+    if (!PIN_PATTERN.test(pin)) return fail('Choose a kiosk PIN of 4 to 12 digits.', $('setup-pin'));
+    if (pin !== pinAgain) return fail('The two PINs differ; type the same PIN twice.', $('setup-pin-again'));
+  }
+
+  const save_ = $('setup-save');
+  save_.disabled = true;
+  fieldError(error, '');
+  try {
+    let tokenInfo = settings.tokenInfo;
+    const newToken = Boolean(typedToken) && typedToken !== settings.token;
+    // Checked on every save: a token revoked since the last one is caught here, not at the next check-in.
+    if (token || csrf) {
+      const checked = await checkCredentials(token);
+      // Offline, the kept token stays (it was checked when it was saved); a new one must be checked.
+      if (!checked.ok && !(checked.offline && !newToken)) return fail(checked.message, newToken ? setupForm.elements.token : undefined);
+      if (checked.ok) {
+        const info = checked.info;
+        tokenInfo =
+          info.kind === 'token' ? { name: info.name, gate: info.gate, scopes: info.scopes, expiresAt: info.expiresAt } : undefined;
+      }
+    }
+    if (token && tokenInfo?.gate && tokenInfo.gate !== gate) {
+      return fail(`This token may only check people in at gate "${tokenInfo.gate}".`, setupForm.elements.gate);
+    }
+    settings = {
+      gate,
+      ...(token ? { token, tokenInfo } : {}),
+      ...(pinSupported ? { pin: pin ? await newPin(pin) : settings.pin } : {}),
+    };
+    save(STORE, settings);
+    prefill = {};
+    feedback.hidden = true;
+    showScreen('main');
+    // A new token (or a new gate) may deliver what was refused before.
+    if (newToken || heldItems().length > 0) {
+      for (const item of heldItems()) {
+        if (item.held.status === 401 || item.held.status === 403) change(item.key, ({ held: _held, ...rest }) => rest);
+      }
+      void flushOutbox();
     }
   } finally {
-    flushing = false;
-    updateNet();
+    save_.disabled = false;
   }
-}
-
-function start() {
-  const ready = settings.gate && (settings.token || csrf || !tokenMode);
-  setup.hidden = Boolean(ready);
-  main.hidden = !ready;
-  settingsButton.hidden = !ready;
-  gateLabel.textContent = settings.gate ? `Gate ${settings.gate}` : '';
-  submit.textContent = form.elements.direction.value === 'out' ? 'Check out' : 'Check in';
-  if (ready) form.elements.firstname.focus();
-  else {
-    setupForm.elements.gate.value = settings.gate ?? '';
-    setupForm.elements.gate.focus();
-  }
-  updateNet();
-}
-
-setupForm.addEventListener('submit', (event) => {
-  event.preventDefault();
-  const gate = setupForm.elements.gate.value.trim();
-  const token = setupForm.elements.token?.value.trim();
-  settings = { gate, ...(token ? { token } : {}) };
-  save(STORE, settings);
-  feedback.hidden = true;
-  start();
 });
-settingsButton.addEventListener('click', () => {
-  main.hidden = true;
-  setup.hidden = false;
-  settingsButton.hidden = true;
-  setupForm.elements.gate.value = settings.gate ?? '';
-  setupForm.elements.gate.focus();
+
+$('setup-cancel').addEventListener('click', () => {
+  prefill = {};
+  showScreen('main');
 });
+
+// ---- Handing over the outbox -------------------------------------------------------------------------------
+
+$('outbox-retry').addEventListener('click', () => void flushOutbox({ includeHeld: true }));
+
+$('outbox-export').addEventListener('click', () => {
+  const items = outbox();
+  const exportFile = {
+    exportedAt: new Date().toISOString(),
+    gate: settings.gate,
+    note: 'Check-ins a Barona kiosk could not deliver. POST each body to /api/v1/checkins with its Idempotency-Key header: none is counted twice.',
+    checkins: items.map((item) => ({ idempotencyKey: item.key, ...item.body, problem: item.held?.reason ?? null })),
+  };
+  const blob = new Blob([JSON.stringify(exportFile, null, 2)], { type: 'application/json' });
+  const link = document.createElement('a');
+  link.href = URL.createObjectURL(blob);
+  link.download = `barona-kiosk-${(settings.gate ?? 'gate').replace(/[^\w-]+/g, '_')}-${exportFile.exportedAt.slice(0, 16).replace(/[:T]/g, '')}.json`;
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(link.href), 60_000);
+  const exported = new Set(items.map((item) => item.key));
+  save(
+    OUTBOX,
+    outbox().map((item) => (exported.has(item.key) ? { ...item, exported: true } : item)),
+  );
+  render();
+});
+
+$('outbox-discard').addEventListener('click', () => {
+  const downloaded = outbox().filter((item) => item.exported);
+  if (
+    !confirm(`Remove ${plural(downloaded.length, 'check-in', 'check-ins')} from this tablet? Only do this once the file is with an admin.`)
+  )
+    return;
+  save(
+    OUTBOX,
+    outbox().filter((item) => !item.exported),
+  );
+  render();
+});
+
+// ---- Wiring ----------------------------------------------------------------------------------------------
+
 form.addEventListener('submit', checkIn);
 form.addEventListener('change', (event) => {
-  if (event.target.name === 'direction') submit.textContent = event.target.value === 'out' ? 'Check out' : 'Check in';
+  if (event.target.name === 'direction') setDirection(event.target.value);
 });
-window.addEventListener('online', flushOutbox);
-window.addEventListener('offline', updateNet);
-setInterval(flushOutbox, 15_000);
+settingsButton.addEventListener('click', () => openSettings());
+window.addEventListener('online', () => {
+  retryDelay = RETRY_MIN_MS;
+  void flushOutbox();
+});
+window.addEventListener('offline', render);
 
-start();
+/** A new release took over: reload when nobody is typing, so the tablet runs the new version. */
+function reloadWhenIdle() {
+  const idle = screen === 'main' && !sending && !form.elements.firstname.value && !form.elements.lastname.value;
+  if (idle) location.reload();
+  else setTimeout(reloadWhenIdle, 5000);
+}
+
+if ('serviceWorker' in navigator && window.isSecureContext) {
+  let controlled = Boolean(navigator.serviceWorker.controller);
+  navigator.serviceWorker.addEventListener('controllerchange', () => {
+    if (controlled) reloadWhenIdle();
+    controlled = true;
+  });
+  navigator.serviceWorker.register('/kiosk-sw.js', { scope: '/kiosk' }).catch(() => {
+    // Without it the kiosk still works; it only cannot be reopened offline.
+  });
+}
+
+// A link from the admin's token page carries the token in the fragment (never sent to the server). It
+// only fills in the setup form: the PIN holder decides.
+if (location.hash.length > 1) {
+  const fromLink = new URLSearchParams(location.hash.slice(1));
+  prefill = { token: fromLink.get('token') ?? undefined, gate: fromLink.get('gate') ?? undefined };
+  history.replaceState(null, '', location.pathname);
+}
+
+setDirection('in');
+if (!configured()) openSetup();
+else if (prefill.token || prefill.gate) openSettings(prefill);
+else showScreen('main');
 void flushOutbox();

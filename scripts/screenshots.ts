@@ -91,11 +91,34 @@ async function main(): Promise<number> {
     const tablet = await browser.newContext({ viewport: { width: 1024, height: 768 }, hasTouch: true });
     const kiosk = await tablet.newPage();
     await kiosk.goto(`${server.url}${kioskLink}`);
+    await kiosk.locator('#setup-pin').fill('2468');
+    await kiosk.locator('#setup-pin-again').fill('2468');
+    await kiosk.screenshot({ path: path.join(OUT, 'kiosk-setup.png') });
+    await kiosk.getByRole('button', { name: 'Start the kiosk' }).click();
     await kiosk.getByLabel('First name').fill('Hannah');
     await kiosk.getByLabel('Last name').fill('Schmidt');
     await kiosk.getByRole('button', { name: 'Check in' }).click();
     await kiosk.locator('.kiosk-feedback.is-success').waitFor();
     await kiosk.screenshot({ path: path.join(OUT, 'kiosk.png') });
+    // Offline: the check-in is saved on the tablet at once and sent when the network is back.
+    await tablet.setOffline(true);
+    await kiosk.getByLabel('First name').fill('Jonas');
+    await kiosk.getByLabel('Last name').fill('Weber');
+    await kiosk.getByRole('button', { name: 'Check in' }).click();
+    await kiosk.locator('.kiosk-feedback.is-queued').waitFor();
+    await kiosk.screenshot({ path: path.join(OUT, 'kiosk-offline.png') });
+    await tablet.setOffline(false);
+    await kiosk.getByText('waiting to be sent').waitFor({ state: 'detached' });
+
+    // The kiosk on a phone-sized screen: the Settings button stays on screen.
+    const small = await browser.newContext({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 1, isMobile: true, hasTouch: true });
+    const smallKiosk = await small.newPage();
+    await smallKiosk.goto(`${server.url}${kioskLink}`);
+    await smallKiosk.locator('#setup-pin').fill('2468');
+    await smallKiosk.locator('#setup-pin-again').fill('2468');
+    await smallKiosk.getByRole('button', { name: 'Start the kiosk' }).click();
+    await smallKiosk.getByLabel('First name').waitFor();
+    await smallKiosk.screenshot({ path: path.join(OUT, 'kiosk-phone.png') });
 
     const phone = await browser.newContext({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 1, isMobile: true, hasTouch: true });
     const mobile = await phone.newPage();

@@ -98,3 +98,8 @@ export async function authenticateGateToken(
   if (row.stale) await db.query(`UPDATE gate_tokens SET last_used_at = now() WHERE id = $1`, [row.id]);
   return { id: row.id, name: row.name, gate: row.gate, scopes: row.scopes };
 }
+
+/** One token by id, revoked or not (for a caller that already authenticated with it). */
+export async function findGateToken(db: Queryable, id: number): Promise<GateToken | undefined> {
+  return (await db.query<GateToken>(`SELECT ${COLUMNS} FROM gate_tokens WHERE id = $1`, [id])).rows[0];
+}

@@ -346,3 +346,19 @@ export async function daySummary(db: Queryable, day: string): Promise<DaySummary
   );
   return JSON.parse(rows[0]!.summary) as DaySummaryRow;
 }
+
+/**
+ * Whether the person of a check-out arrived earlier on its local day (session time zone): a live
+ * check-in with the same name key, at any gate, from the start of that day up to the check-out.
+ */
+export async function arrivedBefore(db: Queryable, checkout: CheckinEntry): Promise<boolean> {
+  const { rows } = await db.query<{ arrived: boolean }>(
+    `SELECT EXISTS (
+       SELECT 1 FROM checkins
+        WHERE name_key = $1 AND direction = 'in' AND ${LIVE} AND id <> $3
+          AND login >= date_trunc('day', $2::timestamptz) AND login <= $2::timestamptz
+     ) AS arrived`,
+    [nameKey(checkout.firstname, checkout.lastname), checkout.occurredAt, checkout.id],
+  );
+  return rows[0]?.arrived ?? false;
+}

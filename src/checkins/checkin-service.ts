@@ -9,6 +9,7 @@ import type { CheckinWriter } from './checkin-writer.js';
 import { CheckinProblem } from './checkin-problem.js';
 import type { WriteOutcome } from './checkin-commit.js';
 import {
+  arrivedBefore,
   type CheckinEntry,
   type CheckinFilter,
   type Direction,
@@ -93,6 +94,14 @@ export async function createCheckin(
     { firstname, lastname, gate, direction, occurredAt },
     { duplicateWindowSeconds: rules.duplicateWindowSeconds, idempotency },
   );
+}
+
+/**
+ * For a check-out: true when the person has no check-in earlier on the same day (at any gate). Such a
+ * check-out is still recorded (the arrival may have gone through another door); the kiosk says so.
+ */
+export async function isCheckoutWithoutArrival(db: Database, entry: CheckinEntry): Promise<boolean> {
+  return entry.direction === 'out' && !(await arrivedBefore(db, entry));
 }
 
 export interface CheckinCorrectionInput {

@@ -6,7 +6,14 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { AppContext } from '../app.js';
 import { localDate, parseIsoDate } from '../checkins/calendar.js';
 import { CheckinProblem } from '../checkins/checkin-problem.js';
-import { correctCheckin, createCheckin, deleteCheckin, getCheckin, listDay } from '../checkins/checkin-service.js';
+import {
+  correctCheckin,
+  createCheckin,
+  deleteCheckin,
+  getCheckin,
+  isCheckoutWithoutArrival,
+  listDay,
+} from '../checkins/checkin-service.js';
 import { exportCsv } from '../checkins/csv.js';
 import {
   CheckinIdParamsSchema,
@@ -75,7 +82,8 @@ export const apiV1CheckinRoutes: FastifyPluginAsync<AppContext> = async (app, { 
       const result = await createCheckin(writer, config.checkins, request.body, request.headers['idempotency-key']);
       reply.code(result.duplicate ? 200 : 201).header('location', `/api/v1/checkins/${result.entry.id}`);
       if (result.replayed) reply.header('idempotent-replayed', 'true');
-      return { ...result.entry, duplicate: result.duplicate };
+      if (result.entry.direction !== 'out') return { ...result.entry, duplicate: result.duplicate };
+      return { ...result.entry, duplicate: result.duplicate, arrivalMissing: await isCheckoutWithoutArrival(db, result.entry) };
     },
   );
 

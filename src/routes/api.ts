@@ -14,6 +14,7 @@ import { toProblem } from '../http-errors.js';
 import type { Problem } from '../schemas/problem.js';
 import { apiV1CheckinRoutes } from './api-v1-checkins.js';
 import { apiV1DayRoutes } from './api-v1-days.js';
+import { apiV1TokenRoutes } from './api-v1-tokens.js';
 
 interface AjvError {
   instancePath: string;
@@ -97,6 +98,7 @@ export const apiRoutes: FastifyPluginAsync<AppContext> = async (app, context) =>
       tags: [
         { name: 'checkins', description: 'Record, list, correct and export check-ins' },
         { name: 'days', description: 'Day summaries' },
+        { name: 'tokens', description: 'Check the credentials a kiosk or client presents' },
       ],
     },
     // Only the versioned API is described; the docs routes themselves are not part of it.
@@ -135,4 +137,5 @@ export const apiRoutes: FastifyPluginAsync<AppContext> = async (app, context) =>
 
   await app.register(apiV1CheckinRoutes, { ...context, prefix: '/v1' });
   await app.register(apiV1DayRoutes, { ...context, prefix: '/v1' });
+  await app.register(apiV1TokenRoutes, { ...context, prefix: '/v1' });
 };

@@ -1,13 +1,44 @@
 // GET /kiosk: the gate kiosk, a touch-first check-in form bound to one gate. The page itself holds no
 // personal data; its script sends check-ins to POST /api/v1/checkins with a gate token (kept in the
-// tablet's local storage) or, for a signed-in admin, the session and its CSRF token.
+// tablet's local storage) or, for a signed-in admin, the session and its CSRF token. A PIN chosen at
+// setup guards the settings; check-ins that cannot be sent wait in the tablet's outbox.
+// The PIN fields are masked text fields, not password fields: a browser's password manager must never
+// store the kiosk PIN (and offer it to the next passer-by) or take the gate token for a user name.
+// GET /kiosk-sw.js: the kiosk's service worker (scope /kiosk), so the kiosk reopens without a network.
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import type { FastifyPluginAsync } from 'fastify';
 import type { AppContext } from '../app.js';
 import { identify } from '../plugins/access-control.js';
 import { html } from '../views/html.js';
 import { page } from '../views/layout.js';
+import { PUBLIC_DIR } from './ui-assets.js';
+
+/** What the service worker keeps for offline use; a change to any of them (or to the release) is a new cache. */
+const OFFLINE_ASSETS = ['kiosk.js', 'app.css', 'favicon.svg'];
+const PACKAGE_VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+
+/** The service worker with its cache version: the release plus a hash of the files it caches. */
+function serviceWorkerSource(): string {
+  const template = readFileSync(path.join(PUBLIC_DIR, 'kiosk-sw.js'), 'utf8');
+  const hash = createHash('sha256').update(template);
+  for (const asset of OFFLINE_ASSETS) hash.update(readFileSync(path.join(PUBLIC_DIR, asset)));
+  const version = `${PACKAGE_VERSION}-${hash.digest('hex').slice(0, 12)}`;
+  return template.replace(`const VERSION = 'dev';`, `const VERSION = ${JSON.stringify(version)};`);
+}
 
 export const uiKioskRoutes: FastifyPluginAsync<AppContext> = async (app, context) => {
+  const serviceWorker = serviceWorkerSource();
+
+  app.get('/kiosk-sw.js', { config: { access: 'public' } }, async (_request, reply) =>
+    reply
+      // Always revalidated: a new release must reach the tablets on their next visit.
+      .header('cache-control', 'no-cache')
+      .type('text/javascript; charset=utf-8')
+      .send(serviceWorker),
+  );
+
   app.get('/kiosk', { config: { access: 'public' } }, async (request, reply) => {
     const principal = await identify(request, context).catch(() => null);
     const session = principal?.kind === 'session' ? principal.session : undefined;
@@ -19,50 +50,80 @@ export const uiKioskRoutes: FastifyPluginAsync<AppContext> = async (app, context
         <button type="button" class="button button-quiet" id="kiosk-settings-open" hidden>Settings</button>
       </header>
 
+      <section id="kiosk-unlock" class="kiosk-setup card" aria-labelledby="unlock-title" hidden>
+        <h1 id="unlock-title">Kiosk PIN</h1>
+        <p class="lede">Enter the kiosk PIN chosen when this tablet was set up.</p>
+        <form id="unlock-form" class="stack" novalidate>
+          <label for="unlock-pin">Kiosk PIN</label>
+          <input id="unlock-pin" name="pin" class="pin-input" inputmode="numeric" autocomplete="off" maxlength="12" />
+          <p id="unlock-error" class="field-error" role="alert" hidden></p>
+          <div class="button-row">
+            <button type="submit" class="button button-primary">Unlock</button>
+            <button type="button" class="button" id="unlock-cancel">Cancel</button>
+          </div>
+          <p class="hint">Forgot the PIN? An admin who signs in on this tablet (/admin) can open the settings without it.</p>
+        </form>
+      </section>
+
       <section id="kiosk-setup" class="kiosk-setup card" aria-labelledby="setup-title" hidden>
         <h1 id="setup-title">Set up this kiosk</h1>
-        <p class="lede">Choose the gate this tablet stands at${session ? '' : html`, and paste the gate token an admin created for it`}.</p>
-        <form id="setup-form" class="stack">
+        <p class="lede">
+          Choose the gate this tablet stands at${session ? '' : html`, paste the gate token an admin created for it`} and a PIN that guards
+          these settings.
+        </p>
+        <form id="setup-form" class="stack" novalidate>
           <label for="setup-gate">Gate</label>
-          <input id="setup-gate" name="gate" required maxlength="100" autocomplete="off" placeholder="North" />
+          <input id="setup-gate" name="gate" maxlength="100" autocomplete="off" placeholder="North" />
           ${
             session
-              ? html`<p class="hint">Signed in as <strong>${session.username}</strong>: check-ins are sent with your session.</p>`
-              : html`<label for="setup-token">Gate token</label>
-                  <input
-                    id="setup-token"
-                    name="token"
-                    class="mono"
-                    autocomplete="off"
-                    spellcheck="false"
-                    placeholder="brn_…"
-                    ${context.config.authMode === 'token' ? 'required' : ''}
-                  />
-                  ${context.config.authMode === 'open' ? html`<p class="hint">This server accepts check-ins without a token (open mode).</p>` : ''}`
+              ? html`<p class="hint">
+                  Signed in as <strong>${session.username}</strong>: check-ins are sent with your session unless you paste a gate token.
+                </p>`
+              : ''
           }
-          <button type="submit" class="button button-primary button-wide">Start the kiosk</button>
+          <label for="setup-token">Gate token</label>
+          <input id="setup-token" name="token" class="mono" autocomplete="off" spellcheck="false" placeholder="brn_…" />
+          <p class="hint" id="setup-token-kept" hidden></p>
+          ${context.config.authMode === 'open' ? html`<p class="hint">This server accepts check-ins without a token (open mode).</p>` : ''}
+          <label for="setup-pin">Kiosk PIN <span class="hint" id="setup-pin-hint">(4 to 12 digits)</span></label>
+          <input id="setup-pin" name="pin" class="pin-input" inputmode="numeric" autocomplete="off" maxlength="12" />
+          <label for="setup-pin-again">Kiosk PIN again</label>
+          <input id="setup-pin-again" name="pinAgain" class="pin-input" inputmode="numeric" autocomplete="off" maxlength="12" />
+          <p id="setup-error" class="field-error" role="alert" hidden></p>
+          <div class="button-row">
+            <button type="submit" class="button button-primary" id="setup-save">Start the kiosk</button>
+            <button type="button" class="button" id="setup-cancel" hidden>Cancel</button>
+          </div>
         </form>
+
+        <section id="outbox-panel" class="outbox-panel" aria-labelledby="outbox-title" hidden>
+          <h2 id="outbox-title">Check-ins kept on this tablet</h2>
+          <p id="outbox-summary"></p>
+          <ul id="outbox-list" class="outbox-list"></ul>
+          <div class="button-row">
+            <button type="button" class="button" id="outbox-retry">Send them now</button>
+            <button type="button" class="button" id="outbox-export">Download as a file</button>
+            <button type="button" class="button button-danger" id="outbox-discard" hidden>Remove the downloaded ones</button>
+          </div>
+          <p class="hint">
+            The file (JSON) lists each check-in with its time and its Idempotency-Key: an admin can enter them, and sending them later never
+            counts anyone twice.
+          </p>
+        </section>
       </section>
 
       <section id="kiosk-main" class="kiosk-main" aria-labelledby="kiosk-title" hidden>
         <h1 id="kiosk-title" class="visually-hidden">Check in</h1>
+        <div id="kiosk-held" class="kiosk-held" role="alert" hidden></div>
         <form id="checkin-form" class="kiosk-form" novalidate>
           <div class="kiosk-fields">
             <div class="field">
               <label for="firstname">First name</label>
-              <input
-                id="firstname"
-                name="firstname"
-                required
-                maxlength="100"
-                autocomplete="off"
-                autocapitalize="words"
-                enterkeyhint="next"
-              />
+              <input id="firstname" name="firstname" required autocomplete="off" autocapitalize="words" enterkeyhint="next" />
             </div>
             <div class="field">
               <label for="lastname">Last name</label>
-              <input id="lastname" name="lastname" required maxlength="100" autocomplete="off" autocapitalize="words" enterkeyhint="go" />
+              <input id="lastname" name="lastname" required autocomplete="off" autocapitalize="words" enterkeyhint="go" />
             </div>
           </div>
           <fieldset class="direction">

@@ -26,6 +26,12 @@ export const CreateCheckinResultSchema = Type.Object({
     description:
       'True when the same person passed the same gate in the same direction within the duplicate window: the entry returned is that earlier one and nothing new was stored.',
   }),
+  arrivalMissing: Type.Optional(
+    Type.Boolean({
+      description:
+        'Only on check-outs: true when the person has no check-in earlier on the same day (at any gate). The check-out is recorded all the same.',
+    }),
+  ),
 });
 
 export const CreateCheckinBodySchema = Type.Object(

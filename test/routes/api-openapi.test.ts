@@ -35,6 +35,7 @@ describe('OpenAPI document and docs page', () => {
       'GET /api/v1/checkins.csv',
       'GET /api/v1/checkins/{id}',
       'GET /api/v1/days/{date}/summary',
+      'GET /api/v1/tokens/current',
       'PATCH /api/v1/checkins/{id}',
       'POST /api/v1/checkins',
     ]);

@@ -12,6 +12,7 @@ interface Entry {
   gate: string;
   direction: 'in' | 'out';
   duplicate?: boolean;
+  arrivalMissing?: boolean;
 }
 interface Page {
   items: Entry[];
@@ -188,12 +189,17 @@ for (const backend of BACKENDS) {
       const out = await api<Entry>(`${base}/checkins`, { body: { ...a, gate: 'B', direction: 'out' } });
       assert.equal(out.status, 201);
       assert.equal(out.body.direction, 'out');
-      // A check-out of someone who never came in does not make the count negative.
-      assert.equal((await api(`${base}/checkins`, { body: { ...uniqueName('Ghost'), direction: 'out' } })).status, 201);
+      assert.equal(out.body.arrivalMissing, false, 'a arrived earlier today (at another gate)');
+      // A check-out of someone who never came in is recorded, says so, and does not make the count negative.
+      const ghost = await api<Entry>(`${base}/checkins`, { body: { ...uniqueName('Ghost'), direction: 'out' } });
+      assert.equal(ghost.status, 201);
+      assert.equal(ghost.body.arrivalMissing, true);
       const end = await summary();
       assert.equal(end.inside - start.inside, 1, 'a went in and out, b is inside, the ghost counts 0');
       assert.equal(end.checkIns - start.checkIns, 2);
       assert.equal(end.checkOuts - start.checkOuts, 2);
+      const inAnswer = await api<Entry>(`${base}/checkins`, { body: uniqueName('Arriving') });
+      assert.equal(inAnswer.body.arrivalMissing, undefined, 'only check-outs carry the field');
     });
 
     test('PATCH corrects names, gate and direction; DELETE hides the entry everywhere', async () => {

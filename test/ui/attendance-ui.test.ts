@@ -74,7 +74,11 @@ describe('web UI in headless Chromium', { skip }, () => {
 
     kiosk = await tablet.newPage();
     await kiosk.goto(`${server.url}${link}`);
-    await kiosk.getByText('Gate North').waitFor();
+    // The link fills in the setup; staff choose the PIN that guards the settings.
+    await kiosk.locator('#setup-pin').fill('1357');
+    await kiosk.locator('#setup-pin-again').fill('1357');
+    await kiosk.getByRole('button', { name: 'Start the kiosk' }).tap();
+    await kiosk.getByText('Gate North', { exact: true }).waitFor();
     assert.equal(new URL(kiosk.url()).hash, '', 'the token leaves the address bar');
     assert.deepEqual(errors, [], 'no console errors (CSP violations would show here)');
   });
