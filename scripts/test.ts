@@ -94,18 +94,17 @@ async function main(): Promise<number> {
         `--test-concurrency=${process.env.TEST_CONCURRENCY ?? '3'}`,
         '--test-reporter=spec',
         '--test-reporter-destination=stdout',
-        '--test-reporter=tap',
+        // node's TAP, counting as it goes: the closing line below (skipped suites included).
+        `--test-reporter=${path.join(ROOT, 'scripts/test-summary.mjs')}`,
         `--test-reporter-destination=${tap}`,
         '--test-reporter=junit',
         `--test-reporter-destination=${path.join(reports, 'junit.xml')}`,
-        `--test-reporter=${path.join(ROOT, 'scripts/test-summary.mjs')}`,
-        `--test-reporter-destination=${summaryFile}`,
         ...files,
       ],
       {
         cwd: ROOT,
         stdio: 'inherit',
-        env: { ...process.env, TEST_DATABASE_URL: adminUrl, BARONA_TEST_TEMPLATE: template },
+        env: { ...process.env, TEST_DATABASE_URL: adminUrl, BARONA_TEST_TEMPLATE: template, BARONA_TEST_SUMMARY: summaryFile },
       },
     );
     // One plain closing line, whatever the reporter: "N passed, N failed, N skipped", where skipped

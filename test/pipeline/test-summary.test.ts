@@ -1,9 +1,9 @@
 // The closing line of `npm test` ("tests: N passed, N failed, N skipped") comes from
-// scripts/test-summary.mjs, a node:test reporter. A suite skipped as a whole (a missing tool) must be
+// scripts/test-summary.mjs, node's TAP reporter plus counts. A suite skipped as a whole (a missing tool) must be
 // counted as skipped: node's own summary leaves it out.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -17,14 +17,16 @@ describe('npm test summary reporter', () => {
     const file = path.join(dir, `case-${Math.random().toString(36).slice(2)}.test.mjs`);
     writeFileSync(file, `import { describe, it, before } from 'node:test';\n${source}\n`);
     // Without NODE_TEST_CONTEXT: inside a test file it makes a nested runner report to its parent instead.
-    const env = { ...process.env };
+    const summary = `${file}.json`;
+    const env = { ...process.env, BARONA_TEST_SUMMARY: summary };
     delete env.NODE_TEST_CONTEXT;
     const r = spawnSync(process.execPath, ['--test', `--test-reporter=${path.join(ROOT, 'scripts/test-summary.mjs')}`, file], {
       cwd: ROOT,
       env,
       encoding: 'utf8',
     });
-    return JSON.parse(r.stdout.trim().split('\n').at(-1) ?? '{}') as {
+    assert.match(r.stdout, /^TAP version 13$/m, 'the TAP output is still there');
+    return JSON.parse(readFileSync(summary, 'utf8')) as {
       passed: number;
       failed: number;
       skipped: number;
