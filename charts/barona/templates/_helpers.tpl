@@ -221,6 +221,18 @@ generate a new one), else `prefix` + `length` (32) random alphanumerics. Returns
 
 {{/* Validation of combinations the schema cannot express. */}}
 {{- define "barona.validate" -}}
+{{- if eq .Values.image.tag "latest" -}}
+{{- fail "image.tag: \"latest\" is refused: it names whatever was pushed last, so pods of one release can run different code and a rollback cannot bring the old version back. Leave it empty (the chart's appVersion), set a version (x.y.z), or pin image.digest." -}}
+{{- end -}}
+{{- if eq .Values.database.bundled.image.tag "latest" -}}
+{{- fail "database.bundled.image.tag: \"latest\" is refused: a restarted pod could come back on another PostgreSQL major version, which cannot read the existing data files. Pin a release such as 17.6-bookworm." -}}
+{{- end -}}
+{{- if and (eq .Values.database.mode "bundled") (eq .Values.database.user .Values.database.bundled.superuser) -}}
+{{- fail (printf "database.user: %q is also database.bundled.superuser; the app's role must be an ordinary role, so name the superuser differently (e.g. database.bundled.superuser=postgres_admin)" .Values.database.user) -}}
+{{- end -}}
+{{- if and .Values.metrics.port (eq (int .Values.metrics.port) (int .Values.app.port)) -}}
+{{- fail "metrics.port: must differ from app.port (0 serves /metrics on app.port)" -}}
+{{- end -}}
 {{- if eq .Values.database.mode "external" -}}
 {{- $_ := required "database.external.host is required when database.mode=external" .Values.database.external.host -}}
 {{- end -}}
@@ -243,6 +255,9 @@ MIGRATE_ON_START: "false"
 SHUTDOWN_DRAIN_SECONDS: {{ .Values.shutdown.drainSeconds | quote }}
 SHUTDOWN_TIMEOUT_SECONDS: {{ .Values.shutdown.timeoutSeconds | quote }}
 DATABASE_POOL_MAX: {{ .Values.app.databasePoolMax | quote }}
+{{- if .Values.metrics.port }}
+METRICS_PORT: {{ .Values.metrics.port | quote }}
+{{- end }}
 {{- if ne .Values.database.mode "cnpg" }}
 DATABASE_HOSTNAME: {{ include "barona.databaseHost" . | quote }}
 DATABASE_PORT: {{ include "barona.databasePort" . | quote }}
