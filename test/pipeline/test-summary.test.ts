@@ -18,7 +18,7 @@ describe('npm test summary reporter', () => {
     writeFileSync(file, `import { describe, it, before } from 'node:test';\n${source}\n`);
     // Without NODE_TEST_CONTEXT: inside a test file it makes a nested runner report to its parent instead.
     const summary = `${file}.json`;
-    const env = { ...process.env, BARONA_TEST_SUMMARY: summary };
+    const env: NodeJS.ProcessEnv = { ...process.env, BARONA_TEST_SUMMARY: summary };
     delete env.NODE_TEST_CONTEXT;
     const r = spawnSync(process.execPath, ['--test', `--test-reporter=${path.join(ROOT, 'scripts/test-summary.mjs')}`, file], {
       cwd: ROOT,
