@@ -8,30 +8,50 @@
 #   --build-arg NODE_IMAGE=node:24.21.0-bookworm-slim@sha256:<digest>
 ARG NODE_IMAGE=node:24.21.0-bookworm-slim
 
-# ---- deps: what the compiler needs --------------------------------------------------------
-FROM ${NODE_IMAGE} AS deps
-# Empty by default. Behind a TLS-intercepting proxy pass the CA bundle's path (and mount it),
-# e.g. --build-arg NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt; only npm stages see it.
-ARG NODE_EXTRA_CA_CERTS=
-WORKDIR /app
-COPY package.json package-lock.json ./
-# --ignore-scripts: our own `prepare` (tsc) needs the sources, which come in the build stage.
-# --omit=optional: platform binaries of dev tools (embedded PostgreSQL, esbuild) are not needed to compile.
-# The cache mount keeps downloaded tarballs between builds and out of the layers.
-RUN --mount=type=cache,target=/root/.npm,sharing=locked \
-    npm ci --ignore-scripts --omit=optional --no-audit --no-fund
+# Every npm step below: behind a TLS-intercepting proxy, give npm the proxy's CA as a build secret
+# (it is mounted for that one RUN, never stored in a layer or the image's history):
+#   docker build --secret id=npm-ca,src=/etc/ssl/certs/ca-certificates.crt -t barona .
+#   podman build --secret id=npm-ca,src=/etc/ssl/certs/ca-certificates.crt -t barona .
+# npm first pings the registry so an unreachable or untrusted registry fails the build with a
+# clear message, instead of npm quietly serving what the build cache happens to hold.
 
 # ---- prod-deps: exactly the production dependency tree of package-lock.json -------------------
 FROM ${NODE_IMAGE} AS prod-deps
-ARG NODE_EXTRA_CA_CERTS=
 WORKDIR /app
 COPY package.json package-lock.json ./
+# --ignore-scripts: our own `prepare` (tsc) needs the sources, which come in the build stage.
+# The cache mount keeps downloaded tarballs (checked against the lock file's integrity) between
+# builds and out of the layers.
 RUN --mount=type=cache,target=/root/.npm,sharing=locked \
+    --mount=type=secret,id=npm-ca \
+    set -e; \
+    if [ -s /run/secrets/npm-ca ]; then export NODE_EXTRA_CA_CERTS=/run/secrets/npm-ca; fi; \
+    npm ping --loglevel=error >/dev/null 2>&1 || { npm ping; echo "npm cannot reach its registry (behind a TLS-intercepting proxy? pass its CA: --secret id=npm-ca,src=ca.pem)" >&2; exit 1; }; \
     npm ci --omit=dev --ignore-scripts --no-audit --no-fund
 
+# ---- build-deps: the production tree plus only what `tsc` reads --------------------------------
+# The compiler and the type packages the sources need (their versions from package.json's
+# devDependencies, resolved through the lock file), not the whole development tree (linters,
+# test tools, the Kubernetes and AWS packages the tests use).
+FROM prod-deps AS build-deps
+ARG BUILD_TOOLS="typescript @types/node @types/pg"
+RUN --mount=type=cache,target=/root/.npm,sharing=locked \
+    --mount=type=secret,id=npm-ca \
+    set -e; \
+    if [ -s /run/secrets/npm-ca ]; then export NODE_EXTRA_CA_CERTS=/run/secrets/npm-ca; fi; \
+    npm ping --loglevel=error >/dev/null 2>&1 || { npm ping; echo "npm cannot reach its registry (behind a TLS-intercepting proxy? pass its CA: --secret id=npm-ca,src=ca.pem)" >&2; exit 1; }; \
+    node -e 'const fs = require("node:fs"); const p = require("./package.json"); \
+      for (const name of process.argv.slice(1)) { \
+        const version = p.devDependencies?.[name]; \
+        if (!version) throw new Error(`${name} is not a devDependency`); \
+        p.dependencies[name] = version; \
+      } \
+      delete p.devDependencies; \
+      fs.writeFileSync("package.json", JSON.stringify(p));' ${BUILD_TOOLS}; \
+    npm install --ignore-scripts --no-audit --no-fund
+
 # ---- build: compile TypeScript ------------------------------------------------------------
-FROM deps AS build
-ARG NODE_EXTRA_CA_CERTS=
+FROM build-deps AS build
 COPY . .
 RUN npm run build \
  && rm -f dist/.tsbuildinfo \

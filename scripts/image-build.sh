@@ -8,7 +8,8 @@
 #   NODE_IMAGE        base image; default the Dockerfile's pinned official node image
 #   CONTAINER_ENGINE  podman (default when installed) or docker
 #   BUILD_CA_FILE     CA bundle npm must trust inside the build (TLS-intercepting proxy);
-#                     default $NODE_EXTRA_CA_CERTS when that file exists. Podman only.
+#                     default $NODE_EXTRA_CA_CERTS when that file exists. Passed as the build
+#                     secret npm-ca (--secret id=npm-ca,src=FILE): podman and docker (BuildKit).
 #   BUILD_NETWORK     build network, default host with podman (its default network is slow here)
 #   IMAGE_SOURCE      org.opencontainers.image.source; default git remote origin, else
 #                     package.json repository
@@ -48,13 +49,17 @@ for tag in "${tags[@]}"; do args+=(--tag "$name:$tag"); done
 if [ "$engine" = podman ]; then
   # Docker format keeps HEALTHCHECK (the OCI image config has no field for it).
   args+=(--format docker --network "${BUILD_NETWORK:-host}")
-  ca=${BUILD_CA_FILE:-${NODE_EXTRA_CA_CERTS:-}}
-  if [ -n "$ca" ] && [ -f "$ca" ]; then
-    # Mounted for the RUN steps only; it never lands in a layer.
-    args+=(--volume "$ca:/run/build-ca.pem:ro" --build-arg NODE_EXTRA_CA_CERTS=/run/build-ca.pem)
-  fi
 elif [ -n "${BUILD_NETWORK:-}" ]; then
   args+=(--network "$BUILD_NETWORK")
+fi
+ca=${BUILD_CA_FILE:-${NODE_EXTRA_CA_CERTS:-}}
+if [ -n "${BUILD_CA_FILE:-}" ] && [ ! -f "$BUILD_CA_FILE" ]; then
+  echo "image-build: BUILD_CA_FILE $BUILD_CA_FILE does not exist" >&2
+  exit 1
+fi
+if [ -n "$ca" ] && [ -f "$ca" ]; then
+  # A build secret: mounted for the npm steps only, never in a layer or the history.
+  args+=(--secret "id=npm-ca,src=$ca")
 fi
 
 echo "image-build: $engine build $name (${tags[*]}) version=$version revision=${revision:0:12}" >&2

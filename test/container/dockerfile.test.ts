@@ -31,11 +31,15 @@ const runtime = stages.get(stageNames.at(-1)!)!;
 test('default base: the official Node 24 bookworm-slim image pinned to a release', () => {
   const base = /^ARG NODE_IMAGE=(\S+)$/m.exec(dockerfile)?.[1];
   assert.match(base ?? '', /^node:24\.\d+\.\d+-bookworm-slim(@sha256:[0-9a-f]{64})?$/);
-  assert.ok(instructions.filter((line) => line.startsWith('FROM')).every((line) => /^FROM \$\{NODE_IMAGE\}|^FROM deps /.test(line)));
+  assert.ok(
+    instructions
+      .filter((line) => line.startsWith('FROM'))
+      .every((line) => /^FROM \$\{NODE_IMAGE\}|^FROM (prod-deps|build-deps) /.test(line)),
+  );
 });
 
-test('multi-stage: deps, prod-deps, build, runtime; the runtime stage installs nothing', () => {
-  assert.deepEqual(stageNames, ['deps', 'prod-deps', 'build', 'runtime']);
+test('multi-stage: prod-deps, build-deps, build, runtime; the runtime stage installs nothing', () => {
+  assert.deepEqual(stageNames, ['prod-deps', 'build-deps', 'build', 'runtime']);
   assert.ok(
     stages.get('prod-deps')!.some((line) => /^RUN .*npm ci --omit=dev/.test(line)),
     'production tree from the lock file',
@@ -52,11 +56,28 @@ test('multi-stage: deps, prod-deps, build, runtime; the runtime stage installs n
   );
 });
 
-test('NODE_EXTRA_CA_CERTS: an empty build argument, only in stages that run npm', () => {
+test('the build installs only the compiler and the type packages on top of the production tree', () => {
+  assert.match(stages.get('build-deps')!.join('\n'), /^ARG BUILD_TOOLS="typescript @types\/node @types\/pg"$/m);
+  const devDependencies = (JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { devDependencies: Record<string, string> })
+    .devDependencies;
+  for (const tool of ['typescript', '@types/node', '@types/pg']) assert.ok(devDependencies[tool], `${tool} is a devDependency`);
   for (const [name, lines] of stages) {
-    const declares = lines.some((line) => /^ARG NODE_EXTRA_CA_CERTS=$/.test(line));
-    const runsNpm = lines.some((line) => line.startsWith('RUN') && /\bnpm\b/.test(line));
-    assert.equal(declares, runsNpm, `stage ${name}`);
+    for (const line of lines.filter((l) => l.startsWith('RUN') && /\bnpm (ci|install)\b/.test(l))) {
+      // The whole development tree (linters, test tools, aws-cdk-lib…) is never installed.
+      assert.match(line, /npm ci --omit=dev|npm install --ignore-scripts/, `stage ${name}: ${line}`);
+      assert.doesNotMatch(line, /--include=dev/, `stage ${name}`);
+    }
+  }
+});
+
+test('npm steps: the proxy CA comes as a build secret, never a build argument, and npm fails loudly', () => {
+  assert.doesNotMatch(dockerfile, /^ARG NODE_EXTRA_CA_CERTS/m, 'no build argument for the CA (it would land in the history)');
+  for (const [name, lines] of stages) {
+    for (const line of lines.filter((l) => l.startsWith('RUN') && /\bnpm (ci|install)\b/.test(l))) {
+      assert.match(line, /--mount=type=secret,id=npm-ca\b/, `stage ${name}: CA secret mounted`);
+      assert.match(line, /NODE_EXTRA_CA_CERTS=\/run\/secrets\/npm-ca/, `stage ${name}: npm trusts it`);
+      assert.match(line, /npm ping .*\|\| \{.*exit 1; \}/, `stage ${name}: an unreachable registry stops the build`);
+    }
   }
 });
 

@@ -220,9 +220,25 @@ generate a new one), else `prefix` + `length` (32) random alphanumerics. Returns
 {{- end -}}
 
 {{/* Validation of combinations the schema cannot express. */}}
+{{/* Every check of the values that the schema cannot express; called once, by templates/validate.yaml. */}}
 {{- define "barona.validate" -}}
+{{- if eq .Values.image.tag "latest" -}}
+{{- fail "image.tag: \"latest\" is refused: it names whatever was pushed last, so pods of one release can run different code and a rollback cannot bring the old version back. Leave it empty (the chart's appVersion), set a version (x.y.z), or pin image.digest." -}}
+{{- end -}}
+{{- if eq .Values.database.bundled.image.tag "latest" -}}
+{{- fail "database.bundled.image.tag: \"latest\" is refused: a restarted pod could come back on another PostgreSQL major version, which cannot read the existing data files. Pin a release such as 17.6-bookworm." -}}
+{{- end -}}
+{{- if and (eq .Values.database.mode "bundled") (eq .Values.database.user .Values.database.bundled.superuser) -}}
+{{- fail (printf "database.user: %q is also database.bundled.superuser; the app's role must be an ordinary role, so name the superuser differently (e.g. database.bundled.superuser=postgres_admin)" .Values.database.user) -}}
+{{- end -}}
+{{- if and .Values.metrics.port (eq (int .Values.metrics.port) (int .Values.app.port)) -}}
+{{- fail "metrics.port: must differ from app.port (0 serves /metrics on app.port)" -}}
+{{- end -}}
 {{- if eq .Values.database.mode "external" -}}
 {{- $_ := required "database.external.host is required when database.mode=external" .Values.database.external.host -}}
+{{- if not (or .Values.database.external.existingSecret .Values.database.external.password) -}}
+{{- fail "database.mode=external needs database.external.password or database.external.existingSecret" -}}
+{{- end -}}
 {{- end -}}
 {{- if and (eq .Values.database.mode "cnpg") (not .Values.database.cnpg.skipCapabilityCheck) (not (.Capabilities.APIVersions.Has "postgresql.cnpg.io/v1")) -}}
 {{- fail "database.mode=cnpg needs the CloudNativePG operator (API postgresql.cnpg.io/v1 not found). Install it first, e.g. `helm repo add cnpg https://cloudnative-pg.github.io/charts && helm upgrade --install cnpg cnpg/cloudnative-pg -n cnpg-system --create-namespace`, or pass --api-versions postgresql.cnpg.io/v1 (or database.cnpg.skipCapabilityCheck=true) to helm template." -}}
@@ -243,6 +259,9 @@ MIGRATE_ON_START: "false"
 SHUTDOWN_DRAIN_SECONDS: {{ .Values.shutdown.drainSeconds | quote }}
 SHUTDOWN_TIMEOUT_SECONDS: {{ .Values.shutdown.timeoutSeconds | quote }}
 DATABASE_POOL_MAX: {{ .Values.app.databasePoolMax | quote }}
+{{- if .Values.metrics.port }}
+METRICS_PORT: {{ .Values.metrics.port | quote }}
+{{- end }}
 {{- if ne .Values.database.mode "cnpg" }}
 DATABASE_HOSTNAME: {{ include "barona.databaseHost" . | quote }}
 DATABASE_PORT: {{ include "barona.databasePort" . | quote }}
@@ -282,24 +301,49 @@ DATABASE_USER: {{ .Values.database.user | quote }}
 {{- end }}
 {{- end -}}
 
-{{/* The migration container (an initContainer of the app pods). */}}
+{{/*
+The migration container, `barona migrate`: one definition for the app pods' initContainer and the
+hook Job. Call with (dict "ctx" $ "hook" true|false). In the hook Job the settings of this revision
+come as plain values (nothing secret; the release's ConfigMap may not exist yet or still be the
+previous revision's) and only the database credential as a secretKeyRef (the Job gets neither the
+admin password nor the API token); in the app pods it shares the app's environment.
+*/}}
 {{- define "barona.migrateContainer" -}}
+{{- $ctx := .ctx -}}
 - name: migrate
-  image: {{ include "barona.image" . }}
-  imagePullPolicy: {{ .Values.image.pullPolicy }}
+  image: {{ include "barona.image" $ctx }}
+  imagePullPolicy: {{ $ctx.Values.image.pullPolicy }}
   args: ["migrate"]
+  {{- if .hook }}
+  env:
+    {{- range $name, $value := include "barona.settings" $ctx | fromYaml }}
+    - name: {{ $name }}
+      value: {{ $value | toString | quote }}
+    {{- end }}
+    {{- include "barona.databaseEnv" $ctx | trim | nindent 4 }}
+    {{- with $ctx.Values.app.extraEnv }}
+    {{- toYaml . | nindent 4 }}
+    {{- end }}
+  {{- else }}
   envFrom:
     - configMapRef:
-        name: {{ include "barona.fullname" . }}
+        name: {{ include "barona.fullname" $ctx }}
   env:
-    {{- include "barona.env" . | trim | nindent 4 }}
+    {{- include "barona.env" $ctx | trim | nindent 4 }}
+  {{- end }}
   securityContext:
-    {{- toYaml .Values.securityContext | nindent 4 }}
+    {{- toYaml $ctx.Values.securityContext | nindent 4 }}
   resources:
-    {{- toYaml .Values.migrations.resources | nindent 4 }}
+    {{- toYaml $ctx.Values.migrations.resources | nindent 4 }}
   volumeMounts:
     - name: tmp
       mountPath: /tmp
+{{- end -}}
+
+{{/* The bundled PostgreSQL's startup, readiness and liveness check (local, no password needed). */}}
+{{- define "barona.postgresqlIsReady" -}}
+exec:
+  command: ["sh", "-c", "pg_isready --quiet --host=127.0.0.1 --username=\"$BARONA_DATABASE_USER\" --dbname=\"$BARONA_DATABASE_NAME\""]
 {{- end -}}
 
 {{/* Waits until the database accepts connections; pg_isready from the PostgreSQL image. */}}
