@@ -189,4 +189,13 @@ describe('chart lint and render', { skip: skipWithoutHelm }, () => {
       'unexpected kinds',
     );
   });
+
+  it('TRUST_PROXY is one hop behind the chart ingress or HTTPRoute, unset without one, and settable', () => {
+    const settings = (set: string[]) =>
+      (find(render({ set, skipTests: true }), 'ConfigMap', 'barona') as unknown as { data: Record<string, string> }).data;
+    assert.equal(settings([]).TRUST_PROXY, undefined, 'no proxy in front: the peer address is the client');
+    assert.equal(settings(['ingress.enabled=true']).TRUST_PROXY, '1');
+    assert.equal(settings(['app.trustProxy=10.0.0.0/8\\, fd00::/8']).TRUST_PROXY, '10.0.0.0/8, fd00::/8');
+    assert.equal(settings(['ingress.enabled=true', 'app.trustProxy=false']).TRUST_PROXY, 'false');
+  });
 });

@@ -255,6 +255,13 @@ PORT: {{ .Values.app.port | quote }}
 APP_TIMEZONE: {{ .Values.app.timezone | quote }}
 LOG_LEVEL: {{ .Values.app.logLevel | quote }}
 AUTH_MODE: {{ .Values.app.authMode | quote }}
+{{- $trustProxy := .Values.app.trustProxy }}
+{{- if and (not (kindIs "bool" $trustProxy)) (empty $trustProxy) }}
+{{- $trustProxy = ternary "1" "" (or .Values.ingress.enabled .Values.httpRoute.enabled) }}
+{{- end }}
+{{- if or (kindIs "bool" $trustProxy) $trustProxy }}
+TRUST_PROXY: {{ $trustProxy | toString | quote }}
+{{- end }}
 MIGRATE_ON_START: "false"
 SHUTDOWN_DRAIN_SECONDS: {{ .Values.shutdown.drainSeconds | quote }}
 SHUTDOWN_TIMEOUT_SECONDS: {{ .Values.shutdown.timeoutSeconds | quote }}
