@@ -14,6 +14,8 @@ import { toProblem } from '../http-errors.js';
 import type { Problem } from '../schemas/problem.js';
 import { apiV1CheckinRoutes } from './api-v1-checkins.js';
 import { apiV1DayRoutes } from './api-v1-days.js';
+import { apiV1GroupRoutes } from './api-v1-groups.js';
+import { apiV1PeopleRoutes } from './api-v1-people.js';
 
 interface AjvError {
   instancePath: string;
@@ -97,6 +99,8 @@ export const apiRoutes: FastifyPluginAsync<AppContext> = async (app, context) =>
       tags: [
         { name: 'checkins', description: 'Record, list, correct and export check-ins' },
         { name: 'days', description: 'Day summaries' },
+        { name: 'people', description: 'People, their badges and external references' },
+        { name: 'groups', description: 'Groups (rosters), schedules, members, excuses and the attendance register' },
       ],
     },
     // Only the versioned API is described; the docs routes themselves are not part of it.
@@ -135,4 +139,6 @@ export const apiRoutes: FastifyPluginAsync<AppContext> = async (app, context) =>
 
   await app.register(apiV1CheckinRoutes, { ...context, prefix: '/v1' });
   await app.register(apiV1DayRoutes, { ...context, prefix: '/v1' });
+  await app.register(apiV1PeopleRoutes, { ...context, prefix: '/v1' });
+  await app.register(apiV1GroupRoutes, { ...context, prefix: '/v1' });
 };
