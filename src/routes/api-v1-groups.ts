@@ -197,6 +197,14 @@ export const apiV1GroupRoutes: FastifyPluginAsync<AppContext> = async (app, { db
     {
       config: { access: 'admin' },
       bodyLimit: 8 * 1024 * 1024,
+      // A JSON body would otherwise fail the string schema with a message about JSON objects.
+      preValidation: async (request) => {
+        if (!/^text\/(csv|plain)\b/i.test(request.headers['content-type'] ?? '')) {
+          throw new RosterProblem(415, 'Unsupported media type', 'body: send the file as CSV with Content-Type: text/csv', [
+            { field: 'body', message: 'must be sent with Content-Type: text/csv' },
+          ]);
+        }
+      },
       schema: {
         tags: TAGS,
         summary: 'Import members from CSV (admin)',
