@@ -85,7 +85,8 @@ CREATE TABLE gates (
 ALTER TABLE checkins ADD COLUMN person_id bigint;
 ALTER TABLE checkins ADD CONSTRAINT checkins_person_id_fkey
   FOREIGN KEY (person_id) REFERENCES people (id) ON DELETE SET NULL NOT VALID;
-CREATE INDEX checkins_live_person_id_idx ON checkins (person_id, login) WHERE person_id IS NOT NULL AND deleted_at IS NULL;
+-- Not limited to live rows: deleting a person (ON DELETE SET NULL) looks their check-ins up here too.
+CREATE INDEX checkins_person_id_idx ON checkins (person_id, login) WHERE person_id IS NOT NULL;
 
 -- Free-name check-ins by folded name: the register looks up each member's name here instead of folding
 -- every check-in of its range (folding is the expensive part: ~1 s per 150,000 rows on a busy machine).

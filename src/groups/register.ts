@@ -29,7 +29,7 @@ WITH g AS (
 ), span AS (
   SELECT min(day)::timestamptz AS lo, (max(day) + 1)::timestamptz AS hi FROM days
 ), hits AS MATERIALIZED (
-  -- Per member, an index probe: check-ins carrying the member's person id (checkins_live_person_id_idx),
+  -- Per member, an index probe: check-ins carrying the member's person id (checkins_person_id_idx),
   -- and free-name check-ins with the member's folded name (checkins_live_free_name_idx), so no check-in
   -- is folded here and other people's check-ins are never read. OFFSET 0 keeps each probe a
   -- parameterised index scan instead of a scan of every check-in in the range.

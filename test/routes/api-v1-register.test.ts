@@ -218,6 +218,15 @@ for (const backend of BACKENDS) {
       assert.equal(lines.length, 7, 'header, five members, and the final line end');
     });
 
+    test('deleting a person keeps their check-ins, no longer linked to them', async () => {
+      assert.equal((await api(`${base}/people/${DORA}`, { method: 'DELETE' })).status, 204);
+      const sheet = await api<{ items: { firstname: string }[] }>(`${base}/checkins?date=2026-03-28&q=dora`);
+      assert.deepEqual(
+        sheet.body.items.map((c) => c.firstname),
+        ['Dora'],
+      );
+    });
+
     test('bad ranges and unknown groups: a clear 4xx naming the field', async () => {
       assertProblem(await api(`${base}/groups/${groupId}/register?from=2026-01-01&to=2027-01-02`), 400, 'to');
       assert.equal((await api(`${base}/groups/${groupId}/register?from=2026-01-01&to=2027-01-01`)).status, 200, '366 days');
