@@ -14,6 +14,8 @@ import { toProblem } from '../http-errors.js';
 import type { Problem } from '../schemas/problem.js';
 import { apiV1CheckinRoutes } from './api-v1-checkins.js';
 import { apiV1DayRoutes } from './api-v1-days.js';
+import { apiV1GroupRoutes } from './api-v1-groups.js';
+import { apiV1PeopleRoutes } from './api-v1-people.js';
 import { apiV1TokenRoutes } from './api-v1-tokens.js';
 
 interface AjvError {
@@ -99,6 +101,8 @@ export const apiRoutes: FastifyPluginAsync<AppContext> = async (app, context) =>
         { name: 'checkins', description: 'Record, list, correct and export check-ins' },
         { name: 'days', description: 'Day summaries' },
         { name: 'tokens', description: 'Check the credentials a kiosk or client presents' },
+        { name: 'people', description: 'People, their badges and external references' },
+        { name: 'groups', description: 'Groups (rosters), schedules, members, excuses and the attendance register' },
       ],
     },
     // Only the versioned API is described; the docs routes themselves are not part of it.
@@ -138,4 +142,6 @@ export const apiRoutes: FastifyPluginAsync<AppContext> = async (app, context) =>
   await app.register(apiV1CheckinRoutes, { ...context, prefix: '/v1' });
   await app.register(apiV1DayRoutes, { ...context, prefix: '/v1' });
   await app.register(apiV1TokenRoutes, { ...context, prefix: '/v1' });
+  await app.register(apiV1PeopleRoutes, { ...context, prefix: '/v1' });
+  await app.register(apiV1GroupRoutes, { ...context, prefix: '/v1' });
 };

@@ -4,6 +4,7 @@ import { Type, type Static } from 'typebox';
 export const FieldErrorSchema = Type.Object({
   field: Type.String({ description: 'The request field at fault: a body property, query parameter, path parameter or header.' }),
   message: Type.String(),
+  line: Type.Optional(Type.Integer({ description: 'For an uploaded file (CSV import): the line at fault; the header is line 1.' })),
 });
 
 export const ProblemSchema = Type.Object(

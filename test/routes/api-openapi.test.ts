@@ -31,13 +31,32 @@ describe('OpenAPI document and docs page', () => {
     );
     assert.deepEqual(operations.sort(), [
       'DELETE /api/v1/checkins/{id}',
+      'DELETE /api/v1/groups/{id}',
+      'DELETE /api/v1/groups/{id}/members/{personId}',
+      'DELETE /api/v1/groups/{id}/members/{personId}/excuses/{date}',
+      'DELETE /api/v1/people/{id}',
       'GET /api/v1/checkins',
       'GET /api/v1/checkins.csv',
       'GET /api/v1/checkins/{id}',
       'GET /api/v1/days/{date}/summary',
+      'GET /api/v1/groups',
+      'GET /api/v1/groups/{id}',
+      'GET /api/v1/groups/{id}/members',
+      'GET /api/v1/groups/{id}/register',
+      'GET /api/v1/groups/{id}/register.csv',
+      'GET /api/v1/people',
+      'GET /api/v1/people/{id}',
       'GET /api/v1/tokens/current',
       'PATCH /api/v1/checkins/{id}',
+      'PATCH /api/v1/groups/{id}',
+      'PATCH /api/v1/people/{id}',
       'POST /api/v1/checkins',
+      'POST /api/v1/groups',
+      'POST /api/v1/groups/{id}/members/import',
+      'POST /api/v1/people',
+      'POST /api/v1/people/{id}/badge',
+      'PUT /api/v1/groups/{id}/members/{personId}',
+      'PUT /api/v1/groups/{id}/members/{personId}/excuses/{date}',
     ]);
     const create = doc.paths['/api/v1/checkins']!.post!;
     assert.ok(
@@ -52,6 +71,11 @@ describe('OpenAPI document and docs page', () => {
     assert.ok(JSON.stringify(csv.responses['200']).includes('text/csv'));
     // Problem details are documented with their field errors.
     assert.ok(JSON.stringify(create.responses['400']).includes('errors'));
+    // The member import takes CSV; the register is documented with its statuses, its CSV as CSV.
+    const importMembers = doc.paths['/api/v1/groups/{id}/members/import']!.post!;
+    assert.ok(JSON.stringify(importMembers.requestBody).includes('text/csv'));
+    assert.ok(JSON.stringify(doc.paths['/api/v1/groups/{id}/register']!.get!.responses['200']).includes('excused'));
+    assert.ok(JSON.stringify(doc.paths['/api/v1/groups/{id}/register.csv']!.get!.responses['200']).includes('text/csv'));
   });
 
   test('/api/docs is a page whose scripts and styles are served locally', async () => {

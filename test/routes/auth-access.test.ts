@@ -217,6 +217,58 @@ describe('AUTH_MODE=token on PostgreSQL', () => {
     }
   });
 
+  test('people, members and the register are for admins; a read token may only list groups', async () => {
+    const token = await createToken(admin, csrf, 'Roster display', '', ['read', 'checkin']);
+    const as = { authorization: `Bearer ${token.token}` };
+    const json = { accept: 'application/json' };
+    assert.equal((await postJson(`${server.url}/api/v1/people`, { firstname: 'Grace', lastname: 'Hopper' })).status, 401);
+    assert.equal((await postJson(`${server.url}/api/v1/people`, { firstname: 'Grace', lastname: 'Hopper' }, as)).status, 403);
+    const noCsrf = await admin.request('POST', '/api/v1/people', { json: { firstname: 'Grace', lastname: 'Hopper' }, headers: json });
+    assert.equal(noCsrf.status, 403);
+    const person = await admin.request('POST', '/api/v1/people', {
+      json: { firstname: 'Grace', lastname: 'Hopper' },
+      headers: { ...json, 'x-csrf-token': csrf },
+    });
+    assert.equal(person.status, 201, person.text);
+    const group = await admin.request('POST', '/api/v1/groups', { json: { name: 'Navy' }, headers: { ...json, 'x-csrf-token': csrf } });
+    assert.equal(group.status, 201, group.text);
+    const groupId = (JSON.parse(group.text) as { id: number }).id;
+    const personId = (JSON.parse(person.text) as { id: number }).id;
+    const member = await admin.request('PUT', `/api/v1/groups/${groupId}/members/${personId}`, {
+      headers: { ...json, 'x-csrf-token': csrf },
+    });
+    assert.equal(member.status, 201, member.text);
+
+    for (const path of ['/api/v1/groups', `/api/v1/groups/${groupId}`]) {
+      const listed = await fetch(`${server.url}${path}`, { headers: as });
+      assert.equal(listed.status, 200, `${path} with a read token`);
+      await listed.arrayBuffer();
+    }
+    for (const path of [
+      '/api/v1/people',
+      `/api/v1/people/${personId}`,
+      `/api/v1/groups/${groupId}/members`,
+      `/api/v1/groups/${groupId}/register?from=2026-01-01&to=2026-01-31`,
+      `/api/v1/groups/${groupId}/register.csv?from=2026-01-01&to=2026-01-31`,
+    ]) {
+      const refused = await fetch(`${server.url}${path}`, { headers: as });
+      assert.equal(refused.status, 403, `${path} with a gate token (badges are credentials)`);
+      await refused.arrayBuffer();
+      const anonymous = await fetch(`${server.url}${path}`);
+      assert.equal(anonymous.status, 401, `${path} without credentials`);
+      await anonymous.arrayBuffer();
+      const signedIn = await admin.request('GET', path, { headers: json });
+      assert.equal(signedIn.status, 200, `${path} for the admin`);
+    }
+    const csvImport = await fetch(`${server.url}/api/v1/groups/${groupId}/members/import`, {
+      method: 'POST',
+      headers: { ...as, 'content-type': 'text/csv' },
+      body: 'firstname,lastname\nA,B\n',
+    });
+    assert.equal(csvImport.status, 403);
+    await csvImport.arrayBuffer();
+  });
+
   test('an admin session writes through the API only with its CSRF token', async () => {
     const without = await admin.request('POST', '/table/create', { json: { firstname: 'Alan', lastname: 'Turing', gate: 'C' } });
     assert.equal(without.status, 403);

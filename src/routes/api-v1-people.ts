@@ -1,0 +1,118 @@
+// /api/v1/people: the people who can be members of groups, with their badge codes. Badge codes are
+// credentials (a badge checks its holder in), so every route here is for admins.
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { FastifyPluginAsync } from 'fastify';
+import type { AppContext } from '../app.js';
+import { changePerson, createPerson, getPerson, reissueBadge, removePerson, searchPeople } from '../people/person-service.js';
+import { actorOf } from '../plugins/access-control.js';
+import {
+  CreatePersonBodySchema,
+  ListPeopleQuerySchema,
+  PersonIdParamsSchema,
+  PersonPageSchema,
+  PersonSchema,
+  UpdatePersonBodySchema,
+} from '../schemas/people.js';
+import { ProblemSchema } from '../schemas/problem.js';
+
+const TAGS = ['people'];
+
+export const apiV1PeopleRoutes: FastifyPluginAsync<AppContext> = async (app, { db }) => {
+  const api = app.withTypeProvider<TypeBoxTypeProvider>();
+
+  api.post(
+    '/people',
+    {
+      config: { access: 'admin' },
+      schema: {
+        tags: TAGS,
+        summary: 'Create a person (admin)',
+        description: 'Answers 201 with the person and a new random badge code. An external reference already in use is a 409.',
+        body: CreatePersonBodySchema,
+        response: { 201: PersonSchema, 400: ProblemSchema, 409: ProblemSchema },
+      },
+    },
+    async (request, reply) => {
+      const person = await createPerson(db, actorOf(request), request.body);
+      return reply.code(201).header('location', `/api/v1/people/${person.id}`).send(person);
+    },
+  );
+
+  api.get(
+    '/people',
+    {
+      config: { access: 'admin' },
+      schema: {
+        tags: TAGS,
+        summary: 'List or search people (admin)',
+        description: 'People in id order, keyset-paginated: follow `nextCursor` until it is null.',
+        querystring: ListPeopleQuerySchema,
+        response: { 200: PersonPageSchema, 400: ProblemSchema },
+      },
+    },
+    async (request) => searchPeople(db, request.query),
+  );
+
+  api.get(
+    '/people/:id',
+    {
+      config: { access: 'admin' },
+      schema: {
+        tags: TAGS,
+        summary: 'One person (admin)',
+        params: PersonIdParamsSchema,
+        response: { 200: PersonSchema, 400: ProblemSchema, 404: ProblemSchema },
+      },
+    },
+    async (request) => getPerson(db, request.params.id),
+  );
+
+  api.patch(
+    '/people/:id',
+    {
+      config: { access: 'admin' },
+      schema: {
+        tags: TAGS,
+        summary: 'Change a person (admin)',
+        description: 'Fields left out keep their value; `null` removes the external reference or e-mail.',
+        params: PersonIdParamsSchema,
+        body: UpdatePersonBodySchema,
+        response: { 200: PersonSchema, 400: ProblemSchema, 404: ProblemSchema, 409: ProblemSchema },
+      },
+    },
+    async (request) => changePerson(db, actorOf(request), request.params.id, request.body),
+  );
+
+  api.delete(
+    '/people/:id',
+    {
+      config: { access: 'admin' },
+      schema: {
+        tags: TAGS,
+        summary: 'Delete a person (admin)',
+        description: 'Removes the person, their memberships and excuses. Their check-ins stay, as walk-ins.',
+        params: PersonIdParamsSchema,
+        response: { 204: { description: 'Deleted.', type: 'null' }, 400: ProblemSchema, 404: ProblemSchema },
+      },
+    },
+    async (request, reply) => {
+      await removePerson(db, actorOf(request), request.params.id);
+      return reply.code(204).send(null);
+    },
+  );
+
+  api.post(
+    '/people/:id/badge',
+    {
+      config: { access: 'admin' },
+      schema: {
+        tags: TAGS,
+        summary: 'Reissue the badge (admin)',
+        description: 'Gives the person a new random badge code; the old one stops working at once.',
+        params: PersonIdParamsSchema,
+        response: { 200: PersonSchema, 400: ProblemSchema, 404: ProblemSchema },
+      },
+    },
+    async (request) => reissueBadge(db, actorOf(request), request.params.id),
+  );
+};
