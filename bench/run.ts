@@ -135,7 +135,7 @@ async function main() {
 
     // ------------------------------------------------------------------------------- the services
     const batched = (await startService({ env: { DATABASE_URL: url } })).service;
-    const unbatched = (await startService({ env: { DATABASE_URL: url, WRITE_BATCH_WINDOW_MS: '0' } })).service;
+    const unbatched = (await startService({ env: { DATABASE_URL: url, WRITE_BATCH_MAX_ROWS: '1' } })).service;
     services.push(batched, unbatched);
     // The versioned API checks duplicates by default (transactional path); without that check its plain
     // requests go through group commit.
@@ -165,7 +165,7 @@ async function main() {
         idempotencyKeys: true,
       },
       {
-        name: 'POST /table/create, unbatched (WRITE_BATCH_WINDOW_MS=0)',
+        name: 'POST /table/create, unbatched (WRITE_BATCH_MAX_ROWS=1)',
         path: '/table/create',
         service: unbatched,
         connections: [50],

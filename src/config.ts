@@ -38,7 +38,7 @@ export interface Config {
   httpRequestTimeoutSeconds: number;
   /** Versioned check-in API (issue 3): how far back a kiosk may date an entry, and the duplicate window. */
   checkins: { backdateWindowHours: number; duplicateWindowSeconds: number };
-  /** Group commit of check-in writes (see src/checkins/checkin-writer.ts); windowMs 0 = one row per commit. */
+  /** Group commit of check-in writes (see src/checkins/checkin-writer.ts); maxRows 1 = one row per commit. */
   writeBatch: { windowMs: number; maxRows: number };
 }
 
@@ -230,7 +230,7 @@ export function loadConfig(env: Env = process.env): Config {
       duplicateWindowSeconds: integer(env, 'DUPLICATE_WINDOW_SECONDS', 120, 0, 86_400),
     },
     writeBatch: {
-      windowMs: integer(env, 'WRITE_BATCH_WINDOW_MS', 2, 0, 1000),
+      windowMs: integer(env, 'WRITE_BATCH_WINDOW_MS', 0, 0, 1000),
       maxRows: integer(env, 'WRITE_BATCH_MAX_ROWS', 100, 1, 10_000),
     },
   };
