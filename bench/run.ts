@@ -17,6 +17,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
 import { databaseUrl } from '../test/support/database.js';
 import { startThrowawayPostgres, type ThrowawayPostgres } from '../test/support/postgres-server.js';
@@ -44,6 +45,9 @@ const WARMUP_S = QUICK ? 1 : 2;
 const CSV_ROWS = QUICK ? 100_000 : 1_000_000;
 const WRITE_CONNECTIONS = [10, 50];
 const VIEW_CONNECTIONS = 10;
+/** Connections for the comparisons with the peers (day views and /healthz; writes use WRITE_CONNECTIONS). */
+const PEER_CONNECTIONS = [10, 50];
+const PEER_SCRIPT = path.join(ROOT, 'bench', 'peer', 'naive-peer.mjs');
 const VIEW_DAYS = { 100: '2020-01-01', 10_000: '2020-01-02' } as const;
 const CSV_DAY = '2020-02-01';
 const SQL_DIR = path.join(ROOT, 'bench', 'sql');
@@ -128,6 +132,7 @@ async function main() {
       machine: machine(settings, pgbenchBin, serverSource),
       writes: [],
       views: [],
+      peers: [],
       explain: '',
       profiles: [],
       notes: [],
@@ -141,6 +146,18 @@ async function main() {
     // requests go through group commit.
     const noDuplicateCheck = (await startService({ env: { DATABASE_URL: url, DUPLICATE_WINDOW_SECONDS: '0' } })).service;
     services.push(noDuplicateCheck);
+    // The peers: a naive Fastify + node-postgres implementation of the seed's routes (bench/peer), whose
+    // /healthz is a bare Fastify route.
+    const naive = (await startService({ env: { DATABASE_URL: url }, script: PEER_SCRIPT })).service;
+    services.push(naive);
+    const peer = (work: string, connections: number) => {
+      let row = results.peers.find((p) => p.work === work && p.connections === connections);
+      if (!row) {
+        row = { work, connections, pgbench: [], naive: [], barona: [], pglite: [] };
+        results.peers.push(row);
+      }
+      return row;
+    };
     const hasV1 = await probe(batched.url, '/api/v1/checkins', 'POST');
     const hasCsv = await probe(batched.url, `/api/v1/checkins.csv?from=${CSV_DAY}&to=${CSV_DAY}`, 'GET');
     log(`POST /api/v1/checkins ${hasV1 ? 'exists' : 'does not exist yet'}; CSV export ${hasCsv ? 'exists' : 'does not exist yet'}`);
@@ -172,6 +189,8 @@ async function main() {
         present: true,
       },
     ];
+    // A quick run measures only the seed route (the one compared with the peer).
+    if (QUICK) writeTargets.splice(1);
     for (const target of writeTargets) {
       for (const connections of target.connections) {
         results.writes.push({ target: target.name, connections, present: target.present, service: [], pgbench: [] });
@@ -189,6 +208,14 @@ async function main() {
         servicePid: target.service.pid,
       });
     }
+    await httpLoad({
+      url: naive.url + '/table/create',
+      connections: 50,
+      durationS: WARMUP_S,
+      method: 'POST',
+      body: uniquePerson,
+      servicePid: naive.pid,
+    });
     let peakUnderLoad = { maxRssMb: 0, hwmMb: 0 };
     for (let rep = 1; rep <= REPS; rep++) {
       for (const connections of WRITE_CONNECTIONS) {
@@ -200,6 +227,17 @@ async function main() {
           clients: connections,
           durationS: DURATION_S,
         });
+        const naiveWrites = await httpLoad({
+          url: naive.url + '/table/create',
+          connections,
+          durationS: DURATION_S,
+          method: 'POST',
+          body: uniquePerson,
+          servicePid: naive.pid,
+        });
+        const writeRound = peer('POST /table/create', connections);
+        writeRound.pgbench.push(ceiling.tps);
+        writeRound.naive.push(naiveWrites);
         for (const target of writeTargets) {
           const row = results.writes.find((w) => w.target === target.name && w.connections === connections);
           if (!row?.present) continue;
@@ -215,6 +253,7 @@ async function main() {
           });
           row.service.push(measured);
           row.pgbench.push(ceiling);
+          if (target.service === batched && target.path === '/table/create') writeRound.barona.push(measured);
           if (sampler) {
             const peak = sampler.stop();
             peakUnderLoad = { maxRssMb: Math.max(peakUnderLoad.maxRssMb, peak.maxRssMb), hwmMb: Math.max(peakUnderLoad.hwmMb, peak.hwmMb) };
@@ -243,31 +282,89 @@ async function main() {
         servicePid: batched.pid,
       });
     }
+    for (const rows of [100, 10_000] as const) {
+      const path_ = `/table/view/date:${VIEW_DAYS[rows].replaceAll('-', '')}`;
+      await httpLoad({ url: naive.url + path_, connections: VIEW_CONNECTIONS, durationS: WARMUP_S, servicePid: naive.pid });
+    }
     for (let rep = 1; rep <= REPS; rep++) {
-      for (const row of results.views) {
-        log(`day view, ${row.rows} rows, repetition ${rep}/${REPS}`);
-        const day = VIEW_DAYS[row.rows];
-        row.pgbench.push(
-          await pgbench({
+      for (const connections of PEER_CONNECTIONS) {
+        for (const rows of [100, 10_000] as const) {
+          log(`day view, ${rows} rows, ${connections} connections, repetition ${rep}/${REPS}`);
+          const day = VIEW_DAYS[rows];
+          const viewPath = `/table/view/date:${day.replaceAll('-', '')}`;
+          const ceiling = await pgbench({
             bin: pgbenchBin,
             databaseUrl: url,
             script: path.join(SQL_DIR, 'day-view.sql'),
-            clients: row.connections,
+            clients: connections,
             durationS: DURATION_S,
             defines: { day },
-          }),
-        );
-        row.service.push(
-          await httpLoad({
-            url: `${batched.url}/table/view/date:${day.replaceAll('-', '')}`,
-            connections: row.connections,
-            durationS: DURATION_S,
-            servicePid: batched.pid,
-          }),
-        );
+          });
+          const naiveView = await httpLoad({ url: naive.url + viewPath, connections, durationS: DURATION_S, servicePid: naive.pid });
+          const measured = await httpLoad({ url: batched.url + viewPath, connections, durationS: DURATION_S, servicePid: batched.pid });
+          const round = peer(`day view, ${rows.toLocaleString('en')} rows`, connections);
+          round.pgbench.push(ceiling.tps);
+          round.naive.push(naiveView);
+          round.barona.push(measured);
+          const row = results.views.find((v) => v.rows === rows && v.connections === connections);
+          row?.pgbench.push(ceiling);
+          row?.service.push(measured);
+        }
+        log(`/healthz, ${connections} connections, repetition ${rep}/${REPS}`);
+        const round = peer('GET /healthz (naive = bare Fastify route)', connections);
+        round.naive.push(await httpLoad({ url: naive.url + '/healthz', connections, durationS: DURATION_S, servicePid: naive.pid }));
+        round.barona.push(await httpLoad({ url: batched.url + '/healthz', connections, durationS: DURATION_S, servicePid: batched.pid }));
       }
     }
     for (const service of services.splice(0)) await service.stop();
+
+    // ------------------------------------------------------------------------------- PGlite, same work
+    // The embedded database has one connection in the service's own process; no peer runs on it, so its
+    // figures are compared with the service on PostgreSQL.
+    {
+      const dataDir = mkdtempSync(path.join(os.tmpdir(), 'barona-bench-pglite-'));
+      try {
+        log('PGlite: first start (initdb + migrations), then the same days seeded in-process');
+        await (await startService({ env: { DATA_DIR: dataDir }, timeoutMs: 120_000 })).service.stop();
+        const embedded = await PGlite.create(dataDir);
+        for (const [rows, day] of Object.entries(VIEW_DAYS)) {
+          await embedded.query(
+            `INSERT INTO checkins (login, firstname, lastname, gate, name_key)
+             SELECT $2::timestamptz + (i * (86400.0 / $1)) * interval '1 second', 'Day', 'Person-' || i, 'G' || (i % 8), 'day person-' || i
+               FROM generate_series(0, $1 - 1) AS i`,
+            [Number(rows), `${day} 00:00:00+00`],
+          );
+        }
+        await embedded.exec('VACUUM ANALYZE checkins');
+        await embedded.close();
+        const onPglite = (await startService({ env: { DATA_DIR: dataDir }, timeoutMs: 120_000 })).service;
+        services.push(onPglite);
+        for (let rep = 1; rep <= REPS; rep++) {
+          for (const row of results.peers) {
+            log(`PGlite: ${row.work}, ${row.connections} connections, repetition ${rep}/${REPS}`);
+            const write = row.work.startsWith('POST');
+            const viewRows = row.work.includes('10,000') ? 10_000 : 100;
+            const target = write
+              ? '/table/create'
+              : row.work.includes('/healthz')
+                ? '/healthz'
+                : `/table/view/date:${VIEW_DAYS[viewRows].replaceAll('-', '')}`;
+            row.pglite.push(
+              await httpLoad({
+                url: onPglite.url + target,
+                connections: row.connections,
+                durationS: DURATION_S,
+                servicePid: onPglite.pid,
+                ...(write ? { method: 'POST' as const, body: uniquePerson } : {}),
+              }),
+            );
+          }
+        }
+      } finally {
+        for (const service of services.splice(0)) await service.stop();
+        rmSync(dataDir, { recursive: true, force: true });
+      }
+    }
 
     // ------------------------------------------------------------------------------------------ CSV
     if (hasCsv) {

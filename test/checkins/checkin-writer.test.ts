@@ -204,9 +204,9 @@ describe('CheckinWriter on PostgreSQL', () => {
       const sent: number[] = [];
       const { queryable } = instrumented(db);
       const timed: Queryable = {
-        query: (sql, params) => {
+        query<Row>(sql: string, params?: readonly unknown[]) {
           sent.push(performance.now());
-          return queryable.query(sql, params);
+          return queryable.query<Row>(sql, params);
         },
         exec: (sql) => queryable.exec(sql),
       };
@@ -228,8 +228,8 @@ describe('CheckinWriter on PostgreSQL', () => {
     const gate = new Promise<void>((resolve) => (release = resolve));
     const { queryable, sizes } = instrumented(db);
     const held: Queryable = {
-      query: async (sql, params) => {
-        const result = queryable.query(sql, params);
+      async query<Row>(sql: string, params?: readonly unknown[]) {
+        const result = queryable.query<Row>(sql, params);
         if (sizes.length === 1) await gate; // the first batch stays in flight until released
         return result;
       },
