@@ -103,7 +103,7 @@ export const apiV1CheckinRoutes: FastifyPluginAsync<AppContext> = async (app, { 
       schema: {
         tags: TAGS,
         summary: 'Export check-ins as CSV',
-        description: `RFC 4180 CSV (UTF-8, CRLF) of the days from \`from\` to \`to\` (at most ${EXPORT_MAX_DAYS} days), ordered by time, streamed from the database. Names and gates starting with = + - @ TAB or CR are prefixed with ' so spreadsheets do not run them as formulas.`,
+        description: `RFC 4180 CSV (UTF-8, CRLF) of the days from \`from\` to \`to\` (at most ${EXPORT_MAX_DAYS} days), ordered by time, streamed from the database. Names and gates starting with = + - @ TAB or CR (also after NFKC normalisation, e.g. full-width ＝, and after leading invisible characters such as zero-width spaces) are prefixed with ' so spreadsheets do not run them as formulas.`,
         querystring: ExportQuerySchema,
         produces: ['text/csv'],
         response: {
