@@ -1,5 +1,6 @@
 // Renders the benchmark's results as bench/RESULTS.md.
 import type { Goal, Scenario } from './run.js';
+import type { HistoryResults } from './history.js';
 import type { ProfileSummary } from './profile.js';
 import { type HttpResult, type PgbenchResult, SHIPPED_NODE_ARGS, spread } from './tools.js';
 
@@ -30,6 +31,7 @@ export interface Results {
     rows: number;
     runs: { rows: number; bytes: number; seconds: number; rowsPerS: number; baselineRssMb: number; peakRssMb: number; growthMb: number }[];
   };
+  history?: HistoryResults;
   coldStart?: { postgres: number[]; embeddedFirst: number[]; embeddedRestart: number[] };
   explain: string;
   goals?: Goal[];
@@ -274,6 +276,34 @@ export function writeReport(r: Results): string {
     out.push('Not measured: the endpoint is not on this branch yet (the benchmark measures it once it exists).');
   }
   out.push('');
+
+  if (r.history) {
+    const h = r.history;
+    out.push('## Scale with history');
+    out.push('');
+    out.push(
+      `A database holding ${n0(h.rows)} check-ins over five years (seeded with generate_series in ${n0(h.seedSeconds)} s; ${n0(h.rowsOnDay)} on the measured day, ${n0(h.rowsInMonth)} in its month) against one holding only that month, each behind its own \`barona serve\`. Load runs: 10 connections, seconds per request = 1 ÷ req/s; the CSV: one download of the month, timed. Ratio = time on the large database ÷ time on the small one, per round.`,
+    );
+    out.push('');
+    out.push('| query | large, s | one month, s | large ÷ one month | goal |');
+    out.push('|---|---|---|---|---|');
+    const f = (v: number) => (Number.isFinite(v) ? v.toPrecision(3) : '–');
+    for (const q of h.queries) {
+      const ratio = q.large.map((large, i) => large / q.small[i]!);
+      out.push(`| ${q.name} | ${triple(q.large, f)} | ${triple(q.small, f)} | ${triple(ratio, n2)} | ≤ 1.2 |`);
+    }
+    out.push('');
+    out.push('EXPLAIN (ANALYZE, BUFFERS) of each query on the large database, as the service sends it (jit=off, as its connections run):');
+    for (const q of h.queries) {
+      out.push('');
+      out.push(`### ${q.name}`);
+      out.push('');
+      out.push('```');
+      out.push(q.explain);
+      out.push('```');
+    }
+    out.push('');
+  }
 
   if (r.coldStart) {
     out.push('## Cold start: process start → first /readyz 200');
