@@ -107,15 +107,20 @@ export interface RecordRequest {
   idempotency?: { key: string; requestHash: string };
 }
 
+/** How long an Idempotency-Key is remembered: a retry after this is a new request (the common 24 hours). */
+export const IDEMPOTENCY_KEY_TTL_SECONDS = 24 * 3600;
+
 /**
  * Records a batch of check-ins with their checks (person-at-gate locks, Idempotency-Keys, duplicate
- * detection) in one statement: the record_checkins function. Answers in input order.
+ * detection) in one statement: the record_checkins_expiring function, which forgets keys older than
+ * IDEMPOTENCY_KEY_TTL_SECONDS and then calls record_checkins. Answers in input order.
  */
 export async function recordCheckins(db: Queryable, requests: readonly RecordRequest[]): Promise<RecordedCheckin[]> {
   const personKeys = requests.map((r) => nameKey(r.checkin.firstname, r.checkin.lastname));
   const { rows } = await db.query<CheckinEntry & { ord: number; outcome: RecordedCheckin['outcome'] }>(
     `SELECT ord::int AS ord, outcome, id, occurred_at AS "occurredAt", recorded_at AS "recordedAt", firstname, lastname, gate, direction
-       FROM record_checkins($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::timestamptz[], $7::float8[], $8::text[], $9::text[], $10::text[])`,
+       FROM record_checkins_expiring($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::timestamptz[], $7::float8[],
+                                     $8::text[], $9::text[], $10::text[], $11::float8)`,
     [
       requests.map((r) => r.checkin.firstname),
       requests.map((r) => r.checkin.lastname),
@@ -127,6 +132,7 @@ export async function recordCheckins(db: Queryable, requests: readonly RecordReq
       requests.map((r, i) => (r.windowSeconds > 0 ? personAtGate(personKeys[i]!, r.checkin.gate) : null)),
       requests.map((r) => r.idempotency?.key ?? null),
       requests.map((r) => r.idempotency?.requestHash ?? null),
+      IDEMPOTENCY_KEY_TTL_SECONDS,
     ],
   );
   const answers: (RecordedCheckin | undefined)[] = new Array(requests.length).fill(undefined);

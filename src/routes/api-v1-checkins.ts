@@ -6,7 +6,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { AppContext } from '../app.js';
 import { localDate, parseIsoDate } from '../checkins/calendar.js';
 import { CheckinProblem } from '../checkins/checkin-problem.js';
-import { correctCheckin, createCheckin, deleteCheckin, getCheckin, listDay } from '../checkins/checkin-service.js';
+import { correctCheckin, createCheckin, deleteCheckin, getCheckin, idempotencyCaller, listDay } from '../checkins/checkin-service.js';
 import { exportCsv } from '../checkins/csv.js';
 import {
   CheckinIdParamsSchema,
@@ -71,7 +71,13 @@ export const apiV1CheckinRoutes: FastifyPluginAsync<AppContext> = async (app, { 
       },
     },
     async (request, reply) => {
-      const result = await createCheckin(writer, config.checkins, request.body, request.headers['idempotency-key']);
+      const key = request.headers['idempotency-key'];
+      const result = await createCheckin(
+        writer,
+        config.checkins,
+        request.body,
+        key === undefined ? undefined : { key, caller: idempotencyCaller(request.principal) },
+      );
       reply.code(result.duplicate ? 200 : 201).header('location', `/api/v1/checkins/${result.entry.id}`);
       if (result.replayed) reply.header('idempotent-replayed', 'true');
       return { ...result.entry, duplicate: result.duplicate };
