@@ -71,7 +71,7 @@ function peerTable(r: Results): string[] {
   );
   out.push('|---|---|---|---|---|---|---|---|---|---|---|---|');
   for (const row of r.peers) {
-    const toNaive = row.barona.map((b, i) => b.rps / (row.naive[i]?.rps ?? NaN));
+    const toNaive = row.barona.map((b, i) => ((row.naive[i]?.rps ?? 0) > 0 ? b.rps / row.naive[i]!.rps : NaN));
     const toPgbench = row.pgbench.length ? row.barona.map((b, i) => b.rps / (row.pgbench[i] ?? NaN)) : [];
     const goal = peerGoal(row);
     const goalText = [goal.naive ? `≥ ${goal.naive}× naive` : '', goal.pgbench ? `≥ ${goal.pgbench}× pgbench` : '']
@@ -80,10 +80,12 @@ function peerTable(r: Results): string[] {
     const met =
       goal.naive === undefined
         ? ''
-        : spread(toNaive).median >= goal.naive && (goal.pgbench === undefined || spread(toPgbench).median >= goal.pgbench)
-          ? 'yes'
-          : '**no**';
-    const pgliteRatio = row.pglite.map((p, i) => p.rps / (row.barona[i]?.rps ?? NaN));
+        : !Number.isFinite(spread(toNaive).median)
+          ? 'not measurable (the peer answered nothing)'
+          : spread(toNaive).median >= goal.naive && (goal.pgbench === undefined || spread(toPgbench).median >= goal.pgbench)
+            ? 'yes'
+            : '**no**';
+    const pgliteRatio = row.pglite.map((p, i) => ((row.barona[i]?.rps ?? 0) > 0 ? p.rps / row.barona[i]!.rps : NaN));
     out.push(
       `| ${row.work} | ${row.connections} | ${row.pgbench.length ? triple(row.pgbench, n0) : '–'} | ${triple(
         row.naive.map((x) => x.rps),

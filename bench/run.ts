@@ -568,7 +568,8 @@ function evaluate(results: Results): Goal[] {
   for (const row of results.peers) {
     const goal = peerGoal(row);
     if (goal.naive === undefined) continue;
-    const toNaive = median(row.barona.map((b, i) => b.rps / row.naive[i]!.rps));
+    // A round where the peer answered nothing (an overloaded machine) has no ratio.
+    const toNaive = median(row.barona.map((b, i) => (row.naive[i]!.rps > 0 ? b.rps / row.naive[i]!.rps : NaN)).filter(Number.isFinite));
     const toPgbench = row.pgbench.length ? median(row.barona.map((b, i) => b.rps / row.pgbench[i]!)) : NaN;
     const path = row.work.startsWith('POST')
       ? '/table/create'
@@ -579,7 +580,7 @@ function evaluate(results: Results): Goal[] {
       name: `${row.work}, ${row.connections} connections, vs the naive peer`,
       target: `≥ ${goal.naive}× naive${goal.pgbench ? `, ≥ ${goal.pgbench}× pgbench` : ''}`,
       reached: `${toNaive.toFixed(2)}× naive${goal.pgbench ? `, ${toPgbench.toFixed(2)}× pgbench` : ''}`,
-      met: toNaive >= goal.naive && (goal.pgbench === undefined || toPgbench >= goal.pgbench),
+      met: Number.isFinite(toNaive) ? toNaive >= goal.naive && (goal.pgbench === undefined || toPgbench >= goal.pgbench) : undefined,
       profile: { kind: row.work.startsWith('POST') ? 'write' : 'view', path, connections: row.connections },
     });
   }
