@@ -1,5 +1,6 @@
 // Renders the benchmark's results as bench/RESULTS.md.
 import type { Goal, Scenario } from './run.js';
+import type { HistoryResults } from './history.js';
 import type { ProfileSummary } from './profile.js';
 import { type HttpResult, type PgbenchResult, SHIPPED_NODE_ARGS, spread } from './tools.js';
 
@@ -22,17 +23,88 @@ export interface Results {
     kernel: string;
   };
   writes: { target: string; connections: number; present: boolean; service: HttpResult[]; pgbench: PgbenchResult[] }[];
+  /** The same work on the service, the naive peer and (where it applies) pgbench, per round. */
+  peers: PeerRow[];
   views: { rows: 100 | 10_000; connections: number; service: HttpResult[]; pgbench: PgbenchResult[]; bytes: number }[];
   rssUnderLoad?: { maxRssMb: number; hwmMb: number };
   csv?: {
     rows: number;
     runs: { rows: number; bytes: number; seconds: number; rowsPerS: number; baselineRssMb: number; peakRssMb: number; growthMb: number }[];
   };
+  history?: HistoryResults;
   coldStart?: { postgres: number[]; embeddedFirst: number[]; embeddedRestart: number[] };
   explain: string;
   goals?: Goal[];
   profiles: { goal: string; scenario: Scenario; summary: ProfileSummary }[];
   notes: string[];
+}
+
+export interface PeerRow {
+  work: string;
+  connections: number;
+  /** pgbench tps per round (empty where pgbench has no equivalent, e.g. /healthz). */
+  pgbench: number[];
+  naive: HttpResult[];
+  barona: HttpResult[];
+  /** The service on the embedded database (PGlite), same work, measured after the PostgreSQL rounds. */
+  pglite: HttpResult[];
+}
+
+/** The issue's goals, as ratios to the naive peer (and to pgbench) of the same round. */
+export function peerGoal(row: PeerRow): { naive?: number; pgbench?: number } {
+  if (row.work.includes('/healthz')) return row.connections === 10 ? { naive: 0.85 } : {};
+  if (row.work.startsWith('POST')) return row.connections === 10 ? { naive: 1.5 } : { naive: 3, pgbench: 1.3 };
+  if (row.connections !== 10) return {};
+  return row.work.includes('10,000') ? { naive: 5 } : { naive: 2 };
+}
+
+function peerTable(r: Results): string[] {
+  const out: string[] = [];
+  out.push('## Against the peers, one run');
+  out.push('');
+  out.push(
+    'Each round runs pgbench (same SQL), the naive peer (`bench/peer/naive-peer.mjs`: Fastify + node-postgres, one INSERT per request, rows turned into JSON in Node; its `/healthz` is a bare Fastify route) and `barona serve` back to back on the same database; each ratio is taken within one round (min / **median** / max over the rounds). PGlite: `barona serve` on the embedded database, same work, after the PostgreSQL rounds; compared with Barona on PostgreSQL.',
+  );
+  out.push('');
+  out.push(
+    '| work | conns | pgbench tps | naive req/s | Barona req/s | Barona p99 ms | Barona ÷ naive | Barona ÷ pgbench | goal | met | PGlite req/s | PGlite ÷ Barona on PostgreSQL |',
+  );
+  out.push('|---|---|---|---|---|---|---|---|---|---|---|---|');
+  for (const row of r.peers) {
+    const toNaive = row.barona.map((b, i) => ((row.naive[i]?.rps ?? 0) > 0 ? b.rps / row.naive[i]!.rps : NaN));
+    const toPgbench = row.pgbench.length ? row.barona.map((b, i) => b.rps / (row.pgbench[i] ?? NaN)) : [];
+    const goal = peerGoal(row);
+    const goalText = [goal.naive ? `≥ ${goal.naive}× naive` : '', goal.pgbench ? `≥ ${goal.pgbench}× pgbench` : '']
+      .filter(Boolean)
+      .join(', ');
+    const met =
+      goal.naive === undefined
+        ? ''
+        : !Number.isFinite(spread(toNaive).median)
+          ? 'not measurable (the peer answered nothing)'
+          : spread(toNaive).median >= goal.naive && (goal.pgbench === undefined || spread(toPgbench).median >= goal.pgbench)
+            ? 'yes'
+            : '**no**';
+    const pgliteRatio = row.pglite.map((p, i) => ((row.barona[i]?.rps ?? 0) > 0 ? p.rps / row.barona[i]!.rps : NaN));
+    out.push(
+      `| ${row.work} | ${row.connections} | ${row.pgbench.length ? triple(row.pgbench, n0) : '–'} | ${triple(
+        row.naive.map((x) => x.rps),
+        n0,
+      )} | ${triple(
+        row.barona.map((x) => x.rps),
+        n0,
+      )} | ${n1(spread(row.barona.map((x) => x.p99Ms)).median)} | ${triple(toNaive, n2)} | ${toPgbench.length ? triple(toPgbench, n2) : '–'} | ${goalText || '–'} | ${met || '–'} | ${
+        row.pglite.length
+          ? triple(
+              row.pglite.map((x) => x.rps),
+              n0,
+            )
+          : '–'
+      } | ${row.pglite.length ? triple(pgliteRatio, n2) : '–'} |`,
+    );
+  }
+  out.push('');
+  return out;
 }
 
 const n0 = (v: number) => (Number.isFinite(v) ? Math.round(v).toLocaleString('en') : '–');
@@ -77,9 +149,11 @@ export function writeReport(r: Results): string {
     `| method | ${r.reps} repetitions × ${r.durationS} s per measurement, after a warm-up; cells are min / **median** / max; each ratio is service ÷ pgbench of the same repetition${r.elapsedS ? `; the whole run took ${n0(r.elapsedS)} s` : ''} |`,
   );
   out.push(
-    `| service | \`node bin/barona.js serve\` with the \`barona\` command's node flags (${SHIPPED_NODE_ARGS.join(' ')}), DATABASE_POOL_MAX=10 (default), LOG_LEVEL=warn, WRITE_BATCH_WINDOW_MS=2, WRITE_BATCH_MAX_ROWS=100 (defaults) unless stated |`,
+    `| service | \`node bin/barona.js serve\` with the \`barona\` command's node flags (${SHIPPED_NODE_ARGS.join(' ')}), DATABASE_POOL_MAX=10 (default), LOG_LEVEL=warn, WRITE_BATCH_WINDOW_MS=0, WRITE_BATCH_MAX_ROWS=100 (defaults: group commit without a fixed wait) unless stated |`,
   );
   out.push('');
+
+  out.push(...peerTable(r));
 
   if (r.goals) {
     out.push('## Goals');
@@ -204,6 +278,34 @@ export function writeReport(r: Results): string {
     out.push('Not measured: the endpoint is not on this branch yet (the benchmark measures it once it exists).');
   }
   out.push('');
+
+  if (r.history) {
+    const h = r.history;
+    out.push('## Scale with history');
+    out.push('');
+    out.push(
+      `A database holding ${n0(h.rows)} check-ins over five years (seeded with generate_series in ${n0(h.seedSeconds)} s; ${n0(h.rowsOnDay)} on the measured day, ${n0(h.rowsInMonth)} in its month) against one holding only that month, each behind its own \`barona serve\`. Load runs: 10 connections, seconds per request = 1 ÷ req/s; the CSV: one download of the month, timed. Ratio = time on the large database ÷ time on the small one, per round.`,
+    );
+    out.push('');
+    out.push('| query | large, s | one month, s | large ÷ one month | goal |');
+    out.push('|---|---|---|---|---|');
+    const f = (v: number) => (Number.isFinite(v) ? v.toPrecision(3) : '–');
+    for (const q of h.queries) {
+      const ratio = q.large.map((large, i) => large / q.small[i]!);
+      out.push(`| ${q.name} | ${triple(q.large, f)} | ${triple(q.small, f)} | ${triple(ratio, n2)} | ≤ 1.2 |`);
+    }
+    out.push('');
+    out.push('EXPLAIN (ANALYZE, BUFFERS) of each query on the large database, as the service sends it (jit=off, as its connections run):');
+    for (const q of h.queries) {
+      out.push('');
+      out.push(`### ${q.name}`);
+      out.push('');
+      out.push('```');
+      out.push(q.explain);
+      out.push('```');
+    }
+    out.push('');
+  }
 
   if (r.coldStart) {
     out.push('## Cold start: process start → first /readyz 200');

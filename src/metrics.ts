@@ -63,14 +63,25 @@ export class Metrics {
     poolGauge('barona_db_pool_waiting_requests', 'Queries waiting for a free database connection.', (s) => s.waiting);
   }
 
+  /** Label children per (method, route, status): prom-client otherwise hashes the label object twice a request. */
+  private readonly requestSeries = new Map<string, { duration: { observe(seconds: number): void }; count: { inc(): void } }>();
+
   observeRequest(method: string, route: string | undefined, status: number, seconds: number): void {
-    const labels = {
-      method: KNOWN_METHODS.has(method) ? method : 'OTHER',
-      route: route ?? 'unmatched',
-      status: String(status),
-    };
-    this.requestDuration.observe(labels, seconds);
-    this.requests.inc(labels);
+    const knownMethod = KNOWN_METHODS.has(method) ? method : 'OTHER';
+    const id = `${knownMethod} ${status} ${route ?? ''}`;
+    let series = this.requestSeries.get(id);
+    if (!series) {
+      const labels = {
+        method: knownMethod,
+        route: route ?? 'unmatched',
+        status: String(status),
+      };
+      series = { duration: this.requestDuration.labels(labels), count: this.requests.labels(labels) };
+      // Bounded like the labels themselves: methods × route patterns × status codes.
+      this.requestSeries.set(id, series);
+    }
+    series.duration.observe(seconds);
+    series.count.inc();
   }
 
   /** Call once per check-in stored (after the database has confirmed it). */
@@ -94,9 +105,11 @@ export class Metrics {
  */
 export function instrumentApp(app: FastifyInstance, metrics: Metrics, options: { serveEndpoint: boolean }): void {
   app.decorate('metrics', metrics);
-  app.addHook('onResponse', async (request, reply) => {
+  // A callback hook, not an async one: no promise per request for synchronous work.
+  app.addHook('onResponse', (request, reply, done) => {
     // The route pattern (e.g. /table/view/:spec), never the raw URL: bounded label values.
     metrics.observeRequest(request.method, request.routeOptions.url, reply.statusCode, reply.elapsedTime / 1000);
+    done();
   });
   if (options.serveEndpoint) {
     app.get('/metrics', { logLevel: 'warn', config: { access: 'public' } }, async (_request, reply) => {

@@ -4,6 +4,7 @@
 // Each mutation is one exported function (create, correct, delete) so authorisation and auditing can
 // wrap exactly it.
 import { createHash } from 'node:crypto';
+import type { Principal } from '../plugins/access-control.js';
 import type { Database } from '../db/database.js';
 import type { CheckinWriter } from './checkin-writer.js';
 import { CheckinProblem } from './checkin-problem.js';
@@ -72,7 +73,7 @@ export async function createCheckin(
   writer: CheckinWriter,
   rules: CheckinRules,
   input: CreateCheckinInput,
-  idempotencyKey?: string,
+  idempotency?: { key: string; caller: string },
   now: Date = new Date(),
 ): Promise<CreateCheckinResult> {
   const firstname = cleanText('firstname', input.firstname, true);
@@ -81,18 +82,21 @@ export async function createCheckin(
   const direction = input.direction ?? 'in';
   const occurredAt = input.occurredAt === undefined ? undefined : checkOccurredAt(input.occurredAt, rules, now);
   // What "the same request" means for an Idempotency-Key: the same cleaned fields.
-  const idempotency =
-    idempotencyKey === undefined
+  // A key belongs to its caller: stored as a hash of (caller, key), so the same key sent by another
+  // token, admin or anonymous client is another key, and the raw key is not kept. '§' cannot start a
+  // raw key (visible ASCII only), which keeps these apart from keys stored by earlier releases.
+  const claim =
+    idempotency === undefined
       ? undefined
       : {
-          key: idempotencyKey,
+          key: `§${createHash('sha256').update(`${idempotency.caller}\n${idempotency.key}`).digest('base64url')}`,
           requestHash: createHash('sha256')
             .update(JSON.stringify([firstname, lastname, gate, direction, occurredAt ?? null]))
             .digest('hex'),
         };
   return writer.write(
     { firstname, lastname, gate, direction, occurredAt },
-    { duplicateWindowSeconds: rules.duplicateWindowSeconds, idempotency },
+    { duplicateWindowSeconds: rules.duplicateWindowSeconds, idempotency: claim },
   );
 }
 
@@ -102,6 +106,13 @@ export async function createCheckin(
  */
 export async function isCheckoutWithoutArrival(db: Database, entry: CheckinEntry): Promise<boolean> {
   return entry.direction === 'out' && !(await arrivedBefore(db, entry));
+}
+
+/** Whose Idempotency-Keys a request's key is among: its gate token, its admin, or every anonymous caller. */
+export function idempotencyCaller(principal: Principal | null | undefined): string {
+  if (principal?.kind === 'token') return `token:${principal.token.id}`;
+  if (principal?.kind === 'session') return `admin:${principal.session.userId}`;
+  return 'anonymous';
 }
 
 export interface CheckinCorrectionInput {

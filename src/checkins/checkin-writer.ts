@@ -1,27 +1,29 @@
-// Group commit for check-in writes. Concurrent requests that arrive within a short window share one
-// batch (checkin-commit.ts: one multi-row INSERT, or one call of the record_checkins function when some
-// request carries an Idempotency-Key or asks for duplicate detection) instead of paying a commit each. A request's promise
-// settles only after the batch holding it has committed (or failed).
+// Group commit for check-in writes, without a fixed wait. A write that finds a free slot goes at once
+// (at the end of the current turn of the event loop, so requests parsed in the same turn share it); writes
+// arriving while every slot is busy queue up and form the next batch as soon as one frees up, the way
+// PostgreSQL groups commits that wait for one WAL flush. Nothing is added to a lone write's latency, and
+// batches grow with the load by themselves. A batch is one multi-row INSERT, or one call of the
+// record_checkins function when some request carries an Idempotency-Key or asks for duplicate detection
+// (checkin-commit.ts). A request's promise settles only after the batch holding it has committed (or failed).
 //
-//  - A batch is flushed when it reaches `maxRows`, or `windowMs` after its first row arrived.
-//  - At most `maxInFlight` batches run at once (the connection pool size); rows arriving while all are
-//    busy wait and go out together as soon as one finishes, so batches grow with load by themselves.
+//  - At most `maxInFlight` batches run at once (a share of the connection pool); a batch holds at most
+//    `maxRows` rows. `windowMs` > 0 adds the old fixed wait for company before an idle writer sends (off
+//    by default); `maxRows` 1 turns batching off: every request is its own statement, sent at once.
 //  - Two requests with the same Idempotency-Key, or the same person at the same gate under duplicate
 //    detection, never share a batch nor run in two batches at once: the later one waits for the next
 //    batch, which then sees the first one's committed row (checkin-commit.ts relies on this).
 //  - When the database is unreachable the batch fails as a whole: exactly the requests in it get the
 //    error. Any other error (a row the database refuses) is isolated by bisection: the batch is split
 //    and retried until the offending row is alone, so only its request fails and its neighbours commit.
-//  - `windowMs` 0 turns batching off: every request is its own batch, sent at once, as the seed did.
 import { isDatabaseUnavailable } from '../http-errors.js';
 import type { Queryable } from '../db/database.js';
 import { type WriteChecks, type WriteOutcome, commitCheckins, conflictKeys } from './checkin-commit.js';
 import type { NewCheckin } from './checkin-repository.js';
 
 export interface CheckinWriterOptions {
-  /** How long the first row of a batch waits for company, in milliseconds; 0 = no batching. */
+  /** Extra wait for company before an idle writer sends, in milliseconds; 0 (the default) = none. */
   windowMs: number;
-  /** Rows per INSERT at most. */
+  /** Rows per INSERT at most; 1 = no batching. */
   maxRows: number;
   /** Batches in flight at once at most (the number of connections the writer may occupy). */
   maxInFlight: number;
@@ -53,6 +55,8 @@ interface PendingRow {
 export class CheckinWriter {
   private queue: PendingRow[] = [];
   private timer: NodeJS.Timeout | undefined;
+  /** A drain is scheduled for the end of this turn of the event loop. */
+  private immediate: NodeJS.Immediate | undefined;
   private inFlight = 0;
   /** Conflict names held by batches in flight. */
   private readonly busy = new Set<string>();
@@ -79,7 +83,7 @@ export class CheckinWriter {
         resolve,
         reject,
       };
-      if (this.options.windowMs === 0) {
+      if (this.options.maxRows === 1) {
         // Unbatched: no queue and no slot limit (the pool bounds it); record_checkins' locks and key
         // claims keep the checks exact between concurrent single-request batches.
         this.inFlight++;
@@ -88,11 +92,18 @@ export class CheckinWriter {
       }
       this.queue.push(row);
       if (this.queue.length >= this.options.maxRows) this.drain();
-      else
+      else if (this.inFlight >= this.options.maxInFlight)
+        return; // goes with the next batch, when a slot frees up
+      else if (this.options.windowMs > 0)
         this.timer ??= setTimeout(() => {
           this.timer = undefined;
           this.drain();
         }, this.options.windowMs);
+      else
+        this.immediate ??= setImmediate(() => {
+          this.immediate = undefined;
+          this.drain();
+        });
     });
   }
 
@@ -103,7 +114,9 @@ export class CheckinWriter {
   /** Sends what is queued now and resolves once every batch has settled (for shutdown). */
   async close(): Promise<void> {
     if (this.timer) clearTimeout(this.timer);
+    if (this.immediate) clearImmediate(this.immediate);
     this.timer = undefined;
+    this.immediate = undefined;
     this.drain();
     while (this.inFlight > 0 || this.queue.length > 0) {
       await new Promise<void>((resolve) => this.idle.push(resolve));
@@ -142,10 +155,15 @@ export class CheckinWriter {
       void this.send(batch).finally(() => {
         for (const row of batch) for (const name of row.conflicts) this.busy.delete(name);
         this.settled();
-        // Rows left behind while every slot was busy (or while a conflicting batch ran) go now if they
-        // fill a batch or their window is over; rows still inside their window keep waiting for the timer.
+        // Rows that arrived while every slot was busy (or while a conflicting batch ran) form the next
+        // batch now; with a fixed window, rows still inside it keep waiting for the timer.
         const oldest = this.queue[0];
-        if (oldest && (this.queue.length >= this.options.maxRows || performance.now() - oldest.queuedAt >= this.options.windowMs)) {
+        if (
+          oldest &&
+          (this.options.windowMs === 0 ||
+            this.queue.length >= this.options.maxRows ||
+            performance.now() - oldest.queuedAt >= this.options.windowMs)
+        ) {
           this.drain();
         }
       });

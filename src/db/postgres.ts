@@ -18,7 +18,9 @@ export function openPostgres(config: PostgresConfig, options: OpenOptions): Data
     ...(options.requestTimeouts === false ? {} : { query_timeout: 15_000, statement_timeout: 10_000 }),
     keepAlive: true,
     application_name: 'barona',
-    options: `-c TimeZone=${options.timezone}`,
+    // No JIT: for these short queries compiling costs more than it saves; on a large table the planner's
+    // estimates cross jit_above_cost and a 30 ms day summary took 640–890 ms (docs/PERFORMANCE.md).
+    options: `-c TimeZone=${options.timezone} -c jit=off`,
   });
   // An idle client losing its connection must not crash the process; the pool replaces it.
   pool.on('error', (error) => options.onError?.(error));

@@ -11,6 +11,7 @@ import {
   createCheckin,
   deleteCheckin,
   getCheckin,
+  idempotencyCaller,
   isCheckoutWithoutArrival,
   listDay,
 } from '../checkins/checkin-service.js';
@@ -79,7 +80,13 @@ export const apiV1CheckinRoutes: FastifyPluginAsync<AppContext> = async (app, { 
       },
     },
     async (request, reply) => {
-      const result = await createCheckin(writer, config.checkins, request.body, request.headers['idempotency-key']);
+      const key = request.headers['idempotency-key'];
+      const result = await createCheckin(
+        writer,
+        config.checkins,
+        request.body,
+        key === undefined ? undefined : { key, caller: idempotencyCaller(request.principal) },
+      );
       reply.code(result.duplicate ? 200 : 201).header('location', `/api/v1/checkins/${result.entry.id}`);
       if (result.replayed) reply.header('idempotent-replayed', 'true');
       if (result.entry.direction !== 'out') return { ...result.entry, duplicate: result.duplicate };
@@ -114,7 +121,7 @@ export const apiV1CheckinRoutes: FastifyPluginAsync<AppContext> = async (app, { 
       schema: {
         tags: TAGS,
         summary: 'Export check-ins as CSV',
-        description: `RFC 4180 CSV (UTF-8, CRLF) of the days from \`from\` to \`to\` (at most ${EXPORT_MAX_DAYS} days), ordered by time, streamed from the database. Names and gates starting with = + - @ TAB or CR are prefixed with ' so spreadsheets do not run them as formulas.`,
+        description: `RFC 4180 CSV (UTF-8, CRLF) of the days from \`from\` to \`to\` (at most ${EXPORT_MAX_DAYS} days), ordered by time, streamed from the database. Names and gates starting with = + - @ TAB or CR (also after NFKC normalisation, e.g. full-width ＝, and after leading invisible characters such as zero-width spaces) are prefixed with ' so spreadsheets do not run them as formulas.`,
         querystring: ExportQuerySchema,
         produces: ['text/csv'],
         response: {

@@ -3,7 +3,7 @@
 import os from 'node:os';
 import type { FastifyPluginAsync } from 'fastify';
 import { localDate, parseCompactDate } from '../checkins/calendar.js';
-import { daySheet } from '../checkins/day-sheet.js';
+import { daySheet, daySheetEtag, matchesEtag } from '../checkins/day-sheet.js';
 import type { AppContext } from '../app.js';
 
 const NAME_MAX = 100;
@@ -72,8 +72,18 @@ export const seedTableRoutes: FastifyPluginAsync<AppContext> = async (app, { db,
     const spec = request.params.spec;
     const day = spec === 'date:today' ? localDate(config.timezone) : spec.startsWith('date:') ? parseCompactDate(spec.slice(5)) : undefined;
     if (day === undefined) return reply.code(400).type('text/plain; charset=utf-8').send(INVALID_DATE);
+    // A client that holds the current sheet is told so without the sheet being built or sent.
+    const ifNoneMatch = request.headers['if-none-match'];
+    if (ifNoneMatch) {
+      const etag = await daySheetEtag(db, day);
+      if (matchesEtag(ifNoneMatch, etag)) return reply.code(304).header('etag', etag).send();
+    }
     const sheet = await daySheet(db, day);
-    return reply.type('application/json; charset=utf-8').header('content-length', sheet.byteLength).send(sheet.body);
+    return reply
+      .type('application/json; charset=utf-8')
+      .header('etag', sheet.etag)
+      .header('content-length', sheet.byteLength)
+      .send(sheet.body);
   });
 
   app.get('/table', { config: { access: 'public' } }, async (_request, reply) => {

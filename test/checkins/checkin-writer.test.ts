@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { after, before, describe, mock, test } from 'node:test';
 import type { WriteChecks } from '../../src/checkins/checkin-commit.js';
 import type { CheckinProblem } from '../../src/checkins/checkin-problem.js';
 import { CheckinWriter, type CheckinWriterOptions } from '../../src/checkins/checkin-writer.js';
@@ -59,7 +59,7 @@ function settle(promises: Promise<Checkin>[]): Promise<Outcome[]> {
 const write = (writer: CheckinWriter, checkin: NewCheckin): Promise<Checkin> => writer.write(checkin).then((outcome) => outcome.entry);
 
 const options = (overrides: Partial<CheckinWriterOptions> = {}): CheckinWriterOptions => ({
-  windowMs: 2,
+  windowMs: 0,
   maxRows: 100,
   maxInFlight: 4,
   ...overrides,
@@ -180,9 +180,9 @@ describe('CheckinWriter on PostgreSQL', () => {
     assert.equal(inDb.length, 4);
   });
 
-  test('window 0 writes every row on its own; close() sends what is queued', async () => {
+  test('maxRows 1 writes every row on its own; close() sends what is queued', async () => {
     const alone = instrumented(db);
-    const unbatched = new CheckinWriter(alone.queryable, options({ windowMs: 0 }));
+    const unbatched = new CheckinWriter(alone.queryable, options({ maxRows: 1 }));
     const rows = await Promise.all(Array.from({ length: 20 }, (_, i) => write(unbatched, person(i, 'w0'))));
     assert.equal(alone.sizes.length, 20, 'one statement per row');
     rows.forEach((row, i) => assert.equal(row.firstname, `First-w0-${i}`));
@@ -195,6 +195,57 @@ describe('CheckinWriter on PostgreSQL', () => {
     assert.ok(Date.now() - started < 900, 'close() did not wait for the window');
     assert.deepEqual(slow.sizes, [2]);
     assert.equal((await pending).length, 2);
+  });
+
+  test('a lone write is sent at once, not after a window: no timer is involved', async () => {
+    // With setTimeout frozen, a writer that waited for a window would never send.
+    mock.timers.enable({ apis: ['setTimeout', 'setInterval'] });
+    try {
+      const sent: number[] = [];
+      const { queryable } = instrumented(db);
+      const timed: Queryable = {
+        query<Row>(sql: string, params?: readonly unknown[]) {
+          sent.push(performance.now());
+          return queryable.query<Row>(sql, params);
+        },
+        exec: (sql) => queryable.exec(sql),
+      };
+      const writer = new CheckinWriter(timed, options());
+      for (let i = 0; i < 3; i++) {
+        const before = performance.now();
+        const row = await write(writer, person(i, 'lone'));
+        assert.equal(row.firstname, `First-lone-${i}`);
+        assert.equal(sent.length, i + 1, 'one statement per lone write');
+        assert.ok(sent[i]! - before < 50, `sent ${(sent[i]! - before).toFixed(1)} ms after the call`);
+      }
+    } finally {
+      mock.timers.reset();
+    }
+  });
+
+  test('writes arriving while a batch is in flight form exactly the next batch', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const { queryable, sizes } = instrumented(db);
+    const held: Queryable = {
+      async query<Row>(sql: string, params?: readonly unknown[]) {
+        const result = queryable.query<Row>(sql, params);
+        if (sizes.length === 1) await gate; // the first batch stays in flight until released
+        return result;
+      },
+      exec: (sql) => queryable.exec(sql),
+    };
+    const writer = new CheckinWriter(held, options({ maxRows: 1000, maxInFlight: 1 }));
+    const first = write(writer, person(0, 'next'));
+    await new Promise((resolve) => setImmediate(resolve)); // the first write is now in flight, alone
+    assert.deepEqual(sizes, [1]);
+    const rest = Array.from({ length: 40 }, (_, i) => write(writer, person(i + 1, 'next')));
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    assert.deepEqual(sizes, [1], 'nothing else is sent while the only slot is busy');
+    release();
+    const rows = await Promise.all([first, ...rest]);
+    assert.deepEqual(sizes, [1, 40]);
+    rows.forEach((row, i) => assert.equal(row.firstname, `First-next-${i}`));
   });
 
   test('rows arriving while every slot is busy go out together when one frees up', async () => {
