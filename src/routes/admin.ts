@@ -6,7 +6,7 @@ import { checkCredentials } from '../auth/admin-users.js';
 import { randomSecret, sameSecret } from '../auth/secrets.js';
 import { createSession, endSession, SESSION_COOKIE } from '../auth/sessions.js';
 import { clearSignInFailures, recordSignInFailure, signInBlockedFor } from '../auth/sign-in-throttle.js';
-import { clearCookie, setCookie } from '../auth/web-security.js';
+import { clearCookie, setCookie } from '../auth/cookies.js';
 import { html } from '../views/html.js';
 import { notice, page } from '../views/layout.js';
 

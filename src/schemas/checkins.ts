@@ -18,7 +18,6 @@ export const CheckinSchema = Type.Object({
   gate: Type.String(),
   direction: DirectionSchema,
 });
-export type CheckinDto = Static<typeof CheckinSchema>;
 
 export const CreateCheckinResultSchema = Type.Object({
   ...CheckinSchema.properties,
