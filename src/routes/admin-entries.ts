@@ -9,7 +9,7 @@ import { listAudit, type AuditEntry } from '../auth/audit-log.js';
 import { CheckinProblem } from '../checkins/checkin-problem.js';
 import { findStoredCheckin } from '../checkins/checkin-repository.js';
 import { html, type SafeHtml } from '../views/html.js';
-import { csrfField, dateTime, notice, page, type PageUser } from '../views/layout.js';
+import { csrfField, dateTime, notice, page, tableHead, type PageUser } from '../views/layout.js';
 
 /** A form field as the check-in service reads it: absent names and gate are sent as empty (blank). */
 const formText = (value: unknown): unknown => value ?? '';
@@ -42,15 +42,7 @@ function changes(entry: AuditEntry): SafeHtml {
 export function auditTable(entries: AuditEntry[], showEntity = true): SafeHtml {
   if (entries.length === 0) return html`<p class="empty">No changes recorded yet.</p>`;
   return html`<table class="table audit-table">
-    <thead>
-      <tr>
-        <th scope="col">When</th>
-        <th scope="col">Who</th>
-        <th scope="col">What</th>
-        ${showEntity ? html`<th scope="col">Record</th>` : ''}
-        <th scope="col">Before → after</th>
-      </tr>
-    </thead>
+    ${tableHead(['When', 'Who', 'What', ...(showEntity ? ['Record'] : []), 'Before → after'])}
     <tbody>
       ${entries.map(
         (e) =>

@@ -10,7 +10,7 @@ import { CheckinProblem } from '../checkins/checkin-problem.js';
 import { type CheckinPage, type DaySummary, listDay, summarizeDay } from '../checkins/checkin-service.js';
 import type { Database } from '../db/database.js';
 import { html, type SafeHtml } from '../views/html.js';
-import { clock, notice, page } from '../views/layout.js';
+import { clock, notice, page, tableHead } from '../views/layout.js';
 
 const PAGE_SIZE = 200;
 
@@ -70,15 +70,7 @@ function liveData(day: string, query: SheetQuery, sheet: Sheet): SafeHtml {
         <caption class="visually-hidden">
           Check-ins on ${day}${query.gate ? ` at gate ${query.gate}` : ''}${query.q ? ` matching “${query.q}”` : ''}
         </caption>
-        <thead>
-          <tr>
-            <th scope="col">Time</th>
-            <th scope="col">Name</th>
-            <th scope="col">Gate</th>
-            <th scope="col">Direction</th>
-            <th scope="col"><span class="visually-hidden">Actions</span></th>
-          </tr>
-        </thead>
+        ${tableHead(['Time', 'Name', 'Gate', 'Direction', html`<span class="visually-hidden">Actions</span>`])}
         <tbody>
           ${
             sheet.page.items.length === 0

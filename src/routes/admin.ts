@@ -18,6 +18,9 @@ function safeNext(value: unknown): string {
 }
 
 function signInPage(options: { csrf: string; next: string; username?: string; error?: string; status?: string }): string {
+  // The cursor starts in the username field, or in the password field once a username was entered.
+  const autofocus = html` autofocus`;
+  const passwordFocus = options.username ? autofocus : '';
   return page({
     title: 'Sign in',
     bodyClass: 'signin',
@@ -37,16 +40,10 @@ function signInPage(options: { csrf: string; next: string; username?: string; er
           spellcheck="false"
           required
           value="${options.username ?? ''}"
-          ${options.username ? '' : html` autofocus`}
+          ${options.username ? '' : autofocus}
         />
         <label for="password">Password</label>
-        <input
-          id="password"
-          name="password"
-          type="password"
-          autocomplete="current-password"
-          required${options.username ? html` autofocus` : ''}
-        />
+        <input id="password" name="password" type="password" autocomplete="current-password" required${passwordFocus} />
         <button type="submit" class="button button-primary button-wide">Sign in</button>
       </form>
       <p class="hint">Gate tablets do not sign in here: open the kiosk link an admin created for the gate.</p>
