@@ -36,7 +36,7 @@ export interface Config {
   rateLimitWritesPerMinute: number;
   httpHeadersTimeoutSeconds: number;
   httpRequestTimeoutSeconds: number;
-  /** Versioned check-in API (issue 3): how far back a kiosk may date an entry, and the duplicate window. */
+  /** Versioned check-in API: how far back a kiosk may date an entry, and the duplicate window. */
   checkins: { backdateWindowHours: number; duplicateWindowSeconds: number };
   /** Group commit of check-in writes (see src/checkins/checkin-writer.ts); windowMs 0 = one row per commit. */
   writeBatch: { windowMs: number; maxRows: number };

@@ -39,7 +39,7 @@ function changes(entry: AuditEntry): SafeHtml {
   </dl>`;
 }
 
-export function auditTable(entries: AuditEntry[], showEntity = true): SafeHtml {
+function auditTable(entries: AuditEntry[], showEntity = true): SafeHtml {
   if (entries.length === 0) return html`<p class="empty">No changes recorded yet.</p>`;
   return html`<table class="table audit-table">
     ${tableHead(['When', 'Who', 'What', ...(showEntity ? ['Record'] : []), 'Before → after'])}

@@ -1,6 +1,6 @@
 // One TypeBox definition per request and response of /api/v1: fastify validates with it, TypeScript
 // infers handler types from it, and @fastify/swagger turns it into the OpenAPI document.
-import { Type, type Static } from 'typebox';
+import { Type } from 'typebox';
 
 const ISO_DATE = '^\\d{4}-\\d{2}-\\d{2}$';
 
@@ -43,7 +43,6 @@ export const CreateCheckinBodySchema = Type.Object(
   },
   { additionalProperties: false },
 );
-export type CreateCheckinBody = Static<typeof CreateCheckinBodySchema>;
 
 export const CreateCheckinHeadersSchema = Type.Object({
   'idempotency-key': Type.Optional(
@@ -66,7 +65,6 @@ export const CorrectCheckinBodySchema = Type.Object(
   },
   { additionalProperties: false, minProperties: 1 },
 );
-export type CorrectCheckinBody = Static<typeof CorrectCheckinBodySchema>;
 
 export const CheckinIdParamsSchema = Type.Object({
   id: Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER, description: 'Check-in id.' }),
@@ -89,7 +87,6 @@ export const ListCheckinsQuerySchema = Type.Object(
   },
   { additionalProperties: false },
 );
-export type ListCheckinsQuery = Static<typeof ListCheckinsQuerySchema>;
 
 export const CheckinPageSchema = Type.Object({
   items: Type.Array(CheckinSchema),
@@ -106,7 +103,6 @@ export const ExportQuerySchema = Type.Object(
   },
   { additionalProperties: false },
 );
-export type ExportQuery = Static<typeof ExportQuerySchema>;
 
 const Counts = {
   total: Type.Integer({ description: 'Entries (check-ins plus check-outs).' }),
