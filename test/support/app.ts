@@ -29,7 +29,14 @@ export async function build(
   const database = options.database ?? (await createTestDatabase());
   const config = loadConfig({ DATABASE_URL: database.url, ADMIN_PASSWORD, LOG_LEVEL: 'warn', ...env });
   const db = await openDatabase(config.database, { timezone: config.timezone });
-  const app = await buildApp({ config, db, readiness: new Readiness(db) }, { logger: false, routes: options.routes });
+  let app: FastifyInstance;
+  try {
+    app = await buildApp({ config, db, readiness: new Readiness(db) }, { logger: false, routes: options.routes });
+  } catch (error) {
+    await db.close();
+    if (!options.database) await database.drop();
+    throw error;
+  }
   await app.ready();
   for (let i = 0; (await database.query('SELECT 1 FROM admin_users')).length === 0; i++) {
     if (i > 100) throw new Error('the first admin was not created');
