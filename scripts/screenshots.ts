@@ -4,7 +4,7 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { startServer, ROOT } from '../test/support/server.js';
-import { chromiumMissing, launchChromium } from '../test/ui/chromium.js';
+import { chromiumMissing, launchChromium } from '../test/support/chromium.js';
 
 const PASSWORD = 'screenshot password';
 const OUT = path.join(ROOT, 'docs', 'screenshots');

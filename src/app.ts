@@ -1,39 +1,52 @@
-// Builds the HTTP application: framework settings, error handling, then every route module.
-// The process concerns (listening, signals, database start-up) live in server.ts.
+// Builds the HTTP application: framework settings, then what is installed, in order: the cross-cutting
+// plugins (src/plugins/), the check-in service (the one door for changes to attendance), and every route
+// module (src/routes/). The process concerns (listening, signals, database start-up) live in server.ts.
 import { randomUUID } from 'node:crypto';
-import Fastify, { type FastifyError, type FastifyInstance, type FastifyPluginAsync } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyPluginAsync } from 'fastify';
+import { CheckinService } from './checkins/checkin-service.js';
 import { CheckinWriter } from './checkins/checkin-writer.js';
 import type { Config } from './config.js';
 import type { Database } from './db/database.js';
-import { toProblem } from './http-errors.js';
 import { RequestLogController, loggerOptions } from './logging.js';
-import { Metrics, instrumentApp } from './metrics.js';
-import { limitWrites } from './rate-limit.js';
+import { Metrics } from './metrics.js';
 import type { Readiness } from './readiness.js';
-import { installWebSecurity } from './auth/web-security.js';
+import { accessControl } from './plugins/access-control.js';
+import { errorHandler } from './plugins/error-handler.js';
+import { firstAdmin } from './plugins/first-admin.js';
+import { liveUpdates } from './plugins/live-updates.js';
+import { requestMetrics } from './plugins/metrics.js';
+import { webSecurity } from './plugins/web-security.js';
+import { writeLimit } from './plugins/write-limit.js';
 import { adminRoutes } from './routes/admin.js';
 import { adminEntryRoutes } from './routes/admin-entries.js';
+import { adminEventRoutes } from './routes/admin-events.js';
 import { adminSheetRoutes } from './routes/admin-sheet.js';
 import { adminTokenRoutes } from './routes/admin-tokens.js';
 import { adminUserRoutes } from './routes/admin-users.js';
 import { uiAssetRoutes } from './routes/ui-assets.js';
 import { uiKioskRoutes } from './routes/ui-kiosk.js';
-import { uiLiveRoutes } from './routes/ui-live.js';
 import { apiRoutes } from './routes/api.js';
 import { healthRoutes } from './routes/health.js';
 import { seedTableRoutes } from './routes/seed-table.js';
 
-/** What every route module is given. */
-export interface AppContext {
+/** What the plugins are given. */
+export interface AppServices {
   config: Config;
   db: Database;
   readiness: Readiness;
-  /** Group-committing check-in writer: every check-in is written through it (checkin-writer.ts). */
-  writer: CheckinWriter;
 }
 
 /** What buildApp is given: the writer is made from config.writeBatch when absent. */
-export type AppInput = Omit<AppContext, 'writer'> & { writer?: CheckinWriter };
+export interface AppInput extends AppServices {
+  /** Group-committing check-in writer (checkin-writer.ts); only the check-in service writes through it. */
+  writer?: CheckinWriter;
+}
+
+/** What every route module is given. */
+export interface AppContext extends AppServices {
+  /** The one door for every change to attendance (checkin-service.ts). */
+  checkins: CheckinService;
+}
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
@@ -79,23 +92,16 @@ export async function buildApp(input: AppInput, options: BuildOptions = {}): Pro
     // connection the server is about to close.
     if (input.readiness.isShuttingDown) reply.header('connection', 'close');
   });
-  instrumentApp(app, options.metrics ?? new Metrics(input.db), { serveEndpoint: config.metricsPort === undefined });
-  await limitWrites(app, config.rateLimitWritesPerMinute);
 
-  app.setErrorHandler((error: FastifyError, request, reply) => {
-    const problem = toProblem(error);
-    if (problem.status >= 500) request.log.error({ err: error }, problem.title);
-    // The detail of a client error can quote the request body (e.g. a JSON syntax error): not logged.
-    else request.log.info({ code: (error as { code?: string }).code, status: problem.status }, problem.title);
-    if (problem.status === 503) reply.header('retry-after', '5');
-    if ((request.routeOptions.url ?? request.url).startsWith('/api/')) {
-      return reply
-        .code(problem.status)
-        .type('application/problem+json')
-        .send({ type: 'about:blank', title: problem.title, status: problem.status, detail: problem.detail, instance: request.url });
-    }
-    return reply.code(problem.status).send({ detail: problem.detail });
-  });
+  const services: AppServices = { config, db: input.db, readiness: input.readiness };
+  await app.register(requestMetrics, { metrics: options.metrics ?? new Metrics(input.db) });
+  await app.register(writeLimit, { writesPerMinute: config.rateLimitWritesPerMinute });
+  await app.register(errorHandler);
+  await app.register(webSecurity);
+  // Before any route: every route registered after this gets the hooks of its declared access.
+  await app.register(accessControl, services);
+  await app.register(firstAdmin, services);
+  await app.register(liveUpdates, services);
 
   const writer =
     input.writer ??
@@ -107,18 +113,15 @@ export async function buildApp(input: AppInput, options: BuildOptions = {}): Pro
     });
   // Requests still waiting for a batch are answered before the database is closed.
   app.addHook('onClose', () => writer.close());
-  const context: AppContext = { ...input, writer };
-
-  // Cookies, form bodies, security headers and access control, for every route registered after this.
-  await installWebSecurity(app, context);
-  // Live-update events for the attendance sheet; registered early so it sees every write route.
-  await app.register(uiLiveRoutes, context);
+  const checkins = new CheckinService(input.db, writer, config.checkins, { events: app.attendanceEvents, metrics: app.metrics });
+  const context: AppContext = { ...services, checkins };
 
   await app.register(healthRoutes, context);
   await app.register(seedTableRoutes, context);
   await app.register(adminRoutes, context);
   await app.register(adminSheetRoutes, context);
   await app.register(adminEntryRoutes, context);
+  await app.register(adminEventRoutes, context);
   await app.register(adminUserRoutes, context);
   await app.register(adminTokenRoutes, context);
   await app.register(uiKioskRoutes, context);

@@ -46,7 +46,7 @@ export interface Config {
   rateLimitWritesPerMinute: number;
   httpHeadersTimeoutSeconds: number;
   httpRequestTimeoutSeconds: number;
-  /** Versioned check-in API (issue 3): how far back a kiosk may date an entry, and the duplicate window. */
+  /** Versioned check-in API: how far back a kiosk may date an entry, and the duplicate window. */
   checkins: { backdateWindowHours: number; duplicateWindowSeconds: number };
   /** Check-ins older than this many days are pruned daily (src/retention); undefined = kept forever. */
   retentionDays: number | undefined;

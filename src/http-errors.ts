@@ -1,6 +1,8 @@
 // Turns any error thrown while handling a request into a clear HTTP answer: never a bare 500 for bad
 // input, and a fast 503 when the database is unreachable or not migrated.
-import type { FastifyError } from 'fastify';
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import type { FieldError } from './checkins/checkin-problem.js';
+import type { Problem } from './schemas/problem.js';
 
 export interface HttpProblem {
   status: number;
@@ -68,4 +70,20 @@ export function toProblem(error: FastifyError): HttpProblem {
     return { status: error.statusCode && error.statusCode < 500 ? error.statusCode : 400, title: 'Bad request', detail: error.message };
   }
   return { status: 500, title: 'Internal server error', detail: 'An unexpected error occurred.' };
+}
+
+/** Routes under /api answer errors as RFC 9457 problem details; the seed routes and pages do not. */
+export function speaksProblemDetails(request: FastifyRequest): boolean {
+  return (request.routeOptions.url ?? request.url).startsWith('/api/');
+}
+
+/** The one builder of RFC 9457 problem details. */
+export function problemDetails(request: FastifyRequest, status: number, title: string, detail: string, errors?: FieldError[]): Problem {
+  return { type: 'about:blank', title, status, detail, instance: request.url, ...(errors && errors.length > 0 ? { errors } : {}) };
+}
+
+export function sendProblem(reply: FastifyReply, problem: Problem): FastifyReply {
+  if (problem.status === 503) reply.header('retry-after', '5');
+  // Serialised here, not by the route's response schema, so every problem has the same shape.
+  return reply.code(problem.status).type('application/problem+json').serializer(JSON.stringify).send(problem);
 }

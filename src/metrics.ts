@@ -1,17 +1,12 @@
 // Prometheus metrics: HTTP requests by method / route pattern / status, the database pool, check-ins by
-// gate, and the default Node process metrics. Every label has a bounded set of values, so a client cannot
+// gate (counted by the check-in service for every route that records one), and the default Node process
+// metrics. plugins/metrics.ts times the requests; /metrics is served by routes/health.ts or, with
+// METRICS_PORT, by listenForMetrics below. Every label has a bounded set of values, so a client cannot
 // grow the series count (raw URLs and free-text gates never become labels as such).
 import http from 'node:http';
-import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
+import type { FastifyBaseLogger } from 'fastify';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Database } from './db/database.js';
-
-declare module 'fastify' {
-  interface FastifyInstance {
-    /** The process's metrics; route modules call `app.metrics.countCheckin(gate)` after a successful create. */
-    metrics: Metrics;
-  }
-}
 
 const KNOWN_METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
 /** Gates beyond this many distinct values are counted under gate="(other)". */
@@ -96,26 +91,6 @@ export class Metrics {
 
   async render(): Promise<{ contentType: string; body: string }> {
     return { contentType: this.registry.contentType, body: await this.registry.metrics() };
-  }
-}
-
-/**
- * Times every request of `app` and decorates it with `metrics`. `/metrics` is served on the main port
- * unless a separate metrics listener is used.
- */
-export function instrumentApp(app: FastifyInstance, metrics: Metrics, options: { serveEndpoint: boolean }): void {
-  app.decorate('metrics', metrics);
-  // A callback hook, not an async one: no promise per request for synchronous work.
-  app.addHook('onResponse', (request, reply, done) => {
-    // The route pattern (e.g. /table/view/:spec), never the raw URL: bounded label values.
-    metrics.observeRequest(request.method, request.routeOptions.url, reply.statusCode, reply.elapsedTime / 1000);
-    done();
-  });
-  if (options.serveEndpoint) {
-    app.get('/metrics', { logLevel: 'warn', config: { access: 'public' } }, async (_request, reply) => {
-      const { contentType, body } = await metrics.render();
-      return reply.type(contentType).send(body);
-    });
   }
 }
 

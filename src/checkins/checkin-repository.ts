@@ -16,15 +16,6 @@ export interface NewCheckin {
   occurredAt?: string;
 }
 
-/** The seed's shape of an entry. */
-export interface Checkin {
-  id: number;
-  login: string;
-  firstname: string;
-  lastname: string;
-  gate: string;
-}
-
 /** The versioned API's shape of an entry. */
 export interface CheckinEntry {
   id: number;
@@ -176,10 +167,24 @@ export async function softDeleteCheckin(db: Queryable, id: number): Promise<bool
   return rowCount === 1;
 }
 
-/** Undoes a soft delete; false when the entry is unknown or not deleted. */
-export async function restoreCheckin(db: Queryable, id: number): Promise<boolean> {
-  const { rowCount } = await db.query(`UPDATE checkins SET deleted_at = NULL WHERE id = $1 AND deleted_at IS NOT NULL`, [id]);
-  return rowCount === 1;
+/** Undoes a soft delete; undefined when the entry is unknown or not deleted. */
+export async function restoreCheckin(db: Queryable, id: number): Promise<CheckinEntry | undefined> {
+  const { rows } = await db.query<CheckinEntry>(
+    `UPDATE checkins SET deleted_at = NULL WHERE id = $1 AND deleted_at IS NOT NULL RETURNING ${ENTRY_COLUMNS}`,
+    [id],
+  );
+  return rows[0];
+}
+
+/** An entry whether deleted or not (the admin pages show deleted entries so they can be restored). */
+export type StoredCheckin = CheckinEntry & { deletedAt: string | null };
+
+export async function findStoredCheckin(db: Queryable, id: number): Promise<StoredCheckin | undefined> {
+  const { rows } = await db.query<StoredCheckin>(
+    `SELECT ${ENTRY_COLUMNS}, to_json(deleted_at) #>> '{}' AS "deletedAt" FROM checkins WHERE id = $1`,
+    [id],
+  );
+  return rows[0];
 }
 
 // ---- Lists -----------------------------------------------------------------------------------------

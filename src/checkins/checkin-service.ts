@@ -1,14 +1,22 @@
-// The rules of recording attendance: names are trimmed and non-blank, a kiosk may date an entry a
-// little into the past, a retried request (same Idempotency-Key) never counts a person twice, and the
-// same person passing the same gate in the same direction twice within the duplicate window is one entry.
-// Each mutation is one exported function (create, correct, delete) so authorisation and auditing can
-// wrap exactly it.
+// The one door for every change to attendance: creating, correcting, deleting and restoring check-ins
+// all go through CheckinService, whichever route (seed API, /api/v1, kiosk, admin pages) asks. Each
+// change is validated with the one field rule (checkin-fields.ts), written with its audit record in the
+// same transaction (corrections, deletions, restores; creations are counted, not audited one by one),
+// then announced to live updates and counted in the metrics once committed.
+//
+// The rules of recording: names are trimmed and non-blank, a kiosk may date an entry a little into the
+// past, a retried request (same Idempotency-Key) never counts a person twice, and the same person passing
+// the same gate in the same direction twice within the duplicate window is one entry.
+//
+// Reads (one entry, a day's page, a day's summary) are plain functions below: they change nothing.
 import { createHash } from 'node:crypto';
 import type { Principal } from '../plugins/access-control.js';
+import { recordAudit } from '../auth/audit-log.js';
 import type { Database } from '../db/database.js';
 import type { CheckinWriter } from './checkin-writer.js';
 import { CheckinProblem } from './checkin-problem.js';
 import type { WriteOutcome } from './checkin-commit.js';
+import { type FieldFault, type FieldFaultOf, readDirection, readText } from './checkin-fields.js';
 import {
   arrivedBefore,
   type CheckinEntry,
@@ -18,6 +26,7 @@ import {
   findCheckin,
   findCheckinForUpdate,
   listCheckins,
+  restoreCheckin,
   softDeleteCheckin,
   updateCheckin,
   type DaySummaryRow,
@@ -33,25 +42,73 @@ export interface CheckinRules {
 
 /** A kiosk clock running slightly ahead of the server's is not "the future". */
 export const CLOCK_SKEW_SECONDS = 60;
-const TEXT_MAX = 100;
 
+/** What a check-in request carries; the text fields are checked by the field rule, whatever their type. */
 export interface CreateCheckinInput {
-  firstname: string;
-  lastname: string;
-  gate?: string;
+  firstname: unknown;
+  lastname: unknown;
+  gate?: unknown;
   direction?: Direction;
   occurredAt?: string;
 }
 
-export type CreateCheckinResult = WriteOutcome;
-
-function cleanText(field: string, value: string, required: boolean): string {
-  const trimmed = value.trim();
-  if (trimmed.includes('\u0000')) throw CheckinProblem.invalid(field, 'must not contain NUL characters');
-  if (required && trimmed === '') throw CheckinProblem.invalid(field, 'must not be blank');
-  if ([...trimmed].length > TEXT_MAX) throw CheckinProblem.invalid(field, `must be at most ${TEXT_MAX} characters`);
-  return trimmed;
+export interface CreateOptions {
+  /** Makes a retry answer like the first request (see checkin-commit.ts); a key belongs to its caller. */
+  idempotency?: { key: string; caller: string };
+  /** Answer with an earlier entry of the same person, gate and direction (default true; the seed API never did). */
+  detectDuplicates?: boolean;
+  now?: Date;
 }
+
+/** Fields to correct; absent ones keep their value. */
+export interface CheckinCorrectionInput {
+  firstname?: unknown;
+  lastname?: unknown;
+  gate?: unknown;
+  direction?: unknown;
+}
+
+export interface Correction {
+  entry: CheckinEntry;
+  /** False when every field already had the value asked for: nothing was written nor audited. */
+  changed: boolean;
+}
+
+/** Who is told about changes once they are committed. */
+export interface AttendanceObservers {
+  /** Live updates of the attendance sheet (plugins/live-updates.ts). */
+  events: { changed(): void };
+  /** "Check-ins by gate" (metrics.ts). */
+  metrics: { countCheckin(gate: string): void };
+}
+
+const EDITABLE = ['firstname', 'lastname', 'gate', 'direction'] as const;
+const editable = (entry: CheckinEntry) => ({
+  firstname: entry.firstname,
+  lastname: entry.lastname,
+  gate: entry.gate,
+  direction: entry.direction,
+});
+
+/** Applies the field rule to each field present in `fields`; throws one 400 naming every faulty field. */
+function readFields<K extends string>(
+  fields: Partial<Record<K, unknown>>,
+  rules: Record<K, (value: unknown) => { value: string } | { fault: FieldFault }>,
+): Partial<Record<K, string>> {
+  const values: Partial<Record<K, string>> = {};
+  const faults: FieldFaultOf[] = [];
+  for (const field of Object.keys(rules) as K[]) {
+    if (!(field in fields)) continue;
+    const read = rules[field](fields[field]);
+    if ('fault' in read) faults.push({ field, fault: read.fault });
+    else values[field] = read.value;
+  }
+  if (faults.length > 0) throw CheckinProblem.invalidFields(faults);
+  return values;
+}
+
+const name = (value: unknown) => readText(value, true);
+const gate = (value: unknown) => readText(value, false);
 
 function checkOccurredAt(value: string, rules: CheckinRules, now: Date): string {
   const at = Date.parse(value);
@@ -65,88 +122,102 @@ function checkOccurredAt(value: string, rules: CheckinRules, now: Date): string 
   return new Date(at).toISOString();
 }
 
-/**
- * Records one passage of a gate; see the module comment for the rules. The write itself goes through
- * the group-commit writer, which applies the Idempotency-Key and duplicate checks (checkin-commit.ts).
- */
-export async function createCheckin(
-  writer: CheckinWriter,
-  rules: CheckinRules,
-  input: CreateCheckinInput,
-  idempotency?: { key: string; caller: string },
-  now: Date = new Date(),
-): Promise<CreateCheckinResult> {
-  const firstname = cleanText('firstname', input.firstname, true);
-  const lastname = cleanText('lastname', input.lastname, true);
-  const gate = cleanText('gate', input.gate ?? '', false);
-  const direction = input.direction ?? 'in';
-  const occurredAt = input.occurredAt === undefined ? undefined : checkOccurredAt(input.occurredAt, rules, now);
-  // What "the same request" means for an Idempotency-Key: the same cleaned fields.
-  // A key belongs to its caller: stored as a hash of (caller, key), so the same key sent by another
-  // token, admin or anonymous client is another key, and the raw key is not kept. '§' cannot start a
-  // raw key (visible ASCII only), which keeps these apart from keys stored by earlier releases.
-  const claim =
-    idempotency === undefined
-      ? undefined
-      : {
-          key: `§${createHash('sha256').update(`${idempotency.caller}\n${idempotency.key}`).digest('base64url')}`,
-          requestHash: createHash('sha256')
-            .update(JSON.stringify([firstname, lastname, gate, direction, occurredAt ?? null]))
-            .digest('hex'),
-        };
-  return writer.write(
-    { firstname, lastname, gate, direction, occurredAt },
-    { duplicateWindowSeconds: rules.duplicateWindowSeconds, idempotency: claim },
-  );
-}
+export class CheckinService {
+  constructor(
+    private readonly db: Database,
+    private readonly writer: CheckinWriter,
+    private readonly rules: CheckinRules,
+    private readonly observers: AttendanceObservers,
+  ) {}
 
-/**
- * For a check-out: true when the person has no check-in earlier on the same day (at any gate). Such a
- * check-out is still recorded (the arrival may have gone through another door); the kiosk says so.
- */
-export async function isCheckoutWithoutArrival(db: Database, entry: CheckinEntry): Promise<boolean> {
-  return entry.direction === 'out' && !(await arrivedBefore(db, entry));
-}
+  /**
+   * Records one passage of a gate; see the module comment for the rules. The write itself goes through
+   * the group-commit writer, which applies the Idempotency-Key and duplicate checks (checkin-commit.ts).
+   */
+  async create(input: CreateCheckinInput, options: CreateOptions = {}): Promise<WriteOutcome> {
+    const fields = readFields(
+      { firstname: input.firstname, lastname: input.lastname, gate: input.gate ?? '', direction: input.direction ?? 'in' },
+      { firstname: name, lastname: name, gate, direction: readDirection },
+    );
+    const checkin = {
+      firstname: fields.firstname!,
+      lastname: fields.lastname!,
+      gate: fields.gate!,
+      direction: fields.direction as Direction,
+    };
+    const occurredAt =
+      input.occurredAt === undefined ? undefined : checkOccurredAt(input.occurredAt, this.rules, options.now ?? new Date());
+    // What "the same request" means for an Idempotency-Key: the same cleaned fields.
+    // A key belongs to its caller: stored as a hash of (caller, key), so the same key sent by another
+    // token, admin or anonymous client is another key, and the raw key is not kept. '§' cannot start a
+    // raw key (visible ASCII only), which keeps these apart from keys stored by earlier releases.
+    const idempotency =
+      options.idempotency === undefined
+        ? undefined
+        : {
+            key: `§${createHash('sha256').update(`${options.idempotency.caller}\n${options.idempotency.key}`).digest('base64url')}`,
+            requestHash: createHash('sha256')
+              .update(JSON.stringify([checkin.firstname, checkin.lastname, checkin.gate, checkin.direction, occurredAt ?? null]))
+              .digest('hex'),
+          };
+    const detect = options.detectDuplicates ?? true;
+    // The seed API's plain insert is the writer's unchecked path: exactly what the seed stored.
+    const outcome = detect
+      ? await this.writer.write({ ...checkin, occurredAt }, { duplicateWindowSeconds: this.rules.duplicateWindowSeconds, idempotency })
+      : await this.writer.write({ firstname: checkin.firstname, lastname: checkin.lastname, gate: checkin.gate });
+    if (!outcome.duplicate && !outcome.replayed) {
+      this.observers.metrics.countCheckin(outcome.entry.gate);
+      this.observers.events.changed();
+    }
+    return outcome;
+  }
 
-/** Whose Idempotency-Keys a request's key is among: its gate token, its admin, or every anonymous caller. */
-export function idempotencyCaller(principal: Principal | null | undefined): string {
-  if (principal?.kind === 'token') return `token:${principal.token.id}`;
-  if (principal?.kind === 'session') return `admin:${principal.session.userId}`;
-  return 'anonymous';
-}
-
-export interface CheckinCorrectionInput {
-  firstname?: string;
-  lastname?: string;
-  gate?: string;
-  direction?: Direction;
-}
-
-/** Corrects names, gate or direction of an entry (admin). */
-export async function correctCheckin(db: Database, id: number, changes: CheckinCorrectionInput): Promise<CheckinEntry> {
-  const cleaned = {
-    firstname: changes.firstname === undefined ? undefined : cleanText('firstname', changes.firstname, true),
-    lastname: changes.lastname === undefined ? undefined : cleanText('lastname', changes.lastname, true),
-    gate: changes.gate === undefined ? undefined : cleanText('gate', changes.gate, false),
-    direction: changes.direction,
-  };
-  return db.transaction(async (tx) => {
-    const current = await findCheckinForUpdate(tx, id);
-    if (!current) throw CheckinProblem.notFound(id);
-    const updated = await updateCheckin(tx, id, {
-      firstname: cleaned.firstname ?? current.firstname,
-      lastname: cleaned.lastname ?? current.lastname,
-      gate: cleaned.gate ?? current.gate,
-      direction: cleaned.direction ?? current.direction,
+  /** Corrects names, gate or direction of a live entry, with its audit record in the same transaction. */
+  async correct(actor: string, id: number, changes: CheckinCorrectionInput): Promise<Correction> {
+    const present = Object.fromEntries(Object.entries(changes).filter(([, value]) => value !== undefined));
+    const cleaned = readFields(present, { firstname: name, lastname: name, gate, direction: readDirection });
+    const correction = await this.db.transaction(async (tx) => {
+      const before = await findCheckinForUpdate(tx, id);
+      if (!before) throw CheckinProblem.notFound(id);
+      const values = { ...editable(before), ...cleaned } as ReturnType<typeof editable>;
+      if (EDITABLE.every((key) => before[key] === values[key])) return { entry: before, changed: false };
+      const after = await updateCheckin(tx, id, values);
+      if (!after) throw CheckinProblem.notFound(id);
+      await recordAudit(tx, {
+        actor,
+        action: 'correct',
+        entity: 'checkin',
+        entityId: id,
+        before: editable(before),
+        after: editable(after),
+      });
+      return { entry: after, changed: true };
     });
-    if (!updated) throw CheckinProblem.notFound(id);
-    return updated;
-  });
-}
+    if (correction.changed) this.observers.events.changed();
+    return correction;
+  }
 
-/** Soft-deletes an entry (admin): it disappears from every list, sheet, summary and export. */
-export async function deleteCheckin(db: Database, id: number): Promise<void> {
-  if (!(await softDeleteCheckin(db, id))) throw CheckinProblem.notFound(id);
+  /** Soft-deletes a live entry (it leaves every list, sheet, summary and export), audited in the same transaction. */
+  async delete(actor: string, id: number): Promise<void> {
+    await this.db.transaction(async (tx) => {
+      const entry = await findCheckinForUpdate(tx, id);
+      if (!entry || !(await softDeleteCheckin(tx, id))) throw CheckinProblem.notFound(id);
+      await recordAudit(tx, { actor, action: 'delete', entity: 'checkin', entityId: id, before: entry });
+    });
+    this.observers.events.changed();
+  }
+
+  /** Brings a deleted entry back, audited in the same transaction. */
+  async restore(actor: string, id: number): Promise<CheckinEntry> {
+    const entry = await this.db.transaction(async (tx) => {
+      const restored = await restoreCheckin(tx, id);
+      if (!restored) throw new CheckinProblem(404, 'Not found', `There is no deleted check-in with id ${id}.`);
+      await recordAudit(tx, { actor, action: 'restore', entity: 'checkin', entityId: id, after: restored });
+      return restored;
+    });
+    this.observers.events.changed();
+    return entry;
+  }
 }
 
 export async function getCheckin(db: Database, id: number): Promise<CheckinEntry> {
@@ -224,4 +295,19 @@ export interface DaySummary extends DaySummaryRow {
 
 export async function summarizeDay(db: Database, day: string, timezone: string): Promise<DaySummary> {
   return { date: day, timezone, ...(await daySummary(db, day)) };
+}
+
+/**
+ * For a check-out: true when the person has no check-in earlier on the same day (at any gate). Such a
+ * check-out is still recorded (the arrival may have gone through another door); the kiosk says so.
+ */
+export async function isCheckoutWithoutArrival(db: Database, entry: CheckinEntry): Promise<boolean> {
+  return entry.direction === 'out' && !(await arrivedBefore(db, entry));
+}
+
+/** Whose Idempotency-Keys a request's key is among: its gate token, its admin, or every anonymous caller. */
+export function idempotencyCaller(principal: Principal | null | undefined): string {
+  if (principal?.kind === 'token') return `token:${principal.token.id}`;
+  if (principal?.kind === 'session') return `admin:${principal.session.userId}`;
+  return 'anonymous';
 }

@@ -19,10 +19,12 @@
 // spelling of a URL — percent-encoded letters, doubled or trailing slashes — reaches a route without its
 // checks. Public routes get no hook at all.
 import type { FastifyInstance, FastifyReply, FastifyRequest, RouteOptions, onRequestHookHandler, preHandlerHookHandler } from 'fastify';
-import type { AppContext } from '../app.js';
+import fp from 'fastify-plugin';
+import type { AppServices } from '../app.js';
 import { authenticateGateToken, type TokenScope } from '../auth/gate-tokens.js';
 import { sameSecret } from '../auth/secrets.js';
 import { findSession, SESSION_COOKIE, type Session } from '../auth/sessions.js';
+import { problemDetails, sendProblem, speaksProblemDetails } from '../http-errors.js';
 
 export type Access = 'public' | 'attendance:read' | 'checkin' | 'admin' | 'admin-page';
 
@@ -53,7 +55,7 @@ function bearer(request: FastifyRequest): string | undefined | null {
 }
 
 /** Looks up (once per request) the bearer token or session cookie; null when there is neither or it is invalid. */
-export async function identify(request: FastifyRequest, context: AppContext): Promise<Principal | null> {
+export async function identify(request: FastifyRequest, context: AppServices): Promise<Principal | null> {
   if (request.principal !== undefined) return request.principal;
   let principal: Principal | null = null;
   const presented = bearer(request);
@@ -93,13 +95,10 @@ export function actorOf(request: FastifyRequest): string {
 /** Refusals in the dialect of the route: problem details under /api, the seed's texts under /table. */
 function refuse(request: FastifyRequest, reply: FastifyReply, status: 401 | 403, detail: string) {
   if (status === 401) reply.header('www-authenticate', 'Bearer realm="barona"');
-  const path = request.routeOptions.url ?? '';
-  if (path.startsWith('/api/')) {
-    return reply
-      .code(status)
-      .type('application/problem+json')
-      .send({ type: 'about:blank', title: status === 401 ? 'Unauthorized' : 'Forbidden', status, detail, instance: request.url });
+  if (speaksProblemDetails(request)) {
+    return sendProblem(reply, problemDetails(request, status, status === 401 ? 'Unauthorized' : 'Forbidden', detail));
   }
+  const path = request.routeOptions.url ?? '';
   // The seed (Django REST Framework) answered with these exact texts.
   const seedDetail =
     status === 401 ? 'Authentication credentials were not provided.' : 'You do not have permission to perform this action.';
@@ -115,7 +114,7 @@ const MISSING: Record<Exclude<Access, 'public' | 'admin-page'>, string> = {
 };
 
 /** The hooks that enforce one API access level (attendance:read, checkin, admin). */
-function apiHooks(access: 'attendance:read' | 'checkin' | 'admin', context: AppContext) {
+function apiHooks(access: 'attendance:read' | 'checkin' | 'admin', context: AppServices) {
   const tokenMode = context.config.authMode === 'token';
   const scope = SCOPE_OF[access];
   const onRequest: onRequestHookHandler = async function (request, reply) {
@@ -152,7 +151,7 @@ function apiHooks(access: 'attendance:read' | 'checkin' | 'admin', context: AppC
 }
 
 /** The hooks of the admin pages: a session is needed in every AUTH_MODE. */
-function adminPageHooks(context: AppContext) {
+function adminPageHooks(context: AppServices) {
   const onRequest: onRequestHookHandler = async function (request, reply) {
     const principal = await identify(request, context);
     if (principal?.kind === 'session') return;
@@ -175,34 +174,37 @@ function adminPageHooks(context: AppContext) {
 const asArray = <T>(value: T | T[] | undefined): T[] => (value === undefined ? [] : Array.isArray(value) ? value : [value]);
 
 /**
- * Installs access control on the root instance, before any route is registered: every route's declared
- * access becomes hooks of that route, running before the route's own hooks.
+ * Access control for the whole application, registered before any route: every route's declared access
+ * becomes hooks of that route, running before the route's own hooks.
  */
-export function installAccessControl(app: FastifyInstance, context: AppContext): void {
-  app.decorateRequest('principal', undefined);
-  const hooks = {
-    'attendance:read': apiHooks('attendance:read', context),
-    checkin: apiHooks('checkin', context),
-    admin: apiHooks('admin', context),
-    'admin-page': adminPageHooks(context),
-  } as const;
-  const routes: RouteOptions[] = [];
-  app.addHook('onRoute', (route) => {
-    routes.push(route);
-    const access = route.config?.access;
-    if (access === undefined || access === 'public') return;
-    if (!ACCESS_LEVELS.includes(access)) throw new Error(`${route.method} ${route.url}: unknown access "${String(access)}"`);
-    route.onRequest = [hooks[access].onRequest, ...asArray(route.onRequest)];
-    route.preHandler = [hooks[access].preHandler, ...asArray(route.preHandler)];
-  });
-  app.decorate('assertAccessDeclared', () => {
-    const undeclared = routes.filter((route) => route.config?.access === undefined);
-    if (undeclared.length > 0) {
-      const list = undeclared.map((route) => `${String(route.method)} ${route.url}`).join(', ');
-      throw new Error(`routes without an access declaration (config.access): ${list}`);
-    }
-  });
-}
+export const accessControl = fp(
+  async (app: FastifyInstance, context: AppServices) => {
+    app.decorateRequest('principal', undefined);
+    const hooks = {
+      'attendance:read': apiHooks('attendance:read', context),
+      checkin: apiHooks('checkin', context),
+      admin: apiHooks('admin', context),
+      'admin-page': adminPageHooks(context),
+    } as const;
+    const routes: RouteOptions[] = [];
+    app.addHook('onRoute', (route) => {
+      routes.push(route);
+      const access = route.config?.access;
+      if (access === undefined || access === 'public') return;
+      if (!ACCESS_LEVELS.includes(access)) throw new Error(`${route.method} ${route.url}: unknown access "${String(access)}"`);
+      route.onRequest = [hooks[access].onRequest, ...asArray(route.onRequest)];
+      route.preHandler = [hooks[access].preHandler, ...asArray(route.preHandler)];
+    });
+    app.decorate('assertAccessDeclared', () => {
+      const undeclared = routes.filter((route) => route.config?.access === undefined);
+      if (undeclared.length > 0) {
+        const list = undeclared.map((route) => `${String(route.method)} ${route.url}`).join(', ');
+        throw new Error(`routes without an access declaration (config.access): ${list}`);
+      }
+    });
+  },
+  { name: 'access-control' },
+);
 
 /**
  * Declares every route registered in this (encapsulated) instance public: for routes that a third-party

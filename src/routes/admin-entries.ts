@@ -1,45 +1,18 @@
 // Corrections: /admin/entries/{id} shows one check-in with its history, corrects its names, gate or
-// direction, deletes it (softly, as the domain does: deleted_at is set, every read path skips it) and
-// restores it; /admin/audit shows every change. Each change and its audit record are written in one
-// transaction, through the domain's own repository functions (which keep name_key right).
-import type { FastifyPluginAsync } from 'fastify';
+// direction, deletes it (softly: it leaves every list, sheet and export) and restores it; /admin/audit
+// shows every change. Every change goes through the check-in service, which validates it, writes it
+// with its audit record in one transaction and announces it.
+import type { FastifyPluginAsync, FastifyReply } from 'fastify';
 import type { AppContext } from '../app.js';
-import { sessionOf } from '../plugins/access-control.js';
-import { listAudit, recordAudit, type AuditEntry } from '../auth/audit-log.js';
-import {
-  findCheckinForUpdate,
-  restoreCheckin,
-  softDeleteCheckin,
-  updateCheckin,
-  type CheckinEntry,
-  type Direction,
-} from '../checkins/checkin-repository.js';
-import type { Queryable } from '../db/database.js';
+import { actorOf, sessionOf } from '../plugins/access-control.js';
+import { listAudit, type AuditEntry } from '../auth/audit-log.js';
+import { CheckinProblem } from '../checkins/checkin-problem.js';
+import { findStoredCheckin } from '../checkins/checkin-repository.js';
 import { html, type SafeHtml } from '../views/html.js';
-import { csrfField, dateTime, notice, page, type PageUser } from '../views/layout.js';
+import { csrfField, dateTime, notice, page, tableHead, type PageUser } from '../views/layout.js';
 
-type Entry = CheckinEntry & { deletedAt: string | null };
-
-const EDITABLE = ['firstname', 'lastname', 'gate', 'direction'] as const;
-const pick = (entry: CheckinEntry) => Object.fromEntries(EDITABLE.map((key) => [key, entry[key]]));
-
-/** An entry, deleted or not. */
-async function findEntry(db: Queryable, id: number): Promise<Entry | undefined> {
-  const { rows } = await db.query<Entry>(
-    `SELECT id, to_json(login) #>> '{}' AS "occurredAt", to_json(recorded_at) #>> '{}' AS "recordedAt",
-            firstname, lastname, gate, direction, to_json(deleted_at) #>> '{}' AS "deletedAt"
-       FROM checkins WHERE id = $1`,
-    [id],
-  );
-  return rows[0];
-}
-
-function validName(value: unknown, required: boolean): string | undefined {
-  if (typeof value !== 'string') return required ? undefined : '';
-  const trimmed = value.trim();
-  if ((required && trimmed === '') || [...trimmed].length > 100 || trimmed.includes('\u0000')) return undefined;
-  return trimmed;
-}
+/** A form field as the check-in service reads it: absent names and gate are sent as empty (blank). */
+const formText = (value: unknown): unknown => value ?? '';
 
 function field(value: unknown): string {
   if (value === null || value === undefined) return '—';
@@ -66,18 +39,10 @@ function changes(entry: AuditEntry): SafeHtml {
   </dl>`;
 }
 
-export function auditTable(entries: AuditEntry[], showEntity = true): SafeHtml {
+function auditTable(entries: AuditEntry[], showEntity = true): SafeHtml {
   if (entries.length === 0) return html`<p class="empty">No changes recorded yet.</p>`;
   return html`<table class="table audit-table">
-    <thead>
-      <tr>
-        <th scope="col">When</th>
-        <th scope="col">Who</th>
-        <th scope="col">What</th>
-        ${showEntity ? html`<th scope="col">Record</th>` : ''}
-        <th scope="col">Before → after</th>
-      </tr>
-    </thead>
+    ${tableHead(['When', 'Who', 'What', ...(showEntity ? ['Record'] : []), 'Before → after'])}
     <tbody>
       ${entries.map(
         (e) =>
@@ -94,7 +59,7 @@ export function auditTable(entries: AuditEntry[], showEntity = true): SafeHtml {
 }
 
 export const adminEntryRoutes: FastifyPluginAsync<AppContext> = async (app, context) => {
-  const { db } = context;
+  const { db, checkins } = context;
   const pageUser = (request: Parameters<typeof sessionOf>[0]): PageUser => {
     const s = sessionOf(request);
     return { username: s.username, csrfToken: s.csrfToken };
@@ -102,7 +67,7 @@ export const adminEntryRoutes: FastifyPluginAsync<AppContext> = async (app, cont
   const html200 = 'text/html; charset=utf-8';
 
   async function entryPage(user: PageUser, id: number, message?: SafeHtml | ''): Promise<string | undefined> {
-    const entry = await findEntry(db, id);
+    const entry = await findStoredCheckin(db, id);
     if (!entry) return undefined;
     const history = await listAudit(db, { entity: 'checkin', entityId: String(id), limit: 50 });
     const day = entry.occurredAt.slice(0, 10);
@@ -170,6 +135,24 @@ export const adminEntryRoutes: FastifyPluginAsync<AppContext> = async (app, cont
     });
   }
 
+  function notFound(reply: FastifyReply, user: PageUser, heading: string) {
+    return reply
+      .code(404)
+      .type(html200)
+      .send(page({ title: 'Not found', user, body: html`<h1>${heading}</h1>` }));
+  }
+
+  /** Runs a change; false when the service found no such entry. */
+  async function found(change: () => Promise<unknown>): Promise<boolean> {
+    try {
+      await change();
+      return true;
+    } catch (error) {
+      if (error instanceof CheckinProblem && error.status === 404) return false;
+      throw error;
+    }
+  }
+
   function parseId(raw: string): number | undefined {
     return /^\d{1,15}$/.test(raw) ? Number(raw) : undefined;
   }
@@ -206,45 +189,22 @@ export const adminEntryRoutes: FastifyPluginAsync<AppContext> = async (app, cont
       const user = pageUser(request);
       if (id === undefined) return reply.code(404).send({ detail: 'Not found.' });
       const form = request.body ?? {};
-      const firstname = validName(form.firstname, true);
-      const lastname = validName(form.lastname, true);
-      const gate = validName(form.gate, false);
-      const direction =
-        form.direction === undefined
-          ? undefined
-          : form.direction === 'in' || form.direction === 'out'
-            ? (form.direction as Direction)
-            : null;
-      if (firstname === undefined || lastname === undefined || gate === undefined || direction === null) {
+      try {
+        await checkins.correct(actorOf(request), id, {
+          firstname: formText(form.firstname),
+          lastname: formText(form.lastname),
+          gate: formText(form.gate),
+          direction: form.direction,
+        });
+      } catch (error) {
+        if (!(error instanceof CheckinProblem)) throw error;
+        if (error.status === 404) return notFound(reply, user, `No check-in #${id}`);
         const body = await entryPage(user, id, notice('error', 'First and last name are required; each field takes up to 100 characters.'));
         return reply
           .code(body ? 400 : 404)
           .type(html200)
           .send(body ?? 'Not found.');
       }
-      const outcome = await db.transaction(async (tx) => {
-        const before = await findCheckinForUpdate(tx, id);
-        if (!before) return 'missing' as const;
-        const values = { firstname, lastname, gate, direction: direction ?? before.direction };
-        if (EDITABLE.every((key) => before[key] === values[key])) return 'unchanged' as const;
-        const after = await updateCheckin(tx, id, values);
-        if (!after) return 'missing' as const;
-        await recordAudit(tx, {
-          actor: user.username,
-          action: 'correct',
-          entity: 'checkin',
-          entityId: id,
-          before: pick(before),
-          after: pick(after),
-        });
-        return 'corrected' as const;
-      });
-      if (outcome === 'missing')
-        return reply
-          .code(404)
-          .type(html200)
-          .send(page({ title: 'Not found', user, body: html`<h1>No check-in #${id}</h1>` }));
-      if (outcome === 'corrected') app.attendanceEvents.changed();
       return reply.redirect(`/admin/entries/${id}?done=corrected`, 303);
     },
   );
@@ -252,41 +212,18 @@ export const adminEntryRoutes: FastifyPluginAsync<AppContext> = async (app, cont
   app.post<{ Params: { id: string } }>('/admin/entries/:id/delete', { config: { access: 'admin-page' } }, async (request, reply) => {
     const id = parseId(request.params.id);
     const user = pageUser(request);
-    const deleted =
-      id !== undefined &&
-      (await db.transaction(async (tx) => {
-        const entry = await findCheckinForUpdate(tx, id);
-        if (!entry || !(await softDeleteCheckin(tx, id))) return false;
-        await recordAudit(tx, { actor: user.username, action: 'delete', entity: 'checkin', entityId: id, before: entry });
-        return true;
-      }));
-    if (!deleted)
-      return reply
-        .code(404)
-        .type(html200)
-        .send(page({ title: 'Not found', user, body: html`<h1>No check-in #${request.params.id}</h1>` }));
-    app.attendanceEvents.changed();
+    if (id === undefined || !(await found(() => checkins.delete(actorOf(request), id)))) {
+      return notFound(reply, user, `No check-in #${request.params.id}`);
+    }
     return reply.redirect(`/admin/entries/${id}?done=deleted`, 303);
   });
 
   app.post<{ Params: { id: string } }>('/admin/entries/:id/restore', { config: { access: 'admin-page' } }, async (request, reply) => {
     const id = parseId(request.params.id);
     const user = pageUser(request);
-    const restored =
-      id !== undefined &&
-      (await db.transaction(async (tx) => {
-        if (!(await restoreCheckin(tx, id))) return false;
-        const entry = await findEntry(tx, id);
-        const { deletedAt: _deletedAt, ...after } = entry!;
-        await recordAudit(tx, { actor: user.username, action: 'restore', entity: 'checkin', entityId: id, after });
-        return true;
-      }));
-    if (!restored)
-      return reply
-        .code(404)
-        .type(html200)
-        .send(page({ title: 'Not found', user, body: html`<h1>No deleted check-in #${request.params.id}</h1>` }));
-    app.attendanceEvents.changed();
+    if (id === undefined || !(await found(() => checkins.restore(actorOf(request), id)))) {
+      return notFound(reply, user, `No deleted check-in #${request.params.id}`);
+    }
     return reply.redirect(`/admin/entries/${id}?done=restored`, 303);
   });
 

@@ -1,13 +1,16 @@
 // /admin/sheet: the attendance sheet of one day (day picker, gate filter, name search, totals per gate,
-// how many are inside), with live updates. Its data comes from the versioned API itself (through
-// app.inject, with the admin's own session), so the sheet shows exactly what API clients see.
+// how many are inside), with live updates. Its data comes from the same domain functions as the
+// versioned API's list and summary (checkin-service.ts), so the sheet shows exactly what API clients see.
 // /admin/sheet/live returns just the data part, which the page's script swaps in on every change.
-import type { FastifyInstance, FastifyPluginAsync, FastifyRequest } from 'fastify';
+import type { FastifyPluginAsync } from 'fastify';
 import type { AppContext } from '../app.js';
 import { sessionOf } from '../plugins/access-control.js';
 import { localDate, parseIsoDate } from '../checkins/calendar.js';
+import { CheckinProblem } from '../checkins/checkin-problem.js';
+import { type CheckinPage, type DaySummary, listDay, summarizeDay } from '../checkins/checkin-service.js';
+import type { Database } from '../db/database.js';
 import { html, type SafeHtml } from '../views/html.js';
-import { clock, notice, page } from '../views/layout.js';
+import { clock, notice, page, tableHead } from '../views/layout.js';
 
 const PAGE_SIZE = 200;
 
@@ -18,106 +21,23 @@ interface SheetQuery {
   cursor?: string;
 }
 
-interface SheetItem {
-  id: number;
-  firstname: string;
-  lastname: string;
-  gate: string;
-  direction: string;
-  at: string;
-}
-
-interface GateTotal {
-  gate: string;
-  total: number;
-  inside: number | undefined;
-}
-
 interface Sheet {
-  items: SheetItem[];
-  nextCursor: string | null;
-  total: number;
-  inside: number | undefined;
-  gates: GateTotal[];
+  page: CheckinPage;
+  summary: DaySummary;
+  /** Why the list could not be shown (a cursor of another list). */
   problem?: string;
 }
 
-type Json = Record<string, unknown>;
-
-const num = (value: unknown): number | undefined =>
-  typeof value === 'number' ? value : typeof value === 'string' && value !== '' && !Number.isNaN(Number(value)) ? Number(value) : undefined;
-
-function toItem(row: Json): SheetItem {
-  return {
-    id: Number(row.id),
-    firstname: String(row.firstname ?? ''),
-    lastname: String(row.lastname ?? ''),
-    gate: String(row.gate ?? ''),
-    direction: String(row.direction ?? 'in'),
-    at: String(row.occurredAt ?? row.login ?? row.at ?? ''),
-  };
-}
-
-/** Totals per gate from the day summary. */
-function gateTotals(summary: Json): GateTotal[] {
-  const raw = summary.perGate ?? summary.gates ?? summary.byGate;
-  const list: Json[] = Array.isArray(raw)
-    ? (raw as Json[])
-    : raw && typeof raw === 'object'
-      ? Object.entries(raw as Json).map(([gate, value]) =>
-          typeof value === 'object' && value ? { gate, ...(value as Json) } : { gate, total: value },
-        )
-      : [];
-  return list.map((g) => ({
-    gate: String(g.gate ?? ''),
-    total: num(g.total) ?? num(g.count) ?? num(g.checkins) ?? (num(g.in) ?? 0) + (num(g.out) ?? 0),
-    inside: num(g.inside),
-  }));
-}
-
-async function callApi(app: FastifyInstance, request: FastifyRequest, url: string): Promise<{ status: number; body: Json }> {
-  const response = await app.inject({
-    method: 'GET',
-    url,
-    headers: { cookie: request.headers.cookie ?? '', accept: 'application/json', 'x-request-id': request.id },
-  });
-  let body: Json = {};
-  try {
-    body = response.json() as Json;
-  } catch {
-    // not JSON: reported below through the status
-  }
-  return { status: response.statusCode, body };
-}
-
-async function loadSheet(app: FastifyInstance, request: FastifyRequest, day: string, query: SheetQuery): Promise<Sheet> {
-  const params = new URLSearchParams({ date: day, limit: String(PAGE_SIZE) });
-  if (query.gate) params.set('gate', query.gate);
-  if (query.q) params.set('q', query.q);
-  if (query.cursor) params.set('cursor', query.cursor);
+async function loadSheet(db: Database, timezone: string, day: string, query: SheetQuery): Promise<Sheet> {
   const [list, summary] = await Promise.all([
-    callApi(app, request, `/api/v1/checkins?${params.toString()}`),
-    callApi(app, request, `/api/v1/days/${day}/summary`),
+    listDay(db, { day, gate: query.gate, q: query.q, cursor: query.cursor, limit: PAGE_SIZE }).catch((error: unknown) => {
+      if (error instanceof CheckinProblem) return error;
+      throw error;
+    }),
+    summarizeDay(db, day, timezone),
   ]);
-  if (list.status !== 200 || summary.status !== 200) {
-    const failed = list.status !== 200 ? list : summary;
-    return {
-      items: [],
-      nextCursor: null,
-      total: 0,
-      inside: undefined,
-      gates: [],
-      problem: String(failed.body.detail ?? `The attendance API answered ${failed.status}.`),
-    };
-  }
-  const items = Array.isArray(list.body.items) ? (list.body.items as Json[]).map(toItem) : [];
-  return {
-    items,
-    nextCursor: typeof list.body.nextCursor === 'string' ? list.body.nextCursor : null,
-    total: num(summary.body.total) ?? num(summary.body.checkins) ?? 0,
-    inside: num(summary.body.inside),
-    gates: gateTotals(summary.body),
-  };
+  if (list instanceof CheckinProblem) return { page: { items: [], nextCursor: null }, summary, problem: list.detail };
+  return { page: list, summary };
 }
 
 function sheetQuery(day: string, query: SheetQuery, extra: Record<string, string> = {}): string {
@@ -131,17 +51,16 @@ function sheetQuery(day: string, query: SheetQuery, extra: Record<string, string
 function liveData(day: string, query: SheetQuery, sheet: Sheet): SafeHtml {
   const filtered = Boolean(query.gate || query.q);
   return html`<div class="stats" aria-label="Totals">
-      <div class="stat"><span class="stat-value" id="stat-total">${sheet.total}</span><span class="stat-label">check-ins</span></div>
-      <div class="stat stat-accent">
-        <span class="stat-value" id="stat-inside">${sheet.inside ?? '—'}</span><span class="stat-label">inside now</span>
+      <div class="stat">
+        <span class="stat-value" id="stat-total">${sheet.summary.total}</span><span class="stat-label">check-ins</span>
       </div>
-      ${sheet.gates.map(
+      <div class="stat stat-accent">
+        <span class="stat-value" id="stat-inside">${sheet.summary.inside}</span><span class="stat-label">inside now</span>
+      </div>
+      ${sheet.summary.perGate.map(
         (g) =>
           html`<div class="stat stat-gate">
-            <span class="stat-value">${g.total}</span
-            ><span class="stat-label"
-              >gate ${g.gate || '(none)'}${g.inside !== undefined ? html`<br /><span class="hint">${g.inside} inside</span>` : ''}</span
-            >
+            <span class="stat-value">${g.total}</span><span class="stat-label">gate ${g.gate || '(none)'}</span>
           </div>`,
       )}
     </div>
@@ -151,25 +70,17 @@ function liveData(day: string, query: SheetQuery, sheet: Sheet): SafeHtml {
         <caption class="visually-hidden">
           Check-ins on ${day}${query.gate ? ` at gate ${query.gate}` : ''}${query.q ? ` matching “${query.q}”` : ''}
         </caption>
-        <thead>
-          <tr>
-            <th scope="col">Time</th>
-            <th scope="col">Name</th>
-            <th scope="col">Gate</th>
-            <th scope="col">Direction</th>
-            <th scope="col"><span class="visually-hidden">Actions</span></th>
-          </tr>
-        </thead>
+        ${tableHead(['Time', 'Name', 'Gate', 'Direction', html`<span class="visually-hidden">Actions</span>`])}
         <tbody>
           ${
-            sheet.items.length === 0
+            sheet.page.items.length === 0
               ? html`<tr>
                   <td colspan="5" class="empty">${filtered ? 'Nobody matches these filters.' : 'No check-ins on this day yet.'}</td>
                 </tr>`
-              : sheet.items.map(
+              : sheet.page.items.map(
                   (item) =>
                     html`<tr data-id="${item.id}">
-                      <td class="nowrap mono">${clock(item.at)}</td>
+                      <td class="nowrap mono">${clock(item.occurredAt)}</td>
                       <td><span class="person">${item.lastname}, ${item.firstname}</span></td>
                       <td>${item.gate || html`<span class="hint">—</span>`}</td>
                       <td>
@@ -188,7 +99,7 @@ function liveData(day: string, query: SheetQuery, sheet: Sheet): SafeHtml {
         </tbody>
       </table>
     </div>
-    ${sheet.nextCursor ? html`<p class="more"><a class="button" href="/admin/sheet?${sheetQuery(day, query, { cursor: sheet.nextCursor })}">Next ${PAGE_SIZE}</a></p>` : ''}`;
+    ${sheet.page.nextCursor ? html`<p class="more"><a class="button" href="/admin/sheet?${sheetQuery(day, query, { cursor: sheet.page.nextCursor })}">Next ${PAGE_SIZE}</a></p>` : ''}`;
 }
 
 export const adminSheetRoutes: FastifyPluginAsync<AppContext> = async (app, context) => {
@@ -205,8 +116,8 @@ export const adminSheetRoutes: FastifyPluginAsync<AppContext> = async (app, cont
   app.get<{ Querystring: SheetQuery }>('/admin/sheet', { config: { access: 'admin-page' } }, async (request, reply) => {
     const session = sessionOf(request);
     const { day, query } = readQuery(request.query);
-    const sheet = await loadSheet(app, request, day, query);
-    const gates = [...new Set([...sheet.gates.map((g) => g.gate).filter(Boolean), ...(query.gate ? [query.gate] : [])])].sort();
+    const sheet = await loadSheet(context.db, context.config.timezone, day, query);
+    const gates = [...new Set([...sheet.summary.perGate.map((g) => g.gate).filter(Boolean), ...(query.gate ? [query.gate] : [])])].sort();
     const body = html`<div class="page-head page-head-row">
         <div>
           <h1>Attendance</h1>
@@ -265,7 +176,7 @@ export const adminSheetRoutes: FastifyPluginAsync<AppContext> = async (app, cont
 
   app.get<{ Querystring: SheetQuery }>('/admin/sheet/live', { config: { access: 'admin-page' } }, async (request, reply) => {
     const { day, query } = readQuery(request.query);
-    const sheet = await loadSheet(app, request, day, query);
+    const sheet = await loadSheet(context.db, context.config.timezone, day, query);
     return reply
       .header('cache-control', 'no-store')
       .type('text/html; charset=utf-8')

@@ -6,7 +6,7 @@ import { sessionOf } from '../plugins/access-control.js';
 import { recordAudit } from '../auth/audit-log.js';
 import { createGateToken, listGateTokens, revokeGateToken, TOKEN_SCOPES, type TokenScope } from '../auth/gate-tokens.js';
 import { html, type SafeHtml } from '../views/html.js';
-import { csrfField, dateTime, notice, page, type PageUser } from '../views/layout.js';
+import { csrfField, dangerButton, dateTime, notice, page, tableHead, type PageUser } from '../views/layout.js';
 
 type Body = Record<string, unknown> | undefined;
 
@@ -47,18 +47,7 @@ export const adminTokenRoutes: FastifyPluginAsync<AppContext> = async (app, cont
               tokens.length === 0
                 ? html`<p class="empty">No tokens yet. Create one for each gate tablet.</p>`
                 : html`<table class="table" id="token-table">
-                    <thead>
-                      <tr>
-                        <th scope="col">Name</th>
-                        <th scope="col">Gate</th>
-                        <th scope="col">May</th>
-                        <th scope="col">Token</th>
-                        <th scope="col">Created</th>
-                        <th scope="col">Last used</th>
-                        <th scope="col">Expires</th>
-                        <th scope="col">Status</th>
-                      </tr>
-                    </thead>
+                    ${tableHead(['Name', 'Gate', 'May', 'Token', 'Created', 'Last used', 'Expires', 'Status'])}
                     <tbody>
                       ${tokens.map(
                         (t) => html`<tr${t.revokedAt ? html` class="muted"` : ''} data-token-id="${t.id}">
@@ -72,15 +61,13 @@ export const adminTokenRoutes: FastifyPluginAsync<AppContext> = async (app, cont
           ? html`<span class="badge badge-muted">revoked</span><br /><span class="hint"
                 >${dateTime(t.revokedAt)} by ${t.revokedBy ?? ''}</span
               >`
-          : html`<form
-              method="post"
-              action="/admin/tokens/${t.id}/revoke"
-              class="inline"
-              data-confirm="Revoke the token ${t.name}? Kiosks using it stop working at once."
-            >
-              ${csrfField(user)}
-              <button class="button button-danger button-small" type="submit">Revoke<span class="visually-hidden"> ${t.name}</span></button>
-            </form>`
+          : dangerButton({
+              user,
+              action: `/admin/tokens/${t.id}/revoke`,
+              confirm: `Revoke the token ${t.name}? Kiosks using it stop working at once.`,
+              label: 'Revoke',
+              subject: t.name,
+            })
       }</td>
     </tr>`,
                       )}

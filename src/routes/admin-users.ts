@@ -14,8 +14,8 @@ import {
 import { recordAudit } from '../auth/audit-log.js';
 import { MIN_PASSWORD_LENGTH } from '../auth/passwords.js';
 import { reserveSignInGuess, signInSucceeded, waitText } from '../auth/sign-in-throttle.js';
-import { html } from '../views/html.js';
-import { csrfField, dateTime, notice, page, type PageUser } from '../views/layout.js';
+import { html, type SafeHtml } from '../views/html.js';
+import { csrfField, dangerButton, dateTime, notice, page, tableHead, type PageUser } from '../views/layout.js';
 
 const MESSAGES: Record<string, string> = {
   created: 'Admin added.',
@@ -27,6 +27,11 @@ type Body = Record<string, unknown> | undefined;
 
 /** A form field as text ('' when missing or sent several times). */
 const text = (body: Body, key: string): string => (typeof body?.[key] === 'string' ? (body[key] as string) : '');
+
+/** A field for a password being set: the length rule is checked by the browser too. */
+function newPasswordInput(id: string): SafeHtml {
+  return html`<input id="${id}" name="password" type="password" required minlength="${MIN_PASSWORD_LENGTH}" autocomplete="new-password" />`;
+}
 
 export const adminUserRoutes: FastifyPluginAsync<AppContext> = async (app, context) => {
   const { db } = context;
@@ -46,14 +51,7 @@ export const adminUserRoutes: FastifyPluginAsync<AppContext> = async (app, conte
           <section class="card" aria-labelledby="admins-title">
             <h2 id="admins-title">Admins</h2>
             <table class="table">
-              <thead>
-                <tr>
-                  <th scope="col">Username</th>
-                  <th scope="col">Added</th>
-                  <th scope="col">Password changed</th>
-                  <th scope="col"><span class="visually-hidden">Actions</span></th>
-                </tr>
-              </thead>
+              ${tableHead(['Username', 'Added', 'Password changed', html`<span class="visually-hidden">Actions</span>`])}
               <tbody>
                 ${users.map(
                   (u) =>
@@ -65,17 +63,13 @@ export const adminUserRoutes: FastifyPluginAsync<AppContext> = async (app, conte
                         ${
                           u.id === user.userId || users.length < 2
                             ? ''
-                            : html`<form
-                                method="post"
-                                action="/admin/users/${u.id}/delete"
-                                class="inline"
-                                data-confirm="Remove admin ${u.username}?"
-                              >
-                                ${csrfField(user)}
-                                <button class="button button-danger button-small" type="submit">
-                                  Remove<span class="visually-hidden"> ${u.username}</span>
-                                </button>
-                              </form>`
+                            : dangerButton({
+                                user,
+                                action: `/admin/users/${u.id}/delete`,
+                                confirm: `Remove admin ${u.username}?`,
+                                label: 'Remove',
+                                subject: u.username,
+                              })
                         }
                       </td>
                     </tr>`,
@@ -99,14 +93,7 @@ export const adminUserRoutes: FastifyPluginAsync<AppContext> = async (app, conte
                   spellcheck="false"
                 />
                 <label for="new-password">Password <span class="hint">(at least ${MIN_PASSWORD_LENGTH} characters)</span></label>
-                <input
-                  id="new-password"
-                  name="password"
-                  type="password"
-                  required
-                  minlength="${MIN_PASSWORD_LENGTH}"
-                  autocomplete="new-password"
-                />
+                ${newPasswordInput('new-password')}
                 <button class="button button-primary" type="submit">Add admin</button>
               </form>
             </section>
@@ -117,14 +104,7 @@ export const adminUserRoutes: FastifyPluginAsync<AppContext> = async (app, conte
                 <label for="current-password">Current password</label>
                 <input id="current-password" name="current" type="password" required autocomplete="current-password" />
                 <label for="changed-password">New password</label>
-                <input
-                  id="changed-password"
-                  name="password"
-                  type="password"
-                  required
-                  minlength="${MIN_PASSWORD_LENGTH}"
-                  autocomplete="new-password"
-                />
+                ${newPasswordInput('changed-password')}
                 <button class="button" type="submit">Change password</button>
               </form>
             </section>

@@ -6,7 +6,7 @@ import { checkCredentials } from '../auth/admin-users.js';
 import { randomSecret, sameSecret } from '../auth/secrets.js';
 import { createSession, endSession, SESSION_COOKIE } from '../auth/sessions.js';
 import { reserveSignInGuess, signInSucceeded, waitText } from '../auth/sign-in-throttle.js';
-import { clearCookie, setCookie } from '../auth/web-security.js';
+import { clearCookie, setCookie } from '../auth/cookies.js';
 import { html } from '../views/html.js';
 import { notice, page } from '../views/layout.js';
 
@@ -22,6 +22,9 @@ export function safeNext(value: unknown): string {
 }
 
 function signInPage(options: { csrf: string; next: string; username?: string; error?: string; status?: string }): string {
+  // The cursor starts in the username field, or in the password field once a username was entered.
+  const autofocus = html` autofocus`;
+  const passwordFocus = options.username ? autofocus : '';
   return page({
     title: 'Sign in',
     bodyClass: 'signin',
@@ -41,16 +44,10 @@ function signInPage(options: { csrf: string; next: string; username?: string; er
           spellcheck="false"
           required
           value="${options.username ?? ''}"
-          ${options.username ? '' : html` autofocus`}
+          ${options.username ? '' : autofocus}
         />
         <label for="password">Password</label>
-        <input
-          id="password"
-          name="password"
-          type="password"
-          autocomplete="current-password"
-          required${options.username ? html` autofocus` : ''}
-        />
+        <input id="password" name="password" type="password" autocomplete="current-password" required${passwordFocus} />
         <button type="submit" class="button button-primary button-wide">Sign in</button>
       </form>
       <p class="hint">Gate tablets do not sign in here: open the kiosk link an admin created for the gate.</p>

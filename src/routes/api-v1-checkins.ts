@@ -1,20 +1,14 @@
 // /api/v1/checkins: record, list, read, correct and delete check-ins, and export them as CSV.
-// Routes only translate HTTP to the domain (checkin-service, csv) and back.
+// Routes only translate HTTP to the domain (checkin-service, csv) and back; every change goes through the
+// check-in service, which audits corrections and deletions in their own transaction.
 import type { Readable } from 'node:stream';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyPluginAsync } from 'fastify';
 import type { AppContext } from '../app.js';
+import { actorOf } from '../plugins/access-control.js';
 import { localDate, parseIsoDate } from '../checkins/calendar.js';
 import { CheckinProblem } from '../checkins/checkin-problem.js';
-import {
-  correctCheckin,
-  createCheckin,
-  deleteCheckin,
-  getCheckin,
-  idempotencyCaller,
-  isCheckoutWithoutArrival,
-  listDay,
-} from '../checkins/checkin-service.js';
+import { getCheckin, idempotencyCaller, isCheckoutWithoutArrival, listDay } from '../checkins/checkin-service.js';
 import { exportCsv } from '../checkins/csv.js';
 import {
   CheckinIdParamsSchema,
@@ -45,7 +39,7 @@ function daysBetween(from: string, to: string): number {
   return (Date.parse(`${to}T00:00:00Z`) - Date.parse(`${from}T00:00:00Z`)) / 86_400_000;
 }
 
-export const apiV1CheckinRoutes: FastifyPluginAsync<AppContext> = async (app, { db, config, writer }) => {
+export const apiV1CheckinRoutes: FastifyPluginAsync<AppContext> = async (app, { db, config, checkins }) => {
   const api = app.withTypeProvider<TypeBoxTypeProvider>();
 
   // An export whose client stopped reading would hold graceful shutdown until the hard timeout: once
@@ -81,12 +75,9 @@ export const apiV1CheckinRoutes: FastifyPluginAsync<AppContext> = async (app, { 
     },
     async (request, reply) => {
       const key = request.headers['idempotency-key'];
-      const result = await createCheckin(
-        writer,
-        config.checkins,
-        request.body,
-        key === undefined ? undefined : { key, caller: idempotencyCaller(request.principal) },
-      );
+      const result = await checkins.create(request.body, {
+        idempotency: key === undefined ? undefined : { key, caller: idempotencyCaller(request.principal) },
+      });
       reply.code(result.duplicate ? 200 : 201).header('location', `/api/v1/checkins/${result.entry.id}`);
       if (result.replayed) reply.header('idempotent-replayed', 'true');
       if (result.entry.direction !== 'out') return { ...result.entry, duplicate: result.duplicate };
@@ -182,7 +173,7 @@ export const apiV1CheckinRoutes: FastifyPluginAsync<AppContext> = async (app, { 
         response: { 200: CheckinSchema, 400: ProblemSchema, 404: ProblemSchema },
       },
     },
-    async (request) => correctCheckin(db, request.params.id, request.body),
+    async (request) => (await checkins.correct(actorOf(request), request.params.id, request.body)).entry,
   );
 
   api.delete(
@@ -198,7 +189,7 @@ export const apiV1CheckinRoutes: FastifyPluginAsync<AppContext> = async (app, { 
       },
     },
     async (request, reply) => {
-      await deleteCheckin(db, request.params.id);
+      await checkins.delete(actorOf(request), request.params.id);
       return reply.code(204).send(null);
     },
   );

@@ -1,8 +1,9 @@
-// Probes for orchestrators: /healthz = the process is alive, /readyz = it can serve traffic.
+// Probes for orchestrators: /healthz = the process is alive, /readyz = it can serve traffic; and
+// /metrics for Prometheus, unless METRICS_PORT serves it on a port of its own (server.ts).
 import type { FastifyPluginAsync } from 'fastify';
 import type { AppContext } from '../app.js';
 
-export const healthRoutes: FastifyPluginAsync<AppContext> = async (app, { readiness }) => {
+export const healthRoutes: FastifyPluginAsync<AppContext> = async (app, { readiness, config }) => {
   // Liveness answers from the event loop alone: if this does not answer, the process is wedged.
   app.get('/healthz', { logLevel: 'warn', config: { access: 'public' } }, async (_request, reply) =>
     reply.header('cache-control', 'no-store').send({ status: 'ok' }),
@@ -16,4 +17,11 @@ export const healthRoutes: FastifyPluginAsync<AppContext> = async (app, { readin
       .header('cache-control', 'no-store')
       .send({ status: report.ready ? 'ready' : 'not ready', ...(report.reason ? { reason: report.reason } : {}), checks: report.checks });
   });
+
+  if (config.metricsPort === undefined) {
+    app.get('/metrics', { logLevel: 'warn', config: { access: 'public' } }, async (_request, reply) => {
+      const { contentType, body } = await app.metrics.render();
+      return reply.type(contentType).send(body);
+    });
+  }
 };

@@ -5,30 +5,22 @@ import type { FastifyPluginAsync } from 'fastify';
 import { localDate, parseCompactDate } from '../checkins/calendar.js';
 import { daySheet, daySheetEtag, matchesEtag } from '../checkins/day-sheet.js';
 import type { AppContext } from '../app.js';
+import { type FieldFault, TEXT_MAX } from '../checkins/checkin-fields.js';
+import { CheckinProblem } from '../checkins/checkin-problem.js';
+import type { CheckinEntry } from '../checkins/checkin-repository.js';
 
-const NAME_MAX = 100;
 const INVALID_DATE = 'Invalid date. Use YYYYMMDD.';
 
-type FieldErrors = Record<string, string[]>;
-
-/** Validates one text field the way the seed's serializer did, with its messages. */
-function textField(body: Record<string, unknown>, field: string, required: boolean, errors: FieldErrors): string {
-  const value = body[field];
-  if (value === undefined || value === null) {
-    if (required) errors[field] = [value === null ? 'This field may not be null.' : 'This field is required.'];
-    return '';
-  }
-  if (typeof value !== 'string') {
-    errors[field] = ['Not a valid string.'];
-    return '';
-  }
-  const trimmed = value.trim();
-  if (trimmed.includes('\u0000')) errors[field] = ['Null characters are not allowed.'];
-  else if (required && trimmed === '') errors[field] = ['This field may not be blank.'];
-  // Counted in characters (code points), as PostgreSQL's char_length does.
-  else if ([...trimmed].length > NAME_MAX) errors[field] = [`Ensure this field has no more than ${NAME_MAX} characters.`];
-  return trimmed;
-}
+/** The seed's serializer (Django REST Framework) worded the field rule's faults like this. */
+const SEED_MESSAGES: Record<FieldFault, string> = {
+  required: 'This field is required.',
+  null: 'This field may not be null.',
+  'not-text': 'Not a valid string.',
+  nul: 'Null characters are not allowed.',
+  blank: 'This field may not be blank.',
+  'too-long': `Ensure this field has no more than ${TEXT_MAX} characters.`,
+  'not-direction': 'Not a valid choice.',
+};
 
 /** Answers every method but the allowed one with 405 and an Allow header, as the seed did. */
 function methodNotAllowed(allowed: string) {
@@ -41,22 +33,22 @@ function methodNotAllowed(allowed: string) {
 
 const OTHER_METHODS = ['GET', 'PUT', 'PATCH', 'DELETE'] as const;
 
-export const seedTableRoutes: FastifyPluginAsync<AppContext> = async (app, { db, config, writer }) => {
+export const seedTableRoutes: FastifyPluginAsync<AppContext> = async (app, { db, config, checkins }) => {
   app.post('/table/create', { config: { access: 'checkin' } }, async (request, reply) => {
     const body = request.body;
     if (typeof body !== 'object' || body === null || Array.isArray(body)) {
       return reply.code(400).send({ non_field_errors: ['Invalid data. Expected a dictionary, but got a list or value.'] });
     }
-    const errors: FieldErrors = {};
-    const fields = body as Record<string, unknown>;
-    const firstname = textField(fields, 'firstname', true, errors);
-    const lastname = textField(fields, 'lastname', true, errors);
-    const gate = textField(fields, 'gate', false, errors);
-    if (Object.keys(errors).length > 0) return reply.code(400).send(errors);
-
-    // `login` is always the server's clock; a client-sent value is ignored.
-    const { entry: checkin } = await writer.write({ firstname, lastname, gate });
-    app.metrics.countCheckin(checkin.gate);
+    const { firstname, lastname, gate } = body as Record<string, unknown>;
+    let checkin: CheckinEntry;
+    try {
+      // `login` is always the server's clock (a client-sent value is ignored), and the seed never
+      // looked for duplicates.
+      ({ entry: checkin } = await checkins.create({ firstname, lastname, gate }, { detectDuplicates: false }));
+    } catch (error) {
+      if (!(error instanceof CheckinProblem) || error.faults.length === 0) throw error;
+      return reply.code(400).send(Object.fromEntries(error.faults.map(({ field, fault }) => [field, [SEED_MESSAGES[fault]]])));
+    }
     return reply.code(201).send({
       id: checkin.id,
       login: checkin.occurredAt,

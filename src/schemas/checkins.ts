@@ -1,6 +1,6 @@
 // One TypeBox definition per request and response of /api/v1: fastify validates with it, TypeScript
 // infers handler types from it, and @fastify/swagger turns it into the OpenAPI document.
-import { Type, type Static } from 'typebox';
+import { Type } from 'typebox';
 
 const ISO_DATE = '^\\d{4}-\\d{2}-\\d{2}$';
 
@@ -18,7 +18,6 @@ export const CheckinSchema = Type.Object({
   gate: Type.String(),
   direction: DirectionSchema,
 });
-export type CheckinDto = Static<typeof CheckinSchema>;
 
 export const CreateCheckinResultSchema = Type.Object({
   ...CheckinSchema.properties,
@@ -50,7 +49,6 @@ export const CreateCheckinBodySchema = Type.Object(
   },
   { additionalProperties: false },
 );
-export type CreateCheckinBody = Static<typeof CreateCheckinBodySchema>;
 
 export const CreateCheckinHeadersSchema = Type.Object({
   'idempotency-key': Type.Optional(
@@ -73,7 +71,6 @@ export const CorrectCheckinBodySchema = Type.Object(
   },
   { additionalProperties: false, minProperties: 1 },
 );
-export type CorrectCheckinBody = Static<typeof CorrectCheckinBodySchema>;
 
 export const CheckinIdParamsSchema = Type.Object({
   id: Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER, description: 'Check-in id.' }),
@@ -96,7 +93,6 @@ export const ListCheckinsQuerySchema = Type.Object(
   },
   { additionalProperties: false },
 );
-export type ListCheckinsQuery = Static<typeof ListCheckinsQuerySchema>;
 
 export const CheckinPageSchema = Type.Object({
   items: Type.Array(CheckinSchema),
@@ -113,7 +109,6 @@ export const ExportQuerySchema = Type.Object(
   },
   { additionalProperties: false },
 );
-export type ExportQuery = Static<typeof ExportQuerySchema>;
 
 const Counts = {
   total: Type.Integer({ description: 'Entries (check-ins plus check-outs).' }),

@@ -27,8 +27,3 @@ export function html(strings: TemplateStringsArray, ...values: Interpolation[]):
   for (let i = 0; i < values.length; i++) out += render(values[i]!) + strings[i + 1]!;
   return new SafeHtml(out);
 }
-
-/** Markup produced by trusted code (never from request data). */
-export function raw(value: string): SafeHtml {
-  return new SafeHtml(value);
-}

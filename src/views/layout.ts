@@ -94,3 +94,22 @@ export function dateTime(iso: string | null | undefined): string {
   const match = /^(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2})/.exec(iso);
   return match ? `${match[1]} ${match[2]}` : iso;
 }
+
+/** A table's header row: one column heading per entry (SafeHtml for a heading with markup). */
+export function tableHead(columns: (string | SafeHtml)[]): SafeHtml {
+  return html`<thead>
+    <tr>
+      ${columns.map((column) => html`<th scope="col">${column}</th>`)}
+    </tr>
+  </thead>`;
+}
+
+/** A one-button form that changes something for good (the page's script asks `confirm` first). */
+export function dangerButton(options: { user: PageUser; action: string; confirm: string; label: string; subject: string }): SafeHtml {
+  return html`<form method="post" action="${options.action}" class="inline" data-confirm="${options.confirm}">
+    ${csrfField(options.user)}
+    <button class="button button-danger button-small" type="submit">
+      ${options.label}<span class="visually-hidden"> ${options.subject}</span>
+    </button>
+  </form>`;
+}

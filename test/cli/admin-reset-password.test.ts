@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { BIN, ROOT, cleanEnv, runCli, startServer, type RunningServer } from '../support/server.js';
-import { Browser } from '../ui/http-client.js';
+import { Browser } from '../support/browser.js';
 
 const FIRST = 'first password from env';
 const CHANGED = 'changed in the admin page';

@@ -8,7 +8,7 @@ import { after, before, describe, test } from 'node:test';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { freePort } from '../support/ports.js';
 import { BIN, ROOT, cleanEnv, startServer } from '../support/server.js';
-import { Browser } from '../ui/http-client.js';
+import { Browser } from '../support/browser.js';
 
 /** Runs `barona serve` inside a pseudo-terminal until `until` matches its output, then Ctrl+C. */
 async function serveOnTerminal(

@@ -6,8 +6,8 @@ import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import pg from 'pg';
 import { runCli, startServer, type RunningServer } from '../support/server.js';
-import { createCheckinsFlat, getJson, percentile, sleep } from './http-load.js';
-import { startKillablePostgres, type KillablePostgres } from './postgres-control.js';
+import { createCheckinsFlat, getJson, percentile, sleep } from '../support/http-load.js';
+import { startKillablePostgres, type KillablePostgres } from '../support/postgres-control.js';
 
 /** No request may take longer than this, outage or not (pool connect timeout is 3 s, statement timeout 10 s). */
 const REQUEST_BOUND_MS = 12_000;

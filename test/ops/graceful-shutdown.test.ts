@@ -10,7 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { startServer, type RunningServer } from '../support/server.js';
-import { createCheckinsFlat, getJson, percentile, sleep } from './http-load.js';
+import { createCheckinsFlat, getJson, percentile, sleep } from '../support/http-load.js';
 
 const DRAIN_SECONDS = 2;
 const TIMEOUT_SECONDS = 5;

@@ -9,7 +9,7 @@ import { after, before, describe, test } from 'node:test';
 import fc from 'fast-check';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { startServer, type RunningServer } from '../support/server.js';
-import { rawRequest, rssBytes, type RawAnswer } from './http-load.js';
+import { rawRequest, rssBytes, type RawAnswer } from '../support/http-load.js';
 
 const RUNS_PER_PROPERTY = 2_600; // four properties: 10,400 requests
 const RSS_GROWTH_LIMIT = 200 * 1024 * 1024;

@@ -3,17 +3,12 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import net from 'node:net';
 import { after, before, describe, test } from 'node:test';
+import { api, type ApiResponse } from '../support/api.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { freePort } from '../support/ports.js';
 import { startServer, type RunningServer } from '../support/server.js';
 
-async function create(url: string, body: unknown, headers: Record<string, string> = {}) {
-  return fetch(`${url}/table/create`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...headers },
-    body: JSON.stringify(body),
-  });
-}
+const create = (url: string, body: unknown) => api(`${url}/table/create`, { method: 'POST', body });
 
 /** The value of one sample line of Prometheus text, e.g. metric('x_total{gate="A"}'). */
 function sample(text: string, series: string): number | undefined {
@@ -99,6 +94,11 @@ describe('probes, metrics and logs', { timeout: 120_000 }, () => {
     const gate = `G${randomBytes(3).toString('hex')}`;
     for (let i = 0; i < 3; i++) assert.equal((await create(server.url, { firstname: 'Metric', lastname: 'Counter', gate })).status, 201);
     assert.equal((await create(server.url, { firstname: '', lastname: 'Counter' })).status, 400);
+    // Check-ins through /api/v1 (as the kiosk sends them) count too; a duplicate stores nothing and does not.
+    const checkin = (firstname: string) => api(`${server.url}/api/v1/checkins`, { body: { firstname, lastname: 'Counter', gate } });
+    assert.equal((await checkin('Kiosk')).status, 201);
+    assert.equal((await checkin('Kiosk')).status, 200, 'duplicate');
+    assert.equal((await checkin('Api')).status, 201);
     await fetch(`${server.url}/table/view/date:20260101`);
     await fetch(`${server.url}/table/view/date:20260102`);
     await fetch(`${server.url}/no/such/${randomBytes(4).toString('hex')}`);
@@ -109,7 +109,7 @@ describe('probes, metrics and logs', { timeout: 120_000 }, () => {
     assert.match(response.headers.get('content-type') ?? '', /^text\/plain; version=0\.0\.4/);
     const text = await response.text();
 
-    assert.equal(sample(text, `barona_checkins_created_total{gate="${gate}"}`), 3);
+    assert.equal(sample(text, `barona_checkins_created_total{gate="${gate}"}`), 5, 'three seed and two API check-ins');
     assert.ok(sample(text, 'barona_http_requests_total{method="POST",route="/table/create",status="201"}')! >= 3);
     assert.ok(sample(text, 'barona_http_requests_total{method="POST",route="/table/create",status="400"}')! >= 1);
     // Route patterns, never raw URLs: both days land in one series; unknown paths in "unmatched".
@@ -160,7 +160,7 @@ describe('request limits', { timeout: 90_000 }, () => {
 
   test('writes are rate limited per client (429 with Retry-After); reads are not', async () => {
     const statuses: number[] = [];
-    let limited: Response | undefined;
+    let limited: ApiResponse | undefined;
     for (let i = 0; i < 7; i++) {
       const response = await create(server.url, { firstname: 'Rate', lastname: `Limit${i}`, gate: 'R' });
       statuses.push(response.status);

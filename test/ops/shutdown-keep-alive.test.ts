@@ -8,7 +8,7 @@ import net from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { startServer } from '../support/server.js';
-import { sleep } from './http-load.js';
+import { sleep } from '../support/http-load.js';
 
 const CLIENTS = 20;
 const REFUSED = new Set(['ECONNREFUSED']);

@@ -3,29 +3,21 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { FastifyPluginAsync } from 'fastify';
-import { buildApp, type AppContext } from '../../src/app.js';
-import { loadConfig } from '../../src/config.js';
-import { openDatabase, type Database } from '../../src/db/database.js';
-import { Readiness } from '../../src/readiness.js';
+import type { AppContext } from '../../src/app.js';
+import { build as buildTestApp } from '../support/app.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 
 describe('access declarations', () => {
   let database: TestDatabase;
-  let db: Database;
 
   before(async () => {
     database = await createTestDatabase();
-    db = await openDatabase(loadConfig({ DATABASE_URL: database.url }).database, { timezone: 'UTC' });
   });
   after(async () => {
-    await db.close();
     await database.drop();
   });
 
-  const build = (env: Record<string, string>, routes: FastifyPluginAsync<AppContext>[]) => {
-    const config = loadConfig({ DATABASE_URL: database.url, ADMIN_PASSWORD: 'correct horse battery staple', ...env });
-    return buildApp({ config, db, readiness: new Readiness(db) }, { logger: false, routes });
-  };
+  const build = (env: Record<string, string>, routes: FastifyPluginAsync<AppContext>[]) => buildTestApp(env, { routes, database });
 
   test('a route registered without an access declaration makes buildApp throw, naming it', async () => {
     const undeclared: FastifyPluginAsync<AppContext> = async (app) => {
@@ -49,18 +41,18 @@ describe('access declarations', () => {
     };
     const token = await build({ AUTH_MODE: 'token' }, [declared]);
     try {
-      assert.equal((await token.inject('/api/v1/declared')).statusCode, 401);
-      assert.equal((await token.inject('/api/v1/%64eclared')).statusCode, 401);
-      assert.equal((await token.inject({ method: 'POST', url: '/api/v1/declared', payload: {} })).statusCode, 401);
-      assert.equal((await token.inject('/declared/public')).statusCode, 200);
+      assert.equal((await token.app.inject('/api/v1/declared')).statusCode, 401);
+      assert.equal((await token.app.inject('/api/v1/%64eclared')).statusCode, 401);
+      assert.equal((await token.app.inject({ method: 'POST', url: '/api/v1/declared', payload: {} })).statusCode, 401);
+      assert.equal((await token.app.inject('/declared/public')).statusCode, 200);
     } finally {
       await token.close();
     }
     const open = await build({ AUTH_MODE: 'open' }, [declared]);
     try {
-      assert.equal((await open.inject('/api/v1/declared')).statusCode, 200);
-      assert.equal((await open.inject({ method: 'POST', url: '/api/v1/declared', payload: {} })).statusCode, 200);
-      const invalid = await open.inject({ url: '/api/v1/declared', headers: { authorization: 'Bearer brn_nope' } });
+      assert.equal((await open.app.inject('/api/v1/declared')).statusCode, 200);
+      assert.equal((await open.app.inject({ method: 'POST', url: '/api/v1/declared', payload: {} })).statusCode, 200);
+      const invalid = await open.app.inject({ url: '/api/v1/declared', headers: { authorization: 'Bearer brn_nope' } });
       assert.equal(invalid.statusCode, 401, 'a presented but unknown token is refused in open mode too');
     } finally {
       await open.close();

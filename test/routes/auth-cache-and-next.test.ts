@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { startServer, type RunningServer } from '../support/server.js';
-import { Browser } from '../ui/http-client.js';
+import { Browser } from '../support/browser.js';
 
 const PASSWORD = 'correct horse battery staple';
 

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { BACKENDS, backendName, startApiServer, type ApiServer } from '../support/api.js';
-import { Browser, type Answer } from '../ui/http-client.js';
+import { Browser, type Answer } from '../support/browser.js';
 
 const PASSWORD = 'correct horse battery staple';
 const LIMIT = 5; // SIGNIN_MAX_FAILURES's default

@@ -1,6 +1,7 @@
 // The seed's REST API, exactly, through HTTP against the running service, on PostgreSQL and on PGlite.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { api } from '../support/api.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { startServer, type RunningServer } from '../support/server.js';
 
@@ -8,20 +9,7 @@ function localToday(timezone: string): string {
   return new Intl.DateTimeFormat('en-CA', { timeZone: timezone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(new Date());
 }
 
-async function post(url: string, body: unknown, headers: Record<string, string> = { 'content-type': 'application/json' }) {
-  const response = await fetch(`${url}/table/create`, {
-    method: 'POST',
-    headers,
-    body: typeof body === 'string' ? body : JSON.stringify(body),
-  });
-  const text = await response.text();
-  return {
-    status: response.status,
-    headers: response.headers,
-    text,
-    json: text ? (JSON.parse(text) as Record<string, unknown>) : undefined,
-  };
-}
+const post = (url: string, body: unknown) => api(`${url}/table/create`, { method: 'POST', body });
 
 const backends = ['postgres', 'embedded'] as const;
 
@@ -43,12 +31,12 @@ for (const backend of backends) {
       const before = Date.now();
       const created = await post(server.url, { firstname: 'Arvin', lastname: 'Cudanin', gate: 'A', login: '1999-01-01T00:00:00Z' });
       assert.equal(created.status, 201);
-      assert.deepEqual(Object.keys(created.json!), ['id', 'login', 'firstname', 'lastname', 'gate']);
-      assert.equal(typeof created.json!.id, 'number');
-      assert.equal(created.json!.firstname, 'Arvin');
-      assert.equal(created.json!.lastname, 'Cudanin');
-      assert.equal(created.json!.gate, 'A');
-      const login = String(created.json!.login);
+      assert.deepEqual(Object.keys(created.body), ['id', 'login', 'firstname', 'lastname', 'gate']);
+      assert.equal(typeof created.body.id, 'number');
+      assert.equal(created.body.firstname, 'Arvin');
+      assert.equal(created.body.lastname, 'Cudanin');
+      assert.equal(created.body.gate, 'A');
+      const login = String(created.body.login);
       assert.match(login, /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/, 'ISO 8601 with a zone');
       const at = Date.parse(login);
       assert.ok(at >= before - 2_000 && at <= Date.now() + 2_000, `login ${login} is the server's time`);
@@ -68,10 +56,10 @@ for (const backend of backends) {
           [...ids].sort((a, b) => a - b),
           'ordered by id',
         );
-        const mine = sheet.filter((row) => row.id === first.json!.id || row.id === second.json!.id);
+        const mine = sheet.filter((row) => row.id === first.body.id || row.id === second.body.id);
         assert.equal(mine.length, 2);
         assert.deepEqual(Object.keys(mine[0]!), ['id', 'login', 'lastname', 'firstname', 'gate']);
-        assert.deepEqual(mine[0], { id: first.json!.id, login: first.json!.login, lastname: 'Lovelace', firstname: 'Ada', gate: 'B' });
+        assert.deepEqual(mine[0], { id: first.body.id, login: first.body.login, lastname: 'Lovelace', firstname: 'Ada', gate: 'B' });
       }
     });
 
@@ -115,7 +103,7 @@ for (const backend of backends) {
       for (const [body, errors] of cases) {
         const response = await post(server.url, body);
         assert.equal(response.status, 400, JSON.stringify(body));
-        assert.deepEqual(response.json, errors, JSON.stringify(body));
+        assert.deepEqual(response.body, errors, JSON.stringify(body));
       }
     });
 
@@ -123,9 +111,9 @@ for (const backend of backends) {
       const long = 'é'.repeat(99) + '😀';
       const created = await post(server.url, { firstname: long, lastname: '  Trim  ' });
       assert.equal(created.status, 201);
-      assert.equal(created.json!.firstname, long);
-      assert.equal(created.json!.lastname, 'Trim');
-      assert.equal(created.json!.gate, '');
+      assert.equal(created.body.firstname, long);
+      assert.equal(created.body.lastname, 'Trim');
+      assert.equal(created.body.gate, '');
     });
 
     test('malformed JSON, a JSON list and an empty body are 400, never 500', async () => {

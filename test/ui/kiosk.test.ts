@@ -9,7 +9,7 @@ import { after, before, describe, test } from 'node:test';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { startServer, type RunningServer } from '../support/server.js';
-import { chromiumMissing, launchChromium } from './chromium.js';
+import { chromiumMissing, launchChromium } from '../support/chromium.js';
 
 const PASSWORD = 'a kiosk test password';
 

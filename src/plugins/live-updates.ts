@@ -1,0 +1,137 @@
+// The live-update bus: "attendance changed" events for the attendance sheet's viewers. The check-in
+// service announces every committed change (creation, correction, deletion, restore) with
+// `app.attendanceEvents.changed()`; routes/admin-events.ts streams them to browsers.
+//
+// Within a process the bus coalesces changes (at most one event per COALESCE_MS); on PostgreSQL each
+// coalesced change is also sent with NOTIFY and received with LISTEN, so that changes handled by other
+// replicas reach this one's viewers too. Events carry no personal data.
+import { randomUUID } from 'node:crypto';
+import type { FastifyInstance } from 'fastify';
+import fp from 'fastify-plugin';
+import pg from 'pg';
+import type { AppServices } from '../app.js';
+
+const CHANNEL = 'barona_attendance';
+const COALESCE_MS = 250;
+
+export interface AttendanceChange {
+  /** Which process saw the write (replicas ignore their own notifications). */
+  origin: string;
+  at: string;
+}
+
+type Listener = (change: AttendanceChange) => void;
+
+/** Coalescing publish/subscribe for "attendance changed" within one process. */
+export class AttendanceEvents {
+  readonly origin = randomUUID();
+  private readonly listeners = new Set<Listener>();
+  private pending: NodeJS.Timeout | undefined;
+  /** Called with each coalesced local change (used to NOTIFY other replicas). */
+  onLocalChange: ((change: AttendanceChange) => void) | undefined;
+
+  subscribe(listener: Listener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  get subscribers(): number {
+    return this.listeners.size;
+  }
+
+  /** A write happened in this process. */
+  changed(): void {
+    if (this.pending) return;
+    this.pending = setTimeout(() => {
+      this.pending = undefined;
+      const change = { origin: this.origin, at: new Date().toISOString() };
+      this.deliver(change);
+      this.onLocalChange?.(change);
+    }, COALESCE_MS);
+  }
+
+  /** A change reported by another replica. */
+  remoteChanged(change: AttendanceChange): void {
+    if (change.origin !== this.origin) this.deliver(change);
+  }
+
+  private deliver(change: AttendanceChange): void {
+    for (const listener of this.listeners) listener(change);
+  }
+
+  close(): void {
+    clearTimeout(this.pending);
+    this.listeners.clear();
+  }
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    attendanceEvents: AttendanceEvents;
+  }
+}
+
+/** LISTEN on PostgreSQL with a dedicated connection, reconnecting with backoff until closed. */
+function listenOnPostgres(app: FastifyInstance, connectionString: string, events: AttendanceEvents): () => Promise<void> {
+  let client: pg.Client | undefined;
+  let closed = false;
+  let timer: NodeJS.Timeout | undefined;
+  const connect = async (delay: number) => {
+    if (closed) return;
+    const candidate = new pg.Client({ connectionString, application_name: 'barona-live' });
+    const retry = () => {
+      if (closed || client !== candidate) return;
+      client = undefined;
+      candidate.end().catch(() => {});
+      timer = setTimeout(() => void connect(Math.min(delay * 2, 30_000)), delay);
+    };
+    client = candidate;
+    candidate.on('error', retry);
+    candidate.on('end', retry);
+    candidate.on('notification', (message) => {
+      try {
+        events.remoteChanged(JSON.parse(message.payload ?? '{}') as AttendanceChange);
+      } catch {
+        // not ours
+      }
+    });
+    try {
+      await candidate.connect();
+      await candidate.query(`LISTEN ${CHANNEL}`);
+      delay = 1_000;
+    } catch (error) {
+      app.log.warn({ reason: (error as Error).message }, 'live updates: LISTEN failed; retrying');
+      retry();
+    }
+  };
+  void connect(1_000);
+  return async () => {
+    closed = true;
+    clearTimeout(timer);
+    await client?.end().catch(() => {});
+  };
+}
+
+export const liveUpdates = fp(
+  async (app: FastifyInstance, context: AppServices) => {
+    const events = new AttendanceEvents();
+    app.decorate('attendanceEvents', events);
+    let stopListening: (() => Promise<void>) | undefined;
+    if (context.config.database.kind === 'postgres') {
+      const connectionString = context.config.database.connectionString;
+      events.onLocalChange = (change) => {
+        context.db.query('SELECT pg_notify($1, $2)', [CHANNEL, JSON.stringify(change)]).catch((error: Error) => {
+          app.log.warn({ reason: error.message }, 'live updates: NOTIFY failed');
+        });
+      };
+      app.addHook('onReady', async () => {
+        stopListening = listenOnPostgres(app, connectionString, events);
+      });
+    }
+    app.addHook('onClose', async () => {
+      events.close();
+      await stopListening?.();
+    });
+  },
+  { name: 'live-updates' },
+);
