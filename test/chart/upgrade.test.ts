@@ -49,7 +49,9 @@ function upgradeProblems(from: K8sObject[], to: K8sObject[]): string[] {
   for (const old of from) {
     const now = next.get(id(old));
     if (!now) {
-      if (['StatefulSet', 'Secret', 'PersistentVolumeClaim'].includes(old.kind))
+      // Helm deletes what a revision no longer renders, unless the object says to keep it.
+      const kept = old.metadata.annotations?.['helm.sh/resource-policy'] === 'keep';
+      if (!kept && ['StatefulSet', 'Secret', 'PersistentVolumeClaim'].includes(old.kind))
         problems.push(`${id(old)}: gone (its data or credentials would be lost)`);
       continue;
     }
@@ -116,7 +118,7 @@ describe(`helm upgrade from ${previous.version} (${previous.commit.slice(0, 7)})
     );
   });
 
-  it('no selector, StatefulSet claim/service name, Service type/clusterIP or non-hook Job template changes, in either direction, for every values file', () => {
+  it('no selector, StatefulSet claim/service name, Service type/clusterIP or non-hook Job template changes, in either direction, for every values file (and with backups turned on)', () => {
     const report: string[] = [];
     for (const s of scenarios) {
       const opts = { release: RELEASE, namespace: NAMESPACE };
@@ -126,6 +128,13 @@ describe(`helm upgrade from ${previous.version} (${previous.commit.slice(0, 7)})
       report.push(...upgradeProblems(from, to).map((p) => `${s.name} upgrade: ${p}`));
       report.push(...upgradeProblems(to, from).map((p) => `${s.name} rollback: ${p}`));
     }
+    // Turning backups on while upgrading from the previous release's defaults only adds objects.
+    const defaults = scenarios.find((s) => s.name === 'defaults-values.yaml')!;
+    const from = render({ release: RELEASE, namespace: NAMESPACE, chart: previousChart, valuesFiles: [defaults.oldValues] });
+    const to = render({ release: RELEASE, namespace: NAMESPACE, valuesFiles: [path.join(root, 'ci/backup-values.yaml')] });
+    assert.ok(to.some((o) => o.kind === 'CronJob'));
+    report.push(...upgradeProblems(from, to).map((p) => `defaults -> backup-values.yaml upgrade: ${p}`));
+    report.push(...upgradeProblems(to, from).map((p) => `backup-values.yaml -> defaults rollback: ${p}`));
     assert.deepEqual(report, []);
   });
 
