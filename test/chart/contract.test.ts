@@ -16,7 +16,18 @@ import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import { freePort } from '../support/ports.js';
 import { startThrowawayPostgres, type ThrowawayPostgres } from '../support/postgres-server.js';
-import { containersOf, find, podSpecOf, render, root, skipWithoutHelm, type ContainerSpec, type K8sObject } from './support.js';
+import {
+  containersOf,
+  find,
+  podSpecOf,
+  render,
+  resolveEnv,
+  root,
+  skipWithoutHelm,
+  type ContainerSpec,
+  type Env,
+  type K8sObject,
+} from './support.js';
 
 const BIN = path.join(root, 'bin/barona.js');
 const RELEASE = 'barona';
@@ -29,40 +40,6 @@ function pgBinDir(): string | undefined {
   return dir;
 }
 const hasPgIsready = spawnSync('sh', ['-c', 'command -v pg_isready']).status === 0 || pgBinDir() !== undefined;
-
-type Env = Record<string, string>;
-
-/** The container's environment as the kubelet would build it from the rendered objects. */
-function resolveEnv(container: ContainerSpec, objects: K8sObject[]): Env {
-  const configMap = (name: string) => {
-    const cm = objects.find((o) => o.kind === 'ConfigMap' && o.metadata.name === name);
-    assert.ok(cm, `ConfigMap ${name} referenced by ${container.name} is not rendered`);
-    return (cm.data as Env | undefined) ?? {};
-  };
-  const secretValue = (name: string, key: string) => {
-    const secret = objects.find((o) => o.kind === 'Secret' && o.metadata.name === name);
-    assert.ok(secret, `Secret ${name} referenced by ${container.name} does not exist`);
-    const data = (secret.data as Env | undefined) ?? {};
-    assert.ok(key in data, `Secret ${name} has no key ${key}`);
-    return Buffer.from(data[key]!, 'base64').toString('utf8');
-  };
-  const env: Env = {};
-  for (const source of container.envFrom ?? []) {
-    if (source.configMapRef) Object.assign(env, configMap(source.configMapRef.name));
-    if (source.secretRef) throw new Error('envFrom secretRef is not used by this chart');
-  }
-  for (const entry of container.env ?? []) {
-    if (entry.value !== undefined) env[entry.name] = entry.value;
-    else if (entry.valueFrom?.secretKeyRef)
-      env[entry.name] = secretValue(entry.valueFrom.secretKeyRef.name, entry.valueFrom.secretKeyRef.key);
-    else if (entry.valueFrom?.configMapKeyRef) {
-      const value = configMap(entry.valueFrom.configMapKeyRef.name)[entry.valueFrom.configMapKeyRef.key];
-      assert.ok(value !== undefined, `${entry.name}: key missing`);
-      env[entry.name] = value;
-    } else throw new Error(`${container.name}: env ${entry.name} has no value`);
-  }
-  return env;
-}
 
 /** The process a container runs: its command, else the image's entrypoint `barona` (= node bin/barona.js). */
 function processOf(container: ContainerSpec): [string, string[]] {

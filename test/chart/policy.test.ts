@@ -19,7 +19,7 @@ import {
   type K8sObject,
 } from './support.js';
 
-const WORKLOADS = new Set(['Deployment', 'StatefulSet', 'Job', 'Pod']);
+const WORKLOADS = new Set(['Deployment', 'StatefulSet', 'Job', 'CronJob', 'Pod']);
 const SELECTOR_KEYS = ['app.kubernetes.io/component', 'app.kubernetes.io/instance', 'app.kubernetes.io/name'];
 
 /** Label selectors of an object (Service selector, workload/PDB selector, NetworkPolicy podSelector). */
@@ -176,7 +176,7 @@ describe('chart policies', { skip: skipWithoutHelm }, () => {
         }
       });
 
-      it('the app and migration pods reach only their database and DNS', () => {
+      it('the app, migration and backup pods reach only their database and DNS', () => {
         const policy = objects.find((o) => o.kind === 'NetworkPolicy' && o.metadata.name.endsWith('-egress'));
         assert.ok(policy, 'an egress NetworkPolicy');
         const spec = policy.spec as {
@@ -185,10 +185,12 @@ describe('chart policies', { skip: skipWithoutHelm }, () => {
           egress: { ports: { port: number; protocol: string }[]; to?: { podSelector?: { matchLabels: Record<string, string> } }[] }[];
         };
         assert.deepEqual(spec.policyTypes, ['Egress']);
-        assert.deepEqual(spec.podSelector.matchExpressions?.find((e) => e.key === 'app.kubernetes.io/component')?.values, [
-          'app',
-          'migrate',
-        ]);
+        // The backup CronJob's pods (when rendered) need the same database and DNS, nothing else.
+        const backups = objects.some((o) => o.kind === 'CronJob');
+        assert.deepEqual(
+          spec.podSelector.matchExpressions?.find((e) => e.key === 'app.kubernetes.io/component')?.values,
+          backups ? ['app', 'migrate', 'backup'] : ['app', 'migrate'],
+        );
         const ports = spec.egress.flatMap((rule) => rule.ports.map((p) => `${p.port}/${p.protocol}`)).sort();
         const mode = (find(objects, 'ConfigMap', 'barona').data as Record<string, string>).DATABASE_PORT ?? '5432';
         assert.deepEqual(ports, [`${mode}/TCP`, '53/TCP', '53/UDP'].sort(), 'DNS and the database port only');

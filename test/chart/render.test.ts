@@ -181,6 +181,9 @@ describe('chart lint and render', { skip: skipWithoutHelm }, () => {
       'Cluster',
       'Pod',
       'Job',
+      'CronJob',
+      'PersistentVolumeClaim',
+      'ScheduledBackup',
     ];
     for (const kind of expected) assert.ok(seen.has(kind), `no ${kind} in any rendering`);
     assert.deepEqual(

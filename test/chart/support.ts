@@ -1,5 +1,6 @@
 // Shared helpers of the chart tests: the helm binary, rendering, and validation of
 // rendered objects against the Kubernetes models (types and unknown fields).
+import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
@@ -111,7 +112,7 @@ interface ModelRef {
 }
 
 function modelRef(apiVersion: string, kind: string): ModelRef | undefined {
-  if (apiVersion === 'postgresql.cnpg.io/v1' && kind === 'Cluster') return { module: '', iface: 'ICnpgCluster' };
+  if (apiVersion === 'postgresql.cnpg.io/v1') return { module: '', iface: `ICnpg${kind}` };
   const [group, version] = apiVersion.includes('/') ? apiVersion.split('/') : ['', apiVersion];
   if (group === 'gateway.networking.k8s.io') {
     return { module: `@kubernetes-models/gateway-api/${group}/${version}/${kind}`, iface: `I${kind}` };
@@ -129,6 +130,8 @@ const KINDS: [string, string][] = [
   ['apps/v1', 'Deployment'],
   ['apps/v1', 'StatefulSet'],
   ['batch/v1', 'Job'],
+  ['batch/v1', 'CronJob'],
+  ['v1', 'PersistentVolumeClaim'],
   ['policy/v1', 'PodDisruptionBudget'],
   ['autoscaling/v2', 'HorizontalPodAutoscaler'],
   ['networking.k8s.io/v1', 'Ingress'],
@@ -139,10 +142,11 @@ const KINDS: [string, string][] = [
   ['rbac.authorization.k8s.io/v1', 'Role'],
   ['rbac.authorization.k8s.io/v1', 'RoleBinding'],
   ['postgresql.cnpg.io/v1', 'Cluster'],
+  ['postgresql.cnpg.io/v1', 'ScheduledBackup'],
 ];
 
-// No published model exists for CloudNativePG; this is the subset of its ClusterSpec (field
-// names from the CloudNativePG API reference) that the chart renders.
+// No published model exists for CloudNativePG; this is the subset of its ClusterSpec and
+// ScheduledBackupSpec (field names from the CloudNativePG API reference) that the chart renders.
 const CNPG_CLUSTER = `
 type Meta = NonNullable<import('kubernetes-models/apps/v1/Deployment').IDeployment['metadata']>;
 type Resources = import('kubernetes-models/v1/ResourceRequirements').IResourceRequirements;
@@ -157,6 +161,45 @@ export interface ICnpgCluster {
     storage?: { size?: string; storageClass?: string };
     resources?: Resources;
     inheritedMetadata?: { labels?: { [key: string]: string }; annotations?: { [key: string]: string } };
+    backup?: {
+      retentionPolicy?: string;
+      barmanObjectStore?: {
+        destinationPath: string;
+        endpointURL?: string;
+        serverName?: string;
+        s3Credentials?: { [key: string]: unknown };
+        azureCredentials?: { [key: string]: unknown };
+        googleCredentials?: { [key: string]: unknown };
+        endpointCA?: { name: string; key: string };
+        wal?: { compression?: string; encryption?: string; maxParallel?: number };
+        data?: { compression?: string; encryption?: string; jobs?: number; immediateCheckpoint?: boolean };
+        tags?: { [key: string]: string };
+        historyTags?: { [key: string]: string };
+      };
+      volumeSnapshot?: {
+        className?: string;
+        walClassName?: string;
+        online?: boolean;
+        onlineConfiguration?: { immediateCheckpoint?: boolean; waitForArchive?: boolean };
+        snapshotOwnerReference?: 'none' | 'cluster' | 'backup';
+        labels?: { [key: string]: string };
+        annotations?: { [key: string]: string };
+      };
+    };
+  };
+}
+export interface ICnpgScheduledBackup {
+  apiVersion: 'postgresql.cnpg.io/v1';
+  kind: 'ScheduledBackup';
+  metadata: Meta;
+  spec: {
+    schedule: string;
+    cluster: { name: string };
+    method?: 'barmanObjectStore' | 'volumeSnapshot' | 'plugin';
+    backupOwnerReference?: 'none' | 'self' | 'cluster';
+    immediate?: boolean;
+    suspend?: boolean;
+    target?: 'primary' | 'prefer-standby';
   };
 }
 `;
@@ -340,4 +383,38 @@ export function containersOf(object: K8sObject): { init: ContainerSpec[]; main: 
     init: (spec?.initContainers as ContainerSpec[] | undefined) ?? [],
     main: (spec?.containers as ContainerSpec[] | undefined) ?? [],
   };
+}
+
+export type Env = Record<string, string>;
+
+/** The container's environment as the kubelet would build it from the rendered objects. */
+export function resolveEnv(container: ContainerSpec, objects: K8sObject[]): Env {
+  const configMap = (name: string) => {
+    const cm = objects.find((o) => o.kind === 'ConfigMap' && o.metadata.name === name);
+    assert.ok(cm, `ConfigMap ${name} referenced by ${container.name} is not rendered`);
+    return (cm.data as Env | undefined) ?? {};
+  };
+  const secretValue = (name: string, key: string) => {
+    const secret = objects.find((o) => o.kind === 'Secret' && o.metadata.name === name);
+    assert.ok(secret, `Secret ${name} referenced by ${container.name} does not exist`);
+    const data = (secret.data as Env | undefined) ?? {};
+    assert.ok(key in data, `Secret ${name} has no key ${key}`);
+    return Buffer.from(data[key]!, 'base64').toString('utf8');
+  };
+  const env: Env = {};
+  for (const source of container.envFrom ?? []) {
+    if (source.configMapRef) Object.assign(env, configMap(source.configMapRef.name));
+    if (source.secretRef) throw new Error('envFrom secretRef is not used by this chart');
+  }
+  for (const entry of container.env ?? []) {
+    if (entry.value !== undefined) env[entry.name] = entry.value;
+    else if (entry.valueFrom?.secretKeyRef)
+      env[entry.name] = secretValue(entry.valueFrom.secretKeyRef.name, entry.valueFrom.secretKeyRef.key);
+    else if (entry.valueFrom?.configMapKeyRef) {
+      const value = configMap(entry.valueFrom.configMapKeyRef.name)[entry.valueFrom.configMapKeyRef.key];
+      assert.ok(value !== undefined, `${entry.name}: key missing`);
+      env[entry.name] = value;
+    } else throw new Error(`${container.name}: env ${entry.name} has no value`);
+  }
+  return env;
 }

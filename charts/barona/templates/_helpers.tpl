@@ -234,6 +234,9 @@ generate a new one), else `prefix` + `length` (32) random alphanumerics. Returns
 {{- if and .Values.metrics.port (eq (int .Values.metrics.port) (int .Values.app.port)) -}}
 {{- fail "metrics.port: must differ from app.port (0 serves /metrics on app.port)" -}}
 {{- end -}}
+{{- if and .Values.backup.enabled (eq .Values.database.mode "cnpg") (eq .Values.backup.cnpg.method "barmanObjectStore") (not .Values.backup.cnpg.barmanObjectStore.destinationPath) -}}
+{{- fail "backup.cnpg.barmanObjectStore.destinationPath is required with backup.enabled, database.mode=cnpg and backup.cnpg.method=barmanObjectStore (e.g. s3://bucket/barona), with its credentials (e.g. backup.cnpg.barmanObjectStore.s3Credentials); or use backup.cnpg.method=volumeSnapshot" -}}
+{{- end -}}
 {{- if eq .Values.database.mode "external" -}}
 {{- $_ := required "database.external.host is required when database.mode=external" .Values.database.external.host -}}
 {{- if not (or .Values.database.external.existingSecret .Values.database.external.password) -}}
@@ -378,4 +381,57 @@ exec:
     limits:
       cpu: 100m
       memory: 64Mi
+{{- end -}}
+
+{{/* Does the chart run the backup CronJob (backup.enabled, database not CloudNativePG's)? */}}
+{{- define "barona.backupCronJob" -}}
+{{- if and .Values.backup.enabled (ne .Values.database.mode "cnpg") -}}
+true
+{{- end -}}
+{{- end -}}
+
+{{/* The volume the backup CronJob writes to: backup.persistence.existingClaim or the chart's claim. */}}
+{{- define "barona.backupClaimName" -}}
+{{- default (printf "%s-backups" (include "barona.fullname" .)) .Values.backup.persistence.existingClaim -}}
+{{- end -}}
+
+{{/*
+The backup container: `barona backup` to $BACKUP_DIR/barona-<UTC time>.backup.gz (written under a
+temporary name and renamed when complete), then removes all but the newest $BACKUP_KEEP such files
+(the names sort by time). Nothing is removed when the backup fails. The database settings and
+credential are the app's (its ConfigMap and barona.databaseEnv).
+*/}}
+{{- define "barona.backupContainer" -}}
+- name: backup
+  image: {{ include "barona.image" . }}
+  imagePullPolicy: {{ .Values.image.pullPolicy }}
+  command: ["sh", "-c"]
+  args:
+    - |
+      set -eu
+      file="$BACKUP_DIR/barona-$(date -u +%Y%m%dT%H%M%SZ).backup.gz"
+      barona backup "$file"
+      ls -1 "$BACKUP_DIR" | grep -E '^barona-[0-9]{8}T[0-9]{6}Z\.backup\.gz$' | sort -r | tail -n "+$((BACKUP_KEEP + 1))" |
+        while read -r old; do rm -f -- "$BACKUP_DIR/$old"; echo "removed $old (keeping the newest $BACKUP_KEEP)"; done
+  envFrom:
+    - configMapRef:
+        name: {{ include "barona.fullname" . }}
+  env:
+    - name: BACKUP_DIR
+      value: /backups
+    - name: BACKUP_KEEP
+      value: {{ .Values.backup.keep | quote }}
+    {{- include "barona.databaseEnv" . | trim | nindent 4 }}
+    {{- with .Values.app.extraEnv }}
+    {{- toYaml . | nindent 4 }}
+    {{- end }}
+  securityContext:
+    {{- toYaml .Values.securityContext | nindent 4 }}
+  resources:
+    {{- toYaml .Values.backup.resources | nindent 4 }}
+  volumeMounts:
+    - name: backups
+      mountPath: /backups
+    - name: tmp
+      mountPath: /tmp
 {{- end -}}
