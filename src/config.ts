@@ -65,6 +65,8 @@ export interface AuthConfig {
   cookieSecure: 'auto' | 'always' | 'never';
   sessionIdleMinutes: number;
   sessionMaxHours: number;
+  /** How often an open live-update stream is pinged and its session re-checked (LIVE_HEARTBEAT_SECONDS). */
+  liveHeartbeatSeconds: number;
   signInMaxFailures: number;
   signInWindowMinutes: number;
 }
@@ -236,6 +238,7 @@ function auth(env: Env): AuthConfig {
     bootstrapApiToken,
     cookieSecure: oneOf(env, 'COOKIE_SECURE', ['auto', 'always', 'never'] as const, 'auto'),
     sessionIdleMinutes: integer(env, 'SESSION_IDLE_MINUTES', 30, 1, 7 * 24 * 60),
+    liveHeartbeatSeconds: integer(env, 'LIVE_HEARTBEAT_SECONDS', 20, 1, 300),
     sessionMaxHours: integer(env, 'SESSION_MAX_HOURS', 12, 1, 30 * 24),
     signInMaxFailures: integer(env, 'SIGNIN_MAX_FAILURES', 5, 1, 1000),
     signInWindowMinutes: integer(env, 'SIGNIN_WINDOW_MINUTES', 15, 1, 24 * 60),

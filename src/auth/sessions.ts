@@ -35,9 +35,15 @@ export async function createSession(db: Queryable, userId: number, config: AuthC
 
 /**
  * The live session for a cookie token, or undefined when there is none or it has expired (idle or
- * absolute). Activity moves the idle limit; the write happens at most once a minute per session.
+ * absolute). Activity moves the idle limit (the write happens at most once a minute per session);
+ * `touch: false` only looks, for checks that are not the person's activity (a live stream's heartbeat).
  */
-export async function findSession(db: Queryable, token: string, config: AuthConfig): Promise<Session | undefined> {
+export async function findSession(
+  db: Queryable,
+  token: string,
+  config: AuthConfig,
+  options: { touch?: boolean } = {},
+): Promise<Session | undefined> {
   const { rows } = await db.query<Session & { stale: boolean }>(
     `SELECT s.token_hash AS "tokenHash", s.csrf_token AS "csrfToken", s.user_id AS "userId", u.username,
             to_json(s.expires_at) #>> '{}' AS "expiresAt",
@@ -49,7 +55,8 @@ export async function findSession(db: Queryable, token: string, config: AuthConf
   );
   const row = rows[0];
   if (!row) return undefined;
-  if (row.stale) await db.query(`UPDATE admin_sessions SET last_seen_at = now() WHERE token_hash = $1`, [row.tokenHash]);
+  if (row.stale && options.touch !== false)
+    await db.query(`UPDATE admin_sessions SET last_seen_at = now() WHERE token_hash = $1`, [row.tokenHash]);
   const { stale: _stale, ...session } = row;
   return session;
 }

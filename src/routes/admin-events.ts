@@ -6,11 +6,14 @@ import type { AppContext } from '../app.js';
 import { sessionOf } from '../plugins/access-control.js';
 import { findSession } from '../auth/sessions.js';
 
-const HEARTBEAT_MS = 20_000;
+/** Open streams per session (a few tabs) and per process: each holds a connection and a subscription. */
+export const LIVE_STREAMS_PER_SESSION = 5;
+export const LIVE_STREAMS_TOTAL = 200;
 
 export const adminEventRoutes: FastifyPluginAsync<AppContext> = async (app, context) => {
   const events = app.attendanceEvents;
   const streams = new Set<ServerResponse>();
+  const perSession = new Map<string, number>();
 
   // Open streams would hold a graceful shutdown open: end them first.
   app.addHook('preClose', async () => {
@@ -19,6 +22,19 @@ export const adminEventRoutes: FastifyPluginAsync<AppContext> = async (app, cont
 
   app.get('/admin/events', { config: { access: 'admin-page' } }, async (request, reply) => {
     const session = sessionOf(request);
+    const open = perSession.get(session.tokenHash) ?? 0;
+    if (open >= LIVE_STREAMS_PER_SESSION || streams.size >= LIVE_STREAMS_TOTAL) {
+      return reply
+        .code(429)
+        .header('retry-after', '30')
+        .send({
+          detail:
+            open >= LIVE_STREAMS_PER_SESSION
+              ? `At most ${LIVE_STREAMS_PER_SESSION} live updates per session: close another tab of the sheet.`
+              : 'Too many live-update streams are open on this server; try again shortly.',
+        });
+    }
+    perSession.set(session.tokenHash, open + 1);
     const raw = reply.raw;
     reply.hijack();
     raw.writeHead(200, {
@@ -32,10 +48,11 @@ export const adminEventRoutes: FastifyPluginAsync<AppContext> = async (app, cont
     raw.write(`event: ready\ndata: {}\n\n`);
     streams.add(raw);
     const unsubscribe = events.subscribe((change) => raw.write(`event: change\ndata: ${JSON.stringify({ at: change.at })}\n\n`));
-    // The heartbeat also re-checks the session, so a signed-out or expired session stops receiving.
+    // The heartbeat also re-checks the session, so a signed-out or expired session stops receiving. It
+    // only looks: an open tab is not activity, so an unattended sheet still times out.
     const heartbeat = setInterval(() => {
       const cookie = request.cookies.barona_session ?? '';
-      findSession(context.db, cookie, context.config.auth)
+      findSession(context.db, cookie, context.config.auth, { touch: false })
         .then((current) => {
           if (current?.tokenHash === session.tokenHash) raw.write(': ping\n\n');
           else {
@@ -44,11 +61,14 @@ export const adminEventRoutes: FastifyPluginAsync<AppContext> = async (app, cont
           }
         })
         .catch(() => raw.write(': ping\n\n'));
-    }, HEARTBEAT_MS);
+    }, context.config.auth.liveHeartbeatSeconds * 1000);
     const cleanup = () => {
       clearInterval(heartbeat);
       unsubscribe();
       streams.delete(raw);
+      const left = (perSession.get(session.tokenHash) ?? 1) - 1;
+      if (left > 0) perSession.set(session.tokenHash, left);
+      else perSession.delete(session.tokenHash);
     };
     raw.on('close', cleanup);
   });

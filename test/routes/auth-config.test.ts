@@ -39,6 +39,7 @@ test('auth settings have defaults and are validated with one line naming the var
     cookieSecure: 'auto',
     sessionIdleMinutes: 30,
     sessionMaxHours: 12,
+    liveHeartbeatSeconds: 20,
     signInMaxFailures: 5,
     signInWindowMinutes: 15,
   });
@@ -47,6 +48,7 @@ test('auth settings have defaults and are validated with one line naming the var
     [{ ADMIN_USERNAME: 'bad name' }, /^ADMIN_USERNAME: /],
     [{ COOKIE_SECURE: 'sometimes' }, /^COOKIE_SECURE: must be one of auto, always, never/],
     [{ SESSION_IDLE_MINUTES: '0' }, /^SESSION_IDLE_MINUTES: /],
+    [{ LIVE_HEARTBEAT_SECONDS: '0' }, /^LIVE_HEARTBEAT_SECONDS: /],
     [{ ADMIN_PASSWORD_FILE: '/nonexistent/secret' }, /^ADMIN_PASSWORD_FILE: cannot read/],
     [{ ADMIN_PASSWORD: 'x'.repeat(20), ADMIN_PASSWORD_FILE: '/etc/hostname' }, /^ADMIN_PASSWORD: set either/],
   ];
