@@ -40,13 +40,19 @@ async function runMigrate(config: Config, statusOnly: boolean): Promise<number> 
       const status = await schemaStatus(db);
       for (const m of status.applied) console.log(`applied  ${m.version}_${m.name}  ${m.appliedAt}`);
       for (const m of status.pending) console.log(`pending  ${m.version}_${m.name}`);
+      for (const m of status.newer) console.log(`newer    ${m.version}_${m.name}  (applied by a newer release)`);
       for (const problem of status.problems) console.log(`problem  ${problem}`);
       console.log(`${status.applied.length} applied, ${status.pending.length} pending`);
       return status.problems.length > 0 ? 1 : 0;
     }
     const applied = await migrate(db);
     for (const m of applied) console.log(`applied  ${m.version}_${m.name}`);
-    console.log(applied.length > 0 ? `${applied.length} migration(s) applied` : 'schema is up to date');
+    const newer = (await schemaStatus(db)).newer;
+    if (newer.length > 0) {
+      console.log(
+        `schema is ahead of this release (${newer.map((m) => `${m.version}_${m.name}`).join(', ')} applied by a newer one): nothing to do`,
+      );
+    } else console.log(applied.length > 0 ? `${applied.length} migration(s) applied` : 'schema is up to date');
     return 0;
   } finally {
     await db.close();

@@ -23,6 +23,11 @@ export interface SchemaStatus {
   pending: Migration[];
   /** Applied migrations whose file has changed since, or that no longer exist. */
   problems: string[];
+  /**
+   * Applied migrations numbered after this release's last one: the database was migrated by a newer
+   * release (a rollback). Migrations are expand-only, so this release still works on that schema.
+   */
+  newer: { version: string; name: string }[];
 }
 
 export class MigrationError extends Error {
@@ -70,9 +75,12 @@ export async function schemaStatus(db: Queryable, migrations = loadMigrations())
     : [];
   const byVersion = new Map(migrations.map((m) => [m.version, m]));
   const problems: string[] = [];
+  const newer: { version: string; name: string }[] = [];
+  const last = migrations.at(-1)?.version ?? '';
   for (const row of applied) {
     const file = byVersion.get(row.version);
-    if (!file) problems.push(`migration ${row.version}_${row.name} is applied but its file is missing`);
+    if (!file && row.version > last) newer.push({ version: row.version, name: row.name });
+    else if (!file) problems.push(`migration ${row.version}_${row.name} is applied but its file is missing`);
     else if (file.checksum !== row.checksum)
       problems.push(`migration ${row.version}_${row.name}.sql was changed after it was applied (checksum mismatch)`);
   }
@@ -81,6 +89,7 @@ export async function schemaStatus(db: Queryable, migrations = loadMigrations())
     applied: applied.map((row) => ({ version: row.version, name: row.name, appliedAt: row.applied_at })),
     pending: migrations.filter((m) => !appliedVersions.has(m.version)),
     problems,
+    newer,
   };
 }
 
@@ -95,6 +104,14 @@ export async function migrate(db: Database, migrations = loadMigrations()): Prom
       // Read the ledger only once the lock is held: a concurrent run may just have applied everything.
       const status = await schemaStatus(conn, migrations);
       if (status.problems.length > 0) throw new MigrationError(status.problems.join('; '));
+      // After a rollback the schema is ahead of this release: nothing to do. Applying an older pending
+      // migration behind a newer one would change the schema out of order, so that is refused.
+      if (status.newer.length > 0 && status.pending.length > 0) {
+        throw new MigrationError(
+          `the database was migrated by a newer release (${status.newer.map((m) => `${m.version}_${m.name}`).join(', ')}), ` +
+            `yet ${status.pending.map((m) => `${m.version}_${m.name}`).join(', ')} of this release is not applied: migrate with the newer release`,
+        );
+      }
       for (const migration of status.pending) {
         await conn.query('BEGIN');
         try {

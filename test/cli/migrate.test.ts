@@ -80,6 +80,24 @@ describe('barona migrate', () => {
     }
   });
 
+  test('after a rollback (a schema migrated by a newer release) migrate exits 0 and the server is ready', async () => {
+    await database.query(`INSERT INTO schema_migrations (version, name, checksum) VALUES ('9990', 'from_a_newer_release', 'x')`);
+    try {
+      const result = await runCli(['migrate'], { DATABASE_URL: database.url });
+      assert.equal(result.code, 0, result.stderr);
+      assert.match(result.stdout, /schema is ahead of this release \(9990_from_a_newer_release/);
+      const status = await runCli(['migrate', '--status'], { DATABASE_URL: database.url });
+      assert.equal(status.code, 0, status.stderr);
+      assert.match(status.stdout, /newer\s+9990_from_a_newer_release/);
+      const server = await startServer({ env: { DATABASE_URL: database.url } });
+      assert.equal(await server.stop(), 0);
+    } finally {
+      await database.query(`DELETE FROM schema_migrations WHERE version = '9990'`);
+      const result = await runCli(['migrate'], { DATABASE_URL: database.url });
+      assert.equal(result.code, 0, result.stderr);
+    }
+  });
+
   test('the seed DATABASE_* variables reach the same database', async () => {
     const url = new URL(database.url);
     const result = await runCli(['migrate', '--status'], {
