@@ -73,7 +73,7 @@ export async function startApiServer(backend: Backend, env: Record<string, strin
   if (backend === 'postgres') {
     const database = await createTestDatabase();
     if (seedSql) await database.query(seedSql);
-    const server = await startServer({ env: { DATABASE_URL: database.url, ...env }, timeoutMs: 90_000 });
+    const server = await startServer({ env: { DATABASE_URL: database.url, ...env }, timeoutMs: 180_000 });
     return {
       server,
       database,
@@ -93,7 +93,7 @@ export async function startApiServer(backend: Backend, env: Record<string, strin
     await db.exec(seedSql);
     await db.close();
   }
-  const server = await startServer({ env: { DATA_DIR: dataDir, ...env }, timeoutMs: 90_000 });
+  const server = await startServer({ env: { DATA_DIR: dataDir, ...env }, timeoutMs: 180_000 });
   return {
     server,
     async stop() {

@@ -65,13 +65,13 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
 
   const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + (options.timeoutMs ?? 60_000);
+  const deadline = Date.now() + (options.timeoutMs ?? 180_000);
   const probe = `${url}/${options.waitFor ?? 'readyz'}`;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode} before it was ready:\n${output}`);
     if (Date.now() > deadline) {
       child.kill('SIGKILL');
-      throw new Error(`server not ready within ${options.timeoutMs ?? 60_000} ms:\n${output}`);
+      throw new Error(`server not ready within ${options.timeoutMs ?? 180_000} ms:\n${output}`);
     }
     try {
       const response = await fetch(probe, { signal: AbortSignal.timeout(1_000) });
