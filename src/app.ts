@@ -21,6 +21,7 @@ import { uiKioskRoutes } from './routes/ui-kiosk.js';
 import { uiLiveRoutes } from './routes/ui-live.js';
 import { apiRoutes } from './routes/api.js';
 import { healthRoutes } from './routes/health.js';
+import { registerOpenApi } from './routes/openapi.js';
 import { seedTableRoutes } from './routes/seed-table.js';
 
 /** What every route module is given. */
@@ -79,6 +80,8 @@ export async function buildApp(input: AppInput, options: BuildOptions = {}): Pro
     // connection the server is about to close.
     if (input.readiness.isShuttingDown) reply.header('connection', 'close');
   });
+  // The OpenAPI document sees the routes registered after it: all of them.
+  await registerOpenApi(app);
   instrumentApp(app, options.metrics ?? new Metrics(input.db), { serveEndpoint: config.metricsPort === undefined });
   await limitWrites(app, config.rateLimitWritesPerMinute);
 
