@@ -90,8 +90,19 @@ export function operationIdOf(method: string, url: string): string {
   return method.toLowerCase() + words.join('');
 }
 
-const problem = (description: string) => ({ description, content: { 'application/problem+json': { schema: ProblemSchema } } });
-const seedError = (description: string) => ({ description, content: { 'application/json': { schema: SeedDetailSchema } } });
+const RETRY_AFTER = { type: 'integer', minimum: 0, maximum: 3600, description: 'Seconds to wait before retrying.' };
+const ERROR_HEADERS: Record<number, Record<string, unknown>> = {
+  401: { 'WWW-Authenticate': { type: 'string', maxLength: 100, description: 'Bearer realm="barona"' } },
+  429: { 'Retry-After': RETRY_AFTER },
+  503: { 'Retry-After': RETRY_AFTER },
+};
+
+/** A documented error answer: problem details under /api, the seed's {"detail"} elsewhere. */
+function errorAnswer(status: number, isApi: boolean) {
+  const [type, schema] = isApi ? ['application/problem+json', ProblemSchema] : ['application/json', SeedDetailSchema];
+  const headers = ERROR_HEADERS[status];
+  return { description: ERROR_DESCRIPTIONS[status] ?? 'Error.', ...(headers ? { headers } : {}), content: { [type]: { schema } } };
+}
 
 const ERROR_DESCRIPTIONS: Record<number, string> = {
   400: 'Invalid request: the field at fault is named.',
@@ -183,7 +194,7 @@ function withErrors(responses: Responses, key: string, access: Access | undefine
   for (const status of [...statuses].sort((a, b) => a - b)) {
     const declared = responses[String(status)] as { content?: unknown } | undefined;
     if (status < 400 || (declared && declared.content !== undefined)) result[String(status)] = declared;
-    else result[String(status)] = (isApi ? problem : seedError)(ERROR_DESCRIPTIONS[status] ?? 'Error.');
+    else result[String(status)] = errorAnswer(status, isApi);
   }
   return result;
 }
