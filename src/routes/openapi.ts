@@ -11,6 +11,7 @@
 // The seed's routes and the probes validate and serialise by hand (byte-identical to the seed), so their
 // descriptions (schemas/seed.ts) are given to the document only, never to the routes.
 import { readFileSync } from 'node:fs';
+import { STATUS_CODES } from 'node:http';
 import swagger from '@fastify/swagger';
 import type { FastifyInstance, FastifySchema, RouteOptions } from 'fastify';
 import type { Access } from '../plugins/access-control.js';
@@ -193,7 +194,10 @@ function withErrors(responses: Responses, key: string, access: Access | undefine
   if (!WITHOUT_DATABASE.has(key)) statuses.add(503);
   for (const status of [...statuses].sort((a, b) => a - b)) {
     const declared = responses[String(status)] as { content?: unknown } | undefined;
-    if (status < 400 || (declared && declared.content !== undefined)) result[String(status)] = declared;
+    if (status < 400 && declared && !('description' in declared))
+      // The answer's description in the document (the schema itself keeps none): "OK", "Created".
+      result[String(status)] = { ...declared, 'x-response-description': STATUS_CODES[status] };
+    else if (status < 400 || (declared && declared.content !== undefined)) result[String(status)] = declared;
     else result[String(status)] = errorAnswer(status, isApi);
   }
   return result;
