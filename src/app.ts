@@ -27,6 +27,7 @@ import { uiAssetRoutes } from './routes/ui-assets.js';
 import { uiKioskRoutes } from './routes/ui-kiosk.js';
 import { apiRoutes } from './routes/api.js';
 import { healthRoutes } from './routes/health.js';
+import { registerOpenApi } from './plugins/openapi.js';
 import { seedTableRoutes } from './routes/seed-table.js';
 
 /** What the plugins are given. */
@@ -92,6 +93,8 @@ export async function buildApp(input: AppInput, options: BuildOptions = {}): Pro
     // connection the server is about to close.
     if (input.readiness.isShuttingDown) reply.header('connection', 'close');
   });
+  // The OpenAPI document sees the routes registered after it: all of them.
+  await registerOpenApi(app);
 
   const services: AppServices = { config, db: input.db, readiness: input.readiness };
   await app.register(requestMetrics, { metrics: options.metrics ?? new Metrics(input.db) });

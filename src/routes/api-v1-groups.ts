@@ -40,6 +40,9 @@ import {
 import { ProblemSchema } from '../schemas/problem.js';
 import { calendarDay } from './api-v1-checkins.js';
 
+/** The largest CSV file a member import takes (the body limit of that route). */
+const IMPORT_MAX_BYTES = 8 * 1024 * 1024;
+
 /** The longest range one register may cover. */
 export const REGISTER_MAX_DAYS = 366;
 
@@ -196,7 +199,7 @@ export const apiV1GroupRoutes: FastifyPluginAsync<AppContext> = async (app, { db
     '/groups/:id/members/import',
     {
       config: { access: 'admin' },
-      bodyLimit: 8 * 1024 * 1024,
+      bodyLimit: IMPORT_MAX_BYTES,
       // A JSON body would otherwise fail the string schema with a message about JSON objects.
       preValidation: async (request) => {
         if (!/^text\/(csv|plain)\b/i.test(request.headers['content-type'] ?? '')) {
@@ -212,7 +215,7 @@ export const apiV1GroupRoutes: FastifyPluginAsync<AppContext> = async (app, { db
         params: GroupIdParamsSchema,
         querystring: ImportQuerySchema,
         consumes: ['text/csv'],
-        body: { type: 'string', description: 'The CSV file.' },
+        body: { type: 'string', maxLength: IMPORT_MAX_BYTES, description: 'The CSV file.' },
         response: {
           200: ImportResultSchema,
           400: ProblemSchema,

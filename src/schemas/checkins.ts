@@ -42,6 +42,7 @@ export const CreateCheckinBodySchema = Type.Object(
     occurredAt: Type.Optional(
       Type.String({
         format: 'date-time',
+        maxLength: 64,
         description:
           'For kiosks that were offline: when it happened (RFC 3339 with offset). At most CHECKIN_BACKDATE_WINDOW_HOURS (default 24) in the past, never in the future. Default: the server time.',
       }),
@@ -76,11 +77,13 @@ export const CheckinIdParamsSchema = Type.Object({
   id: Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER, description: 'Check-in id.' }),
 });
 
-export const DateSchema = Type.String({ pattern: ISO_DATE, description: 'A calendar day YYYY-MM-DD in APP_TIMEZONE.' });
+export const DateSchema = Type.String({ pattern: ISO_DATE, maxLength: 10, description: 'A calendar day YYYY-MM-DD in APP_TIMEZONE.' });
 
 export const ListCheckinsQuerySchema = Type.Object(
   {
-    date: Type.Optional(Type.String({ pattern: ISO_DATE, description: 'Day to list (YYYY-MM-DD in APP_TIMEZONE); default today.' })),
+    date: Type.Optional(
+      Type.String({ pattern: ISO_DATE, maxLength: 10, description: 'Day to list (YYYY-MM-DD in APP_TIMEZONE); default today.' }),
+    ),
     gate: Type.Optional(Type.String({ maxLength: 100, description: 'Only this gate (exact).' })),
     q: Type.Optional(
       Type.String({
@@ -101,9 +104,9 @@ export const CheckinPageSchema = Type.Object({
 
 export const ExportQuerySchema = Type.Object(
   {
-    from: Type.String({ pattern: ISO_DATE, description: 'First day (YYYY-MM-DD in APP_TIMEZONE), inclusive.' }),
+    from: Type.String({ pattern: ISO_DATE, maxLength: 10, description: 'First day (YYYY-MM-DD in APP_TIMEZONE), inclusive.' }),
     to: Type.Optional(
-      Type.String({ pattern: ISO_DATE, description: 'Last day, inclusive; default `from`. At most 366 days after `from`.' }),
+      Type.String({ pattern: ISO_DATE, maxLength: 10, description: 'Last day, inclusive; default `from`. At most 366 days after `from`.' }),
     ),
     gate: Type.Optional(Type.String({ maxLength: 100, description: 'Only this gate (exact).' })),
   },

@@ -4,7 +4,7 @@ import { Type, type Static } from 'typebox';
 import { PersonSchema } from './people.js';
 
 const ISO_DATE = '^\\d{4}-\\d{2}-\\d{2}$';
-const Day = (description: string) => Type.String({ pattern: ISO_DATE, description });
+const Day = (description: string) => Type.String({ pattern: ISO_DATE, maxLength: 10, description });
 
 export const ScheduleSchema = Type.Object(
   {
@@ -23,7 +23,10 @@ export const ScheduleSchema = Type.Object(
       }),
     ),
     startTime: Type.Optional(
-      Type.Union([Type.String({ pattern: '^([01]\\d|2[0-3]):[0-5]\\d$', description: 'Local start time HH:MM.' }), Type.Null()]),
+      Type.Union([
+        Type.String({ pattern: '^([01]\\d|2[0-3]):[0-5]\\d$', maxLength: 5, description: 'Local start time HH:MM.' }),
+        Type.Null(),
+      ]),
     ),
     graceMinutes: Type.Optional(
       Type.Integer({ minimum: 0, maximum: 1440, description: 'Minutes after startTime an arrival still counts as on time.' }),
