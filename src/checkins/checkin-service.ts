@@ -13,6 +13,7 @@ import { createHash } from 'node:crypto';
 import type { Principal } from '../plugins/access-control.js';
 import { recordAudit } from '../auth/audit-log.js';
 import type { Database } from '../db/database.js';
+import { decodeCursor, fingerprint, pageOf } from '../keyset-cursor.js';
 import type { CheckinWriter } from './checkin-writer.js';
 import { CheckinProblem } from './checkin-problem.js';
 import type { WriteOutcome } from './checkin-commit.js';
@@ -241,33 +242,6 @@ export interface CheckinPage {
   nextCursor: string | null;
 }
 
-/** A cursor is bound to the filters it was issued for, so it cannot silently page another list. */
-function filterFingerprint(filter: CheckinFilter): string {
-  return createHash('sha256')
-    .update(JSON.stringify([filter.day, filter.gate ?? null, filter.nameTerms ?? []]))
-    .digest('base64url')
-    .slice(0, 12);
-}
-
-function encodeCursor(afterId: number, fingerprint: string): string {
-  return Buffer.from(JSON.stringify({ after: afterId, f: fingerprint })).toString('base64url');
-}
-
-function decodeCursor(cursor: string, fingerprint: string): number {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-  } catch {
-    throw CheckinProblem.invalid('cursor', 'is not a cursor issued by this API');
-  }
-  const { after, f } = (parsed ?? {}) as { after?: unknown; f?: unknown };
-  if (typeof after !== 'number' || !Number.isSafeInteger(after) || after < 0 || typeof f !== 'string') {
-    throw CheckinProblem.invalid('cursor', 'is not a cursor issued by this API');
-  }
-  if (f !== fingerprint) throw CheckinProblem.invalid('cursor', 'belongs to a list with other filters (date, gate, q)');
-  return after;
-}
-
 /** One page of a day's entries in id order; follow nextCursor until it is null. */
 export async function listDay(db: Database, query: ListQuery): Promise<CheckinPage> {
   const terms =
@@ -277,13 +251,11 @@ export async function listDay(db: Database, query: ListQuery): Promise<CheckinPa
           .split(' ')
           .filter((term) => term !== '');
   const filter: CheckinFilter = { day: query.day, gate: query.gate, nameTerms: terms };
-  const fingerprint = filterFingerprint(filter);
-  const afterId = query.cursor === undefined ? 0 : decodeCursor(query.cursor, fingerprint);
+  // A cursor is bound to the filters it was issued for, so it cannot silently page another list.
+  const print = fingerprint([filter.day, filter.gate ?? null, filter.nameTerms ?? []]);
+  const afterId = decodeCursor(query.cursor, print, 'filters (date, gate, q)');
   // One row more than asked tells whether another page exists without a count.
-  const rows = await listCheckins(db, filter, afterId, query.limit + 1);
-  const items = rows.slice(0, query.limit);
-  const more = rows.length > query.limit;
-  return { items, nextCursor: more ? encodeCursor(items[items.length - 1]!.id, fingerprint) : null };
+  return pageOf(await listCheckins(db, filter, afterId, query.limit + 1), query.limit, print);
 }
 
 // ---- Summaries -------------------------------------------------------------------------------------

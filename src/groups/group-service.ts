@@ -4,7 +4,7 @@
 import { recordAudit } from '../auth/audit-log.js';
 import { parseIsoDate } from '../checkins/calendar.js';
 import type { Database, Queryable } from '../db/database.js';
-import { decodeCursor, fingerprint, pageOf } from '../people/keyset-cursor.js';
+import { decodeCursor, fingerprint, pageOf } from '../keyset-cursor.js';
 import { findPerson } from '../people/person-repository.js';
 import { checkText } from '../people/person-service.js';
 import { RosterProblem } from '../people/roster-problem.js';

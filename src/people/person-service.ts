@@ -4,7 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import { recordAudit } from '../auth/audit-log.js';
 import type { Database, Queryable } from '../db/database.js';
-import { decodeCursor, fingerprint, pageOf } from './keyset-cursor.js';
+import { decodeCursor, fingerprint, pageOf } from '../keyset-cursor.js';
 import {
   deletePerson as deletePersonRow,
   findPerson,

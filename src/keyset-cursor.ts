@@ -1,7 +1,7 @@
 // Opaque keyset cursors for lists in id order: "after id N", bound to the filters they were issued for
 // so a cursor cannot silently page another list.
 import { createHash } from 'node:crypto';
-import { CheckinProblem } from '../checkins/checkin-problem.js';
+import { CheckinProblem } from './checkins/checkin-problem.js';
 
 export function fingerprint(filters: unknown): string {
   return createHash('sha256').update(JSON.stringify(filters)).digest('base64url').slice(0, 12);
@@ -11,7 +11,8 @@ export function encodeCursor(afterId: number, filterPrint: string): string {
   return Buffer.from(JSON.stringify({ after: afterId, f: filterPrint })).toString('base64url');
 }
 
-export function decodeCursor(cursor: string | undefined, filterPrint: string): number {
+/** The id to page after; `filterNames` words the refusal of a cursor issued for other filters. */
+export function decodeCursor(cursor: string | undefined, filterPrint: string, filterNames = 'filters'): number {
   if (cursor === undefined) return 0;
   let parsed: unknown;
   try {
@@ -23,7 +24,7 @@ export function decodeCursor(cursor: string | undefined, filterPrint: string): n
   if (typeof after !== 'number' || !Number.isSafeInteger(after) || after < 0 || typeof f !== 'string') {
     throw CheckinProblem.invalid('cursor', 'is not a cursor issued by this API');
   }
-  if (f !== filterPrint) throw CheckinProblem.invalid('cursor', 'belongs to a list with other filters');
+  if (f !== filterPrint) throw CheckinProblem.invalid('cursor', `belongs to a list with other ${filterNames}`);
   return after;
 }
 
