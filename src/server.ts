@@ -178,8 +178,10 @@ export async function serve(config: Config): Promise<void> {
     // Leftover handles (a scraper's keep-alive socket, timers) must not hold the process past this point.
     process.exit(0);
   };
-  process.once('SIGTERM', () => void shutdown('SIGTERM'));
-  process.once('SIGINT', () => void shutdown('SIGINT'));
+  // A repeated signal during the shutdown (a second Ctrl+C, an impatient supervisor) changes nothing:
+  // the shutdown already under way ends in time or at its deadline.
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGINT', () => void shutdown('SIGINT'));
 
   await app.listen({ port: config.port, host: config.host });
   if (config.metricsPort !== undefined) {

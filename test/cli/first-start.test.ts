@@ -1,7 +1,8 @@
 // A newcomer's first minute: `barona serve` on a terminal prints a short plain banner (URL, where to sign
 // in, the generated password once, how to stop) and readable log lines; without a terminal, JSON lines
 // (and LOG_FORMAT decides when set), with the generated password never inside one of them.
-// The terminal is a real pseudo-terminal made by util-linux `script`.
+// The terminal is a real pseudo-terminal made by util-linux `script`; its shell `exec`s the server, so
+// Ctrl+C reaches the server alone (a shell left waiting in between would die of the SIGINT itself).
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
@@ -16,7 +17,7 @@ async function serveOnTerminal(
   until: RegExp,
 ): Promise<{ output: string; port: number; exitCode: number | null }> {
   const port = await freePort();
-  const child = spawn('script', ['-qfec', `${process.execPath} ${BIN} serve`, '/dev/null'], {
+  const child = spawn('script', ['-qfec', `exec ${process.execPath} ${BIN} serve`, '/dev/null'], {
     cwd: ROOT,
     env: cleanEnv({ HOST: '127.0.0.1', PORT: String(port), LOG_LEVEL: 'info', TERM: 'xterm', ...env }),
     stdio: ['pipe', 'pipe', 'pipe'],
