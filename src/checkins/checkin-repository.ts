@@ -14,6 +14,8 @@ export interface NewCheckin {
   direction?: Direction;
   /** When it happened (ISO 8601); default: the database's now(). */
   occurredAt?: string;
+  /** The person it belongs to, when the kiosk knew (badge or person id); names then come from the person. */
+  personId?: number;
 }
 
 /** The versioned API's shape of an entry. */
@@ -25,6 +27,8 @@ export interface CheckinEntry {
   lastname: string;
   gate: string;
   direction: Direction;
+  /** The person this entry belongs to (checked in by badge or person id, or linked by an admin); null for a walk-in. */
+  personId: number | null;
 }
 
 /** Rows whose login falls on local calendar day $1 ('YYYY-MM-DD') in the session time zone. */
@@ -33,7 +37,7 @@ export const ON_DAY = `login >= $1::date::timestamptz AND login < ($1::date + 1)
 const LIVE = 'deleted_at IS NULL';
 
 const ENTRY_COLUMNS = `id, to_json(login) #>> '{}' AS "occurredAt", to_json(recorded_at) #>> '{}' AS "recordedAt",
-  firstname, lastname, gate, direction`;
+  firstname, lastname, gate, direction, person_id::int AS "personId"`;
 
 /**
  * The one place check-in rows are written (seed API and versioned API alike): many rows in one
@@ -44,15 +48,15 @@ const ENTRY_COLUMNS = `id, to_json(login) #>> '{}' AS "occurredAt", to_json(reco
 const INSERT_MANY = `
   WITH input AS MATERIALIZED (
     SELECT nextval((SELECT pg_get_serial_sequence('checkins', 'id'))::regclass) AS id, r.*
-      FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::timestamptz[])
-           WITH ORDINALITY AS r(firstname, lastname, gate, direction, name_key, occurred_at, ord)
+      FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::timestamptz[], $7::bigint[])
+           WITH ORDINALITY AS r(firstname, lastname, gate, direction, name_key, occurred_at, person_id, ord)
   ), inserted AS (
-    INSERT INTO checkins (id, firstname, lastname, gate, direction, name_key, login)
-    SELECT id, firstname, lastname, gate, direction, name_key, coalesce(occurred_at, now()) FROM input ORDER BY ord
-    RETURNING id, login, recorded_at, firstname, lastname, gate, direction
+    INSERT INTO checkins (id, firstname, lastname, gate, direction, name_key, login, person_id)
+    SELECT id, firstname, lastname, gate, direction, name_key, coalesce(occurred_at, now()), person_id FROM input ORDER BY ord
+    RETURNING id, login, recorded_at, firstname, lastname, gate, direction, person_id
   )
   SELECT inserted.id, to_json(inserted.login) #>> '{}' AS "occurredAt", to_json(inserted.recorded_at) #>> '{}' AS "recordedAt",
-         inserted.firstname, inserted.lastname, inserted.gate, inserted.direction
+         inserted.firstname, inserted.lastname, inserted.gate, inserted.direction, inserted.person_id::int AS "personId"
     FROM inserted JOIN input USING (id)
    ORDER BY input.ord`;
 
@@ -64,6 +68,7 @@ export async function insertCheckins(db: Queryable, checkins: readonly NewChecki
     checkins.map((c) => c.direction ?? 'in'),
     checkins.map((c) => nameKey(c.firstname, c.lastname)),
     checkins.map((c) => c.occurredAt ?? null),
+    checkins.map((c) => c.personId ?? null),
   ]);
   if (rows.length !== checkins.length) {
     // Cannot happen short of a trigger swallowing rows; refuse to guess which request got which row.
@@ -103,15 +108,17 @@ export const IDEMPOTENCY_KEY_TTL_SECONDS = 24 * 3600;
 
 /**
  * Records a batch of check-ins with their checks (person-at-gate locks, Idempotency-Keys, duplicate
- * detection) in one statement: the record_checkins_expiring function, which forgets keys older than
- * IDEMPOTENCY_KEY_TTL_SECONDS and then calls record_checkins. Answers in input order.
+ * detection) in one statement: the record_checkins_of_people function (migration 0070), which calls
+ * record_checkins_expiring (forgets keys older than IDEMPOTENCY_KEY_TTL_SECONDS, then record_checkins)
+ * and stores the person of each new entry. Answers in input order.
  */
 export async function recordCheckins(db: Queryable, requests: readonly RecordRequest[]): Promise<RecordedCheckin[]> {
   const personKeys = requests.map((r) => nameKey(r.checkin.firstname, r.checkin.lastname));
   const { rows } = await db.query<CheckinEntry & { ord: number; outcome: RecordedCheckin['outcome'] }>(
-    `SELECT ord::int AS ord, outcome, id, occurred_at AS "occurredAt", recorded_at AS "recordedAt", firstname, lastname, gate, direction
-       FROM record_checkins_expiring($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::timestamptz[], $7::float8[],
-                                     $8::text[], $9::text[], $10::text[], $11::float8)`,
+    `SELECT ord::int AS ord, outcome, id, occurred_at AS "occurredAt", recorded_at AS "recordedAt", firstname, lastname, gate, direction,
+            person_id::int AS "personId"
+       FROM record_checkins_of_people($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::timestamptz[], $7::float8[],
+                                      $8::text[], $9::text[], $10::text[], $11::float8, $12::bigint[])`,
     [
       requests.map((r) => r.checkin.firstname),
       requests.map((r) => r.checkin.lastname),
@@ -124,6 +131,7 @@ export async function recordCheckins(db: Queryable, requests: readonly RecordReq
       requests.map((r) => r.idempotency?.key ?? null),
       requests.map((r) => r.idempotency?.requestHash ?? null),
       IDEMPOTENCY_KEY_TTL_SECONDS,
+      requests.map((r) => r.checkin.personId ?? null),
     ],
   );
   const answers: (RecordedCheckin | undefined)[] = new Array(requests.length).fill(undefined);
@@ -142,6 +150,7 @@ export interface CheckinCorrection {
   lastname: string;
   gate: string;
   direction: Direction;
+  personId: number | null;
 }
 
 /** The live entry `id`, locked until the transaction ends (for a read-modify-write correction). */
@@ -150,13 +159,13 @@ export async function findCheckinForUpdate(tx: Queryable, id: number): Promise<C
   return rows[0];
 }
 
-/** Overwrites the corrigible fields of a live entry (name_key follows the names). */
+/** Overwrites the corrigible fields of a live entry (name_key follows the names), including the linked person. */
 export async function updateCheckin(db: Queryable, id: number, values: CheckinCorrection): Promise<CheckinEntry | undefined> {
   const { rows } = await db.query<CheckinEntry>(
-    `UPDATE checkins SET firstname = $2, lastname = $3, gate = $4, direction = $5, name_key = $6
+    `UPDATE checkins SET firstname = $2, lastname = $3, gate = $4, direction = $5, name_key = $6, person_id = $7
       WHERE id = $1 AND ${LIVE}
       RETURNING ${ENTRY_COLUMNS}`,
-    [id, values.firstname, values.lastname, values.gate, values.direction, nameKey(values.firstname, values.lastname)],
+    [id, values.firstname, values.lastname, values.gate, values.direction, nameKey(values.firstname, values.lastname), values.personId],
   );
   return rows[0];
 }

@@ -33,6 +33,7 @@ import {
   type DaySummaryRow,
 } from './checkin-repository.js';
 import { foldText } from './person-name.js';
+import { findPerson, findPersonByBadge, type Person } from '../people/person-repository.js';
 
 export interface CheckinRules {
   /** How far in the past occurredAt may be. */
@@ -44,10 +45,16 @@ export interface CheckinRules {
 /** A kiosk clock running slightly ahead of the server's is not "the future". */
 export const CLOCK_SKEW_SECONDS = 60;
 
-/** What a check-in request carries; the text fields are checked by the field rule, whatever their type. */
+/**
+ * What a check-in request carries: who (typed names, or a person by id or badge code: then the names
+ * come from the person), where, which way and when. The text fields are checked by the field rule,
+ * whatever their type.
+ */
 export interface CreateCheckinInput {
-  firstname: unknown;
-  lastname: unknown;
+  firstname?: unknown;
+  lastname?: unknown;
+  personId?: number;
+  badge?: string;
   gate?: unknown;
   direction?: Direction;
   occurredAt?: string;
@@ -67,6 +74,8 @@ export interface CheckinCorrectionInput {
   lastname?: unknown;
   gate?: unknown;
   direction?: unknown;
+  /** Links the entry to a person (a walk-in who is on a roster), or unlinks it with null. */
+  personId?: number | null;
 }
 
 export interface Correction {
@@ -83,13 +92,20 @@ export interface AttendanceObservers {
   metrics: { countCheckin(gate: string): void };
 }
 
-const EDITABLE = ['firstname', 'lastname', 'gate', 'direction'] as const;
+const EDITABLE = ['firstname', 'lastname', 'gate', 'direction', 'personId'] as const;
 const editable = (entry: CheckinEntry) => ({
   firstname: entry.firstname,
   lastname: entry.lastname,
   gate: entry.gate,
   direction: entry.direction,
+  personId: entry.personId,
 });
+
+/** A person id no person has (a check-in for them, or a link to them, cannot be made). */
+const unknownPerson = (id: number) =>
+  new CheckinProblem(422, 'Unknown person', `personId: no person has id ${id}.`, [
+    { field: 'personId', message: `no person has id ${id}` },
+  ]);
 
 /** Applies the field rule to each field present in `fields`; throws one 400 naming every faulty field. */
 function readFields<K extends string>(
@@ -136,8 +152,14 @@ export class CheckinService {
    * the group-commit writer, which applies the Idempotency-Key and duplicate checks (checkin-commit.ts).
    */
   async create(input: CreateCheckinInput, options: CreateOptions = {}): Promise<WriteOutcome> {
+    const person = await this.personOf(input);
     const fields = readFields(
-      { firstname: input.firstname, lastname: input.lastname, gate: input.gate ?? '', direction: input.direction ?? 'in' },
+      {
+        firstname: person ? person.firstname : input.firstname,
+        lastname: person ? person.lastname : input.lastname,
+        gate: input.gate ?? '',
+        direction: input.direction ?? 'in',
+      },
       { firstname: name, lastname: name, gate, direction: readDirection },
     );
     const checkin = {
@@ -145,6 +167,7 @@ export class CheckinService {
       lastname: fields.lastname!,
       gate: fields.gate!,
       direction: fields.direction as Direction,
+      personId: person?.id,
     };
     const occurredAt =
       input.occurredAt === undefined ? undefined : checkOccurredAt(input.occurredAt, this.rules, options.now ?? new Date());
@@ -158,7 +181,15 @@ export class CheckinService {
         : {
             key: `§${createHash('sha256').update(`${options.idempotency.caller}\n${options.idempotency.key}`).digest('base64url')}`,
             requestHash: createHash('sha256')
-              .update(JSON.stringify([checkin.firstname, checkin.lastname, checkin.gate, checkin.direction, occurredAt ?? null]))
+              .update(
+                JSON.stringify([
+                  // A person is the same request whatever their names are by the time of a retry.
+                  ...(person ? [{ person: person.id }] : [checkin.firstname, checkin.lastname]),
+                  checkin.gate,
+                  checkin.direction,
+                  occurredAt ?? null,
+                ]),
+              )
               .digest('hex'),
           };
     const detect = options.detectDuplicates ?? true;
@@ -173,13 +204,55 @@ export class CheckinService {
     return outcome;
   }
 
-  /** Corrects names, gate or direction of a live entry, with its audit record in the same transaction. */
+  /**
+   * The person a check-in request names by badge code or id, if any. A request names its person one way
+   * only: typed names, a person id or a badge. An unknown badge (never issued, or reissued since) is a
+   * 404 naming it; an unknown person id a 422.
+   */
+  private async personOf(input: CreateCheckinInput): Promise<Person | undefined> {
+    const ways = [
+      input.firstname !== undefined || input.lastname !== undefined ? 'firstname/lastname' : undefined,
+      input.personId !== undefined ? 'personId' : undefined,
+      input.badge !== undefined ? 'badge' : undefined,
+    ].filter((way) => way !== undefined);
+    if (ways.length > 1) {
+      throw CheckinProblem.invalid(ways.at(-1)!, `name the person one way only: ${ways.join(', ')} were all given`);
+    }
+    if (input.badge !== undefined) {
+      const person = await findPersonByBadge(this.db, input.badge);
+      if (!person) {
+        throw new CheckinProblem(
+          404,
+          'Unknown badge',
+          `badge: no person has the badge code "${input.badge}" (never issued, or reissued since).`,
+          [{ field: 'badge', message: `unknown badge code "${input.badge}"` }],
+        );
+      }
+      return person;
+    }
+    if (input.personId !== undefined) return (await findPerson(this.db, input.personId)) ?? Promise.reject(unknownPerson(input.personId));
+    return undefined;
+  }
+
+  /**
+   * Corrects names, gate or direction of a live entry, or links it to a person (a walk-in who is on a
+   * roster) or unlinks it, with its audit record in the same transaction.
+   */
   async correct(actor: string, id: number, changes: CheckinCorrectionInput): Promise<Correction> {
-    const present = Object.fromEntries(Object.entries(changes).filter(([, value]) => value !== undefined));
-    const cleaned = readFields(present, { firstname: name, lastname: name, gate, direction: readDirection });
+    const { personId, ...texts } = changes;
+    const present = Object.fromEntries(Object.entries(texts).filter(([, value]) => value !== undefined));
+    const cleaned: Partial<ReturnType<typeof editable>> = readFields(present, {
+      firstname: name,
+      lastname: name,
+      gate,
+      direction: readDirection,
+    }) as Partial<ReturnType<typeof editable>>;
+    if (personId !== undefined) cleaned.personId = personId;
     const correction = await this.db.transaction(async (tx) => {
       const before = await findCheckinForUpdate(tx, id);
       if (!before) throw CheckinProblem.notFound(id);
+      // The person is locked too, so it cannot be deleted between this check and the commit.
+      if (personId !== undefined && personId !== null && !(await findPerson(tx, personId, true))) throw unknownPerson(personId);
       const values = { ...editable(before), ...cleaned } as ReturnType<typeof editable>;
       if (EDITABLE.every((key) => before[key] === values[key])) return { entry: before, changed: false };
       const after = await updateCheckin(tx, id, values);

@@ -61,13 +61,14 @@ export const apiV1CheckinRoutes: FastifyPluginAsync<AppContext> = async (app, { 
         tags: TAGS,
         summary: 'Record a check-in or check-out',
         description:
-          'Stores one passage of a gate and answers 201 with it. The same person (names compared case- and accent-insensitively) at the same gate in the same direction within DUPLICATE_WINDOW_SECONDS (default 120) is not stored again: the answer is 200 with the earlier entry and `duplicate: true`. With an Idempotency-Key, a retry answers like the first request (header `Idempotent-Replayed: true`).',
+          'Stores one passage of a gate and answers 201 with it. The person is named by `firstname` and `lastname` (a walk-in; it counts for a roster member whose name matches exactly one person), or by `personId` or `badge` (the names then come from the person). The same person (names compared case- and accent-insensitively) at the same gate in the same direction within DUPLICATE_WINDOW_SECONDS (default 120) is not stored again: the answer is 200 with the earlier entry and `duplicate: true`. With an Idempotency-Key, a retry answers like the first request (header `Idempotent-Replayed: true`).',
         headers: CreateCheckinHeadersSchema,
         body: CreateCheckinBodySchema,
         response: {
           200: CreateCheckinResultSchema,
           201: CreateCheckinResultSchema,
           400: ProblemSchema,
+          404: ProblemSchema,
           409: ProblemSchema,
           422: ProblemSchema,
         },
@@ -166,11 +167,12 @@ export const apiV1CheckinRoutes: FastifyPluginAsync<AppContext> = async (app, { 
       config: { access: 'admin' },
       schema: {
         tags: TAGS,
-        summary: 'Correct a check-in (admin)',
-        description: 'Changes names, gate or direction of an entry; fields left out keep their value.',
+        summary: 'Correct a check-in or link it to a person (admin)',
+        description:
+          'Changes names, gate or direction of an entry, or links it to a person with `personId` (null unlinks); fields left out keep their value. Audited.',
         params: CheckinIdParamsSchema,
         body: CorrectCheckinBodySchema,
-        response: { 200: CheckinSchema, 400: ProblemSchema, 404: ProblemSchema },
+        response: { 200: CheckinSchema, 400: ProblemSchema, 404: ProblemSchema, 422: ProblemSchema },
       },
     },
     async (request) => (await checkins.correct(actorOf(request), request.params.id, request.body)).entry,

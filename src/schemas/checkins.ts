@@ -17,7 +17,12 @@ export const CheckinSchema = Type.Object({
   lastname: Type.String(),
   gate: Type.String(),
   direction: DirectionSchema,
+  personId: Type.Union([Type.Integer(), Type.Null()], {
+    description: 'The person this entry belongs to (checked in by badge or person id, or linked by an admin); null for a walk-in.',
+  }),
 });
+
+const PersonIdSchema = Type.Integer({ minimum: 1, maximum: 2147483647 });
 
 export const CreateCheckinResultSchema = Type.Object({
   ...CheckinSchema.properties,
@@ -35,8 +40,20 @@ export const CreateCheckinResultSchema = Type.Object({
 
 export const CreateCheckinBodySchema = Type.Object(
   {
-    firstname: Name('First name (trimmed; must not be blank).'),
-    lastname: Name('Last name (trimmed; must not be blank).'),
+    firstname: Type.Optional(Name('First name (trimmed; must not be blank). Required unless `personId` or `badge` is given.')),
+    lastname: Type.Optional(Name('Last name (trimmed; must not be blank). Required unless `personId` or `badge` is given.')),
+    personId: Type.Optional({
+      ...PersonIdSchema,
+      description: 'Check in a known person by id instead of by name (the names come from the person).',
+    }),
+    badge: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 200,
+        description:
+          "Check in a known person by the code on their badge (what the badge's QR code holds). An unknown or reissued code is a 404.",
+      }),
+    ),
     gate: Type.Optional(Gate),
     direction: Type.Optional(DirectionSchema),
     occurredAt: Type.Optional(
@@ -69,6 +86,11 @@ export const CorrectCheckinBodySchema = Type.Object(
     lastname: Type.Optional(Name('Corrected last name.')),
     gate: Type.Optional(Gate),
     direction: Type.Optional(DirectionSchema),
+    personId: Type.Optional(
+      Type.Union([PersonIdSchema, Type.Null()], {
+        description: 'Link the entry to a person (a walk-in who is on a roster), or unlink it with null.',
+      }),
+    ),
   },
   { additionalProperties: false, minProperties: 1 },
 );
