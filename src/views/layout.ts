@@ -9,7 +9,7 @@ export interface PageUser {
 export interface PageOptions {
   title: string;
   /** Navigation key of the current section (highlighted in the top bar). */
-  section?: 'sheet' | 'audit' | 'users' | 'tokens' | 'kiosk';
+  section?: 'sheet' | 'audit' | 'users' | 'tokens' | 'kiosk' | 'gates';
   user?: PageUser;
   body: SafeHtml;
   /** ES modules from /assets to load. */
@@ -20,6 +20,7 @@ export interface PageOptions {
 const SECTIONS = [
   { key: 'sheet', href: '/admin/sheet', label: 'Attendance' },
   { key: 'audit', href: '/admin/audit', label: 'Audit log' },
+  { key: 'gates', href: '/admin/gates', label: 'Gates' },
   { key: 'tokens', href: '/admin/tokens', label: 'Gate tokens' },
   { key: 'users', href: '/admin/users', label: 'Admins' },
   { key: 'kiosk', href: '/kiosk', label: 'Kiosk' },
@@ -66,7 +67,7 @@ ${(options.scripts ?? []).map((src) => html`<script type="module" src="/assets/$
 </head>
 <body${options.bodyClass ? html` class="${options.bodyClass}"` : ''}>
 <a class="skip-link" href="#main">Skip to content</a>
-${options.bodyClass === 'kiosk' ? '' : topBar(options)}
+${options.bodyClass === 'kiosk' || options.bodyClass === 'screen' ? '' : topBar(options)}
 <main id="main" tabindex="-1">
 ${options.body}
 </main>
