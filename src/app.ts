@@ -89,11 +89,13 @@ export async function buildApp(input: AppInput, options: BuildOptions = {}): Pro
     socket.end('HTTP/1.1 405 Method Not Allowed\r\nAllow: GET, HEAD, POST, OPTIONS\r\nContent-Length: 0\r\nConnection: close\r\n\r\n');
   });
 
-  app.addHook('onRequest', async (request, reply) => {
+  // A callback hook, not an async one: no promise per request for synchronous work.
+  app.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id);
     // Once shutdown has begun, every answer ends its keep-alive connection, so no client reuses a
     // connection the server is about to close.
     if (input.readiness.isShuttingDown) reply.header('connection', 'close');
+    done();
   });
   // The OpenAPI document sees the routes registered after it: all of them.
   await registerOpenApi(app);

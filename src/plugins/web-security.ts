@@ -6,6 +6,13 @@ import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import helmet from 'helmet';
 
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** A probe (/healthz, /readyz, /metrics): answered to machines only, without a page's security headers. */
+    probe?: boolean;
+  }
+}
+
 export const webSecurity = fp(
   async (app: FastifyInstance) => {
     await app.register(cookie);
@@ -34,9 +41,12 @@ export const webSecurity = fp(
       frameguard: { action: 'deny' },
     });
     app.addHook('onRequest', (request, reply, done) => {
+      const config = request.routeOptions.config;
+      // Probes answer orchestrators and scrapers, never a browser: a page's headers would only cost.
+      if (config?.probe === true) return done();
       // Answers of every route that is not public can hold names: never kept by a browser (Back after
       // sign-out) or a shared cache. Public pages that show personal data say so themselves.
-      const access = request.routeOptions.config?.access;
+      const access = config?.access;
       if (access !== undefined && access !== 'public') reply.header('cache-control', 'no-store');
       securityHeaders(request.raw, reply.raw, (error?: unknown) => done(error as Error | undefined));
     });

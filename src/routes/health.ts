@@ -5,11 +5,11 @@ import type { AppContext } from '../app.js';
 
 export const healthRoutes: FastifyPluginAsync<AppContext> = async (app, { readiness, config }) => {
   // Liveness answers from the event loop alone: if this does not answer, the process is wedged.
-  app.get('/healthz', { logLevel: 'warn', config: { access: 'public' } }, async (_request, reply) =>
+  app.get('/healthz', { logLevel: 'warn', config: { access: 'public', probe: true } }, async (_request, reply) =>
     reply.header('cache-control', 'no-store').send({ status: 'ok' }),
   );
 
-  app.get('/readyz', { logLevel: 'warn', config: { access: 'public' } }, async (_request, reply) => {
+  app.get('/readyz', { logLevel: 'warn', config: { access: 'public', probe: true } }, async (_request, reply) => {
     const report = await readiness.check();
     if (!report.ready) reply.header('retry-after', '5');
     return reply
@@ -19,7 +19,7 @@ export const healthRoutes: FastifyPluginAsync<AppContext> = async (app, { readin
   });
 
   if (config.metricsPort === undefined) {
-    app.get('/metrics', { logLevel: 'warn', config: { access: 'public' } }, async (_request, reply) => {
+    app.get('/metrics', { logLevel: 'warn', config: { access: 'public', probe: true } }, async (_request, reply) => {
       const { contentType, body } = await app.metrics.render();
       return reply.type(contentType).send(body);
     });
