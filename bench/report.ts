@@ -1,5 +1,6 @@
 // Renders the benchmark's results as bench/RESULTS.md.
 import type { Goal, Scenario } from './run.js';
+import type { DrillResult } from '../scripts/restore-drill.js';
 import type { HistoryResults } from './history.js';
 import type { ProfileSummary } from './profile.js';
 import { type HttpResult, type PgbenchResult, SHIPPED_NODE_ARGS, spread } from './tools.js';
@@ -32,6 +33,7 @@ export interface Results {
     runs: { rows: number; bytes: number; seconds: number; rowsPerS: number; baselineRssMb: number; peakRssMb: number; growthMb: number }[];
   };
   history?: HistoryResults;
+  restoreDrill?: DrillResult;
   coldStart?: { postgres: number[]; embeddedFirst: number[]; embeddedRestart: number[] };
   explain: string;
   goals?: Goal[];
@@ -278,6 +280,21 @@ export function writeReport(r: Results): string {
     out.push('Not measured: the endpoint is not on this branch yet (the benchmark measures it once it exists).');
   }
   out.push('');
+
+  if (r.restoreDrill) {
+    const d = r.restoreDrill;
+    out.push('## Restore drill');
+    out.push('');
+    out.push(
+      `${n0(d.rows)} check-ins (seeded in ${n1(d.fillSeconds)} s), \`barona backup\` to a gzip file, \`barona restore\` into an empty database, then every table compared (row count and md5 of its rows): identical (scripts/restore-drill.ts).`,
+    );
+    out.push('');
+    out.push('| step | seconds | rows/s | peak RSS MB | file MB |');
+    out.push('|---|---|---|---|---|');
+    out.push(`| backup | ${n1(d.backup.seconds)} | ${n0(d.rows / d.backup.seconds)} | ${n0(d.backup.rssMb)} | ${n1(d.backup.fileMb)} |`);
+    out.push(`| restore | ${n1(d.restore.seconds)} | ${n0(d.rows / d.restore.seconds)} | ${n0(d.restore.rssMb)} | – |`);
+    out.push('');
+  }
 
   if (r.history) {
     const h = r.history;

@@ -23,6 +23,7 @@ import pg from 'pg';
 import { databaseUrl } from '../test/support/database.js';
 import { startThrowawayPostgres, type ThrowawayPostgres } from '../test/support/postgres-server.js';
 import { ROOT, runCli } from '../test/support/server.js';
+import { restoreDrill } from '../scripts/restore-drill.js';
 import { measureHistory } from './history.js';
 import { summariseProfile, type ProfileSummary, type Window } from './profile.js';
 import { peerGoal, writeReport, type Results } from './report.js';
@@ -54,6 +55,8 @@ const VIEW_DAYS = { 100: '2020-01-01', 10_000: '2020-01-02' } as const;
 const CSV_DAY = '2020-02-01';
 /** Check-ins over five years for the history comparison (generate_series; 5,477 a day at 10 million). */
 const HISTORY_ROWS = Number(process.env.BENCH_HISTORY_ROWS ?? (QUICK ? 1_000_000 : 10_000_000));
+/** Check-ins backed up and restored by the restore drill (scripts/restore-drill.ts). */
+const DRILL_ROWS = Number(process.env.BENCH_DRILL_ROWS ?? 1_000_000);
 const SQL_DIR = path.join(ROOT, 'bench', 'sql');
 const OUTPUT = QUICK ? path.join(ROOT, 'reports', 'bench-quick.md') : path.join(ROOT, 'bench', 'RESULTS.md');
 
@@ -400,6 +403,10 @@ async function main() {
 
     // ------------------------------------------------------------------------------ scale with history
     results.history = await measureHistory({ serverUrl, admin, rows: HISTORY_ROWS, reps: REPS, durationS: DURATION_S, log });
+
+    // ---------------------------------------------------------------------------------- restore drill
+    log(`restore drill: ${DRILL_ROWS.toLocaleString('en')} check-ins through barona backup and barona restore`);
+    results.restoreDrill = await restoreDrill(serverUrl, DRILL_ROWS, log);
 
     // ----------------------------------------------------------------------------------- cold start
     // The PGlite phase above measured one first start and one restart already.

@@ -1,6 +1,7 @@
 // Restore drill: N check-ins (default 1,000,000) in a PostgreSQL database, `barona backup` to a file,
 // `barona restore` into a blank database, every table compared (row count and md5 over the rows).
-// Prints the time and peak memory (RSS) of each step.
+// Prints the time and peak memory (RSS) of each step. `npm run bench` runs it too (restoreDrill) and
+// writes the figures to bench/RESULTS.md.
 //
 //   DRILL_DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres node --import tsx scripts/restore-drill.ts [ROWS]
 //
@@ -13,11 +14,13 @@ import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
-const rows = Number(process.argv[2] ?? 1_000_000);
-const admin = process.env.DRILL_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-const urlOf = (name: string) => Object.assign(new URL(admin), { pathname: `/${name}` }).toString();
-const source = `barona_drill_src_${process.pid}`;
-const target = `barona_drill_dst_${process.pid}`;
+
+export interface DrillResult {
+  rows: number;
+  fillSeconds: number;
+  backup: { seconds: number; rssMb: number; fileMb: number };
+  restore: { seconds: number; rssMb: number };
+}
 
 /** Runs `barona ARGS` under /usr/bin/time; returns seconds and peak RSS in MB. */
 function barona(args: string[], databaseUrl: string): { seconds: number; rssMb: number } {
@@ -53,41 +56,52 @@ async function fingerprint(url: string): Promise<string> {
   }
 }
 
-const client = new pg.Client({ connectionString: admin });
-await client.connect();
-const dir = mkdtempSync(path.join(os.tmpdir(), 'barona-drill-'));
-try {
-  await client.query(`CREATE DATABASE ${source}`);
-  await client.query(`CREATE DATABASE ${target}`);
-  barona(['migrate'], urlOf(source));
-  const fill = new pg.Client({ connectionString: urlOf(source) });
-  await fill.connect();
-  const t0 = Date.now();
-  await fill.query(
-    `INSERT INTO checkins (login, firstname, lastname, gate, recorded_at)
-     SELECT now() - make_interval(secs => g * 13), 'First' || (g % 5000), 'Last' || (g % 7919), 'Gate ' || (g % 12), now() - make_interval(secs => g * 13)
-       FROM generate_series(1, $1::int) AS g`,
-    [rows],
-  );
-  await fill.query('VACUUM ANALYZE checkins');
-  await fill.end();
-  console.log(`filled ${rows.toLocaleString('en')} check-ins in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+/**
+ * Fills a new database with `rows` check-ins, backs it up with `barona backup`, restores the file into
+ * another new database with `barona restore`, and throws unless every table is identical.
+ */
+export async function restoreDrill(admin: string, rows: number, log: (line: string) => void = console.log): Promise<DrillResult> {
+  const urlOf = (name: string) => Object.assign(new URL(admin), { pathname: `/${name}` }).toString();
+  const source = `barona_drill_src_${process.pid}`;
+  const target = `barona_drill_dst_${process.pid}`;
+  const client = new pg.Client({ connectionString: admin });
+  await client.connect();
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'barona-drill-'));
+  try {
+    await client.query(`CREATE DATABASE ${source}`);
+    await client.query(`CREATE DATABASE ${target}`);
+    barona(['migrate'], urlOf(source));
+    const fill = new pg.Client({ connectionString: urlOf(source) });
+    await fill.connect();
+    const t0 = Date.now();
+    await fill.query(
+      `INSERT INTO checkins (login, firstname, lastname, gate, recorded_at)
+       SELECT now() - make_interval(secs => g * 13), 'First' || (g % 5000), 'Last' || (g % 7919), 'Gate ' || (g % 12), now() - make_interval(secs => g * 13)
+         FROM generate_series(1, $1::int) AS g`,
+      [rows],
+    );
+    await fill.query('VACUUM ANALYZE checkins');
+    await fill.end();
+    const fillSeconds = (Date.now() - t0) / 1000;
+    log(`filled ${rows.toLocaleString('en')} check-ins in ${fillSeconds.toFixed(1)} s`);
 
-  const file = path.join(dir, 'drill.backup.gz');
-  const backup = barona(['backup', file], urlOf(source));
-  console.log(
-    `backup:  ${backup.seconds.toFixed(1)} s, peak RSS ${backup.rssMb.toFixed(0)} MB, file ${(statSync(file).size / 1e6).toFixed(1)} MB`,
-  );
-  const restore = barona(['restore', file], urlOf(target));
-  console.log(`restore: ${restore.seconds.toFixed(1)} s, peak RSS ${restore.rssMb.toFixed(0)} MB`);
-  const [a, b] = [await fingerprint(urlOf(source)), await fingerprint(urlOf(target))];
-  if (a !== b) throw new Error(`restored data differs:\n  source ${a}\n  target ${b}`);
-  console.log(
-    `every table identical (row counts and checksums); ${(rows / (backup.seconds + restore.seconds)).toFixed(0)} rows/s round trip`,
-  );
-} finally {
-  rmSync(dir, { recursive: true, force: true });
-  await client.query(`DROP DATABASE IF EXISTS ${source} WITH (FORCE)`);
-  await client.query(`DROP DATABASE IF EXISTS ${target} WITH (FORCE)`);
-  await client.end();
+    const file = path.join(dir, 'drill.backup.gz');
+    const backup = { ...barona(['backup', file], urlOf(source)), fileMb: statSync(file).size / 1e6 };
+    log(`backup:  ${backup.seconds.toFixed(1)} s, peak RSS ${backup.rssMb.toFixed(0)} MB, file ${backup.fileMb.toFixed(1)} MB`);
+    const restore = barona(['restore', file], urlOf(target));
+    log(`restore: ${restore.seconds.toFixed(1)} s, peak RSS ${restore.rssMb.toFixed(0)} MB`);
+    const [a, b] = [await fingerprint(urlOf(source)), await fingerprint(urlOf(target))];
+    if (a !== b) throw new Error(`restored data differs:\n  source ${a}\n  target ${b}`);
+    log(`every table identical (row counts and checksums); ${(rows / (backup.seconds + restore.seconds)).toFixed(0)} rows/s round trip`);
+    return { rows, fillSeconds, backup, restore };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+    await client.query(`DROP DATABASE IF EXISTS ${source} WITH (FORCE)`);
+    await client.query(`DROP DATABASE IF EXISTS ${target} WITH (FORCE)`);
+    await client.end();
+  }
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === path.resolve(process.argv[1])) {
+  await restoreDrill(process.env.DRILL_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres', Number(process.argv[2] ?? 1_000_000));
 }
