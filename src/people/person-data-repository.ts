@@ -98,6 +98,15 @@ export async function listMemberships(db: Queryable, id: number): Promise<Member
   return rows;
 }
 
+/** How many groups each of `ids` belongs to (people without a group are left out). */
+export async function countMemberships(db: Queryable, ids: readonly number[]): Promise<Map<number, number>> {
+  const { rows } = await db.query<{ id: number; groups: number }>(
+    `SELECT person_id AS id, count(*)::int AS groups FROM group_members WHERE person_id = ANY ($1::bigint[]) GROUP BY person_id`,
+    [ids],
+  );
+  return new Map(rows.map((row) => [Number(row.id), row.groups]));
+}
+
 export async function listTheirExcuses(db: Queryable, id: number): Promise<PersonExcuse[]> {
   const { rows } = await db.query<PersonExcuse>(
     `SELECT g.id AS "groupId", g.name AS "groupName", to_char(e.day, 'YYYY-MM-DD') AS date, e.reason,
