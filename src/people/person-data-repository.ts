@@ -42,12 +42,20 @@ const THEIR_CHECKINS = `
   SELECT id, 'name' FROM checkins
    WHERE person_id IS NULL AND deleted_at IS NOT NULL AND person_fold(firstname || ' ' || lastname) = $2`;
 
-/** Audit records about the person (`person`: their id as text) and about their check-ins (`checkins`: their ids as text[]). */
+/** The folded names of an audit record's before or after, compared with a match_key. */
+const foldedNames = (column: string) => `person_fold(coalesce(${column}->>'firstname', '') || ' ' || coalesce(${column}->>'lastname', ''))`;
+
+/**
+ * Audit records about the person, given SQL placeholders for their id (as text), their check-ins' ids
+ * (text[]) and their match_key: records of the person; records of their check-ins, and of check-ins
+ * whose names were theirs before or after a correction; records of their memberships and excuses
+ * (audited as changes of the group, naming the person by id).
+ */
 const ABOUT = {
-  person: (person: string) => `entity = 'person' AND entity_id = ${person}`,
-  checkins: (checkins: string) => `entity = 'checkin' AND entity_id = ANY (${checkins}::text[])`,
-  // Memberships and excuses are audited as changes of their group, naming the person by id.
-  groups: (person: string) => `entity = 'group' AND (before->>'personId' = ${person} OR after->>'personId' = ${person})`,
+  person: (p: { id: string }) => `entity = 'person' AND entity_id = ${p.id}`,
+  checkins: (p: { ids: string; key: string }) =>
+    `entity = 'checkin' AND (entity_id = ANY (${p.ids}::text[]) OR ${foldedNames('before')} = ${p.key} OR ${foldedNames('after')} = ${p.key})`,
+  groups: (p: { id: string }) => `entity = 'group' AND (before->>'personId' = ${p.id} OR after->>'personId' = ${p.id})`,
 };
 
 /** What each kind of audit record holds about the person, replaced by the tombstone on erasure. */
@@ -118,12 +126,12 @@ export async function listTheirExcuses(db: Queryable, id: number): Promise<Perso
   return rows;
 }
 
-export async function listAuditAbout(db: Queryable, id: number, checkinIds: readonly number[]): Promise<AuditEntry[]> {
+export async function listAuditAbout(db: Queryable, id: number, key: string, checkinIds: readonly number[]): Promise<AuditEntry[]> {
   const { rows } = await db.query<AuditEntry>(
     `SELECT ${AUDIT_COLUMNS} FROM audit_log
-      WHERE (${ABOUT.person('$1')}) OR (${ABOUT.checkins('$2')}) OR (${ABOUT.groups('$1')})
+      WHERE (${ABOUT.person({ id: '$1' })}) OR (${ABOUT.checkins({ ids: '$2', key: '$3' })}) OR (${ABOUT.groups({ id: '$1' })})
       ORDER BY id`,
-    [String(id), checkinIds.map(String)],
+    [String(id), checkinIds.map(String), key],
   );
   return rows;
 }
@@ -147,11 +155,15 @@ export async function eraseTheirData(tx: Queryable, id: number, key: string): Pr
   );
   const checkinIds = rows.map((row) => Number(row.id));
   let auditEntriesAnonymised = 0;
-  for (const about of ['person', 'checkins', 'groups'] as const) {
-    const keys = PERSONAL_KEYS[about];
+  const about = [
+    { where: ABOUT.person({ id: '$1' }), params: [String(id)], keys: PERSONAL_KEYS.person },
+    { where: ABOUT.checkins({ ids: '$1', key: '$2' }), params: [checkinIds.map(String), key], keys: PERSONAL_KEYS.checkins },
+    { where: ABOUT.groups({ id: '$1' }), params: [String(id)], keys: PERSONAL_KEYS.groups },
+  ];
+  for (const { where, params, keys } of about) {
     const scrubbed = await tx.query(
-      `UPDATE audit_log SET before = ${tombstoned('before', keys)}, after = ${tombstoned('after', keys)} WHERE ${ABOUT[about]('$1')}`,
-      [about === 'checkins' ? checkinIds.map(String) : String(id)],
+      `UPDATE audit_log SET before = ${tombstoned('before', keys)}, after = ${tombstoned('after', keys)} WHERE ${where}`,
+      params,
     );
     auditEntriesAnonymised += scrubbed.rowCount;
   }

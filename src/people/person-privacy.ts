@@ -59,6 +59,7 @@ export async function exportPerson(db: Database, actor: string, id: number): Pro
       audit: await listAuditAbout(
         tx,
         id,
+        key,
         checkins.map((c) => c.id),
       ),
     };

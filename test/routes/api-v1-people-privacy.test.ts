@@ -126,6 +126,16 @@ for (const backend of BACKENDS) {
         await checkin('2026-03-02T08:31:00Z', null, 'Ottilie', `${last}s`),
         await checkin('2026-03-02T08:32:00Z', null, 'Otilie', last),
       ];
+      // A check-in that was hers until an admin corrected it to someone else's name: no longer hers,
+      // but its correction's audit record still names her.
+      const renamed = await checkin('2026-03-02T08:33:00Z', null, 'Ottilie', last);
+      const renaming = await admin.inject({
+        method: 'PATCH',
+        url: `/api/v1/checkins/${renamed}`,
+        payload: { firstname: 'Someone', lastname: `Else${tag}` },
+      });
+      assert.equal(renaming.statusCode, 200, renaming.body);
+      others.push(renamed);
       // Audit records naming her: a correction and a deletion of her check-ins.
       const corrected = await admin.inject({ method: 'PATCH', url: `/api/v1/checkins/${mine.corrected}`, payload: { gate: 'C' } });
       assert.equal(corrected.statusCode, 200, corrected.body);
@@ -133,11 +143,11 @@ for (const backend of BACKENDS) {
         assert.equal((await admin.inject({ method: 'DELETE', url: `/api/v1/checkins/${id}` })).statusCode, 204);
         Object.assign(mine, { deletedByAdmin: id });
       });
-      return { ottilie, namesake, group, mine: mine as typeof mine & { deletedByAdmin: number }, others };
+      return { ottilie, namesake, group, mine: mine as typeof mine & { deletedByAdmin: number }, others, renamed };
     }
 
     test('the export holds the person, memberships, excuses, linked and matching free-name check-ins and audit records, nobody else’s', async () => {
-      const { ottilie, namesake, group, mine, others } = await seed('Json');
+      const { ottilie, namesake, group, mine, others, renamed } = await seed('Json');
       const response = await admin.inject({ url: `/api/v1/people/${ottilie.id}/export` });
       assert.equal(response.statusCode, 200, response.body);
       assert.equal(response.headers['content-disposition'], `attachment; filename="person-${ottilie.id}.json"`);
@@ -170,6 +180,7 @@ for (const backend of BACKENDS) {
         `group:excuse:${group.id}`,
         `checkin:correct:${mine.corrected}`,
         `checkin:delete:${mine.deletedByAdmin}`,
+        `checkin:correct:${renamed}`,
       ]) {
         assert.ok(audit.includes(expected), `${expected} in ${audit.join(', ')}`);
       }
@@ -234,6 +245,7 @@ for (const backend of BACKENDS) {
         assert.equal(await named(personal), 0, `${personal} is gone from audit_log`);
       }
       assert.ok((await named('"WrenfieldErases"')) > 0, 'the namesake is still in the audit log');
+      assert.ok((await named('ElseErase')) === 0, 'the other name of a correction that named her is tombstoned with hers');
       const { rows } = await db.query<{ actor: string; before: unknown; after: Record<string, number> }>(
         `SELECT actor, before, after FROM audit_log WHERE entity = 'person' AND entity_id = $1 AND action = 'erase'`,
         [String(ottilie.id)],
