@@ -25,8 +25,8 @@ const HTML = 'text/html; charset=utf-8';
 const FIELDS = [
   { name: 'firstname', label: 'First name', required: true, type: 'text', autocomplete: 'off' },
   { name: 'lastname', label: 'Last name', required: true, type: 'text', autocomplete: 'off' },
-  { name: 'externalRef', label: 'External reference', hint: 'student, employee or ticket number; unique', type: 'text' },
-  { name: 'email', label: 'E-mail', type: 'email' },
+  { name: 'externalRef', label: 'External reference', hint: 'optional; student, employee or ticket number, unique', type: 'text' },
+  { name: 'email', label: 'E-mail', hint: 'optional', type: 'email' },
 ] as const;
 
 type FieldName = (typeof FIELDS)[number]['name'];
@@ -82,11 +82,7 @@ function personFields(prefix: string, values: PersonForm, errors: FormErrors): S
   return FIELDS.map((field) => {
     const id = `${prefix}-${field.name}`;
     const error = errors[field.name];
-    return html`<label for="${id}"
-        >${field.label}${'hint' in field ? html` <span class="hint">(${field.hint})</span>` : ''}${
-          'required' in field ? '' : html` <span class="hint">(optional)</span>`
-        }</label
-      >
+    return html`<label for="${id}">${field.label}${'hint' in field ? html` <span class="hint">(${field.hint})</span>` : ''}</label>
       <input
         id="${id}"
         name="${field.name}"
@@ -160,16 +156,16 @@ export const adminPeopleRoutes: FastifyPluginAsync<AppContext> = async (app, con
               found.items.length === 0
                 ? html`<p class="empty">${view.q ? 'Nobody matches that search.' : 'No people yet. Add the first one.'}</p>`
                 : html`<div class="table-wrap">
-                    <table class="table" id="people-table">
+                    <table class="table table-stacked" id="people-table">
                       ${tableHead(['Name', 'External reference', 'E-mail', 'Groups'])}
                       <tbody>
                         ${found.items.map(
                           (p) =>
                             html`<tr data-person-id="${p.id}">
                               <td><a class="person" href="/admin/people/${p.id}">${p.lastname}, ${p.firstname}</a></td>
-                              <td>${p.externalRef ?? html`<span class="hint">—</span>`}</td>
-                              <td class="wrap-anywhere">${p.email ?? html`<span class="hint">—</span>`}</td>
-                              <td>${groups.get(p.id) ?? 0}</td>
+                              <td data-label="External reference">${p.externalRef ?? html`<span class="hint">—</span>`}</td>
+                              <td data-label="E-mail" class="wrap-anywhere">${p.email ?? html`<span class="hint">—</span>`}</td>
+                              <td data-label="Groups">${groups.get(p.id) ?? 0}</td>
                             </tr>`,
                         )}
                       </tbody>
@@ -206,7 +202,8 @@ export const adminPeopleRoutes: FastifyPluginAsync<AppContext> = async (app, con
             )
           : '';
       const body = await listPage(pageUser(request), {
-        q: typeof q === 'string' ? q.slice(0, 200) : '',
+        // A NUL cannot be stored nor searched for (PostgreSQL text); it never matches anyone.
+        q: typeof q === 'string' ? q.replaceAll('\u0000', '').slice(0, 200) : '',
         cursor: typeof cursor === 'string' && cursor !== '' ? cursor : undefined,
         top,
       });
@@ -260,13 +257,23 @@ export const adminPeopleRoutes: FastifyPluginAsync<AppContext> = async (app, con
         </div>
         ${view.top ?? ''}
         <div class="grid-2">
-          <section class="card" aria-labelledby="edit-title">
-            <h2 id="edit-title">Details</h2>
-            <form method="post" action="/admin/people/${person.id}" class="stack" novalidate>
-              ${csrfField(user)} ${personFields('person', view.form ?? formFromPerson(person), view.errors ?? {})}
-              <button class="button button-primary" type="submit">Save changes</button>
-            </form>
-          </section>
+          <div class="stack-lg">
+            <section class="card" aria-labelledby="edit-title">
+              <h2 id="edit-title">Details</h2>
+              <form method="post" action="/admin/people/${person.id}" class="stack" novalidate>
+                ${csrfField(user)} ${personFields('person', view.form ?? formFromPerson(person), view.errors ?? {})}
+                <button class="button button-primary" type="submit">Save changes</button>
+              </form>
+            </section>
+            <section class="card" aria-labelledby="data-title">
+              <h2 id="data-title">Their data</h2>
+              <p>Everything stored about ${name}: details, groups, excuses, check-ins and the audit records about them.</p>
+              <p class="button-row">
+                <a class="button" href="/api/v1/people/${person.id}/export" download>Download data (JSON)</a>
+                <a class="button" href="/api/v1/people/${person.id}/export.csv" download>Download check-ins (CSV)</a>
+              </p>
+            </section>
+          </div>
           <div class="stack-lg">
             <section class="card${view.badgeReissued ? ' card-highlight' : ''}" aria-labelledby="badge-title">
               <h2 id="badge-title">Badge</h2>
@@ -295,35 +302,27 @@ export const adminPeopleRoutes: FastifyPluginAsync<AppContext> = async (app, con
                     </ul>`
               }
             </section>
+            <section class="card card-danger" aria-labelledby="erase-title">
+              <h2 id="erase-title">Erase this person</h2>
+              <p>
+                Deletes ${name}, their memberships and excuses and every check-in that is theirs (by badge or by matching name), and removes
+                their name from the audit log. This cannot be undone: download their data first if they asked for it.
+              </p>
+              <form method="post" action="/admin/people/${person.id}/erase" class="stack" novalidate>
+                ${csrfField(user)}
+                <label for="erase-confirm">Type “${name}” to confirm</label>
+                <input
+                  id="erase-confirm"
+                  name="confirm"
+                  autocomplete="off"
+                  required
+                  ${view.eraseError ? html`aria-invalid="true" aria-describedby="erase-confirm-error"` : ''}
+                />
+                ${view.eraseError ? html`<p class="field-error" id="erase-confirm-error">${view.eraseError}</p>` : ''}
+                <button type="submit" class="button button-danger">Erase ${name}</button>
+              </form>
+            </section>
           </div>
-          <section class="card" aria-labelledby="data-title">
-            <h2 id="data-title">Their data</h2>
-            <p>Everything stored about ${name}: details, groups, excuses, check-ins and the audit records about them.</p>
-            <p class="button-row">
-              <a class="button" href="/api/v1/people/${person.id}/export" download>Download data (JSON)</a>
-              <a class="button" href="/api/v1/people/${person.id}/export.csv" download>Download check-ins (CSV)</a>
-            </p>
-          </section>
-          <section class="card card-danger" aria-labelledby="erase-title">
-            <h2 id="erase-title">Erase this person</h2>
-            <p>
-              Deletes ${name}, their memberships and excuses and every check-in that is theirs (by badge or by matching name), and removes
-              their name from the audit log. This cannot be undone: download their data first if they asked for it.
-            </p>
-            <form method="post" action="/admin/people/${person.id}/erase" class="stack" novalidate>
-              ${csrfField(user)}
-              <label for="erase-confirm">Type “${name}” to confirm</label>
-              <input
-                id="erase-confirm"
-                name="confirm"
-                autocomplete="off"
-                required
-                ${view.eraseError ? html`aria-invalid="true" aria-describedby="erase-confirm-error"` : ''}
-              />
-              ${view.eraseError ? html`<p class="field-error" id="erase-confirm-error">${view.eraseError}</p>` : ''}
-              <button type="submit" class="button button-danger">Erase ${name}</button>
-            </form>
-          </section>
         </div>`,
     });
   }

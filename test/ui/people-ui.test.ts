@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, BrowserContext, Download, Page } from 'playwright-core';
+import { Browser as HttpClient } from '../support/browser.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { startServer, type RunningServer } from '../support/server.js';
 import { chromiumMissing, launchChromium } from '../support/chromium.js';
@@ -177,5 +178,45 @@ describe('people pages in headless Chromium', { skip }, () => {
     assert.deepEqual(errors, [], 'no script or CSP errors');
     const response = await page.goto(personUrl);
     assert.equal(response?.status(), 404);
+  });
+
+  test('bad form input and bad URLs answer 4xx pages, never a 500', async () => {
+    const client = new HttpClient(server.url);
+    const csrf = await client.signIn('admin', PASSWORD);
+    const person = { firstname: 'Form', lastname: 'Tester' };
+    const added = await client.post('/admin/people', { _csrf: csrf, ...person });
+    assert.equal(added.status, 303, added.text);
+    const url = added.location!.replace(/\?.*$/, '');
+
+    assert.equal((await client.post('/admin/people', person)).status, 403, 'no CSRF token');
+    assert.equal((await client.post(`${url}/erase`, { confirm: 'Form Tester' })).status, 403, 'no CSRF token');
+    const cases: [string, Record<string, string | string[]>, number, RegExp][] = [
+      ['/admin/people', { firstname: ['A', 'B'], lastname: 'X' }, 400, /First name: must not be blank/],
+      ['/admin/people', { firstname: 'x'.repeat(101), lastname: 'X' }, 400, /First name: must be at most 100 characters/],
+      ['/admin/people', { firstname: 'Nul\u0000', lastname: 'X' }, 400, /must not contain NUL characters/],
+      [url, { firstname: 'Form', lastname: '', email: 'a@b' }, 400, /Last name: must not be blank.*E-mail: must be an e-mail address/s],
+      [`${url}/erase`, { confirm: ['Form Tester', 'Form Tester'] }, 400, /Nothing was erased/],
+      ['/admin/people/999999/erase', { confirm: 'x' }, 404, /No person #999999/],
+      ['/admin/people/999999/badge', {}, 404, /No person #999999/],
+      ['/admin/people/abc', { firstname: 'A', lastname: 'B' }, 404, /No person #abc/],
+    ];
+    for (const [path, form, status, text] of cases) {
+      const answer = await client.post(path, { _csrf: csrf, ...form });
+      assert.equal(answer.status, status, `${path} ${JSON.stringify(form)}: ${answer.text.slice(0, 300)}`);
+      assert.match(answer.text, text);
+    }
+    for (const [path, status] of [
+      ['/admin/people?cursor=nonsense', 200],
+      [`/admin/people?q=${'z'.repeat(5000)}`, 200],
+      ['/admin/people?q=%00', 200],
+      ['/admin/people?q=a&q=b', 200],
+      ['/admin/people/99999999999999999999', 404],
+      ['/admin/people/0', 404],
+    ] as const) {
+      const answer = await client.get(path);
+      assert.equal(answer.status, status, `${path}: ${answer.text.slice(0, 300)}`);
+    }
+    assert.match((await client.get('/admin/people?cursor=nonsense')).text, /That page link is out of date/);
+    assert.equal((await client.get(url)).status, 200, 'the person is still there');
   });
 });
