@@ -30,8 +30,10 @@ export interface PersonExcuse {
 }
 
 /**
- * Ids of the person's check-ins ($1 person id, $2 their match_key), live or deleted. Three branches so
- * each uses its index: person id, the live free-name index; deleted rows are few.
+ * Ids of the person's check-ins ($1 person id, $2 their match_key), live or deleted. Three branches, so
+ * the first two use their indexes (person id; live free names). Deleted rows have no index of their
+ * own: the third reads the table once, folding only the deleted free-name rows (about 0.1 s per
+ * 200,000 check-ins), which a rare admin request can afford.
  */
 const THEIR_CHECKINS = `
   SELECT id, 'person' AS matched_by FROM checkins WHERE person_id = $1
