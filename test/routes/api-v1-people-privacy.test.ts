@@ -185,6 +185,12 @@ for (const backend of BACKENDS) {
         assert.ok(audit.includes(expected), `${expected} in ${audit.join(', ')}`);
       }
       assert.ok(!audit.includes(`person:create:${namesake.id}`));
+      const renaming = data.audit.find((a) => a.entity === 'checkin' && a.entityId === String(renamed));
+      assert.deepEqual(
+        [renaming?.before?.lastname, renaming?.after?.lastname],
+        ['WrenfieldJson', 'ElseJson'],
+        'audit records come with their before and after',
+      );
       assert.ok(!JSON.stringify(data).includes('WrenfieldJsons'), 'nothing of the namesake');
       // The export is audited, without personal data.
       const { rows } = await db.query<{ after: unknown }>(

@@ -217,6 +217,21 @@ describe('people pages in headless Chromium', { skip }, () => {
       assert.equal(answer.status, status, `${path}: ${answer.text.slice(0, 300)}`);
     }
     assert.match((await client.get('/admin/people?cursor=nonsense')).text, /That page link is out of date/);
+
+    // Keyset pages of 50: a search matching 60 people has a next page with the last 10, and a way back.
+    await database.query(
+      `INSERT INTO people (firstname, lastname, badge)
+       SELECT 'Pager', 'Many' || i, 'pagerbadge' || lpad(i::text, 8, '0') FROM generate_series(1, 60) i`,
+    );
+    const rows = (text: string) => text.match(/<tr data-person-id=/g)?.length ?? 0;
+    const first = await client.get('/admin/people?q=pager');
+    assert.equal(rows(first.text), 50);
+    const next = /href="(\/admin\/people\?q=pager&amp;cursor=[^"]+)">Next page/.exec(first.text)?.[1]?.replaceAll('&amp;', '&');
+    assert.ok(next, 'a next-page link');
+    const second = await client.get(next);
+    assert.equal(rows(second.text), 10);
+    assert.doesNotMatch(second.text, /Next page/);
+    assert.match(second.text, /href="\/admin\/people\?q=pager">First page/);
     assert.equal((await client.get(url)).status, 200, 'the person is still there');
   });
 });
