@@ -21,6 +21,7 @@ import { adminRoutes } from './routes/admin.js';
 import { adminEntryRoutes } from './routes/admin-entries.js';
 import { adminEventRoutes } from './routes/admin-events.js';
 import { adminGateRoutes } from './routes/admin-gates.js';
+import { adminPeopleRoutes } from './routes/admin-people.js';
 import { adminSheetRoutes } from './routes/admin-sheet.js';
 import { adminTokenRoutes } from './routes/admin-tokens.js';
 import { adminUserRoutes } from './routes/admin-users.js';
@@ -129,6 +130,7 @@ export async function buildApp(input: AppInput, options: BuildOptions = {}): Pro
   await app.register(adminSheetRoutes, context);
   await app.register(adminEntryRoutes, context);
   await app.register(adminEventRoutes, context);
+  await app.register(adminPeopleRoutes, context);
   await app.register(adminUserRoutes, context);
   await app.register(adminTokenRoutes, context);
   await app.register(adminGateRoutes, context);

@@ -12,6 +12,9 @@ export interface AuditEntry {
   after: Record<string, unknown> | null;
 }
 
+/** The columns of an AuditEntry, for queries of audit_log. */
+export const AUDIT_COLUMNS = `id, to_json(at) #>> '{}' AS at, actor, action, entity, entity_id AS "entityId", before, after`;
+
 export async function recordAudit(
   db: Queryable,
   entry: { actor: string; action: string; entity: string; entityId: string | number; before?: unknown; after?: unknown },
@@ -31,8 +34,7 @@ export async function listAudit(
   filter: { entity?: string; entityId?: string; before?: number; limit?: number } = {},
 ): Promise<AuditEntry[]> {
   const { rows } = await db.query<AuditEntry>(
-    `SELECT id, to_json(at) #>> '{}' AS at, actor, action, entity, entity_id AS "entityId", before, after
-       FROM audit_log
+    `SELECT ${AUDIT_COLUMNS} FROM audit_log
       WHERE ($1::text IS NULL OR entity = $1) AND ($2::text IS NULL OR entity_id = $2) AND ($3::bigint IS NULL OR id < $3)
       ORDER BY id DESC LIMIT $4`,
     [filter.entity ?? null, filter.entityId ?? null, filter.before ?? null, filter.limit ?? 100],

@@ -294,6 +294,13 @@ function csvText(column: string): string {
           ELSE ${column} END`;
 }
 
+/** The CSV columns of a check-in, in the order CHECKIN_CSV_FIELDS renders them. */
+export const CHECKIN_CSV_COLUMNS = 'id,occurred_at,recorded_at,firstname,lastname,gate,direction';
+
+/** SQL rendering the CSV fields of one row of checkins (without the line end). */
+export const CHECKIN_CSV_FIELDS = `concat_ws(',', id, to_json(login) #>> '{}', to_json(recorded_at) #>> '{}',
+  ${csvText('firstname')}, ${csvText('lastname')}, ${csvText('gate')}, direction)`;
+
 /**
  * One chunk of an export in (login, id) order after `after`, as CSV text built by PostgreSQL: one string
  * per chunk instead of an object per row keeps the export fast and its memory flat. Walking the
@@ -322,10 +329,7 @@ export async function exportChunk(
      ), last AS (
        SELECT to_json(login) #>> '{}' AS at, id FROM chunk ORDER BY login DESC, id DESC LIMIT 1
      )
-     SELECT string_agg(
-              concat_ws(',', id, to_json(login) #>> '{}', to_json(recorded_at) #>> '{}',
-                        ${csvText('firstname')}, ${csvText('lastname')}, ${csvText('gate')}, direction) || E'\\r\\n',
-              '' ORDER BY login, id) AS csv,
+     SELECT string_agg(${CHECKIN_CSV_FIELDS} || E'\\r\\n', '' ORDER BY login, id) AS csv,
             count(*)::int AS rows,
             (SELECT at FROM last) AS "lastAt",
             (SELECT id FROM last) AS "lastId"

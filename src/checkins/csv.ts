@@ -5,9 +5,9 @@
 // module adds the header and streams the chunks.
 import { Readable } from 'node:stream';
 import type { Queryable } from '../db/database.js';
-import { type ExportPosition, type ExportRange, exportChunk } from './checkin-repository.js';
+import { CHECKIN_CSV_COLUMNS, type ExportPosition, type ExportRange, exportChunk } from './checkin-repository.js';
 
-const HEADER_LINE = 'id,occurred_at,recorded_at,firstname,lastname,gate,direction\r\n';
+const HEADER_LINE = `${CHECKIN_CSV_COLUMNS}\r\n`;
 
 /** Rows fetched per query: big enough to amortise round trips, small enough to keep memory flat. */
 export const EXPORT_CHUNK_ROWS = 5_000;

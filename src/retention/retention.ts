@@ -34,9 +34,15 @@ const CUTOFF = `(current_date - $1::int)::timestamptz`;
 /** Audit records of check-ins that still carry names. */
 const NAMES_IN = (column: string) =>
   `(${column} ? 'firstname' OR ${column} ? 'lastname') AND ${column}->>'firstname' IS DISTINCT FROM '${TOMBSTONE}'`;
-const SCRUB = (column: string) =>
-  `CASE WHEN ${column} ? 'firstname' OR ${column} ? 'lastname'
-        THEN ${column} || '{"firstname":"${TOMBSTONE}","lastname":"${TOMBSTONE}"}'::jsonb ELSE ${column} END`;
+/**
+ * SQL for a before/after record of the audit log with `keys` replaced by the tombstone (all of them,
+ * when the record holds any); records without those keys are left as they are. Also used by a
+ * person's erasure (people/person-privacy.ts).
+ */
+export const tombstoned = (column: string, keys: readonly string[]) =>
+  `CASE WHEN ${column} ?| array[${keys.map((key) => `'${key}'`).join(', ')}]
+        THEN ${column} || '${JSON.stringify(Object.fromEntries(keys.map((key) => [key, TOMBSTONE])))}'::jsonb ELSE ${column} END`;
+const SCRUB = (column: string) => tombstoned(column, ['firstname', 'lastname']);
 const AUDIT_NAMES = `entity = 'checkin' AND ((${NAMES_IN('before')}) OR (${NAMES_IN('after')}))`;
 
 /** What a prune with `days` would remove now (nothing is changed). */

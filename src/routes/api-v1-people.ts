@@ -4,9 +4,12 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyPluginAsync } from 'fastify';
 import type { AppContext } from '../app.js';
 import { changePerson, createPerson, getPerson, reissueBadge, removePerson, searchPeople } from '../people/person-service.js';
+import { erasePerson, exportPerson, exportPersonCsv } from '../people/person-privacy.js';
 import { actorOf } from '../plugins/access-control.js';
 import {
   CreatePersonBodySchema,
+  ErasureSchema,
+  PersonExportSchema,
   ListPeopleQuerySchema,
   PersonIdParamsSchema,
   PersonPageSchema,
@@ -114,5 +117,73 @@ export const apiV1PeopleRoutes: FastifyPluginAsync<AppContext> = async (app, { d
       },
     },
     async (request) => reissueBadge(db, actorOf(request), request.params.id),
+  );
+
+  // ---- A person's data: export and erasure -------------------------------------------------------
+
+  api.get(
+    '/people/:id/export',
+    {
+      config: { access: 'admin' },
+      schema: {
+        tags: TAGS,
+        summary: 'Export everything stored about a person (admin)',
+        description:
+          'The person (badge code included), their group memberships and excuses, their check-ins (those carrying their person id, and free-name ones whose names match theirs, case, accents and punctuation ignored; deleted ones included) and the audit records about them. Downloaded as `person-{id}.json`; the export itself is audited.',
+        params: PersonIdParamsSchema,
+        response: { 200: PersonExportSchema, 400: ProblemSchema, 404: ProblemSchema },
+      },
+    },
+    async (request, reply) => {
+      const data = await exportPerson(db, actorOf(request), request.params.id);
+      return reply.header('content-disposition', `attachment; filename="person-${request.params.id}.json"`).send(data);
+    },
+  );
+
+  api.get(
+    '/people/:id/export.csv',
+    {
+      config: { access: 'admin' },
+      schema: {
+        tags: TAGS,
+        summary: "Export a person's check-ins as CSV (admin)",
+        description:
+          "The check-ins of the JSON export as RFC 4180 CSV (UTF-8, CRLF), oldest first, with the check-in export's columns and formula-injection rule, plus `deleted_at` and `matched_by` (`person` or `name`). Downloaded as `person-{id}-checkins.csv`; audited.",
+        params: PersonIdParamsSchema,
+        produces: ['text/csv'],
+        response: {
+          200: {
+            description: 'CSV with a header line: id,occurred_at,recorded_at,firstname,lastname,gate,direction,deleted_at,matched_by',
+            content: { 'text/csv': { schema: { type: 'string' } } },
+          },
+          400: ProblemSchema,
+          404: ProblemSchema,
+        },
+      },
+    },
+    async (request, reply) => {
+      const csv = await exportPersonCsv(db, actorOf(request), request.params.id);
+      return reply
+        .type('text/csv; charset=utf-8; header=present')
+        .header('content-disposition', `attachment; filename="person-${request.params.id}-checkins.csv"`)
+        .serializer((payload) => payload as string)
+        .send(csv);
+    },
+  );
+
+  api.post(
+    '/people/:id/erase',
+    {
+      config: { access: 'admin' },
+      schema: {
+        tags: TAGS,
+        summary: 'Erase a person and their data for good (admin)',
+        description:
+          'In one transaction: deletes the person, their memberships and excuses, and their check-ins (by person id and matching free names, deleted ones included; a hard delete, not the soft delete of corrections); replaces their names, e-mail, external reference and excuse reasons in the audit records about them by "(erased)"; and records one `erase` audit record holding only the counts. Cannot be undone. Export first if the person asked for their data.',
+        params: PersonIdParamsSchema,
+        response: { 200: ErasureSchema, 400: ProblemSchema, 404: ProblemSchema },
+      },
+    },
+    async (request) => erasePerson(db, { events: app.attendanceEvents }, actorOf(request), request.params.id),
   );
 };

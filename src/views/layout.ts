@@ -9,7 +9,7 @@ export interface PageUser {
 export interface PageOptions {
   title: string;
   /** Navigation key of the current section (highlighted in the top bar). */
-  section?: 'sheet' | 'audit' | 'users' | 'tokens' | 'kiosk' | 'gates';
+  section?: 'sheet' | 'people' | 'audit' | 'users' | 'tokens' | 'kiosk' | 'gates';
   user?: PageUser;
   body: SafeHtml;
   /** ES modules from /assets to load. */
@@ -19,6 +19,7 @@ export interface PageOptions {
 
 const SECTIONS = [
   { key: 'sheet', href: '/admin/sheet', label: 'Attendance' },
+  { key: 'people', href: '/admin/people', label: 'People' },
   { key: 'audit', href: '/admin/audit', label: 'Audit log' },
   { key: 'gates', href: '/admin/gates', label: 'Gates' },
   { key: 'tokens', href: '/admin/tokens', label: 'Gate tokens' },

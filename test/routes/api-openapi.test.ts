@@ -52,6 +52,8 @@ describe('OpenAPI document and docs page', () => {
       'GET /api/v1/occupancy',
       'GET /api/v1/people',
       'GET /api/v1/people/{id}',
+      'GET /api/v1/people/{id}/export',
+      'GET /api/v1/people/{id}/export.csv',
       'GET /api/v1/tokens/current',
       // The seed's API and the operations endpoints are described too; admin pages, kiosk and docs are not.
       'GET /healthz',
@@ -69,6 +71,7 @@ describe('OpenAPI document and docs page', () => {
       'POST /api/v1/groups/{id}/members/import',
       'POST /api/v1/people',
       'POST /api/v1/people/{id}/badge',
+      'POST /api/v1/people/{id}/erase',
       'POST /table/create',
       'PUT /api/v1/groups/{id}/members/{personId}',
       'PUT /api/v1/groups/{id}/members/{personId}/excuses/{date}',
@@ -91,6 +94,7 @@ describe('OpenAPI document and docs page', () => {
     assert.ok(JSON.stringify(importMembers.requestBody).includes('text/csv'));
     assert.ok(JSON.stringify(doc.paths['/api/v1/groups/{id}/register']!.get!.responses['200']).includes('excused'));
     assert.ok(JSON.stringify(doc.paths['/api/v1/groups/{id}/register.csv']!.get!.responses['200']).includes('text/csv'));
+    assert.ok(JSON.stringify(doc.paths['/api/v1/people/{id}/export.csv']!.get!.responses['200']).includes('text/csv'));
   });
 
   test('/api/docs is a page whose scripts and styles are served locally', async () => {
