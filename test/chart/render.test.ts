@@ -6,7 +6,8 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { isMap, isScalar, parse, parseDocument, type YAMLMap } from 'yaml';
+import { parse } from 'yaml';
+import { documentedValues, withValuesTable } from '../../scripts/chart-values-table.js';
 import {
   chartDir,
   ciValuesFiles,
@@ -33,27 +34,18 @@ describe('chart lint and render', { skip: skipWithoutHelm }, () => {
     assert.equal(chart.appVersion, pkg.version);
   });
 
-  it('every value is commented in values.yaml and listed in the README values table', () => {
-    const doc = parseDocument(readFileSync(path.join(chartDir, 'values.yaml'), 'utf8'));
-    const documented: string[] = [];
-    const undocumented: string[] = [];
-    const walk = (map: YAMLMap, prefix: string, inherited = '') => {
-      map.items.forEach((pair, i) => {
-        const key = isScalar(pair.key) ? String(pair.key.value) : '?';
-        const at = prefix ? `${prefix}.${key}` : key;
-        const comment = (i === 0 ? inherited : '') + ((pair.key as { commentBefore?: string }).commentBefore ?? '');
-        if (/^ ?-- /m.test(comment)) documented.push(at);
-        else if (isMap(pair.value) && pair.value.items.length > 0)
-          walk(pair.value, at, (pair.value as { commentBefore?: string }).commentBefore ?? '');
-        else undocumented.push(at);
-      });
-    };
-    walk(doc.contents as YAMLMap, '', doc.commentBefore ?? '');
+  it('every value is commented in values.yaml and the README values table is the one generated from it', () => {
+    const { documented, undocumented } = documentedValues(readFileSync(path.join(chartDir, 'values.yaml'), 'utf8'));
     assert.deepEqual(undocumented, [], 'values without a "# --" comment');
     assert.ok(documented.length > 80);
     const readme = readFileSync(path.join(chartDir, 'README.md'), 'utf8');
-    const missing = documented.filter((key) => !readme.includes(`| \`${key}\` |`));
+    const missing = documented.filter((v) => !readme.includes(`| \`${v.key}\` |`)).map((v) => v.key);
     assert.deepEqual(missing, [], 'values missing from the README table');
+    assert.equal(
+      readme,
+      withValuesTable(readme, readFileSync(path.join(chartDir, 'values.yaml'), 'utf8')),
+      'the README values table is stale: node --import tsx scripts/chart-values-table.ts',
+    );
     for (const seed of [
       'myappTag',
       'myappPort',

@@ -111,12 +111,12 @@ describe('generated secrets', { skip: skipWithoutHelm }, () => {
   });
 
   it('a password given in values wins over the live one', async () => {
-    const given = secretData(await renderAgainstCluster(['admin.password=chosen-by-operator']));
+    const given = secretData(await renderAgainstCluster(['auth.admin.password=chosen-by-operator']));
     assert.equal(Buffer.from(given['gate-barona-admin']!['admin-password']!, 'base64').toString(), 'chosen-by-operator');
   });
 
   it('existingSecret: the chart creates no Secret of its own', async () => {
-    const objects = await renderAgainstCluster(['admin.existingSecret=mine', 'database.bundled.existingSecret=mine-too']);
+    const objects = await renderAgainstCluster(['auth.admin.existingSecret=mine', 'database.bundled.existingSecret=mine-too']);
     assert.deepEqual(secretData(objects), {});
   });
 

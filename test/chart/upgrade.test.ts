@@ -1,6 +1,7 @@
 // `helm upgrade` from the previous release's chart (releases.json, extracted from git) to this one,
 // for every values file in ci/ that the previous release had too (each side with its own version
-// of the file, as a user who followed the release notes would have it). Kubernetes refuses to
+// of the file, as a user who followed the release notes would have it), and for ci/legacy-*
+// files (the previous release's value names, the same file on both sides). Kubernetes refuses to
 // change some fields of a live object, and Helm applies an upgrade as a patch of each object of the
 // same kind and name, so such a change fails the upgrade (or, for a selector, orphans pods):
 // - Deployment and StatefulSet `spec.selector`, Service `spec.selector` (a changed Service
@@ -99,7 +100,9 @@ describe(`helm upgrade from ${previous.version} (${previous.commit.slice(0, 7)})
     assert.ok(existsSync(path.join(previousChart, 'Chart.yaml')), 'the previous chart was extracted');
     for (const file of ciValuesFiles()) {
       const name = path.basename(file);
-      const old = fileAt(previous.commit, `ci/${name}`);
+      // A legacy-* file holds values in the previous release's names (deprecated, still read): the
+      // user upgrades with the very file the previous chart was installed with.
+      const old = fileAt(previous.commit, `ci/${name}`) ?? (name.startsWith('legacy-') ? readFileSync(file, 'utf8') : undefined);
       if (old === undefined) continue;
       const oldValues = path.join(dir, `previous-${name}`);
       writeFileSync(oldValues, old);
@@ -114,7 +117,14 @@ describe(`helm upgrade from ${previous.version} (${previous.commit.slice(0, 7)})
     assert.equal(version, previous.version);
     assert.deepEqual(
       scenarios.map((s) => s.name),
-      ['cnpg-values.yaml', 'defaults-values.yaml', 'external-values.yaml', 'scaling-values.yaml', 'seed-values.yaml'],
+      [
+        'cnpg-values.yaml',
+        'defaults-values.yaml',
+        'external-values.yaml',
+        'legacy-auth-values.yaml',
+        'scaling-values.yaml',
+        'seed-values.yaml',
+      ],
     );
   });
 

@@ -164,17 +164,93 @@ true
 {{- end -}}
 {{- end -}}
 
+{{/*
+Auth values, grouped under auth.* since 0.1.0's app.authMode and admin.* (still read in this
+release, deprecated). One row per moved key: its old place, its new place, and the default both
+share. A value equal to that default counts as not set (so the old chart's defaults, which
+`helm upgrade --reuse-values` carries over, never hide a new key).
+*/}}
+{{- define "barona.authMoves" -}}
+- {old: app.authMode, new: auth.mode, default: token}
+- {old: admin.password, new: auth.admin.password, default: "", secret: true}
+- {old: admin.existingSecret, new: auth.admin.existingSecret, default: ""}
+- {old: admin.existingSecretKey, new: auth.admin.existingSecretKey, default: admin-password}
+{{- end -}}
+
+{{/* The value at a dotted path of .values as JSON {"value": v}, or {} when it is not there. (dict "values" .Values "path" "a.b") */}}
+{{- define "barona.valueAt" -}}
+{{- $node := .values -}}
+{{- $found := true -}}
+{{- range splitList "." .path -}}
+{{- if and $found (kindIs "map" $node) (hasKey $node .) -}}
+{{- $node = index $node . -}}
+{{- else -}}
+{{- $found = false -}}
+{{- end -}}
+{{- end -}}
+{{- if and $found (not (kindIs "invalid" $node)) -}}
+{{- dict "value" $node | toJson -}}
+{{- else -}}
+{}
+{{- end -}}
+{{- end -}}
+
+{{/*
+Every moved auth value, resolved, as JSON: {"values": {newKey: value}, "deprecated": [{old, new}]}.
+The new key wins, else the old one, else the default; both set to different values fails naming
+both (a password by name only). "deprecated" lists the old keys present in the values (NOTES.txt warns about them).
+*/}}
+{{- define "barona.authResolved" -}}
+{{- $values := dict -}}
+{{- $deprecated := list -}}
+{{- range include "barona.authMoves" . | fromYamlArray -}}
+{{- $old := include "barona.valueAt" (dict "values" $.Values "path" .old) | fromJson -}}
+{{- $new := include "barona.valueAt" (dict "values" $.Values "path" .new) | fromJson -}}
+{{- $oldSet := and (hasKey $old "value") (ne (toString $old.value) (toString .default)) -}}
+{{- $newSet := and (hasKey $new "value") (ne (toString $new.value) (toString .default)) -}}
+{{- if and $oldSet $newSet (ne (toString $old.value) (toString $new.value)) -}}
+{{- $shown := ternary "" (printf " (%q and %q)" (toString $old.value) (toString $new.value)) (hasKey . "secret") -}}
+{{- fail (printf "conflicting values: %s (deprecated, moved to %s) and %s differ%s; keep only %s" .old .new .new $shown .new) -}}
+{{- end -}}
+{{- $_ := set $values .new (ternary $new.value (ternary $old.value .default $oldSet) $newSet) -}}
+{{- if hasKey $old "value" -}}
+{{- $deprecated = append $deprecated (dict "old" .old "new" .new) -}}
+{{- end -}}
+{{- end -}}
+{{- dict "values" $values "deprecated" $deprecated | toJson -}}
+{{- end -}}
+
+{{/* One resolved auth value by its new key (dict "ctx" $ "key" "auth.mode"). */}}
+{{- define "barona.authValue" -}}
+{{- index (include "barona.authResolved" .ctx | fromJson).values .key -}}
+{{- end -}}
+
+{{/* API authentication, env AUTH_MODE (auth.mode; was app.authMode). */}}
+{{- define "barona.authMode" -}}
+{{- include "barona.authValue" (dict "ctx" . "key" "auth.mode") -}}
+{{- end -}}
+
+{{/* The existing Secret holding the admin password and the bootstrap token (auth.admin.existingSecret; was admin.existingSecret); empty: the chart makes <fullname>-admin. */}}
+{{- define "barona.adminExistingSecret" -}}
+{{- include "barona.authValue" (dict "ctx" . "key" "auth.admin.existingSecret") -}}
+{{- end -}}
+
+{{/* The given admin password (auth.admin.password; was admin.password); empty: generated. */}}
+{{- define "barona.adminPassword" -}}
+{{- include "barona.authValue" (dict "ctx" . "key" "auth.admin.password") -}}
+{{- end -}}
+
 {{- define "barona.adminSecretName" -}}
-{{- default (printf "%s-admin" (include "barona.fullname" .)) .Values.admin.existingSecret -}}
+{{- default (printf "%s-admin" (include "barona.fullname" .)) (include "barona.adminExistingSecret" .) -}}
 {{- end -}}
 
 {{- define "barona.adminSecretKey" -}}
-{{- ternary .Values.admin.existingSecretKey "admin-password" (ne .Values.admin.existingSecret "") -}}
+{{- ternary (include "barona.authValue" (dict "ctx" . "key" "auth.admin.existingSecretKey")) "admin-password" (ne (include "barona.adminExistingSecret" .) "") -}}
 {{- end -}}
 
 {{/*
 The bootstrap API token (the service registers it, hashed, at start; `helm test` sends it as a
-Bearer token), from the app Secret: admin.existingSecret or the chart's <fullname>-admin.
+Bearer token), from the app Secret: auth.admin.existingSecret or the chart's <fullname>-admin.
 (dict "ctx" $ "name" envVarName)
 */}}
 {{- define "barona.bootstrapTokenEnv" -}}
@@ -222,6 +298,7 @@ generate a new one), else `prefix` + `length` (32) random alphanumerics. Returns
 {{/* Validation of combinations the schema cannot express. */}}
 {{/* Every check of the values that the schema cannot express; called once, by templates/validate.yaml. */}}
 {{- define "barona.validate" -}}
+{{- $_ := include "barona.authResolved" . -}}
 {{- if eq .Values.image.tag "latest" -}}
 {{- fail "image.tag: \"latest\" is refused: it names whatever was pushed last, so pods of one release can run different code and a rollback cannot bring the old version back. Leave it empty (the chart's appVersion), set a version (x.y.z), or pin image.digest." -}}
 {{- end -}}
@@ -257,7 +334,7 @@ HOST: "0.0.0.0"
 PORT: {{ .Values.app.port | quote }}
 APP_TIMEZONE: {{ .Values.app.timezone | quote }}
 LOG_LEVEL: {{ .Values.app.logLevel | quote }}
-AUTH_MODE: {{ .Values.app.authMode | quote }}
+AUTH_MODE: {{ include "barona.authMode" . | quote }}
 {{- $trustProxy := .Values.app.trustProxy }}
 {{- if and (not (kindIs "bool" $trustProxy)) (empty $trustProxy) }}
 {{- $trustProxy = ternary "1" "" (or .Values.ingress.enabled .Values.httpRoute.enabled) }}
