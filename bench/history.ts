@@ -73,7 +73,7 @@ async function explainAll(url: string): Promise<Record<string, string>> {
     };
     await run('day view', (db) => daySheet(db, TARGET_DAY));
     await run('day summary', (db) => daySummary(db, TARGET_DAY));
-    await run('name search', (db) => listCheckins(db, { day: TARGET_DAY, nameTerms: searchTerms(SEARCH) }, undefined, 'asc', 50));
+    await run('name search', (db) => listCheckins(db, { day: TARGET_DAY, nameTerms: searchTerms(SEARCH) ?? [] }, undefined, 'asc', 50));
     await run('one-month CSV', (db) => exportChunk(db, { from: MONTH_FROM, to: MONTH_TO }, undefined, EXPORT_CHUNK_ROWS));
     return plans;
   } finally {

@@ -250,7 +250,9 @@ export type CheckinPage = TwoWayPage<CheckinEntry>;
  */
 export async function listDay(db: Database, query: ListQuery): Promise<CheckinPage> {
   const order = query.order ?? 'asc';
-  const filter: CheckinFilter = { day: query.day, gate: query.gate, nameTerms: searchTerms(query.q) };
+  const nameTerms = searchTerms(query.q);
+  if (nameTerms === null) return { items: [], nextCursor: null, prevCursor: null };
+  const filter: CheckinFilter = { day: query.day, gate: query.gate, nameTerms };
   // A cursor is bound to the filters (and the order) it was issued for, so it cannot silently page another list.
   const print = fingerprint([filter.day, filter.gate ?? null, filter.nameTerms ?? [], ...(order === 'asc' ? [] : [order])]);
   const position = decodePosition(query.cursor, print, order === 'asc' ? 'filters (date, gate, q)' : 'filters (date, gate, q, order)');

@@ -59,12 +59,11 @@ export function personFold(text: string): string {
 /**
  * The words of a name search, folded: split on white space and commas (so the sheet's own "Lovelace, Ada"
  * is two words), each folded by person_fold; words that fold to nothing (a lone "-") are dropped. Every
- * word must occur in the folded "firstname lastname", so either name order finds the person.
+ * word must occur in the folded "firstname lastname", so either name order finds the person. Null when
+ * the query has words but every one folds to nothing ("%", "?!"): no folded name can hold them.
  */
-export function searchTerms(query: string | undefined): string[] {
-  if (query === undefined) return [];
-  return query
-    .split(/[\s,]+/)
-    .map(personFold)
-    .filter((term) => term !== '');
+export function searchTerms(query: string | undefined): string[] | null {
+  const words = (query ?? '').split(/[\s,]+/).filter((word) => word !== '');
+  const terms = words.map(personFold).filter((term) => term !== '');
+  return words.length > 0 && terms.length === 0 ? null : terms;
 }

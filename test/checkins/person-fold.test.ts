@@ -109,6 +109,8 @@ test('search words are split at spaces and commas, then folded; words that fold 
   assert.deepEqual(searchTerms('Lovelace, Ada'), ['lovelace', 'ada']);
   assert.deepEqual(searchTerms("  o'brien,seán "), ['obrien', 'sean']);
   assert.deepEqual(searchTerms('Jean-Luc'), ['jeanluc']);
-  assert.deepEqual(searchTerms(' - , '), []);
+  assert.deepEqual(searchTerms('Jean - Luc'), ['jean', 'luc']);
+  assert.equal(searchTerms(' - , %'), null, 'words that can match no name: nobody matches');
+  assert.deepEqual(searchTerms(' , '), [], 'no words: no name filter');
   assert.deepEqual(searchTerms(undefined), []);
 });
