@@ -13,7 +13,7 @@ import type { Database } from '../db/database.js';
 import { listGroups } from '../groups/group-repository.js';
 import { isScheduled } from '../groups/group-service.js';
 import { type DayArrivals, dayArrivals } from '../groups/register.js';
-import { html, type SafeHtml } from '../views/html.js';
+import { html } from '../views/html.js';
 import { page } from '../views/layout.js';
 import { entriesPart, exportUrl, notArrivedPart, type SheetFilters, sheetUrl, summaryPart } from '../views/sheet.js';
 
