@@ -93,7 +93,7 @@ export const ListCheckinsQuerySchema = Type.Object(
       }),
     ),
     limit: Type.Integer({ minimum: 1, maximum: 500, default: 50, description: 'Page size.' }),
-    order: Type.Union([Type.Literal('asc'), Type.Literal('desc')], {
+    order: Type.Enum(['asc', 'desc'], {
       default: 'asc',
       description: '`asc`: id order, oldest first (the default). `desc`: newest first.',
     }),
