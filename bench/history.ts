@@ -8,6 +8,7 @@ import pg from 'pg';
 import { daySheet } from '../src/checkins/day-sheet.js';
 import { daySummary, exportChunk, listCheckins } from '../src/checkins/checkin-repository.js';
 import { EXPORT_CHUNK_ROWS } from '../src/checkins/csv.js';
+import { searchTerms } from '../src/checkins/person-name.js';
 import type { Queryable } from '../src/db/database.js';
 import { databaseUrl } from '../test/support/database.js';
 import { runCli } from '../test/support/server.js';
@@ -72,7 +73,7 @@ async function explainAll(url: string): Promise<Record<string, string>> {
     };
     await run('day view', (db) => daySheet(db, TARGET_DAY));
     await run('day summary', (db) => daySummary(db, TARGET_DAY));
-    await run('name search', (db) => listCheckins(db, { day: TARGET_DAY, nameTerms: SEARCH.split(' ') }, 0, 50));
+    await run('name search', (db) => listCheckins(db, { day: TARGET_DAY, nameTerms: searchTerms(SEARCH) ?? [] }, undefined, 'asc', 50));
     await run('one-month CSV', (db) => exportChunk(db, { from: MONTH_FROM, to: MONTH_TO }, undefined, EXPORT_CHUNK_ROWS));
     return plans;
   } finally {

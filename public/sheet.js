@@ -1,18 +1,19 @@
-// The attendance sheet: live updates over server-sent events, and filtering by gate and name in place.
-// The server renders the data part (/admin/sheet/live); this script only fetches and swaps it.
+// The attendance sheet: live updates over server-sent events, and filtering by gate, name and group in
+// place. The server renders the live parts (/admin/sheet/live: entries, not arrived yet, day summary,
+// each marked data-live-part); this script only fetches them and swaps each into its place.
 import './admin.js';
 
-const live = document.getElementById('sheet-live');
+const live = document.getElementById('sheet');
 const indicator = document.getElementById('live-indicator');
 const form = document.getElementById('sheet-filters');
-const exportLink = document.getElementById('export-csv');
+const groupSelect = document.getElementById('group');
 
 let refreshing = false;
 let again = false;
 let timer;
 
 function rowIds(root) {
-  return new Set([...root.querySelectorAll('tr[data-id]')].map((row) => row.dataset.id));
+  return new Set([...root.querySelectorAll('#sheet-table tr[data-id]')].map((row) => row.dataset.id));
 }
 
 async function refresh() {
@@ -32,10 +33,12 @@ async function refresh() {
     const before = rowIds(live);
     const template = document.createElement('template');
     template.innerHTML = await response.text();
-    for (const row of template.content.querySelectorAll('tr[data-id]')) {
+    for (const row of template.content.querySelectorAll('#sheet-table tr[data-id]')) {
       if (before.size > 0 && !before.has(row.dataset.id)) row.classList.add('row-new');
     }
-    live.replaceChildren(template.content);
+    for (const part of template.content.querySelectorAll('[data-live-part]')) {
+      live.querySelector(`[data-live-part="${part.dataset.livePart}"]`)?.replaceWith(part);
+    }
   } catch {
     setLive(false);
   } finally {
@@ -73,15 +76,19 @@ function connect() {
   events.addEventListener('error', () => setLive(false));
 }
 
-// Gate and name filter in place (no reload); a different day reloads the page.
+// Gate, name and group filter in place (no reload, back to the newest entries); a different day
+// reloads the page.
 function applyFilters() {
-  const params = new URLSearchParams(new FormData(form));
+  const params = new URLSearchParams(new FormData(form)); // the group picker belongs to the form too
   for (const [key, value] of [...params]) if (value === '') params.delete(key);
   history.replaceState(null, '', `/admin/sheet?${params}`);
   live.dataset.liveUrl = `/admin/sheet/live?${params}`;
-  const exportParams = new URLSearchParams({ from: params.get('date'), to: params.get('date') });
-  if (params.get('gate')) exportParams.set('gate', params.get('gate'));
-  exportLink.href = `/api/v1/checkins.csv?${exportParams}`;
+  for (const link of document.querySelectorAll('a[data-export]')) {
+    const exportParams = new URLSearchParams({ from: params.get('date'), to: params.get('date') });
+    if (params.get('gate')) exportParams.set('gate', params.get('gate'));
+    if (link.hasAttribute('data-bom')) exportParams.set('bom', 'true');
+    link.href = `/api/v1/checkins.csv?${exportParams}`;
+  }
   schedule(0);
 }
 
@@ -96,6 +103,7 @@ form.addEventListener('change', (event) => {
   if (event.target.name === 'gate') applyFilters();
   if (event.target.name === 'date' && event.target.value) form.requestSubmit();
 });
+groupSelect.addEventListener('change', applyFilters);
 form.addEventListener('submit', (event) => {
   if (form.elements.date.value === new URLSearchParams(location.search).get('date')) {
     event.preventDefault();

@@ -2,6 +2,7 @@
 // zone, which is APP_TIMEZONE: ISO 8601 with offset and microseconds, e.g. 2026-11-24T09:12:21.123456+01:00.
 // Soft-deleted rows (deleted_at set) are invisible to every read here.
 import type { Queryable } from '../db/database.js';
+import type { KeysetPosition, ListOrder } from '../keyset-cursor.js';
 import { nameKey } from './person-name.js';
 
 export type Direction = 'in' | 'out';
@@ -202,7 +203,7 @@ export interface CheckinFilter {
   /** Local calendar day 'YYYY-MM-DD'. */
   day: string;
   gate?: string;
-  /** Folded name fragments; every one must occur in the name key. */
+  /** Name words folded by person_fold (person-name.ts searchTerms); every one must occur in the folded name. */
   nameTerms?: string[];
 }
 
@@ -211,23 +212,49 @@ function likeContains(term: string): string {
   return `%${term.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 }
 
-/** One page of a day's live entries in id order, strictly after `afterId` (keyset pagination). */
-export async function listCheckins(db: Queryable, filter: CheckinFilter, afterId: number, limit: number): Promise<CheckinEntry[]> {
-  const params: unknown[] = [filter.day, afterId, limit];
-  const where = [ON_DAY, LIVE, 'id > $2'];
+/**
+ * One page of a day's live entries from `position` (keyset pagination), walking up (`asc`: ids after
+ * it) or down (`desc`: ids before it); no position starts at the lowest or highest id. The day's index
+ * narrows the rows first, so folding each of the day's names for a search (person_fold of "firstname
+ * lastname", the same rule as the register's matching) is cheap.
+ */
+export async function listCheckins(
+  db: Queryable,
+  filter: CheckinFilter,
+  position: KeysetPosition | undefined,
+  walk: ListOrder,
+  limit: number,
+): Promise<CheckinEntry[]> {
+  const params: unknown[] = [filter.day, limit];
+  const where = [ON_DAY, LIVE];
+  if (position !== undefined) {
+    params.push('after' in position ? position.after : position.before);
+    where.push(`id ${'after' in position ? '>' : '<'} $${params.length}`);
+  }
   if (filter.gate !== undefined) {
     params.push(filter.gate);
     where.push(`gate = $${params.length}`);
   }
   if (filter.nameTerms && filter.nameTerms.length > 0) {
     params.push(filter.nameTerms.map(likeContains));
-    where.push(`name_key LIKE ALL ($${params.length}::text[])`);
+    where.push(`person_fold(firstname || ' ' || lastname) LIKE ALL ($${params.length}::text[])`);
   }
   const { rows } = await db.query<CheckinEntry>(
-    `SELECT ${ENTRY_COLUMNS} FROM checkins WHERE ${where.join(' AND ')} ORDER BY id LIMIT $3`,
+    `SELECT ${ENTRY_COLUMNS} FROM checkins WHERE ${where.join(' AND ')} ORDER BY id ${walk === 'desc' ? 'DESC' : 'ASC'} LIMIT $2`,
     params,
   );
   return rows;
+}
+
+/** The gates a day's sheet can filter by: those of the day's live entries and the managed list, sorted. */
+export async function gatesOfDay(db: Queryable, day: string): Promise<string[]> {
+  const { rows } = await db.query<{ gate: string }>(
+    `SELECT gate FROM checkins WHERE ${ON_DAY} AND ${LIVE} AND gate <> ''
+     UNION SELECT name FROM gates
+     ORDER BY 1`,
+    [day],
+  );
+  return rows.map((row) => row.gate);
 }
 
 export interface ExportRange {
@@ -354,19 +381,22 @@ export interface DaySummaryRow {
 }
 
 /**
- * Totals of one local day. Hours are counted from local midnight in absolute hours, so a day with a
- * DST change has 23 or 25 of them, each labelled with its own UTC offset. A person is inside when they
- * have more check-ins than check-outs up to now (so nobody counts twice and the count is never negative).
+ * Totals of one local day, of one gate when `gate` is given. Hours are counted from local midnight in
+ * absolute hours, so a day with a DST change has 23 or 25 of them, each labelled with its own UTC offset.
+ * A person is inside when they have more check-ins than check-outs up to now, at any gate (people leave
+ * by another door than they came in), so nobody counts twice and the count is never negative.
  */
-export async function daySummary(db: Queryable, day: string): Promise<DaySummaryRow> {
+export async function daySummary(db: Queryable, day: string, gate?: string): Promise<DaySummaryRow> {
   const { rows } = await db.query<{ summary: string }>(
     `WITH bounds AS (
        SELECT $1::date::timestamptz AS day_start, ($1::date + 1)::timestamptz AS day_end
-     ), day AS (
+     ), venue AS (
        SELECT c.login, c.gate, c.direction, c.name_key,
               floor(extract(epoch FROM c.login - b.day_start) / 3600)::int AS hour_index
          FROM checkins c, bounds b
         WHERE c.login >= b.day_start AND c.login < b.day_end AND c.deleted_at IS NULL
+     ), day AS (
+       SELECT * FROM venue WHERE $2::text IS NULL OR gate = $2::text
      ), hours AS (
        SELECT i AS hour_index, b.day_start + make_interval(hours => i) AS start
          FROM bounds b, generate_series(0, (extract(epoch FROM b.day_end - b.day_start) / 3600)::int - 1) AS i
@@ -377,7 +407,7 @@ export async function daySummary(db: Queryable, day: string): Promise<DaySummary
        'checkOuts', (SELECT count(*) FROM day WHERE direction = 'out'),
        'people', (SELECT count(DISTINCT name_key) FROM day),
        'inside', (SELECT count(*) FROM (
-                    SELECT name_key FROM day WHERE login <= now() GROUP BY name_key
+                    SELECT name_key FROM venue WHERE login <= now() GROUP BY name_key
                     HAVING count(*) FILTER (WHERE direction = 'in') > count(*) FILTER (WHERE direction = 'out')) p),
        'perGate', (SELECT coalesce(json_agg(json_build_object(
                      'gate', gate, 'total', total, 'checkIns', ins, 'checkOuts', outs) ORDER BY gate), '[]')
@@ -393,7 +423,7 @@ export async function daySummary(db: Queryable, day: string): Promise<DaySummary
                              FROM hours h LEFT JOIN day d ON d.hour_index = h.hour_index
                             GROUP BY h.hour_index, h.start) x)
      )::text AS summary`,
-    [day],
+    [day, gate ?? null],
   );
   return JSON.parse(rows[0]!.summary) as DaySummaryRow;
 }

@@ -13,7 +13,7 @@ import { createHash } from 'node:crypto';
 import type { Principal } from '../plugins/access-control.js';
 import { recordAudit } from '../auth/audit-log.js';
 import type { Database } from '../db/database.js';
-import { decodeCursor, fingerprint, pageOf } from '../keyset-cursor.js';
+import { decodePosition, fingerprint, type ListOrder, type TwoWayPage, twoWayPageOf, walkOf } from '../keyset-cursor.js';
 import type { CheckinWriter } from './checkin-writer.js';
 import { CheckinProblem } from './checkin-problem.js';
 import type { WriteOutcome } from './checkin-commit.js';
@@ -26,13 +26,14 @@ import {
   daySummary,
   findCheckin,
   findCheckinForUpdate,
+  gatesOfDay,
   listCheckins,
   restoreCheckin,
   softDeleteCheckin,
   updateCheckin,
   type DaySummaryRow,
 } from './checkin-repository.js';
-import { foldText } from './person-name.js';
+import { searchTerms } from './person-name.js';
 import { findPerson, findPersonByBadge, type Person } from '../people/person-repository.js';
 
 export interface CheckinRules {
@@ -308,27 +309,32 @@ export interface ListQuery {
   q?: string;
   limit: number;
   cursor?: string;
+  /** Id order (the default, oldest first) or `desc` (newest first, the attendance sheet's). */
+  order?: ListOrder;
 }
 
-export interface CheckinPage {
-  items: CheckinEntry[];
-  nextCursor: string | null;
-}
+export type CheckinPage = TwoWayPage<CheckinEntry>;
 
-/** One page of a day's entries in id order; follow nextCursor until it is null. */
+/**
+ * One page of a day's entries in id order (`asc`, oldest first) or newest first (`desc`), filtered by
+ * gate and name words (searchTerms: the person_fold rule, either name order); nextCursor pages on,
+ * prevCursor back. Paging back to the start answers the first page itself, so a newest-first list that
+ * is paged back to the top shows the newest entries again, not just the few before the page it left.
+ */
 export async function listDay(db: Database, query: ListQuery): Promise<CheckinPage> {
-  const terms =
-    query.q === undefined
-      ? []
-      : foldText(query.q)
-          .split(' ')
-          .filter((term) => term !== '');
-  const filter: CheckinFilter = { day: query.day, gate: query.gate, nameTerms: terms };
-  // A cursor is bound to the filters it was issued for, so it cannot silently page another list.
-  const print = fingerprint([filter.day, filter.gate ?? null, filter.nameTerms ?? []]);
-  const afterId = decodeCursor(query.cursor, print, 'filters (date, gate, q)');
+  const order = query.order ?? 'asc';
+  const nameTerms = searchTerms(query.q);
+  if (nameTerms === null) return { items: [], nextCursor: null, prevCursor: null };
+  const filter: CheckinFilter = { day: query.day, gate: query.gate, nameTerms };
+  // A cursor is bound to the filters (and the order) it was issued for, so it cannot silently page another list.
+  const print = fingerprint([filter.day, filter.gate ?? null, filter.nameTerms ?? [], ...(order === 'asc' ? [] : [order])]);
+  const position = decodePosition(query.cursor, print, order === 'asc' ? 'filters (date, gate, q)' : 'filters (date, gate, q, order)');
   // One row more than asked tells whether another page exists without a count.
-  return pageOf(await listCheckins(db, filter, afterId, query.limit + 1), query.limit, print);
+  const walk = walkOf(order, position);
+  const rows = await listCheckins(db, filter, position, walk, query.limit + 1);
+  const page = twoWayPageOf(rows, query.limit, print, order, position);
+  if (position !== undefined && walk !== order && page.prevCursor === null) return listDay(db, { ...query, cursor: undefined });
+  return page;
 }
 
 // ---- Summaries -------------------------------------------------------------------------------------
@@ -336,10 +342,12 @@ export async function listDay(db: Database, query: ListQuery): Promise<CheckinPa
 export interface DaySummary extends DaySummaryRow {
   date: string;
   timezone: string;
+  /** The gate the totals are of; null for every gate. */
+  gate: string | null;
 }
 
-export async function summarizeDay(db: Database, day: string, timezone: string): Promise<DaySummary> {
-  return { date: day, timezone, ...(await daySummary(db, day)) };
+export async function summarizeDay(db: Database, day: string, timezone: string, gate?: string): Promise<DaySummary> {
+  return { date: day, timezone, gate: gate ?? null, ...(await daySummary(db, day, gate)) };
 }
 
 /**
@@ -355,4 +363,9 @@ export function idempotencyCaller(principal: Principal | null | undefined): stri
   if (principal?.kind === 'token') return `token:${principal.token.id}`;
   if (principal?.kind === 'session') return `admin:${principal.session.userId}`;
   return 'anonymous';
+}
+
+/** The gates a day's entries can be filtered by (the day's own and the managed list). */
+export async function gatesToFilter(db: Database, day: string): Promise<string[]> {
+  return gatesOfDay(db, day);
 }

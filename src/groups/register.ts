@@ -164,3 +164,42 @@ export function registerCsv(register: Register): string {
   }
   return `${lines.join('\r\n')}\r\n`;
 }
+
+// ---- Who has not arrived yet -------------------------------------------------------------------------
+
+/** One day of a group's register, as the attendance sheet's "not arrived yet" list shows it. */
+export interface DayArrivals {
+  group: { id: number; name: string };
+  /** False when the group is not expected on the day (nothing else is then known). */
+  scheduled: boolean;
+  /** When the group starts on the day (ISO 8601 with offset), or null without a start time. */
+  startsAt: string | null;
+  members: number;
+  /** Present or late. */
+  arrived: number;
+  excused: number;
+  /** Members with no check-in on the day and no excuse, by last and first name. */
+  waiting: { id: number; firstname: string; lastname: string; externalRef: string | null }[];
+}
+
+/**
+ * Who of a group has not arrived on `day`: the register of that one day (the same matching of check-ins
+ * to members, the same excuses), read as a list. Undefined when the group does not exist.
+ */
+export async function dayArrivals(db: Queryable, groupId: number, day: string): Promise<DayArrivals | undefined> {
+  const json = await registerJson(db, groupId, day, day);
+  if (json === undefined) return undefined;
+  const register = JSON.parse(json) as Register;
+  const scheduled = register.days[0];
+  const cells = register.members.map((member) => ({ person: member.person, status: member.attendance[0]?.status }));
+  const count = (...statuses: AttendanceStatus[]) => cells.filter((cell) => cell.status && statuses.includes(cell.status)).length;
+  return {
+    group: register.group,
+    scheduled: scheduled !== undefined,
+    startsAt: scheduled?.startsAt ?? null,
+    members: register.members.length,
+    arrived: count('present', 'late'),
+    excused: count('excused'),
+    waiting: cells.filter((cell) => cell.status === 'absent' || cell.status === 'upcoming').map((cell) => cell.person),
+  };
+}

@@ -174,7 +174,8 @@ export const adminUserRoutes: FastifyPluginAsync<AppContext> = async (app, conte
         .send(await render(me, { kind: 'error', text: error.message }));
     }
     await recordAudit(db, { actor: me.username, action: 'change password', entity: 'admin', entityId: me.userId });
-    return reply.redirect('/admin?next=/admin/users', 303);
+    // Every session of this admin ended with the change, this one too: the sign-in page says why.
+    return reply.redirect('/admin?passwordChanged&next=/admin/users', 303);
   });
 
   app.post<{ Params: { id: string } }>('/admin/users/:id/delete', { config: { access: 'admin-page' } }, async (request, reply) => {

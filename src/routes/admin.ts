@@ -21,7 +21,7 @@ export function safeNext(value: unknown): string {
   return typeof value === 'string' && OWN_PAGE.test(value) && !value.includes('//') ? value : '/admin/sheet';
 }
 
-function signInPage(options: { csrf: string; next: string; username?: string; error?: string; status?: string }): string {
+function signInPage(options: { csrf: string; next: string; username?: string; error?: string; status?: string; success?: string }): string {
   // The cursor starts in the username field, or in the password field once a username was entered.
   const autofocus = html` autofocus`;
   const passwordFocus = options.username ? autofocus : '';
@@ -31,7 +31,7 @@ function signInPage(options: { csrf: string; next: string; username?: string; er
     body: html`<section class="signin-card" aria-labelledby="signin-title">
       <div class="brand brand-large"><span class="brand-mark" aria-hidden="true">B</span>Barona</div>
       <h1 id="signin-title">Sign in to the attendance admin</h1>
-      ${notice('info', options.status)} ${notice('error', options.error)}
+      ${notice('success', options.success)} ${notice('info', options.status)} ${notice('error', options.error)}
       <form method="post" action="/admin/login" class="stack">
         <input type="hidden" name="_csrf" value="${options.csrf}" />
         <input type="hidden" name="next" value="${options.next}" />
@@ -62,7 +62,7 @@ function clientIp(request: FastifyRequest): string {
 export const adminRoutes: FastifyPluginAsync<AppContext> = async (app, context) => {
   const { db, config } = context;
 
-  app.get<{ Querystring: { next?: string; signedOut?: string; expired?: string } }>(
+  app.get<{ Querystring: { next?: string; signedOut?: string; expired?: string; passwordChanged?: string } }>(
     '/admin',
     { config: { access: 'public' } },
     async (request, reply) => {
@@ -73,10 +73,14 @@ export const adminRoutes: FastifyPluginAsync<AppContext> = async (app, context) 
       setCookie(context, request, reply, LOGIN_CSRF_COOKIE, csrf, 60 * 60);
       const status =
         request.query.signedOut !== undefined ? 'You have signed out.' : request.query.next ? 'Please sign in to continue.' : undefined;
+      const success =
+        request.query.passwordChanged !== undefined
+          ? 'Your password was changed and all your sessions have ended. Sign in with the new password.'
+          : undefined;
       return reply
         .header('cache-control', 'no-store')
         .type('text/html; charset=utf-8')
-        .send(signInPage({ csrf, next: safeNext(request.query.next), status }));
+        .send(signInPage({ csrf, next: safeNext(request.query.next), status: success ? undefined : status, success }));
     },
   );
 

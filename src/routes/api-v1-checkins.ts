@@ -9,7 +9,7 @@ import { actorOf } from '../plugins/access-control.js';
 import { localDate, parseIsoDate } from '../checkins/calendar.js';
 import { CheckinProblem } from '../checkins/checkin-problem.js';
 import { getCheckin, idempotencyCaller, isCheckoutWithoutArrival, listDay } from '../checkins/checkin-service.js';
-import { exportCsv } from '../checkins/csv.js';
+import { type ExportFileName, exportCsv, exportFileName } from '../checkins/csv.js';
 import {
   CheckinIdParamsSchema,
   CheckinPageSchema,
@@ -33,6 +33,12 @@ export function calendarDay(field: string, value: string): string {
   const day = parseIsoDate(value);
   if (day === undefined) throw CheckinProblem.invalid(field, `"${value}" is not a calendar date (YYYY-MM-DD)`);
   return day;
+}
+
+/** RFC 6266: the ASCII name for every client, and filename* (RFC 8187, UTF-8) when the name has other letters. */
+function attachment(name: ExportFileName): string {
+  const plain = `attachment; filename="${name.ascii}"`;
+  return name.unicode === name.ascii ? plain : `${plain}; filename*=UTF-8''${encodeURIComponent(name.unicode)}`;
 }
 
 function daysBetween(from: string, to: string): number {
@@ -94,15 +100,15 @@ export const apiV1CheckinRoutes: FastifyPluginAsync<AppContext> = async (app, { 
         tags: TAGS,
         summary: "List a day's check-ins",
         description:
-          'Entries of one day in id order, keyset-paginated: follow `nextCursor` until it is null. Pages never repeat or skip an entry, even while new ones arrive.',
+          'Entries of one day in id order (`order=desc`: newest first), keyset-paginated: follow `nextCursor` until it is null, `prevCursor` back. Pages never repeat or skip an entry, even while new ones arrive.',
         querystring: ListCheckinsQuerySchema,
         response: { 200: CheckinPageSchema, 400: ProblemSchema },
       },
     },
     async (request) => {
-      const { date, gate, q, limit, cursor } = request.query;
+      const { date, gate, q, limit, cursor, order } = request.query;
       const day = date === undefined ? localDate(config.timezone) : calendarDay('date', date);
-      return listDay(db, { day, gate, q, limit, cursor });
+      return listDay(db, { day, gate, q, limit, cursor, order });
     },
   );
 
@@ -113,7 +119,7 @@ export const apiV1CheckinRoutes: FastifyPluginAsync<AppContext> = async (app, { 
       schema: {
         tags: TAGS,
         summary: 'Export check-ins as CSV',
-        description: `RFC 4180 CSV (UTF-8, CRLF) of the days from \`from\` to \`to\` (at most ${EXPORT_MAX_DAYS} days), ordered by time, streamed from the database. Names and gates starting with = + - @ TAB or CR (also after NFKC normalisation, e.g. full-width ＝, and after leading invisible characters such as zero-width spaces) are prefixed with ' so spreadsheets do not run them as formulas.`,
+        description: `RFC 4180 CSV (UTF-8, CRLF; \`bom=true\` adds a byte-order mark for Excel) of the days from \`from\` to \`to\` (at most ${EXPORT_MAX_DAYS} days), ordered by time, streamed from the database. The file is named after the days and the gate, e.g. barona-checkins-2026-11-27-gate-north.csv. Names and gates starting with = + - @ TAB or CR (also after NFKC normalisation, e.g. full-width ＝, and after leading invisible characters such as zero-width spaces) are prefixed with ' so spreadsheets do not run them as formulas.`,
         querystring: ExportQuerySchema,
         produces: ['text/csv'],
         response: {
@@ -132,14 +138,14 @@ export const apiV1CheckinRoutes: FastifyPluginAsync<AppContext> = async (app, { 
       if (daysBetween(from, to) + 1 > EXPORT_MAX_DAYS) {
         throw CheckinProblem.invalid('to', `the range may cover at most ${EXPORT_MAX_DAYS} days; split the export`);
       }
-      const name = from === to ? `barona-checkins-${from}.csv` : `barona-checkins-${from}_to_${to}.csv`;
-      const csv = exportCsv(db, { from, to, gate: request.query.gate });
+      const range = { from, to, gate: request.query.gate };
+      const csv = exportCsv(db, range, { bom: request.query.bom });
       runningExports.add(csv);
       csv.once('close', () => runningExports.delete(csv));
       return (
         reply
           .type('text/csv; charset=utf-8; header=present')
-          .header('content-disposition', `attachment; filename="${name}"`)
+          .header('content-disposition', attachment(exportFileName(range)))
           .header('cache-control', 'no-store')
           // A stream bypasses the response serializer; the schema above only documents the CSV.
           .send(csv as unknown as string)

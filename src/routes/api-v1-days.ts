@@ -3,7 +3,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyPluginAsync } from 'fastify';
 import type { AppContext } from '../app.js';
 import { summarizeDay } from '../checkins/checkin-service.js';
-import { DayParamsSchema, DaySummarySchema } from '../schemas/checkins.js';
+import { DayParamsSchema, DaySummaryQuerySchema, DaySummarySchema } from '../schemas/checkins.js';
 import { ProblemSchema } from '../schemas/problem.js';
 import { calendarDay } from './api-v1-checkins.js';
 
@@ -18,11 +18,12 @@ export const apiV1DayRoutes: FastifyPluginAsync<AppContext> = async (app, { db, 
         tags: ['days'],
         summary: 'Summary of one day',
         description:
-          'Totals, per gate and per hour of the local day in APP_TIMEZONE (23 or 25 hours on DST change days), and how many people are inside.',
+          'Totals (check-ins and check-outs counted apart), per gate and per hour of the local day in APP_TIMEZONE (23 or 25 hours on DST change days), of one gate with `gate`, and how many people are inside.',
         params: DayParamsSchema,
+        querystring: DaySummaryQuerySchema,
         response: { 200: DaySummarySchema, 400: ProblemSchema },
       },
     },
-    async (request) => summarizeDay(db, calendarDay('date', request.params.date), config.timezone),
+    async (request) => summarizeDay(db, calendarDay('date', request.params.date), config.timezone, request.query.gate),
   );
 };

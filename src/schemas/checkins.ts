@@ -110,11 +110,21 @@ export const ListCheckinsQuerySchema = Type.Object(
     q: Type.Optional(
       Type.String({
         maxLength: 200,
-        description: 'Name search, case- and accent-insensitive; every word must occur in "firstname lastname".',
+        description:
+          'Name search. Words are split at spaces and commas; each is folded (case, accents, transliteration such as ł → l, punctuation removed) and must occur in the folded "firstname lastname", so `zolc` finds Żółć, `obrien` finds O\'Brien and `Lovelace, Ada` finds Ada Lovelace.',
       }),
     ),
     limit: Type.Integer({ minimum: 1, maximum: 500, default: 50, description: 'Page size.' }),
-    cursor: Type.Optional(Type.String({ maxLength: 200, description: 'nextCursor of the previous page.' })),
+    order: Type.Enum(['asc', 'desc'], {
+      default: 'asc',
+      description: '`asc`: id order, oldest first (the default). `desc`: newest first.',
+    }),
+    cursor: Type.Optional(
+      Type.String({
+        maxLength: 200,
+        description: '`nextCursor` (or `prevCursor`) of a page of this list, with the same date, gate, q and order.',
+      }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -122,6 +132,10 @@ export const ListCheckinsQuerySchema = Type.Object(
 export const CheckinPageSchema = Type.Object({
   items: Type.Array(CheckinSchema),
   nextCursor: Type.Union([Type.String(), Type.Null()], { description: 'Pass as `cursor` for the next page; null on the last page.' }),
+  prevCursor: Type.Union([Type.String(), Type.Null()], {
+    description:
+      'Pass as `cursor` for the page before (newer entries with `order=desc`); null on the first page. Paging back to the start answers the first page itself.',
+  }),
 });
 
 export const ExportQuerySchema = Type.Object(
@@ -131,6 +145,10 @@ export const ExportQuerySchema = Type.Object(
       Type.String({ pattern: ISO_DATE, maxLength: 10, description: 'Last day, inclusive; default `from`. At most 366 days after `from`.' }),
     ),
     gate: Type.Optional(Type.String({ maxLength: 100, description: 'Only this gate (exact).' })),
+    bom: Type.Boolean({
+      default: false,
+      description: 'Start the file with a UTF-8 byte-order mark, which Excel needs to read names such as Żółć correctly.',
+    }),
   },
   { additionalProperties: false },
 );
@@ -144,9 +162,12 @@ const Counts = {
 export const DaySummarySchema = Type.Object({
   date: Type.String(),
   timezone: Type.String({ description: 'APP_TIMEZONE, in which the day and its hours are counted.' }),
+  gate: Type.Union([Type.String(), Type.Null()], { description: 'The gate the totals are of; null for every gate.' }),
   ...Counts,
   people: Type.Integer({ description: 'Distinct people (by normalised name).' }),
-  inside: Type.Integer({ description: 'People with more check-ins than check-outs on this day up to now.' }),
+  inside: Type.Integer({
+    description: 'People with more check-ins than check-outs on this day up to now, at any gate (also when `gate` is given).',
+  }),
   perGate: Type.Array(Type.Object({ gate: Type.String(), ...Counts })),
   perHour: Type.Array(
     Type.Object({
@@ -159,3 +180,8 @@ export const DaySummarySchema = Type.Object({
 });
 
 export const DayParamsSchema = Type.Object({ date: DateSchema });
+
+export const DaySummaryQuerySchema = Type.Object(
+  { gate: Type.Optional(Type.String({ maxLength: 100, description: 'Only this gate (exact); `inside` still counts every gate.' })) },
+  { additionalProperties: false },
+);

@@ -84,7 +84,7 @@ describe('OpenAPI document and docs page', () => {
     assert.ok(create.requestBody, 'request body documented from the same schema that validates it');
     assert.ok(['201', '200', '400', '422'].every((code) => code in create.responses));
     const list = doc.paths['/api/v1/checkins']!.get!;
-    assert.deepEqual(list.parameters?.map((p) => p.name).sort(), ['cursor', 'date', 'gate', 'limit', 'q']);
+    assert.deepEqual(list.parameters?.map((p) => p.name).sort(), ['cursor', 'date', 'gate', 'limit', 'order', 'q']);
     const csv = doc.paths['/api/v1/checkins.csv']!.get!;
     assert.ok(JSON.stringify(csv.responses['200']).includes('text/csv'));
     // Problem details are documented with their field errors.

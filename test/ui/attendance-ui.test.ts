@@ -97,7 +97,7 @@ describe('web UI in headless Chromium', { skip }, () => {
     const row = sheet.locator('#sheet-table tr', { hasText: 'Lovelace, Ada' });
     await row.waitFor();
     assert.match(await row.innerText(), /North/);
-    assert.equal(await sheet.locator('#stat-total').innerText(), '1');
+    assert.equal(await sheet.locator('#stat-in').innerText(), '1');
 
     // The same person again within the duplicate window is not counted twice.
     await kiosk.getByLabel('First name').fill('Ada');
@@ -117,7 +117,7 @@ describe('web UI in headless Chromium', { skip }, () => {
     }
     await sheet.locator('#sheet-table tr[data-id]').nth(2).waitFor();
     assert.equal(await sheet.locator('#sheet-table tr[data-id]').count(), 3);
-    assert.equal(await sheet.locator('#stat-total').innerText(), '3');
+    assert.equal(await sheet.locator('#stat-in').innerText(), '3');
   });
 
   test('search by name filters the sheet in place, accent-insensitively', async () => {
