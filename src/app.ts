@@ -22,6 +22,7 @@ import { adminEntryRoutes } from './routes/admin-entries.js';
 import { adminEventRoutes } from './routes/admin-events.js';
 import { adminSheetRoutes } from './routes/admin-sheet.js';
 import { adminTokenRoutes } from './routes/admin-tokens.js';
+import { adminBadgeRoutes } from './routes/admin-badges.js';
 import { adminUserRoutes } from './routes/admin-users.js';
 import { uiAssetRoutes } from './routes/ui-assets.js';
 import { uiKioskRoutes } from './routes/ui-kiosk.js';
@@ -127,6 +128,7 @@ export async function buildApp(input: AppInput, options: BuildOptions = {}): Pro
   await app.register(adminEventRoutes, context);
   await app.register(adminUserRoutes, context);
   await app.register(adminTokenRoutes, context);
+  await app.register(adminBadgeRoutes, context);
   await app.register(uiKioskRoutes, context);
   await app.register(uiAssetRoutes, context);
   await app.register(apiRoutes, { ...context, prefix: '/api' });

@@ -9,7 +9,7 @@ export interface PageUser {
 export interface PageOptions {
   title: string;
   /** Navigation key of the current section (highlighted in the top bar). */
-  section?: 'sheet' | 'audit' | 'users' | 'tokens' | 'kiosk';
+  section?: 'sheet' | 'audit' | 'users' | 'tokens' | 'kiosk' | 'badges';
   user?: PageUser;
   body: SafeHtml;
   /** ES modules from /assets to load. */
@@ -21,6 +21,7 @@ const SECTIONS = [
   { key: 'sheet', href: '/admin/sheet', label: 'Attendance' },
   { key: 'audit', href: '/admin/audit', label: 'Audit log' },
   { key: 'tokens', href: '/admin/tokens', label: 'Gate tokens' },
+  { key: 'badges', href: '/admin/badges', label: 'Badges' },
   { key: 'users', href: '/admin/users', label: 'Admins' },
   { key: 'kiosk', href: '/kiosk', label: 'Kiosk' },
 ] as const;
