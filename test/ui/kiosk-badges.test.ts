@@ -302,7 +302,7 @@ describe('badges and scanning at the kiosk in headless Chromium', { skip }, () =
     const pages = (pdf: Buffer) =>
       (pdf.toString('latin1').match(/\/MediaBox \[[^\]]*\]/g) ?? []).map((box) =>
         box
-          .split(/[\s\[\]]+/)
+          .split(/[\s[\]]+/)
           .slice(3, 5)
           .map(Number)
           .map(Math.round)
