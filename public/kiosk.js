@@ -448,12 +448,12 @@ function hideRoster() {
 }
 
 function scheduleSearch() {
-  hideRoster();
+  clearTimeout(searchTimer);
+  const round = ++searchRound;
   const q = `${form.elements.firstname.value} ${form.elements.lastname.value}`.trim();
   const letters = q.replace(/[\s\p{P}\p{S}]/gu, '').length;
-  // A scanner typing a badge code is not someone looking for their name.
-  if (!navigator.onLine || letters < 2 || BADGE.test(q)) return;
-  const round = searchRound;
+  // A scanner typing a badge code is not someone looking for their name. The list shown stays while typing.
+  if (!navigator.onLine || letters < 2 || BADGE.test(q)) return hideRoster();
   searchTimer = setTimeout(() => void search(q, round), SEARCH_DELAY_MS);
 }
 
@@ -465,7 +465,8 @@ async function search(q, round) {
       signal: AbortSignal.timeout(SEND_TIMEOUT_MS),
     });
     const body = response.ok ? await response.json() : { items: [] };
-    if (round !== searchRound || body.items.length === 0) return;
+    if (round !== searchRound) return;
+    if (body.items.length === 0) return hideRoster();
     $('roster-list').replaceChildren(
       ...body.items.map((person) => {
         const li = document.createElement('li');

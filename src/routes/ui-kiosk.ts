@@ -137,6 +137,10 @@ export const uiKioskRoutes: FastifyPluginAsync<AppContext> = async (app, context
       <section id="kiosk-main" class="kiosk-main" aria-labelledby="kiosk-title" hidden>
         <h1 id="kiosk-title" class="visually-hidden">Check in</h1>
         <div id="kiosk-held" class="kiosk-held" role="alert" hidden></div>
+        <div id="kiosk-undo" class="kiosk-undo" hidden>
+          <span id="kiosk-undo-text"></span>
+          <button type="button" class="button" id="kiosk-undo-button">Undo</button>
+        </div>
         <form id="checkin-form" class="kiosk-form" novalidate>
           <div class="kiosk-badge-row">
             <div class="field">
@@ -177,10 +181,6 @@ export const uiKioskRoutes: FastifyPluginAsync<AppContext> = async (app, context
           <button type="submit" class="button button-primary kiosk-submit" id="checkin-submit">Check in</button>
         </form>
         <div id="kiosk-feedback" class="kiosk-feedback" role="status" aria-live="assertive" aria-atomic="true" hidden></div>
-        <div id="kiosk-undo" class="kiosk-undo" hidden>
-          <span id="kiosk-undo-text"></span>
-          <button type="button" class="button" id="kiosk-undo-button">Undo</button>
-        </div>
       </section>
 
       <section id="kiosk-camera" class="kiosk-camera" aria-labelledby="camera-title" hidden>
