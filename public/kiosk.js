@@ -33,7 +33,7 @@ const PIN_ITERATIONS = 210_000;
 const PIN_PATTERN = /^\d{4,12}$/;
 const BADGE = /^[A-Za-z0-9_-]{16,64}$/;
 /** A keyboard-wedge scanner types a key every few milliseconds; people do not type 16 keys this fast. */
-const WEDGE_MS_PER_KEY = 40;
+const WEDGE_MS_PER_KEY = 60;
 const SEARCH_DELAY_MS = 250;
 /** The server allows an undo for 2 minutes after it recorded the check-in; the button goes a little earlier. */
 const UNDO_MS = 110_000;

@@ -204,7 +204,7 @@ describe('badges and scanning at the kiosk in headless Chromium', { skip }, () =
   });
 
   test('a long name typed at human speed is a name, not a badge; an unknown badge is said clearly', async () => {
-    await kiosk.getByLabel('First name').pressSequentially('Maximiliansophienberg', { delay: 70 });
+    await kiosk.getByLabel('First name').pressSequentially('Maximiliansophienberg', { delay: 150 });
     await kiosk.keyboard.press('Enter');
     await kiosk.locator('.kiosk-feedback.is-error').getByText('Please enter both names.').waitFor();
     await kiosk.getByLabel('First name').fill('');
