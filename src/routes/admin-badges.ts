@@ -1,5 +1,6 @@
 // /admin/badges: printable badges with a QR code of each person's badge code, for the kiosk's scanner or
-// camera. ?group={id} prints every member of a group, ?person={id} one person; ?layout=card prints one
+// camera. ?group={id} prints every member of a group, ?person={id} one person (repeated: a selection);
+// ?layout=card prints one
 // badge per card-sized page (85.6 × 54 mm) instead of eight per A4 sheet. Without either, the page lets
 // the admin choose a group or find a person. A badge code is a credential: it appears only inside the QR
 // code and, small, under it for typing by hand; the page is never cached (no-store, like every admin page).
@@ -16,13 +17,14 @@ import { qrCode } from '../views/qr-code.js';
 type Layout = 'sheet' | 'card';
 interface BadgeQuery {
   group?: string;
-  person?: string;
+  person?: string | string[];
   q?: string;
   layout?: string;
 }
 
 const GROUPS_SHOWN = 200;
 const PEOPLE_SHOWN = 50;
+const SELECTION_MAX = 500;
 
 /** A positive integer id from the query, undefined when absent, or null when it is not one. */
 function idOf(value: string | undefined): number | undefined | null {
@@ -82,7 +84,7 @@ export const adminBadgeRoutes: FastifyPluginAsync<AppContext> = async (app, { db
             }
           </section>
           <section class="card" aria-labelledby="badge-person-title">
-            <h2 id="badge-person-title">One person</h2>
+            <h2 id="badge-person-title">People</h2>
             <form method="get" action="/admin/badges" class="stack" role="search">
               <label for="badge-q">Name or reference</label>
               <input id="badge-q" name="q" type="search" value="${q}" maxlength="200" autocomplete="off" />
@@ -93,15 +95,19 @@ export const adminBadgeRoutes: FastifyPluginAsync<AppContext> = async (app, { db
                 ? ''
                 : found.length === 0
                   ? html`<p class="empty">Nobody matches “${q}”.</p>`
-                  : html`<ul class="badge-choices">
-                      ${found.map(
-                        (p) =>
-                          html`<li>
-                            <a href="/admin/badges?person=${p.id}">${p.firstname} ${p.lastname}</a>
-                            ${p.externalRef ? html`<span class="hint">${p.externalRef}</span>` : ''}
-                          </li>`,
-                      )}
-                    </ul>`
+                  : html`<form method="get" action="/admin/badges" class="stack">
+                      <fieldset class="stack">
+                        <legend>Whose badges to print</legend>
+                        ${found.map(
+                          (p) =>
+                            html`<label
+                              ><input type="checkbox" name="person" value="${p.id}" /> ${p.firstname} ${p.lastname}
+                              ${p.externalRef ? html`<span class="hint">${p.externalRef}</span>` : ''}</label
+                            >`,
+                        )}
+                      </fieldset>
+                      <button class="button button-primary" type="submit">Print the chosen badges</button>
+                    </form>`
             }
           </section>
         </div>`,
@@ -140,8 +146,8 @@ export const adminBadgeRoutes: FastifyPluginAsync<AppContext> = async (app, { db
     const send = (status: number, body: string) => reply.code(status).type('text/html; charset=utf-8').send(body);
     const layout: Layout = request.query.layout === 'card' ? 'card' : 'sheet';
     const groupId = idOf(request.query.group);
-    const personId = idOf(request.query.person);
-    if (groupId === null || personId === null) {
+    const personIds = [request.query.person ?? []].flat().slice(0, SELECTION_MAX).map(idOf);
+    if (groupId === null || personIds.includes(null)) {
       const field = groupId === null ? 'group' : 'person';
       return send(400, await chooser(user, '', notice('error', `The ${field} in the address is not an id; choose below.`)));
     }
@@ -150,9 +156,12 @@ export const adminBadgeRoutes: FastifyPluginAsync<AppContext> = async (app, { db
         const group = await getGroup(db, groupId);
         return send(200, await sheet(user, group.name, await members(db, groupId), layout, `/admin/badges?group=${groupId}`));
       }
-      if (personId !== undefined) {
-        const person = await getPerson(db, personId);
-        return send(200, await sheet(user, `${person.firstname} ${person.lastname}`, [person], layout, `/admin/badges?person=${personId}`));
+      const ids = [...new Set(personIds.filter((id): id is number => id !== undefined && id !== null))];
+      if (ids.length > 0) {
+        const chosen: Person[] = [];
+        for (const id of ids) chosen.push(await getPerson(db, id));
+        const title = chosen.length === 1 ? `${chosen[0]!.firstname} ${chosen[0]!.lastname}` : `${chosen.length} people`;
+        return send(200, await sheet(user, title, chosen, layout, `/admin/badges?${ids.map((id) => `person=${id}`).join('&')}`));
       }
     } catch (error) {
       if ((error as { status?: number }).status === 404) {

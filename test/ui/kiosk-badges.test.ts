@@ -272,6 +272,16 @@ describe('badges and scanning at the kiosk in headless Chromium', { skip }, () =
       [false],
       'exactly once, and the undone scan was never sent',
     );
+
+    // An unknown badge scanned offline cannot be delivered: kept and flagged with the reason, not retried in a loop.
+    await tablet.setOffline(true);
+    await wedgeScan(kiosk, 'UnknownOfflineBadge_987654');
+    await kiosk.locator('.kiosk-feedback.is-queued').waitFor();
+    await tablet.setOffline(false);
+    const held = kiosk.locator('#kiosk-held');
+    await held.getByText('1 check-in cannot be delivered and is kept on this tablet.').waitFor();
+    assert.match(await held.innerText(), /Badge not recognised/);
+    assert.equal(await kiosk.locator('#kiosk-net').innerText(), '1 not deliverable');
   });
 
   test('the badges page: one QR code per member, each decoding to that badge code, drawn by qrcode for that exact code', async () => {
@@ -318,6 +328,18 @@ describe('badges and scanning at the kiosk in headless Chromium', { skip }, () =
     await admin.goto(`${server.url}/admin/badges?person=${ada.id}`);
     assert.equal(await admin.locator('.badge-card').count(), 1);
     assert.equal(await decodeQr(admin, await admin.locator('.badge-card svg').screenshot()), ada.badge);
+    // A selection, chosen from a search.
+    const [, , , alan, edsger] = people as [Person, Person, Person, Person, Person];
+    await admin.goto(`${server.url}/admin/badges?person=${alan.id}&person=${edsger.id}`);
+    await admin.getByRole('heading', { name: 'Badges: 2 people' }).waitFor();
+    assert.equal(await admin.locator('.badge-card svg').count(), 2);
+    await admin.goto(`${server.url}/admin/badges`);
+    await admin.getByLabel('Name or reference').fill('turing');
+    await admin.getByRole('button', { name: 'Find' }).click();
+    await admin.getByLabel('Alan Turing').check();
+    await admin.getByRole('button', { name: 'Print the chosen badges' }).click();
+    await admin.getByRole('heading', { name: 'Badges: Alan Turing' }).waitFor();
+    assert.equal(await decodeQr(admin, await admin.locator('.badge-card svg').screenshot()), alan.badge);
     // Unknown ids: the chooser with a message, not an error page.
     await admin.goto(`${server.url}/admin/badges?group=999999`);
     await admin.getByText('There is no group with id 999999.').waitFor();
