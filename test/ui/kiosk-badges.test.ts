@@ -340,6 +340,10 @@ describe('badges and scanning at the kiosk in headless Chromium', { skip }, () =
     await admin.getByRole('button', { name: 'Print the chosen badges' }).click();
     await admin.getByRole('heading', { name: 'Badges: Alan Turing' }).waitFor();
     assert.equal(await decodeQr(admin, await admin.locator('.badge-card svg').screenshot()), alan.badge);
+    // Badge codes are for admins only: without a session, the sign-in page.
+    const stranger = await new Browser(server.url).get(`/admin/badges?group=${groupId}`);
+    assert.equal(stranger.status, 303);
+    assert.ok(!stranger.text.includes(ada.badge));
     // Unknown ids: the chooser with a message, not an error page.
     await admin.goto(`${server.url}/admin/badges?group=999999`);
     await admin.getByText('There is no group with id 999999.').waitFor();
