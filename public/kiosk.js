@@ -12,6 +12,15 @@
 // forgotten PIN). The token is checked with GET /api/v1/tokens/current before it is saved.
 //
 // A service worker (/kiosk-sw.js) keeps the page, this script and the style so the kiosk reopens offline.
+//
+// Badges: a badge's QR code holds the person's badge code. A keyboard-wedge scanner (USB or Bluetooth,
+// it types the code and Enter into whatever has the focus) works with no setup: a code typed into the
+// Badge field, or typed at scanner speed into an empty name form, checks in by badge. "Scan with camera"
+// reads the QR code with the browser's BarcodeDetector, or with jsQR (/kiosk-jsqr.js) where there is none.
+// Badge check-ins wait in the same outbox as typed ones. Someone without their badge types part of their
+// name and taps it in the list (GET /api/v1/kiosk/people); that checks in by person id. The last
+// check-in can be undone for a short while (POST /api/v1/kiosk/checkins/{id}/undo, or simply dropped
+// from the outbox when it was not sent yet).
 const STORE = 'barona.kiosk';
 const OUTBOX = 'barona.kiosk.outbox';
 const PIN_FAILURES = 'barona.kiosk.pin-failures';
@@ -22,10 +31,17 @@ const RETRY_MIN_MS = 2000;
 const RETRY_MAX_MS = 60_000;
 const PIN_ITERATIONS = 210_000;
 const PIN_PATTERN = /^\d{4,12}$/;
+const BADGE = /^[A-Za-z0-9_-]{16,64}$/;
+/** A keyboard-wedge scanner types a key every few milliseconds; people do not type 16 keys this fast. */
+const WEDGE_MS_PER_KEY = 60;
+const SEARCH_DELAY_MS = 250;
+/** The server allows an undo for 2 minutes after it recorded the check-in; the button goes a little earlier. */
+const UNDO_MS = 110_000;
+const SCAN_INTERVAL_MS = 150;
 
 const $ = (id) => document.getElementById(id);
 const shell = document.querySelector('.kiosk-shell');
-const screens = { setup: $('kiosk-setup'), unlock: $('kiosk-unlock'), main: $('kiosk-main') };
+const screens = { setup: $('kiosk-setup'), unlock: $('kiosk-unlock'), main: $('kiosk-main'), camera: $('kiosk-camera') };
 const setupForm = $('setup-form');
 const unlockForm = $('unlock-form');
 const form = $('checkin-form');
@@ -35,6 +51,9 @@ const held = $('kiosk-held');
 const gateLabel = $('kiosk-gate-label');
 const net = $('kiosk-net');
 const settingsButton = $('kiosk-settings-open');
+const roster = $('roster');
+const undoBar = $('kiosk-undo');
+const video = $('camera-video');
 const csrf = document.querySelector('meta[name="csrf-token"]')?.content;
 const tokenMode = shell.dataset.authMode === 'token';
 const pinSupported = Boolean(globalThis.crypto?.subtle);
@@ -110,9 +129,13 @@ async function send(item, timeoutMs = SEND_TIMEOUT_MS) {
   }
 }
 
+/** A 404 naming the badge: nobody has this code (never issued, or reissued since). */
+const unknownBadge = (result) => result.status === 404 && (result.body?.errors ?? []).some((error) => error.field === 'badge');
+
 /** Why the server will not take a check-in, in words for gate staff. */
 function refusal(result) {
   if (result.status === 401) return "The server no longer accepts this kiosk's gate token (revoked, expired or unknown).";
+  if (unknownBadge(result)) return 'Badge not recognised (never issued, or replaced by a newer badge).';
   return result.body?.detail ?? `The server answered ${result.status}.`;
 }
 
@@ -152,6 +175,8 @@ async function flushOutbox({ includeHeld = false } = {}) {
   try {
     const items = outbox().filter((item) => includeHeld || !item.held);
     for (const item of items) {
+      // Undone while this round ran: not sent.
+      if (!outbox().some((other) => other.key === item.key)) continue;
       if (!navigator.onLine) {
         networkDown = true;
         break;
@@ -161,6 +186,7 @@ async function flushOutbox({ includeHeld = false } = {}) {
         networkDown = true;
         break;
       }
+      if (result.kind === 'done') delivered(item, result.body);
       if (result.kind === 'done' || result.kind === 'gone') remove(item.key);
       else change(item.key, (current) => hold(current, result));
     }
@@ -227,12 +253,17 @@ function renderOutboxPanel() {
     ...items.map((item) => {
       const li = document.createElement('li');
       const when = new Date(item.body.occurredAt ?? item.at).toLocaleString();
-      li.textContent = `${item.body.firstname} ${item.body.lastname} · ${item.body.direction === 'out' ? 'out' : 'in'} · ${when}`;
+      li.textContent = `${labelOf(item)} · ${item.body.direction === 'out' ? 'out' : 'in'} · ${when}`;
       if (item.held) li.append(Object.assign(document.createElement('small'), { textContent: item.held.reason }));
       return li;
     }),
   );
   $('outbox-discard').hidden = !items.some((item) => item.exported);
+}
+
+/** Who a kept check-in is, in words (a badge code is never shown). */
+function labelOf(item) {
+  return item.label ?? `${item.body.firstname} ${item.body.lastname}`;
 }
 
 function configured() {
@@ -249,6 +280,7 @@ function showScreen(name) {
   gateLabel.textContent = settings.gate ? `Gate ${settings.gate}` : '';
   render();
   if (name === 'main') form.elements.firstname.focus();
+  if (name !== 'camera') closeCamera();
 }
 
 function setDirection(direction) {
@@ -267,9 +299,51 @@ function nameField(field, label) {
   return { value };
 }
 
-async function checkIn(event) {
+/** When each name field's text was typed: { first, last } times of its input events since it was empty. */
+const typing = new Map();
+function noteTyping(field) {
+  const now = Date.now();
+  const seen = typing.get(field.name);
+  if (!seen || field.value.length <= 1) typing.set(field.name, { first: now, last: now });
+  else seen.last = now;
+}
+
+/** A badge code a scanner typed into a name field (the other one empty), or undefined. */
+function scannedInto(field, other) {
+  const value = form.elements[field].value.trim();
+  const seen = typing.get(field);
+  if (form.elements[other].value.trim() !== '' || !BADGE.test(value) || !seen) return undefined;
+  return (seen.last - seen.first) / Math.max(1, value.length - 1) <= WEDGE_MS_PER_KEY ? value : undefined;
+}
+
+function clearForm() {
+  form.reset();
+  typing.clear();
+  hideRoster();
+  // The next person is most likely arriving: a check-out never carries over to them.
+  setDirection('in');
+  render();
+  if (screen === 'main') form.elements.firstname.focus();
+}
+
+function checkIn(event) {
   event.preventDefault();
   if (sending) return;
+  const badge = form.elements.badge.value.trim();
+  if (badge) {
+    if (!BADGE.test(badge)) {
+      show('error', 'That is not a badge code.', 'Scan the badge again, type the code under its QR code, or type your name.');
+      form.elements.badge.select();
+      return;
+    }
+    void record({ badge }, 'Badge scan');
+    return;
+  }
+  const scanned = scannedInto('firstname', 'lastname') ?? scannedInto('lastname', 'firstname');
+  if (scanned) {
+    void record({ badge: scanned }, 'Badge scan');
+    return;
+  }
   const first = nameField('firstname', 'first name');
   const last = nameField('lastname', 'last name');
   for (const [field, result] of [
@@ -283,28 +357,29 @@ async function checkIn(event) {
       return;
     }
   }
-  const firstname = first.value;
-  const lastname = last.value;
+  void record({ firstname: first.value, lastname: last.value }, `${first.value} ${last.value}`);
+}
+
+/**
+ * Records one check-in of `who` ({firstname, lastname}, {badge} or {personId}); `label` names it until
+ * the server answers with the person's names.
+ */
+async function record(who, label) {
+  if (sending) return;
   const direction = form.elements.direction.value;
   const item = {
     key: newKey(),
     at: new Date().toISOString(),
+    label,
     // The time is part of the request from the start: every attempt sends exactly the same body.
-    body: { firstname, lastname, gate: settings.gate, direction, occurredAt: serverNow().toISOString() },
-  };
-  const name = `${firstname} ${lastname}`;
-  const done = () => {
-    form.reset();
-    // The next person is most likely arriving: a check-out never carries over to them.
-    setDirection('in');
-    render();
-    form.elements.firstname.focus();
+    body: { ...who, gate: settings.gate, direction, occurredAt: serverNow().toISOString() },
   };
 
   if (!navigator.onLine) {
     keep(item);
-    show('queued', `${name}: saved on this tablet`, 'Offline: it will be sent automatically as soon as the network is back.');
-    done();
+    show('queued', `${label}: saved on this tablet`, 'Offline: it will be sent automatically as soon as the network is back.');
+    offerUndo(item);
+    clearForm();
     return;
   }
 
@@ -316,41 +391,246 @@ async function checkIn(event) {
   submit.disabled = false;
 
   if (result.kind === 'done') {
-    const at = timeOf(result.body) ? ` at ${timeOf(result.body)}` : '';
-    if (result.body?.duplicate) show('duplicate', `${name} is already checked ${direction}`, `Recorded${at}; not counted twice.`);
-    else if (direction === 'out' && result.body?.arrivalMissing)
+    const entry = result.body;
+    const name = `${entry.firstname} ${entry.lastname}`;
+    const at = timeOf(entry) ? ` at ${timeOf(entry)}` : '';
+    if (entry.duplicate) show('duplicate', `${name} is already checked ${direction}`, `Recorded${at}; not counted twice.`);
+    else if (direction === 'out' && entry.arrivalMissing)
       show(
         'notice',
-        `Goodbye, ${firstname}!`,
-        `Checked out at gate ${settings.gate}${at}. Note: no arrival of ${name} was recorded today.`,
+        `Goodbye, ${entry.firstname}!`,
+        `${name}: checked out at gate ${settings.gate}${at}. Note: no arrival of ${name} was recorded today.`,
       );
     else
       show(
         'success',
-        direction === 'out' ? `Goodbye, ${firstname}!` : `Welcome, ${firstname}!`,
-        `Checked ${direction} at gate ${settings.gate}${at}.`,
+        direction === 'out' ? `Goodbye, ${entry.firstname}!` : `Welcome, ${entry.firstname}!`,
+        `${name}: checked ${direction} at gate ${settings.gate}${at}.`,
       );
-    done();
+    if (!entry.duplicate) offerUndo(item, entry);
+    clearForm();
   } else if (result.kind === 'refused') {
     keep(hold(item, result));
     show(
       'error',
       'This kiosk may not check people in.',
-      `${name} is not recorded yet but kept on this tablet. ${refusal(result)} Ask an admin for a new gate token.`,
+      `${label} is not recorded yet but kept on this tablet. ${refusal(result)} Ask an admin for a new gate token.`,
     );
-    done();
+    clearForm();
+  } else if (unknownBadge(result)) {
+    show('error', 'Badge not recognised — ask at the desk', 'This badge is unknown or has been replaced by a newer one.');
+    clearForm();
   } else if (result.kind === 'invalid' || result.kind === 'gone') {
     // The person is still at the gate: the form keeps what was typed so it can be corrected.
     show('error', 'That did not work.', result.body?.detail ?? `The server answered ${result.status}.`);
   } else {
     keep(item);
-    show('queued', `${name}: saved on this tablet`, 'The network is not answering; it will be sent automatically as soon as it is back.');
-    done();
+    show('queued', `${label}: saved on this tablet`, 'The network is not answering; it will be sent automatically as soon as it is back.');
+    offerUndo(item);
+    clearForm();
     if (!flushing) {
       clearTimeout(retryTimer);
       retryTimer = setTimeout(flushOutbox, retryDelay);
     }
   }
+}
+
+// ---- Roster search: someone without their badge picks their name --------------------------------------
+
+let searchTimer;
+let searchRound = 0;
+
+function hideRoster() {
+  clearTimeout(searchTimer);
+  searchRound += 1;
+  roster.hidden = true;
+  $('roster-list').replaceChildren();
+}
+
+function scheduleSearch() {
+  clearTimeout(searchTimer);
+  const round = ++searchRound;
+  const q = `${form.elements.firstname.value} ${form.elements.lastname.value}`.trim();
+  const letters = q.replace(/[\s\p{P}\p{S}]/gu, '').length;
+  // A scanner typing a badge code is not someone looking for their name. The list shown stays while typing.
+  if (!navigator.onLine || letters < 2 || BADGE.test(q)) return hideRoster();
+  searchTimer = setTimeout(() => void search(q, round), SEARCH_DELAY_MS);
+}
+
+async function search(q, round) {
+  try {
+    const response = await fetch(`/api/v1/kiosk/people?q=${encodeURIComponent(q)}`, {
+      headers: { accept: 'application/json', ...credentials() },
+      credentials: 'same-origin',
+      signal: AbortSignal.timeout(SEND_TIMEOUT_MS),
+    });
+    const body = response.ok ? await response.json() : { items: [] };
+    if (round !== searchRound) return;
+    if (body.items.length === 0) return hideRoster();
+    $('roster-list').replaceChildren(
+      ...body.items.map((person) => {
+        const li = document.createElement('li');
+        const button = Object.assign(document.createElement('button'), {
+          type: 'button',
+          className: 'button kiosk-person',
+          textContent: `${person.firstname} ${person.lastname}`,
+        });
+        button.addEventListener('click', () => void record({ personId: person.id }, `${person.firstname} ${person.lastname}`));
+        li.append(button);
+        return li;
+      }),
+    );
+    roster.hidden = false;
+  } catch {
+    // No list without the network: typing the name still works.
+  }
+}
+
+// ---- Undo the last check-in ----------------------------------------------------------------------------
+
+let lastDone;
+let undoTimer;
+/** Keys undone while their check-in was being sent: taken back once the server has them. */
+const undone = new Set();
+
+function offerUndo(item, entry) {
+  lastDone = { key: item.key, id: entry?.id, label: entry ? `${entry.firstname} ${entry.lastname}` : item.label };
+  $('kiosk-undo-text').textContent = `${item.body.direction === 'out' ? 'Checked out' : 'Checked in'}: ${lastDone.label}`;
+  undoBar.hidden = false;
+  clearTimeout(undoTimer);
+  undoTimer = setTimeout(hideUndo, UNDO_MS);
+}
+
+function hideUndo() {
+  lastDone = undefined;
+  undoBar.hidden = true;
+  clearTimeout(undoTimer);
+}
+
+/** A queued check-in reached the server: the undo (if still offered) now needs its id. */
+function delivered(item, entry) {
+  if (lastDone?.key === item.key) lastDone.id = entry.id;
+  if (undone.delete(item.key)) void undoOnServer(entry.id);
+}
+
+/** POST /api/v1/kiosk/checkins/{id}/undo: { ok, detail }. */
+async function undoOnServer(id) {
+  try {
+    const response = await fetch(`/api/v1/kiosk/checkins/${id}/undo`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/json', ...credentials() },
+      body: JSON.stringify({ gate: settings.gate }),
+      credentials: 'same-origin',
+      signal: AbortSignal.timeout(SEND_TIMEOUT_MS),
+    });
+    const body = await response.json().catch(() => ({}));
+    return { ok: response.ok, detail: body.detail ?? `The server answered ${response.status}.` };
+  } catch {
+    return { ok: false, detail: 'The server is not reachable.' };
+  }
+}
+
+async function undo() {
+  const target = lastDone;
+  hideUndo();
+  if (!target) return;
+  if (outbox().some((item) => item.key === target.key)) {
+    // Not on the server yet: it simply is not sent (and taken back if it is being sent right now).
+    undone.add(target.key);
+    remove(target.key);
+    render();
+    show('notice', `Undone: ${target.label}`, 'It had not been sent yet and will not be.');
+  } else if (target.id === undefined) {
+    show('error', 'There is nothing to undo.');
+  } else {
+    const result = await undoOnServer(target.id);
+    if (result.ok) show('notice', `Undone: ${target.label}`, 'The check-in was deleted.');
+    else show('error', 'The check-in could not be undone.', `${result.detail} An admin can delete it.`);
+  }
+  form.elements.firstname.focus();
+}
+
+// ---- Camera scanning -----------------------------------------------------------------------------------
+
+let camera;
+
+/** A function that finds a QR code's text in a video frame: the browser's BarcodeDetector, else jsQR. */
+async function qrDecoder() {
+  if (typeof globalThis.BarcodeDetector === 'function') {
+    try {
+      if ((await globalThis.BarcodeDetector.getSupportedFormats()).includes('qr_code')) {
+        const detector = new globalThis.BarcodeDetector({ formats: ['qr_code'] });
+        return async (source) => (await detector.detect(source))[0]?.rawValue;
+      }
+    } catch {
+      // Fall back to jsQR.
+    }
+  }
+  const { default: jsQR } = await import('/kiosk-jsqr.js');
+  const canvas = document.createElement('canvas');
+  const context = canvas.getContext('2d', { willReadFrequently: true });
+  return async (source) => {
+    const scale = Math.min(1, 800 / Math.max(source.videoWidth, source.videoHeight, 1));
+    const width = Math.round(source.videoWidth * scale);
+    const height = Math.round(source.videoHeight * scale);
+    if (width === 0 || height === 0) return undefined;
+    canvas.width = width;
+    canvas.height = height;
+    context.drawImage(source, 0, 0, width, height);
+    return jsQR(context.getImageData(0, 0, width, height).data, width, height, { inversionAttempts: 'attemptBoth' })?.data;
+  };
+}
+
+const cameraStatus = (text) => ($('camera-status').textContent = text);
+
+async function openCamera() {
+  if (!navigator.mediaDevices?.getUserMedia) {
+    show('error', 'The camera cannot be used here.', 'Use a badge scanner, type the code under the QR code, or type your name.');
+    return;
+  }
+  const session = {};
+  camera = session;
+  showScreen('camera');
+  cameraStatus('Starting the camera…');
+  try {
+    session.stream = await navigator.mediaDevices.getUserMedia({ video: { facingMode: 'environment' }, audio: false });
+    if (camera !== session) return session.stream.getTracks().forEach((track) => track.stop());
+    video.srcObject = session.stream;
+    await video.play();
+    const decode = await qrDecoder();
+    if (camera !== session) return;
+    cameraStatus('Looking for a QR code…');
+    const look = async () => {
+      if (camera !== session) return;
+      const code = (await decode(video).catch(() => undefined))?.trim();
+      if (camera !== session) return;
+      if (code && BADGE.test(code)) {
+        closeCamera();
+        void record({ badge: code }, 'Badge scan');
+        return;
+      }
+      if (code) cameraStatus('That QR code is not a badge. Hold up the QR code of your badge.');
+      session.timer = setTimeout(look, SCAN_INTERVAL_MS);
+    };
+    void look();
+  } catch (error) {
+    if (camera !== session) return;
+    cameraStatus(
+      error?.name === 'NotAllowedError'
+        ? 'This page may not use the camera: allow it in the browser, or use a scanner.'
+        : 'The camera could not be started. Use a scanner, type the code, or type your name.',
+    );
+  }
+}
+
+function closeCamera() {
+  const session = camera;
+  camera = undefined;
+  if (!session) return;
+  clearTimeout(session.timer);
+  session.stream?.getTracks().forEach((track) => track.stop());
+  video.srcObject = null;
+  if (screen === 'camera') showScreen('main');
 }
 
 // ---- PIN -------------------------------------------------------------------------------------------------
@@ -596,6 +876,17 @@ $('outbox-discard').addEventListener('click', () => {
 // ---- Wiring ----------------------------------------------------------------------------------------------
 
 form.addEventListener('submit', checkIn);
+form.addEventListener('input', (event) => {
+  if (event.target.name !== 'firstname' && event.target.name !== 'lastname') return;
+  noteTyping(event.target);
+  scheduleSearch();
+});
+$('kiosk-undo-button').addEventListener('click', () => void undo());
+$('camera-open').addEventListener('click', () => void openCamera());
+$('camera-close').addEventListener('click', closeCamera);
+document.addEventListener('keydown', (event) => {
+  if (event.key === 'Escape' && screen === 'camera') closeCamera();
+});
 form.addEventListener('change', (event) => {
   if (event.target.name === 'direction') setDirection(event.target.value);
 });
@@ -608,7 +899,8 @@ window.addEventListener('offline', render);
 
 /** A new release took over: reload when nobody is typing, so the tablet runs the new version. */
 function reloadWhenIdle() {
-  const idle = screen === 'main' && !sending && !form.elements.firstname.value && !form.elements.lastname.value;
+  const idle =
+    screen === 'main' && !sending && !form.elements.badge.value && !form.elements.firstname.value && !form.elements.lastname.value;
   if (idle) location.reload();
   else setTimeout(reloadWhenIdle, 5000);
 }

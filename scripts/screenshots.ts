@@ -120,6 +120,28 @@ async function main(): Promise<number> {
     await smallKiosk.getByLabel('First name').waitFor();
     await smallKiosk.screenshot({ path: path.join(OUT, 'kiosk-phone.png') });
 
+    // Badges: people with badge codes in a group and its print-ready sheet; the kiosk's name search and Undo.
+    const admin = { 'x-csrf-token': (await page.locator('meta[name="csrf-token"]').getAttribute('content'))! };
+    const ids: number[] = [];
+    for (const [firstname, lastname] of PEOPLE.slice(0, 6)) {
+      const person = await page.request.post(`${server.url}/api/v1/people`, {
+        headers: admin,
+        data: { firstname, lastname, externalRef: `S-${1001 + ids.length}` },
+      });
+      ids.push(((await person.json()) as { id: number }).id);
+    }
+    const group = await page.request.post(`${server.url}/api/v1/groups`, { headers: admin, data: { name: 'Volunteers' } });
+    const groupId = ((await group.json()) as { id: number }).id;
+    for (const id of ids) await page.request.put(`${server.url}/api/v1/groups/${groupId}/members/${id}`, { headers: admin });
+    await page.goto(`${server.url}/admin/badges?group=${groupId}`);
+    await page.screenshot({ path: path.join(OUT, 'badges.png'), fullPage: true });
+    await kiosk.getByLabel('First name').fill('sofia');
+    await kiosk.getByRole('button', { name: 'Sofía García' }).waitFor();
+    await kiosk.screenshot({ path: path.join(OUT, 'kiosk-roster.png') });
+    await kiosk.getByRole('button', { name: 'Sofía García' }).click();
+    await kiosk.locator('#kiosk-undo').waitFor();
+    await kiosk.screenshot({ path: path.join(OUT, 'kiosk-undo.png') });
+
     const phone = await browser.newContext({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 1, isMobile: true, hasTouch: true });
     const mobile = await phone.newPage();
     await phone.addCookies(await office.cookies());

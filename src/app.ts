@@ -24,6 +24,7 @@ import { adminGateRoutes } from './routes/admin-gates.js';
 import { adminPeopleRoutes } from './routes/admin-people.js';
 import { adminSheetRoutes } from './routes/admin-sheet.js';
 import { adminTokenRoutes } from './routes/admin-tokens.js';
+import { adminBadgeRoutes } from './routes/admin-badges.js';
 import { adminUserRoutes } from './routes/admin-users.js';
 import { uiAssetRoutes } from './routes/ui-assets.js';
 import { uiKioskRoutes } from './routes/ui-kiosk.js';
@@ -134,6 +135,7 @@ export async function buildApp(input: AppInput, options: BuildOptions = {}): Pro
   await app.register(adminUserRoutes, context);
   await app.register(adminTokenRoutes, context);
   await app.register(adminGateRoutes, context);
+  await app.register(adminBadgeRoutes, context);
   await app.register(uiKioskRoutes, context);
   await app.register(uiScreenRoutes, context);
   await app.register(uiAssetRoutes, context);

@@ -254,6 +254,7 @@ export async function registerOpenApi(app: FastifyInstance): Promise<void> {
         { name: 'people', description: 'People, their badges and external references' },
         { name: 'groups', description: 'Groups (rosters), schedules, members, excuses and the attendance register' },
         { name: 'gates', description: 'The managed list of gates and the occupancy now (people inside per gate, against capacity)' },
+        { name: 'kiosk', description: 'What the gate kiosk asks: find a person by name, undo the last check-in' },
         { name: 'seed', description: 'The seed’s API (/table), kept byte-compatible for old clients' },
         { name: 'operations', description: 'Probes and metrics for orchestrators and monitoring' },
       ],

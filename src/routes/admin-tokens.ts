@@ -7,6 +7,7 @@ import { recordAudit } from '../auth/audit-log.js';
 import { createGateToken, listGateTokens, revokeGateToken, TOKEN_SCOPES, type TokenScope } from '../auth/gate-tokens.js';
 import { html, type SafeHtml } from '../views/html.js';
 import { csrfField, dangerButton, dateTime, notice, page, tableHead, type PageUser } from '../views/layout.js';
+import { qrCode } from '../views/qr-code.js';
 
 type Body = Record<string, unknown> | undefined;
 
@@ -155,6 +156,12 @@ export const adminTokenRoutes: FastifyPluginAsync<AppContext> = async (app, cont
       </div>
       <p>Or open this link on the gate tablet to set up its kiosk${gate ? html` for gate <strong>${gate}</strong>` : ''}:</p>
       <p><a class="button button-primary" id="kiosk-link" href="${kioskLink}">Open the kiosk with this token</a></p>
+      <figure class="kiosk-qr">
+        ${await qrCode(`${request.protocol}://${request.host}${kioskLink}`, 'QR code of the kiosk setup link with this token', 'qr-code')}
+        <figcaption>
+          Or scan this with the tablet's camera: it opens the same link. It holds the token, so keep it as private as the token.
+        </figcaption>
+      </figure>
     </section>`;
     return reply
       .header('cache-control', 'no-store')

@@ -12,6 +12,7 @@ import { apiV1CheckinRoutes } from './api-v1-checkins.js';
 import { apiV1DayRoutes } from './api-v1-days.js';
 import { apiV1GateRoutes } from './api-v1-gates.js';
 import { apiV1GroupRoutes } from './api-v1-groups.js';
+import { apiV1KioskRoutes } from './api-v1-kiosk.js';
 import { apiV1PeopleRoutes } from './api-v1-people.js';
 import { apiV1TokenRoutes } from './api-v1-tokens.js';
 
@@ -51,4 +52,5 @@ export const apiRoutes: FastifyPluginAsync<AppContext> = async (app, context) =>
   await app.register(apiV1PeopleRoutes, { ...context, prefix: '/v1' });
   await app.register(apiV1GroupRoutes, { ...context, prefix: '/v1' });
   await app.register(apiV1GateRoutes, { ...context, prefix: '/v1' });
+  await app.register(apiV1KioskRoutes, { ...context, prefix: '/v1' });
 };

@@ -5,8 +5,11 @@
 // The PIN fields are masked text fields, not password fields: a browser's password manager must never
 // store the kiosk PIN (and offer it to the next passer-by) or take the gate token for a user name.
 // GET /kiosk-sw.js: the kiosk's service worker (scope /kiosk), so the kiosk reopens without a network.
+// GET /kiosk-jsqr.js: the jsQR decoder from node_modules as an ES module, for camera scanning where the
+// browser has no BarcodeDetector (the kiosk loads it only then; the service worker keeps it offline).
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import type { FastifyPluginAsync } from 'fastify';
 import type { AppContext } from '../app.js';
@@ -19,17 +22,32 @@ import { PUBLIC_DIR } from './ui-assets.js';
 const OFFLINE_ASSETS = ['kiosk.js', 'app.css', 'favicon.svg'];
 const PACKAGE_VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
+/** jsQR (Apache-2.0) is published as a UMD bundle: given `module`, it exports itself there. */
+function qrDecoderSource(): string {
+  const require = createRequire(import.meta.url);
+  const { version, license } = require('jsqr/package.json') as { version: string; license: string };
+  return [
+    `// jsQR ${version} (${license}, https://github.com/cozmo/jsQR), wrapped as an ES module by Barona.`,
+    'const module = { exports: {} };',
+    'const exports = module.exports;',
+    readFileSync(require.resolve('jsqr'), 'utf8'),
+    'export default module.exports.default;',
+    '',
+  ].join('\n');
+}
+
 /** The service worker with its cache version: the release plus a hash of the files it caches. */
-function serviceWorkerSource(): string {
+function serviceWorkerSource(qrDecoder: string): string {
   const template = readFileSync(path.join(PUBLIC_DIR, 'kiosk-sw.js'), 'utf8');
-  const hash = createHash('sha256').update(template);
+  const hash = createHash('sha256').update(template).update(qrDecoder);
   for (const asset of OFFLINE_ASSETS) hash.update(readFileSync(path.join(PUBLIC_DIR, asset)));
   const version = `${PACKAGE_VERSION}-${hash.digest('hex').slice(0, 12)}`;
   return template.replace(`const VERSION = 'dev';`, `const VERSION = ${JSON.stringify(version)};`);
 }
 
 export const uiKioskRoutes: FastifyPluginAsync<AppContext> = async (app, context) => {
-  const serviceWorker = serviceWorkerSource();
+  const qrDecoder = qrDecoderSource();
+  const serviceWorker = serviceWorkerSource(qrDecoder);
 
   app.get('/kiosk-sw.js', { config: { access: 'public' } }, async (_request, reply) =>
     reply
@@ -37,6 +55,10 @@ export const uiKioskRoutes: FastifyPluginAsync<AppContext> = async (app, context
       .header('cache-control', 'no-cache')
       .type('text/javascript; charset=utf-8')
       .send(serviceWorker),
+  );
+
+  app.get('/kiosk-jsqr.js', { config: { access: 'public' } }, async (_request, reply) =>
+    reply.header('cache-control', 'no-cache').type('text/javascript; charset=utf-8').send(qrDecoder),
   );
 
   app.get('/kiosk', { config: { access: 'public' } }, async (request, reply) => {
@@ -115,7 +137,28 @@ export const uiKioskRoutes: FastifyPluginAsync<AppContext> = async (app, context
       <section id="kiosk-main" class="kiosk-main" aria-labelledby="kiosk-title" hidden>
         <h1 id="kiosk-title" class="visually-hidden">Check in</h1>
         <div id="kiosk-held" class="kiosk-held" role="alert" hidden></div>
+        <div id="kiosk-undo" class="kiosk-undo" hidden>
+          <span id="kiosk-undo-text"></span>
+          <button type="button" class="button" id="kiosk-undo-button">Undo</button>
+        </div>
         <form id="checkin-form" class="kiosk-form" novalidate>
+          <div class="kiosk-badge-row">
+            <div class="field">
+              <label for="badge">Badge <span class="hint">(scan it, or type the code printed under the QR code)</span></label>
+              <input
+                id="badge"
+                name="badge"
+                class="mono"
+                autocomplete="off"
+                autocapitalize="off"
+                spellcheck="false"
+                enterkeyhint="go"
+                maxlength="64"
+              />
+            </div>
+            <button type="button" class="button kiosk-camera-open" id="camera-open">Scan with camera</button>
+          </div>
+          <p class="kiosk-or">or type your name</p>
           <div class="kiosk-fields">
             <div class="field">
               <label for="firstname">First name</label>
@@ -126,6 +169,10 @@ export const uiKioskRoutes: FastifyPluginAsync<AppContext> = async (app, context
               <input id="lastname" name="lastname" required autocomplete="off" autocapitalize="words" enterkeyhint="go" />
             </div>
           </div>
+          <div id="roster" class="kiosk-roster" hidden>
+            <p id="roster-title" class="kiosk-roster-title">Is this you? Tap your name:</p>
+            <ul id="roster-list" class="kiosk-roster-list" aria-labelledby="roster-title"></ul>
+          </div>
           <fieldset class="direction">
             <legend>Direction</legend>
             <input type="radio" id="direction-in" name="direction" value="in" checked /><label for="direction-in">Arriving</label>
@@ -134,6 +181,13 @@ export const uiKioskRoutes: FastifyPluginAsync<AppContext> = async (app, context
           <button type="submit" class="button button-primary kiosk-submit" id="checkin-submit">Check in</button>
         </form>
         <div id="kiosk-feedback" class="kiosk-feedback" role="status" aria-live="assertive" aria-atomic="true" hidden></div>
+      </section>
+
+      <section id="kiosk-camera" class="kiosk-camera" aria-labelledby="camera-title" hidden>
+        <h1 id="camera-title">Hold your badge's QR code up to the camera</h1>
+        <video id="camera-video" class="kiosk-camera-video" playsinline muted></video>
+        <p id="camera-status" class="kiosk-camera-status" role="status" aria-live="polite"></p>
+        <button type="button" class="button" id="camera-close">Cancel</button>
       </section>
       <noscript><p class="notice notice-error">The kiosk needs JavaScript.</p></noscript>
     </div>`;

@@ -9,7 +9,7 @@ export interface PageUser {
 export interface PageOptions {
   title: string;
   /** Navigation key of the current section (highlighted in the top bar). */
-  section?: 'sheet' | 'people' | 'audit' | 'users' | 'tokens' | 'kiosk' | 'gates';
+  section?: 'sheet' | 'people' | 'audit' | 'users' | 'tokens' | 'kiosk' | 'gates' | 'badges';
   user?: PageUser;
   body: SafeHtml;
   /** ES modules from /assets to load. */
@@ -23,6 +23,7 @@ const SECTIONS = [
   { key: 'audit', href: '/admin/audit', label: 'Audit log' },
   { key: 'gates', href: '/admin/gates', label: 'Gates' },
   { key: 'tokens', href: '/admin/tokens', label: 'Gate tokens' },
+  { key: 'badges', href: '/admin/badges', label: 'Badges' },
   { key: 'users', href: '/admin/users', label: 'Admins' },
   { key: 'kiosk', href: '/kiosk', label: 'Kiosk' },
 ] as const;

@@ -25,6 +25,7 @@ export function chromiumMissing(): string | undefined {
   return message;
 }
 
-export function launchChromium(): Promise<Browser> {
-  return chromium.launch({ executablePath: CHROMIUM, headless: true, args: FLAGS, timeout: 60_000 });
+/** `extraArgs`: more command-line flags, e.g. a fake camera fed from a file. */
+export function launchChromium(extraArgs: string[] = []): Promise<Browser> {
+  return chromium.launch({ executablePath: CHROMIUM, headless: true, args: [...FLAGS, ...extraArgs], timeout: 60_000 });
 }
