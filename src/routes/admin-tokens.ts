@@ -2,11 +2,12 @@
 // the URL fragment, which browsers never send to a server); only its hash is stored.
 import type { FastifyPluginAsync } from 'fastify';
 import type { AppContext } from '../app.js';
+import { listGates } from '../gates/gate-service.js';
 import { sessionOf } from '../plugins/access-control.js';
 import { recordAudit } from '../auth/audit-log.js';
 import { createGateToken, listGateTokens, revokeGateToken, TOKEN_SCOPES, type TokenScope } from '../auth/gate-tokens.js';
 import { html, type SafeHtml } from '../views/html.js';
-import { csrfField, dangerButton, dateTime, notice, page, tableHead, type PageUser } from '../views/layout.js';
+import { csrfField, dangerButton, dateTime, gateOptions, notice, page, tableHead, type PageUser } from '../views/layout.js';
 import { qrCode } from '../views/qr-code.js';
 
 type Body = Record<string, unknown> | undefined;
@@ -27,7 +28,7 @@ export const adminTokenRoutes: FastifyPluginAsync<AppContext> = async (app, cont
   const { db } = context;
 
   async function render(user: PageUser, top?: SafeHtml | '') {
-    const tokens = await listGateTokens(db);
+    const [tokens, gates] = await Promise.all([listGateTokens(db), listGates(db)]);
     return page({
       title: 'Gate tokens',
       section: 'tokens',
@@ -83,7 +84,8 @@ export const adminTokenRoutes: FastifyPluginAsync<AppContext> = async (app, cont
               <label for="token-name">Name</label>
               <input id="token-name" name="name" required maxlength="100" placeholder="North entrance tablet" />
               <label for="token-gate">Gate <span class="hint">(optional: the token may then only check in at this gate)</span></label>
-              <input id="token-gate" name="gate" maxlength="100" placeholder="North" />
+              <input id="token-gate" name="gate" maxlength="100" placeholder="North" list="gate-options" />
+              ${gateOptions(gates)}
               <fieldset class="stack">
                 <legend>The token may</legend>
                 <label><input type="checkbox" name="scope" value="checkin" checked /> check people in</label>

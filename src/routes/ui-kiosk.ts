@@ -14,8 +14,9 @@ import path from 'node:path';
 import type { FastifyPluginAsync } from 'fastify';
 import type { AppContext } from '../app.js';
 import { identify } from '../plugins/access-control.js';
+import { listGates } from '../gates/gate-service.js';
 import { html } from '../views/html.js';
-import { page } from '../views/layout.js';
+import { gateOptions, page } from '../views/layout.js';
 import { PUBLIC_DIR } from './ui-assets.js';
 
 /** What the service worker keeps for offline use; a change to any of them (or to the release) is a new cache. */
@@ -63,6 +64,8 @@ export const uiKioskRoutes: FastifyPluginAsync<AppContext> = async (app, context
 
   app.get('/kiosk', { config: { access: 'public' } }, async (request, reply) => {
     const principal = await identify(request, context).catch(() => null);
+    // The managed list of gates to choose from (names only: the public big screen shows them too).
+    const gates = await listGates(context.db).catch(() => []);
     const session = principal?.kind === 'session' ? principal.session : undefined;
     const body = html`<div class="kiosk-shell" data-auth-mode="${context.config.authMode}" data-signed-in="${session ? 'yes' : 'no'}">
       <header class="kiosk-bar">
@@ -95,7 +98,8 @@ export const uiKioskRoutes: FastifyPluginAsync<AppContext> = async (app, context
         </p>
         <form id="setup-form" class="stack" novalidate>
           <label for="setup-gate">Gate</label>
-          <input id="setup-gate" name="gate" maxlength="100" autocomplete="off" placeholder="North" />
+          <input id="setup-gate" name="gate" maxlength="100" autocomplete="off" placeholder="North" list="gate-options" />
+          ${gateOptions(gates)}
           ${
             session
               ? html`<p class="hint">

@@ -116,3 +116,8 @@ export function dangerButton(options: { user: PageUser; action: string; confirm:
     </button>
   </form>`;
 }
+
+/** The managed gates as suggestions for a gate field (`list="gate-options"`); any other name may still be typed. */
+export function gateOptions(gates: readonly { name: string }[]): SafeHtml {
+  return html`<datalist id="gate-options">${gates.map((g) => html`<option value="${g.name}"></option>`)}</datalist>`;
+}

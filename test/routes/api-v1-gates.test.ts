@@ -197,6 +197,11 @@ describe('who may call the gate routes with AUTH_MODE=token (PostgreSQL)', () =>
     const gates = await api<{ items: Gate[] }>(`${server.url}/api/v1/gates`, { headers: { cookie: admin.cookieHeader() } });
     assert.equal(gates.body.items.find((g) => g.name === 'Page gate')?.capacity, 75);
 
+    // Kiosks and tokens choose from the list (any other name may still be typed).
+    const option = /<datalist id="gate-options">[\s\S]*?<option value="Page gate"><\/option>/;
+    assert.match((await admin.get('/admin/tokens')).text, option);
+    assert.match(await (await fetch(`${server.url}/kiosk`)).text(), option);
+
     assert.equal((await admin.post(`/admin/gates/${id}/delete`, { _csrf: csrf })).status, 303);
     assert.equal((await admin.post(`/admin/gates/${id}/delete`, { _csrf: csrf })).status, 404);
     assert.equal((await admin.post('/admin/gates/x/delete', { _csrf: csrf })).status, 404);
