@@ -9,7 +9,7 @@ export interface PageUser {
 export interface PageOptions {
   title: string;
   /** Navigation key of the current section (highlighted in the top bar). */
-  section?: 'sheet' | 'people' | 'audit' | 'users' | 'tokens' | 'kiosk' | 'gates' | 'badges';
+  section?: 'sheet' | 'people' | 'groups' | 'audit' | 'users' | 'tokens' | 'kiosk' | 'gates' | 'badges';
   user?: PageUser;
   body: SafeHtml;
   /** ES modules from /assets to load. */
@@ -20,6 +20,7 @@ export interface PageOptions {
 const SECTIONS = [
   { key: 'sheet', href: '/admin/sheet', label: 'Attendance' },
   { key: 'people', href: '/admin/people', label: 'People' },
+  { key: 'groups', href: '/admin/groups', label: 'Groups' },
   { key: 'audit', href: '/admin/audit', label: 'Audit log' },
   { key: 'gates', href: '/admin/gates', label: 'Gates' },
   { key: 'tokens', href: '/admin/tokens', label: 'Gate tokens' },
