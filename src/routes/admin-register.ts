@@ -193,7 +193,7 @@ export const adminRegisterRoutes: FastifyPluginAsync<AppContext> = async (app, c
         </div>
       </div>
       ${state.message ?? ''}
-      <form class="filters card no-print" method="get" action="/admin/groups/${group.id}/register" id="register-range">
+      <form class="register-range card no-print" method="get" action="/admin/groups/${group.id}/register" id="register-range">
         <div class="field">
           <label for="register-from">From</label>
           <input
@@ -216,8 +216,8 @@ export const adminRegisterRoutes: FastifyPluginAsync<AppContext> = async (app, c
           />
           ${fieldError('register-to', rangeErrors.to)}
         </div>
-        <div class="field field-button"><button type="submit" class="button button-primary">Show</button></div>
-        <div class="field field-button range-steps">
+        <button type="submit" class="button button-primary">Show</button>
+        <div class="range-steps">
           <a class="button button-quiet" href="/admin/groups/${group.id}/register?${query(previous)}" rel="prev">← Earlier</a>
           <a class="button button-quiet" href="/admin/groups/${group.id}/register?${query(next)}" rel="next">Later →</a>
         </div>

@@ -29,7 +29,7 @@ function dayHeading(date: string): string {
 function cellHtml(cell: Cell): string {
   const arrived = hhmm(cell.firstIn);
   const left = hhmm(cell.lastOut);
-  const times = arrived || left ? `${arrived || '?'}–${left || '…'}` : '';
+  const times = left ? `${arrived || '?'}–${left}` : arrived;
   const words = [arrived && `arrived ${arrived}`, left && `left ${left}`, cell.excuse && `reason: ${cell.excuse}`].filter(Boolean);
   const title = words.length > 0 ? ` title="${escapeHtml(words.join(' · '))}"` : '';
   return `<td class="st st-${cell.status}"${title}>${cell.status}${times ? `<small>${times}</small>` : ''}</td>`;
