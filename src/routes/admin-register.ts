@@ -129,6 +129,7 @@ function excuseList(user: PageUser, register: Register, range: Range): SafeHtml 
 function legend(): SafeHtml {
   return html`<ul class="register-legend" aria-label="Statuses">
     ${STATUSES.map((status) => html`<li><span class="st st-${status}">${status}</span></li>`)}
+    <li class="hint">times: first arrival–last departure</li>
   </ul>`;
 }
 

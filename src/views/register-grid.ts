@@ -30,9 +30,10 @@ function cellHtml(cell: Cell): string {
   const arrived = hhmm(cell.firstIn);
   const left = hhmm(cell.lastOut);
   const times = left ? `${arrived || '?'}–${left}` : arrived;
-  const words = [arrived && `arrived ${arrived}`, left && `left ${left}`, cell.excuse && `reason: ${cell.excuse}`].filter(Boolean);
-  const title = words.length > 0 ? ` title="${escapeHtml(words.join(' · '))}"` : '';
-  return `<td class="st st-${cell.status}"${title}>${cell.status}${times ? `<small>${times}</small>` : ''}</td>`;
+  // The times are small text (the legend says what they are); only an excuse's reason is a tooltip, so a
+  // month of a large group stays a small page.
+  const title = cell.excuse ? ` title="${escapeHtml(`reason: ${cell.excuse}`)}"` : '';
+  return `<td class="st-${cell.status}"${title}>${cell.status}${times ? `<small>${times}</small>` : ''}</td>`;
 }
 
 function totalsHtml(totals: StatusTotals): string {
