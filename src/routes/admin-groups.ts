@@ -23,7 +23,16 @@ import { importMembers, parseMembersCsv, type ImportOutcome } from '../groups/me
 import { searchPeople } from '../people/person-service.js';
 import type { LineError } from '../people/roster-problem.js';
 import { actorOf, sessionOf } from '../plugins/access-control.js';
-import { fieldError, fieldErrorsOf, formText, formTexts, invalidAttributes, type FieldErrors, type FormBody } from '../views/form.js';
+import {
+  fieldError,
+  fieldErrorsOf,
+  formText,
+  formTexts,
+  inputField,
+  invalidAttributes,
+  type FieldErrors,
+  type FormBody,
+} from '../views/form.js';
 import { html, type SafeHtml } from '../views/html.js';
 import { csrfField, dangerButton, notice, page, tableHead, type PageUser } from '../views/layout.js';
 import { scheduleInWords, WEEKDAY_LONG, WEEKDAY_SHORT } from '../views/schedule.js';
@@ -87,36 +96,15 @@ function groupInput(form: GroupForm): { name: string; schedule: ScheduleInput } 
 const formFieldOf = (path: string): string | undefined =>
   /^(?:schedule\.)?(name|from|to|weekdays|dates|startTime|graceMinutes)(?:\.\d+)?$/.exec(path)?.[1];
 
-function input(options: {
-  id: string;
-  name: keyof GroupForm;
-  label: string | SafeHtml;
-  value: string;
-  errors: FieldErrors;
-  attributes?: SafeHtml;
-}): SafeHtml {
-  const error = options.errors[options.name];
-  return html`<div class="field">
-    <label for="${options.id}">${options.label}</label>
-    <input
-      id="${options.id}"
-      name="${options.name}"
-      value="${options.value}"
-      ${options.attributes ?? ''}${invalidAttributes(options.id, error)}
-    />
-    ${fieldError(options.id, error)}
-  </div>`;
-}
-
 /** The name and schedule fields, shared by the new-group form and the group's own form. */
 function groupFields(prefix: string, form: GroupForm, errors: FieldErrors): SafeHtml {
   const id = (name: string) => `${prefix}-${name}`;
-  return html`${input({ id: id('name'), name: 'name', label: 'Name', value: form.name, errors, attributes: html`required maxlength="100"` })}
+  return html`${inputField({ id: id('name'), name: 'name', label: 'Name', value: form.name, error: errors.name, attributes: html`required maxlength="100"` })}
     <fieldset class="schedule-fields">
       <legend>Weekly schedule <span class="hint">(optional)</span></legend>
       <div class="form-row">
-        ${input({ id: id('from'), name: 'from', label: 'From', value: form.from, errors, attributes: html`type="date"` })}
-        ${input({ id: id('to'), name: 'to', label: 'To', value: form.to, errors, attributes: html`type="date"` })}
+        ${inputField({ id: id('from'), name: 'from', label: 'From', value: form.from, error: errors.from, attributes: html`type="date"` })}
+        ${inputField({ id: id('to'), name: 'to', label: 'To', value: form.to, error: errors.to, attributes: html`type="date"` })}
       </div>
       <p class="field-label" id="${id('weekdays-label')}">On</p>
       <div
@@ -144,20 +132,20 @@ ${form.dates}</textarea>
       ${fieldError(id('dates'), errors.dates)}
     </div>
     <div class="form-row">
-      ${input({
+      ${inputField({
         id: id('start'),
         name: 'startTime',
         label: html`Start time <span class="hint">(optional)</span>`,
         value: form.startTime,
-        errors,
+        error: errors.startTime,
         attributes: html`type="time"`,
       })}
-      ${input({
+      ${inputField({
         id: id('grace'),
         name: 'graceMinutes',
         label: html`Late after <span class="hint">(minutes)</span>`,
         value: form.graceMinutes,
-        errors,
+        error: errors.graceMinutes,
         attributes: html`type="number" min="0" max="${GRACE_MAX}" inputmode="numeric"`,
       })}
     </div>`;
@@ -451,40 +439,62 @@ const DONE: Record<string, string> = {
 
 // ---- Routes --------------------------------------------------------------------------------------
 
+/** The signed-in admin of an admin page, as the layout shows them. */
+export function pageUserOf(request: FastifyRequest): PageUser {
+  const s = sessionOf(request);
+  return { username: s.username, csrfToken: s.csrfToken };
+}
+
+/** A group or person id from a URL or form: digits only. */
+export const idOf = (raw: string): number | undefined => (/^\d{1,15}$/.test(raw) ? Number(raw) : undefined);
+
+/** The 404 page of a group that does not exist. */
+export function sendGroupNotFound(request: FastifyRequest<{ Params: { id: string } }>, reply: FastifyReply) {
+  return reply
+    .code(404)
+    .type(HTML)
+    .send(
+      page({
+        title: 'Not found',
+        section: 'groups',
+        user: pageUserOf(request),
+        body: html`<h1>No group #${request.params.id}</h1>
+          <p><a href="/admin/groups">All groups</a></p>`,
+      }),
+    );
+}
+
+/** A missing group or person is an absent value here (the page answers 404); anything else is thrown. */
+export function notFoundAsUndefined(error: unknown): undefined {
+  if (error instanceof CheckinProblem && error.status === 404) return undefined;
+  throw error;
+}
+
 export const adminGroupRoutes: FastifyPluginAsync<AppContext> = async (app, context) => {
   const { db } = context;
-  const pageUser = (request: FastifyRequest): PageUser => {
-    const s = sessionOf(request);
-    return { username: s.username, csrfToken: s.csrfToken };
-  };
-  const groupId = (raw: string): number | undefined => (/^\d{1,15}$/.test(raw) ? Number(raw) : undefined);
 
-  /** The group, or a 404 page already sent. */
+  /** The group, or undefined once its 404 page is sent. */
   async function loadGroup(request: FastifyRequest<{ Params: { id: string } }>, reply: FastifyReply): Promise<Group | undefined> {
-    const id = groupId(request.params.id);
+    const id = idOf(request.params.id);
     const group = id === undefined ? undefined : await getGroup(db, id).catch(notFoundAsUndefined);
-    if (!group) {
-      await reply
-        .code(404)
-        .type(HTML)
-        .send(
-          page({
-            title: 'Not found',
-            section: 'groups',
-            user: pageUser(request),
-            body: html`<h1>No group #${request.params.id}</h1>
-              <p><a href="/admin/groups">All groups</a></p>`,
-          }),
-        );
-    }
+    if (!group) await sendGroupNotFound(request, reply);
     return group;
+  }
+
+  /** A refused change to the members, shown on the group page with the status the domain chose. */
+  async function refused(request: FastifyRequest, reply: FastifyReply, group: Group, error: unknown, q?: string) {
+    if (!(error instanceof CheckinProblem)) throw error;
+    return reply
+      .code(error.status)
+      .type(HTML)
+      .send(await groupPage(context, pageUserOf(request), group, { message: notice('error', error.detail), q }));
   }
 
   app.get<{ Querystring: { done?: string; cursor?: string } }>(
     '/admin/groups',
     { config: { access: 'admin-page' } },
     async (request, reply) => {
-      const user = pageUser(request);
+      const user = pageUserOf(request);
       const cursor = request.query.cursor?.slice(0, 500) || undefined;
       const groups = await searchGroups(db, { limit: GROUPS_PER_PAGE, cursor }).catch((error: unknown) => {
         if (error instanceof CheckinProblem) return { items: [], nextCursor: null };
@@ -506,7 +516,7 @@ export const adminGroupRoutes: FastifyPluginAsync<AppContext> = async (app, cont
       return reply
         .code(400)
         .type(HTML)
-        .send(listPage(pageUser(request), groups, { form, errors: fieldErrorsOf(error, formFieldOf) }));
+        .send(listPage(pageUserOf(request), groups, { form, errors: fieldErrorsOf(error, formFieldOf) }));
     }
   });
 
@@ -526,7 +536,7 @@ export const adminGroupRoutes: FastifyPluginAsync<AppContext> = async (app, cont
       );
     }
     const q = query.q?.trim().slice(0, 100) ?? '';
-    return reply.type(HTML).send(await groupPage(context, pageUser(request), group, { message, q }));
+    return reply.type(HTML).send(await groupPage(context, pageUserOf(request), group, { message, q }));
   });
 
   app.post<{ Params: { id: string }; Body: FormBody }>(
@@ -543,7 +553,7 @@ export const adminGroupRoutes: FastifyPluginAsync<AppContext> = async (app, cont
         return reply
           .code(400)
           .type(HTML)
-          .send(await groupPage(context, pageUser(request), group, { form, errors: fieldErrorsOf(error, formFieldOf) }));
+          .send(await groupPage(context, pageUserOf(request), group, { form, errors: fieldErrorsOf(error, formFieldOf) }));
       }
       return reply.redirect(`/admin/groups/${group.id}?done=saved`, 303);
     },
@@ -563,16 +573,12 @@ export const adminGroupRoutes: FastifyPluginAsync<AppContext> = async (app, cont
       const group = await loadGroup(request, reply);
       if (!group) return reply;
       const q = formText(request.body, 'q').trim().slice(0, 100);
-      const personId = groupId(formText(request.body, 'personId'));
+      const personId = idOf(formText(request.body, 'personId'));
       try {
         if (personId === undefined) throw new CheckinProblem(404, 'Not found', 'Choose a person from the search results.');
         await addMember(db, actorOf(request), group.id, personId);
       } catch (error) {
-        if (!(error instanceof CheckinProblem)) throw error;
-        return reply
-          .code(error.status)
-          .type(HTML)
-          .send(await groupPage(context, pageUser(request), group, { message: notice('error', error.detail), q }));
+        return refused(request, reply, group, error, q);
       }
       return reply.redirect(
         `/admin/groups/${group.id}?${new URLSearchParams({ done: 'added', ...(q ? { q } : {}) }).toString()}#add-member`,
@@ -587,16 +593,12 @@ export const adminGroupRoutes: FastifyPluginAsync<AppContext> = async (app, cont
     async (request, reply) => {
       const group = await loadGroup(request, reply);
       if (!group) return reply;
-      const personId = groupId(request.params.personId);
+      const personId = idOf(request.params.personId);
       try {
         if (personId === undefined) throw new CheckinProblem(404, 'Not found', 'No such member.');
         await removeMember(db, actorOf(request), group.id, personId);
       } catch (error) {
-        if (!(error instanceof CheckinProblem)) throw error;
-        return reply
-          .code(error.status)
-          .type(HTML)
-          .send(await groupPage(context, pageUser(request), group, { message: notice('error', error.detail) }));
+        return refused(request, reply, group, error);
       }
       return reply.redirect(`/admin/groups/${group.id}?done=removed`, 303);
     },
@@ -635,13 +637,7 @@ export const adminGroupRoutes: FastifyPluginAsync<AppContext> = async (app, cont
       return reply
         .code(importState.kind === 'refused' ? 400 : 200)
         .type(HTML)
-        .send(await groupPage(context, pageUser(request), await getGroup(db, group.id), { importState }));
+        .send(await groupPage(context, pageUserOf(request), await getGroup(db, group.id), { importState }));
     },
   );
 };
-
-/** A missing group or person is an absent value here (the page answers 404); anything else is thrown. */
-export function notFoundAsUndefined(error: unknown): undefined {
-  if (error instanceof CheckinProblem && error.status === 404) return undefined;
-  throw error;
-}

@@ -3,20 +3,20 @@
 // and the CSV of the API. Excusing a member from a day, and withdrawing an excuse, go through the group
 // domain (audited in the same transaction). The register itself is one SQL statement (register.ts);
 // the grid is rendered in one pass (views/register-grid.ts).
-import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import type { AppContext } from '../app.js';
 import { localDate } from '../checkins/calendar.js';
 import { CheckinProblem } from '../checkins/checkin-problem.js';
 import { excuse, getGroup, withdrawExcuse } from '../groups/group-service.js';
 import { registerJson, type Register } from '../groups/register.js';
-import { actorOf, sessionOf } from '../plugins/access-control.js';
-import { fieldError, fieldErrorsOf, formText, invalidAttributes, type FieldErrors, type FormBody } from '../views/form.js';
+import { actorOf } from '../plugins/access-control.js';
+import { fieldError, fieldErrorsOf, formText, inputField, invalidAttributes, type FieldErrors, type FormBody } from '../views/form.js';
 import { html, type SafeHtml } from '../views/html.js';
 import { csrfField, notice, page, tableHead, type PageUser } from '../views/layout.js';
 import { registerGrid, STATUSES } from '../views/register-grid.js';
 import { monthAround, neighbourRanges, scheduleInWords } from '../views/schedule.js';
 import { registerRange } from './api-v1-groups.js';
-import { notFoundAsUndefined } from './admin-groups.js';
+import { idOf, notFoundAsUndefined, pageUserOf, sendGroupNotFound } from './admin-groups.js';
 
 const HTML = 'text/html; charset=utf-8';
 
@@ -54,29 +54,22 @@ function excuseCard(user: PageUser, register: Register, range: Range, state: Reg
         )}
       </select>
       ${fieldError('excuse-person', errors.personId)}
-      <label for="excuse-date">Day</label>
-      <input
-        id="excuse-date"
-        name="date"
-        type="date"
-        required
-        value="${form.date}"
-        min="${range.from}"
-        max="${range.to}"
-        ${invalidAttributes('excuse-date', errors.date)}
-      />
-      ${fieldError('excuse-date', errors.date)}
-      <label for="excuse-reason">Reason</label>
-      <input
-        id="excuse-reason"
-        name="reason"
-        required
-        maxlength="500"
-        value="${form.reason}"
-        placeholder="Ill, approved leave…"
-        ${invalidAttributes('excuse-reason', errors.reason)}
-      />
-      ${fieldError('excuse-reason', errors.reason)}
+      ${inputField({
+        id: 'excuse-date',
+        name: 'date',
+        label: 'Day',
+        value: form.date,
+        error: errors.date,
+        attributes: html`type="date" required min="${range.from}" max="${range.to}"`,
+      })}
+      ${inputField({
+        id: 'excuse-reason',
+        name: 'reason',
+        label: 'Reason',
+        value: form.reason,
+        error: errors.reason,
+        attributes: html`required maxlength="500" placeholder="Ill, approved leave…"`,
+      })}
       <button class="button button-primary" type="submit">Excuse</button>
     </form>
   </section>`;
@@ -135,33 +128,13 @@ function legend(): SafeHtml {
 
 export const adminRegisterRoutes: FastifyPluginAsync<AppContext> = async (app, context) => {
   const { db, config } = context;
-  const pageUser = (request: FastifyRequest): PageUser => {
-    const s = sessionOf(request);
-    return { username: s.username, csrfToken: s.csrfToken };
-  };
   const today = () => localDate(config.timezone);
-  const idOf = (raw: string): number | undefined => (/^\d{1,15}$/.test(raw) ? Number(raw) : undefined);
-
-  function notFound(request: FastifyRequest<{ Params: { id: string } }>, reply: FastifyReply) {
-    return reply
-      .code(404)
-      .type(HTML)
-      .send(
-        page({
-          title: 'Not found',
-          section: 'groups',
-          user: pageUser(request),
-          body: html`<h1>No group #${request.params.id}</h1>
-            <p><a href="/admin/groups">All groups</a></p>`,
-        }),
-      );
-  }
 
   /** The register page (and whether its range was refused); undefined when the group does not exist. */
   async function registerPage(request: FastifyRequest, id: number, asked: Partial<Range>, state: RegisterPageState = {}) {
     const group = await getGroup(db, id).catch(notFoundAsUndefined);
     if (!group) return undefined;
-    const user = pageUser(request);
+    const user = pageUserOf(request);
     let range: Range = monthAround(today());
     let rangeErrors: FieldErrors = {};
     if (asked.from || asked.to) {
@@ -195,28 +168,8 @@ export const adminRegisterRoutes: FastifyPluginAsync<AppContext> = async (app, c
       </div>
       ${state.message ?? ''}
       <form class="register-range card no-print" method="get" action="/admin/groups/${group.id}/register" id="register-range">
-        <div class="field">
-          <label for="register-from">From</label>
-          <input
-            type="date"
-            id="register-from"
-            name="from"
-            value="${shownRange.from}"
-            required${invalidAttributes('register-from', rangeErrors.from)}
-          />
-          ${fieldError('register-from', rangeErrors.from)}
-        </div>
-        <div class="field">
-          <label for="register-to">To</label>
-          <input
-            type="date"
-            id="register-to"
-            name="to"
-            value="${shownRange.to}"
-            required${invalidAttributes('register-to', rangeErrors.to)}
-          />
-          ${fieldError('register-to', rangeErrors.to)}
-        </div>
+        ${inputField({ id: 'register-from', name: 'from', label: 'From', value: shownRange.from, error: rangeErrors.from, attributes: html`type="date" required` })}
+        ${inputField({ id: 'register-to', name: 'to', label: 'To', value: shownRange.to, error: rangeErrors.to, attributes: html`type="date" required` })}
         <button type="submit" class="button button-primary">Show</button>
         <div class="range-steps">
           <a class="button button-quiet" href="/admin/groups/${group.id}/register?${query(previous)}" rel="prev">← Earlier</a>
@@ -261,7 +214,7 @@ export const adminRegisterRoutes: FastifyPluginAsync<AppContext> = async (app, c
       const asked = { from: from?.slice(0, 20), to: to?.slice(0, 20) };
       const message = DONE[done ?? ''] ? notice('success', DONE[done ?? '']) : '';
       const shown = id === undefined ? undefined : await registerPage(request, id, asked, { message });
-      if (!shown) return notFound(request, reply);
+      if (!shown) return sendGroupNotFound(request, reply);
       return reply
         .code(shown.failed ? 400 : 200)
         .type(HTML)
@@ -277,7 +230,7 @@ export const adminRegisterRoutes: FastifyPluginAsync<AppContext> = async (app, c
   ) =>
     app.post<{ Params: { id: string }; Body: FormBody }>(path, { config: { access: 'admin-page' } }, async (request, reply) => {
       const id = idOf(request.params.id);
-      if (id === undefined) return notFound(request, reply);
+      if (id === undefined) return sendGroupNotFound(request, reply);
       const body = request.body;
       const range = { from: formText(body, 'from').slice(0, 20), to: formText(body, 'to').slice(0, 20) };
       const form = { personId: formText(body, 'personId'), date: formText(body, 'date').trim(), reason: formText(body, 'reason') };
@@ -288,7 +241,7 @@ export const adminRegisterRoutes: FastifyPluginAsync<AppContext> = async (app, c
       } catch (error) {
         if (!(error instanceof CheckinProblem)) throw error;
         const shown = await registerPage(request, id, range, { excuseForm: form, excuseErrors: fieldErrorsOf(error, EXCUSE_FIELD) });
-        if (!shown) return notFound(request, reply);
+        if (!shown) return sendGroupNotFound(request, reply);
         return reply.code(error.status).type(HTML).send(shown.html);
       }
       return reply.redirect(`/admin/groups/${id}/register?${query(range, { done })}#excuse`, 303);

@@ -39,3 +39,24 @@ export function invalidAttributes(id: string, error: string | undefined): SafeHt
 export function fieldError(id: string, error: string | undefined): SafeHtml | '' {
   return error ? html`<p class="field-error" id="${id}-error">${error}</p>` : '';
 }
+
+/** A labelled input with its error message under it. */
+export function inputField(options: {
+  id: string;
+  name: string;
+  label: string | SafeHtml;
+  value: string;
+  error?: string;
+  attributes?: SafeHtml;
+}): SafeHtml {
+  return html`<div class="field">
+    <label for="${options.id}">${options.label}</label>
+    <input
+      id="${options.id}"
+      name="${options.name}"
+      value="${options.value}"
+      ${options.attributes ?? ''}${invalidAttributes(options.id, options.error)}
+    />
+    ${fieldError(options.id, options.error)}
+  </div>`;
+}
