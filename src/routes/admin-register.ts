@@ -14,7 +14,7 @@ import { fieldError, fieldErrorsOf, formText, inputField, invalidAttributes, typ
 import { html, type SafeHtml } from '../views/html.js';
 import { csrfField, notice, page, tableHead, type PageUser } from '../views/layout.js';
 import { registerGrid, STATUSES } from '../views/register-grid.js';
-import { monthAround, neighbourRanges, scheduleInWords } from '../views/schedule.js';
+import { defaultRange, neighbourRanges, scheduleInWords } from '../views/schedule.js';
 import { registerRange } from './api-v1-groups.js';
 import { idOf, notFoundAsUndefined, pageUserOf, sendGroupNotFound } from './admin-groups.js';
 
@@ -135,7 +135,7 @@ export const adminRegisterRoutes: FastifyPluginAsync<AppContext> = async (app, c
     const group = await getGroup(db, id).catch(notFoundAsUndefined);
     if (!group) return undefined;
     const user = pageUserOf(request);
-    let range: Range = monthAround(today());
+    let range: Range = defaultRange(group.schedule, today());
     let rangeErrors: FieldErrors = {};
     if (asked.from || asked.to) {
       try {
@@ -147,7 +147,9 @@ export const adminRegisterRoutes: FastifyPluginAsync<AppContext> = async (app, c
     }
     const failed = Object.keys(rangeErrors).length > 0;
     const shownRange = failed ? { from: asked.from ?? '', to: asked.to ?? '' } : range;
-    const register = failed ? undefined : (JSON.parse((await registerJson(db, id, range.from, range.to))!) as Register);
+    const json = failed ? undefined : await registerJson(db, id, range.from, range.to);
+    if (!failed && json === undefined) return undefined; // deleted meanwhile
+    const register = json === undefined ? undefined : (JSON.parse(json) as Register);
     const { previous, next } = neighbourRanges(range);
     const body = html`<p class="breadcrumb"><a href="/admin/groups/${group.id}">← ${group.name}</a></p>
       <div class="page-head page-head-row">

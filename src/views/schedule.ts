@@ -63,3 +63,15 @@ export function neighbourRanges(range: { from: string; to: string }): {
     next: { from: addDays(range.to, 1), to: addDays(range.to, length) },
   };
 }
+
+/**
+ * The register's range when none is asked for: the current month, or, when the schedule lies wholly
+ * before or after today, the month of its last or first day (so a finished course opens on its end).
+ */
+export function defaultRange(schedule: Schedule, today: string): { from: string; to: string } {
+  const starts = [schedule.from, schedule.dates[0]].filter((day): day is string => Boolean(day)).sort();
+  const ends = [schedule.to, schedule.dates.at(-1)].filter((day): day is string => Boolean(day)).sort();
+  if (starts.length > 0 && today < starts[0]!) return monthAround(starts[0]!);
+  if (ends.length > 0 && today > ends.at(-1)!) return monthAround(ends.at(-1)!);
+  return monthAround(today);
+}

@@ -4,6 +4,7 @@
 // AUTH_MODE=token.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { localDate } from '../../src/checkins/calendar.js';
 import { build, signIn, type AdminSession, type TestApp } from '../support/app.js';
 
 describe('admin pages for groups and the register', () => {
@@ -117,6 +118,12 @@ describe('admin pages for groups and the register', () => {
       assert.match(errorOf(answer.body, id) ?? '', message, query);
       assert.doesNotMatch(answer.body, /id="register-table"/);
     }
+    // Without a range: the current month, or the schedule's last month once it is over (first, before it starts).
+    const today = localDate('Europe/Berlin');
+    const expected = today > '2026-04-02' ? '2026-04-01' : today < '2026-03-02' ? '2026-03-01' : `${today.slice(0, 7)}-01`;
+    const opened = await admin.inject({ url: `/admin/groups/${groupId}/register` });
+    assert.equal(opened.statusCode, 200);
+    assert.match(opened.body, new RegExp(`id="register-from"\\s+name="from"\\s+value="${expected}"`));
     const empty = await admin.inject({ url: `/admin/groups/${groupId}/register?from=2026-03-01&to=2026-03-31` });
     assert.equal(empty.statusCode, 200);
     assert.match(empty.body, /No members yet/);
