@@ -192,7 +192,7 @@ export const adminRegisterRoutes: FastifyPluginAsync<AppContext> = async (app, c
                     : register.days.length === 0
                       ? html`<p class="empty">No scheduled days between ${register.from} and ${register.to}.</p>`
                       : html`<div class="register-scroll" tabindex="0" role="region" aria-labelledby="grid-title">
-                          ${registerGrid(register)}
+                          ${registerGrid(register, today())}
                         </div>`
                 }
               </section>

@@ -21,9 +21,10 @@ export function percent(rate: number | null): string {
   return rate === null ? '—' : `${Math.round(rate * 100)} %`;
 }
 
-function dayHeading(date: string): string {
+function dayHeading(date: string, today: string): string {
   const month = MONTH_SHORT[Number(date.slice(5, 7))];
-  return `<th scope="col" class="reg-day"><time datetime="${date}">${WEEKDAY_SHORT[isoWeekday(date)]}<br>${month} ${Number(date.slice(8))}</time></th>`;
+  const current = date === today ? ' reg-today" aria-current="date' : '';
+  return `<th scope="col" class="reg-day${current}"><time datetime="${date}">${WEEKDAY_SHORT[isoWeekday(date)]}<br>${month} ${Number(date.slice(8))}</time></th>`;
 }
 
 function cellHtml(cell: Cell): string {
@@ -54,12 +55,13 @@ function overallRate(days: Register['days']): number | null {
   return counted === 0 ? null : attended / counted;
 }
 
-export function registerGrid(register: Register): SafeHtml {
+/** The grid; `today` (YYYY-MM-DD in APP_TIMEZONE) marks its column. */
+export function registerGrid(register: Register, today: string): SafeHtml {
   const out: string[] = [
     `<table class="register" id="register-table"><caption class="visually-hidden">Attendance of ${escapeHtml(register.group.name)}, ${register.from} to ${register.to}</caption>`,
     '<thead><tr><th scope="col" class="reg-name">Member</th>',
   ];
-  for (const day of register.days) out.push(dayHeading(day.date));
+  for (const day of register.days) out.push(dayHeading(day.date, today));
   out.push('<th scope="col" class="reg-rate">Rate</th></tr></thead><tbody>');
   for (const member of register.members) {
     const { person, totals } = member;

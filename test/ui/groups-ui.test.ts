@@ -224,6 +224,7 @@ describe('groups and the register in headless Chromium', { skip }, () => {
         .evaluateAll((times) => times.map((time) => (time as unknown as { getAttribute(name: string): string }).getAttribute('datetime'))),
       [yesterday, today, tomorrow],
     );
+    assert.equal(await page.locator('#register-table thead th[aria-current="date"] time').getAttribute('datetime'), today);
     const ada = await cell('Lovelace', yesterday);
     assert.equal(await ada.innerText(), 'present\n08:55–16:05');
     assert.match(await (await cell('Hopper', yesterday)).innerText(), /^late\n09:30$/);
