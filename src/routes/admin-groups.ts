@@ -158,6 +158,8 @@ type ImportState =
   | { csv: string; kind: 'refused'; errors: LineError[]; detail: string };
 
 const RESULT_WORDS = { created: 'new person', updated: 'updated', unchanged: 'unchanged' } as const;
+/** The audit log's badge colours: green for new, amber for changed, grey for untouched. */
+const RESULT_BADGE = { created: 'badge-create', updated: 'badge-correct', unchanged: 'badge-muted' } as const;
 
 function countsInWords(o: Pick<ImportOutcome, 'created' | 'updated' | 'unchanged' | 'added'>): string {
   return `${o.created} new ${o.created === 1 ? 'person' : 'people'}, ${o.updated} updated, ${o.unchanged} unchanged; ${o.added} new ${o.added === 1 ? 'member' : 'members'}`;
@@ -203,7 +205,7 @@ function importPreview(state: ImportState | undefined): SafeHtml | '' {
               <td class="mono">${l.line}</td>
               <td>${who?.name ?? ''}</td>
               <td>${who?.ref ?? html`<span class="hint">—</span>`}</td>
-              <td><span class="badge badge-result-${l.result}">${RESULT_WORDS[l.result]}</span></td>
+              <td><span class="badge ${RESULT_BADGE[l.result]}">${RESULT_WORDS[l.result]}</span></td>
               <td>${l.newMember ? 'joins the group' : html`<span class="hint">already a member</span>`}</td>
             </tr>`;
           })}
