@@ -235,7 +235,7 @@ function membersTable(user: PageUser, group: Group, list: Member[]): SafeHtml {
         ${list.map(
           (m) =>
             html`<tr data-person-id="${m.id}">
-              <td class="person wrap-anywhere">${m.lastname}, ${m.firstname}</td>
+              <td class="wrap-anywhere"><a class="person" href="/admin/people/${m.id}">${m.lastname}, ${m.firstname}</a></td>
               <td class="wrap-anywhere">${m.externalRef ?? html`<span class="hint">—</span>`}</td>
               <td class="wrap-anywhere">${m.email ?? html`<span class="hint">—</span>`}</td>
               <td class="actions">
@@ -325,7 +325,7 @@ async function groupPage(context: AppContext, user: PageUser, group: Group, stat
       </div>
       ${state.message ?? ''}
       <div class="grid-2">
-        <section class="card" aria-labelledby="schedule-title">
+        <section class="card card-shrinks" aria-labelledby="schedule-title">
           <h2 id="schedule-title">Name and schedule</h2>
           ${errors.form ? notice('error', errors.form) : ''}
           <form method="post" action="/admin/groups/${group.id}" class="stack" id="group-form" novalidate>
@@ -339,14 +339,14 @@ async function groupPage(context: AppContext, user: PageUser, group: Group, stat
             ${csrfField(user)}<button type="submit" class="button button-danger">Delete group</button>
           </form>
         </section>
-        <div class="stack-lg">
-          <section class="card" aria-labelledby="members-title">
+        <div class="stack-lg card-shrinks">
+          <section class="card card-shrinks" aria-labelledby="members-title">
             <h2 id="members-title">Members <span class="hint">(${list.length})</span></h2>
             ${membersTable(user, group, list)}
             <h3 id="add-member">Add a member</h3>
             ${await peopleSearch(context, user, group, list, state.q ?? '')}
           </section>
-          <section class="card" aria-labelledby="import-title" id="import">
+          <section class="card card-shrinks" aria-labelledby="import-title" id="import">
             <h2 id="import-title">Import members from CSV</h2>
             <p class="hint">
               Columns <code>firstname,lastname,externalRef,email</code> with a header line (<code>,</code> or <code>;</code>). A line with
@@ -391,7 +391,7 @@ function listPage(user: PageUser, groups: { items: Group[]; nextCursor: string |
       </div>
       ${state.message ?? ''}
       <div class="grid-2 grid-wide-left">
-        <section class="card" aria-labelledby="groups-title">
+        <section class="card card-shrinks" aria-labelledby="groups-title">
           <h2 id="groups-title">Groups</h2>
           ${
             groups.items.length === 0

@@ -81,7 +81,7 @@ function excuseList(user: PageUser, register: Register, range: Range): SafeHtml 
       .filter((cell) => cell.status === 'excused')
       .map((cell) => ({ person: m.person, date: cell.date, reason: cell.excuse ?? '' })),
   );
-  return html`<section class="card" aria-labelledby="excused-title">
+  return html`<section class="card card-shrinks" aria-labelledby="excused-title">
     <h2 id="excused-title">Excuses in this range</h2>
     ${
       excused.length === 0
