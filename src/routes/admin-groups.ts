@@ -235,7 +235,7 @@ function membersTable(user: PageUser, group: Group, list: Member[]): SafeHtml {
         ${list.map(
           (m) =>
             html`<tr data-person-id="${m.id}">
-              <td class="wrap-anywhere"><a class="person" href="/admin/people/${m.id}">${m.lastname}, ${m.firstname}</a></td>
+              <td class="wrap-anywhere col-name"><a class="person" href="/admin/people/${m.id}">${m.lastname}, ${m.firstname}</a></td>
               <td class="wrap-anywhere">${m.externalRef ?? html`<span class="hint">—</span>`}</td>
               <td class="wrap-anywhere">${m.email ?? html`<span class="hint">—</span>`}</td>
               <td class="actions">
@@ -403,7 +403,7 @@ function listPage(user: PageUser, groups: { items: Group[]; nextCursor: string |
                       ${groups.items.map(
                         (g) =>
                           html`<tr data-group-id="${g.id}">
-                            <td class="wrap-anywhere"><a class="person" href="/admin/groups/${g.id}">${g.name}</a></td>
+                            <td class="wrap-anywhere col-name"><a class="person" href="/admin/groups/${g.id}">${g.name}</a></td>
                             <td>${scheduleInWords(g.schedule)}</td>
                             <td class="mono">${g.memberCount}</td>
                             <td class="actions">

@@ -12,13 +12,26 @@ function list(items: string[]): string {
   return items.length < 2 ? (items[0] ?? '') : `${items.slice(0, -1).join(', ')} and ${items.at(-1)}`;
 }
 
+/** Ascending ISO weekdays as names, three or more in a row as a span: [1,2,3,4,5,7] → ['Mon–Fri', 'Sun']. */
+function weekdayRuns(weekdays: number[]): string[] {
+  const runs: number[][] = [];
+  for (const day of weekdays) {
+    const last = runs.at(-1);
+    if (last && day === last.at(-1)! + 1) last.push(day);
+    else runs.push([day]);
+  }
+  return runs.flatMap((run) =>
+    run.length >= 3 ? [`${WEEKDAY_SHORT[run[0]!]}–${WEEKDAY_SHORT[run.at(-1)!]}`] : run.map((day) => WEEKDAY_SHORT[day]!),
+  );
+}
+
 /** How many explicit dates are named before "and N more". */
 const DATES_SHOWN = 3;
 
 export function scheduleInWords(schedule: Schedule): string {
   const parts: string[] = [];
   if (schedule.weekdays.length > 0 && schedule.from && schedule.to) {
-    const days = schedule.weekdays.length === 7 ? 'Every day' : list(schedule.weekdays.map((d) => WEEKDAY_SHORT[d]!));
+    const days = schedule.weekdays.length === 7 ? 'Every day' : list(weekdayRuns(schedule.weekdays));
     parts.push(`${days}, ${schedule.from} to ${schedule.to}`);
   }
   if (schedule.dates.length > 0) {
@@ -30,7 +43,7 @@ export function scheduleInWords(schedule: Schedule): string {
   if (parts.length === 0) return 'No days scheduled yet';
   const when = parts.join(', ');
   if (!schedule.startTime) return when;
-  const grace = schedule.graceMinutes === 0 ? 'late right after' : `late after ${schedule.graceMinutes} min`;
+  const grace = schedule.graceMinutes === 0 ? 'no grace period' : `late after ${schedule.graceMinutes} min`;
   return `${when}; starts ${schedule.startTime}, ${grace}`;
 }
 

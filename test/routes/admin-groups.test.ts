@@ -82,6 +82,17 @@ describe('admin pages for groups and the register', () => {
     assert.match(list.body, /<a class="person" href="\/admin\/groups\/\d+">Choir<\/a>/);
     const audit = await t.database.query(`SELECT actor, action FROM audit_log WHERE entity = 'group'`);
     assert.deepEqual(audit, [{ actor: 'admin', action: 'create' }]);
+
+    const weekdays = (days: number[]) => days.map((day): [string, string] => ['weekdays', String(day)]);
+    const workweek = await post('/admin/groups', [
+      ...schedule({ name: 'Office', startTime: '09:00', graceMinutes: '0' }).filter(([k]) => k !== 'weekdays'),
+      ...weekdays([5, 1, 2, 3, 4, 7]),
+    ]);
+    assert.equal(workweek.statusCode, 303, workweek.body);
+    const listed = await admin.inject({ url: '/admin/groups' });
+    assert.match(listed.body, /Mon–Fri and Sun, 2026-03-02 to 2026-03-29; starts 09:00, no grace period/);
+    const office = Number(/(\d+)\?done=created$/.exec(workweek.headers.location as string)?.[1]);
+    assert.equal((await post(`/admin/groups/${office}/delete`, [])).statusCode, 303);
   });
 
   test('unknown or malformed group ids answer a 404 page, never a 500', async () => {
