@@ -21,7 +21,9 @@ import { adminRoutes } from './routes/admin.js';
 import { adminEntryRoutes } from './routes/admin-entries.js';
 import { adminEventRoutes } from './routes/admin-events.js';
 import { adminGateRoutes } from './routes/admin-gates.js';
+import { adminGroupRoutes } from './routes/admin-groups.js';
 import { adminPeopleRoutes } from './routes/admin-people.js';
+import { adminRegisterRoutes } from './routes/admin-register.js';
 import { adminSheetRoutes } from './routes/admin-sheet.js';
 import { adminTokenRoutes } from './routes/admin-tokens.js';
 import { adminBadgeRoutes } from './routes/admin-badges.js';
@@ -132,6 +134,8 @@ export async function buildApp(input: AppInput, options: BuildOptions = {}): Pro
   await app.register(adminEntryRoutes, context);
   await app.register(adminEventRoutes, context);
   await app.register(adminPeopleRoutes, context);
+  await app.register(adminGroupRoutes, context);
+  await app.register(adminRegisterRoutes, context);
   await app.register(adminUserRoutes, context);
   await app.register(adminTokenRoutes, context);
   await app.register(adminGateRoutes, context);

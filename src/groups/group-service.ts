@@ -58,6 +58,11 @@ export function isScheduled(schedule: Schedule, date: string): boolean {
   );
 }
 
+/** A local start time, HH:MM (24 h). */
+const START_TIME = /^([01]\d|2[0-3]):[0-5]\d$/;
+/** The longest grace period: a whole day. */
+export const GRACE_MAX = 1440;
+
 export function checkSchedule(input: ScheduleInput | undefined): Schedule {
   const from = input?.from == null ? null : day('schedule.from', input.from);
   const to = input?.to == null ? null : day('schedule.to', input.to);
@@ -67,6 +72,9 @@ export function checkSchedule(input: ScheduleInput | undefined): Schedule {
   if (from !== null && to !== null && to < from) throw RosterProblem.invalid('schedule.to', `must not be before schedule.from (${from})`);
   const weekdays = input?.weekdays ?? [];
   weekdays.forEach((weekday, i) => {
+    if (!Number.isInteger(weekday) || weekday < 1 || weekday > 7) {
+      throw RosterProblem.invalid(`schedule.weekdays.${i}`, 'must be 1 (Monday) to 7 (Sunday)');
+    }
     if (weekdays.indexOf(weekday) !== i) throw RosterProblem.invalid(`schedule.weekdays.${i}`, `${weekday} is listed twice`);
   });
   if (weekdays.length > 0 && from === null) throw RosterProblem.invalid('schedule.from', 'is required when weekdays are given');
@@ -80,7 +88,14 @@ export function checkSchedule(input: ScheduleInput | undefined): Schedule {
       throw RosterProblem.invalid(field, `${date} overlaps the weekly schedule (it is already a scheduled day)`);
     dates.push(date);
   });
-  return { ...weekly, dates: dates.sort(), startTime: input?.startTime ?? null, graceMinutes: input?.graceMinutes ?? 0 };
+  const startTime = input?.startTime ?? null;
+  if (startTime !== null && !START_TIME.test(startTime))
+    throw RosterProblem.invalid('schedule.startTime', `"${startTime}" is not a time HH:MM`);
+  const graceMinutes = input?.graceMinutes ?? 0;
+  if (!Number.isInteger(graceMinutes) || graceMinutes < 0 || graceMinutes > GRACE_MAX) {
+    throw RosterProblem.invalid('schedule.graceMinutes', `must be a whole number of minutes from 0 to ${GRACE_MAX}`);
+  }
+  return { ...weekly, dates: dates.sort(), startTime, graceMinutes };
 }
 
 function groupName(value: string): string {

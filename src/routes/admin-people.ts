@@ -298,7 +298,12 @@ export const adminPeopleRoutes: FastifyPluginAsync<AppContext> = async (app, con
                 memberships.length === 0
                   ? html`<p class="empty">Not a member of any group.</p>`
                   : html`<ul class="plain-list" id="person-groups">
-                      ${memberships.map((m) => html`<li>${m.groupName} <span class="hint">since ${dateTime(m.addedAt)}</span></li>`)}
+                      ${memberships.map(
+                        (m) =>
+                          html`<li>
+                            <a href="/admin/groups/${m.groupId}">${m.groupName}</a> <span class="hint">since ${dateTime(m.addedAt)}</span>
+                          </li>`,
+                      )}
                     </ul>`
               }
             </section>

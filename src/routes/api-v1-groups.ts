@@ -41,14 +41,15 @@ import { ProblemSchema } from '../schemas/problem.js';
 import { calendarDay } from './api-v1-checkins.js';
 
 /** The largest CSV file a member import takes (the body limit of that route). */
-const IMPORT_MAX_BYTES = 8 * 1024 * 1024;
+export const IMPORT_MAX_BYTES = 8 * 1024 * 1024;
 
 /** The longest range one register may cover. */
 export const REGISTER_MAX_DAYS = 366;
 
 const TAGS = ['groups'];
 
-function registerRange(query: { from: string; to: string }): { from: string; to: string } {
+/** The register's range from a query: real dates, in order, at most REGISTER_MAX_DAYS. */
+export function registerRange(query: { from: string; to: string }): { from: string; to: string } {
   const from = calendarDay('from', query.from);
   const to = calendarDay('to', query.to);
   if (to < from) throw RosterProblem.invalid('to', `must not be before from (${from})`);

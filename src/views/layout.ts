@@ -9,7 +9,7 @@ export interface PageUser {
 export interface PageOptions {
   title: string;
   /** Navigation key of the current section (highlighted in the top bar). */
-  section?: 'sheet' | 'people' | 'audit' | 'users' | 'tokens' | 'kiosk' | 'gates' | 'badges';
+  section?: 'sheet' | 'people' | 'groups' | 'audit' | 'users' | 'tokens' | 'kiosk' | 'gates' | 'badges';
   user?: PageUser;
   body: SafeHtml;
   /** ES modules from /assets to load. */
@@ -20,10 +20,11 @@ export interface PageOptions {
 const SECTIONS = [
   { key: 'sheet', href: '/admin/sheet', label: 'Attendance' },
   { key: 'people', href: '/admin/people', label: 'People' },
-  { key: 'audit', href: '/admin/audit', label: 'Audit log' },
+  { key: 'groups', href: '/admin/groups', label: 'Groups' },
+  { key: 'badges', href: '/admin/badges', label: 'Badges' },
   { key: 'gates', href: '/admin/gates', label: 'Gates' },
   { key: 'tokens', href: '/admin/tokens', label: 'Gate tokens' },
-  { key: 'badges', href: '/admin/badges', label: 'Badges' },
+  { key: 'audit', href: '/admin/audit', label: 'Audit log' },
   { key: 'users', href: '/admin/users', label: 'Admins' },
   { key: 'kiosk', href: '/kiosk', label: 'Kiosk' },
 ] as const;
