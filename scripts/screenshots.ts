@@ -46,6 +46,19 @@ async function main(): Promise<number> {
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.waitForURL(/\/admin\/sheet/);
 
+    // The managed gates with their capacities (the big screen compares who is inside against them).
+    await page.goto(`${server.url}/admin/gates`);
+    for (const [gate, capacity] of [
+      ['North', '12'],
+      ['South', '8'],
+      ['VIP', '3'],
+    ] as const) {
+      await page.locator('#gate-name').fill(gate);
+      await page.locator('#gate-capacity').fill(capacity);
+      await page.getByRole('button', { name: 'Add gate' }).click();
+      await page.getByText('Gate added.').waitFor();
+    }
+
     // Tokens for the gates; the first one feeds the data below.
     await page.goto(`${server.url}/admin/tokens`);
     const kioskLinks = new Map<string, string>();
@@ -133,6 +146,16 @@ async function main(): Promise<number> {
     const group = await page.request.post(`${server.url}/api/v1/groups`, { headers: admin, data: { name: 'Volunteers' } });
     const groupId = ((await group.json()) as { id: number }).id;
     for (const id of ids) await page.request.put(`${server.url}/api/v1/groups/${groupId}/members/${id}`, { headers: admin });
+    await page.goto(`${server.url}/admin/people`);
+    await page.screenshot({ path: path.join(OUT, 'people.png'), fullPage: true });
+    await page.goto(`${server.url}/admin/people/${ids[2]}`);
+    await page.screenshot({ path: path.join(OUT, 'person.png'), fullPage: true });
+    await page.goto(`${server.url}/admin/gates`);
+    await page.screenshot({ path: path.join(OUT, 'admin-gates.png'), fullPage: true });
+    const foyer = await browser.newContext({ viewport: { width: 1600, height: 900 }, deviceScaleFactor: 1 });
+    const screen = await foyer.newPage();
+    await screen.goto(`${server.url}/screen`);
+    await screen.screenshot({ path: path.join(OUT, 'big-screen.png') });
     await page.goto(`${server.url}/admin/badges?group=${groupId}`);
     await page.screenshot({ path: path.join(OUT, 'badges.png'), fullPage: true });
     await kiosk.getByLabel('First name').fill('sofia');
