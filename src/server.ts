@@ -11,7 +11,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { FastifyBaseLogger } from 'fastify';
 import { buildApp } from './app.js';
 import type { Config } from './config.js';
-import { openDatabase } from './db/database.js';
+import { type Database, openDatabase } from './db/database.js';
 import { migrate } from './db/migrator.js';
 import { Metrics, listenForMetrics } from './metrics.js';
 import { Readiness } from './readiness.js';
@@ -124,6 +124,26 @@ async function retryUntilDone(step: () => Promise<void>, log: FastifyBaseLogger,
   }
 }
 
+/**
+ * A database created with the C (or POSIX) character type folds only ASCII letters in lower(), so
+ * "ŻÓŁĆ" typed at a kiosk would not match the roster's "Żółć" (person_fold) nor be found by search.
+ * Said once at start; the service works either way.
+ */
+async function warnOnByteCtype(db: Database, log: FastifyBaseLogger): Promise<void> {
+  try {
+    const { rows } = await db.query<{ ctype: string }>(`SELECT datctype AS ctype FROM pg_database WHERE datname = current_database()`);
+    const ctype = rows[0]?.ctype ?? '';
+    if (ctype === 'C' || ctype === 'POSIX') {
+      log.warn(
+        { ctype },
+        'the database character type is C: names with non-ASCII capitals (Ż, Ł, Д) are matched case-sensitively; create the database with a UTF-8 LC_CTYPE such as C.UTF-8 (see docs/OPERATIONS.md)',
+      );
+    }
+  } catch {
+    // Not reachable yet: readiness reports that; this note is not worth a retry.
+  }
+}
+
 export async function serve(config: Config): Promise<void> {
   useLogFormat(config.logFormat);
   const banner = process.stderr.isTTY ? new StartBanner(config) : undefined;
@@ -228,6 +248,8 @@ export async function serve(config: Config): Promise<void> {
     const report = await readiness.check();
     if (!report.ready) app.log.warn({ checks: report.checks }, 'not ready yet; run `barona migrate` if migrations are pending');
   }
+
+  if (config.database.kind === 'postgres') void warnOnByteCtype(db, app.log);
 
   // The daily retention prune (RETENTION_DAYS): every replica looks, exactly one runs it.
   if (config.retentionDays !== undefined && !stopping) stopRetention = scheduleRetention(db, config.retentionDays, app.log);

@@ -157,7 +157,9 @@ export interface ICnpgCluster {
   spec: {
     instances: number;
     imageName?: string;
-    bootstrap?: { initdb?: { database?: string; owner?: string; secret?: { name: string } } };
+    bootstrap?: {
+      initdb?: { database?: string; owner?: string; secret?: { name: string }; encoding?: string; localeCollate?: string; localeCType?: string };
+    };
     storage?: { size?: string; storageClass?: string };
     resources?: Resources;
     inheritedMetadata?: { labels?: { [key: string]: string }; annotations?: { [key: string]: string } };

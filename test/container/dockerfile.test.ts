@@ -57,10 +57,19 @@ test('multi-stage: prod-deps, build-deps, build, runtime; the runtime stage inst
 });
 
 test('the build installs only the compiler and the type packages on top of the production tree', () => {
-  assert.match(stages.get('build-deps')!.join('\n'), /^ARG BUILD_TOOLS="typescript @types\/node @types\/pg"$/m);
-  const devDependencies = (JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { devDependencies: Record<string, string> })
-    .devDependencies;
-  for (const tool of ['typescript', '@types/node', '@types/pg']) assert.ok(devDependencies[tool], `${tool} is a devDependency`);
+  // The compiler, Node's types, and the type package of every runtime dependency that ships its types
+  // apart (@types/pg for pg, @types/qrcode for qrcode): without one, `tsc` fails in the image only.
+  const manifest = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as {
+    dependencies: Record<string, string>;
+    devDependencies: Record<string, string>;
+  };
+  const typesOfDependencies = Object.keys(manifest.dependencies)
+    .map((name) => `@types/${name.replace(/^@([^/]+)\//, '$1__')}`)
+    .filter((types) => manifest.devDependencies[types] !== undefined);
+  const tools = ['typescript', '@types/node', ...typesOfDependencies];
+  const declared = /^ARG BUILD_TOOLS="([^"]*)"$/m.exec(stages.get('build-deps')!.join('\n'))?.[1]?.split(' ');
+  assert.deepEqual(declared?.sort(), tools.sort());
+  for (const tool of tools) assert.ok(manifest.devDependencies[tool], `${tool} is a devDependency`);
   for (const [name, lines] of stages) {
     for (const line of lines.filter((l) => l.startsWith('RUN') && /\bnpm (ci|install)\b/.test(l))) {
       // The whole development tree (linters, test tools, aws-cdk-lib…) is never installed.

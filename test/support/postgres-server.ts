@@ -30,7 +30,9 @@ export async function startThrowawayPostgres(options: { port?: number } = {}): P
     persistent: false,
     // PostgreSQL refuses to run as root; the package then runs it as a `postgres` system user.
     createPostgresUser: asRoot,
-    initdbFlags: ['--encoding=UTF8', '--locale=C'],
+    // Byte-order sorting (C), but a UTF-8 character type: lower() then folds Ż, Ł or Д as in production
+    // databases (the official image's en_US.utf8, the chart's CloudNativePG cluster's C.UTF-8).
+    initdbFlags: ['--encoding=UTF8', '--locale=C', '--lc-ctype=C.UTF-8'],
     postgresFlags: ['-c', 'max_connections=300', '-c', 'fsync=off', '-c', 'listen_addresses=127.0.0.1'],
     onLog: () => {},
     onError: () => {},
