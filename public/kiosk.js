@@ -160,7 +160,10 @@ function remove(key) {
     outbox().filter((item) => item.key !== key),
   );
 }
-const hold = (item, result) => ({ ...item, held: { status: result.status, reason: refusal(result), since: new Date().toISOString() } });
+const hold = (item, result) => ({
+  ...item,
+  held: { status: result.status, reason: refusal(result), since: new Date().toISOString(), badge: unknownBadge(result) },
+});
 
 let flushing = false;
 let retryTimer;
@@ -235,7 +238,12 @@ function render() {
       Object.assign(document.createElement('strong'), {
         textContent: `${plural(stuck.length, 'check-in cannot', 'check-ins cannot')} be delivered and ${stuck.length === 1 ? 'is' : 'are'} kept on this tablet.`,
       }),
-      document.createTextNode(` ${reasons} Staff: open Settings to enter a new gate token, or download them for an admin.`),
+      document.createTextNode(
+        // A new token helps with a refused or expired token, not with a badge nobody has any more.
+        stuck.every((item) => item.held.badge)
+          ? ` ${reasons} Staff: download them for an admin, who can record them by name.`
+          : ` ${reasons} Staff: open Settings to enter a new gate token, or download them for an admin.`,
+      ),
     );
   }
   renderOutboxPanel();

@@ -41,6 +41,12 @@ export async function findPersonByBadge(db: Queryable, badge: string): Promise<P
   return rows[0];
 }
 
+/** The people holding any of `badges` (unknown codes are simply absent), in one query. */
+export async function findPeopleByBadges(db: Queryable, badges: readonly string[]): Promise<Person[]> {
+  const { rows } = await db.query<Person>(`SELECT ${PERSON_COLUMNS} FROM people p WHERE p.badge = ANY ($1::text[])`, [badges]);
+  return rows;
+}
+
 export async function updatePerson(db: Queryable, id: number, fields: PersonFields): Promise<Person | undefined> {
   const { rows } = await db.query<Person>(
     `UPDATE people AS p SET firstname = $2, lastname = $3, external_ref = $4, email = $5, updated_at = now()

@@ -7,7 +7,9 @@ import type { AppContext } from '../app.js';
 import { actorOf, sessionOf } from '../plugins/access-control.js';
 import { listAudit, type AuditEntry } from '../auth/audit-log.js';
 import { CheckinProblem } from '../checkins/checkin-problem.js';
-import { findStoredCheckin } from '../checkins/checkin-repository.js';
+import { findStoredCheckin, type StoredCheckin } from '../checkins/checkin-repository.js';
+import { findPerson } from '../people/person-repository.js';
+import { searchPeople } from '../people/person-service.js';
 import { html, type SafeHtml } from '../views/html.js';
 import { csrfField, dateTime, notice, page, tableHead, type PageUser } from '../views/layout.js';
 
@@ -58,6 +60,9 @@ function auditTable(entries: AuditEntry[], showEntity = true): SafeHtml {
   </table>`;
 }
 
+/** How many people a walk-in's page offers to link it to. */
+const CANDIDATES = 8;
+
 export const adminEntryRoutes: FastifyPluginAsync<AppContext> = async (app, context) => {
   const { db, checkins } = context;
   const pageUser = (request: Parameters<typeof sessionOf>[0]): PageUser => {
@@ -66,7 +71,61 @@ export const adminEntryRoutes: FastifyPluginAsync<AppContext> = async (app, cont
   };
   const html200 = 'text/html; charset=utf-8';
 
-  async function entryPage(user: PageUser, id: number, message?: SafeHtml | ''): Promise<string | undefined> {
+  /**
+   * Who the entry belongs to: the linked person (with Unlink), or, for a walk-in, the people found by a
+   * search (by default its last name: a typo in the first name is the usual case) to link it to. A
+   * free-name entry whose names fold to exactly one member's already counts in that group's register.
+   */
+  async function personCard(user: PageUser, entry: StoredCheckin, personQ: string | undefined): Promise<SafeHtml> {
+    const id = entry.id;
+    const linked = entry.personId === null ? undefined : await findPerson(db, entry.personId);
+    if (linked) {
+      return html`<section class="card" aria-labelledby="person-title">
+        <h2 id="person-title">Person</h2>
+        <p>
+          Linked to <a href="/admin/people/${String(linked.id)}">${linked.firstname} ${linked.lastname}</a>: it counts for them in every
+          register.
+        </p>
+        <form method="post" action="/admin/entries/${id}/person">
+          ${csrfField(user)}<input type="hidden" name="personId" value="" />
+          <button type="submit" class="button">
+            Unlink<span class="visually-hidden"> from ${linked.firstname} ${linked.lastname}</span>
+          </button>
+        </form>
+      </section>`;
+    }
+    const q = (personQ ?? entry.lastname).slice(0, 200);
+    const { items } = await searchPeople(db, { q, limit: CANDIDATES });
+    return html`<section class="card" aria-labelledby="person-title">
+      <h2 id="person-title">Person</h2>
+      <p>A walk-in: linked to nobody. Link it to the person it was, so it counts for them.</p>
+      <form method="get" action="/admin/entries/${id}" class="inline-form" role="search">
+        <label class="visually-hidden" for="person-q">Find a person</label>
+        <input id="person-q" name="personQ" type="search" maxlength="200" value="${q}" />
+        <button type="submit" class="button button-small">Find</button>
+      </form>
+      ${
+        items.length === 0
+          ? html`<p class="empty">Nobody found for “${q}”.</p>`
+          : html`<ul class="plain-list" id="person-candidates">
+              ${items.map(
+                (p) =>
+                  html`<li>
+                    <form method="post" action="/admin/entries/${id}/person" class="inline-form">
+                      ${csrfField(user)}<input type="hidden" name="personId" value="${String(p.id)}" />
+                      <span>${p.firstname} ${p.lastname}${p.externalRef ? html` <span class="hint">(${p.externalRef})</span>` : ''}</span>
+                      <button type="submit" class="button button-small">
+                        Link<span class="visually-hidden"> to ${p.firstname} ${p.lastname}</span>
+                      </button>
+                    </form>
+                  </li>`,
+              )}
+            </ul>`
+      }
+    </section>`;
+  }
+
+  async function entryPage(user: PageUser, id: number, message?: SafeHtml | '', personQ?: string): Promise<string | undefined> {
     const entry = await findStoredCheckin(db, id);
     if (!entry) return undefined;
     const history = await listAudit(db, { entity: 'checkin', entityId: String(id), limit: 50 });
@@ -127,6 +186,7 @@ export const adminEntryRoutes: FastifyPluginAsync<AppContext> = async (app, cont
                   </form>
                 </section>`
           }
+          ${entry.deletedAt ? '' : await personCard(user, entry, personQ)}
           <section class="card" aria-labelledby="history-title">
             <h2 id="history-title">History</h2>
             ${auditTable(history, false)}
@@ -157,13 +217,20 @@ export const adminEntryRoutes: FastifyPluginAsync<AppContext> = async (app, cont
     return /^\d{1,15}$/.test(raw) ? Number(raw) : undefined;
   }
 
-  app.get<{ Params: { id: string }; Querystring: { done?: string } }>(
+  app.get<{ Params: { id: string }; Querystring: { done?: string; personQ?: string } }>(
     '/admin/entries/:id',
     { config: { access: 'admin-page' } },
     async (request, reply) => {
       const id = parseId(request.params.id);
-      const done = { corrected: 'Correction saved.', deleted: 'Entry deleted.', restored: 'Entry restored.' }[request.query.done ?? ''];
-      const body = id === undefined ? undefined : await entryPage(pageUser(request), id, done ? notice('success', done) : '');
+      const done = {
+        corrected: 'Correction saved.',
+        deleted: 'Entry deleted.',
+        restored: 'Entry restored.',
+        linked: 'Linked: the entry now counts for that person.',
+        unlinked: 'Unlinked: the entry is a walk-in again.',
+      }[request.query.done ?? ''];
+      const personQ = typeof request.query.personQ === 'string' ? request.query.personQ : undefined;
+      const body = id === undefined ? undefined : await entryPage(pageUser(request), id, done ? notice('success', done) : '', personQ);
       if (!body)
         return reply
           .code(404)
@@ -206,6 +273,35 @@ export const adminEntryRoutes: FastifyPluginAsync<AppContext> = async (app, cont
           .send(body ?? 'Not found.');
       }
       return reply.redirect(`/admin/entries/${id}?done=corrected`, 303);
+    },
+  );
+
+  // Links a walk-in to a person (or unlinks it with an empty personId): a correction, audited like one.
+  app.post<{ Params: { id: string }; Body: Record<string, unknown> }>(
+    '/admin/entries/:id/person',
+    { config: { access: 'admin-page' } },
+    async (request, reply) => {
+      const id = parseId(request.params.id);
+      const user = pageUser(request);
+      if (id === undefined) return notFound(reply, user, `No check-in #${request.params.id}`);
+      const raw = typeof request.body?.personId === 'string' ? request.body.personId.trim() : undefined;
+      const personId = raw === '' ? null : raw !== undefined && /^\d{1,9}$/.test(raw) ? Number(raw) : undefined;
+      if (personId === undefined || personId === 0) {
+        const body = await entryPage(user, id, notice('error', 'Choose a person from the list to link the entry to.'));
+        return body ? reply.code(400).type(html200).send(body) : notFound(reply, user, `No check-in #${id}`);
+      }
+      try {
+        await checkins.correct(actorOf(request), id, { personId });
+      } catch (error) {
+        if (!(error instanceof CheckinProblem)) throw error;
+        if (error.status === 404) return notFound(reply, user, `No check-in #${id}`);
+        const body = await entryPage(user, id, notice('error', error.detail));
+        return reply
+          .code(body ? error.status : 404)
+          .type(html200)
+          .send(body ?? 'Not found.');
+      }
+      return reply.redirect(`/admin/entries/${id}?done=${personId === null ? 'unlinked' : 'linked'}`, 303);
     },
   );
 

@@ -281,6 +281,7 @@ describe('badges and scanning at the kiosk in headless Chromium', { skip }, () =
     const held = kiosk.locator('#kiosk-held');
     await held.getByText('1 check-in cannot be delivered and is kept on this tablet.').waitFor();
     assert.match(await held.innerText(), /Badge not recognised/);
+    assert.match(await held.innerText(), /download them for an admin, who can record them by name/, 'no new token would help');
     assert.equal(await kiosk.locator('#kiosk-net').innerText(), '1 not deliverable');
   });
 
