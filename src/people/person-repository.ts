@@ -1,6 +1,7 @@
 // SQL for people. Names are matched and searched through person_fold (migration 0060), the one folding
 // rule, so a search term is folded by the same SQL as the names it is compared with.
 import type { Queryable } from '../db/database.js';
+import { personFold } from '../checkins/person-name.js';
 
 export interface Person {
   id: number;
@@ -71,19 +72,22 @@ export async function deletePerson(db: Queryable, id: number): Promise<boolean> 
 }
 
 /**
- * One page of people in id order after `afterId`. Every search word, folded by person_fold, must occur
- * in the folded names or external reference: word order and punctuation do not matter. Folded words
- * hold no LIKE wildcard (person_fold removes %, _ and the backslash).
+ * One page of people in id order after `afterId`. Every search word, folded by the person_fold rule
+ * (personFold, its TypeScript twin, tested against the database), must occur in the folded names or
+ * external reference: word order and punctuation do not matter. Folded words hold no LIKE wildcard
+ * (the rule removes %, _ and the backslash). The words go in as one array parameter, and the index on
+ * (id) INCLUDE (search_key) of migration 0080 lets a rare word be looked for in the index alone.
  */
 export async function listPeople(db: Queryable, words: string[], afterId: number, limit: number): Promise<Person[]> {
+  const likes = words
+    .map(personFold)
+    .filter((term) => term !== '')
+    .map((term) => `%${term}%`);
   const { rows } = await db.query<Person>(
-    `WITH terms AS (SELECT coalesce(array_agg(t), '{}') AS likes
-                      FROM (SELECT '%' || person_fold(w) || '%' AS t
-                              FROM unnest($3::text[]) AS w) x WHERE t <> '%%')
-     SELECT ${PERSON_COLUMNS} FROM people p, terms
-      WHERE p.id > $1 AND p.search_key LIKE ALL (terms.likes)
+    `SELECT ${PERSON_COLUMNS} FROM people p
+      WHERE p.id > $1 AND p.search_key LIKE ALL ($3::text[])
       ORDER BY p.id LIMIT $2`,
-    [afterId, limit, words],
+    [afterId, limit, likes],
   );
   return rows;
 }
