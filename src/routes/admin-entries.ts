@@ -80,7 +80,7 @@ export const adminEntryRoutes: FastifyPluginAsync<AppContext> = async (app, cont
     const id = entry.id;
     const linked = entry.personId === null ? undefined : await findPerson(db, entry.personId);
     if (linked) {
-      return html`<section class="card" aria-labelledby="person-title">
+      return html`<section class="card person-card" aria-labelledby="person-title">
         <h2 id="person-title">Person</h2>
         <p>
           Linked to <a href="/admin/people/${String(linked.id)}">${linked.firstname} ${linked.lastname}</a>: it counts for them in every
@@ -96,7 +96,7 @@ export const adminEntryRoutes: FastifyPluginAsync<AppContext> = async (app, cont
     }
     const q = (personQ ?? entry.lastname).slice(0, 200);
     const { items } = await searchPeople(db, { q, limit: CANDIDATES });
-    return html`<section class="card" aria-labelledby="person-title">
+    return html`<section class="card person-card" aria-labelledby="person-title">
       <h2 id="person-title">Person</h2>
       <p>A walk-in: linked to nobody. Link it to the person it was, so it counts for them.</p>
       <form method="get" action="/admin/entries/${id}" class="inline-form" role="search">
