@@ -9,9 +9,7 @@ import { changeGate, createGate, listGates, occupancy, removeGate } from '../gat
 import { actorOf, sessionOf } from '../plugins/access-control.js';
 import { html, type SafeHtml } from '../views/html.js';
 import { csrfField, dangerButton, notice, page, tableHead, type PageUser } from '../views/layout.js';
-
-type Body = Record<string, unknown> | undefined;
-const text = (body: Body, key: string): string => (typeof body?.[key] === 'string' ? (body[key] as string) : '');
+import { formText, type FormBody } from '../views/form.js';
 
 /** '' = no limit; otherwise a whole number (the service checks the range). */
 function capacityField(value: string): number | null {
@@ -138,23 +136,27 @@ export const adminGateRoutes: FastifyPluginAsync<AppContext> = async (app, { db,
     return reply.type('text/html; charset=utf-8').send(await render(pageUser(request), done ? notice('success', done) : ''));
   });
 
-  app.post<{ Body: Body }>('/admin/gates', { config: { access: 'admin-page' } }, async (request, reply) =>
+  app.post<{ Body: FormBody }>('/admin/gates', { config: { access: 'admin-page' } }, async (request, reply) =>
     change(
       request,
       reply,
-      () => createGate(db, actorOf(request), { name: text(request.body, 'name'), capacity: capacityField(text(request.body, 'capacity')) }),
+      () =>
+        createGate(db, actorOf(request), {
+          name: formText(request.body, 'name'),
+          capacity: capacityField(formText(request.body, 'capacity')),
+        }),
       'added',
     ),
   );
 
-  app.post<{ Params: { id: string }; Body: Body }>('/admin/gates/:id', { config: { access: 'admin-page' } }, async (request, reply) =>
+  app.post<{ Params: { id: string }; Body: FormBody }>('/admin/gates/:id', { config: { access: 'admin-page' } }, async (request, reply) =>
     change(
       request,
       reply,
       () =>
         changeGate(db, actorOf(request), gateId(request.params.id), {
-          name: text(request.body, 'name'),
-          capacity: capacityField(text(request.body, 'capacity')),
+          name: formText(request.body, 'name'),
+          capacity: capacityField(formText(request.body, 'capacity')),
         }),
       'saved',
     ),

@@ -13,11 +13,7 @@ import { changePerson, checkEmail, checkText, createPerson, getPerson, reissueBa
 import { actorOf, sessionOf } from '../plugins/access-control.js';
 import { html, type SafeHtml } from '../views/html.js';
 import { csrfField, dateTime, notice, page, tableHead, type PageUser } from '../views/layout.js';
-
-type Body = Record<string, unknown> | undefined;
-
-/** A form field as text ('' when missing or sent several times). */
-const text = (body: Body, key: string): string => (typeof body?.[key] === 'string' ? (body[key] as string) : '');
+import { formText, type FormBody } from '../views/form.js';
 
 const PAGE_SIZE = 50;
 const HTML = 'text/html; charset=utf-8';
@@ -33,11 +29,11 @@ type FieldName = (typeof FIELDS)[number]['name'];
 type PersonForm = Record<FieldName, string>;
 type FormErrors = Partial<Record<FieldName, string>>;
 
-const formOf = (body: Body): PersonForm => ({
-  firstname: text(body, 'firstname'),
-  lastname: text(body, 'lastname'),
-  externalRef: text(body, 'externalRef'),
-  email: text(body, 'email'),
+const formOf = (body: FormBody): PersonForm => ({
+  firstname: formText(body, 'firstname'),
+  lastname: formText(body, 'lastname'),
+  externalRef: formText(body, 'externalRef'),
+  email: formText(body, 'email'),
 });
 
 const formFromPerson = (person: Person): PersonForm => ({
@@ -211,7 +207,7 @@ export const adminPeopleRoutes: FastifyPluginAsync<AppContext> = async (app, con
     },
   );
 
-  app.post<{ Body: Body }>('/admin/people', { config: { access: 'admin-page' } }, async (request, reply) => {
+  app.post<{ Body: FormBody }>('/admin/people', { config: { access: 'admin-page' } }, async (request, reply) => {
     const user = pageUser(request);
     const form = formOf(request.body);
     const result = await attempt(form, () =>
@@ -380,25 +376,29 @@ export const adminPeopleRoutes: FastifyPluginAsync<AppContext> = async (app, con
     },
   );
 
-  app.post<{ Params: { id: string }; Body: Body }>('/admin/people/:id', { config: { access: 'admin-page' } }, async (request, reply) => {
-    const person = await personOf(request, reply);
-    if (!person) return reply;
-    const form = formOf(request.body);
-    const result = await attempt(form, () =>
-      changePerson(db, actorOf(request), person.id, {
-        firstname: form.firstname,
-        lastname: form.lastname,
-        externalRef: form.externalRef.trim() === '' ? null : form.externalRef,
-        email: form.email.trim() === '' ? null : form.email,
-      }),
-    );
-    if ('done' in result) return reply.redirect(`/admin/people/${person.id}?done=saved`, 303);
-    const top = notice('error', 'Nothing was saved: see the fields marked below.');
-    return reply
-      .code(result.status)
-      .type(HTML)
-      .send(await personPage(pageUser(request), person, { top, form, errors: result.errors }));
-  });
+  app.post<{ Params: { id: string }; Body: FormBody }>(
+    '/admin/people/:id',
+    { config: { access: 'admin-page' } },
+    async (request, reply) => {
+      const person = await personOf(request, reply);
+      if (!person) return reply;
+      const form = formOf(request.body);
+      const result = await attempt(form, () =>
+        changePerson(db, actorOf(request), person.id, {
+          firstname: form.firstname,
+          lastname: form.lastname,
+          externalRef: form.externalRef.trim() === '' ? null : form.externalRef,
+          email: form.email.trim() === '' ? null : form.email,
+        }),
+      );
+      if ('done' in result) return reply.redirect(`/admin/people/${person.id}?done=saved`, 303);
+      const top = notice('error', 'Nothing was saved: see the fields marked below.');
+      return reply
+        .code(result.status)
+        .type(HTML)
+        .send(await personPage(pageUser(request), person, { top, form, errors: result.errors }));
+    },
+  );
 
   app.post<{ Params: { id: string } }>('/admin/people/:id/badge', { config: { access: 'admin-page' } }, async (request, reply) => {
     const person = await personOf(request, reply);
@@ -407,13 +407,13 @@ export const adminPeopleRoutes: FastifyPluginAsync<AppContext> = async (app, con
     return reply.redirect(`/admin/people/${person.id}?done=badge`, 303);
   });
 
-  app.post<{ Params: { id: string }; Body: Body }>(
+  app.post<{ Params: { id: string }; Body: FormBody }>(
     '/admin/people/:id/erase',
     { config: { access: 'admin-page' } },
     async (request, reply) => {
       const person = await personOf(request, reply);
       if (!person) return reply;
-      if (confirmKey(text(request.body, 'confirm')) !== confirmKey(fullName(person))) {
+      if (confirmKey(formText(request.body, 'confirm')) !== confirmKey(fullName(person))) {
         const eraseError = `Type the person's name, ${fullName(person)}, exactly as shown to confirm the erasure.`;
         const top = notice('error', 'Nothing was erased: the confirmation did not match.');
         return reply

@@ -9,17 +9,7 @@ import { createGateToken, listGateTokens, revokeGateToken, TOKEN_SCOPES, type To
 import { html, type SafeHtml } from '../views/html.js';
 import { csrfField, dangerButton, dateTime, gateOptions, notice, page, tableHead, type PageUser } from '../views/layout.js';
 import { qrCode } from '../views/qr-code.js';
-
-type Body = Record<string, unknown> | undefined;
-
-/** A form field as text ('' when missing or sent several times). */
-const text = (body: Body, key: string): string => (typeof body?.[key] === 'string' ? (body[key] as string) : '');
-
-/** A form field that may be sent several times (checkboxes), as a list. */
-const texts = (body: Body, key: string): string[] => {
-  const value = body?.[key];
-  return typeof value === 'string' ? [value] : Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : [];
-};
+import { formText, formTexts, type FormBody } from '../views/form.js';
 
 const SCOPE_LABEL: Record<TokenScope, string> = { checkin: 'check in', read: 'read attendance' };
 const EXPIRY_MAX_DAYS = 3650;
@@ -113,12 +103,12 @@ export const adminTokenRoutes: FastifyPluginAsync<AppContext> = async (app, cont
     return reply.type('text/html; charset=utf-8').send(await render(pageUser(request), top));
   });
 
-  app.post<{ Body: Body }>('/admin/tokens', { config: { access: 'admin-page' } }, async (request, reply) => {
+  app.post<{ Body: FormBody }>('/admin/tokens', { config: { access: 'admin-page' } }, async (request, reply) => {
     const user = pageUser(request);
-    const name = text(request.body, 'name').trim();
-    const gate = text(request.body, 'gate').trim();
-    const scopes = texts(request.body, 'scope');
-    const expiresIn = text(request.body, 'expiresInDays').trim();
+    const name = formText(request.body, 'name').trim();
+    const gate = formText(request.body, 'gate').trim();
+    const scopes = formTexts(request.body, 'scope');
+    const expiresIn = formText(request.body, 'expiresInDays').trim();
     const days = Number(expiresIn);
     let problem: string | undefined;
     if (name === '' || name.length > 100) problem = 'Give the token a name (up to 100 characters).';

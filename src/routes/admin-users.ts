@@ -16,17 +16,13 @@ import { MIN_PASSWORD_LENGTH } from '../auth/passwords.js';
 import { reserveSignInGuess, signInSucceeded, waitText } from '../auth/sign-in-throttle.js';
 import { html, type SafeHtml } from '../views/html.js';
 import { csrfField, dangerButton, dateTime, notice, page, tableHead, type PageUser } from '../views/layout.js';
+import { formText, type FormBody } from '../views/form.js';
 
 const MESSAGES: Record<string, string> = {
   created: 'Admin added.',
   deleted: 'Admin removed; their sessions have ended.',
   password: 'Password changed. Your other sessions have ended; sign in again.',
 };
-
-type Body = Record<string, unknown> | undefined;
-
-/** A form field as text ('' when missing or sent several times). */
-const text = (body: Body, key: string): string => (typeof body?.[key] === 'string' ? (body[key] as string) : '');
 
 /** A field for a password being set: the length rule is checked by the browser too. */
 function newPasswordInput(id: string): SafeHtml {
@@ -124,10 +120,10 @@ export const adminUserRoutes: FastifyPluginAsync<AppContext> = async (app, conte
     return reply.type('text/html; charset=utf-8').send(await render(pageUser(request), text ? { kind: 'success', text } : undefined));
   });
 
-  app.post<{ Body: Body }>('/admin/users', { config: { access: 'admin-page' } }, async (request, reply) => {
-    const username = text(request.body, 'username').trim();
+  app.post<{ Body: FormBody }>('/admin/users', { config: { access: 'admin-page' } }, async (request, reply) => {
+    const username = formText(request.body, 'username').trim();
     try {
-      const created = await createAdminUser(db, username, text(request.body, 'password'));
+      const created = await createAdminUser(db, username, formText(request.body, 'password'));
       await recordAudit(db, {
         actor: sessionOf(request).username,
         action: 'create',
@@ -145,7 +141,7 @@ export const adminUserRoutes: FastifyPluginAsync<AppContext> = async (app, conte
     return reply.redirect('/admin/users?done=created', 303);
   });
 
-  app.post<{ Body: Body }>('/admin/users/password', { config: { access: 'admin-page' } }, async (request, reply) => {
+  app.post<{ Body: FormBody }>('/admin/users/password', { config: { access: 'admin-page' } }, async (request, reply) => {
     const me = pageUser(request);
     // The current password is a guess like a sign-in's: the same throttle counts it (a stolen session
     // must not become an unlimited password oracle).
@@ -157,7 +153,7 @@ export const adminUserRoutes: FastifyPluginAsync<AppContext> = async (app, conte
         .type('text/html; charset=utf-8')
         .send(await render(me, { kind: 'error', text: `Too many wrong passwords. Try again in ${waitText(wait)}.` }));
     }
-    const ok = await checkCredentials(db, me.username, text(request.body, 'current'));
+    const ok = await checkCredentials(db, me.username, formText(request.body, 'current'));
     if (ok) await signInSucceeded(db, request.ip, me.username);
     if (!ok)
       return reply
@@ -165,7 +161,7 @@ export const adminUserRoutes: FastifyPluginAsync<AppContext> = async (app, conte
         .type('text/html; charset=utf-8')
         .send(await render(me, { kind: 'error', text: 'The current password is not right.' }));
     try {
-      await setAdminPassword(db, me.userId, text(request.body, 'password'));
+      await setAdminPassword(db, me.userId, formText(request.body, 'password'));
     } catch (error) {
       if (!(error instanceof AdminUserError)) throw error;
       return reply
