@@ -37,11 +37,6 @@ export async function findPerson(db: Queryable, id: number, lock = false): Promi
   return rows[0];
 }
 
-export async function findPersonByBadge(db: Queryable, badge: string): Promise<Person | undefined> {
-  const { rows } = await db.query<Person>(`SELECT ${PERSON_COLUMNS} FROM people p WHERE p.badge = $1`, [badge]);
-  return rows[0];
-}
-
 /** The people holding any of `badges` (unknown codes are simply absent), in one query. */
 export async function findPeopleByBadges(db: Queryable, badges: readonly string[]): Promise<Person[]> {
   const { rows } = await db.query<Person>(`SELECT ${PERSON_COLUMNS} FROM people p WHERE p.badge = ANY ($1::text[])`, [badges]);
