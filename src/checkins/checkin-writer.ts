@@ -156,15 +156,19 @@ export class CheckinWriter {
         for (const row of batch) for (const name of row.conflicts) this.busy.delete(name);
         this.settled();
         // Rows that arrived while every slot was busy (or while a conflicting batch ran) form the next
-        // batch now; with a fixed window, rows still inside it keep waiting for the timer.
+        // batch now; with a fixed window, rows still inside it wait for the rest of it. (They were queued
+        // without a timer, because no slot was free then: the timer is armed here, or they would wait
+        // for the next request to arrive.)
         const oldest = this.queue[0];
-        if (
-          oldest &&
-          (this.options.windowMs === 0 ||
-            this.queue.length >= this.options.maxRows ||
-            performance.now() - oldest.queuedAt >= this.options.windowMs)
-        ) {
+        if (!oldest) return;
+        const waited = performance.now() - oldest.queuedAt;
+        if (this.options.windowMs === 0 || this.queue.length >= this.options.maxRows || waited >= this.options.windowMs) {
           this.drain();
+        } else {
+          this.timer ??= setTimeout(() => {
+            this.timer = undefined;
+            this.drain();
+          }, this.options.windowMs - waited);
         }
       });
     }

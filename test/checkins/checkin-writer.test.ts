@@ -262,6 +262,38 @@ describe('CheckinWriter on PostgreSQL', () => {
     assert.ok(sizes.length <= 3, `51 rows in ${sizes.length} statements: ${sizes.join(',')}`);
   });
 
+  test(
+    'with a window, rows queued while the slot was busy are sent when it frees up inside their window',
+    { timeout: 10_000 },
+    async () => {
+      // The rows are queued without a timer (no slot was free). The batch in flight ends while they are
+      // still inside their window: they must go when the window ends, not wait for another request.
+      let release!: () => void;
+      const gate = new Promise<void>((resolve) => (release = resolve));
+      const { queryable, sizes } = instrumented(db);
+      const held: Queryable = {
+        async query<Row>(sql: string, params?: readonly unknown[]) {
+          const result = queryable.query<Row>(sql, params);
+          if (sizes.length === 1) await gate;
+          return result;
+        },
+        exec: (sql) => queryable.exec(sql),
+      };
+      const writer = new CheckinWriter(held, options({ windowMs: 200, maxRows: 1000, maxInFlight: 1 }));
+      const first = write(writer, person(0, 'window'));
+      await new Promise((resolve) => setTimeout(resolve, 250)); // the window passed: the first batch is in flight
+      assert.deepEqual(sizes, [1]);
+      const queuedAt = performance.now();
+      const rest = Array.from({ length: 10 }, (_, i) => write(writer, person(i + 1, 'window')));
+      release(); // the slot frees up at once, well inside the rows' 200 ms window
+      const rows = await Promise.all([first, ...rest]);
+      const waited = performance.now() - queuedAt;
+      assert.deepEqual(sizes, [1, 10]);
+      assert.ok(waited >= 150, `the rows kept their window (sent after ${waited.toFixed(0)} ms)`);
+      rows.forEach((row, i) => assert.equal(row.firstname, `First-window-${i}`));
+    },
+  );
+
   describe('with Idempotency-Keys and duplicate detection (batched checks)', () => {
     const checked = (duplicateWindowSeconds: number, key?: string, requestHash = 'h'): WriteChecks => ({
       duplicateWindowSeconds,
@@ -485,7 +517,9 @@ describe('POST /api/v1/checkins with the writer in place', () => {
 
   before(async () => {
     database = await createTestDatabase();
-    plain = await startServer({ env: { DATABASE_URL: database.url, DUPLICATE_WINDOW_SECONDS: '0' } });
+    // One batch in flight at a time (a pool of 2): requests that arrive while it runs must share the
+    // next one, however slowly a busy machine hands them to the server.
+    plain = await startServer({ env: { DATABASE_URL: database.url, DUPLICATE_WINDOW_SECONDS: '0', DATABASE_POOL_MAX: '2' } });
     checked = await startServer({ env: { DATABASE_URL: database.url } });
   });
   after(async () => {
