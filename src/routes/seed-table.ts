@@ -3,7 +3,7 @@
 import os from 'node:os';
 import type { FastifyPluginAsync } from 'fastify';
 import { localDate, parseCompactDate } from '../checkins/calendar.js';
-import { daySheet, daySheetEtag, matchesEtag } from '../checkins/day-sheet.js';
+import { DaySheets } from '../checkins/day-sheet.js';
 import type { AppContext } from '../app.js';
 import { type FieldFault, TEXT_MAX } from '../checkins/checkin-fields.js';
 import { CheckinProblem } from '../checkins/checkin-problem.js';
@@ -34,6 +34,7 @@ function methodNotAllowed(allowed: string) {
 const OTHER_METHODS = ['GET', 'PUT', 'PATCH', 'DELETE'] as const;
 
 export const seedTableRoutes: FastifyPluginAsync<AppContext> = async (app, { db, config, checkins }) => {
+  const sheets = new DaySheets(db);
   app.post('/table/create', { config: { access: 'checkin' } }, async (request, reply) => {
     const body = request.body;
     if (typeof body !== 'object' || body === null || Array.isArray(body)) {
@@ -64,13 +65,10 @@ export const seedTableRoutes: FastifyPluginAsync<AppContext> = async (app, { db,
     const spec = request.params.spec;
     const day = spec === 'date:today' ? localDate(config.timezone) : spec.startsWith('date:') ? parseCompactDate(spec.slice(5)) : undefined;
     if (day === undefined) return reply.code(400).type('text/plain; charset=utf-8').send(INVALID_DATE);
-    // A client that holds the current sheet is told so without the sheet being built or sent.
-    const ifNoneMatch = request.headers['if-none-match'];
-    if (ifNoneMatch) {
-      const etag = await daySheetEtag(db, day);
-      if (matchesEtag(ifNoneMatch, etag)) return reply.code(304).header('etag', etag).send();
-    }
-    const sheet = await daySheet(db, day);
+    // A client that holds the current sheet is told so without the sheet being built or sent; an
+    // unchanged sheet this process built before is sent from memory (both after asking for its ETag).
+    const { etag, sheet } = await sheets.read(day, request.headers['if-none-match']);
+    if (!sheet) return reply.code(304).header('etag', etag).send();
     return reply
       .type('application/json; charset=utf-8')
       .header('etag', sheet.etag)

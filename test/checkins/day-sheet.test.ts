@@ -1,8 +1,12 @@
 // The day sheet is sent in pieces built by PostgreSQL; the bytes must be exactly the compact form of one
 // json_agg (the seed's format, no spaces), for small days, empty days, and days that span many pieces.
-// Its ETag answers 304 only while the sheet is unchanged: across writes, corrections, deletes and replicas.
+// Its ETag answers 304 only while the sheet is unchanged: across writes, corrections, deletes and replicas;
+// the same check guards the sheets a process keeps in memory (DaySheets).
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { type DaySheet, DaySheets } from '../../src/checkins/day-sheet.js';
+import type { Database, Queryable } from '../../src/db/database.js';
+import { openPostgres } from '../../src/db/postgres.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { startServer, type RunningServer } from '../support/server.js';
 
@@ -137,5 +141,142 @@ describe('GET /table/view/date:<day>: ETag and 304 never hide a change', () => {
       }
     });
     await Promise.all(readers);
+  });
+});
+
+describe('DaySheets: unchanged sheets are sent from memory, after the ETag check, and never go stale', () => {
+  let database: TestDatabase;
+  let db: Database;
+  let one: RunningServer;
+  let other: RunningServer;
+  const DAY = '2021-05-04';
+
+  before(async () => {
+    database = await createTestDatabase();
+    db = openPostgres({ kind: 'postgres', connectionString: database.url, poolMax: 2, display: database.name }, { timezone: 'UTC' });
+    await database.query(
+      `INSERT INTO checkins (login, name_key, firstname, lastname, gate)
+       SELECT $1::date + time '08:00' + i * interval '1 minute', 'k', 'Kept', 'Person-' || i, 'G' FROM generate_series(1, 50) AS i`,
+      [DAY],
+    );
+    one = await startServer({ env: { DATABASE_URL: database.url } });
+    other = await startServer({ env: { DATABASE_URL: database.url } });
+  });
+  after(async () => {
+    await db.close();
+    assert.equal(await one.stop(), 0);
+    assert.equal(await other.stop(), 0);
+    await database.drop();
+  });
+
+  /** A Queryable that records which statement each query was: the ETag check or the sheet itself. */
+  const counting = () => {
+    const asked: ('etag' | 'sheet')[] = [];
+    const queryable: Queryable = {
+      query<Row>(sql: string, params?: readonly unknown[]) {
+        asked.push(sql.includes('string_agg') ? 'sheet' : 'etag');
+        return db.query<Row>(sql, params);
+      },
+      exec: (sql) => db.exec(sql),
+    };
+    return { queryable, asked };
+  };
+  const expected = async (day: string) => JSON.stringify(JSON.parse((await database.query<{ sheet: string }>(JSON_AGG, [day]))[0]!.sheet));
+  const bodyOf = (sheet: DaySheet | undefined) => {
+    assert.ok(sheet && Buffer.isBuffer(sheet.body), 'a kept-size sheet is one buffer');
+    return sheet.body.toString('utf8');
+  };
+
+  test('a first read builds and keeps; a repeat asks only for the ETag; any change builds again', async () => {
+    const { queryable, asked } = counting();
+    const sheets = new DaySheets(queryable);
+    const first = await sheets.read(DAY);
+    assert.deepEqual(asked, ['sheet'], 'a day not held is built at once, its ETag with it');
+    assert.equal(bodyOf(first.sheet), await expected(DAY));
+
+    const repeat = await sheets.read(DAY);
+    assert.deepEqual(asked, ['sheet', 'etag'], 'an unchanged day costs the ETag query only');
+    assert.equal(repeat.sheet?.body, first.sheet?.body, 'the kept bytes themselves');
+    assert.equal(repeat.etag, first.etag);
+    assert.deepEqual(await sheets.read(DAY, first.etag), { etag: first.etag }, 'If-None-Match of the current sheet: 304');
+
+    // Changes made behind the cache's back (plain SQL, as another replica, a migration or psql would):
+    // a correction that keeps count and ids, a soft delete, an undelete, a move to another day.
+    const [first1, second] = await database.query<{ id: number }>(`SELECT id::int AS id FROM checkins ORDER BY id LIMIT 2`);
+    for (const [change, id] of [
+      [`UPDATE checkins SET firstname = 'Corrected' WHERE id = $1`, first1!.id],
+      [`UPDATE checkins SET deleted_at = now() WHERE id = $1`, first1!.id],
+      [`UPDATE checkins SET deleted_at = NULL WHERE id = $1`, first1!.id],
+      [`UPDATE checkins SET login = login - interval '1 day' WHERE id = $1`, first1!.id],
+      [`DELETE FROM checkins WHERE id = $1`, second!.id],
+    ] as const) {
+      asked.length = 0;
+      await database.query(change, [id]);
+      const changed = await sheets.read(DAY);
+      assert.deepEqual(asked, ['etag', 'sheet'], `${change}: the ETag differs, the sheet is built again`);
+      assert.equal(bodyOf(changed.sheet), await expected(DAY), change);
+    }
+    asked.length = 0;
+    await database.query(`UPDATE checkins SET firstname = 'Elsewhere' WHERE id = $1`, [first1!.id]);
+    await sheets.read(DAY);
+    assert.deepEqual(asked, ['etag'], 'a change to another day leaves this one kept');
+  });
+
+  test('the memory is bounded: least recently used days go first, and a sheet above a quarter of it is streamed, not kept', async () => {
+    const sheets = new DaySheets(db, { bytes: 64 * 1024, days: 2 });
+    await sheets.read('2021-05-01');
+    await sheets.read('2021-05-02');
+    await sheets.read('2021-05-01'); // used again: 05-02 is now the oldest
+    await sheets.read('2021-05-03');
+    assert.deepEqual(sheets.stats().days, 2);
+    const { queryable, asked } = counting();
+    const probe = new DaySheets(queryable, { bytes: 4 * 1024, days: 8 });
+    const big = await probe.read(DAY); // ~4.5 kB of sheet: above a quarter of 4 kB
+    assert.ok(!Buffer.isBuffer(big.sheet?.body), 'streamed');
+    assert.deepEqual(probe.stats(), { days: 0, bytes: 0 });
+    await probe.read(DAY);
+    assert.deepEqual(asked, ['sheet', 'sheet'], 'not kept, so built each time without an ETag query first');
+  });
+
+  test('two replicas, plain reads under load: every read after a write holds that write, byte for byte what the database says', async () => {
+    const servers = [one, other];
+    const plain = async (server: RunningServer) => {
+      const response = await fetch(`${server.url}/table/view/date:today`);
+      assert.equal(response.status, 200);
+      return response.text();
+    };
+    // Both replicas hold today's sheet before the first change.
+    await Promise.all(servers.map(plain));
+    const workers = Array.from({ length: 4 }, async (_, worker) => {
+      for (let round = 0; round < 20; round++) {
+        const writer = servers[(worker + round) % 2]!;
+        const reader = servers[(worker + round + 1) % 2]!;
+        if (round % 2 === 0) {
+          // A write through one replica's API, read through the other...
+          const response = await fetch(`${writer.url}/table/create`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify({ firstname: `W${worker}-${round}`, lastname: 'Load', gate: 'L' }),
+          });
+          assert.equal(response.status, 201);
+          const { id } = (await response.json()) as { id: number };
+          assert.ok((await plain(reader)).includes(`"id":${id},`), `worker ${worker} round ${round}: the other replica shows the new row`);
+        } else {
+          // ... and a correction through plain SQL, keeping count and ids, read through either.
+          await database.query(`UPDATE checkins SET firstname = $1 WHERE firstname = $2`, [
+            `C${worker}-${round}`,
+            `W${worker}-${round - 1}`,
+          ]);
+          const text = await plain(reader);
+          assert.ok(text.includes(`"C${worker}-${round}"`), `worker ${worker} round ${round}: the correction shows`);
+          assert.ok(!text.includes(`"W${worker}-${round - 1}"`), `worker ${worker} round ${round}: the old name is gone`);
+        }
+      }
+    });
+    await Promise.all(workers);
+    // The servers run in UTC (APP_TIMEZONE unset): today is the database's UTC date.
+    const [today] = await database.query<{ day: string }>(`SELECT (now() AT TIME ZONE 'UTC')::date::text AS day`);
+    const final = await expected(today!.day);
+    for (const server of servers) assert.equal(await plain(server), final, 'each replica ends with exactly the database’s sheet');
   });
 });
