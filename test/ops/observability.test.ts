@@ -64,6 +64,24 @@ describe('probes, metrics and logs', { timeout: 120_000 }, () => {
     for (const line of lines) assert.equal(line.reqId, id);
   });
 
+  test('probes are not logged at LOG_LEVEL=info: one every few seconds would drown the request log', async () => {
+    const id = `probe-${randomBytes(4).toString('hex')}`;
+    // (This server has METRICS_PORT: /metrics is not on its main port.)
+    for (const probe of ['healthz', 'readyz']) {
+      const response = await fetch(`${server.url}/${probe}`, { headers: { 'x-request-id': `${id}-${probe}` } });
+      assert.equal(response.status, 200);
+      await response.arrayBuffer();
+    }
+    await fetch(`${server.url}/table/`, { headers: { 'x-request-id': `${id}-page` } }).then((response) => response.arrayBuffer());
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const logged = server
+      .output()
+      .split('\n')
+      .filter((line) => line.includes(id))
+      .map((line) => (JSON.parse(line) as { reqId: string }).reqId);
+    assert.deepEqual([...new Set(logged)], [`${id}-page`]);
+  });
+
   test('logs are JSON and hold neither names nor the database password nor query strings', async () => {
     const name = `Zyxwvut${randomBytes(4).toString('hex')}`;
     const created = await create(server.url, { firstname: name, lastname: `${name}son`, gate: 'L' });
