@@ -31,11 +31,20 @@ export class Metrics {
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
       registers,
     });
+    const requestSeries = this.requestSeries;
     this.requests = new Counter({
       name: 'barona_http_requests_total',
       help: 'HTTP requests answered, by method, route pattern and status code.',
       labelNames: ['method', 'route', 'status'],
       registers,
+      // Counted per request as a plain number (observeRequest), handed to prom-client when scraped.
+      collect() {
+        for (const series of requestSeries.values()) {
+          if (series.count === series.reported) continue;
+          this.inc(series.labels, series.count - series.reported);
+          series.reported = series.count;
+        }
+      },
     });
     this.checkins = new Counter({
       name: 'barona_checkins_created_total',
@@ -58,8 +67,15 @@ export class Metrics {
     poolGauge('barona_db_pool_waiting_requests', 'Queries waiting for a free database connection.', (s) => s.waiting);
   }
 
-  /** Label children per (method, route, status): prom-client otherwise hashes the label object twice a request. */
-  private readonly requestSeries = new Map<string, { duration: { observe(seconds: number): void }; count: { inc(): void } }>();
+  /**
+   * Per (method, route, status): the histogram's label child (prom-client would otherwise build and hash
+   * the label object for every request) and the request count since start, of which `reported` has been
+   * handed to the counter (prom-client validates and hashes labels on every inc()).
+   */
+  private readonly requestSeries = new Map<
+    string,
+    { labels: Record<'method' | 'route' | 'status', string>; duration: { observe(seconds: number): void }; count: number; reported: number }
+  >();
 
   observeRequest(method: string, route: string | undefined, status: number, seconds: number): void {
     const knownMethod = KNOWN_METHODS.has(method) ? method : 'OTHER';
@@ -71,12 +87,12 @@ export class Metrics {
         route: route ?? 'unmatched',
         status: String(status),
       };
-      series = { duration: this.requestDuration.labels(labels), count: this.requests.labels(labels) };
+      series = { labels, duration: this.requestDuration.labels(labels), count: 0, reported: 0 };
       // Bounded like the labels themselves: methods × route patterns × status codes.
       this.requestSeries.set(id, series);
     }
     series.duration.observe(seconds);
-    series.count.inc();
+    series.count++;
   }
 
   /** Call once per check-in stored (after the database has confirmed it). */

@@ -136,6 +136,14 @@ describe('probes, metrics and logs', { timeout: 120_000 }, () => {
     assert.ok(sample(text, 'barona_http_requests_total{method="GET",route="unmatched",status="404"}')! >= 1);
     assert.ok(sample(text, 'barona_http_request_duration_seconds_count{method="POST",route="/table/create",status="201"}')! >= 3);
     assert.ok(text.includes('barona_http_request_duration_seconds_bucket{le="0.005",method="POST",route="/table/create",status="201"}'));
+    // The counter is handed its counts at each scrape: exact, and equal to the histogram's count, every time.
+    const created = 'method="POST",route="/table/create",status="201"';
+    const before = sample(text, `barona_http_requests_total{${created}}`)!;
+    assert.equal(before, sample(text, `barona_http_request_duration_seconds_count{${created}}`));
+    for (let i = 0; i < 4; i++) assert.equal((await create(server.url, { firstname: 'Metric', lastname: 'Again', gate })).status, 201);
+    const again = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+    assert.equal(sample(again, `barona_http_requests_total{${created}}`), before + 4);
+    assert.equal(sample(again, `barona_http_request_duration_seconds_count{${created}}`), before + 4);
     for (const gauge of [
       'barona_db_pool_connections',
       'barona_db_pool_idle_connections',
