@@ -33,6 +33,22 @@ function instrumented(db: Database, failStatement?: (index: number, size: number
   return { queryable, sizes };
 }
 
+/** Like instrumented(), but the first statement stays in flight (its answer held back) until release(). */
+function holdingFirstBatch(db: Database) {
+  let release!: () => void;
+  const gate = new Promise<void>((resolve) => (release = resolve));
+  const { queryable, sizes } = instrumented(db);
+  const held: Queryable = {
+    async query<Row>(sql: string, params?: readonly unknown[]) {
+      const result = queryable.query<Row>(sql, params);
+      if (sizes.length === 1) await gate;
+      return result;
+    },
+    exec: (sql) => queryable.exec(sql),
+  };
+  return { held, sizes, release };
+}
+
 /** The error node-postgres raises when the server terminates the connection (treated as an outage). */
 function connectionLost(): Error {
   return Object.assign(new Error('terminating connection due to administrator command'), { code: '57P01' });
@@ -224,17 +240,7 @@ describe('CheckinWriter on PostgreSQL', () => {
   });
 
   test('writes arriving while a batch is in flight form exactly the next batch', async () => {
-    let release!: () => void;
-    const gate = new Promise<void>((resolve) => (release = resolve));
-    const { queryable, sizes } = instrumented(db);
-    const held: Queryable = {
-      async query<Row>(sql: string, params?: readonly unknown[]) {
-        const result = queryable.query<Row>(sql, params);
-        if (sizes.length === 1) await gate; // the first batch stays in flight until released
-        return result;
-      },
-      exec: (sql) => queryable.exec(sql),
-    };
+    const { held, sizes, release } = holdingFirstBatch(db);
     const writer = new CheckinWriter(held, options({ maxRows: 1000, maxInFlight: 1 }));
     const first = write(writer, person(0, 'next'));
     await new Promise((resolve) => setImmediate(resolve)); // the first write is now in flight, alone
@@ -268,17 +274,7 @@ describe('CheckinWriter on PostgreSQL', () => {
     async () => {
       // The rows are queued without a timer (no slot was free). The batch in flight ends while they are
       // still inside their window: they must go when the window ends, not wait for another request.
-      let release!: () => void;
-      const gate = new Promise<void>((resolve) => (release = resolve));
-      const { queryable, sizes } = instrumented(db);
-      const held: Queryable = {
-        async query<Row>(sql: string, params?: readonly unknown[]) {
-          const result = queryable.query<Row>(sql, params);
-          if (sizes.length === 1) await gate;
-          return result;
-        },
-        exec: (sql) => queryable.exec(sql),
-      };
+      const { held, sizes, release } = holdingFirstBatch(db);
       const writer = new CheckinWriter(held, options({ windowMs: 200, maxRows: 1000, maxInFlight: 1 }));
       const first = write(writer, person(0, 'window'));
       await new Promise((resolve) => setTimeout(resolve, 250)); // the window passed: the first batch is in flight
