@@ -155,6 +155,8 @@ export class DaySheets {
   }
 
   private keep(day: string, sheet: Kept): void {
+    // Another read of the same day may have kept its sheet while this one was being built.
+    this.forget(day);
     this.kept.set(day, sheet);
     this.bytes += sheet.body.length;
     for (const [oldest] of this.kept) {

@@ -229,6 +229,10 @@ describe('DaySheets: unchanged sheets are sent from memory, after the ETag check
     await sheets.read('2021-05-01'); // used again: 05-02 is now the oldest
     await sheets.read('2021-05-03');
     assert.deepEqual(sheets.stats().days, 2);
+    // Reads of one day at once all build it; the one kept is counted once.
+    const together = new DaySheets(db);
+    const sheetsAtOnce = await Promise.all(Array.from({ length: 10 }, () => together.read(DAY)));
+    assert.deepEqual(together.stats(), { days: 1, bytes: sheetsAtOnce[0]!.sheet!.byteLength });
     const { queryable, asked } = counting();
     const probe = new DaySheets(queryable, { bytes: 4 * 1024, days: 8 });
     const big = await probe.read(DAY); // ~4.5 kB of sheet: above a quarter of 4 kB
