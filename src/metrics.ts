@@ -6,6 +6,7 @@
 import http from 'node:http';
 import type { FastifyBaseLogger } from 'fastify';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { DaySheetAnswer } from './checkins/day-sheet.js';
 import type { Database } from './db/database.js';
 
 const KNOWN_METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
@@ -19,6 +20,7 @@ export class Metrics {
   private readonly requestDuration: Histogram<'method' | 'route' | 'status'>;
   private readonly requests: Counter<'method' | 'route' | 'status'>;
   private readonly checkins: Counter<'gate'>;
+  private readonly daySheetReads: Counter<'answer'>;
   private readonly gates = new Set<string>();
 
   constructor(db: Database) {
@@ -50,6 +52,12 @@ export class Metrics {
       name: 'barona_checkins_created_total',
       help: `Check-ins stored by this process, by gate (gate="${NO_GATE}" when empty; "${OTHER_GATE}" beyond ${MAX_GATE_LABELS} distinct gates).`,
       labelNames: ['gate'],
+      registers,
+    });
+    this.daySheetReads = new Counter({
+      name: 'barona_day_sheet_reads_total',
+      help: 'Day sheets read (GET /table/view/date:…), by answer: kept (sent from memory after the ETag check), built, not_modified (304).',
+      labelNames: ['answer'],
       registers,
     });
     const poolGauge = (name: string, help: string, read: (stats: ReturnType<Database['stats']>) => number) =>
@@ -103,6 +111,11 @@ export class Metrics {
       else this.gates.add(label);
     }
     this.checkins.inc({ gate: label });
+  }
+
+  /** Call once per day sheet read, with how it was answered (DaySheets). */
+  countDaySheetRead(answer: DaySheetAnswer): void {
+    this.daySheetReads.inc({ answer });
   }
 
   async render(): Promise<{ contentType: string; body: string }> {

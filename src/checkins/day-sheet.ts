@@ -102,6 +102,12 @@ async function daySheetPieces(db: Queryable, day: string): Promise<{ chunks: Buf
   return { chunks, byteLength: chunks.reduce((sum, chunk) => sum + chunk.length, 0), etag };
 }
 
+/** How a read was answered: 304, the kept bytes (after the ETag check), or a sheet built now. */
+export type DaySheetAnswer = 'not_modified' | 'kept' | 'built';
+
+export type DaySheetRead =
+  { answer: 'not_modified'; etag: string; sheet?: undefined } | { answer: 'kept' | 'built'; etag: string; sheet: DaySheet };
+
 interface Kept {
   etag: string;
   body: Buffer;
@@ -127,26 +133,26 @@ export class DaySheets {
    * The current sheet of `day`; `undefined` with the ETag when `ifNoneMatch` names the current one (the
    * caller answers 304). The ETag is asked for first whenever it can spare the build.
    */
-  async read(day: string, ifNoneMatch?: string): Promise<{ etag: string; sheet?: DaySheet }> {
+  async read(day: string, ifNoneMatch?: string): Promise<DaySheetRead> {
     const held = this.kept.get(day);
     if (held || ifNoneMatch) {
       const etag = await daySheetEtag(this.db, day);
-      if (matchesEtag(ifNoneMatch, etag)) return { etag };
+      if (matchesEtag(ifNoneMatch, etag)) return { answer: 'not_modified', etag };
       if (held && held.etag === etag) {
         // Most recently used goes last.
         this.kept.delete(day);
         this.kept.set(day, held);
-        return { etag, sheet: { byteLength: held.body.length, body: held.body, etag } };
+        return { answer: 'kept', etag, sheet: { byteLength: held.body.length, body: held.body, etag } };
       }
     }
     this.forget(day);
     const { chunks, byteLength, etag } = await daySheetPieces(this.db, day);
     // A sheet above a quarter of the budget would push out everything else: it is streamed, not kept.
     if (byteLength > this.limits.bytes / 4)
-      return { etag, sheet: { byteLength, body: Readable.from(chunks, { objectMode: false }), etag } };
+      return { answer: 'built', etag, sheet: { byteLength, body: Readable.from(chunks, { objectMode: false }), etag } };
     const body = Buffer.concat(chunks, byteLength);
     this.keep(day, { etag, body });
-    return { etag, sheet: { byteLength, body, etag } };
+    return { answer: 'built', etag, sheet: { byteLength, body, etag } };
   }
 
   /** Days and bytes held now (for tests and metrics). */

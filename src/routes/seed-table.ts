@@ -67,7 +67,8 @@ export const seedTableRoutes: FastifyPluginAsync<AppContext> = async (app, { db,
     if (day === undefined) return reply.code(400).type('text/plain; charset=utf-8').send(INVALID_DATE);
     // A client that holds the current sheet is told so without the sheet being built or sent; an
     // unchanged sheet this process built before is sent from memory (both after asking for its ETag).
-    const { etag, sheet } = await sheets.read(day, request.headers['if-none-match']);
+    const { answer, etag, sheet } = await sheets.read(day, request.headers['if-none-match']);
+    app.metrics.countDaySheetRead(answer);
     if (!sheet) return reply.code(304).header('etag', etag).send();
     return reply
       .type('application/json; charset=utf-8')

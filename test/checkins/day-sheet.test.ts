@@ -198,7 +198,12 @@ describe('DaySheets: unchanged sheets are sent from memory, after the ETag check
     assert.deepEqual(asked, ['sheet', 'etag'], 'an unchanged day costs the ETag query only');
     assert.equal(repeat.sheet?.body, first.sheet?.body, 'the kept bytes themselves');
     assert.equal(repeat.etag, first.etag);
-    assert.deepEqual(await sheets.read(DAY, first.etag), { etag: first.etag }, 'If-None-Match of the current sheet: 304');
+    assert.deepEqual(
+      await sheets.read(DAY, first.etag),
+      { answer: 'not_modified', etag: first.etag },
+      'If-None-Match of the current sheet: 304',
+    );
+    assert.deepEqual([first.answer, repeat.answer], ['built', 'kept']);
 
     // Changes made behind the cache's back (plain SQL, as another replica, a migration or psql would):
     // a correction that keeps count and ids, a soft delete, an undelete, a move to another day.

@@ -109,6 +109,7 @@ describe('probes, metrics and logs', { timeout: 120_000 }, () => {
   });
 
   test('/metrics is on METRICS_PORT only, with request, pool, check-in and process metrics', async () => {
+    const atStart = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
     const gate = `G${randomBytes(3).toString('hex')}`;
     for (let i = 0; i < 3; i++) assert.equal((await create(server.url, { firstname: 'Metric', lastname: 'Counter', gate })).status, 201);
     assert.equal((await create(server.url, { firstname: '', lastname: 'Counter' })).status, 400);
@@ -119,6 +120,9 @@ describe('probes, metrics and logs', { timeout: 120_000 }, () => {
     assert.equal((await checkin('Api')).status, 201);
     await fetch(`${server.url}/table/view/date:20260101`);
     await fetch(`${server.url}/table/view/date:20260102`);
+    // The first day again: sent from memory; and once more as a conditional request: 304.
+    const etag = (await fetch(`${server.url}/table/view/date:20260101`)).headers.get('etag')!;
+    assert.equal((await fetch(`${server.url}/table/view/date:20260101`, { headers: { 'if-none-match': etag } })).status, 304);
     await fetch(`${server.url}/no/such/${randomBytes(4).toString('hex')}`);
 
     assert.equal((await fetch(`${server.url}/metrics`)).status, 404, 'not on the main port when METRICS_PORT is set');
@@ -133,6 +137,10 @@ describe('probes, metrics and logs', { timeout: 120_000 }, () => {
     // Route patterns, never raw URLs: both days land in one series; unknown paths in "unmatched".
     assert.ok(sample(text, 'barona_http_requests_total{method="GET",route="/table/view/:spec",status="200"}')! >= 2);
     assert.ok(!text.includes('date:20260101') && !text.includes('/no/such/'), 'no raw URL in any label');
+    const sheetReads = (answer: string, metrics: string) => sample(metrics, `barona_day_sheet_reads_total{answer="${answer}"}`) ?? 0;
+    assert.equal(sheetReads('built', text) - sheetReads('built', atStart), 2, 'two days built');
+    assert.equal(sheetReads('kept', text) - sheetReads('kept', atStart), 1, 'one sent from memory');
+    assert.equal(sheetReads('not_modified', text) - sheetReads('not_modified', atStart), 1, 'one 304');
     assert.ok(sample(text, 'barona_http_requests_total{method="GET",route="unmatched",status="404"}')! >= 1);
     assert.ok(sample(text, 'barona_http_request_duration_seconds_count{method="POST",route="/table/create",status="201"}')! >= 3);
     assert.ok(text.includes('barona_http_request_duration_seconds_bucket{le="0.005",method="POST",route="/table/create",status="201"}'));
