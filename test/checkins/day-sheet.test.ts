@@ -234,6 +234,9 @@ describe('DaySheets: unchanged sheets are sent from memory, after the ETag check
     await sheets.read('2021-05-01'); // used again: 05-02 is now the oldest
     await sheets.read('2021-05-03');
     assert.deepEqual(sheets.stats().days, 2);
+    const answers = [];
+    for (const day of ['2021-05-01', '2021-05-03', '2021-05-02']) answers.push((await sheets.read(day)).answer);
+    assert.deepEqual(answers, ['kept', 'kept', 'built'], 'the least recently used day (05-02) was the one let go');
     // Reads of one day at once all build it; the one kept is counted once.
     const together = new DaySheets(db);
     const sheetsAtOnce = await Promise.all(Array.from({ length: 10 }, () => together.read(DAY)));
