@@ -5,10 +5,10 @@
 // recorded with EXPLAIN ANALYZE, running the service's own repository functions (so the SQL is exactly
 // the service's) under the session settings the service uses (jit=off).
 import pg from 'pg';
-import { daySheet } from '../src/checkins/day-sheet.js';
-import { daySummary, exportChunk, listCheckins } from '../src/checkins/checkin-repository.js';
-import { EXPORT_CHUNK_ROWS } from '../src/checkins/csv.js';
-import { searchTerms } from '../src/checkins/person-name.js';
+import { daySheet } from '../src/features/checkins/day-sheet.js';
+import { daySummary, exportChunk, listCheckins } from '../src/features/checkins/checkin-repository.js';
+import { EXPORT_CHUNK_ROWS } from '../src/features/checkins/csv.js';
+import { searchTerms } from '../src/features/checkins/person-name.js';
 import type { Queryable } from '../src/db/database.js';
 import { databaseUrl } from '../test/support/database.js';
 import { runCli } from '../test/support/server.js';

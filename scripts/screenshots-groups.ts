@@ -5,8 +5,8 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { localDate } from '../src/checkins/calendar.js';
-import { addDays, monthAround } from '../src/views/schedule.js';
+import { localDate } from '../src/domain/calendar.js';
+import { addDays, monthAround } from '../src/features/groups/schedule-views.js';
 import { startServer, ROOT } from '../test/support/server.js';
 import { chromiumMissing, launchChromium } from '../test/support/chromium.js';
 

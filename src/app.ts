@@ -3,9 +3,10 @@
 // module (src/routes/). The process concerns (listening, signals, database start-up) live in server.ts.
 import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyInstance, type FastifyPluginAsync } from 'fastify';
-import { CheckinService } from './checkins/checkin-service.js';
-import { CheckinWriter } from './checkins/checkin-writer.js';
+import { CheckinService } from './features/checkins/checkin-service.js';
+import { CheckinWriter } from './features/checkins/checkin-writer.js';
 import type { Config } from './config.js';
+import { serviceDeps, type Services } from './services.js';
 import type { Database } from './db/database.js';
 import { RequestLogController, loggerOptions } from './logging.js';
 import { Metrics } from './metrics.js';
@@ -17,24 +18,24 @@ import { liveUpdates } from './plugins/live-updates.js';
 import { requestMetrics } from './plugins/metrics.js';
 import { webSecurity } from './plugins/web-security.js';
 import { writeLimit } from './plugins/write-limit.js';
-import { adminRoutes } from './routes/admin.js';
-import { adminEntryRoutes } from './routes/admin-entries.js';
-import { adminEventRoutes } from './routes/admin-events.js';
-import { adminGateRoutes } from './routes/admin-gates.js';
-import { adminGroupRoutes } from './routes/admin-groups.js';
-import { adminPeopleRoutes } from './routes/admin-people.js';
-import { adminRegisterRoutes } from './routes/admin-register.js';
-import { adminSheetRoutes } from './routes/admin-sheet.js';
-import { adminTokenRoutes } from './routes/admin-tokens.js';
-import { adminBadgeRoutes } from './routes/admin-badges.js';
-import { adminUserRoutes } from './routes/admin-users.js';
-import { uiAssetRoutes } from './routes/ui-assets.js';
-import { uiKioskRoutes } from './routes/ui-kiosk.js';
-import { uiScreenRoutes } from './routes/ui-screen.js';
-import { apiRoutes } from './routes/api.js';
-import { healthRoutes } from './routes/health.js';
+import { adminRoutes } from './features/staff/sign-in-routes.js';
+import { adminEntryRoutes } from './features/checkins/entry-page-routes.js';
+import { adminEventRoutes } from './features/checkins/live-routes.js';
+import { adminGateRoutes } from './features/gates/page-routes.js';
+import { adminGroupRoutes } from './features/groups/page-routes.js';
+import { adminPeopleRoutes } from './features/people/page-routes.js';
+import { adminRegisterRoutes } from './features/groups/register-page-routes.js';
+import { adminSheetRoutes } from './features/checkins/sheet-page-routes.js';
+import { adminTokenRoutes } from './features/tokens/page-routes.js';
+import { adminBadgeRoutes } from './features/people/badge-page-routes.js';
+import { adminUserRoutes } from './features/staff/page-routes.js';
+import { uiAssetRoutes } from './http/asset-routes.js';
+import { uiKioskRoutes } from './features/kiosk/page-routes.js';
+import { uiScreenRoutes } from './features/gates/screen-routes.js';
+import { apiRoutes } from './http/api-routes.js';
+import { healthRoutes } from './http/health-routes.js';
 import { registerOpenApi } from './plugins/openapi.js';
-import { seedTableRoutes } from './routes/seed-table.js';
+import { seedTableRoutes } from './features/checkins/seed-routes.js';
 
 /** What the plugins are given. */
 export interface AppServices {
@@ -49,8 +50,9 @@ export interface AppInput extends AppServices {
   writer?: CheckinWriter;
 }
 
-/** What every route module is given. */
+/** What every route module is given: the services (src/services.ts), never the database. */
 export interface AppContext extends AppServices {
+  services: Services;
   /** The one door for every change to attendance (checkin-service.ts). */
   checkins: CheckinService;
 }
@@ -125,7 +127,9 @@ export async function buildApp(input: AppInput, options: BuildOptions = {}): Pro
   // Requests still waiting for a batch are answered before the database is closed.
   app.addHook('onClose', () => writer.close());
   const checkins = new CheckinService(input.db, writer, config.checkins, { events: app.attendanceEvents, metrics: app.metrics });
-  const context: AppContext = { ...services, checkins };
+  const deps = serviceDeps(input.db, config, { announce: () => app.attendanceEvents.changed() });
+  const context: AppContext = { ...services, checkins, services: { checkins } };
+  void deps;
 
   await app.register(healthRoutes, context);
   await app.register(seedTableRoutes, context);

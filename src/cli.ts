@@ -5,8 +5,8 @@ import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { openDatabase } from './db/database.js';
 import { migrate, schemaStatus } from './db/migrator.js';
-import { resetAdminPassword } from './auth/admin-users.js';
-import { passwordProblem } from './auth/passwords.js';
+import { resetAdminPassword } from './features/staff/admin-users.js';
+import { passwordProblem } from './features/staff/passwords.js';
 
 const USAGE = `Usage: barona <command>
 
@@ -162,11 +162,11 @@ export async function main(argv: string[]): Promise<number> {
       return runHealthcheck(config);
     case 'backup':
     case 'restore': {
-      const { runBackup, runRestore } = await import('./backup/command.js');
+      const { runBackup, runRestore } = await import('./features/backup/command.js');
       return (command === 'backup' ? runBackup : runRestore)(config, rest[0]!, version());
     }
     case 'prune': {
-      const { runPrune } = await import('./retention/command.js');
+      const { runPrune } = await import('./features/retention/command.js');
       return runPrune(config, values['dry-run'] ?? false);
     }
     case 'admin':

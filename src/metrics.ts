@@ -6,7 +6,7 @@
 import http from 'node:http';
 import type { FastifyBaseLogger } from 'fastify';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { DaySheetAnswer } from './checkins/day-sheet.js';
+import type { DaySheetAnswer } from './features/checkins/day-sheet.js';
 import type { Database } from './db/database.js';
 
 const KNOWN_METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);

@@ -15,8 +15,8 @@ import { type Database, openDatabase } from './db/database.js';
 import { migrate } from './db/migrator.js';
 import { Metrics, listenForMetrics } from './metrics.js';
 import { Readiness } from './readiness.js';
-import { scheduleRetention } from './retention/retention.js';
-import { showGeneratedPasswordWith } from './auth/first-admin.js';
+import { scheduleRetention } from './features/retention/retention.js';
+import { showGeneratedPasswordWith } from './features/staff/first-admin.js';
 import { useLogFormat } from './logging.js';
 
 /**

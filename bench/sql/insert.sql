@@ -1,5 +1,5 @@
 -- pgbench: one single-row INSERT per transaction, the same statement the unbatched service path sends
--- (src/checkins/checkin-repository.ts insertCheckin), parameters sent separately (--protocol=extended).
+-- (src/features/checkins/checkin-repository.ts insertCheckin), parameters sent separately (--protocol=extended).
 \set n random(1, 1000000000)
 INSERT INTO checkins (firstname, lastname, gate, direction, name_key, login)
 VALUES ('Pgbench', 'Writer-' || :n, 'A', 'in', 'pgbench writer-' || :n, coalesce(NULL::timestamptz, now()))

@@ -21,18 +21,19 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest, RouteOptions, onRequestHookHandler, preHandlerHookHandler } from 'fastify';
 import fp from 'fastify-plugin';
 import type { AppServices } from '../app.js';
-import { authenticateGateToken, type TokenScope } from '../auth/gate-tokens.js';
-import { sameSecret } from '../auth/secrets.js';
-import { findSession, SESSION_COOKIE, type Session } from '../auth/sessions.js';
-import { problemDetails, sendProblem, speaksProblemDetails } from '../http-errors.js';
+import { type Actor, actorLabel, type TokenScope } from '../domain/actor.js';
+import { authenticateGateToken } from '../features/tokens/gate-tokens.js';
+import { sameSecret } from '../domain/secrets.js';
+import { findSession, SESSION_COOKIE, type Session } from '../features/staff/sessions.js';
+import { problemDetails, sendProblem, speaksProblemDetails } from '../http/http-errors.js';
 
 export type Access = 'public' | 'attendance:read' | 'checkin' | 'admin' | 'admin-page';
 
 export const ACCESS_LEVELS: readonly Access[] = ['public', 'attendance:read', 'checkin', 'admin', 'admin-page'];
 
 export type Principal =
-  | { kind: 'session'; session: Session; actor: string }
-  | { kind: 'token'; token: { id: number; name: string; gate: string; scopes: readonly TokenScope[] }; actor: string };
+  | { kind: 'session'; session: Session; actor: Actor }
+  | { kind: 'token'; token: { id: number; name: string; gate: string; scopes: readonly TokenScope[] }; actor: Actor };
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -61,12 +62,15 @@ export async function identify(request: FastifyRequest, context: AppServices): P
   const presented = bearer(request);
   if (typeof presented === 'string') {
     const token = await authenticateGateToken(context.db, presented);
-    if (token) principal = { kind: 'token', token, actor: `token:${token.name}` };
+    if (token) principal = { kind: 'token', token, actor: { kind: 'token', ...token } };
   } else if (presented === undefined) {
     const cookie = request.cookies[SESSION_COOKIE];
     if (cookie) {
       const session = await findSession(context.db, cookie, context.config.auth);
-      if (session) principal = { kind: 'session', session, actor: session.username };
+      if (session) {
+        const actor: Actor = { kind: 'staff', id: session.userId, username: session.username, role: session.role, groups: session.groups };
+        principal = { kind: 'session', session, actor };
+      }
     }
   }
   request.principal = principal;
@@ -87,9 +91,19 @@ export function sessionOf(request: FastifyRequest): Session {
   return request.principal.session;
 }
 
-/** Who did it, for audit records: the admin, the token, or nobody (AUTH_MODE=open). */
-export function actorOf(request: FastifyRequest): string {
-  return request.principal?.actor ?? 'anonymous (AUTH_MODE=open)';
+/**
+ * Who is acting: the signed-in staff member, the gate token, or nobody (the open API of AUTH_MODE=open:
+ * routes that need credentials have refused a request without them before this is asked).
+ */
+export function actorOf(request: FastifyRequest): Actor {
+  return request.principal?.actor ?? ANONYMOUS;
+}
+
+const ANONYMOUS: Actor = { kind: 'anonymous' };
+
+/** The actor's name, for code that still records it as text. */
+export function actorNameOf(request: FastifyRequest): string {
+  return actorLabel(actorOf(request));
 }
 
 /** Refusals in the dialect of the route: problem details under /api, the seed's texts under /table. */

@@ -3,8 +3,8 @@
 // elsewhere. What status an error deserves is decided in http-errors.ts.
 import type { FastifyError, FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
-import { CheckinProblem, type FieldError } from '../checkins/checkin-problem.js';
-import { problemDetails, sendProblem, speaksProblemDetails, toProblem } from '../http-errors.js';
+import { DomainError, type FieldError } from '../domain/domain-error.js';
+import { problemDetails, sendProblem, speaksProblemDetails, toProblem } from '../http/http-errors.js';
 
 interface AjvError {
   instancePath: string;
@@ -36,8 +36,8 @@ function fieldError(error: AjvError, context: string | undefined): FieldError {
 }
 
 /** Status, title, detail and the fields at fault of any error. */
-function describe(error: FastifyError | CheckinProblem): { status: number; title: string; detail: string; errors?: FieldError[] } {
-  if (error instanceof CheckinProblem) {
+function describe(error: FastifyError | DomainError): { status: number; title: string; detail: string; errors?: FieldError[] } {
+  if (error instanceof DomainError) {
     return { status: error.status, title: error.title, detail: error.detail, ...(error.errors.length > 0 ? { errors: error.errors } : {}) };
   }
   if (error.validation) {
@@ -57,7 +57,7 @@ function log(request: FastifyRequest, error: Error, status: number, title: strin
 
 export const errorHandler = fp(
   async (app: FastifyInstance) => {
-    app.setErrorHandler((error: FastifyError | CheckinProblem, request, reply) => {
+    app.setErrorHandler((error: FastifyError | DomainError, request, reply) => {
       const { status, title, detail, errors } = describe(error);
       log(request, error, status, title);
       if (speaksProblemDetails(request)) return sendProblem(reply, problemDetails(request, status, title, detail, errors));

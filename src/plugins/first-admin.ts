@@ -5,7 +5,7 @@
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import type { AppServices } from '../app.js';
-import { ensureFirstAdmin } from '../auth/first-admin.js';
+import { ensureFirstAdmin } from '../features/staff/first-admin.js';
 
 export const firstAdmin = fp(
   async (app: FastifyInstance, context: AppServices) => {

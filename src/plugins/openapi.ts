@@ -15,8 +15,8 @@ import { STATUS_CODES } from 'node:http';
 import swagger from '@fastify/swagger';
 import type { FastifyInstance, FastifySchema, RouteOptions } from 'fastify';
 import type { Access } from './access-control.js';
-import { SESSION_COOKIE } from '../auth/sessions.js';
-import { ProblemSchema } from '../schemas/problem.js';
+import { SESSION_COOKIE } from '../features/staff/sessions.js';
+import { ProblemSchema } from '../http/problem-schema.js';
 import {
   HealthSchema,
   ReadinessSchema,
@@ -25,7 +25,7 @@ import {
   SeedEntrySchema,
   SeedFieldErrorsSchema,
   SeedViewParamsSchema,
-} from '../schemas/seed.js';
+} from '../features/checkins/seed-schemas.js';
 
 /** The API's version is the package's (the single source of truth). */
 const PACKAGE_VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;

@@ -1,5 +1,5 @@
 // Reading posted forms and showing a field's error next to it (aria-invalid + aria-describedby).
-import { CheckinProblem } from '../checkins/checkin-problem.js';
+import { DomainError } from '../domain/domain-error.js';
 import { html, type SafeHtml } from './html.js';
 
 export type FormBody = Record<string, unknown> | undefined;
@@ -20,7 +20,7 @@ export type FieldErrors = Partial<Record<string, string>>;
  * A domain refusal as messages by form field: the domain's field path (`schedule.dates.2`) is mapped to
  * the form field that holds it (`dates`); a field the form does not show goes under `form`.
  */
-export function fieldErrorsOf(problem: CheckinProblem, fieldOf: (path: string) => string | undefined): FieldErrors {
+export function fieldErrorsOf(problem: DomainError, fieldOf: (path: string) => string | undefined): FieldErrors {
   const errors: FieldErrors = {};
   for (const error of problem.errors) {
     const field = fieldOf(error.field) ?? 'form';

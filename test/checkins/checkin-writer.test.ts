@@ -6,10 +6,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, mock, test } from 'node:test';
-import type { WriteChecks } from '../../src/checkins/checkin-commit.js';
-import type { CheckinProblem } from '../../src/checkins/checkin-problem.js';
-import { CheckinWriter, type CheckinWriterOptions } from '../../src/checkins/checkin-writer.js';
-import type { CheckinEntry as Checkin, NewCheckin } from '../../src/checkins/checkin-repository.js';
+import type { WriteChecks } from '../../src/features/checkins/checkin-commit.js';
+import type { DomainError } from '../../src/domain/domain-error.js';
+import { CheckinWriter, type CheckinWriterOptions } from '../../src/features/checkins/checkin-writer.js';
+import type { CheckinEntry as Checkin, NewCheckin } from '../../src/features/checkins/checkin-repository.js';
 import type { Database, Queryable } from '../../src/db/database.js';
 import { openEmbedded } from '../../src/db/embedded.js';
 import { migrate } from '../../src/db/migrator.js';
@@ -362,12 +362,12 @@ describe('CheckinWriter on PostgreSQL', () => {
       }
       assert.equal((await database.query(`SELECT 1 FROM checkins WHERE firstname LIKE 'First-beside-%'`)).length, 30);
 
-      await assert.rejects(writer.write(keyed[0]!, checked(0, 'k-0', 'another body')), (error: CheckinProblem) => {
+      await assert.rejects(writer.write(keyed[0]!, checked(0, 'k-0', 'another body')), (error: DomainError) => {
         assert.equal(error.status, 422);
         return true;
       });
       await database.query(`UPDATE checkins SET deleted_at = now() WHERE id = $1`, [outcomes[1]!.entry.id]);
-      await assert.rejects(writer.write(keyed[1]!, checked(0, 'k-1', 'hash-1')), (error: CheckinProblem) => {
+      await assert.rejects(writer.write(keyed[1]!, checked(0, 'k-1', 'hash-1')), (error: DomainError) => {
         assert.equal(error.status, 409);
         return true;
       });

@@ -4,7 +4,7 @@
 // the same check guards the sheets a process keeps in memory (DaySheets).
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { type DaySheet, DaySheets } from '../../src/checkins/day-sheet.js';
+import { type DaySheet, DaySheets } from '../../src/features/checkins/day-sheet.js';
 import type { Database, Queryable } from '../../src/db/database.js';
 import { openPostgres } from '../../src/db/postgres.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';

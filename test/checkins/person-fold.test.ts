@@ -1,4 +1,4 @@
-// One folding rule for names in SQL and TypeScript: personFold (src/checkins/person-name.ts) answers what
+// One folding rule for names in SQL and TypeScript: personFold (src/features/checkins/person-name.ts) answers what
 // the database's person_fold (migration 0060) answers, for a table of names, on PostgreSQL and PGlite.
 // The name search of the attendance sheet folds its words in TypeScript and the names in SQL, so a
 // disagreement here would be a person the search cannot find.
@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { personFold, searchTerms } from '../../src/checkins/person-name.js';
+import { personFold, searchTerms } from '../../src/features/checkins/person-name.js';
 import type { Database } from '../../src/db/database.js';
 import { openEmbedded } from '../../src/db/embedded.js';
 import { migrate } from '../../src/db/migrator.js';

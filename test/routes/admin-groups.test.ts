@@ -4,7 +4,7 @@
 // AUTH_MODE=token.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { localDate } from '../../src/checkins/calendar.js';
+import { localDate } from '../../src/domain/calendar.js';
 import { build, signIn, type AdminSession, type TestApp } from '../support/app.js';
 
 describe('admin pages for groups and the register', () => {

@@ -4,7 +4,7 @@
 // updates. In-process (buildApp + inject) against a real PostgreSQL database, AUTH_MODE=token.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { createGateToken } from '../../src/auth/gate-tokens.js';
+import { createGateToken } from '../../src/features/tokens/gate-tokens.js';
 import { build, signIn, type AdminSession, type TestApp } from '../support/app.js';
 
 /** The value of one sample line of Prometheus text, e.g. sample(text, 'x_total{gate="A"}'); 0 when absent. */

@@ -13,7 +13,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import QRCode from 'qrcode';
 import type { Browser as Chromium, BrowserContext, Page } from 'playwright-core';
-import { qrSvgMarkup } from '../../src/views/qr-code.js';
+import { qrSvgMarkup } from '../../src/features/people/qr-code.js';
 import { Browser } from '../support/browser.js';
 import { chromiumMissing, launchChromium } from '../support/chromium.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';

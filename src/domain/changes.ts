@@ -1,0 +1,58 @@
+// The one door of every change. A service method that changes anything does it inside
+// `changes.run(actor, async (change) => …)`: one transaction, in which the work writes through
+// `change.tx` and leaves its audit record with `change.audit(…)` (the only way to write one), and which
+// announces what changed (`change.announce(…)`) only once it has committed. A change therefore never
+// lands without its audit record, nor a record without its change, and nobody hears of a change that
+// was rolled back.
+import type { Database, Queryable } from '../db/database.js';
+import { insertAuditRecord } from '../features/audit/audit-log.js';
+import type { Actor } from './actor.js';
+
+export interface AuditRecord {
+  action: string;
+  entity: string;
+  entityId: string | number;
+  before?: unknown;
+  after?: unknown;
+}
+
+/** What a committed change tells the rest of the process (and, through it, other replicas). */
+export type Announcement = 'attendance';
+
+export interface Announcer {
+  announce(what: Announcement): void;
+}
+
+/** Nobody listens (commands run outside the server). */
+export const NO_ANNOUNCER: Announcer = { announce() {} };
+
+export interface Change {
+  readonly actor: Actor;
+  /** The change's transaction. */
+  readonly tx: Queryable;
+  /** Writes an audit record, by this change's actor, in this change's transaction. */
+  audit(record: AuditRecord): Promise<void>;
+  /** Announced once the transaction has committed (each announcement once, however often asked). */
+  announce(what: Announcement): void;
+}
+
+export class Changes {
+  constructor(
+    private readonly db: Database,
+    private readonly announcer: Announcer = NO_ANNOUNCER,
+  ) {}
+
+  async run<T>(actor: Actor, work: (change: Change) => Promise<T>): Promise<T> {
+    const announcements = new Set<Announcement>();
+    const result = await this.db.transaction((tx) =>
+      work({
+        actor,
+        tx,
+        audit: (record) => insertAuditRecord(tx, actor, record),
+        announce: (what) => void announcements.add(what),
+      }),
+    );
+    for (const what of announcements) this.announcer.announce(what);
+    return result;
+  }
+}

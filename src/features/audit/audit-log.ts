@@ -1,0 +1,61 @@
+// The audit log: every change made by an admin, with who, when, and the record before and after.
+import type { Queryable } from '../../db/database.js';
+import { type Actor, actorLabel, actorRole } from '../../domain/actor.js';
+import type { AuditRecord } from '../../domain/changes.js';
+
+export interface AuditEntry {
+  id: number;
+  at: string;
+  actor: string;
+  action: string;
+  entity: string;
+  entityId: string;
+  before: Record<string, unknown> | null;
+  after: Record<string, unknown> | null;
+}
+
+/** The columns of an AuditEntry, for queries of audit_log. */
+export const AUDIT_COLUMNS = `id, to_json(at) #>> '{}' AS at, actor, action, entity, entity_id AS "entityId", before, after`;
+
+export async function recordAudit(
+  db: Queryable,
+  entry: { actor: string; action: string; entity: string; entityId: string | number; before?: unknown; after?: unknown },
+): Promise<void> {
+  await db.query(`INSERT INTO audit_log (actor, action, entity, entity_id, before, after) VALUES ($1, $2, $3, $4, $5::jsonb, $6::jsonb)`, [
+    entry.actor,
+    entry.action,
+    entry.entity,
+    String(entry.entityId),
+    entry.before === undefined ? null : JSON.stringify(entry.before),
+    entry.after === undefined ? null : JSON.stringify(entry.after),
+  ]);
+}
+
+/** The one writer of audit records: called by domain/changes.ts inside a change's transaction. */
+export async function insertAuditRecord(tx: Queryable, actor: Actor, record: AuditRecord): Promise<void> {
+  await tx.query(
+    `INSERT INTO audit_log (actor, actor_role, action, entity, entity_id, before, after) VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7::jsonb)`,
+    [
+      actorLabel(actor),
+      actorRole(actor),
+      record.action,
+      record.entity,
+      String(record.entityId),
+      record.before === undefined ? null : JSON.stringify(record.before),
+      record.after === undefined ? null : JSON.stringify(record.after),
+    ],
+  );
+}
+
+export async function listAudit(
+  db: Queryable,
+  filter: { entity?: string; entityId?: string; before?: number; limit?: number } = {},
+): Promise<AuditEntry[]> {
+  const { rows } = await db.query<AuditEntry>(
+    `SELECT ${AUDIT_COLUMNS} FROM audit_log
+      WHERE ($1::text IS NULL OR entity = $1) AND ($2::text IS NULL OR entity_id = $2) AND ($3::bigint IS NULL OR id < $3)
+      ORDER BY id DESC LIMIT $4`,
+    [filter.entity ?? null, filter.entityId ?? null, filter.before ?? null, filter.limit ?? 100],
+  );
+  return rows;
+}

@@ -1,0 +1,414 @@
+// The one door for every change to attendance: creating, correcting, deleting and restoring check-ins
+// all go through CheckinService, whichever route (seed API, /api/v1, kiosk, admin pages) asks. Each
+// change is validated with the one field rule (checkin-fields.ts), written with its audit record in the
+// same transaction (corrections, deletions, restores; creations are counted, not audited one by one),
+// then announced to live updates and counted in the metrics once committed.
+//
+// The rules of recording: names are trimmed and non-blank, a kiosk may date an entry a little into the
+// past, a retried request (same Idempotency-Key) never counts a person twice, and the same person passing
+// the same gate in the same direction twice within the duplicate window is one entry.
+//
+// Reads (one entry, a day's page, a day's summary) are plain functions below: they change nothing.
+import { createHash } from 'node:crypto';
+import type { Principal } from '../../plugins/access-control.js';
+import { recordAudit } from '../audit/audit-log.js';
+import type { Database } from '../../db/database.js';
+import { decodePosition, fingerprint, type ListOrder, type TwoWayPage, twoWayPageOf, walkOf } from '../../domain/keyset-cursor.js';
+import type { CheckinWriter } from './checkin-writer.js';
+import { DomainError } from '../../domain/domain-error.js';
+import type { WriteOutcome } from './checkin-commit.js';
+import { type FieldFault, type FieldFaultOf, readDirection, readText } from './checkin-fields.js';
+import {
+  arrivedBefore,
+  type CheckinEntry,
+  type CheckinFilter,
+  type Direction,
+  daySummary,
+  findCheckin,
+  findCheckinForUpdate,
+  gatesOfDay,
+  listCheckins,
+  restoreCheckin,
+  softDeleteCheckin,
+  updateCheckin,
+  type DaySummaryRow,
+} from './checkin-repository.js';
+import { searchTerms } from './person-name.js';
+import { findPeopleByBadges, findPerson, type Person } from '../people/person-repository.js';
+
+export interface CheckinRules {
+  /** How far in the past occurredAt may be. */
+  backdateWindowHours: number;
+  /** 0 turns duplicate detection off. */
+  duplicateWindowSeconds: number;
+}
+
+/** A kiosk clock running slightly ahead of the server's is not "the future". */
+export const CLOCK_SKEW_SECONDS = 60;
+
+/**
+ * What a check-in request carries: who (typed names, or a person by id or badge code: then the names
+ * come from the person), where, which way and when. The text fields are checked by the field rule,
+ * whatever their type.
+ */
+export interface CreateCheckinInput {
+  firstname?: unknown;
+  lastname?: unknown;
+  personId?: number;
+  badge?: string;
+  gate?: unknown;
+  direction?: Direction;
+  occurredAt?: string;
+}
+
+export interface CreateOptions {
+  /** Makes a retry answer like the first request (see checkin-commit.ts); a key belongs to its caller. */
+  idempotency?: { key: string; caller: string };
+  /** Answer with an earlier entry of the same person, gate and direction (default true; the seed API never did). */
+  detectDuplicates?: boolean;
+  now?: Date;
+}
+
+/** Fields to correct; absent ones keep their value. */
+export interface CheckinCorrectionInput {
+  firstname?: unknown;
+  lastname?: unknown;
+  gate?: unknown;
+  direction?: unknown;
+  /** Links the entry to a person (a walk-in who is on a roster), or unlinks it with null. */
+  personId?: number | null;
+}
+
+export interface Correction {
+  entry: CheckinEntry;
+  /** False when every field already had the value asked for: nothing was written nor audited. */
+  changed: boolean;
+}
+
+/** Who is told about changes once they are committed. */
+export interface AttendanceObservers {
+  /** Live updates of the attendance sheet (plugins/live-updates.ts). */
+  events: { changed(): void };
+  /** "Check-ins by gate" (metrics.ts). */
+  metrics: { countCheckin(gate: string): void };
+}
+
+const EDITABLE = ['firstname', 'lastname', 'gate', 'direction', 'personId'] as const;
+const editable = (entry: CheckinEntry) => ({
+  firstname: entry.firstname,
+  lastname: entry.lastname,
+  gate: entry.gate,
+  direction: entry.direction,
+  personId: entry.personId,
+});
+
+/** A person id no person has (a check-in for them, or a link to them, cannot be made). */
+const unknownPerson = (id: number) =>
+  new DomainError(422, 'Unknown person', `personId: no person has id ${id}.`, [{ field: 'personId', message: `no person has id ${id}` }]);
+
+/** Applies the field rule to each field present in `fields`; throws one 400 naming every faulty field. */
+function readFields<K extends string>(
+  fields: Partial<Record<K, unknown>>,
+  rules: Record<K, (value: unknown) => { value: string } | { fault: FieldFault }>,
+): Partial<Record<K, string>> {
+  const values: Partial<Record<K, string>> = {};
+  const faults: FieldFaultOf[] = [];
+  for (const field of Object.keys(rules) as K[]) {
+    if (!(field in fields)) continue;
+    const read = rules[field](fields[field]);
+    if ('fault' in read) faults.push({ field, fault: read.fault });
+    else values[field] = read.value;
+  }
+  if (faults.length > 0) throw DomainError.invalidFields(faults);
+  return values;
+}
+
+const name = (value: unknown) => readText(value, true);
+const gate = (value: unknown) => readText(value, false);
+
+function checkOccurredAt(value: string, rules: CheckinRules, now: Date): string {
+  const at = Date.parse(value);
+  if (Number.isNaN(at)) throw DomainError.invalid('occurredAt', 'must be an ISO 8601 date-time with a time zone');
+  if (at > now.getTime() + CLOCK_SKEW_SECONDS * 1000) {
+    throw DomainError.invalid('occurredAt', 'must not be in the future');
+  }
+  if (at < now.getTime() - rules.backdateWindowHours * 3_600_000) {
+    throw DomainError.invalid('occurredAt', `must be within the last ${rules.backdateWindowHours} hours`);
+  }
+  return new Date(at).toISOString();
+}
+
+/**
+ * Badge codes looked up together: every code asked for in one turn of the event loop goes to the
+ * database in one query, so a rush of badge scans costs a lookup per turn, not one per request (at 10
+ * connections that was half the rate of check-ins by name). Nothing is remembered between turns: a
+ * reissued badge stops working at once, on every replica.
+ */
+class BadgeLookup {
+  private waiting = new Map<string, ((person: Person | undefined) => void)[]>();
+  private failing: ((error: unknown) => void)[] = [];
+  private scheduled = false;
+
+  constructor(private readonly db: Database) {}
+
+  find(badge: string): Promise<Person | undefined> {
+    return new Promise((resolve, reject) => {
+      const waiters = this.waiting.get(badge) ?? [];
+      waiters.push(resolve);
+      this.waiting.set(badge, waiters);
+      this.failing.push(reject);
+      if (!this.scheduled) {
+        this.scheduled = true;
+        setImmediate(() => void this.flush());
+      }
+    });
+  }
+
+  private async flush(): Promise<void> {
+    const waiting = this.waiting;
+    const failing = this.failing;
+    this.waiting = new Map();
+    this.failing = [];
+    this.scheduled = false;
+    try {
+      const people = new Map((await findPeopleByBadges(this.db, [...waiting.keys()])).map((person) => [person.badge, person]));
+      for (const [badge, waiters] of waiting) for (const resolve of waiters) resolve(people.get(badge));
+    } catch (error) {
+      for (const reject of failing) reject(error);
+    }
+  }
+}
+
+export class CheckinService {
+  private readonly badges: BadgeLookup;
+
+  constructor(
+    private readonly db: Database,
+    private readonly writer: CheckinWriter,
+    private readonly rules: CheckinRules,
+    private readonly observers: AttendanceObservers,
+  ) {
+    this.badges = new BadgeLookup(db);
+  }
+
+  /**
+   * Records one passage of a gate; see the module comment for the rules. The write itself goes through
+   * the group-commit writer, which applies the Idempotency-Key and duplicate checks (checkin-commit.ts).
+   */
+  async create(input: CreateCheckinInput, options: CreateOptions = {}): Promise<WriteOutcome> {
+    const person = await this.personOf(input);
+    const fields = readFields(
+      {
+        firstname: person ? person.firstname : input.firstname,
+        lastname: person ? person.lastname : input.lastname,
+        gate: input.gate ?? '',
+        direction: input.direction ?? 'in',
+      },
+      { firstname: name, lastname: name, gate, direction: readDirection },
+    );
+    const checkin = {
+      firstname: fields.firstname!,
+      lastname: fields.lastname!,
+      gate: fields.gate!,
+      direction: fields.direction as Direction,
+      personId: person?.id,
+    };
+    const occurredAt =
+      input.occurredAt === undefined ? undefined : checkOccurredAt(input.occurredAt, this.rules, options.now ?? new Date());
+    // What "the same request" means for an Idempotency-Key: the same cleaned fields.
+    // A key belongs to its caller: stored as a hash of (caller, key), so the same key sent by another
+    // token, admin or anonymous client is another key, and the raw key is not kept. '§' cannot start a
+    // raw key (visible ASCII only), which keeps these apart from keys stored by earlier releases.
+    const idempotency =
+      options.idempotency === undefined
+        ? undefined
+        : {
+            key: `§${createHash('sha256').update(`${options.idempotency.caller}\n${options.idempotency.key}`).digest('base64url')}`,
+            requestHash: createHash('sha256')
+              .update(
+                JSON.stringify([
+                  // A person is the same request whatever their names are by the time of a retry.
+                  ...(person ? [{ person: person.id }] : [checkin.firstname, checkin.lastname]),
+                  checkin.gate,
+                  checkin.direction,
+                  occurredAt ?? null,
+                ]),
+              )
+              .digest('hex'),
+          };
+    const detect = options.detectDuplicates ?? true;
+    // The seed API's plain insert is the writer's unchecked path: exactly what the seed stored.
+    const outcome = detect
+      ? await this.writer.write({ ...checkin, occurredAt }, { duplicateWindowSeconds: this.rules.duplicateWindowSeconds, idempotency })
+      : await this.writer.write({ firstname: checkin.firstname, lastname: checkin.lastname, gate: checkin.gate });
+    if (!outcome.duplicate && !outcome.replayed) {
+      this.observers.metrics.countCheckin(outcome.entry.gate);
+      this.observers.events.changed();
+    }
+    return outcome;
+  }
+
+  /**
+   * The person a check-in request names by badge code or id, if any. A request names its person one way
+   * only: typed names, a person id or a badge. An unknown badge (never issued, or reissued since) is a
+   * 404 naming it; an unknown person id a 422.
+   */
+  private async personOf(input: CreateCheckinInput): Promise<Person | undefined> {
+    const ways = [
+      input.firstname !== undefined || input.lastname !== undefined ? 'firstname/lastname' : undefined,
+      input.personId !== undefined ? 'personId' : undefined,
+      input.badge !== undefined ? 'badge' : undefined,
+    ].filter((way) => way !== undefined);
+    if (ways.length > 1) {
+      throw DomainError.invalid(ways.at(-1)!, `name the person one way only: ${ways.join(', ')} were all given`);
+    }
+    if (input.badge !== undefined) {
+      const person = await this.badges.find(input.badge);
+      if (!person) {
+        throw new DomainError(
+          404,
+          'Unknown badge',
+          `badge: no person has the badge code "${input.badge}" (never issued, or reissued since).`,
+          [{ field: 'badge', message: `unknown badge code "${input.badge}"` }],
+        );
+      }
+      return person;
+    }
+    if (input.personId !== undefined) return (await findPerson(this.db, input.personId)) ?? Promise.reject(unknownPerson(input.personId));
+    return undefined;
+  }
+
+  /**
+   * Corrects names, gate or direction of a live entry, or links it to a person (a walk-in who is on a
+   * roster) or unlinks it, with its audit record in the same transaction.
+   */
+  async correct(actor: string, id: number, changes: CheckinCorrectionInput): Promise<Correction> {
+    const { personId, ...texts } = changes;
+    const present = Object.fromEntries(Object.entries(texts).filter(([, value]) => value !== undefined));
+    const cleaned: Partial<ReturnType<typeof editable>> = readFields(present, {
+      firstname: name,
+      lastname: name,
+      gate,
+      direction: readDirection,
+    }) as Partial<ReturnType<typeof editable>>;
+    if (personId !== undefined) cleaned.personId = personId;
+    const correction = await this.db.transaction(async (tx) => {
+      const before = await findCheckinForUpdate(tx, id);
+      if (!before) throw DomainError.notFound(id);
+      // The person is locked too, so it cannot be deleted between this check and the commit.
+      if (personId !== undefined && personId !== null && !(await findPerson(tx, personId, true))) throw unknownPerson(personId);
+      const values = { ...editable(before), ...cleaned } as ReturnType<typeof editable>;
+      if (EDITABLE.every((key) => before[key] === values[key])) return { entry: before, changed: false };
+      const after = await updateCheckin(tx, id, values);
+      if (!after) throw DomainError.notFound(id);
+      await recordAudit(tx, {
+        actor,
+        action: 'correct',
+        entity: 'checkin',
+        entityId: id,
+        before: editable(before),
+        after: editable(after),
+      });
+      return { entry: after, changed: true };
+    });
+    if (correction.changed) this.observers.events.changed();
+    return correction;
+  }
+
+  /** Soft-deletes a live entry (it leaves every list, sheet, summary and export), audited in the same transaction. */
+  async delete(actor: string, id: number): Promise<void> {
+    await this.db.transaction(async (tx) => {
+      const entry = await findCheckinForUpdate(tx, id);
+      if (!entry || !(await softDeleteCheckin(tx, id))) throw DomainError.notFound(id);
+      await recordAudit(tx, { actor, action: 'delete', entity: 'checkin', entityId: id, before: entry });
+    });
+    this.observers.events.changed();
+  }
+
+  /** Brings a deleted entry back, audited in the same transaction. */
+  async restore(actor: string, id: number): Promise<CheckinEntry> {
+    const entry = await this.db.transaction(async (tx) => {
+      const restored = await restoreCheckin(tx, id);
+      if (!restored) throw new DomainError(404, 'Not found', `There is no deleted check-in with id ${id}.`);
+      await recordAudit(tx, { actor, action: 'restore', entity: 'checkin', entityId: id, after: restored });
+      return restored;
+    });
+    this.observers.events.changed();
+    return entry;
+  }
+}
+
+export async function getCheckin(db: Database, id: number): Promise<CheckinEntry> {
+  const entry = await findCheckin(db, id);
+  if (!entry) throw DomainError.notFound(id);
+  return entry;
+}
+
+// ---- Listing a day -------------------------------------------------------------------------------
+
+export interface ListQuery {
+  day: string;
+  gate?: string;
+  q?: string;
+  limit: number;
+  cursor?: string;
+  /** Id order (the default, oldest first) or `desc` (newest first, the attendance sheet's). */
+  order?: ListOrder;
+}
+
+export type CheckinPage = TwoWayPage<CheckinEntry>;
+
+/**
+ * One page of a day's entries in id order (`asc`, oldest first) or newest first (`desc`), filtered by
+ * gate and name words (searchTerms: the person_fold rule, either name order); nextCursor pages on,
+ * prevCursor back. Paging back to the start answers the first page itself, so a newest-first list that
+ * is paged back to the top shows the newest entries again, not just the few before the page it left.
+ */
+export async function listDay(db: Database, query: ListQuery): Promise<CheckinPage> {
+  const order = query.order ?? 'asc';
+  const nameTerms = searchTerms(query.q);
+  if (nameTerms === null) return { items: [], nextCursor: null, prevCursor: null };
+  const filter: CheckinFilter = { day: query.day, gate: query.gate, nameTerms };
+  // A cursor is bound to the filters (and the order) it was issued for, so it cannot silently page another list.
+  const print = fingerprint([filter.day, filter.gate ?? null, filter.nameTerms ?? [], ...(order === 'asc' ? [] : [order])]);
+  const position = decodePosition(query.cursor, print, order === 'asc' ? 'filters (date, gate, q)' : 'filters (date, gate, q, order)');
+  // One row more than asked tells whether another page exists without a count.
+  const walk = walkOf(order, position);
+  const rows = await listCheckins(db, filter, position, walk, query.limit + 1);
+  const page = twoWayPageOf(rows, query.limit, print, order, position);
+  if (position !== undefined && walk !== order && page.prevCursor === null) return listDay(db, { ...query, cursor: undefined });
+  return page;
+}
+
+// ---- Summaries -------------------------------------------------------------------------------------
+
+export interface DaySummary extends DaySummaryRow {
+  date: string;
+  timezone: string;
+  /** The gate the totals are of; null for every gate. */
+  gate: string | null;
+}
+
+export async function summarizeDay(db: Database, day: string, timezone: string, gate?: string): Promise<DaySummary> {
+  return { date: day, timezone, gate: gate ?? null, ...(await daySummary(db, day, gate)) };
+}
+
+/**
+ * For a check-out: true when the person has no check-in earlier on the same day (at any gate). Such a
+ * check-out is still recorded (the arrival may have gone through another door); the kiosk says so.
+ */
+export async function isCheckoutWithoutArrival(db: Database, entry: CheckinEntry): Promise<boolean> {
+  return entry.direction === 'out' && !(await arrivedBefore(db, entry));
+}
+
+/** Whose Idempotency-Keys a request's key is among: its gate token, its admin, or every anonymous caller. */
+export function idempotencyCaller(principal: Principal | null | undefined): string {
+  if (principal?.kind === 'token') return `token:${principal.token.id}`;
+  if (principal?.kind === 'session') return `admin:${principal.session.userId}`;
+  return 'anonymous';
+}
+
+/** The gates a day's entries can be filtered by (the day's own and the managed list). */
+export async function gatesToFilter(db: Database, day: string): Promise<string[]> {
+  return gatesOfDay(db, day);
+}

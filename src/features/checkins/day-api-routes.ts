@@ -1,0 +1,29 @@
+// /api/v1/days/{date}/summary: totals of one local day, per gate and per hour, and who is inside.
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { FastifyPluginAsync } from 'fastify';
+import type { AppContext } from '../../app.js';
+import { summarizeDay } from './checkin-service.js';
+import { DayParamsSchema, DaySummaryQuerySchema, DaySummarySchema } from './checkin-schemas.js';
+import { ProblemSchema } from '../../http/problem-schema.js';
+import { calendarDay } from './api-routes.js';
+
+export const apiV1DayRoutes: FastifyPluginAsync<AppContext> = async (app, { db, config }) => {
+  const api = app.withTypeProvider<TypeBoxTypeProvider>();
+
+  api.get(
+    '/days/:date/summary',
+    {
+      config: { access: 'attendance:read' },
+      schema: {
+        tags: ['days'],
+        summary: 'Summary of one day',
+        description:
+          'Totals (check-ins and check-outs counted apart), per gate and per hour of the local day in APP_TIMEZONE (23 or 25 hours on DST change days), of one gate with `gate`, and how many people are inside.',
+        params: DayParamsSchema,
+        querystring: DaySummaryQuerySchema,
+        response: { 200: DaySummarySchema, 400: ProblemSchema },
+      },
+    },
+    async (request) => summarizeDay(db, calendarDay('date', request.params.date), config.timezone, request.query.gate),
+  );
+};

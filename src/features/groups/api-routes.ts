@@ -1,0 +1,335 @@
+// /api/v1/groups: groups (rosters) with their schedule, members, excuses, CSV import of members, and
+// the attendance register (JSON and CSV). Routes only translate HTTP to the domain (src/groups) and back.
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { FastifyPluginAsync } from 'fastify';
+import type { AppContext } from '../../app.js';
+import { importMembers, IMPORT_MAX_LINES } from './member-import.js';
+import {
+  addMember,
+  changeGroup,
+  createGroup,
+  excuse,
+  getGroup,
+  members,
+  removeGroup,
+  removeMember,
+  searchGroups,
+  withdrawExcuse,
+} from './group-service.js';
+import { registerCsv, registerJson, type Register } from './register.js';
+import { DomainError } from '../../domain/domain-error.js';
+import { actorNameOf } from '../../plugins/access-control.js';
+import {
+  CreateGroupBodySchema,
+  ExcuseBodySchema,
+  ExcuseParamsSchema,
+  ExcuseSchema,
+  GroupIdParamsSchema,
+  GroupPageSchema,
+  GroupSchema,
+  ImportQuerySchema,
+  ImportResultSchema,
+  ListGroupsQuerySchema,
+  MemberListSchema,
+  MemberParamsSchema,
+  MemberSchema,
+  RegisterQuerySchema,
+  RegisterSchema,
+  UpdateGroupBodySchema,
+} from './group-schemas.js';
+import { ProblemSchema } from '../../http/problem-schema.js';
+import { calendarDay } from '../checkins/api-routes.js';
+
+/** The largest CSV file a member import takes (the body limit of that route). */
+export const IMPORT_MAX_BYTES = 8 * 1024 * 1024;
+
+/** The longest range one register may cover. */
+export const REGISTER_MAX_DAYS = 366;
+
+const TAGS = ['groups'];
+
+/** The register's range from a query: real dates, in order, at most REGISTER_MAX_DAYS. */
+export function registerRange(query: { from: string; to: string }): { from: string; to: string } {
+  const from = calendarDay('from', query.from);
+  const to = calendarDay('to', query.to);
+  if (to < from) throw DomainError.invalid('to', `must not be before from (${from})`);
+  const days = (Date.parse(`${to}T00:00:00Z`) - Date.parse(`${from}T00:00:00Z`)) / 86_400_000 + 1;
+  if (days > REGISTER_MAX_DAYS)
+    throw DomainError.invalid('to', `the range may cover at most ${REGISTER_MAX_DAYS} days (this one has ${days})`);
+  return { from, to };
+}
+
+export const apiV1GroupRoutes: FastifyPluginAsync<AppContext> = async (app, { db }) => {
+  const api = app.withTypeProvider<TypeBoxTypeProvider>();
+
+  // The member import's body: CSV text (a spreadsheet's "save as CSV").
+  app.addContentTypeParser(['text/csv', 'text/plain'], { parseAs: 'string' }, (_request, body, done) => done(null, body));
+
+  api.post(
+    '/groups',
+    {
+      config: { access: 'admin' },
+      schema: {
+        tags: TAGS,
+        summary: 'Create a group (admin)',
+        body: CreateGroupBodySchema,
+        response: { 201: GroupSchema, 400: ProblemSchema },
+      },
+    },
+    async (request, reply) => {
+      const group = await createGroup(db, actorNameOf(request), request.body);
+      return reply.code(201).header('location', `/api/v1/groups/${group.id}`).send(group);
+    },
+  );
+
+  api.get(
+    '/groups',
+    {
+      config: { access: 'attendance:read' },
+      schema: {
+        tags: TAGS,
+        summary: 'List groups',
+        description: 'Groups in id order, keyset-paginated: follow `nextCursor` until it is null.',
+        querystring: ListGroupsQuerySchema,
+        response: { 200: GroupPageSchema, 400: ProblemSchema },
+      },
+    },
+    async (request) => searchGroups(db, request.query),
+  );
+
+  api.get(
+    '/groups/:id',
+    {
+      config: { access: 'attendance:read' },
+      schema: {
+        tags: TAGS,
+        summary: 'One group',
+        params: GroupIdParamsSchema,
+        response: { 200: GroupSchema, 400: ProblemSchema, 404: ProblemSchema },
+      },
+    },
+    async (request) => getGroup(db, request.params.id),
+  );
+
+  api.patch(
+    '/groups/:id',
+    {
+      config: { access: 'admin' },
+      schema: {
+        tags: TAGS,
+        summary: 'Rename a group or replace its schedule (admin)',
+        params: GroupIdParamsSchema,
+        body: UpdateGroupBodySchema,
+        response: { 200: GroupSchema, 400: ProblemSchema, 404: ProblemSchema },
+      },
+    },
+    async (request) => changeGroup(db, actorNameOf(request), request.params.id, request.body),
+  );
+
+  api.delete(
+    '/groups/:id',
+    {
+      config: { access: 'admin' },
+      schema: {
+        tags: TAGS,
+        summary: 'Delete a group (admin)',
+        description: 'Removes the group, its memberships and excuses; people and check-ins stay.',
+        params: GroupIdParamsSchema,
+        response: { 204: { description: 'Deleted.', type: 'null' }, 400: ProblemSchema, 404: ProblemSchema },
+      },
+    },
+    async (request, reply) => {
+      await removeGroup(db, actorNameOf(request), request.params.id);
+      return reply.code(204).send(null);
+    },
+  );
+
+  // ---- Members -----------------------------------------------------------------------------------
+
+  api.get(
+    '/groups/:id/members',
+    {
+      config: { access: 'admin' },
+      schema: {
+        tags: TAGS,
+        summary: 'Members of a group (admin)',
+        params: GroupIdParamsSchema,
+        response: { 200: MemberListSchema, 400: ProblemSchema, 404: ProblemSchema },
+      },
+    },
+    async (request) => ({ items: await members(db, request.params.id) }),
+  );
+
+  api.put(
+    '/groups/:id/members/:personId',
+    {
+      config: { access: 'admin' },
+      schema: {
+        tags: TAGS,
+        summary: 'Make a person a member (admin)',
+        description: 'Idempotent: 201 when the person became a member, 200 when they already were one (nothing changes).',
+        params: MemberParamsSchema,
+        response: { 200: MemberSchema, 201: MemberSchema, 400: ProblemSchema, 404: ProblemSchema },
+      },
+    },
+    async (request, reply) => {
+      const { added, member } = await addMember(db, actorNameOf(request), request.params.id, request.params.personId);
+      return reply.code(added ? 201 : 200).send(member);
+    },
+  );
+
+  api.delete(
+    '/groups/:id/members/:personId',
+    {
+      config: { access: 'admin' },
+      schema: {
+        tags: TAGS,
+        summary: 'Remove a member (admin)',
+        description: 'The person stays; their excuses in this group go. 404 when they are not a member.',
+        params: MemberParamsSchema,
+        response: { 204: { description: 'Removed.', type: 'null' }, 400: ProblemSchema, 404: ProblemSchema },
+      },
+    },
+    async (request, reply) => {
+      await removeMember(db, actorNameOf(request), request.params.id, request.params.personId);
+      return reply.code(204).send(null);
+    },
+  );
+
+  api.post(
+    '/groups/:id/members/import',
+    {
+      config: { access: 'admin' },
+      bodyLimit: IMPORT_MAX_BYTES,
+      // A JSON body would otherwise fail the string schema with a message about JSON objects.
+      preValidation: async (request) => {
+        if (!/^text\/(csv|plain)\b/i.test(request.headers['content-type'] ?? '')) {
+          throw new DomainError(415, 'Unsupported media type', 'body: send the file as CSV with Content-Type: text/csv', [
+            { field: 'body', message: 'must be sent with Content-Type: text/csv' },
+          ]);
+        }
+      },
+      schema: {
+        tags: TAGS,
+        summary: 'Import members from CSV (admin)',
+        description: `CSV (Content-Type: text/csv), UTF-8 with or without BOM, fields separated by \`,\` or \`;\`, a header line naming the columns \`firstname,lastname,externalRef,email\` (firstname and lastname required), at most ${IMPORT_MAX_LINES} lines. A line with an external reference updates the person who has it, or creates one; a line without one is the member of this group with the same name (case, accents and punctuation ignored), or a new person. Everyone becomes a member. Nothing is written unless every line is valid: otherwise a 400 lists every bad line (line number, field, reason). \`?dryRun=true\` answers what an import would do without writing anything.`,
+        params: GroupIdParamsSchema,
+        querystring: ImportQuerySchema,
+        consumes: ['text/csv'],
+        body: { type: 'string', maxLength: IMPORT_MAX_BYTES, description: 'The CSV file.' },
+        response: {
+          200: ImportResultSchema,
+          400: ProblemSchema,
+          404: ProblemSchema,
+          409: ProblemSchema,
+          413: ProblemSchema,
+          415: ProblemSchema,
+        },
+      },
+    },
+    async (request) => importMembers(db, actorNameOf(request), request.params.id, request.body as string, request.query.dryRun),
+  );
+
+  // ---- Excuses -----------------------------------------------------------------------------------
+
+  api.put(
+    '/groups/:id/members/:personId/excuses/:date',
+    {
+      config: { access: 'admin' },
+      schema: {
+        tags: TAGS,
+        summary: 'Excuse a member from a scheduled day (admin)',
+        description:
+          'The day counts as `excused` in the register, whatever the check-ins say. 201 when new, 200 when the reason was replaced. A day that is not on the schedule is a 400.',
+        params: ExcuseParamsSchema,
+        body: ExcuseBodySchema,
+        response: { 200: ExcuseSchema, 201: ExcuseSchema, 400: ProblemSchema, 404: ProblemSchema },
+      },
+    },
+    async (request, reply) => {
+      const { id, personId, date } = request.params;
+      const result = await excuse(db, actorNameOf(request), { groupId: id, personId, date }, request.body.reason);
+      return reply.code(result.created ? 201 : 200).send(result.excuse);
+    },
+  );
+
+  api.delete(
+    '/groups/:id/members/:personId/excuses/:date',
+    {
+      config: { access: 'admin' },
+      schema: {
+        tags: TAGS,
+        summary: 'Withdraw an excuse (admin)',
+        params: ExcuseParamsSchema,
+        response: { 204: { description: 'Withdrawn.', type: 'null' }, 400: ProblemSchema, 404: ProblemSchema },
+      },
+    },
+    async (request, reply) => {
+      const { id, personId, date } = request.params;
+      await withdrawExcuse(db, actorNameOf(request), { groupId: id, personId, date });
+      return reply.code(204).send(null);
+    },
+  );
+
+  // ---- The register ------------------------------------------------------------------------------
+
+  const registerText = async (groupId: number, query: { from: string; to: string }): Promise<string> => {
+    const { from, to } = registerRange(query);
+    const json = await registerJson(db, groupId, from, to);
+    if (json === undefined) throw DomainError.notFoundOf('group', groupId);
+    return json;
+  };
+
+  api.get(
+    '/groups/:id/register',
+    {
+      config: { access: 'admin' },
+      schema: {
+        tags: TAGS,
+        summary: 'Attendance register of a group (admin)',
+        description: `For each scheduled day from \`from\` to \`to\` (at most ${REGISTER_MAX_DAYS} days, calendar days in APP_TIMEZONE): each member's status with first arrival and last departure, each member's totals and attendance rate, and per-day totals. A check-in counts for a member when it carries the member's person id, or when its names match exactly one member of the group (case, accents and punctuation ignored).`,
+        params: GroupIdParamsSchema,
+        querystring: RegisterQuerySchema,
+        response: { 200: RegisterSchema, 400: ProblemSchema, 404: ProblemSchema },
+      },
+    },
+    async (request, reply) => {
+      const json = await registerText(request.params.id, request.query);
+      // Built as JSON by PostgreSQL: sent as it is, without parsing and serialising it again.
+      return reply
+        .type('application/json; charset=utf-8')
+        .serializer((payload) => payload as string)
+        .send(json as unknown as Register);
+    },
+  );
+
+  api.get(
+    '/groups/:id/register.csv',
+    {
+      config: { access: 'admin' },
+      schema: {
+        tags: TAGS,
+        summary: 'Attendance register as CSV (admin)',
+        description:
+          'The register as RFC 4180 CSV (UTF-8, CRLF): one row per member (lastname, firstname, externalRef), one column per scheduled day holding the status, then present, late, absent, excused and the rate.',
+        params: GroupIdParamsSchema,
+        querystring: RegisterQuerySchema,
+        produces: ['text/csv'],
+        response: {
+          200: { description: 'CSV with a header line.', content: { 'text/csv': { schema: { type: 'string' } } } },
+          400: ProblemSchema,
+          404: ProblemSchema,
+        },
+      },
+    },
+    async (request, reply) => {
+      const register = JSON.parse(await registerText(request.params.id, request.query)) as Register;
+      return reply
+        .type('text/csv; charset=utf-8; header=present')
+        .header('content-disposition', `attachment; filename="barona-register-${register.group.id}-${register.from}_to_${register.to}.csv"`)
+        .header('cache-control', 'no-store')
+        .serializer((payload) => payload as string)
+        .send(registerCsv(register));
+    },
+  );
+};

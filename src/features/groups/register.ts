@@ -1,0 +1,205 @@
+// The attendance register of a group: for each scheduled day in a range, each member's status
+// (present, late, absent, excused, upcoming) with first arrival and last departure, per-member totals and
+// attendance rate, per-day totals. Built by one SQL statement, JSON included, so 1,000 members × 31 days
+// is one round trip and no per-cell work in JavaScript.
+//
+// Which check-ins count for a member: those carrying the member's person_id, and free-name check-ins
+// (no person_id) whose folded name (person_fold, migration 0060) is the folded name of exactly one
+// member of this group; a name two members share counts for neither. Days are calendar days in the
+// session time zone (APP_TIMEZONE): login::date is the local day, and date + time → timestamptz is the
+// local start time of that day, so DST days are right.
+import type { Queryable } from '../../db/database.js';
+
+export const REGISTER_SQL = `
+WITH g AS (
+  SELECT id, name, starts_on, ends_on, weekdays, dates, start_time, grace_minutes FROM groups WHERE id = $1
+), days AS MATERIALIZED (
+  SELECT d::date AS day,
+         (d::date + g.start_time)::timestamptz AS starts_at,
+         (d::date + g.start_time)::timestamptz + make_interval(mins => g.grace_minutes) AS late_after
+    FROM g, generate_series($2::date::timestamp, $3::date::timestamp, interval '1 day') AS d
+   WHERE d::date = ANY (g.dates)
+      OR (d::date BETWEEN g.starts_on AND g.ends_on AND extract(isodow FROM d)::smallint = ANY (g.weekdays))
+), members AS MATERIALIZED (
+  SELECT p.id, p.firstname, p.lastname, p.external_ref, p.match_key
+    FROM group_members m JOIN people p ON p.id = m.person_id
+   WHERE m.group_id = $1
+), by_name AS MATERIALIZED (
+  SELECT match_key, min(id) AS person_id FROM members GROUP BY match_key HAVING count(*) = 1
+), span AS (
+  SELECT min(day)::timestamptz AS lo, (max(day) + 1)::timestamptz AS hi FROM days
+), hits AS MATERIALIZED (
+  -- Per member, an index probe: check-ins carrying the member's person id (checkins_person_id_idx),
+  -- and free-name check-ins with the member's folded name (checkins_live_free_name_idx), so no check-in
+  -- is folded here and other people's check-ins are never read. OFFSET 0 keeps each probe a
+  -- parameterised index scan instead of a scan of every check-in in the range.
+  SELECT m.id AS person_id, c.login::date AS day, c.login, c.direction
+    FROM span, members m
+   CROSS JOIN LATERAL (SELECT login, direction FROM checkins
+                        WHERE person_id = m.id AND login >= span.lo AND login < span.hi AND deleted_at IS NULL OFFSET 0) c
+  UNION ALL
+  SELECT n.person_id, c.login::date AS day, c.login, c.direction
+    FROM span, by_name n
+   CROSS JOIN LATERAL (SELECT login, direction FROM checkins
+                        WHERE person_fold(firstname || ' ' || lastname) = n.match_key AND person_id IS NULL AND deleted_at IS NULL
+                          AND login >= span.lo AND login < span.hi OFFSET 0) c
+), per_day AS (
+  SELECT person_id, day,
+         min(login) FILTER (WHERE direction = 'in') AS first_in,
+         max(login) FILTER (WHERE direction = 'out') AS last_out
+    FROM hits GROUP BY person_id, day
+), cells AS MATERIALIZED (
+  SELECT m.id AS person_id, d.day, pd.first_in, pd.last_out, e.reason,
+         CASE WHEN e.reason IS NOT NULL THEN 'excused'
+              WHEN pd.person_id IS NOT NULL THEN
+                CASE WHEN d.late_after IS NOT NULL AND pd.first_in > d.late_after THEN 'late' ELSE 'present' END
+              WHEN d.day > current_date THEN 'upcoming'
+              ELSE 'absent' END AS status
+    FROM members m CROSS JOIN days d
+    LEFT JOIN per_day pd ON pd.person_id = m.id AND pd.day = d.day
+    LEFT JOIN excuses e ON e.group_id = $1 AND e.person_id = m.id AND e.day = d.day
+), day_rows AS (
+  SELECT d.day, json_build_object(
+           'date', d.day, 'startsAt', d.starts_at, 'lateAfter', d.late_after,
+           'totals', json_build_object(
+             'present', count(c.status) FILTER (WHERE c.status = 'present'),
+             'late', count(c.status) FILTER (WHERE c.status = 'late'),
+             'absent', count(c.status) FILTER (WHERE c.status = 'absent'),
+             'excused', count(c.status) FILTER (WHERE c.status = 'excused'),
+             'upcoming', count(c.status) FILTER (WHERE c.status = 'upcoming'))) AS item
+    FROM days d LEFT JOIN cells c ON c.day = d.day
+   GROUP BY d.day, d.starts_at, d.late_after
+), member_rows AS (
+  SELECT m.lastname, m.firstname, m.id, json_build_object(
+           'person', json_build_object('id', m.id, 'firstname', m.firstname, 'lastname', m.lastname, 'externalRef', m.external_ref),
+           'attendance', coalesce(json_agg(json_build_object(
+                           'date', c.day, 'status', c.status, 'firstIn', c.first_in, 'lastOut', c.last_out, 'excuse', c.reason)
+                           ORDER BY c.day) FILTER (WHERE c.day IS NOT NULL), '[]'),
+           'totals', json_build_object(
+             'present', count(c.status) FILTER (WHERE c.status = 'present'),
+             'late', count(c.status) FILTER (WHERE c.status = 'late'),
+             'absent', count(c.status) FILTER (WHERE c.status = 'absent'),
+             'excused', count(c.status) FILTER (WHERE c.status = 'excused'),
+             'upcoming', count(c.status) FILTER (WHERE c.status = 'upcoming')),
+           'rate', CASE WHEN count(c.status) FILTER (WHERE c.status IN ('present', 'late', 'absent')) = 0 THEN NULL
+                        ELSE round(count(c.status) FILTER (WHERE c.status IN ('present', 'late'))::numeric
+                                   / count(c.status) FILTER (WHERE c.status IN ('present', 'late', 'absent')), 4) END) AS item
+    FROM members m LEFT JOIN cells c ON c.person_id = m.id
+   GROUP BY m.id, m.lastname, m.firstname, m.external_ref
+)
+SELECT json_build_object(
+         'group', json_build_object('id', g.id, 'name', g.name),
+         'from', $2::date, 'to', $3::date, 'timezone', current_setting('TimeZone'),
+         'days', (SELECT coalesce(json_agg(item ORDER BY day), '[]') FROM day_rows),
+         'members', (SELECT coalesce(json_agg(item ORDER BY lastname, firstname, id), '[]') FROM member_rows))::text AS register
+  FROM g`;
+
+export type AttendanceStatus = 'present' | 'late' | 'absent' | 'excused' | 'upcoming';
+
+export interface StatusTotals {
+  present: number;
+  late: number;
+  absent: number;
+  excused: number;
+  upcoming: number;
+}
+
+export interface Register {
+  group: { id: number; name: string };
+  from: string;
+  to: string;
+  timezone: string;
+  days: { date: string; startsAt: string | null; lateAfter: string | null; totals: StatusTotals }[];
+  members: {
+    person: { id: number; firstname: string; lastname: string; externalRef: string | null };
+    attendance: { date: string; status: AttendanceStatus; firstIn: string | null; lastOut: string | null; excuse: string | null }[];
+    totals: StatusTotals;
+    rate: number | null;
+  }[];
+}
+
+/** The register as JSON text, ready to send; undefined when the group does not exist. */
+export async function registerJson(db: Queryable, groupId: number, from: string, to: string): Promise<string | undefined> {
+  const { rows } = await db.query<{ register: string }>(REGISTER_SQL, [groupId, from, to]);
+  return rows[0]?.register;
+}
+
+// ---- CSV -------------------------------------------------------------------------------------------
+
+/** One CSV field: quoted when needed (RFC 4180), and text a spreadsheet would run as a formula defused. */
+function csvField(value: string): string {
+  const safe = /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
+  return /[",\r\n]/.test(safe) ? `"${safe.replaceAll('"', '""')}"` : safe;
+}
+
+/** One row per member, one column per scheduled day (its status), then the member's totals and rate. */
+export function registerCsv(register: Register): string {
+  const header = [
+    'lastname',
+    'firstname',
+    'externalRef',
+    ...register.days.map((d) => d.date),
+    'present',
+    'late',
+    'absent',
+    'excused',
+    'rate',
+  ];
+  const lines = [header.join(',')];
+  for (const member of register.members) {
+    const { person, totals } = member;
+    lines.push(
+      [
+        csvField(person.lastname),
+        csvField(person.firstname),
+        csvField(person.externalRef ?? ''),
+        ...member.attendance.map((cell) => cell.status),
+        totals.present,
+        totals.late,
+        totals.absent,
+        totals.excused,
+        member.rate === null ? '' : member.rate.toFixed(4),
+      ].join(','),
+    );
+  }
+  return `${lines.join('\r\n')}\r\n`;
+}
+
+// ---- Who has not arrived yet -------------------------------------------------------------------------
+
+/** One day of a group's register, as the attendance sheet's "not arrived yet" list shows it. */
+export interface DayArrivals {
+  group: { id: number; name: string };
+  /** False when the group is not expected on the day (nothing else is then known). */
+  scheduled: boolean;
+  /** When the group starts on the day (ISO 8601 with offset), or null without a start time. */
+  startsAt: string | null;
+  members: number;
+  /** Present or late. */
+  arrived: number;
+  excused: number;
+  /** Members with no check-in on the day and no excuse, by last and first name. */
+  waiting: { id: number; firstname: string; lastname: string; externalRef: string | null }[];
+}
+
+/**
+ * Who of a group has not arrived on `day`: the register of that one day (the same matching of check-ins
+ * to members, the same excuses), read as a list. Undefined when the group does not exist.
+ */
+export async function dayArrivals(db: Queryable, groupId: number, day: string): Promise<DayArrivals | undefined> {
+  const json = await registerJson(db, groupId, day, day);
+  if (json === undefined) return undefined;
+  const register = JSON.parse(json) as Register;
+  const scheduled = register.days[0];
+  const cells = register.members.map((member) => ({ person: member.person, status: member.attendance[0]?.status }));
+  const count = (...statuses: AttendanceStatus[]) => cells.filter((cell) => cell.status && statuses.includes(cell.status)).length;
+  return {
+    group: register.group,
+    scheduled: scheduled !== undefined,
+    startsAt: scheduled?.startsAt ?? null,
+    members: register.members.length,
+    arrived: count('present', 'late'),
+    excused: count('excused'),
+    waiting: cells.filter((cell) => cell.status === 'absent' || cell.status === 'upcoming').map((cell) => cell.person),
+  };
+}

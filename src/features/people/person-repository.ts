@@ -1,0 +1,88 @@
+// SQL for people. Names are matched and searched through person_fold (migration 0060), the one folding
+// rule, so a search term is folded by the same SQL as the names it is compared with.
+import type { Queryable } from '../../db/database.js';
+import { personFold } from '../checkins/person-name.js';
+
+export interface Person {
+  id: number;
+  firstname: string;
+  lastname: string;
+  externalRef: string | null;
+  email: string | null;
+  badge: string;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface PersonFields {
+  firstname: string;
+  lastname: string;
+  externalRef: string | null;
+  email: string | null;
+}
+
+export const PERSON_COLUMNS = `p.id, p.firstname, p.lastname, p.external_ref AS "externalRef", p.email, p.badge,
+  to_json(p.created_at) #>> '{}' AS "createdAt", to_json(p.updated_at) #>> '{}' AS "updatedAt"`;
+
+export async function insertPerson(db: Queryable, fields: PersonFields, badge: string): Promise<Person> {
+  const { rows } = await db.query<Person>(
+    `INSERT INTO people AS p (firstname, lastname, external_ref, email, badge) VALUES ($1, $2, $3, $4, $5) RETURNING ${PERSON_COLUMNS}`,
+    [fields.firstname, fields.lastname, fields.externalRef, fields.email, badge],
+  );
+  return rows[0]!;
+}
+
+export async function findPerson(db: Queryable, id: number, lock = false): Promise<Person | undefined> {
+  const { rows } = await db.query<Person>(`SELECT ${PERSON_COLUMNS} FROM people p WHERE p.id = $1${lock ? ' FOR UPDATE' : ''}`, [id]);
+  return rows[0];
+}
+
+/** The people holding any of `badges` (unknown codes are simply absent), in one query. */
+export async function findPeopleByBadges(db: Queryable, badges: readonly string[]): Promise<Person[]> {
+  const { rows } = await db.query<Person>(`SELECT ${PERSON_COLUMNS} FROM people p WHERE p.badge = ANY ($1::text[])`, [badges]);
+  return rows;
+}
+
+export async function updatePerson(db: Queryable, id: number, fields: PersonFields): Promise<Person | undefined> {
+  const { rows } = await db.query<Person>(
+    `UPDATE people AS p SET firstname = $2, lastname = $3, external_ref = $4, email = $5, updated_at = now()
+      WHERE p.id = $1 RETURNING ${PERSON_COLUMNS}`,
+    [id, fields.firstname, fields.lastname, fields.externalRef, fields.email],
+  );
+  return rows[0];
+}
+
+export async function setBadge(db: Queryable, id: number, badge: string): Promise<Person | undefined> {
+  const { rows } = await db.query<Person>(
+    `UPDATE people AS p SET badge = $2, updated_at = now() WHERE p.id = $1 RETURNING ${PERSON_COLUMNS}`,
+    [id, badge],
+  );
+  return rows[0];
+}
+
+/** Deletes a person with their memberships and excuses; their check-ins stay, as walk-ins. */
+export async function deletePerson(db: Queryable, id: number): Promise<boolean> {
+  const { rowCount } = await db.query(`DELETE FROM people WHERE id = $1`, [id]);
+  return rowCount === 1;
+}
+
+/**
+ * One page of people in id order after `afterId`. Every search word, folded by the person_fold rule
+ * (personFold, its TypeScript twin, tested against the database), must occur in the folded names or
+ * external reference: word order and punctuation do not matter. Folded words hold no LIKE wildcard
+ * (the rule removes %, _ and the backslash). The words go in as one array parameter, and the index on
+ * (id) INCLUDE (search_key) of migration 0080 lets a rare word be looked for in the index alone.
+ */
+export async function listPeople(db: Queryable, words: string[], afterId: number, limit: number): Promise<Person[]> {
+  const likes = words
+    .map(personFold)
+    .filter((term) => term !== '')
+    .map((term) => `%${term}%`);
+  const { rows } = await db.query<Person>(
+    `SELECT ${PERSON_COLUMNS} FROM people p
+      WHERE p.id > $1 AND p.search_key LIKE ALL ($3::text[])
+      ORDER BY p.id LIMIT $2`,
+    [afterId, limit, likes],
+  );
+  return rows;
+}

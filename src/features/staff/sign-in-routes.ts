@@ -1,0 +1,139 @@
+// GET /admin: the sign-in page (the seed's health checks call it and expect 200), sign-in and sign-out.
+import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import type { AppContext } from '../../app.js';
+import { identify } from '../../plugins/access-control.js';
+import { checkCredentials } from './admin-users.js';
+import { randomSecret, sameSecret } from '../../domain/secrets.js';
+import { createSession, endSession, SESSION_COOKIE } from './sessions.js';
+import { reserveSignInGuess, signInSucceeded, waitText } from './sign-in-throttle.js';
+import { clearCookie, setCookie } from '../../http/cookies.js';
+import { html } from '../../views/html.js';
+import { notice, page } from '../../views/layout.js';
+
+const LOGIN_CSRF_COOKIE = 'barona_signin';
+
+// A path of our own pages: /admin or /kiosk, then more path or a query, in visible ASCII only (no
+// control characters, spaces or backslashes, which browsers and header parsing treat in their own ways).
+const OWN_PAGE = /^\/(admin|kiosk)([/?][\x21-\x5b\x5d-\x7e]*)?$/;
+
+/** Where to go after signing in: only our own pages, never another site; anything else → the sheet. */
+export function safeNext(value: unknown): string {
+  return typeof value === 'string' && OWN_PAGE.test(value) && !value.includes('//') ? value : '/admin/sheet';
+}
+
+function signInPage(options: { csrf: string; next: string; username?: string; error?: string; status?: string; success?: string }): string {
+  // The cursor starts in the username field, or in the password field once a username was entered.
+  const autofocus = html` autofocus`;
+  const passwordFocus = options.username ? autofocus : '';
+  return page({
+    title: 'Sign in',
+    bodyClass: 'signin',
+    body: html`<section class="signin-card" aria-labelledby="signin-title">
+      <div class="brand brand-large"><span class="brand-mark" aria-hidden="true">B</span>Barona</div>
+      <h1 id="signin-title">Sign in to the attendance admin</h1>
+      ${notice('success', options.success)} ${notice('info', options.status)} ${notice('error', options.error)}
+      <form method="post" action="/admin/login" class="stack">
+        <input type="hidden" name="_csrf" value="${options.csrf}" />
+        <input type="hidden" name="next" value="${options.next}" />
+        <label for="username">Username</label>
+        <input
+          id="username"
+          name="username"
+          autocomplete="username"
+          autocapitalize="none"
+          spellcheck="false"
+          required
+          value="${options.username ?? ''}"
+          ${options.username ? '' : autofocus}
+        />
+        <label for="password">Password</label>
+        <input id="password" name="password" type="password" autocomplete="current-password" required${passwordFocus} />
+        <button type="submit" class="button button-primary button-wide">Sign in</button>
+      </form>
+      <p class="hint">Gate tablets do not sign in here: open the kiosk link an admin created for the gate.</p>
+    </section>`,
+  });
+}
+
+function clientIp(request: FastifyRequest): string {
+  return request.ip;
+}
+
+export const adminRoutes: FastifyPluginAsync<AppContext> = async (app, context) => {
+  const { db, config } = context;
+
+  app.get<{ Querystring: { next?: string; signedOut?: string; expired?: string; passwordChanged?: string } }>(
+    '/admin',
+    { config: { access: 'public' } },
+    async (request, reply) => {
+      // Signed-in admins go straight on; everyone else (and the seed's health check) gets the 200 sign-in page.
+      const principal = await identify(request, context).catch(() => null);
+      if (principal?.kind === 'session') return reply.redirect(safeNext(request.query.next), 303);
+      const csrf = randomSecret();
+      setCookie(context, request, reply, LOGIN_CSRF_COOKIE, csrf, 60 * 60);
+      const status =
+        request.query.signedOut !== undefined ? 'You have signed out.' : request.query.next ? 'Please sign in to continue.' : undefined;
+      const success =
+        request.query.passwordChanged !== undefined
+          ? 'Your password was changed and all your sessions have ended. Sign in with the new password.'
+          : undefined;
+      return reply
+        .header('cache-control', 'no-store')
+        .type('text/html; charset=utf-8')
+        .send(signInPage({ csrf, next: safeNext(request.query.next), status: success ? undefined : status, success }));
+    },
+  );
+
+  app.post<{ Body: Record<string, unknown> }>('/admin/login', { config: { access: 'public' } }, async (request, reply) => {
+    const body = (request.body ?? {}) as Record<string, unknown>;
+    const username = typeof body.username === 'string' ? body.username.trim().slice(0, 64) : '';
+    const password = typeof body.password === 'string' ? body.password : '';
+    const next = safeNext(body.next);
+    const again = (status: number, error: string) => {
+      const csrf = randomSecret();
+      setCookie(context, request, reply, LOGIN_CSRF_COOKIE, csrf, 60 * 60);
+      return reply
+        .code(status)
+        .header('cache-control', 'no-store')
+        .type('text/html; charset=utf-8')
+        .send(signInPage({ csrf, next, username, error }));
+    };
+
+    if (!sameSecret(typeof body._csrf === 'string' ? body._csrf : undefined, request.cookies[LOGIN_CSRF_COOKIE])) {
+      return again(403, 'The sign-in form had expired or did not come from this site. Please try again.');
+    }
+    if (username === '' || password === '') return again(400, 'Enter your username and password.');
+
+    // The guess is counted before the password is checked, so parallel attempts cannot outrun the limit.
+    const wait = await reserveSignInGuess(db, clientIp(request), username, config.auth);
+    if (wait > 0) {
+      request.log.info({ event: 'sign-in throttled', retryAfter: wait }, 'sign-in throttled');
+      reply.header('retry-after', String(wait));
+      return again(429, `Too many failed sign-ins. Try again in ${waitText(wait)}.`);
+    }
+    const user = await checkCredentials(db, username, password);
+    if (!user) {
+      request.log.info({ event: 'sign-in failed' }, 'sign-in failed');
+      return again(401, 'Wrong username or password.');
+    }
+    await signInSucceeded(db, clientIp(request), username);
+    const { token } = await createSession(db, user.id, config.auth);
+    setCookie(context, request, reply, SESSION_COOKIE, token);
+    clearCookie(reply, LOGIN_CSRF_COOKIE);
+    request.log.info({ event: 'signed in', userId: user.id }, 'admin signed in');
+    return reply.redirect(next, 303);
+  });
+
+  app.post('/admin/logout', { config: { access: 'public' } }, async (request, reply) => {
+    const principal = await identify(request, context);
+    if (principal?.kind === 'session') {
+      const body = (request.body ?? {}) as Record<string, unknown>;
+      if (!sameSecret(typeof body._csrf === 'string' ? body._csrf : undefined, principal.session.csrfToken)) {
+        return reply.code(403).type('text/plain; charset=utf-8').send('CSRF check failed: sign out from the page itself.');
+      }
+      await endSession(db, principal.session.tokenHash);
+    }
+    clearCookie(reply, SESSION_COOKIE);
+    return reply.redirect('/admin?signedOut', 303);
+  });
+};

@@ -1,0 +1,23 @@
+// Every feature's service, made once per process: the only door through which routes, commands and
+// plugins read or change anything. A service method takes the acting Actor first, checks its role
+// (domain/actor.ts), validates, and makes each change through domain/changes.ts (one transaction with
+// its audit record, announced after commit). Routes are given these services, never the database.
+import type { Config } from './config.js';
+import type { Database } from './db/database.js';
+import { type Announcer, Changes } from './domain/changes.js';
+import type { CheckinService } from './features/checkins/checkin-service.js';
+
+/** What every service is made from. */
+export interface ServiceDeps {
+  db: Database;
+  changes: Changes;
+  config: Config;
+}
+
+export interface Services {
+  checkins: CheckinService;
+}
+
+export function serviceDeps(db: Database, config: Config, announcer?: Announcer): ServiceDeps {
+  return { db, config, changes: new Changes(db, announcer) };
+}
