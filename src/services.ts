@@ -16,6 +16,14 @@ export interface ServiceDeps {
 
 export interface Services {
   checkins: CheckinService;
+  // [people]
+  // [groups]
+  // [gates]
+  // [kiosk]
+  // [staff]
+  // [tokens]
+  // [audit]
+  // [retention]
 }
 
 export function serviceDeps(db: Database, config: Config, announcer?: Announcer): ServiceDeps {
