@@ -7,6 +7,7 @@ import { CheckinService } from './features/checkins/checkin-service.js';
 import { CheckinWriter } from './features/checkins/checkin-writer.js';
 import type { Config } from './config.js';
 import { serviceDeps, type Services } from './services.js';
+import { AuditService } from './features/audit/audit-service.js';
 import type { Database } from './db/database.js';
 import { RequestLogController, loggerOptions } from './logging.js';
 import { Metrics } from './metrics.js';
@@ -136,10 +137,9 @@ export async function buildApp(input: AppInput, options: BuildOptions = {}): Pro
     // [kiosk]
     // [staff]
     // [tokens]
-    // [audit]
+    audit: new AuditService(deps),
     // [retention]
   };
-  void deps;
   const context: AppContext = { ...services, checkins, services: all };
 
   await app.register(healthRoutes, context);

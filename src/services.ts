@@ -5,6 +5,7 @@
 import type { Config } from './config.js';
 import type { Database } from './db/database.js';
 import { type Announcer, Changes } from './domain/changes.js';
+import type { AuditService } from './features/audit/audit-service.js';
 import type { CheckinService } from './features/checkins/checkin-service.js';
 
 /** What every service is made from. */
@@ -22,7 +23,7 @@ export interface Services {
   // [kiosk]
   // [staff]
   // [tokens]
-  // [audit]
+  audit: AuditService;
   // [retention]
 }
 

@@ -1,9 +1,17 @@
 // The page frame shared by every screen: head (assets, CSRF meta), the top bar with navigation, main.
+import { type Actor, can, type Permission } from '../domain/actor.js';
 import { html, type SafeHtml } from './html.js';
 
 export interface PageUser {
   username: string;
   csrfToken: string;
+  /** Decides what the page offers: a section, a button or a form the role may not use is not shown. */
+  actor?: Actor;
+}
+
+/** Whether the page's user may do this (pages show only what the role may do; the services decide). */
+export function userCan(user: PageUser, permission: Permission): boolean {
+  return user.actor === undefined || can(user.actor, permission);
 }
 
 export interface PageOptions {
@@ -17,17 +25,18 @@ export interface PageOptions {
   bodyClass?: string;
 }
 
-const SECTIONS = [
-  { key: 'sheet', href: '/admin/sheet', label: 'Attendance' },
-  { key: 'people', href: '/admin/people', label: 'People' },
-  { key: 'groups', href: '/admin/groups', label: 'Groups' },
-  { key: 'badges', href: '/admin/badges', label: 'Badges' },
-  { key: 'gates', href: '/admin/gates', label: 'Gates' },
-  { key: 'tokens', href: '/admin/tokens', label: 'Gate tokens' },
-  { key: 'audit', href: '/admin/audit', label: 'Audit log' },
-  { key: 'users', href: '/admin/users', label: 'Admins' },
-  { key: 'kiosk', href: '/kiosk', label: 'Kiosk' },
-] as const;
+/** The sections of the top bar, each shown to whoever holds its permission. */
+const SECTIONS: readonly { key: string; href: string; label: string; needs: Permission }[] = [
+  { key: 'sheet', href: '/admin/sheet', label: 'Attendance', needs: 'attendance:read' },
+  { key: 'people', href: '/admin/people', label: 'People', needs: 'people:read' },
+  { key: 'groups', href: '/admin/groups', label: 'Groups', needs: 'groups:read' },
+  { key: 'badges', href: '/admin/badges', label: 'Badges', needs: 'people:write' },
+  { key: 'gates', href: '/admin/gates', label: 'Gates', needs: 'gates:write' },
+  { key: 'tokens', href: '/admin/tokens', label: 'Gate tokens', needs: 'tokens:manage' },
+  { key: 'audit', href: '/admin/audit', label: 'Audit log', needs: 'audit:read' },
+  { key: 'users', href: '/admin/users', label: 'Staff', needs: 'staff:manage' },
+  { key: 'kiosk', href: '/kiosk', label: 'Kiosk', needs: 'tokens:manage' },
+];
 
 export function csrfField(user: PageUser): SafeHtml {
   return html`<input type="hidden" name="_csrf" value="${user.csrfToken}" />`;
@@ -41,7 +50,7 @@ function topBar(options: PageOptions): SafeHtml {
       user
         ? html`<nav aria-label="Main">
               <ul>
-                ${SECTIONS.map(
+                ${SECTIONS.filter((s) => userCan(user, s.needs)).map(
                   (s) => html`<li><a href="${s.href}" ${s.key === options.section ? html` aria-current="page"` : ''}>${s.label}</a></li>`,
                 )}
               </ul>

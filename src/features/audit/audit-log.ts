@@ -7,6 +7,8 @@ export interface AuditEntry {
   id: number;
   at: string;
   actor: string;
+  /** The actor's role when acting (owner, manager, leader, viewer, token, system, anonymous); null before roles. */
+  actorRole: string | null;
   action: string;
   entity: string;
   entityId: string;
@@ -15,7 +17,7 @@ export interface AuditEntry {
 }
 
 /** The columns of an AuditEntry, for queries of audit_log. */
-export const AUDIT_COLUMNS = `id, to_json(at) #>> '{}' AS at, actor, action, entity, entity_id AS "entityId", before, after`;
+export const AUDIT_COLUMNS = `id, to_json(at) #>> '{}' AS at, actor, actor_role AS "actorRole", action, entity, entity_id AS "entityId", before, after`;
 
 export async function recordAudit(
   db: Queryable,
