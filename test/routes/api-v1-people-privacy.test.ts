@@ -187,10 +187,11 @@ for (const backend of BACKENDS) {
       assert.ok(!audit.includes(`person:create:${namesake.id}`));
       const renaming = data.audit.find((a) => a.entity === 'checkin' && a.entityId === String(renamed));
       assert.deepEqual(
-        [renaming?.before?.lastname, renaming?.after?.lastname],
-        ['WrenfieldJson', 'ElseJson'],
-        'audit records come with their before and after',
+        [renaming?.before?.lastname, renaming?.before?.gate, renaming?.after?.lastname, renaming?.after?.gate],
+        ['WrenfieldJson', 'A', undefined, 'A'],
+        'audit records come with their before and after, without the name she was corrected to (someone else’s)',
       );
+      assert.ok(!JSON.stringify(data).includes('ElseJson'), 'nothing of the person her check-in was corrected to');
       assert.ok(!JSON.stringify(data).includes('WrenfieldJsons'), 'nothing of the namesake');
       // The export is audited, without personal data.
       const { rows } = await db.query<{ after: unknown }>(
@@ -269,6 +270,120 @@ for (const backend of BACKENDS) {
       const again = await admin.inject({ method: 'POST', url: `/api/v1/people/${ottilie.id}/erase` });
       assert.equal(again.statusCode, 404, again.body);
       assert.match(again.headers['content-type'] as string, /^application\/problem\+json/);
+    });
+
+    test('a free name typed the other way round is hers: exported and erased, unless another person is called so', async () => {
+      const last = 'WrenfieldSwap';
+      const ottilie = (await create('/api/v1/people', { firstname: 'Ottilie', lastname: last })) as unknown as Person;
+      // Kim LeeSwap and LeeSwap Kim are two people: each one's names swapped are the other's.
+      const kim = (await create('/api/v1/people', { firstname: 'Kim', lastname: 'LeeSwap' })) as unknown as Person;
+      await create('/api/v1/people', { firstname: 'LeeSwap', lastname: 'Kim' });
+      const swapped = await checkin('2026-03-03T08:00:00Z', null, last, 'Ottilie');
+      const swappedDeleted = await checkin('2026-03-03T08:05:00Z', null, `${last.toUpperCase()},`, 'óttilie', 'B', true);
+      const straight = await checkin('2026-03-03T08:10:00Z', null, 'Ottilie', last);
+      const leesOwn = await checkin('2026-03-03T08:15:00Z', null, 'LeeSwap', 'Kim');
+      const corrected = await admin.inject({ method: 'PATCH', url: `/api/v1/checkins/${swapped}`, payload: { gate: 'C' } });
+      assert.equal(corrected.statusCode, 200, corrected.body);
+
+      const exported = await admin.inject({ url: `/api/v1/people/${ottilie.id}/export` });
+      assert.equal(exported.statusCode, 200, exported.body);
+      const data = json<Export>(exported);
+      assert.deepEqual(
+        data.checkins.map((c) => [c.id, c.matchedBy]).sort(([a], [b]) => Number(a) - Number(b)),
+        [
+          [swapped, 'name'],
+          [swappedDeleted, 'name'],
+          [straight, 'name'],
+        ],
+      );
+
+      const erased = await admin.inject({ method: 'POST', url: `/api/v1/people/${ottilie.id}/erase` });
+      assert.equal(erased.statusCode, 200, erased.body);
+      assert.equal(json<{ checkins: number }>(erased).checkins, 3);
+      const left = await db.query(`SELECT id FROM checkins WHERE id = ANY ($1::bigint[])`, [[swapped, swappedDeleted, straight]]);
+      assert.equal(left.rows.length, 0, 'her check-ins are gone, whichever way round her names were typed');
+      const named = await db.query(
+        `SELECT id FROM audit_log WHERE position($1 in coalesce(before::text, '') || coalesce(after::text, '')) > 0`,
+        [last],
+      );
+      assert.equal(named.rows.length, 0, 'the correction of the swapped check-in no longer names her');
+
+      const kimErased = await admin.inject({ method: 'POST', url: `/api/v1/people/${kim.id}/erase` });
+      assert.equal(kimErased.statusCode, 200, kimErased.body);
+      assert.equal(json<{ checkins: number }>(kimErased).checkins, 0);
+      assert.equal((await db.query(`SELECT id FROM checkins WHERE id = $1`, [leesOwn])).rows.length, 1, 'LeeSwap Kim keeps theirs');
+    });
+
+    test('the export strips the names of other people from the records of corrections, in both directions', async () => {
+      const { ottilie, renamed } = await seed('Strip');
+      // Typed as someone else, then corrected to her names: hers now, but its record's before is not.
+      const fixed = await checkin('2026-03-02T14:00:00Z', null, 'Mistyped', 'PersonStrip');
+      const fixing = await admin.inject({
+        method: 'PATCH',
+        url: `/api/v1/checkins/${fixed}`,
+        payload: { firstname: 'Ottilie', lastname: 'WrenfieldStrip' },
+      });
+      assert.equal(fixing.statusCode, 200, fixing.body);
+
+      const data = json<Export>(await admin.inject({ url: `/api/v1/people/${ottilie.id}/export` }));
+      assert.ok(data.checkins.some((c) => c.id === fixed));
+      const recordOf = (id: number) => data.audit.find((a) => a.entity === 'checkin' && a.entityId === String(id));
+      const fixedRecord = recordOf(fixed);
+      assert.deepEqual(fixedRecord?.before, { gate: 'A', direction: 'in' }, 'the name it was typed with is not hers');
+      assert.deepEqual([fixedRecord?.after?.firstname, fixedRecord?.after?.lastname], ['Ottilie', 'WrenfieldStrip']);
+      const renamedRecord = recordOf(renamed);
+      assert.deepEqual([renamedRecord?.before?.lastname, renamedRecord?.after], ['WrenfieldStrip', { gate: 'A', direction: 'in' }]);
+      for (const other of ['Mistyped', 'PersonStrip', 'Someone', 'ElseStrip']) {
+        assert.ok(!JSON.stringify(data).includes(other), `${other} is someone else's`);
+      }
+    });
+
+    test('an ordinary delete keeps her names in the audit log, but not her e-mail, external reference or excuse reasons', async () => {
+      const tag = 'Del';
+      const person = (await create('/api/v1/people', {
+        firstname: 'Ottilie',
+        lastname: `Wrenfield${tag}`,
+        externalRef: `OW-${tag}`,
+        email: `ottilie.${tag}@example.org`,
+      })) as unknown as Person;
+      const kept = await create('/api/v1/people', { firstname: 'Kept', lastname: tag, email: `kept.${tag}@example.org` });
+      const changed = await admin.inject({
+        method: 'PATCH',
+        url: `/api/v1/people/${person.id}`,
+        payload: { email: `o.${tag}@example.org` },
+      });
+      assert.equal(changed.statusCode, 200, changed.body);
+      const group = await create('/api/v1/groups', { name: 'Delete class', schedule: { dates: ['2026-03-04'] } });
+      for (const id of [person.id, kept.id]) {
+        assert.equal((await admin.inject({ method: 'PUT', url: `/api/v1/groups/${group.id}/members/${id}` })).statusCode, 201);
+      }
+      await create(`/api/v1/groups/${group.id}/members/${person.id}/excuses/2026-03-04`, { reason: `Dentist ${tag}` }, 'PUT');
+      await create(`/api/v1/groups/${group.id}/members/${kept.id}/excuses/2026-03-04`, { reason: `Kept reason ${tag}` }, 'PUT');
+
+      assert.equal((await admin.inject({ method: 'DELETE', url: `/api/v1/people/${person.id}` })).statusCode, 204);
+      const named = async (text: string) =>
+        (
+          await db.query(`SELECT id FROM audit_log WHERE position($1 in coalesce(before::text, '') || coalesce(after::text, '')) > 0`, [
+            text,
+          ])
+        ).rows.length;
+      for (const personal of [`ottilie.${tag}@example.org`, `o.${tag}@example.org`, `OW-${tag}`, `Dentist ${tag}`]) {
+        assert.equal(await named(personal), 0, `${personal} is gone from audit_log`);
+      }
+      for (const other of [`kept.${tag}@example.org`, `Kept reason ${tag}`]) assert.ok((await named(other)) > 0, `${other} stays`);
+      const { rows } = await db.query<{ action: string; before: unknown; after: unknown }>(
+        `SELECT action, before, after FROM audit_log WHERE entity = 'person' AND entity_id = $1 ORDER BY id`,
+        [String(person.id)],
+      );
+      assert.deepEqual(
+        rows.map((row) => row.action),
+        ['create', 'update', 'delete'],
+      );
+      assert.deepEqual(rows[2]!.before, { firstname: 'Ottilie', lastname: `Wrenfield${tag}` }, 'the delete records who, by name only');
+      assert.deepEqual(
+        [(rows[0]!.after as Record<string, unknown>).firstname, (rows[0]!.after as Record<string, unknown>).lastname],
+        ['Ottilie', `Wrenfield${tag}`],
+      );
     });
 
     test('unknown people are a 404 problem; only admins may export or erase', async () => {

@@ -1,11 +1,10 @@
 // /api/v1/people: the people who can be members of groups, with their badge codes. Badge codes are
-// credentials (a badge checks its holder in), so every route here is for admins.
+// credentials (a badge checks its holder in), so every route here is for staff; PersonService decides
+// what each role may do (a leader sees only the members of their groups, only owners erase).
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyPluginAsync } from 'fastify';
 import type { AppContext } from '../../app.js';
-import { changePerson, createPerson, getPerson, reissueBadge, removePerson, searchPeople } from './person-service.js';
-import { erasePerson, exportPerson, exportPersonCsv } from './person-privacy.js';
-import { actorNameOf } from '../../plugins/access-control.js';
+import { actorOf } from '../../plugins/access-control.js';
 import {
   CreatePersonBodySchema,
   ErasureSchema,
@@ -20,7 +19,8 @@ import { ProblemSchema } from '../../http/problem-schema.js';
 
 const TAGS = ['people'];
 
-export const apiV1PeopleRoutes: FastifyPluginAsync<AppContext> = async (app, { db }) => {
+export const apiV1PeopleRoutes: FastifyPluginAsync<AppContext> = async (app, { services }) => {
+  const { people } = services;
   const api = app.withTypeProvider<TypeBoxTypeProvider>();
 
   api.post(
@@ -29,14 +29,14 @@ export const apiV1PeopleRoutes: FastifyPluginAsync<AppContext> = async (app, { d
       config: { access: 'admin' },
       schema: {
         tags: TAGS,
-        summary: 'Create a person (admin)',
+        summary: 'Create a person (owners and managers)',
         description: 'Answers 201 with the person and a new random badge code. An external reference already in use is a 409.',
         body: CreatePersonBodySchema,
-        response: { 201: PersonSchema, 400: ProblemSchema, 409: ProblemSchema },
+        response: { 201: PersonSchema, 400: ProblemSchema, 403: ProblemSchema, 409: ProblemSchema },
       },
     },
     async (request, reply) => {
-      const person = await createPerson(db, actorNameOf(request), request.body);
+      const person = await people.create(actorOf(request), request.body);
       return reply.code(201).header('location', `/api/v1/people/${person.id}`).send(person);
     },
   );
@@ -47,13 +47,13 @@ export const apiV1PeopleRoutes: FastifyPluginAsync<AppContext> = async (app, { d
       config: { access: 'admin' },
       schema: {
         tags: TAGS,
-        summary: 'List or search people (admin)',
+        summary: 'List or search people (staff; a leader finds the members of their groups)',
         description: 'People in id order, keyset-paginated: follow `nextCursor` until it is null.',
         querystring: ListPeopleQuerySchema,
-        response: { 200: PersonPageSchema, 400: ProblemSchema },
+        response: { 200: PersonPageSchema, 400: ProblemSchema, 403: ProblemSchema },
       },
     },
-    async (request) => searchPeople(db, request.query),
+    async (request) => people.search(actorOf(request), request.query),
   );
 
   api.get(
@@ -62,12 +62,12 @@ export const apiV1PeopleRoutes: FastifyPluginAsync<AppContext> = async (app, { d
       config: { access: 'admin' },
       schema: {
         tags: TAGS,
-        summary: 'One person (admin)',
+        summary: 'One person (staff; to a leader, anyone outside their groups is a 404)',
         params: PersonIdParamsSchema,
-        response: { 200: PersonSchema, 400: ProblemSchema, 404: ProblemSchema },
+        response: { 200: PersonSchema, 400: ProblemSchema, 403: ProblemSchema, 404: ProblemSchema },
       },
     },
-    async (request) => getPerson(db, request.params.id),
+    async (request) => people.get(actorOf(request), request.params.id),
   );
 
   api.patch(
@@ -76,14 +76,14 @@ export const apiV1PeopleRoutes: FastifyPluginAsync<AppContext> = async (app, { d
       config: { access: 'admin' },
       schema: {
         tags: TAGS,
-        summary: 'Change a person (admin)',
+        summary: 'Change a person (owners and managers)',
         description: 'Fields left out keep their value; `null` removes the external reference or e-mail.',
         params: PersonIdParamsSchema,
         body: UpdatePersonBodySchema,
-        response: { 200: PersonSchema, 400: ProblemSchema, 404: ProblemSchema, 409: ProblemSchema },
+        response: { 200: PersonSchema, 400: ProblemSchema, 403: ProblemSchema, 404: ProblemSchema, 409: ProblemSchema },
       },
     },
-    async (request) => changePerson(db, actorNameOf(request), request.params.id, request.body),
+    async (request) => people.change(actorOf(request), request.params.id, request.body),
   );
 
   api.delete(
@@ -92,14 +92,15 @@ export const apiV1PeopleRoutes: FastifyPluginAsync<AppContext> = async (app, { d
       config: { access: 'admin' },
       schema: {
         tags: TAGS,
-        summary: 'Delete a person (admin)',
-        description: 'Removes the person, their memberships and excuses. Their check-ins stay, as walk-ins.',
+        summary: 'Delete a person (owners and managers)',
+        description:
+          'Removes the person, their memberships and excuses. Their check-ins stay, as walk-ins. The audit log keeps their names (who was removed) but no longer their e-mail, external reference or excuse reasons.',
         params: PersonIdParamsSchema,
-        response: { 204: { description: 'Deleted.', type: 'null' }, 400: ProblemSchema, 404: ProblemSchema },
+        response: { 204: { description: 'Deleted.', type: 'null' }, 400: ProblemSchema, 403: ProblemSchema, 404: ProblemSchema },
       },
     },
     async (request, reply) => {
-      await removePerson(db, actorNameOf(request), request.params.id);
+      await people.remove(actorOf(request), request.params.id);
       return reply.code(204).send(null);
     },
   );
@@ -110,13 +111,13 @@ export const apiV1PeopleRoutes: FastifyPluginAsync<AppContext> = async (app, { d
       config: { access: 'admin' },
       schema: {
         tags: TAGS,
-        summary: 'Reissue the badge (admin)',
+        summary: 'Reissue the badge (owners and managers)',
         description: 'Gives the person a new random badge code; the old one stops working at once.',
         params: PersonIdParamsSchema,
-        response: { 200: PersonSchema, 400: ProblemSchema, 404: ProblemSchema },
+        response: { 200: PersonSchema, 400: ProblemSchema, 403: ProblemSchema, 404: ProblemSchema },
       },
     },
-    async (request) => reissueBadge(db, actorNameOf(request), request.params.id),
+    async (request) => people.reissueBadge(actorOf(request), request.params.id),
   );
 
   // ---- A person's data: export and erasure -------------------------------------------------------
@@ -127,15 +128,15 @@ export const apiV1PeopleRoutes: FastifyPluginAsync<AppContext> = async (app, { d
       config: { access: 'admin' },
       schema: {
         tags: TAGS,
-        summary: 'Export everything stored about a person (admin)',
+        summary: 'Export everything stored about a person (owners and managers)',
         description:
-          'The person (badge code included), their group memberships and excuses, their check-ins (those carrying their person id, and free-name ones whose names match theirs, case, accents and punctuation ignored; deleted ones included) and the audit records about them. Downloaded as `person-{id}.json`; the export itself is audited.',
+          'The person (badge code included), their group memberships and excuses, their check-ins (those carrying their person id, and free-name ones whose names match theirs in either order, case, accents and punctuation ignored; deleted ones included) and the audit records about them (check-in records without the names of anyone else it was corrected from or to). Downloaded as `person-{id}.json`; the export itself is audited.',
         params: PersonIdParamsSchema,
-        response: { 200: PersonExportSchema, 400: ProblemSchema, 404: ProblemSchema },
+        response: { 200: PersonExportSchema, 400: ProblemSchema, 403: ProblemSchema, 404: ProblemSchema },
       },
     },
     async (request, reply) => {
-      const data = await exportPerson(db, actorNameOf(request), request.params.id);
+      const data = await people.export(actorOf(request), request.params.id);
       return reply.header('content-disposition', `attachment; filename="person-${request.params.id}.json"`).send(data);
     },
   );
@@ -146,7 +147,7 @@ export const apiV1PeopleRoutes: FastifyPluginAsync<AppContext> = async (app, { d
       config: { access: 'admin' },
       schema: {
         tags: TAGS,
-        summary: "Export a person's check-ins as CSV (admin)",
+        summary: "Export a person's check-ins as CSV (owners and managers)",
         description:
           "The check-ins of the JSON export as RFC 4180 CSV (UTF-8, CRLF), oldest first, with the check-in export's columns and formula-injection rule, plus `deleted_at` and `matched_by` (`person` or `name`). Downloaded as `person-{id}-checkins.csv`; audited.",
         params: PersonIdParamsSchema,
@@ -157,12 +158,13 @@ export const apiV1PeopleRoutes: FastifyPluginAsync<AppContext> = async (app, { d
             content: { 'text/csv': { schema: { type: 'string' } } },
           },
           400: ProblemSchema,
+          403: ProblemSchema,
           404: ProblemSchema,
         },
       },
     },
     async (request, reply) => {
-      const csv = await exportPersonCsv(db, actorNameOf(request), request.params.id);
+      const csv = await people.exportCsv(actorOf(request), request.params.id);
       return reply
         .type('text/csv; charset=utf-8; header=present')
         .header('content-disposition', `attachment; filename="person-${request.params.id}-checkins.csv"`)
@@ -177,13 +179,13 @@ export const apiV1PeopleRoutes: FastifyPluginAsync<AppContext> = async (app, { d
       config: { access: 'admin' },
       schema: {
         tags: TAGS,
-        summary: 'Erase a person and their data for good (admin)',
+        summary: 'Erase a person and their data for good (owners)',
         description:
-          'In one transaction: deletes the person, their memberships and excuses, and their check-ins (by person id and matching free names, deleted ones included; a hard delete, not the soft delete of corrections); replaces their names, e-mail, external reference and excuse reasons in the audit records about them by "(erased)"; and records one `erase` audit record holding only the counts. Cannot be undone. Export first if the person asked for their data.',
+          'In one transaction: deletes the person, their memberships and excuses, and their check-ins (by person id and matching free names in either order, deleted ones included; a hard delete, not the soft delete of corrections); replaces their names, e-mail, external reference and excuse reasons in the audit records about them by "(erased)"; and records one `erase` audit record holding only the counts. Cannot be undone. Export first if the person asked for their data.',
         params: PersonIdParamsSchema,
-        response: { 200: ErasureSchema, 400: ProblemSchema, 404: ProblemSchema },
+        response: { 200: ErasureSchema, 400: ProblemSchema, 403: ProblemSchema, 404: ProblemSchema },
       },
     },
-    async (request) => erasePerson(db, { events: app.attendanceEvents }, actorNameOf(request), request.params.id),
+    async (request) => people.erase(actorOf(request), request.params.id),
   );
 };

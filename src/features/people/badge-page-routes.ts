@@ -4,12 +4,14 @@
 // badge per card-sized page (85.6 × 54 mm) instead of eight per A4 sheet. Without either, the page lets
 // the admin choose a group or find a person. A badge code is a credential: it appears only inside the QR
 // code and, small, under it for typing by hand; the page is never cached (no-store, like every admin page).
+// Groups and people are read through their services, so a leader finds and prints only their groups and
+// the members of those; anyone or anything else is not found.
 import type { FastifyPluginAsync } from 'fastify';
 import type { AppContext } from '../../app.js';
-import { getGroup, members, searchGroups } from '../groups/group-service.js';
+import { DomainError } from '../../domain/domain-error.js';
 import type { Person } from './person-repository.js';
-import { getPerson, searchPeople } from './person-service.js';
-import { sessionOf } from '../../plugins/access-control.js';
+import { actorOf } from '../../plugins/access-control.js';
+import { idOf, pageUserOf } from '../../http/page-request.js';
 import { html, type SafeHtml } from '../../views/html.js';
 import { notice, page, type PageUser } from '../../views/layout.js';
 import { qrCode } from './qr-code.js';
@@ -26,10 +28,10 @@ const GROUPS_SHOWN = 200;
 const PEOPLE_SHOWN = 50;
 const SELECTION_MAX = 500;
 
-/** A positive integer id from the query, undefined when absent, or null when it is not one. */
-function idOf(value: string | undefined): number | undefined | null {
+/** An id from the query, undefined when absent, or null when it is not one. */
+function queryIdOf(value: string | undefined): number | undefined | null {
   if (value === undefined || value === '') return undefined;
-  return /^[1-9]\d{0,15}$/.test(value) && Number.isSafeInteger(Number(value)) ? Number(value) : null;
+  return idOf(value) ?? null;
 }
 
 async function badge(person: Person): Promise<SafeHtml> {
@@ -44,16 +46,12 @@ async function badge(person: Person): Promise<SafeHtml> {
   </article>`;
 }
 
-export const adminBadgeRoutes: FastifyPluginAsync<AppContext> = async (app, { db }) => {
-  const pageUser = (request: Parameters<typeof sessionOf>[0]): PageUser => {
-    const s = sessionOf(request);
-    return { username: s.username, csrfToken: s.csrfToken };
-  };
-
-  /** The page to choose whose badges to print: every group, and a search for one person. */
+export const adminBadgeRoutes: FastifyPluginAsync<AppContext> = async (app, { services }) => {
+  /** The page to choose whose badges to print: every group the user may see, and a search for people. */
   async function chooser(user: PageUser, q: string, top: SafeHtml | '' = '') {
-    const groups = (await searchGroups(db, { limit: GROUPS_SHOWN })).items;
-    const found = q.trim() === '' ? undefined : (await searchPeople(db, { q, limit: PEOPLE_SHOWN })).items;
+    const actor = user.actor!;
+    const groups = (await services.groups.search(actor, { limit: GROUPS_SHOWN })).items;
+    const found = q.trim() === '' ? undefined : (await services.people.search(actor, { q, limit: PEOPLE_SHOWN })).items;
     return page({
       title: 'Badges',
       section: 'badges',
@@ -142,30 +140,32 @@ export const adminBadgeRoutes: FastifyPluginAsync<AppContext> = async (app, { db
   }
 
   app.get<{ Querystring: BadgeQuery }>('/admin/badges', { config: { access: 'admin-page' } }, async (request, reply) => {
-    const user = pageUser(request);
+    const user = pageUserOf(request);
+    const actor = actorOf(request);
     const send = (status: number, body: string) => reply.code(status).type('text/html; charset=utf-8').send(body);
     const layout: Layout = request.query.layout === 'card' ? 'card' : 'sheet';
-    const groupId = idOf(request.query.group);
-    const personIds = [request.query.person ?? []].flat().slice(0, SELECTION_MAX).map(idOf);
+    const groupId = queryIdOf(request.query.group);
+    const personIds = [request.query.person ?? []].flat().slice(0, SELECTION_MAX).map(queryIdOf);
     if (groupId === null || personIds.includes(null)) {
       const field = groupId === null ? 'group' : 'person';
       return send(400, await chooser(user, '', notice('error', `The ${field} in the address is not an id; choose below.`)));
     }
     try {
       if (groupId !== undefined) {
-        const group = await getGroup(db, groupId);
-        return send(200, await sheet(user, group.name, await members(db, groupId), layout, `/admin/badges?group=${groupId}`));
+        const group = await services.groups.get(actor, groupId);
+        const members = await services.groups.members(actor, groupId);
+        return send(200, await sheet(user, group.name, members, layout, `/admin/badges?group=${groupId}`));
       }
       const ids = [...new Set(personIds.filter((id): id is number => id !== undefined && id !== null))];
       if (ids.length > 0) {
         const chosen: Person[] = [];
-        for (const id of ids) chosen.push(await getPerson(db, id));
+        for (const id of ids) chosen.push(await services.people.get(actor, id));
         const title = chosen.length === 1 ? `${chosen[0]!.firstname} ${chosen[0]!.lastname}` : `${chosen.length} people`;
         return send(200, await sheet(user, title, chosen, layout, `/admin/badges?${ids.map((id) => `person=${id}`).join('&')}`));
       }
     } catch (error) {
-      if ((error as { status?: number }).status === 404) {
-        return send(404, await chooser(user, '', notice('error', (error as Error).message)));
+      if (error instanceof DomainError && error.status === 404) {
+        return send(404, await chooser(user, '', notice('error', error.detail)));
       }
       throw error;
     }

@@ -1,18 +1,19 @@
 // /admin/people: find people (the API's search), add one; /admin/people/{id}: change their names,
 // reference and e-mail, reissue their badge, see their groups, download their data (the API's export)
-// and erase them. Every change goes through the people domain (person-service.ts, person-privacy.ts),
-// which validates it and audits it in the same transaction; a refused form is shown again with the
-// reason beside each field.
+// and erase them. Every read and change goes through PersonService, which checks the role, validates and
+// audits in the same transaction; a refused form is shown again with the reason beside each field. The
+// pages offer only what the role may do: a leader sees the members of their groups, a viewer reads,
+// managers and owners change, only owners erase.
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { AppContext } from '../../app.js';
+import { authorize } from '../../domain/actor.js';
 import { DomainError, type FieldError } from '../../domain/domain-error.js';
-import { countMemberships, listMemberships } from './person-data-repository.js';
-import { erasePerson } from './person-privacy.js';
 import type { Person } from './person-repository.js';
-import { changePerson, checkEmail, checkText, createPerson, getPerson, reissueBadge, searchPeople } from './person-service.js';
-import { actorNameOf, sessionOf } from '../../plugins/access-control.js';
+import { checkEmail, checkText, mayExportPersonData } from './person-service.js';
+import { actorOf } from '../../plugins/access-control.js';
+import { idOf, pageUserOf } from '../../http/page-request.js';
 import { html, type SafeHtml } from '../../views/html.js';
-import { csrfField, dateTime, notice, page, tableHead, type PageUser } from '../../views/layout.js';
+import { csrfField, dateTime, notice, page, tableHead, userCan, type PageUser } from '../../views/layout.js';
 import { formText, type FormBody } from '../../views/form.js';
 
 const PAGE_SIZE = 50;
@@ -97,12 +98,11 @@ const fullName = (person: { firstname: string; lastname: string }) => `${person.
 /** What a typed confirmation is compared by: spaces collapsed, case ignored. */
 const confirmKey = (value: string) => value.trim().replace(/\s+/g, ' ').toLocaleLowerCase();
 
-export const adminPeopleRoutes: FastifyPluginAsync<AppContext> = async (app, context) => {
-  const { db } = context;
-  const pageUser = (request: FastifyRequest): PageUser => {
-    const s = sessionOf(request);
-    return { username: s.username, csrfToken: s.csrfToken };
-  };
+/** Whether the page's user may export a person's data (owners and managers). */
+const mayExport = (user: PageUser) => user.actor === undefined || mayExportPersonData(user.actor);
+
+export const adminPeopleRoutes: FastifyPluginAsync<AppContext> = async (app, { services }) => {
+  const { people } = services;
 
   // ---- The list --------------------------------------------------------------------------------------
 
@@ -115,19 +115,21 @@ export const adminPeopleRoutes: FastifyPluginAsync<AppContext> = async (app, con
   }
 
   async function listPage(user: PageUser, view: ListView): Promise<string> {
+    const actor = user.actor!;
     let top = view.top ?? '';
     let found: { items: Person[]; nextCursor: string | null };
     try {
-      found = await searchPeople(db, { q: view.q, limit: PAGE_SIZE, cursor: view.cursor });
+      found = await people.search(actor, { q: view.q, limit: PAGE_SIZE, cursor: view.cursor });
     } catch (error) {
-      if (!(error instanceof DomainError)) throw error;
+      if (!(error instanceof DomainError && error.status === 400)) throw error;
       top = notice('error', 'That page link is out of date; showing the first page.');
-      found = await searchPeople(db, { q: view.q, limit: PAGE_SIZE });
+      found = await people.search(actor, { q: view.q, limit: PAGE_SIZE });
     }
-    const groups = await countMemberships(
-      db,
+    const groups = await people.membershipCounts(
+      actor,
       found.items.map((p) => p.id),
     );
+    const mayWrite = userCan(user, 'people:write');
     const errors = view.errors ?? {};
     const query = (extra: Record<string, string>) => new URLSearchParams({ ...(view.q ? { q: view.q } : {}), ...extra }).toString();
     return page({
@@ -173,13 +175,17 @@ export const adminPeopleRoutes: FastifyPluginAsync<AppContext> = async (app, con
               ${found.nextCursor ? html`<a class="button" href="/admin/people?${query({ cursor: found.nextCursor })}">Next page</a>` : ''}
             </p>
           </section>
-          <section class="card" aria-labelledby="add-title">
-            <h2 id="add-title">Add person</h2>
-            <form method="post" action="/admin/people" class="stack" novalidate>
-              ${csrfField(user)} ${personFields('new', view.form ?? formOf(undefined), errors)}
-              <button class="button button-primary" type="submit">Add person</button>
-            </form>
-          </section>
+          ${
+            mayWrite
+              ? html`<section class="card" aria-labelledby="add-title">
+                  <h2 id="add-title">Add person</h2>
+                  <form method="post" action="/admin/people" class="stack" novalidate>
+                    ${csrfField(user)} ${personFields('new', view.form ?? formOf(undefined), errors)}
+                    <button class="button button-primary" type="submit">Add person</button>
+                  </form>
+                </section>`
+              : ''
+          }
         </div>`,
     });
   }
@@ -197,7 +203,7 @@ export const adminPeopleRoutes: FastifyPluginAsync<AppContext> = async (app, con
               `The person was erased with their data: ${count(request.query.checkins)} check-in(s) and ${count(request.query.memberships)} group membership(s) removed.`,
             )
           : '';
-      const body = await listPage(pageUser(request), {
+      const body = await listPage(pageUserOf(request), {
         // A NUL cannot be stored nor searched for (PostgreSQL text); it never matches anyone.
         q: typeof q === 'string' ? q.replaceAll('\u0000', '').slice(0, 200) : '',
         cursor: typeof cursor === 'string' && cursor !== '' ? cursor : undefined,
@@ -208,10 +214,12 @@ export const adminPeopleRoutes: FastifyPluginAsync<AppContext> = async (app, con
   );
 
   app.post<{ Body: FormBody }>('/admin/people', { config: { access: 'admin-page' } }, async (request, reply) => {
-    const user = pageUser(request);
+    const user = pageUserOf(request);
+    // Before the form is checked: a role that may not add people is not shown their form's faults.
+    authorize(actorOf(request), 'people:write');
     const form = formOf(request.body);
     const result = await attempt(form, () =>
-      createPerson(db, actorNameOf(request), {
+      people.create(actorOf(request), {
         firstname: form.firstname,
         lastname: form.lastname,
         externalRef: form.externalRef,
@@ -237,8 +245,9 @@ export const adminPeopleRoutes: FastifyPluginAsync<AppContext> = async (app, con
   }
 
   async function personPage(user: PageUser, person: Person, view: PersonView = {}): Promise<string> {
-    const memberships = await listMemberships(db, person.id);
+    const memberships = await people.memberships(user.actor!, person.id);
     const name = fullName(person);
+    const mayWrite = userCan(user, 'people:write');
     return page({
       title: name,
       section: 'people',
@@ -256,19 +265,33 @@ export const adminPeopleRoutes: FastifyPluginAsync<AppContext> = async (app, con
           <div class="stack-lg">
             <section class="card" aria-labelledby="edit-title">
               <h2 id="edit-title">Details</h2>
-              <form method="post" action="/admin/people/${person.id}" class="stack" novalidate>
-                ${csrfField(user)} ${personFields('person', view.form ?? formFromPerson(person), view.errors ?? {})}
-                <button class="button button-primary" type="submit">Save changes</button>
-              </form>
+              ${
+                mayWrite
+                  ? html`<form method="post" action="/admin/people/${person.id}" class="stack" novalidate>
+                      ${csrfField(user)} ${personFields('person', view.form ?? formFromPerson(person), view.errors ?? {})}
+                      <button class="button button-primary" type="submit">Save changes</button>
+                    </form>`
+                  : html`<dl class="diff" id="person-details">
+                      ${FIELDS.map(
+                        (field) =>
+                          html`<dt>${field.label}</dt>
+                            <dd>${formFromPerson(person)[field.name] || html`<span class="hint">—</span>`}</dd>`,
+                      )}
+                    </dl>`
+              }
             </section>
-            <section class="card" aria-labelledby="data-title">
-              <h2 id="data-title">Their data</h2>
-              <p>Everything stored about ${name}: details, groups, excuses, check-ins and the audit records about them.</p>
-              <p class="button-row">
-                <a class="button" href="/api/v1/people/${person.id}/export" download>Download data (JSON)</a>
-                <a class="button" href="/api/v1/people/${person.id}/export.csv" download>Download check-ins (CSV)</a>
-              </p>
-            </section>
+            ${
+              mayExport(user)
+                ? html`<section class="card" aria-labelledby="data-title">
+                    <h2 id="data-title">Their data</h2>
+                    <p>Everything stored about ${name}: details, groups, excuses, check-ins and the audit records about them.</p>
+                    <p class="button-row">
+                      <a class="button" href="/api/v1/people/${person.id}/export" download>Download data (JSON)</a>
+                      <a class="button" href="/api/v1/people/${person.id}/export.csv" download>Download check-ins (CSV)</a>
+                    </p>
+                  </section>`
+                : ''
+            }
           </div>
           <div class="stack-lg">
             <section class="card${view.badgeReissued ? ' card-highlight' : ''}" aria-labelledby="badge-title">
@@ -278,15 +301,19 @@ export const adminPeopleRoutes: FastifyPluginAsync<AppContext> = async (app, con
                 <input id="badge-code" class="mono" readonly value="${person.badge}" aria-label="Badge code" />
                 <button type="button" class="button" data-copy="#badge-code">Copy</button>
               </div>
-              <form
-                method="post"
-                action="/admin/people/${person.id}/badge"
-                class="stack"
-                data-confirm="Reissue the badge of ${name}? The old code stops working at once."
-              >
-                ${csrfField(user)}
-                <button type="submit" class="button">Reissue badge</button>
-              </form>
+              ${
+                mayWrite
+                  ? html`<form
+                      method="post"
+                      action="/admin/people/${person.id}/badge"
+                      class="stack"
+                      data-confirm="Reissue the badge of ${name}? The old code stops working at once."
+                    >
+                      ${csrfField(user)}
+                      <button type="submit" class="button">Reissue badge</button>
+                    </form>`
+                  : ''
+              }
             </section>
             <section class="card" aria-labelledby="groups-title">
               <h2 id="groups-title">Groups</h2>
@@ -303,43 +330,41 @@ export const adminPeopleRoutes: FastifyPluginAsync<AppContext> = async (app, con
                     </ul>`
               }
             </section>
-            <section class="card card-danger" aria-labelledby="erase-title">
-              <h2 id="erase-title">Erase this person</h2>
-              <p>
-                Deletes ${name}, their memberships and excuses and every check-in that is theirs (by badge or by matching name), and removes
-                their name from the audit log. This cannot be undone: download their data first if they asked for it.
-              </p>
-              <form method="post" action="/admin/people/${person.id}/erase" class="stack" novalidate>
-                ${csrfField(user)}
-                <label for="erase-confirm">Type “${name}” to confirm</label>
-                <input
-                  id="erase-confirm"
-                  name="confirm"
-                  autocomplete="off"
-                  required
-                  ${view.eraseError ? html`aria-invalid="true" aria-describedby="erase-confirm-error"` : ''}
-                />
-                ${view.eraseError ? html`<p class="field-error" id="erase-confirm-error">${view.eraseError}</p>` : ''}
-                <button type="submit" class="button button-danger">Erase ${name}</button>
-              </form>
-            </section>
+            ${
+              userCan(user, 'people:erase')
+                ? html`<section class="card card-danger" aria-labelledby="erase-title">
+                    <h2 id="erase-title">Erase this person</h2>
+                    <p>
+                      Deletes ${name}, their memberships and excuses and every check-in that is theirs (by badge or by matching name, in
+                      either order), and removes their name from the audit log. This cannot be undone: download their data first if they
+                      asked for it.
+                    </p>
+                    <form method="post" action="/admin/people/${person.id}/erase" class="stack" novalidate>
+                      ${csrfField(user)}
+                      <label for="erase-confirm">Type “${name}” to confirm</label>
+                      <input
+                        id="erase-confirm"
+                        name="confirm"
+                        autocomplete="off"
+                        required
+                        ${view.eraseError ? html`aria-invalid="true" aria-describedby="erase-confirm-error"` : ''}
+                      />
+                      ${view.eraseError ? html`<p class="field-error" id="erase-confirm-error">${view.eraseError}</p>` : ''}
+                      <button type="submit" class="button button-danger">Erase ${name}</button>
+                    </form>
+                  </section>`
+                : ''
+            }
           </div>
         </div>`,
     });
   }
 
-  function parseId(raw: string): number | undefined {
-    return /^[1-9]\d{0,14}$/.test(raw) ? Number(raw) : undefined;
-  }
-
-  /** The person of the URL, or a 404 page already sent. */
+  /** The person of the URL, or a 404 page already sent (also for a person the actor may not see). */
   async function personOf(request: FastifyRequest<{ Params: { id: string } }>, reply: FastifyReply): Promise<Person | undefined> {
-    const id = parseId(request.params.id);
-    try {
-      if (id !== undefined) return await getPerson(db, id);
-    } catch (error) {
-      if (!(error instanceof DomainError && error.status === 404)) throw error;
-    }
+    const id = idOf(request.params.id);
+    const person = id === undefined ? undefined : await people.find(actorOf(request), id);
+    if (person) return person;
     await reply
       .code(404)
       .type(HTML)
@@ -347,7 +372,7 @@ export const adminPeopleRoutes: FastifyPluginAsync<AppContext> = async (app, con
         page({
           title: 'Not found',
           section: 'people',
-          user: pageUser(request),
+          user: pageUserOf(request),
           body: html`<h1>No person #${request.params.id}</h1>
             <p><a href="/admin/people">Back to people</a></p>`,
         }),
@@ -368,7 +393,7 @@ export const adminPeopleRoutes: FastifyPluginAsync<AppContext> = async (app, con
       const person = await personOf(request, reply);
       if (!person) return reply;
       const done = DONE[request.query.done ?? ''];
-      const body = await personPage(pageUser(request), person, {
+      const body = await personPage(pageUserOf(request), person, {
         top: done ? notice('success', done) : '',
         badgeReissued: request.query.done === 'badge',
       });
@@ -380,11 +405,12 @@ export const adminPeopleRoutes: FastifyPluginAsync<AppContext> = async (app, con
     '/admin/people/:id',
     { config: { access: 'admin-page' } },
     async (request, reply) => {
+      authorize(actorOf(request), 'people:write');
       const person = await personOf(request, reply);
       if (!person) return reply;
       const form = formOf(request.body);
       const result = await attempt(form, () =>
-        changePerson(db, actorNameOf(request), person.id, {
+        people.change(actorOf(request), person.id, {
           firstname: form.firstname,
           lastname: form.lastname,
           externalRef: form.externalRef.trim() === '' ? null : form.externalRef,
@@ -396,14 +422,15 @@ export const adminPeopleRoutes: FastifyPluginAsync<AppContext> = async (app, con
       return reply
         .code(result.status)
         .type(HTML)
-        .send(await personPage(pageUser(request), person, { top, form, errors: result.errors }));
+        .send(await personPage(pageUserOf(request), person, { top, form, errors: result.errors }));
     },
   );
 
   app.post<{ Params: { id: string } }>('/admin/people/:id/badge', { config: { access: 'admin-page' } }, async (request, reply) => {
+    authorize(actorOf(request), 'people:write');
     const person = await personOf(request, reply);
     if (!person) return reply;
-    await reissueBadge(db, actorNameOf(request), person.id);
+    await people.reissueBadge(actorOf(request), person.id);
     return reply.redirect(`/admin/people/${person.id}?done=badge`, 303);
   });
 
@@ -411,6 +438,8 @@ export const adminPeopleRoutes: FastifyPluginAsync<AppContext> = async (app, con
     '/admin/people/:id/erase',
     { config: { access: 'admin-page' } },
     async (request, reply) => {
+      // Before the confirmation is checked: a role that may not erase learns nothing from the form.
+      authorize(actorOf(request), 'people:erase');
       const person = await personOf(request, reply);
       if (!person) return reply;
       if (confirmKey(formText(request.body, 'confirm')) !== confirmKey(fullName(person))) {
@@ -419,9 +448,9 @@ export const adminPeopleRoutes: FastifyPluginAsync<AppContext> = async (app, con
         return reply
           .code(400)
           .type(HTML)
-          .send(await personPage(pageUser(request), person, { top, eraseError }));
+          .send(await personPage(pageUserOf(request), person, { top, eraseError }));
       }
-      const erased = await erasePerson(db, { events: app.attendanceEvents }, actorNameOf(request), person.id);
+      const erased = await people.erase(actorOf(request), person.id);
       // Counts only: the person's name does not go into a URL (logs, history).
       const query = new URLSearchParams({ done: 'erased', checkins: String(erased.checkins), memberships: String(erased.memberships) });
       return reply.redirect(`/admin/people?${query.toString()}`, 303);

@@ -106,12 +106,13 @@ export const PersonExportSchema = Type.Object({
       deletedAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()], { description: 'Set when an admin deleted the entry.' }),
       matchedBy: Type.Enum(['person', 'name'], {
         description:
-          '`person`: the entry carries the person id; `name`: a free-name entry whose names match the person’s (case, accents and punctuation ignored).',
+          '`person`: the entry carries the person id; `name`: a free-name entry whose names match the person’s, in either order (case, accents and punctuation ignored).',
       }),
     }),
   ),
   audit: Type.Array(AuditRecordSchema, {
-    description: 'Audit records about the person, their memberships and excuses, and their check-ins, oldest first.',
+    description:
+      'Audit records about the person, their memberships and excuses, and their check-ins, oldest first. A side (before or after) of a check-in record that is not theirs (a correction from or to another name) comes without its names and person id.',
   }),
 });
 

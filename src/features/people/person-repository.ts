@@ -32,6 +32,41 @@ export async function insertPerson(db: Queryable, fields: PersonFields, badge: s
   return rows[0]!;
 }
 
+/** Inserts many people in one statement (an import); answers them in no particular order. */
+export async function insertPeople(db: Queryable, people: readonly { fields: PersonFields; badge: string }[]): Promise<Person[]> {
+  if (people.length === 0) return [];
+  const { rows } = await db.query<Person>(
+    `INSERT INTO people AS p (firstname, lastname, external_ref, email, badge)
+     SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[]) RETURNING ${PERSON_COLUMNS}`,
+    [
+      people.map((p) => p.fields.firstname),
+      people.map((p) => p.fields.lastname),
+      people.map((p) => p.fields.externalRef),
+      people.map((p) => p.fields.email),
+      people.map((p) => p.badge),
+    ],
+  );
+  return rows;
+}
+
+/** Updates many people in one statement (an import); answers them in no particular order. */
+export async function updatePeople(db: Queryable, changes: readonly { id: number; fields: PersonFields }[]): Promise<Person[]> {
+  if (changes.length === 0) return [];
+  const { rows } = await db.query<Person>(
+    `UPDATE people AS p SET firstname = u.fn, lastname = u.ln, external_ref = u.ref, email = u.email, updated_at = now()
+       FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[]) AS u (id, fn, ln, ref, email)
+      WHERE p.id = u.id RETURNING ${PERSON_COLUMNS}`,
+    [
+      changes.map((c) => c.id),
+      changes.map((c) => c.fields.firstname),
+      changes.map((c) => c.fields.lastname),
+      changes.map((c) => c.fields.externalRef),
+      changes.map((c) => c.fields.email),
+    ],
+  );
+  return rows;
+}
+
 export async function findPerson(db: Queryable, id: number, lock = false): Promise<Person | undefined> {
   const { rows } = await db.query<Person>(`SELECT ${PERSON_COLUMNS} FROM people p WHERE p.id = $1${lock ? ' FOR UPDATE' : ''}`, [id]);
   return rows[0];
@@ -66,23 +101,39 @@ export async function deletePerson(db: Queryable, id: number): Promise<boolean> 
   return rowCount === 1;
 }
 
+/** SQL: the person is a member of one of the groups (a bigint[] placeholder). */
+const MEMBER_OF_ANY = (personId: string, groups: string) =>
+  `EXISTS (SELECT 1 FROM group_members m WHERE m.person_id = ${personId} AND m.group_id = ANY (${groups}::bigint[]))`;
+
 /**
  * One page of people in id order after `afterId`. Every search word, folded by the person_fold rule
  * (personFold, its TypeScript twin, tested against the database), must occur in the folded names or
  * external reference: word order and punctuation do not matter. Folded words hold no LIKE wildcard
  * (the rule removes %, _ and the backslash). The words go in as one array parameter, and the index on
- * (id) INCLUDE (search_key) of migration 0080 lets a rare word be looked for in the index alone.
+ * (id) INCLUDE (search_key) of migration 0080 lets a rare word be looked for in the index alone. With
+ * `groups` (a leader's), only members of those groups.
  */
-export async function listPeople(db: Queryable, words: string[], afterId: number, limit: number): Promise<Person[]> {
-  const likes = words
-    .map(personFold)
-    .filter((term) => term !== '')
-    .map((term) => `%${term}%`);
+export async function listPeople(
+  db: Queryable,
+  words: string[],
+  afterId: number,
+  limit: number,
+  groups?: readonly number[],
+): Promise<Person[]> {
+  const likes = words.map(personFold).filter((term) => term !== '');
+  const params: unknown[] = [afterId, limit, likes.map((term) => `%${term}%`)];
+  const inGroups = groups === undefined ? '' : ` AND ${MEMBER_OF_ANY('p.id', `$${params.push(groups)}`)}`;
   const { rows } = await db.query<Person>(
     `SELECT ${PERSON_COLUMNS} FROM people p
-      WHERE p.id > $1 AND p.search_key LIKE ALL ($3::text[])
+      WHERE p.id > $1 AND p.search_key LIKE ALL ($3::text[])${inGroups}
       ORDER BY p.id LIMIT $2`,
-    [afterId, limit, likes],
+    params,
   );
   return rows;
+}
+
+/** Whether the person is a member of one of `groups`. */
+export async function isMemberOfAny(db: Queryable, id: number, groups: readonly number[]): Promise<boolean> {
+  const { rows } = await db.query(`SELECT 1 FROM people p WHERE p.id = $1 AND ${MEMBER_OF_ANY('p.id', '$2')}`, [id, groups]);
+  return rows.length > 0;
 }

@@ -1,21 +1,30 @@
-// The rules for people: names trimmed and non-blank, an external reference unique when given, an
-// e-mail that looks like one, and a badge code nobody can guess. Every change is audited in the same
-// transaction as the change itself.
+// The rules for people, and PersonService, the only door to them: names trimmed and non-blank, an
+// external reference unique when given, an e-mail that looks like one, and a badge code nobody can
+// guess. Every change is made through domain/changes.ts, audited in the same transaction as the change.
+//
+// Who may do what (domain/actor.ts): 'people:read' reads people (a leader only the members of their
+// groups; anyone else is 404 to them), 'people:write' creates, changes, removes and reissues badges,
+// 'people:erase' (owners) erases. Exporting a person's data is for owners and managers: it holds the
+// audit records about the person, so it needs 'audit:read' besides 'people:read'.
 import { randomBytes } from 'node:crypto';
-import { recordAudit } from '../audit/audit-log.js';
-import type { Database, Queryable } from '../../db/database.js';
+import type { Queryable } from '../../db/database.js';
+import { type Actor, authorize, can, scopeOf } from '../../domain/actor.js';
+import { DomainError } from '../../domain/domain-error.js';
 import { decodeCursor, fingerprint, pageOf } from '../../domain/keyset-cursor.js';
+import type { ServiceDeps } from '../../services.js';
+import { countMemberships, forgetContactDetails, listMemberships, type Membership } from './person-data-repository.js';
+import { collectCsv, collectExport, eraseEverything, type Erasure, type PersonExport } from './person-privacy.js';
 import {
   deletePerson as deletePersonRow,
   findPerson,
   insertPerson,
+  isMemberOfAny,
   listPeople,
   setBadge,
   updatePerson,
   type Person,
   type PersonFields,
 } from './person-repository.js';
-import { DomainError } from '../../domain/domain-error.js';
 
 const TEXT_MAX = 100;
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
@@ -78,6 +87,7 @@ export async function uniqueExternalRef<T>(work: () => Promise<T>, externalRef: 
   }
 }
 
+/** What an audit record keeps of a person: never the badge code (a credential). */
 const audited = (person: Person) => ({
   firstname: person.firstname,
   lastname: person.lastname,
@@ -92,90 +102,190 @@ export interface PersonInput {
   email?: string | null;
 }
 
-export async function createPerson(db: Database, actor: string, input: PersonInput): Promise<Person> {
-  const fields: PersonFields = {
-    firstname: text('firstname', input.firstname, true),
-    lastname: text('lastname', input.lastname, true),
-    externalRef: optionalText('externalRef', input.externalRef ?? null),
-    email: email(input.email ?? null),
-  };
-  return uniqueExternalRef(
-    () =>
-      db.transaction(async (tx) => {
-        const person = await insertPerson(tx, fields, newBadge());
-        await recordAudit(tx, { actor, action: 'create', entity: 'person', entityId: person.id, after: audited(person) });
-        return person;
-      }),
-    fields.externalRef,
-  );
+export interface PeopleQuery {
+  q?: string;
+  limit: number;
+  cursor?: string;
 }
 
-export async function getPerson(db: Queryable, id: number): Promise<Person> {
-  const person = await findPerson(db, id);
-  if (!person) throw DomainError.notFoundOf('person', id);
-  return person;
+export interface PersonPage {
+  items: Person[];
+  nextCursor: string | null;
 }
 
-export async function changePerson(db: Database, actor: string, id: number, changes: Partial<PersonInput>): Promise<Person> {
-  const cleaned = {
-    firstname: changes.firstname === undefined ? undefined : text('firstname', changes.firstname, true),
-    lastname: changes.lastname === undefined ? undefined : text('lastname', changes.lastname, true),
-    externalRef: changes.externalRef === undefined ? undefined : optionalText('externalRef', changes.externalRef),
-    email: changes.email === undefined ? undefined : email(changes.email),
-  };
-  return uniqueExternalRef(
-    () =>
-      db.transaction(async (tx) => {
-        const current = await findPerson(tx, id, true);
-        if (!current) throw DomainError.notFoundOf('person', id);
-        const updated = await updatePerson(tx, id, {
-          firstname: cleaned.firstname ?? current.firstname,
-          lastname: cleaned.lastname ?? current.lastname,
-          externalRef: cleaned.externalRef === undefined ? current.externalRef : cleaned.externalRef,
-          email: cleaned.email === undefined ? current.email : cleaned.email,
-        });
-        if (!updated) throw DomainError.notFoundOf('person', id);
-        await recordAudit(tx, {
-          actor,
-          action: 'update',
-          entity: 'person',
-          entityId: id,
-          before: audited(current),
-          after: audited(updated),
-        });
-        return updated;
-      }),
-    cleaned.externalRef ?? null,
-  );
+/** Whether the actor may export a person's data: owners and managers (see the module comment). */
+export function mayExportPersonData(actor: Actor): boolean {
+  return can(actor, 'people:read') && can(actor, 'audit:read');
 }
 
-/** A new badge code; the old one stops working at once. */
-export async function reissueBadge(db: Database, actor: string, id: number): Promise<Person> {
-  return db.transaction(async (tx) => {
-    const person = await setBadge(tx, id, newBadge());
-    if (!person) throw DomainError.notFoundOf('person', id);
-    // The codes themselves are not audited: a badge is a credential.
-    await recordAudit(tx, { actor, action: 'reissue-badge', entity: 'person', entityId: id });
-    return person;
-  });
+/** The groups a leader's read is narrowed to; undefined for every group. */
+function groupsOf(scope: ReturnType<typeof scopeOf>): readonly number[] | undefined {
+  return scope === 'all' ? undefined : scope.groups;
 }
 
-/** Deletes a person, their memberships and excuses; their check-ins stay, no longer linked to them. */
-export async function removePerson(db: Database, actor: string, id: number): Promise<void> {
-  await db.transaction(async (tx) => {
-    const current = await findPerson(tx, id, true);
-    if (!current || !(await deletePersonRow(tx, id))) throw DomainError.notFoundOf('person', id);
-    await recordAudit(tx, { actor, action: 'delete', entity: 'person', entityId: id, before: audited(current) });
-  });
-}
-
-export async function searchPeople(
-  db: Queryable,
-  query: { q?: string; limit: number; cursor?: string },
-): Promise<{ items: Person[]; nextCursor: string | null }> {
+async function searchIn(db: Queryable, query: PeopleQuery, groups?: readonly number[]): Promise<PersonPage> {
   // Words split at spaces and commas: "Lovelace, Ada" is the words "Lovelace" and "Ada".
   const words = (query.q ?? '').split(/[\s,;]+/).filter((word) => word !== '');
   const filterPrint = fingerprint(['people', words]);
   const afterId = decodeCursor(query.cursor, filterPrint);
-  return pageOf(await listPeople(db, words, afterId, query.limit + 1), query.limit, filterPrint);
+  return pageOf(await listPeople(db, words, afterId, query.limit + 1, groups), query.limit, filterPrint);
+}
+
+export class PersonService {
+  constructor(private readonly deps: ServiceDeps) {}
+
+  // ---- Reads ------------------------------------------------------------------------------------
+
+  /** One page of the people the actor may see, in id order (a leader: the members of their groups). */
+  async search(actor: Actor, query: PeopleQuery): Promise<PersonPage> {
+    return searchIn(this.deps.db, query, groupsOf(scopeOf(actor, 'people:read')));
+  }
+
+  /** The person, or undefined when there is none or the actor may not see them. */
+  async find(actor: Actor, id: number): Promise<Person | undefined> {
+    const groups = groupsOf(scopeOf(actor, 'people:read'));
+    const person = await findPerson(this.deps.db, id);
+    if (person === undefined || groups === undefined) return person;
+    return (await isMemberOfAny(this.deps.db, id, groups)) ? person : undefined;
+  }
+
+  /** The person; 404 when there is none or the actor may not see them (their existence is private). */
+  async get(actor: Actor, id: number): Promise<Person> {
+    const person = await this.find(actor, id);
+    if (!person) throw DomainError.notFoundOf('person', id);
+    return person;
+  }
+
+  /** The person's groups (a leader sees only their own among them); 404 as get. */
+  async memberships(actor: Actor, personId: number): Promise<Membership[]> {
+    await this.get(actor, personId);
+    return listMemberships(this.deps.db, personId, groupsOf(scopeOf(actor, 'people:read')));
+  }
+
+  /** How many groups each of `ids` belongs to (for a leader: of their groups); people without one are left out. */
+  async membershipCounts(actor: Actor, ids: readonly number[]): Promise<Map<number, number>> {
+    return countMemberships(this.deps.db, ids, groupsOf(scopeOf(actor, 'people:read')));
+  }
+
+  // ---- Changes ----------------------------------------------------------------------------------
+
+  async create(actor: Actor, input: PersonInput): Promise<Person> {
+    authorize(actor, 'people:write');
+    const fields: PersonFields = {
+      firstname: text('firstname', input.firstname, true),
+      lastname: text('lastname', input.lastname, true),
+      externalRef: optionalText('externalRef', input.externalRef ?? null),
+      email: email(input.email ?? null),
+    };
+    return uniqueExternalRef(
+      () =>
+        this.deps.changes.run(actor, async (change) => {
+          const person = await insertPerson(change.tx, fields, newBadge());
+          await change.audit({ action: 'create', entity: 'person', entityId: person.id, after: audited(person) });
+          return person;
+        }),
+      fields.externalRef,
+    );
+  }
+
+  /** Fields left out keep their value; null removes the external reference or e-mail. */
+  async change(actor: Actor, id: number, changes: Partial<PersonInput>): Promise<Person> {
+    authorize(actor, 'people:write');
+    const cleaned = {
+      firstname: changes.firstname === undefined ? undefined : text('firstname', changes.firstname, true),
+      lastname: changes.lastname === undefined ? undefined : text('lastname', changes.lastname, true),
+      externalRef: changes.externalRef === undefined ? undefined : optionalText('externalRef', changes.externalRef),
+      email: changes.email === undefined ? undefined : email(changes.email),
+    };
+    return uniqueExternalRef(
+      () =>
+        this.deps.changes.run(actor, async (change) => {
+          const current = await findPerson(change.tx, id, true);
+          if (!current) throw DomainError.notFoundOf('person', id);
+          const updated = await updatePerson(change.tx, id, {
+            firstname: cleaned.firstname ?? current.firstname,
+            lastname: cleaned.lastname ?? current.lastname,
+            externalRef: cleaned.externalRef === undefined ? current.externalRef : cleaned.externalRef,
+            email: cleaned.email === undefined ? current.email : cleaned.email,
+          });
+          if (!updated) throw DomainError.notFoundOf('person', id);
+          await change.audit({ action: 'update', entity: 'person', entityId: id, before: audited(current), after: audited(updated) });
+          return updated;
+        }),
+      cleaned.externalRef ?? null,
+    );
+  }
+
+  /** A new badge code; the old one stops working at once. */
+  async reissueBadge(actor: Actor, id: number): Promise<Person> {
+    authorize(actor, 'people:write');
+    return this.deps.changes.run(actor, async (change) => {
+      const person = await setBadge(change.tx, id, newBadge());
+      if (!person) throw DomainError.notFoundOf('person', id);
+      // The codes themselves are not audited: a badge is a credential.
+      await change.audit({ action: 'reissue-badge', entity: 'person', entityId: id });
+      return person;
+    });
+  }
+
+  /**
+   * Deletes a person, their memberships and excuses; their check-ins stay, no longer linked to them.
+   * Once the person is gone nobody can erase them, so the audit log keeps only what says who was removed
+   * (their names): their e-mail, external reference and excuse reasons are tombstoned in every record.
+   */
+  async remove(actor: Actor, id: number): Promise<void> {
+    authorize(actor, 'people:write');
+    await this.deps.changes.run(actor, async (change) => {
+      const current = await findPerson(change.tx, id, true);
+      if (!current || !(await deletePersonRow(change.tx, id))) throw DomainError.notFoundOf('person', id);
+      await forgetContactDetails(change.tx, id);
+      await change.audit({
+        action: 'delete',
+        entity: 'person',
+        entityId: id,
+        before: { firstname: current.firstname, lastname: current.lastname },
+      });
+      // Their memberships went with them: registers and the sheet's "not arrived yet" list change.
+      change.announce('attendance');
+    });
+  }
+
+  // ---- A person's data: export and erasure ------------------------------------------------------
+
+  /** Everything stored about a person, read in one transaction with the audit record of the export. */
+  async export(actor: Actor, id: number): Promise<PersonExport> {
+    authorizeExport(actor);
+    return this.deps.changes.run(actor, async (change) => {
+      const data = await collectExport(change.tx, id);
+      await change.audit({ action: 'export', entity: 'person', entityId: id, after: { format: 'json' } });
+      return data;
+    });
+  }
+
+  /** The person's check-ins as RFC 4180 CSV with a header line, audited like the JSON export. */
+  async exportCsv(actor: Actor, id: number): Promise<string> {
+    authorizeExport(actor);
+    return this.deps.changes.run(actor, async (change) => {
+      const csv = await collectCsv(change.tx, id);
+      await change.audit({ action: 'export', entity: 'person', entityId: id, after: { format: 'csv' } });
+      return csv;
+    });
+  }
+
+  /** Erases a person and everything stored about them (person-privacy.ts), in one transaction. */
+  async erase(actor: Actor, id: number): Promise<Erasure> {
+    authorize(actor, 'people:erase');
+    return this.deps.changes.run(actor, async (change) => {
+      const counts = await eraseEverything(change.tx, id);
+      await change.audit({ action: 'erase', entity: 'person', entityId: id, after: counts });
+      // Their check-ins, memberships and excuses leave the sheets and registers.
+      change.announce('attendance');
+      return counts;
+    });
+  }
+}
+
+function authorizeExport(actor: Actor): void {
+  authorize(actor, 'people:read');
+  if (!mayExportPersonData(actor)) throw DomainError.forbidden("Only owners and managers may export a person's data.");
 }
