@@ -1,24 +1,14 @@
 // /api/v1/groups: groups (rosters) with their schedule, members, excuses, CSV import of members, and
-// the attendance register (JSON and CSV). Routes only translate HTTP to the domain (src/groups) and back.
+// the attendance register (JSON and CSV). Routes only translate HTTP to the group service and back; the
+// service decides who may do what (a leader sees only their groups: any other answers 404).
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyPluginAsync } from 'fastify';
 import type { AppContext } from '../../app.js';
-import { importMembers, IMPORT_MAX_LINES } from './member-import.js';
-import {
-  addMember,
-  changeGroup,
-  createGroup,
-  excuse,
-  getGroup,
-  members,
-  removeGroup,
-  removeMember,
-  searchGroups,
-  withdrawExcuse,
-} from './group-service.js';
-import { registerCsv, registerJson, type Register } from './register.js';
+import { IMPORT_MAX_BYTES, IMPORT_MAX_LINES } from './member-import.js';
+import { REGISTER_MAX_DAYS } from './group-service.js';
+import { registerCsv, type Register } from './register.js';
 import { DomainError } from '../../domain/domain-error.js';
-import { actorNameOf } from '../../plugins/access-control.js';
+import { actorOf } from '../../plugins/access-control.js';
 import {
   CreateGroupBodySchema,
   ExcuseBodySchema,
@@ -38,29 +28,12 @@ import {
   UpdateGroupBodySchema,
 } from './group-schemas.js';
 import { ProblemSchema } from '../../http/problem-schema.js';
-import { calendarDay } from '../checkins/api-routes.js';
-
-/** The largest CSV file a member import takes (the body limit of that route). */
-export const IMPORT_MAX_BYTES = 8 * 1024 * 1024;
-
-/** The longest range one register may cover. */
-export const REGISTER_MAX_DAYS = 366;
 
 const TAGS = ['groups'];
 
-/** The register's range from a query: real dates, in order, at most REGISTER_MAX_DAYS. */
-export function registerRange(query: { from: string; to: string }): { from: string; to: string } {
-  const from = calendarDay('from', query.from);
-  const to = calendarDay('to', query.to);
-  if (to < from) throw DomainError.invalid('to', `must not be before from (${from})`);
-  const days = (Date.parse(`${to}T00:00:00Z`) - Date.parse(`${from}T00:00:00Z`)) / 86_400_000 + 1;
-  if (days > REGISTER_MAX_DAYS)
-    throw DomainError.invalid('to', `the range may cover at most ${REGISTER_MAX_DAYS} days (this one has ${days})`);
-  return { from, to };
-}
-
-export const apiV1GroupRoutes: FastifyPluginAsync<AppContext> = async (app, { db }) => {
+export const apiV1GroupRoutes: FastifyPluginAsync<AppContext> = async (app, { services }) => {
   const api = app.withTypeProvider<TypeBoxTypeProvider>();
+  const groups = services.groups;
 
   // The member import's body: CSV text (a spreadsheet's "save as CSV").
   app.addContentTypeParser(['text/csv', 'text/plain'], { parseAs: 'string' }, (_request, body, done) => done(null, body));
@@ -71,13 +44,13 @@ export const apiV1GroupRoutes: FastifyPluginAsync<AppContext> = async (app, { db
       config: { access: 'admin' },
       schema: {
         tags: TAGS,
-        summary: 'Create a group (admin)',
+        summary: 'Create a group (owners and managers)',
         body: CreateGroupBodySchema,
         response: { 201: GroupSchema, 400: ProblemSchema },
       },
     },
     async (request, reply) => {
-      const group = await createGroup(db, actorNameOf(request), request.body);
+      const group = await groups.create(actorOf(request), request.body);
       return reply.code(201).header('location', `/api/v1/groups/${group.id}`).send(group);
     },
   );
@@ -89,12 +62,13 @@ export const apiV1GroupRoutes: FastifyPluginAsync<AppContext> = async (app, { db
       schema: {
         tags: TAGS,
         summary: 'List groups',
-        description: 'Groups in id order, keyset-paginated: follow `nextCursor` until it is null.',
+        description:
+          'Groups in id order, keyset-paginated: follow `nextCursor` until it is null. A leader sees only the groups they lead; a gate token with the read scope sees every group.',
         querystring: ListGroupsQuerySchema,
         response: { 200: GroupPageSchema, 400: ProblemSchema },
       },
     },
-    async (request) => searchGroups(db, request.query),
+    async (request) => groups.search(actorOf(request), request.query),
   );
 
   api.get(
@@ -108,7 +82,7 @@ export const apiV1GroupRoutes: FastifyPluginAsync<AppContext> = async (app, { db
         response: { 200: GroupSchema, 400: ProblemSchema, 404: ProblemSchema },
       },
     },
-    async (request) => getGroup(db, request.params.id),
+    async (request) => groups.get(actorOf(request), request.params.id),
   );
 
   api.patch(
@@ -117,13 +91,13 @@ export const apiV1GroupRoutes: FastifyPluginAsync<AppContext> = async (app, { db
       config: { access: 'admin' },
       schema: {
         tags: TAGS,
-        summary: 'Rename a group or replace its schedule (admin)',
+        summary: 'Rename a group or replace its schedule (owners and managers)',
         params: GroupIdParamsSchema,
         body: UpdateGroupBodySchema,
         response: { 200: GroupSchema, 400: ProblemSchema, 404: ProblemSchema },
       },
     },
-    async (request) => changeGroup(db, actorNameOf(request), request.params.id, request.body),
+    async (request) => groups.change(actorOf(request), request.params.id, request.body),
   );
 
   api.delete(
@@ -132,14 +106,14 @@ export const apiV1GroupRoutes: FastifyPluginAsync<AppContext> = async (app, { db
       config: { access: 'admin' },
       schema: {
         tags: TAGS,
-        summary: 'Delete a group (admin)',
+        summary: 'Delete a group (owners and managers)',
         description: 'Removes the group, its memberships and excuses; people and check-ins stay.',
         params: GroupIdParamsSchema,
         response: { 204: { description: 'Deleted.', type: 'null' }, 400: ProblemSchema, 404: ProblemSchema },
       },
     },
     async (request, reply) => {
-      await removeGroup(db, actorNameOf(request), request.params.id);
+      await groups.remove(actorOf(request), request.params.id);
       return reply.code(204).send(null);
     },
   );
@@ -152,12 +126,12 @@ export const apiV1GroupRoutes: FastifyPluginAsync<AppContext> = async (app, { db
       config: { access: 'admin' },
       schema: {
         tags: TAGS,
-        summary: 'Members of a group (admin)',
+        summary: 'Members of a group (staff; a leader only their groups)',
         params: GroupIdParamsSchema,
         response: { 200: MemberListSchema, 400: ProblemSchema, 404: ProblemSchema },
       },
     },
-    async (request) => ({ items: await members(db, request.params.id) }),
+    async (request) => ({ items: await groups.members(actorOf(request), request.params.id) }),
   );
 
   api.put(
@@ -166,14 +140,14 @@ export const apiV1GroupRoutes: FastifyPluginAsync<AppContext> = async (app, { db
       config: { access: 'admin' },
       schema: {
         tags: TAGS,
-        summary: 'Make a person a member (admin)',
+        summary: 'Make a person a member (owners and managers)',
         description: 'Idempotent: 201 when the person became a member, 200 when they already were one (nothing changes).',
         params: MemberParamsSchema,
         response: { 200: MemberSchema, 201: MemberSchema, 400: ProblemSchema, 404: ProblemSchema },
       },
     },
     async (request, reply) => {
-      const { added, member } = await addMember(db, actorNameOf(request), request.params.id, request.params.personId);
+      const { added, member } = await groups.addMember(actorOf(request), request.params.id, request.params.personId);
       return reply.code(added ? 201 : 200).send(member);
     },
   );
@@ -184,14 +158,14 @@ export const apiV1GroupRoutes: FastifyPluginAsync<AppContext> = async (app, { db
       config: { access: 'admin' },
       schema: {
         tags: TAGS,
-        summary: 'Remove a member (admin)',
+        summary: 'Remove a member (owners and managers)',
         description: 'The person stays; their excuses in this group go. 404 when they are not a member.',
         params: MemberParamsSchema,
         response: { 204: { description: 'Removed.', type: 'null' }, 400: ProblemSchema, 404: ProblemSchema },
       },
     },
     async (request, reply) => {
-      await removeMember(db, actorNameOf(request), request.params.id, request.params.personId);
+      await groups.removeMember(actorOf(request), request.params.id, request.params.personId);
       return reply.code(204).send(null);
     },
   );
@@ -211,7 +185,7 @@ export const apiV1GroupRoutes: FastifyPluginAsync<AppContext> = async (app, { db
       },
       schema: {
         tags: TAGS,
-        summary: 'Import members from CSV (admin)',
+        summary: 'Import members from CSV (owners and managers)',
         description: `CSV (Content-Type: text/csv), UTF-8 with or without BOM, fields separated by \`,\` or \`;\`, a header line naming the columns \`firstname,lastname,externalRef,email\` (firstname and lastname required), at most ${IMPORT_MAX_LINES} lines. A line with an external reference updates the person who has it, or creates one; a line without one is the member of this group with the same name (case, accents and punctuation ignored), or a new person. Everyone becomes a member. Nothing is written unless every line is valid: otherwise a 400 lists every bad line (line number, field, reason). \`?dryRun=true\` answers what an import would do without writing anything.`,
         params: GroupIdParamsSchema,
         querystring: ImportQuerySchema,
@@ -227,7 +201,7 @@ export const apiV1GroupRoutes: FastifyPluginAsync<AppContext> = async (app, { db
         },
       },
     },
-    async (request) => importMembers(db, actorNameOf(request), request.params.id, request.body as string, request.query.dryRun),
+    async (request) => groups.importMembers(actorOf(request), request.params.id, request.body as string, request.query.dryRun),
   );
 
   // ---- Excuses -----------------------------------------------------------------------------------
@@ -238,7 +212,7 @@ export const apiV1GroupRoutes: FastifyPluginAsync<AppContext> = async (app, { db
       config: { access: 'admin' },
       schema: {
         tags: TAGS,
-        summary: 'Excuse a member from a scheduled day (admin)',
+        summary: 'Excuse a member from a scheduled day (owners, managers; a leader in their groups)',
         description:
           'The day counts as `excused` in the register, whatever the check-ins say. 201 when new, 200 when the reason was replaced. A day that is not on the schedule is a 400.',
         params: ExcuseParamsSchema,
@@ -248,7 +222,7 @@ export const apiV1GroupRoutes: FastifyPluginAsync<AppContext> = async (app, { db
     },
     async (request, reply) => {
       const { id, personId, date } = request.params;
-      const result = await excuse(db, actorNameOf(request), { groupId: id, personId, date }, request.body.reason);
+      const result = await groups.excuse(actorOf(request), { groupId: id, personId, date }, request.body.reason);
       return reply.code(result.created ? 201 : 200).send(result.excuse);
     },
   );
@@ -259,26 +233,19 @@ export const apiV1GroupRoutes: FastifyPluginAsync<AppContext> = async (app, { db
       config: { access: 'admin' },
       schema: {
         tags: TAGS,
-        summary: 'Withdraw an excuse (admin)',
+        summary: 'Withdraw an excuse (owners, managers; a leader in their groups)',
         params: ExcuseParamsSchema,
         response: { 204: { description: 'Withdrawn.', type: 'null' }, 400: ProblemSchema, 404: ProblemSchema },
       },
     },
     async (request, reply) => {
       const { id, personId, date } = request.params;
-      await withdrawExcuse(db, actorNameOf(request), { groupId: id, personId, date });
+      await groups.withdrawExcuse(actorOf(request), { groupId: id, personId, date });
       return reply.code(204).send(null);
     },
   );
 
   // ---- The register ------------------------------------------------------------------------------
-
-  const registerText = async (groupId: number, query: { from: string; to: string }): Promise<string> => {
-    const { from, to } = registerRange(query);
-    const json = await registerJson(db, groupId, from, to);
-    if (json === undefined) throw DomainError.notFoundOf('group', groupId);
-    return json;
-  };
 
   api.get(
     '/groups/:id/register',
@@ -286,7 +253,7 @@ export const apiV1GroupRoutes: FastifyPluginAsync<AppContext> = async (app, { db
       config: { access: 'admin' },
       schema: {
         tags: TAGS,
-        summary: 'Attendance register of a group (admin)',
+        summary: 'Attendance register of a group (staff; a leader only their groups)',
         description: `For each scheduled day from \`from\` to \`to\` (at most ${REGISTER_MAX_DAYS} days, calendar days in APP_TIMEZONE): each member's status with first arrival and last departure, each member's totals and attendance rate, and per-day totals. A check-in counts for a member when it carries the member's person id, or when its names match exactly one member of the group (case, accents and punctuation ignored).`,
         params: GroupIdParamsSchema,
         querystring: RegisterQuerySchema,
@@ -294,7 +261,7 @@ export const apiV1GroupRoutes: FastifyPluginAsync<AppContext> = async (app, { db
       },
     },
     async (request, reply) => {
-      const json = await registerText(request.params.id, request.query);
+      const json = await groups.registerJson(actorOf(request), request.params.id, request.query);
       // Built as JSON by PostgreSQL: sent as it is, without parsing and serialising it again.
       return reply
         .type('application/json; charset=utf-8')
@@ -309,7 +276,7 @@ export const apiV1GroupRoutes: FastifyPluginAsync<AppContext> = async (app, { db
       config: { access: 'admin' },
       schema: {
         tags: TAGS,
-        summary: 'Attendance register as CSV (admin)',
+        summary: 'Attendance register as CSV (staff; a leader only their groups)',
         description:
           'The register as RFC 4180 CSV (UTF-8, CRLF): one row per member (lastname, firstname, externalRef), one column per scheduled day holding the status, then present, late, absent, excused and the rate.',
         params: GroupIdParamsSchema,
@@ -323,7 +290,7 @@ export const apiV1GroupRoutes: FastifyPluginAsync<AppContext> = async (app, { db
       },
     },
     async (request, reply) => {
-      const register = JSON.parse(await registerText(request.params.id, request.query)) as Register;
+      const register = await groups.register(actorOf(request), request.params.id, request.query);
       return reply
         .type('text/csv; charset=utf-8; header=present')
         .header('content-disposition', `attachment; filename="barona-register-${register.group.id}-${register.from}_to_${register.to}.csv"`)

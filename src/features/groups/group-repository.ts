@@ -57,8 +57,24 @@ export async function findGroup(db: Queryable, id: number, lock = false): Promis
   return rows[0];
 }
 
-export async function listGroups(db: Queryable, afterId: number, limit: number): Promise<Group[]> {
-  const { rows } = await db.query<Group>(`SELECT ${GROUP_COLUMNS} FROM groups g WHERE g.id > $1 ORDER BY g.id LIMIT $2`, [afterId, limit]);
+/** Which groups a list holds: only these ids (a leader's groups), and names containing every folded word. */
+export interface GroupFilter {
+  ids?: readonly number[];
+  /** Words folded by personFold: each must occur in the group's folded name. */
+  terms?: readonly string[];
+}
+
+export async function listGroups(db: Queryable, afterId: number, limit: number, filter: GroupFilter = {}): Promise<Group[]> {
+  const params: unknown[] = [afterId, limit];
+  const where = ['g.id > $1'];
+  if (filter.ids !== undefined) where.push(`g.id = ANY ($${params.push(filter.ids)}::bigint[])`);
+  if (filter.terms !== undefined && filter.terms.length > 0) {
+    where.push(`person_fold(g.name) LIKE ALL ($${params.push(filter.terms.map((term) => `%${term}%`))}::text[])`);
+  }
+  const { rows } = await db.query<Group>(
+    `SELECT ${GROUP_COLUMNS} FROM groups g WHERE ${where.join(' AND ')} ORDER BY g.id LIMIT $2`,
+    params,
+  );
   return rows;
 }
 
@@ -88,6 +104,54 @@ export async function addMembers(db: Queryable, groupId: number, personIds: numb
     [groupId, personIds],
   );
   return rows.map((row) => Number(row.person_id));
+}
+
+/** A person an imported line may be, as the import compares them. */
+export interface KnownPerson {
+  id: number;
+  firstname: string;
+  lastname: string;
+  externalRef: string | null;
+  email: string | null;
+  /** Already a member of the group. */
+  member: boolean;
+}
+
+/** What the database knows of one imported line (in the order of the lines). */
+export interface ImportMatch {
+  /** The line's folded "firstname lastname" (person_fold). */
+  key: string;
+  /** The person with its external reference; without one, the first member of the group with its folded name. */
+  known: KnownPerson | null;
+  /** Without an external reference: how many members of the group have its folded name. */
+  matches: number;
+}
+
+/** Who each imported line is, in one query (see member-import.ts for the rule). */
+export async function matchImportLines(
+  db: Queryable,
+  groupId: number,
+  lines: readonly { firstname: string; lastname: string; externalRef: string | null }[],
+): Promise<ImportMatch[]> {
+  const { rows } = await db.query<ImportMatch & { ord: number }>(
+    `WITH input AS (
+       SELECT r.ord::int AS ord, r.ref, person_fold(r.fn || ' ' || r.ln) AS key
+         FROM unnest($2::text[], $3::text[], $4::text[]) WITH ORDINALITY AS r(fn, ln, ref, ord)
+     )
+     SELECT i.ord, i.key,
+            (SELECT count(*)::int FROM group_members m JOIN people p ON p.id = m.person_id
+              WHERE i.ref IS NULL AND m.group_id = $1 AND p.match_key = i.key) AS matches,
+            (SELECT json_build_object('id', p.id, 'firstname', p.firstname, 'lastname', p.lastname, 'externalRef', p.external_ref,
+                                      'email', p.email,
+                                      'member', EXISTS (SELECT 1 FROM group_members m WHERE m.group_id = $1 AND m.person_id = p.id))
+               FROM people p
+              WHERE (i.ref IS NOT NULL AND p.external_ref = i.ref)
+                 OR (i.ref IS NULL AND p.match_key = i.key AND p.id IN (SELECT person_id FROM group_members WHERE group_id = $1))
+              ORDER BY p.id LIMIT 1) AS known
+       FROM input i ORDER BY i.ord`,
+    [groupId, lines.map((l) => l.firstname), lines.map((l) => l.lastname), lines.map((l) => l.externalRef)],
+  );
+  return rows.map(({ key, known, matches }) => ({ key, known: known === null ? null : { ...known, id: Number(known.id) }, matches }));
 }
 
 export async function removeMember(db: Queryable, groupId: number, personId: number): Promise<boolean> {

@@ -88,6 +88,9 @@ export const ExcuseParamsSchema = Type.Object({
 
 export const ListGroupsQuerySchema = Type.Object(
   {
+    q: Type.Optional(
+      Type.String({ maxLength: 100, description: 'Only groups whose name holds every word (case, accents and punctuation ignored).' }),
+    ),
     limit: Type.Integer({ minimum: 1, maximum: 500, default: 50, description: 'Page size.' }),
     cursor: Type.Optional(Type.String({ maxLength: 200, description: 'nextCursor of the previous page.' })),
   },

@@ -1,13 +1,22 @@
 // The rules for groups (rosters): a name, a schedule whose days are unambiguous (a weekly range needs
-// both ends; an explicit date appears once and is not already a weekly day), members, and excuses that
-// only a scheduled day can have. Every change is audited in the same transaction as the change.
-import { recordAudit } from '../audit/audit-log.js';
+// both ends; an explicit date appears once and is not already a weekly day), members, the CSV import of
+// members, excuses that only a scheduled day can have, and the attendance register. GroupService is the
+// only door to them: each method takes the actor first and checks its role, and each change runs in one
+// change (domain/changes.ts) with its audit record.
+//
+// Who may do what: 'groups:read' reads groups, members and registers (a leader only their own groups:
+// another group answers 404, as if it did not exist); 'groups:write' creates, changes and removes groups
+// and their members, imports included; 'register:mark' excuses (a leader only in their own groups).
+import { type Actor, actorLabel, authorize, can, scopeOf, type Permission } from '../../domain/actor.js';
 import { parseIsoDate } from '../../domain/calendar.js';
-import type { Database, Queryable } from '../../db/database.js';
-import { decodeCursor, fingerprint, pageOf } from '../../domain/keyset-cursor.js';
-import { findPerson } from '../people/person-repository.js';
-import { checkText } from '../people/person-service.js';
+import type { Change } from '../../domain/changes.js';
+import type { Queryable } from '../../db/database.js';
 import { DomainError } from '../../domain/domain-error.js';
+import { decodeCursor, fingerprint, pageOf } from '../../domain/keyset-cursor.js';
+import type { ServiceDeps } from '../../services.js';
+import { personFold } from '../checkins/person-name.js';
+import { findPerson } from '../people/person-repository.js';
+import { checkText, uniqueExternalRef } from '../people/person-service.js';
 import {
   addMember as addMemberRow,
   deleteExcuse,
@@ -22,9 +31,15 @@ import {
   upsertExcuse,
   type Excuse,
   type Group,
+  type GroupFilter,
   type Member,
   type Schedule,
 } from './group-repository.js';
+import { applyImport, parseMembersCsv, planImport, type ImportOutcome } from './member-import.js';
+import { dayArrivals, registerJson, type DayArrivals, type Register } from './register.js';
+
+/** What the routes and other features are given. */
+export type { DayArrivals, Excuse, Group, Member, Register, Schedule };
 
 export interface ScheduleInput {
   from?: string | null;
@@ -103,140 +118,262 @@ function groupName(value: string): string {
   return checked.value;
 }
 
+/** The longest range one register may cover. */
+export const REGISTER_MAX_DAYS = 366;
+
+/** A register's range: real dates, in order, at most REGISTER_MAX_DAYS. */
+export function registerRange(query: { from: string; to: string }): { from: string; to: string } {
+  const from = day('from', query.from);
+  const to = day('to', query.to);
+  if (to < from) throw DomainError.invalid('to', `must not be before from (${from})`);
+  const days = (Date.parse(`${to}T00:00:00Z`) - Date.parse(`${from}T00:00:00Z`)) / 86_400_000 + 1;
+  if (days > REGISTER_MAX_DAYS)
+    throw DomainError.invalid('to', `the range may cover at most ${REGISTER_MAX_DAYS} days (this one has ${days})`);
+  return { from, to };
+}
+
 const audited = (group: Group) => ({ name: group.name, schedule: group.schedule });
 
-export async function createGroup(db: Database, actor: string, input: { name: string; schedule?: ScheduleInput }): Promise<Group> {
-  const name = groupName(input.name);
-  const schedule = checkSchedule(input.schedule);
-  return db.transaction(async (tx) => {
-    const group = await insertGroup(tx, name, schedule);
-    await recordAudit(tx, { actor, action: 'create', entity: 'group', entityId: group.id, after: audited(group) });
-    return group;
-  });
+/** One excuse's place: a member of a group on a day. */
+export interface ExcuseTarget {
+  groupId: number;
+  personId: number;
+  date: string;
 }
-
-export async function getGroup(db: Queryable, id: number): Promise<Group> {
-  const group = await findGroup(db, id);
-  if (!group) throw DomainError.notFoundOf('group', id);
-  return group;
-}
-
-export async function searchGroups(db: Queryable, query: { limit: number; cursor?: string }) {
-  const filterPrint = fingerprint(['groups']);
-  const afterId = decodeCursor(query.cursor, filterPrint);
-  return pageOf(await listGroups(db, afterId, query.limit + 1), query.limit, filterPrint);
-}
-
-export async function changeGroup(
-  db: Database,
-  actor: string,
-  id: number,
-  changes: { name?: string; schedule?: ScheduleInput },
-): Promise<Group> {
-  const name = changes.name === undefined ? undefined : groupName(changes.name);
-  const schedule = changes.schedule === undefined ? undefined : checkSchedule(changes.schedule);
-  return db.transaction(async (tx) => {
-    const current = await findGroup(tx, id, true);
-    if (!current) throw DomainError.notFoundOf('group', id);
-    const updated = await updateGroup(tx, id, name ?? current.name, schedule ?? current.schedule);
-    if (!updated) throw DomainError.notFoundOf('group', id);
-    await recordAudit(tx, { actor, action: 'update', entity: 'group', entityId: id, before: audited(current), after: audited(updated) });
-    return updated;
-  });
-}
-
-export async function removeGroup(db: Database, actor: string, id: number): Promise<void> {
-  await db.transaction(async (tx) => {
-    const current = await findGroup(tx, id, true);
-    if (!current || !(await deleteGroup(tx, id))) throw DomainError.notFoundOf('group', id);
-    await recordAudit(tx, { actor, action: 'delete', entity: 'group', entityId: id, before: audited(current) });
-  });
-}
-
-// ---- Members -------------------------------------------------------------------------------------
 
 /**
- * Makes a person a member. Idempotent: adding a member again changes nothing and answers
- * `added: false` (the API answers 200 instead of 201).
+ * Whether a scope reaches a group. Ids are compared as numbers: a driver may hand a leader's group ids
+ * (bigint[]) back as text.
  */
-export async function addMember(
-  db: Database,
-  actor: string,
-  groupId: number,
-  personId: number,
-): Promise<{ added: boolean; member: Member }> {
-  return db.transaction(async (tx) => {
-    if (!(await findGroup(tx, groupId))) throw DomainError.notFoundOf('group', groupId);
-    if (!(await findPerson(tx, personId))) throw DomainError.notFoundOf('person', personId);
-    const added = await addMemberRow(tx, groupId, personId);
-    if (added) await recordAudit(tx, { actor, action: 'add-member', entity: 'group', entityId: groupId, after: { personId } });
-    const member = (await listMembers(tx, groupId)).find((m) => m.id === personId)!;
-    return { added, member };
-  });
-}
+const reaches = (scope: 'all' | { groups: readonly number[] }, groupId: number): boolean =>
+  scope === 'all' || scope.groups.some((id) => Number(id) === groupId);
 
-export async function removeMember(db: Database, actor: string, groupId: number, personId: number): Promise<void> {
-  await db.transaction(async (tx) => {
-    if (!(await findGroup(tx, groupId))) throw DomainError.notFoundOf('group', groupId);
-    if (!(await removeMemberRow(tx, groupId, personId))) {
-      throw new DomainError(404, 'Not found', `Person ${personId} is not a member of group ${groupId}.`);
-    }
-    await recordAudit(tx, { actor, action: 'remove-member', entity: 'group', entityId: groupId, before: { personId } });
-  });
-}
+const notAMember = (groupId: number, personId: number) =>
+  new DomainError(404, 'Not found', `Person ${personId} is not a member of group ${groupId}.`);
 
-export async function members(db: Queryable, groupId: number): Promise<Member[]> {
-  if (!(await findGroup(db, groupId))) throw DomainError.notFoundOf('group', groupId);
-  return listMembers(db, groupId);
-}
+export class GroupService {
+  constructor(private readonly deps: ServiceDeps) {}
 
-// ---- Excuses -------------------------------------------------------------------------------------
+  // ---- Reads -------------------------------------------------------------------------------------
 
-async function memberOfScheduledDay(tx: Queryable, groupId: number, personId: number, date: string): Promise<void> {
-  const group = await findGroup(tx, groupId);
-  if (!group) throw DomainError.notFoundOf('group', groupId);
-  if (!(await isMember(tx, groupId, personId))) {
-    throw new DomainError(404, 'Not found', `Person ${personId} is not a member of group ${groupId}.`);
+  /**
+   * The groups an actor may list and open: all, or a leader's own. A read token (attendance:read) has
+   * always been able to list groups (names and schedules, no people) for the displays that choose one.
+   */
+  private listScope(actor: Actor): 'all' | { groups: readonly number[] } {
+    return !can(actor, 'groups:read') && can(actor, 'attendance:read') ? 'all' : scopeOf(actor, 'groups:read');
   }
-  if (!isScheduled(group.schedule, date)) throw DomainError.invalid('date', `${date} is not a scheduled day of this group`);
-}
 
-/** Excuses a member from one scheduled day (or changes the reason); `created` tells which. */
-export async function excuse(
-  db: Database,
-  actor: string,
-  target: { groupId: number; personId: number; date: string },
-  reasonInput: string,
-): Promise<{ excuse: Excuse; created: boolean }> {
-  const date = day('date', target.date);
-  const checked = checkText(reasonInput, true, 500);
-  if ('error' in checked) throw DomainError.invalid('reason', checked.error);
-  return db.transaction(async (tx) => {
-    await memberOfScheduledDay(tx, target.groupId, target.personId, date);
-    const result = await upsertExcuse(tx, { ...target, date, reason: checked.value, excusedBy: actor });
-    await recordAudit(tx, {
-      actor,
-      action: 'excuse',
-      entity: 'group',
-      entityId: target.groupId,
-      after: { personId: target.personId, date, reason: checked.value },
+  /** Refuses a group outside the actor's reach as if it did not exist (a leader learns nothing of others). */
+  private reach(actor: Actor, permission: Permission, groupId: number): void {
+    if (!reaches(scopeOf(actor, permission), groupId)) throw DomainError.notFoundOf('group', groupId);
+  }
+
+  private static filterOf(scope: 'all' | { groups: readonly number[] }, terms?: string[]): GroupFilter {
+    return { ...(scope === 'all' ? {} : { ids: scope.groups }), ...(terms ? { terms } : {}) };
+  }
+
+  /** A page of groups in id order; `q` keeps those whose name holds every word (case and accents ignored). */
+  async search(
+    actor: Actor,
+    query: { q?: string; limit: number; cursor?: string },
+  ): Promise<{ items: Group[]; nextCursor: string | null }> {
+    const scope = this.listScope(actor);
+    const terms = (query.q ?? '')
+      .split(/[\s,;]+/)
+      .map(personFold)
+      .filter((term) => term !== '');
+    // The same fingerprint as before for the unfiltered list, so cursors handed out earlier still work.
+    const filterPrint = fingerprint(terms.length === 0 ? ['groups'] : ['groups', terms]);
+    const afterId = decodeCursor(query.cursor, filterPrint);
+    const rows = await listGroups(this.deps.db, afterId, query.limit + 1, GroupService.filterOf(scope, terms));
+    return pageOf(rows, query.limit, filterPrint);
+  }
+
+  /** Up to `limit` groups after `afterId`, in id order (for choosers that show every group at once). */
+  async list(actor: Actor, afterId: number, limit: number): Promise<Group[]> {
+    return listGroups(this.deps.db, afterId, limit, GroupService.filterOf(this.listScope(actor)));
+  }
+
+  /** One group; 404 when there is none or the actor may not see it. */
+  async get(actor: Actor, id: number): Promise<Group> {
+    const group = reaches(this.listScope(actor), id) ? await findGroup(this.deps.db, id) : undefined;
+    if (!group) throw DomainError.notFoundOf('group', id);
+    return group;
+  }
+
+  /** Every member of a group, by last and first name. */
+  async members(actor: Actor, groupId: number): Promise<Member[]> {
+    this.reach(actor, 'groups:read', groupId);
+    if (!(await findGroup(this.deps.db, groupId))) throw DomainError.notFoundOf('group', groupId);
+    return listMembers(this.deps.db, groupId);
+  }
+
+  /** The register from `from` to `to` as JSON text, as PostgreSQL built it (sent without parsing it again). */
+  async registerJson(actor: Actor, groupId: number, query: { from: string; to: string }): Promise<string> {
+    this.reach(actor, 'groups:read', groupId);
+    const { from, to } = registerRange(query);
+    const json = await registerJson(this.deps.db, groupId, from, to);
+    if (json === undefined) throw DomainError.notFoundOf('group', groupId);
+    return json;
+  }
+
+  async register(actor: Actor, groupId: number, query: { from: string; to: string }): Promise<Register> {
+    return JSON.parse(await this.registerJson(actor, groupId, query)) as Register;
+  }
+
+  /** Who of a group has not arrived on `day`; undefined when there is no such group (or the actor may not see it). */
+  async dayArrivals(actor: Actor, groupId: number, day: string): Promise<DayArrivals | undefined> {
+    if (!reaches(scopeOf(actor, 'groups:read'), groupId)) return undefined;
+    return dayArrivals(this.deps.db, groupId, day);
+  }
+
+  // ---- Groups ------------------------------------------------------------------------------------
+
+  async create(actor: Actor, input: { name: string; schedule?: ScheduleInput }): Promise<Group> {
+    authorize(actor, 'groups:write');
+    const name = groupName(input.name);
+    const schedule = checkSchedule(input.schedule);
+    return this.deps.changes.run(actor, async (change) => {
+      const group = await insertGroup(change.tx, name, schedule);
+      await change.audit({ action: 'create', entity: 'group', entityId: group.id, after: audited(group) });
+      return group;
     });
-    return result;
-  });
+  }
+
+  /** Renames a group or replaces its schedule. */
+  async change(actor: Actor, id: number, changes: { name?: string; schedule?: ScheduleInput }): Promise<Group> {
+    authorize(actor, 'groups:write');
+    const name = changes.name === undefined ? undefined : groupName(changes.name);
+    const schedule = changes.schedule === undefined ? undefined : checkSchedule(changes.schedule);
+    return this.deps.changes.run(actor, async (change) => {
+      const current = await findGroup(change.tx, id, true);
+      if (!current) throw DomainError.notFoundOf('group', id);
+      const updated = await updateGroup(change.tx, id, name ?? current.name, schedule ?? current.schedule);
+      if (!updated) throw DomainError.notFoundOf('group', id);
+      await change.audit({ action: 'update', entity: 'group', entityId: id, before: audited(current), after: audited(updated) });
+      // Which days are scheduled, and when they start, decide who the sheet lists as not arrived yet.
+      change.announce('attendance');
+      return updated;
+    });
+  }
+
+  /** Removes a group with its memberships and excuses; people and check-ins stay. */
+  async remove(actor: Actor, id: number): Promise<void> {
+    authorize(actor, 'groups:write');
+    await this.deps.changes.run(actor, async (change) => {
+      const current = await findGroup(change.tx, id, true);
+      if (!current || !(await deleteGroup(change.tx, id))) throw DomainError.notFoundOf('group', id);
+      await change.audit({ action: 'delete', entity: 'group', entityId: id, before: audited(current) });
+      change.announce('attendance');
+    });
+  }
+
+  // ---- Members -----------------------------------------------------------------------------------
+
+  /**
+   * Makes a person a member. Idempotent: adding a member again changes nothing and answers
+   * `added: false` (the API answers 200 instead of 201).
+   */
+  async addMember(actor: Actor, groupId: number, personId: number): Promise<{ added: boolean; member: Member }> {
+    authorize(actor, 'groups:write');
+    return this.deps.changes.run(actor, async (change) => {
+      if (!(await findGroup(change.tx, groupId))) throw DomainError.notFoundOf('group', groupId);
+      if (!(await findPerson(change.tx, personId))) throw DomainError.notFoundOf('person', personId);
+      const added = await addMemberRow(change.tx, groupId, personId);
+      if (added) {
+        await change.audit({ action: 'add-member', entity: 'group', entityId: groupId, after: { personId } });
+        change.announce('attendance');
+      }
+      const member = (await listMembers(change.tx, groupId)).find((m) => m.id === personId)!;
+      return { added, member };
+    });
+  }
+
+  /** Removes a member (their excuses in the group go too); 404 when they are not one. */
+  async removeMember(actor: Actor, groupId: number, personId: number): Promise<void> {
+    authorize(actor, 'groups:write');
+    await this.deps.changes.run(actor, async (change) => {
+      if (!(await findGroup(change.tx, groupId))) throw DomainError.notFoundOf('group', groupId);
+      if (!(await removeMemberRow(change.tx, groupId, personId))) throw notAMember(groupId, personId);
+      await change.audit({ action: 'remove-member', entity: 'group', entityId: groupId, before: { personId } });
+      change.announce('attendance');
+    });
+  }
+
+  /**
+   * Imports members from CSV (member-import.ts): every line checked first, then all of it or nothing.
+   * A dry run answers what the import would do and writes nothing.
+   */
+  async importMembers(actor: Actor, groupId: number, csv: string, dryRun: boolean): Promise<ImportOutcome> {
+    authorize(actor, 'groups:write');
+    const lines = parseMembersCsv(csv);
+    if (dryRun) {
+      return this.deps.db.transaction(async (tx) => {
+        await this.groupIn(tx, groupId, false);
+        return (await planImport(tx, groupId, lines, true)).outcome;
+      });
+    }
+    return uniqueExternalRef(
+      () =>
+        this.deps.changes.run(actor, async (change) => {
+          // Held until commit, so two imports into one group do not both create the same new people.
+          await this.groupIn(change.tx, groupId, true);
+          const outcome = await applyImport(change, groupId, await planImport(change.tx, groupId, lines, false));
+          if (outcome.added > 0) change.announce('attendance');
+          return outcome;
+        }),
+      null,
+    );
+  }
+
+  /** The group as the transaction sees it (`lock`: held until it ends); 404 when there is none. */
+  private async groupIn(tx: Queryable, groupId: number, lock: boolean): Promise<Group> {
+    const group = await findGroup(tx, groupId, lock);
+    if (!group) throw DomainError.notFoundOf('group', groupId);
+    return group;
+  }
+
+  // ---- Excuses -----------------------------------------------------------------------------------
+
+  /** Excuses a member from one scheduled day (or changes the reason); `created` tells which. */
+  async excuse(actor: Actor, target: ExcuseTarget, reasonInput: string): Promise<{ excuse: Excuse; created: boolean }> {
+    this.reach(actor, 'register:mark', target.groupId);
+    const date = day('date', target.date);
+    const checked = checkText(reasonInput, true, 500);
+    if ('error' in checked) throw DomainError.invalid('reason', checked.error);
+    return this.deps.changes.run(actor, async (change) => {
+      await memberOfScheduledDay(change, target.groupId, target.personId, date);
+      const result = await upsertExcuse(change.tx, { ...target, date, reason: checked.value, excusedBy: actorLabel(actor) });
+      await change.audit({
+        action: 'excuse',
+        entity: 'group',
+        entityId: target.groupId,
+        after: { personId: target.personId, date, reason: checked.value },
+      });
+      change.announce('attendance');
+      return result;
+    });
+  }
+
+  async withdrawExcuse(actor: Actor, target: ExcuseTarget): Promise<void> {
+    this.reach(actor, 'register:mark', target.groupId);
+    const date = day('date', target.date);
+    await this.deps.changes.run(actor, async (change) => {
+      const removed = await deleteExcuse(change.tx, target.groupId, target.personId, date);
+      if (!removed) {
+        if (!(await findGroup(change.tx, target.groupId))) throw DomainError.notFoundOf('group', target.groupId);
+        throw new DomainError(404, 'Not found', `Person ${target.personId} has no excuse for ${date} in group ${target.groupId}.`);
+      }
+      await change.audit({ action: 'withdraw-excuse', entity: 'group', entityId: target.groupId, before: removed });
+      change.announce('attendance');
+    });
+  }
 }
 
-export async function withdrawExcuse(
-  db: Database,
-  actor: string,
-  target: { groupId: number; personId: number; date: string },
-): Promise<void> {
-  const date = day('date', target.date);
-  await db.transaction(async (tx) => {
-    const removed = await deleteExcuse(tx, target.groupId, target.personId, date);
-    if (!removed) {
-      if (!(await findGroup(tx, target.groupId))) throw DomainError.notFoundOf('group', target.groupId);
-      throw new DomainError(404, 'Not found', `Person ${target.personId} has no excuse for ${date} in group ${target.groupId}.`);
-    }
-    await recordAudit(tx, { actor, action: 'withdraw-excuse', entity: 'group', entityId: target.groupId, before: removed });
-  });
+async function memberOfScheduledDay(change: Change, groupId: number, personId: number, date: string): Promise<void> {
+  const group = await findGroup(change.tx, groupId);
+  if (!group) throw DomainError.notFoundOf('group', groupId);
+  if (!(await isMember(change.tx, groupId, personId))) throw notAMember(groupId, personId);
+  if (!isScheduled(group.schedule, date)) throw DomainError.invalid('date', `${date} is not a scheduled day of this group`);
 }

@@ -1,22 +1,28 @@
 // Importing a group's members from CSV (firstname,lastname,externalRef,email; header required; UTF-8
 // with or without BOM; `;` or `,` between fields). People are found by external reference (or, without
 // one, by their name among the group's members), created or updated, then made members. Every line is
-// checked first: one bad line and nothing is written. The writes happen in one transaction.
+// checked first: one bad line and nothing is written. GroupService.importMembers runs the plan and its
+// writes in one change: each person created or changed gets their own audit record (so their history and
+// their privacy export show it), and the group one record of the whole import.
 import { CsvError, parse } from 'csv-parse/sync';
-import { recordAudit } from '../audit/audit-log.js';
-import type { Database, Queryable } from '../../db/database.js';
-import { checkEmail, checkText, newBadge, uniqueExternalRef } from '../people/person-service.js';
+import type { Queryable } from '../../db/database.js';
+import type { Change } from '../../domain/changes.js';
 import { DomainError, type LineError } from '../../domain/domain-error.js';
-import { findGroup } from './group-repository.js';
+import { insertPeople, updatePeople, type Person } from '../people/person-repository.js';
+import { checkEmail, checkText, newBadge } from '../people/person-service.js';
+import { addMembers, matchImportLines, type KnownPerson } from './group-repository.js';
 
 /** More lines than this is not a roster but a migration; split it. */
 export const IMPORT_MAX_LINES = 20_000;
+
+/** The largest CSV file a member import takes (the body limit of the routes that take one). */
+export const IMPORT_MAX_BYTES = 8 * 1024 * 1024;
 
 const COLUMNS = ['firstname', 'lastname', 'externalref', 'email'] as const;
 type Column = (typeof COLUMNS)[number];
 const FIELD: Record<Column, string> = { firstname: 'firstname', lastname: 'lastname', externalref: 'externalRef', email: 'email' };
 
-interface ImportLine {
+export interface ImportLine {
   line: number;
   firstname: string;
   lastname: string;
@@ -129,128 +135,109 @@ export function parseMembersCsv(body: string): ImportLine[] {
   return lines;
 }
 
-interface Known {
-  id: number;
-  firstname: string;
-  lastname: string;
-  email: string | null;
-  member: boolean;
+/** What an import would do: its outcome (what a dry run answers) and the writes it takes. */
+export interface ImportPlan {
+  outcome: ImportOutcome;
+  toCreate: ImportLine[];
+  toUpdate: { person: KnownPerson; line: ImportLine; email: string | null }[];
 }
 
 /**
  * Who each line is: the person with its external reference; or, without one, the one member of the
  * group with the same folded name. Lines without a reference that share a folded name are refused.
  */
-async function resolve(tx: Queryable, groupId: number, lines: ImportLine[]): Promise<(Known | undefined)[]> {
-  const { rows } = await tx.query<{ ord: number; key: string; known: Known | null; matches: number }>(
-    `WITH input AS (
-       SELECT r.ord::int AS ord, r.ref, person_fold(r.fn || ' ' || r.ln) AS key
-         FROM unnest($2::text[], $3::text[], $4::text[]) WITH ORDINALITY AS r(fn, ln, ref, ord)
-     )
-     SELECT i.ord, i.key,
-            (SELECT count(*)::int FROM group_members m JOIN people p ON p.id = m.person_id
-              WHERE i.ref IS NULL AND m.group_id = $1 AND p.match_key = i.key) AS matches,
-            (SELECT json_build_object('id', p.id, 'firstname', p.firstname, 'lastname', p.lastname, 'email', p.email,
-                                      'member', EXISTS (SELECT 1 FROM group_members m WHERE m.group_id = $1 AND m.person_id = p.id))
-               FROM people p
-              WHERE (i.ref IS NOT NULL AND p.external_ref = i.ref)
-                 OR (i.ref IS NULL AND p.match_key = i.key AND p.id IN (SELECT person_id FROM group_members WHERE group_id = $1))
-              ORDER BY p.id LIMIT 1) AS known
-       FROM input i ORDER BY i.ord`,
-    [groupId, lines.map((l) => l.firstname), lines.map((l) => l.lastname), lines.map((l) => l.externalRef)],
-  );
+async function resolve(tx: Queryable, groupId: number, lines: ImportLine[]): Promise<(KnownPerson | undefined)[]> {
+  const matches = await matchImportLines(tx, groupId, lines);
   const errors: LineError[] = [];
   const keyLines = new Map<string, number>();
-  const known = rows.map((row) => {
-    const line = lines[row.ord - 1]!;
-    if (line.externalRef !== null) return row.known ?? undefined;
-    const earlier = keyLines.get(row.key);
+  const known = matches.map((match, i) => {
+    const line = lines[i]!;
+    if (line.externalRef !== null) return match.known ?? undefined;
+    const earlier = keyLines.get(match.key);
     if (earlier !== undefined) {
       errors.push({ line: line.line, field: 'externalRef', message: `is needed: line ${earlier} has the same name` });
-    } else keyLines.set(row.key, line.line);
-    if (row.matches > 1) {
-      errors.push({ line: line.line, field: 'externalRef', message: `is needed: ${row.matches} members of the group have this name` });
+    } else keyLines.set(match.key, line.line);
+    if (match.matches > 1) {
+      errors.push({ line: line.line, field: 'externalRef', message: `is needed: ${match.matches} members of the group have this name` });
     }
-    return row.known ?? undefined;
+    return match.known ?? undefined;
   });
   if (errors.length > 0) throw DomainError.invalidLines(errors);
   return known;
 }
 
-export async function importMembers(db: Database, actor: string, groupId: number, body: string, dryRun: boolean): Promise<ImportOutcome> {
-  const lines = parseMembersCsv(body);
-  return uniqueExternalRef(
-    () =>
-      db.transaction(async (tx) => {
-        if (!(await findGroup(tx, groupId, true))) throw DomainError.notFoundOf('group', groupId);
-        const known = await resolve(tx, groupId, lines);
-        const outcome: ImportOutcome = { dryRun, created: 0, updated: 0, unchanged: 0, added: 0, lines: [] };
-        const toCreate: ImportLine[] = [];
-        const toUpdate: { id: number; line: ImportLine; email: string | null }[] = [];
-        lines.forEach((line, i) => {
-          const person = known[i];
-          if (!person) {
-            toCreate.push(line);
-            outcome.lines.push({ line: line.line, result: 'created', personId: null, newMember: true });
-            return;
-          }
-          const email = line.email === undefined ? person.email : line.email;
-          const same = person.firstname === line.firstname && person.lastname === line.lastname && person.email === email;
-          if (!same) toUpdate.push({ id: person.id, line, email });
-          outcome.lines.push({ line: line.line, result: same ? 'unchanged' : 'updated', personId: person.id, newMember: !person.member });
-        });
-        outcome.created = toCreate.length;
-        outcome.updated = toUpdate.length;
-        outcome.unchanged = lines.length - toCreate.length - toUpdate.length;
-        outcome.added = outcome.lines.filter((l) => l.newMember).length;
-        if (dryRun) return outcome;
+/** What importing `lines` into the group would do; reads only. */
+export async function planImport(tx: Queryable, groupId: number, lines: ImportLine[], dryRun: boolean): Promise<ImportPlan> {
+  const known = await resolve(tx, groupId, lines);
+  const outcome: ImportOutcome = { dryRun, created: 0, updated: 0, unchanged: 0, added: 0, lines: [] };
+  const plan: ImportPlan = { outcome, toCreate: [], toUpdate: [] };
+  lines.forEach((line, i) => {
+    const person = known[i];
+    if (!person) {
+      plan.toCreate.push(line);
+      outcome.lines.push({ line: line.line, result: 'created', personId: null, newMember: true });
+      return;
+    }
+    const email = line.email === undefined ? person.email : line.email;
+    const same = person.firstname === line.firstname && person.lastname === line.lastname && person.email === email;
+    if (!same) plan.toUpdate.push({ person, line, email });
+    outcome.lines.push({ line: line.line, result: same ? 'unchanged' : 'updated', personId: person.id, newMember: !person.member });
+  });
+  outcome.created = plan.toCreate.length;
+  outcome.updated = plan.toUpdate.length;
+  outcome.unchanged = lines.length - plan.toCreate.length - plan.toUpdate.length;
+  outcome.added = outcome.lines.filter((l) => l.newMember).length;
+  return plan;
+}
 
-        const { rows: created } = await tx.query<{ id: number }>(
-          `WITH input AS MATERIALIZED (
-             SELECT nextval((SELECT pg_get_serial_sequence('people', 'id'))::regclass) AS id, r.*
-               FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[]) WITH ORDINALITY AS r(fn, ln, ref, email, badge, ord)
-           ), inserted AS (
-             INSERT INTO people (id, firstname, lastname, external_ref, email, badge)
-             SELECT id, fn, ln, ref, email, badge FROM input ORDER BY ord RETURNING id
-           )
-           SELECT input.id FROM input JOIN inserted USING (id) ORDER BY input.ord`,
-          [
-            toCreate.map((l) => l.firstname),
-            toCreate.map((l) => l.lastname),
-            toCreate.map((l) => l.externalRef),
-            toCreate.map((l) => l.email ?? null),
-            toCreate.map(() => newBadge()),
-          ],
-        );
-        const createdIds = new Map(toCreate.map((line, i) => [line.line, Number(created[i]!.id)]));
-        for (const entry of outcome.lines) if (entry.personId === null) entry.personId = createdIds.get(entry.line) ?? null;
+/** What a person's audit record holds of them (the fields an erasure blanks). */
+const audited = (person: Pick<Person, 'firstname' | 'lastname' | 'externalRef' | 'email'>) => ({
+  firstname: person.firstname,
+  lastname: person.lastname,
+  externalRef: person.externalRef,
+  email: person.email,
+});
 
-        if (toUpdate.length > 0) {
-          await tx.query(
-            `UPDATE people p SET firstname = u.fn, lastname = u.ln, email = u.email, updated_at = now()
-               FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[]) AS u(id, fn, ln, email)
-              WHERE p.id = u.id`,
-            [
-              toUpdate.map((u) => u.id),
-              toUpdate.map((u) => u.line.firstname),
-              toUpdate.map((u) => u.line.lastname),
-              toUpdate.map((u) => u.email),
-            ],
-          );
-        }
-        await tx.query(
-          `INSERT INTO group_members (group_id, person_id) SELECT $1, p FROM unnest($2::bigint[]) AS p ON CONFLICT DO NOTHING`,
-          [groupId, outcome.lines.map((l) => l.personId)],
-        );
-        await recordAudit(tx, {
-          actor,
-          action: 'import-members',
-          entity: 'group',
-          entityId: groupId,
-          after: { created: outcome.created, updated: outcome.updated, unchanged: outcome.unchanged, added: outcome.added },
-        });
-        return outcome;
-      }),
-    null,
+/** Makes the plan's writes in the change: people created and updated (each audited), then the memberships. */
+export async function applyImport(change: Change, groupId: number, plan: ImportPlan): Promise<ImportOutcome> {
+  const { outcome } = plan;
+  // One statement for the people created, one for those changed, one for their audit records: a
+  // 20,000-line roster is one transaction of a few statements, not 40,000 round trips.
+  const creating = plan.toCreate.map((line) => ({
+    line: line.line,
+    fields: { firstname: line.firstname, lastname: line.lastname, externalRef: line.externalRef, email: line.email ?? null },
+    badge: newBadge(),
+  }));
+  const inserted = new Map((await insertPeople(change.tx, creating)).map((person) => [person.badge, person]));
+  const createdIds = new Map(creating.map(({ line, badge }) => [line, inserted.get(badge)!.id]));
+  for (const entry of outcome.lines) if (entry.personId === null) entry.personId = createdIds.get(entry.line) ?? null;
+
+  const changing = plan.toUpdate.map(({ person, line, email }) => ({
+    person,
+    id: person.id,
+    fields: { firstname: line.firstname, lastname: line.lastname, externalRef: person.externalRef, email },
+  }));
+  const changed = new Map((await updatePeople(change.tx, changing)).map((person) => [person.id, person]));
+  for (const { id } of changing) if (!changed.has(id)) throw DomainError.notFoundOf('person', id);
+  await change.auditAll([
+    ...creating.map(({ badge }) => {
+      const person = inserted.get(badge)!;
+      return { action: 'create', entity: 'person', entityId: person.id, after: audited(person) };
+    }),
+    ...changing.map(({ person, id }) => ({
+      action: 'update',
+      entity: 'person',
+      entityId: id,
+      before: audited(person),
+      after: audited(changed.get(id)!),
+    })),
+  ]);
+  await addMembers(
+    change.tx,
+    groupId,
+    outcome.lines.map((l) => l.personId!),
   );
+  const { created, updated, unchanged, added } = outcome;
+  await change.audit({ action: 'import-members', entity: 'group', entityId: groupId, after: { created, updated, unchanged, added } });
+  return outcome;
 }

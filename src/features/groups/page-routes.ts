@@ -1,435 +1,35 @@
 // /admin/groups: the groups (rosters) with their schedule in words and member count, a new group;
 // /admin/groups/{id}: its name and schedule (each refusal shown next to its field), its members (remove;
 // add by searching people), the CSV import (a preview of every line's result before anything is
-// written, then all or nothing) and deleting it. Every change goes through the group domain
-// (src/groups), which audits it in the same transaction.
+// written, then all or nothing) and deleting it. Every read and change goes through the group service,
+// which decides what the signed-in role may do; the pages only offer what it may (group-views.ts).
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { AppContext } from '../../app.js';
-import { DomainError } from '../../domain/domain-error.js';
-import type { Group, Member } from './group-repository.js';
+import { DomainError, type LineError } from '../../domain/domain-error.js';
+import { idOf, pageUserOf } from '../../http/page-request.js';
+import { actorOf } from '../../plugins/access-control.js';
+import { fieldErrorsOf, formText, type FormBody } from '../../views/form.js';
+import { notice, userCan, type PageUser } from '../../views/layout.js';
+import type { SafeHtml } from '../../views/html.js';
+import type { Group } from './group-service.js';
 import {
-  addMember,
-  changeGroup,
-  createGroup,
-  GRACE_MAX,
-  getGroup,
-  members as listMembers,
-  removeGroup,
-  removeMember,
-  searchGroups,
-  type ScheduleInput,
-} from './group-service.js';
-import { importMembers, parseMembersCsv, type ImportOutcome } from './member-import.js';
-import { searchPeople } from '../people/person-service.js';
-import type { LineError } from '../../domain/domain-error.js';
-import { actorNameOf, sessionOf } from '../../plugins/access-control.js';
-import {
-  fieldError,
-  fieldErrorsOf,
-  formText,
-  formTexts,
-  inputField,
-  invalidAttributes,
-  type FieldErrors,
-  type FormBody,
-} from '../../views/form.js';
-import { html, type SafeHtml } from '../../views/html.js';
-import { csrfField, dangerButton, notice, page, tableHead, type PageUser } from '../../views/layout.js';
-import { scheduleInWords, WEEKDAY_LONG, WEEKDAY_SHORT } from './schedule-views.js';
-import { IMPORT_MAX_BYTES } from './api-routes.js';
+  countsInWords,
+  forbiddenPage,
+  formFieldOf,
+  formOfBody,
+  groupInput,
+  groupNotFoundPage,
+  groupPage,
+  HTML,
+  listPage,
+  notFoundAsUndefined,
+  type GroupPageState,
+  type ImportState,
+} from './group-views.js';
+import { IMPORT_MAX_BYTES, parseMembersCsv } from './member-import.js';
 
-const HTML = 'text/html; charset=utf-8';
 const GROUPS_PER_PAGE = 100;
 const SEARCH_RESULTS = 20;
-/** Preview lines shown; a longer file is summarised (its counts still cover every line). */
-const PREVIEW_LINES_SHOWN = 1000;
-
-/** The name and schedule form as typed (so a refused form comes back as it was sent). */
-interface GroupForm {
-  name: string;
-  from: string;
-  to: string;
-  weekdays: string[];
-  dates: string;
-  startTime: string;
-  graceMinutes: string;
-}
-
-const EMPTY_FORM: GroupForm = { name: '', from: '', to: '', weekdays: [], dates: '', startTime: '', graceMinutes: '0' };
-
-const formOfGroup = (group: Group): GroupForm => ({
-  name: group.name,
-  from: group.schedule.from ?? '',
-  to: group.schedule.to ?? '',
-  weekdays: group.schedule.weekdays.map(String),
-  dates: group.schedule.dates.join('\n'),
-  startTime: group.schedule.startTime ?? '',
-  graceMinutes: String(group.schedule.graceMinutes),
-});
-
-const formOfBody = (body: FormBody): GroupForm => ({
-  name: formText(body, 'name'),
-  from: formText(body, 'from').trim(),
-  to: formText(body, 'to').trim(),
-  weekdays: formTexts(body, 'weekdays'),
-  dates: formText(body, 'dates'),
-  startTime: formText(body, 'startTime').trim(),
-  graceMinutes: formText(body, 'graceMinutes').trim(),
-});
-
-/** What the domain is asked for; it checks every field (dates, overlaps, time, grace) itself. */
-function groupInput(form: GroupForm): { name: string; schedule: ScheduleInput } {
-  return {
-    name: form.name,
-    schedule: {
-      from: form.from || null,
-      to: form.to || null,
-      weekdays: form.weekdays.map(Number),
-      dates: form.dates.split(/[\s,;]+/).filter((date) => date !== ''),
-      startTime: form.startTime || null,
-      graceMinutes: form.graceMinutes === '' ? 0 : Number(form.graceMinutes),
-    },
-  };
-}
-
-/** `schedule.dates.2` → `dates`: the form field that holds a domain field. */
-const formFieldOf = (path: string): string | undefined =>
-  /^(?:schedule\.)?(name|from|to|weekdays|dates|startTime|graceMinutes)(?:\.\d+)?$/.exec(path)?.[1];
-
-/** The name and schedule fields, shared by the new-group form and the group's own form. */
-function groupFields(prefix: string, form: GroupForm, errors: FieldErrors): SafeHtml {
-  const id = (name: string) => `${prefix}-${name}`;
-  return html`${inputField({ id: id('name'), name: 'name', label: 'Name', value: form.name, error: errors.name, attributes: html`required maxlength="100"` })}
-    <fieldset class="schedule-fields">
-      <legend>Weekly schedule <span class="hint">(optional)</span></legend>
-      <div class="form-row">
-        ${inputField({ id: id('from'), name: 'from', label: 'From', value: form.from, error: errors.from, attributes: html`type="date"` })}
-        ${inputField({ id: id('to'), name: 'to', label: 'To', value: form.to, error: errors.to, attributes: html`type="date"` })}
-      </div>
-      <p class="field-label" id="${id('weekdays-label')}">On</p>
-      <div
-        class="weekday-boxes"
-        role="group"
-        aria-labelledby="${id('weekdays-label')}"
-        ${invalidAttributes(id('weekdays'), errors.weekdays)}
-      >
-        ${[1, 2, 3, 4, 5, 6, 7].map(
-          (day) =>
-            html`<label class="check"
-              ><input type="checkbox" name="weekdays" value="${day}" ${form.weekdays.includes(String(day)) ? html`checked` : ''} /><abbr
-                title="${WEEKDAY_LONG[day]}"
-                >${WEEKDAY_SHORT[day]}</abbr
-              ></label
-            >`,
-        )}
-      </div>
-      ${fieldError(id('weekdays'), errors.weekdays)}
-    </fieldset>
-    <div class="field">
-      <label for="${id('dates')}">Extra days <span class="hint">(optional: YYYY-MM-DD, one per line or separated by commas)</span></label>
-      <textarea id="${id('dates')}" name="dates" rows="3" spellcheck="false" ${invalidAttributes(id('dates'), errors.dates)}>
-${form.dates}</textarea>
-      ${fieldError(id('dates'), errors.dates)}
-    </div>
-    <div class="form-row">
-      ${inputField({
-        id: id('start'),
-        name: 'startTime',
-        label: html`Start time <span class="hint">(optional)</span>`,
-        value: form.startTime,
-        error: errors.startTime,
-        attributes: html`type="time"`,
-      })}
-      ${inputField({
-        id: id('grace'),
-        name: 'graceMinutes',
-        label: html`Late after <span class="hint">(minutes)</span>`,
-        value: form.graceMinutes,
-        error: errors.graceMinutes,
-        attributes: html`type="number" min="0" max="${GRACE_MAX}" inputmode="numeric"`,
-      })}
-    </div>`;
-}
-
-// ---- The import preview --------------------------------------------------------------------------
-
-type ImportState =
-  | { csv: string; kind: 'preview'; outcome: ImportOutcome; names: Map<number, { name: string; ref: string | null }> }
-  | { csv: string; kind: 'refused'; errors: LineError[]; detail: string };
-
-const RESULT_WORDS = { created: 'new person', updated: 'updated', unchanged: 'unchanged' } as const;
-/** The audit log's badge colours: green for new, amber for changed, grey for untouched. */
-const RESULT_BADGE = { created: 'badge-create', updated: 'badge-correct', unchanged: 'badge-muted' } as const;
-
-function countsInWords(o: Pick<ImportOutcome, 'created' | 'updated' | 'unchanged' | 'added'>): string {
-  return `${o.created} new ${o.created === 1 ? 'person' : 'people'}, ${o.updated} updated, ${o.unchanged} unchanged; ${o.added} new ${o.added === 1 ? 'member' : 'members'}`;
-}
-
-function importPreview(state: ImportState | undefined): SafeHtml | '' {
-  if (!state) return '';
-  if (state.kind === 'refused') {
-    return html`<div class="import-result" id="import-errors">
-      ${notice('error', html`<strong>Nothing was imported.</strong> Fix these lines and preview again.`)}
-      ${
-        state.errors.length === 0
-          ? html`<p>${state.detail}</p>`
-          : html`<div class="table-wrap">
-              <table class="table">
-                ${tableHead(['Line', 'Field', 'Problem'])}
-                <tbody>
-                  ${state.errors.map(
-                    (e) =>
-                      html`<tr>
-                        <td class="mono">${e.line ?? '—'}</td>
-                        <td><code>${e.field}</code></td>
-                        <td>${e.message}</td>
-                      </tr>`,
-                  )}
-                </tbody>
-              </table>
-            </div>`
-      }
-    </div>`;
-  }
-  const { outcome, names } = state;
-  const shown = outcome.lines.slice(0, PREVIEW_LINES_SHOWN);
-  return html`<div class="import-result" id="import-preview">
-    ${notice('info', html`<strong>Preview, nothing written yet:</strong> ${outcome.lines.length} lines: ${countsInWords(outcome)}.`)}
-    <div class="table-wrap">
-      <table class="table">
-        ${tableHead(['Line', 'Name', 'External ref', 'Result', 'Membership'])}
-        <tbody>
-          ${shown.map((l) => {
-            const who = names.get(l.line);
-            return html`<tr>
-              <td class="mono">${l.line}</td>
-              <td>${who?.name ?? ''}</td>
-              <td>${who?.ref ?? html`<span class="hint">—</span>`}</td>
-              <td><span class="badge ${RESULT_BADGE[l.result]}">${RESULT_WORDS[l.result]}</span></td>
-              <td>${l.newMember ? 'joins the group' : html`<span class="hint">already a member</span>`}</td>
-            </tr>`;
-          })}
-        </tbody>
-      </table>
-    </div>
-    ${outcome.lines.length > shown.length ? html`<p class="hint">and ${outcome.lines.length - shown.length} more lines.</p>` : ''}
-  </div>`;
-}
-
-// ---- Pages ---------------------------------------------------------------------------------------
-
-interface GroupPageState {
-  message?: SafeHtml | '';
-  form?: GroupForm;
-  errors?: FieldErrors;
-  q?: string;
-  importState?: ImportState;
-}
-
-function membersTable(user: PageUser, group: Group, list: Member[]): SafeHtml {
-  if (list.length === 0) return html`<p class="empty">No members yet: add people below or import a CSV file.</p>`;
-  return html`<div class="table-wrap">
-    <table class="table" id="member-table">
-      ${tableHead(['Name', 'External ref', 'E-mail', html`<span class="visually-hidden">Actions</span>`])}
-      <tbody>
-        ${list.map(
-          (m) =>
-            html`<tr data-person-id="${m.id}">
-              <td class="wrap-anywhere col-name"><a class="person" href="/admin/people/${m.id}">${m.lastname}, ${m.firstname}</a></td>
-              <td class="wrap-anywhere">${m.externalRef ?? html`<span class="hint">—</span>`}</td>
-              <td class="wrap-anywhere">${m.email ?? html`<span class="hint">—</span>`}</td>
-              <td class="actions">
-                ${dangerButton({
-                  user,
-                  action: `/admin/groups/${group.id}/members/${m.id}/remove`,
-                  confirm: `Remove ${m.firstname} ${m.lastname} from ${group.name}? Their excuses in this group go too.`,
-                  label: 'Remove',
-                  subject: `${m.firstname} ${m.lastname}`,
-                })}
-              </td>
-            </tr>`,
-        )}
-      </tbody>
-    </table>
-  </div>`;
-}
-
-async function peopleSearch(context: AppContext, user: PageUser, group: Group, list: Member[], q: string): Promise<SafeHtml> {
-  const memberIds = new Set(list.map((m) => m.id));
-  const found = q === '' ? undefined : await searchPeople(context.db, { q, limit: SEARCH_RESULTS });
-  return html`<form method="get" action="/admin/groups/${group.id}#add-member" class="search-row" role="search">
-      <label for="person-q" class="visually-hidden">Search people by name or external reference</label>
-      <input
-        type="search"
-        id="person-q"
-        name="q"
-        value="${q}"
-        maxlength="100"
-        placeholder="Name or external reference"
-        autocomplete="off"
-      />
-      <button class="button" type="submit">Search</button>
-    </form>
-    ${
-      found === undefined
-        ? ''
-        : found.items.length === 0
-          ? html`<p class="hint" id="person-results">Nobody matches “${q}”.</p>`
-          : html`<ul class="result-list" id="person-results">
-                ${found.items.map(
-                  (p) =>
-                    html`<li>
-                      <span class="wrap-anywhere"
-                        ><span class="person">${p.lastname}, ${p.firstname}</span
-                        >${p.externalRef ? html` <span class="hint">${p.externalRef}</span>` : ''}</span
-                      >
-                      ${
-                        memberIds.has(p.id)
-                          ? html`<span class="badge badge-muted">member</span>`
-                          : html`<form method="post" action="/admin/groups/${group.id}/members" class="inline">
-                              ${csrfField(user)}<input type="hidden" name="personId" value="${p.id}" /><input
-                                type="hidden"
-                                name="q"
-                                value="${q}"
-                              /><button class="button button-small" type="submit">
-                                Add<span class="visually-hidden"> ${p.firstname} ${p.lastname}</span>
-                              </button>
-                            </form>`
-                      }
-                    </li>`,
-                )}
-              </ul>
-              ${found.nextCursor ? html`<p class="hint">More people match: type more of the name.</p>` : ''}`
-    }`;
-}
-
-async function groupPage(context: AppContext, user: PageUser, group: Group, state: GroupPageState = {}): Promise<string> {
-  const list = await listMembers(context.db, group.id);
-  const errors = state.errors ?? {};
-  const csv = state.importState?.csv ?? '';
-  const previewed = state.importState?.kind === 'preview' ? state.importState.outcome : undefined;
-  return page({
-    title: group.name,
-    section: 'groups',
-    user,
-    scripts: ['admin.js', 'groups.js'],
-    body: html`<p class="breadcrumb"><a href="/admin/groups">← Groups</a></p>
-      <div class="page-head page-head-row">
-        <div>
-          <h1 class="wrap-anywhere">${group.name}</h1>
-          <p class="lede" id="group-schedule">
-            ${scheduleInWords(group.schedule)} · ${group.memberCount} ${group.memberCount === 1 ? 'member' : 'members'}
-          </p>
-        </div>
-        <a class="button button-primary" href="/admin/groups/${group.id}/register">Open the register</a>
-      </div>
-      ${state.message ?? ''}
-      <div class="grid-2">
-        <section class="card card-shrinks" aria-labelledby="schedule-title">
-          <h2 id="schedule-title">Name and schedule</h2>
-          ${errors.form ? notice('error', errors.form) : ''}
-          <form method="post" action="/admin/groups/${group.id}" class="stack" id="group-form" novalidate>
-            ${csrfField(user)} ${groupFields('group', state.form ?? formOfGroup(group), errors)}
-            <button class="button button-primary" type="submit">Save</button>
-          </form>
-          <hr />
-          <h2>Delete the group</h2>
-          <p class="hint">Its memberships and excuses go; the people and their check-ins stay.</p>
-          <form method="post" action="/admin/groups/${group.id}/delete" data-confirm="Delete the group ${group.name}?">
-            ${csrfField(user)}<button type="submit" class="button button-danger">Delete group</button>
-          </form>
-        </section>
-        <div class="stack-lg card-shrinks">
-          <section class="card card-shrinks" aria-labelledby="members-title">
-            <h2 id="members-title">Members <span class="hint">(${list.length})</span></h2>
-            ${membersTable(user, group, list)}
-            <h3 id="add-member">Add a member</h3>
-            ${await peopleSearch(context, user, group, list, state.q ?? '')}
-          </section>
-          <section class="card card-shrinks" aria-labelledby="import-title" id="import">
-            <h2 id="import-title">Import members from CSV</h2>
-            <p class="hint">
-              Columns <code>firstname,lastname,externalRef,email</code> with a header line (<code>,</code> or <code>;</code>). A line with
-              an external reference updates the person who has it; without one, the member with the same name. Everyone in the file becomes
-              a member. You see every line's result first; nothing is written unless every line is valid.
-            </p>
-            ${importPreview(state.importState)}
-            <form method="post" action="/admin/groups/${group.id}/import#import" class="stack" id="import-form">
-              ${csrfField(user)}
-              <div class="field" data-csv-file hidden>
-                <label for="import-file">CSV file</label>
-                <input id="import-file" type="file" accept=".csv,text/csv,text/plain" data-fills="#import-csv" />
-              </div>
-              <label for="import-csv">CSV <span class="hint">(choose a file above or paste it here)</span></label>
-              <textarea id="import-csv" name="csv" rows="8" spellcheck="false" class="mono" required>${csv}</textarea>
-              <div class="button-row">
-                <button class="button${previewed ? '' : ' button-primary'}" type="submit" name="mode" value="preview">Preview</button>
-                ${
-                  previewed
-                    ? html`<button class="button button-primary" type="submit" name="mode" value="import" id="import-confirm">
-                        Import ${previewed.lines.length} ${previewed.lines.length === 1 ? 'line' : 'lines'}
-                      </button>`
-                    : ''
-                }
-              </div>
-            </form>
-          </section>
-        </div>
-      </div>`,
-  });
-}
-
-function listPage(user: PageUser, groups: { items: Group[]; nextCursor: string | null }, state: GroupPageState = {}): string {
-  return page({
-    title: 'Groups',
-    section: 'groups',
-    user,
-    scripts: ['admin.js'],
-    body: html`<div class="page-head">
-        <h1>Groups</h1>
-        <p class="lede">Rosters: who is expected on which days. The register shows who came, who was late and who is missing.</p>
-      </div>
-      ${state.message ?? ''}
-      <div class="grid-2 grid-wide-left">
-        <section class="card card-shrinks" aria-labelledby="groups-title">
-          <h2 id="groups-title">Groups</h2>
-          ${
-            groups.items.length === 0
-              ? html`<p class="empty">No groups yet. Create the first one.</p>`
-              : html`<div class="table-wrap">
-                  <table class="table" id="group-table">
-                    ${tableHead(['Name', 'Schedule', 'Members', html`<span class="visually-hidden">Register</span>`])}
-                    <tbody>
-                      ${groups.items.map(
-                        (g) =>
-                          html`<tr data-group-id="${g.id}">
-                            <td class="wrap-anywhere col-name"><a class="person" href="/admin/groups/${g.id}">${g.name}</a></td>
-                            <td>${scheduleInWords(g.schedule)}</td>
-                            <td class="mono">${g.memberCount}</td>
-                            <td class="actions">
-                              <a class="button button-small button-quiet" href="/admin/groups/${g.id}/register"
-                                >Register<span class="visually-hidden"> of ${g.name}</span></a
-                              >
-                            </td>
-                          </tr>`,
-                      )}
-                    </tbody>
-                  </table>
-                </div>`
-          }
-          ${groups.nextCursor ? html`<p class="more"><a class="button" href="/admin/groups?cursor=${groups.nextCursor}">More groups</a></p>` : ''}
-        </section>
-        <section class="card" aria-labelledby="new-group-title">
-          <h2 id="new-group-title">New group</h2>
-          ${state.errors?.form ? notice('error', state.errors.form) : ''}
-          <form method="post" action="/admin/groups" class="stack" id="new-group-form" novalidate>
-            ${csrfField(user)} ${groupFields('new', state.form ?? EMPTY_FORM, state.errors ?? {})}
-            <button class="button button-primary" type="submit">Create group</button>
-          </form>
-        </section>
-      </div>`,
-  });
-}
 
 const DONE: Record<string, string> = {
   created: 'Group created.',
@@ -441,55 +41,48 @@ const DONE: Record<string, string> = {
 
 // ---- Routes --------------------------------------------------------------------------------------
 
-/** The signed-in admin of an admin page, as the layout shows them. */
-export function pageUserOf(request: FastifyRequest): PageUser {
-  const s = sessionOf(request);
-  return { username: s.username, csrfToken: s.csrfToken };
-}
+export const adminGroupRoutes: FastifyPluginAsync<AppContext> = async (app, { services }) => {
+  const { groups, people } = services;
 
-/** A group or person id from a URL or form: digits only. */
-export const idOf = (raw: string): number | undefined => (/^\d{1,15}$/.test(raw) ? Number(raw) : undefined);
-
-/** The 404 page of a group that does not exist. */
-export function sendGroupNotFound(request: FastifyRequest<{ Params: { id: string } }>, reply: FastifyReply) {
-  return reply
-    .code(404)
-    .type(HTML)
-    .send(
-      page({
-        title: 'Not found',
-        section: 'groups',
-        user: pageUserOf(request),
-        body: html`<h1>No group #${request.params.id}</h1>
-          <p><a href="/admin/groups">All groups</a></p>`,
-      }),
-    );
-}
-
-/** A missing group or person is an absent value here (the page answers 404); anything else is thrown. */
-export function notFoundAsUndefined(error: unknown): undefined {
-  if (error instanceof DomainError && error.status === 404) return undefined;
-  throw error;
-}
-
-export const adminGroupRoutes: FastifyPluginAsync<AppContext> = async (app, context) => {
-  const { db } = context;
-
-  /** The group, or undefined once its 404 page is sent. */
+  /** The group, or undefined once its 404 page is sent (no such group, or not one the user may see). */
   async function loadGroup(request: FastifyRequest<{ Params: { id: string } }>, reply: FastifyReply): Promise<Group | undefined> {
     const id = idOf(request.params.id);
-    const group = id === undefined ? undefined : await getGroup(db, id).catch(notFoundAsUndefined);
-    if (!group) await sendGroupNotFound(request, reply);
+    const group = id === undefined ? undefined : await groups.get(actorOf(request), id).catch(notFoundAsUndefined);
+    if (!group) {
+      await reply
+        .code(404)
+        .type(HTML)
+        .send(groupNotFoundPage(pageUserOf(request), request.params.id));
+    }
     return group;
   }
 
-  /** A refused change to the members, shown on the group page with the status the domain chose. */
+  /** The group page with what it needs read: members, and the people search when asked for. */
+  async function showGroup(user: PageUser, group: Group, state: GroupPageState = {}): Promise<string> {
+    const actor = user.actor!;
+    const list = await groups.members(actor, group.id);
+    const q = state.q ?? '';
+    const found = q !== '' && userCan(user, 'groups:write') ? await people.search(actor, { q, limit: SEARCH_RESULTS }) : undefined;
+    return groupPage(user, group, list, { ...state, found });
+  }
+
+  /**
+   * A refused change: a role that may not make it gets the 403 page; anything else the domain refused
+   * (no such person, not a member) is shown on the group page with the status it chose.
+   */
   async function refused(request: FastifyRequest, reply: FastifyReply, group: Group, error: unknown, q?: string) {
     if (!(error instanceof DomainError)) throw error;
+    const user = pageUserOf(request);
+    if (error.status === 403) {
+      return reply
+        .code(403)
+        .type(HTML)
+        .send(forbiddenPage(user, error, `/admin/groups/${group.id}`));
+    }
     return reply
       .code(error.status)
       .type(HTML)
-      .send(await groupPage(context, pageUserOf(request), group, { message: notice('error', error.detail), q }));
+      .send(await showGroup(user, group, { message: notice('error', error.detail), q }));
   }
 
   app.get<{ Querystring: { done?: string; cursor?: string } }>(
@@ -498,27 +91,34 @@ export const adminGroupRoutes: FastifyPluginAsync<AppContext> = async (app, cont
     async (request, reply) => {
       const user = pageUserOf(request);
       const cursor = request.query.cursor?.slice(0, 500) || undefined;
-      const groups = await searchGroups(db, { limit: GROUPS_PER_PAGE, cursor }).catch((error: unknown) => {
-        if (error instanceof DomainError) return { items: [], nextCursor: null };
+      const list = await groups.search(actorOf(request), { limit: GROUPS_PER_PAGE, cursor }).catch((error: unknown) => {
+        // A cursor this list did not hand out (edited by hand) shows an empty page, not an error.
+        if (error instanceof DomainError && error.status === 400) return { items: [], nextCursor: null };
         throw error;
       });
       const done = DONE[request.query.done ?? ''];
-      return reply.type(HTML).send(listPage(user, groups, { message: done ? notice('success', done) : '' }));
+      return reply.type(HTML).send(listPage(user, list, { message: done ? notice('success', done) : '' }));
     },
   );
 
   app.post<{ Body: FormBody }>('/admin/groups', { config: { access: 'admin-page' } }, async (request, reply) => {
+    const user = pageUserOf(request);
     const form = formOfBody(request.body);
     try {
-      const group = await createGroup(db, actorNameOf(request), groupInput(form));
+      const group = await groups.create(actorOf(request), groupInput(form));
       return reply.redirect(`/admin/groups/${group.id}?done=created`, 303);
     } catch (error) {
       if (!(error instanceof DomainError)) throw error;
-      const groups = await searchGroups(db, { limit: GROUPS_PER_PAGE });
+      if (error.status === 403)
+        return reply
+          .code(403)
+          .type(HTML)
+          .send(forbiddenPage(user, error, '/admin/groups'));
+      const list = await groups.search(actorOf(request), { limit: GROUPS_PER_PAGE });
       return reply
         .code(400)
         .type(HTML)
-        .send(listPage(pageUserOf(request), groups, { form, errors: fieldErrorsOf(error, formFieldOf) }));
+        .send(listPage(user, list, { form, errors: fieldErrorsOf(error, formFieldOf) }));
     }
   });
 
@@ -538,7 +138,7 @@ export const adminGroupRoutes: FastifyPluginAsync<AppContext> = async (app, cont
       );
     }
     const q = query.q?.trim().slice(0, 100) ?? '';
-    return reply.type(HTML).send(await groupPage(context, pageUserOf(request), group, { message, q }));
+    return reply.type(HTML).send(await showGroup(pageUserOf(request), group, { message, q }));
   });
 
   app.post<{ Params: { id: string }; Body: FormBody }>(
@@ -549,13 +149,14 @@ export const adminGroupRoutes: FastifyPluginAsync<AppContext> = async (app, cont
       if (!group) return reply;
       const form = formOfBody(request.body);
       try {
-        await changeGroup(db, actorNameOf(request), group.id, groupInput(form));
+        await groups.change(actorOf(request), group.id, groupInput(form));
       } catch (error) {
         if (!(error instanceof DomainError) || error.status === 404) throw error;
+        if (error.status === 403) return refused(request, reply, group, error);
         return reply
           .code(400)
           .type(HTML)
-          .send(await groupPage(context, pageUserOf(request), group, { form, errors: fieldErrorsOf(error, formFieldOf) }));
+          .send(await showGroup(pageUserOf(request), group, { form, errors: fieldErrorsOf(error, formFieldOf) }));
       }
       return reply.redirect(`/admin/groups/${group.id}?done=saved`, 303);
     },
@@ -564,7 +165,11 @@ export const adminGroupRoutes: FastifyPluginAsync<AppContext> = async (app, cont
   app.post<{ Params: { id: string } }>('/admin/groups/:id/delete', { config: { access: 'admin-page' } }, async (request, reply) => {
     const group = await loadGroup(request, reply);
     if (!group) return reply;
-    await removeGroup(db, actorNameOf(request), group.id);
+    try {
+      await groups.remove(actorOf(request), group.id);
+    } catch (error) {
+      return refused(request, reply, group, error);
+    }
     return reply.redirect('/admin/groups?done=deleted', 303);
   });
 
@@ -578,7 +183,7 @@ export const adminGroupRoutes: FastifyPluginAsync<AppContext> = async (app, cont
       const personId = idOf(formText(request.body, 'personId'));
       try {
         if (personId === undefined) throw new DomainError(404, 'Not found', 'Choose a person from the search results.');
-        await addMember(db, actorNameOf(request), group.id, personId);
+        await groups.addMember(actorOf(request), group.id, personId);
       } catch (error) {
         return refused(request, reply, group, error, q);
       }
@@ -598,7 +203,7 @@ export const adminGroupRoutes: FastifyPluginAsync<AppContext> = async (app, cont
       const personId = idOf(request.params.personId);
       try {
         if (personId === undefined) throw new DomainError(404, 'Not found', 'No such member.');
-        await removeMember(db, actorNameOf(request), group.id, personId);
+        await groups.removeMember(actorOf(request), group.id, personId);
       } catch (error) {
         return refused(request, reply, group, error);
       }
@@ -614,11 +219,12 @@ export const adminGroupRoutes: FastifyPluginAsync<AppContext> = async (app, cont
     async (request, reply) => {
       const group = await loadGroup(request, reply);
       if (!group) return reply;
+      const actor = actorOf(request);
       const csv = formText(request.body, 'csv');
       const dryRun = formText(request.body, 'mode') !== 'import';
       let importState: ImportState;
       try {
-        const outcome = await importMembers(db, actorNameOf(request), group.id, csv, dryRun);
+        const outcome = await groups.importMembers(actor, group.id, csv, dryRun);
         if (!dryRun) {
           const { created, updated, unchanged, added } = outcome;
           const counts = { created, updated, unchanged, added };
@@ -634,12 +240,13 @@ export const adminGroupRoutes: FastifyPluginAsync<AppContext> = async (app, cont
         importState = { csv, kind: 'preview', outcome, names };
       } catch (error) {
         if (!(error instanceof DomainError) || error.status === 404) throw error;
+        if (error.status === 403) return refused(request, reply, group, error);
         importState = { csv, kind: 'refused', errors: error.errors as LineError[], detail: error.detail };
       }
       return reply
         .code(importState.kind === 'refused' ? 400 : 200)
         .type(HTML)
-        .send(await groupPage(context, pageUserOf(request), await getGroup(db, group.id), { importState }));
+        .send(await showGroup(pageUserOf(request), await groups.get(actor, group.id), { importState }));
     },
   );
 };

@@ -1,24 +1,22 @@
 // /admin/groups/{id}/register: the attendance register of a group (members × scheduled days, status in
 // words and colour, first arrival and last departure, rate per member, totals per day), a printable page
 // and the CSV of the API. Excusing a member from a day, and withdrawing an excuse, go through the group
-// domain (audited in the same transaction). The register itself is one SQL statement (register.ts);
-// the grid is rendered in one pass (views/register-grid.ts).
-import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+// service (audited in the same change), and are offered only to a role that may mark the register. The
+// register itself is one SQL statement (register.ts); the grid is rendered in one pass (register-grid.ts).
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { AppContext } from '../../app.js';
 import { localDate } from '../../domain/calendar.js';
 import { DomainError } from '../../domain/domain-error.js';
-import { excuse, getGroup, withdrawExcuse } from './group-service.js';
-import { registerJson, type Register } from './register.js';
-import { actorNameOf } from '../../plugins/access-control.js';
+import { idOf, pageUserOf } from '../../http/page-request.js';
+import { actorOf } from '../../plugins/access-control.js';
 import { fieldError, fieldErrorsOf, formText, inputField, invalidAttributes, type FieldErrors, type FormBody } from '../../views/form.js';
 import { html, type SafeHtml } from '../../views/html.js';
-import { csrfField, notice, page, tableHead, type PageUser } from '../../views/layout.js';
+import { csrfField, notice, page, tableHead, userCan, type PageUser } from '../../views/layout.js';
+import { registerRange, type ExcuseTarget } from './group-service.js';
+import { groupNotFoundPage, HTML, notFoundAsUndefined } from './group-views.js';
+import type { Register } from './register.js';
 import { registerGrid, STATUSES } from './register-grid.js';
 import { defaultRange, neighbourRanges, scheduleInWords } from './schedule-views.js';
-import { registerRange } from './api-routes.js';
-import { idOf, notFoundAsUndefined, pageUserOf, sendGroupNotFound } from './page-routes.js';
-
-const HTML = 'text/html; charset=utf-8';
 
 interface Range {
   from: string;
@@ -126,15 +124,22 @@ function legend(): SafeHtml {
   </ul>`;
 }
 
-export const adminRegisterRoutes: FastifyPluginAsync<AppContext> = async (app, context) => {
-  const { db, config } = context;
+export const adminRegisterRoutes: FastifyPluginAsync<AppContext> = async (app, { config, services }) => {
+  const groups = services.groups;
   const today = () => localDate(config.timezone);
+
+  const sendGroupNotFound = (request: FastifyRequest<{ Params: { id: string } }>, reply: FastifyReply) =>
+    reply
+      .code(404)
+      .type(HTML)
+      .send(groupNotFoundPage(pageUserOf(request), request.params.id));
 
   /** The register page (and whether its range was refused); undefined when the group does not exist. */
   async function registerPage(request: FastifyRequest, id: number, asked: Partial<Range>, state: RegisterPageState = {}) {
-    const group = await getGroup(db, id).catch(notFoundAsUndefined);
-    if (!group) return undefined;
     const user = pageUserOf(request);
+    const actor = actorOf(request);
+    const group = await groups.get(actor, id).catch(notFoundAsUndefined);
+    if (!group) return undefined;
     let range: Range = defaultRange(group.schedule, today());
     let rangeErrors: FieldErrors = {};
     if (asked.from || asked.to) {
@@ -147,9 +152,9 @@ export const adminRegisterRoutes: FastifyPluginAsync<AppContext> = async (app, c
     }
     const failed = Object.keys(rangeErrors).length > 0;
     const shownRange = failed ? { from: asked.from ?? '', to: asked.to ?? '' } : range;
-    const json = failed ? undefined : await registerJson(db, id, range.from, range.to);
-    if (!failed && json === undefined) return undefined; // deleted meanwhile
-    const register = json === undefined ? undefined : (JSON.parse(json) as Register);
+    // Undefined when the group was deleted meanwhile.
+    const register = failed ? undefined : await groups.register(actor, id, range).catch(notFoundAsUndefined);
+    if (!failed && register === undefined) return undefined;
     const { previous, next } = neighbourRanges(range);
     const body = html`<p class="breadcrumb"><a href="/admin/groups/${group.id}">← ${group.name}</a></p>
       <div class="page-head page-head-row">
@@ -196,7 +201,13 @@ export const adminRegisterRoutes: FastifyPluginAsync<AppContext> = async (app, c
                         </div>`
                 }
               </section>
-              ${register.members.length > 0 && register.days.length > 0 ? html`<div class="grid-2 no-print">${excuseCard(user, register, range, state, today())} ${excuseList(user, register, range)}</div>` : ''}`
+              ${
+                register.members.length > 0 && register.days.length > 0 && userCan(user, 'register:mark')
+                  ? html`<div class="grid-2 no-print">
+                      ${excuseCard(user, register, range, state, today())} ${excuseList(user, register, range)}
+                    </div>`
+                  : ''
+              }`
           : ''
       }`;
     return {
@@ -227,7 +238,7 @@ export const adminRegisterRoutes: FastifyPluginAsync<AppContext> = async (app, c
   /** Excusing and withdrawing: the change, then back to the register of the same range. */
   const excuseRoute = (
     path: string,
-    change: (request: FastifyRequest, target: { groupId: number; personId: number; date: string }, body: FormBody) => Promise<unknown>,
+    change: (request: FastifyRequest, target: ExcuseTarget, body: FormBody) => Promise<unknown>,
     done: string,
   ) =>
     app.post<{ Params: { id: string }; Body: FormBody }>(path, { config: { access: 'admin-page' } }, async (request, reply) => {
@@ -242,7 +253,12 @@ export const adminRegisterRoutes: FastifyPluginAsync<AppContext> = async (app, c
         await change(request, { groupId: id, personId, date: form.date }, body);
       } catch (error) {
         if (!(error instanceof DomainError)) throw error;
-        const shown = await registerPage(request, id, range, { excuseForm: form, excuseErrors: fieldErrorsOf(error, EXCUSE_FIELD) });
+        // A role that may not excuse has no excuse form to show the refusal in: it goes above the register.
+        const state: RegisterPageState =
+          error.status === 403
+            ? { message: notice('error', error.detail) }
+            : { excuseForm: form, excuseErrors: fieldErrorsOf(error, EXCUSE_FIELD) };
+        const shown = await registerPage(request, id, range, state);
         if (!shown) return sendGroupNotFound(request, reply);
         return reply.code(error.status).type(HTML).send(shown.html);
       }
@@ -251,8 +267,8 @@ export const adminRegisterRoutes: FastifyPluginAsync<AppContext> = async (app, c
 
   excuseRoute(
     '/admin/groups/:id/excuses',
-    (request, target, body) => excuse(db, actorNameOf(request), target, formText(body, 'reason')),
+    (request, target, body) => groups.excuse(actorOf(request), target, formText(body, 'reason')),
     'excused',
   );
-  excuseRoute('/admin/groups/:id/excuses/withdraw', (request, target) => withdrawExcuse(db, actorNameOf(request), target), 'withdrawn');
+  excuseRoute('/admin/groups/:id/excuses/withdraw', (request, target) => groups.withdrawExcuse(actorOf(request), target), 'withdrawn');
 };
