@@ -1,7 +1,10 @@
 // /api/v1/kiosk through HTTP against the running service (AUTH_MODE=token), on PostgreSQL and PGlite:
-// the roster search (checkin scope, only id and names, at least 2 letters, folded like every people
-// search) and undoing a check-in (the token's gate, the 2-minute window, audited as a deletion).
+// the roster search (checkin scope, names only: id and names answered, never found by a reference or
+// e-mail; at least 2 letters, folded like every people search) and undoing a check-in (only one the token
+// itself recorded, at its gate, within 2 minutes, audited as a deletion; any other entry is answered as a
+// missing one).
 import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { api, assertProblem, BACKENDS, backendName, startApiServer, uniqueName, type ApiServer, type Backend } from '../support/api.js';
 import { Browser } from '../support/browser.js';
@@ -64,10 +67,19 @@ for (const backend of BACKENDS) {
       api<{ items: Record<string, unknown>[] }>(`${ctx.base}/kiosk/people?q=${encodeURIComponent(q)}`, { headers });
     const undo = (id: number, gate: string, headers: Record<string, string>) =>
       api<Entry>(`${ctx.base}/kiosk/checkins/${id}/undo`, { body: { gate }, headers });
-    const checkIn = async (body: Record<string, unknown>, headers: Record<string, string>) => {
-      const created = await api<Entry>(`${ctx.base}/checkins`, { body, headers });
-      assert.equal(created.status, 201, created.text);
+    /** A check-in as the kiosk sends it: with an Idempotency-Key (unless `keyed` is false). */
+    const checkIn = async (body: Record<string, unknown>, headers: Record<string, string>, keyed = true, status = 201) => {
+      const created = await api<Entry>(`${ctx.base}/checkins`, {
+        body,
+        headers: { ...headers, ...(keyed ? { 'idempotency-key': randomUUID() } : {}) },
+      });
+      assert.equal(created.status, status, created.text);
       return created.body;
+    };
+    /** A refusal with its entry's id taken out: what it tells about the entry besides the id asked for. */
+    const shapeOf = (response: { status: number; body: unknown }, id: number) => {
+      const { type, title, status, detail } = response.body as Record<string, string>;
+      return { httpStatus: response.status, type, title, status, detail: detail!.replaceAll(String(id), '<id>') };
     };
 
     test('roster search: only id and names, folded like every people search, at most 10, by name', async () => {
@@ -96,6 +108,14 @@ for (const backend of BACKENDS) {
       assert.deepEqual(lastnames, [...lastnames].sort(), 'sorted by last name');
 
       assert.deepEqual((await search('nobody-has-this-name-zz', kiosk)).body.items, []);
+
+      // The reference and the e-mail address are not searched: typed at a public kiosk, they must not
+      // reveal whose they are (staff find people by reference through /api/v1/people).
+      assert.deepEqual((await search(`REF-${unique}`, kiosk)).body.items, [], 'not by external reference');
+      assert.deepEqual((await search(`ref${unique.toLowerCase()}`, kiosk)).body.items, [], 'not by the folded reference');
+      assert.deepEqual((await search('z@example.org', kiosk)).body.items, [], 'not by e-mail');
+      const byStaff = await asAdmin('GET', `/people?q=${encodeURIComponent(`REF-${unique}`)}`);
+      assert.equal(byStaff.json<{ items: { id: number }[] }>().items[0]?.id, zolc.id, 'staff do find people by reference');
     });
 
     test('roster search: at least 2 letters (400 naming q); the checkin scope or an admin session', async () => {
@@ -136,22 +156,56 @@ for (const backend of BACKENDS) {
       }
     });
 
-    test("undo: another gate's entry is refused (403), for a bound token whatever gate it names", async () => {
+    test("undo: another token's entry, or another gate's, is answered exactly like a missing one (404)", async () => {
       const north = await createToken('North only', 'North');
       const anyGate = await createToken('Roaming', '');
       const south = await checkIn({ ...uniqueName('South'), gate: 'South' }, anyGate);
+      const missing = shapeOf(await undo(2_000_000_001, 'North', north), 2_000_000_001);
+      assert.equal(missing.httpStatus, 404);
       const refused = await undo(south.id, 'North', north);
-      assertProblem(refused, 403);
-      assert.match((refused.body as unknown as { detail: string }).detail, /gate "South"/);
-      // Naming the entry's gate does not help a token bound to another one.
-      assertProblem(await undo(south.id, 'South', north), 403);
+      assertProblem(refused, 404);
+      assert.deepEqual(shapeOf(refused, south.id), missing, 'the same answer as for no entry at all');
+      assert.doesNotMatch(refused.text, /South/, "the entry's gate is not revealed");
+      // Naming another gate is refused by a token bound to one before any entry is looked at: alike for both.
+      const otherGate = await undo(south.id, 'South', north);
+      assertProblem(otherGate, 403);
+      assert.deepEqual(shapeOf(otherGate, south.id), shapeOf(await undo(2_000_000_001, 'South', north), 2_000_000_001));
       // A token bound to no gate undoes at the gate its kiosk names, and only there.
-      assertProblem(await undo(south.id, 'East', anyGate), 403);
+      assert.deepEqual(shapeOf(await undo(south.id, 'East', anyGate), south.id), missing);
       assertProblem(await api(`${ctx.base}/kiosk/checkins/${south.id}/undo`, { body: {}, headers: anyGate }), 400, 'gate');
-      assert.equal((await undo(south.id, 'South', anyGate)).status, 200);
       // Without the checkin scope: nothing.
       const reader = await createToken('Reader 2', '', ['read']);
       assertProblem(await undo(south.id, 'South', reader), 403);
+      assert.equal((await undo(south.id, 'South', anyGate)).status, 200);
+    });
+
+    test('undo: a token takes back only what it recorded itself, not an entry it was answered with as a duplicate', async () => {
+      const first = await createToken('West tablet 1', 'West');
+      const second = await createToken('West tablet 2', 'West');
+      const missing = shapeOf(await undo(2_000_000_002, 'West', first), 2_000_000_002);
+      // Recorded by the first tablet; the second is answered with that entry (same person, same gate, within the window).
+      const person = uniqueName('Twice');
+      const entry = await checkIn({ ...person, gate: 'West' }, first);
+      const duplicate = await checkIn({ ...person, gate: 'West' }, second, true, 200);
+      assert.equal(duplicate.id, entry.id);
+      assert.deepEqual(shapeOf(await undo(entry.id, 'West', second), entry.id), missing, 'not the duplicate answer');
+      // Recorded by the first tablet without an Idempotency-Key: nothing proves whose it is.
+      const unkeyed = await checkIn({ ...uniqueName('Unkeyed'), gate: 'West' }, first, false);
+      assert.deepEqual(shapeOf(await undo(unkeyed.id, 'West', first), unkeyed.id), missing, 'not an entry recorded without a key');
+      // An entry recorded by staff.
+      const byStaff = await asAdmin('POST', '/checkins', { ...uniqueName('Staff'), gate: 'West' });
+      assert.equal(byStaff.status, 201, byStaff.text);
+      const staffEntry = byStaff.json<Entry>();
+      assert.deepEqual(shapeOf(await undo(staffEntry.id, 'West', first), staffEntry.id), missing, "not staff's entry");
+      const rows = ctx.app.database
+        ? await ctx.app.database.query<{ deleted: boolean }>(
+            'SELECT deleted_at IS NOT NULL AS deleted FROM checkins WHERE id = ANY ($1::bigint[]) ORDER BY id',
+            [[entry.id, unkeyed.id, staffEntry.id]],
+          )
+        : undefined;
+      if (rows) assert.deepEqual(rows, [{ deleted: false }, { deleted: false }, { deleted: false }], 'nothing refused was deleted');
+      // The first tablet's own entry is its to take back.
+      assert.equal((await undo(entry.id, 'West', first)).status, 200);
     });
   });
 }
@@ -169,7 +223,10 @@ describe('/api/v1/kiosk undo window on PostgreSQL', () => {
     });
     const token = /id="new-token" class="mono" readonly value="(brn_[^"]+)"/.exec(created.text)![1]!;
     const headers = { authorization: `Bearer ${token}` };
-    const entry = await api<Entry>(`${ctx.base}/checkins`, { body: { ...uniqueName('Late'), gate: 'North' }, headers });
+    const entry = await api<Entry>(`${ctx.base}/checkins`, {
+      body: { ...uniqueName('Late'), gate: 'North' },
+      headers: { ...headers, 'idempotency-key': randomUUID() },
+    });
     assert.equal(entry.status, 201, entry.text);
     await ctx.app.database!.query(`UPDATE checkins SET recorded_at = now() - interval '121 seconds' WHERE id = $1`, [entry.body.id]);
     const late = await api(`${ctx.base}/kiosk/checkins/${entry.body.id}/undo`, { body: { gate: 'North' }, headers });

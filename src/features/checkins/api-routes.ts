@@ -1,16 +1,16 @@
 // /api/v1/checkins: record, list, read, correct and delete check-ins, and export them as CSV.
-// Routes only translate HTTP to the domain (checkin-service, csv) and back; every change goes through the
-// check-in service, which audits corrections and deletions in their own transaction.
+// Routes only translate HTTP to the check-in service and back; the service checks the caller's role,
+// and audits corrections and deletions in their own transaction.
 import type { Readable } from 'node:stream';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyPluginAsync } from 'fastify';
 import type { AppContext } from '../../app.js';
-import { actorNameOf } from '../../plugins/access-control.js';
-import { localDate, parseIsoDate } from '../../domain/calendar.js';
-import { DomainError } from '../../domain/domain-error.js';
-import { getCheckin, idempotencyCaller, isCheckoutWithoutArrival, listDay } from './checkin-service.js';
-import { type ExportFileName, exportCsv, exportFileName } from './csv.js';
+import { actorOf } from '../../plugins/access-control.js';
+import { localDate } from '../../domain/calendar.js';
+import { EXPORT_MAX_DAYS } from './checkin-service.js';
+import { type ExportFileName, exportFileName } from './csv.js';
 import {
+  calendarDay,
   CheckinIdParamsSchema,
   CheckinPageSchema,
   CheckinSchema,
@@ -23,17 +23,7 @@ import {
 } from './checkin-schemas.js';
 import { ProblemSchema } from '../../http/problem-schema.js';
 
-/** The longest range one CSV export may cover. */
-export const EXPORT_MAX_DAYS = 366;
-
 const TAGS = ['checkins'];
-
-/** A YYYY-MM-DD that passed the schema's pattern but must also be a real day (no 2026-02-30). */
-export function calendarDay(field: string, value: string): string {
-  const day = parseIsoDate(value);
-  if (day === undefined) throw DomainError.invalid(field, `"${value}" is not a calendar date (YYYY-MM-DD)`);
-  return day;
-}
 
 /** RFC 6266: the ASCII name for every client, and filename* (RFC 8187, UTF-8) when the name has other letters. */
 function attachment(name: ExportFileName): string {
@@ -41,11 +31,8 @@ function attachment(name: ExportFileName): string {
   return name.unicode === name.ascii ? plain : `${plain}; filename*=UTF-8''${encodeURIComponent(name.unicode)}`;
 }
 
-function daysBetween(from: string, to: string): number {
-  return (Date.parse(`${to}T00:00:00Z`) - Date.parse(`${from}T00:00:00Z`)) / 86_400_000;
-}
-
-export const apiV1CheckinRoutes: FastifyPluginAsync<AppContext> = async (app, { db, config, checkins }) => {
+export const apiV1CheckinRoutes: FastifyPluginAsync<AppContext> = async (app, { config, services }) => {
+  const { checkins } = services;
   const api = app.withTypeProvider<TypeBoxTypeProvider>();
 
   // An export whose client stopped reading would hold graceful shutdown until the hard timeout: once
@@ -74,6 +61,7 @@ export const apiV1CheckinRoutes: FastifyPluginAsync<AppContext> = async (app, { 
           200: CreateCheckinResultSchema,
           201: CreateCheckinResultSchema,
           400: ProblemSchema,
+          403: ProblemSchema,
           404: ProblemSchema,
           409: ProblemSchema,
           422: ProblemSchema,
@@ -82,13 +70,12 @@ export const apiV1CheckinRoutes: FastifyPluginAsync<AppContext> = async (app, { 
     },
     async (request, reply) => {
       const key = request.headers['idempotency-key'];
-      const result = await checkins.create(request.body, {
-        idempotency: key === undefined ? undefined : { key, caller: idempotencyCaller(request.principal) },
-      });
+      const actor = actorOf(request);
+      const result = await checkins.create(actor, request.body, { idempotency: key === undefined ? undefined : { key } });
       reply.code(result.duplicate ? 200 : 201).header('location', `/api/v1/checkins/${result.entry.id}`);
       if (result.replayed) reply.header('idempotent-replayed', 'true');
       if (result.entry.direction !== 'out') return { ...result.entry, duplicate: result.duplicate };
-      return { ...result.entry, duplicate: result.duplicate, arrivalMissing: await isCheckoutWithoutArrival(db, result.entry) };
+      return { ...result.entry, duplicate: result.duplicate, arrivalMissing: await checkins.isCheckoutWithoutArrival(actor, result.entry) };
     },
   );
 
@@ -102,13 +89,13 @@ export const apiV1CheckinRoutes: FastifyPluginAsync<AppContext> = async (app, { 
         description:
           'Entries of one day in id order (`order=desc`: newest first), keyset-paginated: follow `nextCursor` until it is null, `prevCursor` back. Pages never repeat or skip an entry, even while new ones arrive.',
         querystring: ListCheckinsQuerySchema,
-        response: { 200: CheckinPageSchema, 400: ProblemSchema },
+        response: { 200: CheckinPageSchema, 400: ProblemSchema, 403: ProblemSchema },
       },
     },
     async (request) => {
       const { date, gate, q, limit, cursor, order } = request.query;
       const day = date === undefined ? localDate(config.timezone) : calendarDay('date', date);
-      return listDay(db, { day, gate, q, limit, cursor, order });
+      return checkins.listDay(actorOf(request), { day, gate, q, limit, cursor, order });
     },
   );
 
@@ -128,18 +115,15 @@ export const apiV1CheckinRoutes: FastifyPluginAsync<AppContext> = async (app, { 
             content: { 'text/csv': { schema: { type: 'string' } } },
           },
           400: ProblemSchema,
+          403: ProblemSchema,
         },
       },
     },
     async (request, reply) => {
       const from = calendarDay('from', request.query.from);
       const to = request.query.to === undefined ? from : calendarDay('to', request.query.to);
-      if (to < from) throw DomainError.invalid('to', `must not be before from (${from})`);
-      if (daysBetween(from, to) + 1 > EXPORT_MAX_DAYS) {
-        throw DomainError.invalid('to', `the range may cover at most ${EXPORT_MAX_DAYS} days; split the export`);
-      }
       const range = { from, to, gate: request.query.gate };
-      const csv = exportCsv(db, range, { bom: request.query.bom });
+      const csv = checkins.exportCsv(actorOf(request), range, { bom: request.query.bom });
       runningExports.add(csv);
       csv.once('close', () => runningExports.delete(csv));
       return (
@@ -161,10 +145,10 @@ export const apiV1CheckinRoutes: FastifyPluginAsync<AppContext> = async (app, { 
         tags: TAGS,
         summary: 'One check-in',
         params: CheckinIdParamsSchema,
-        response: { 200: CheckinSchema, 400: ProblemSchema, 404: ProblemSchema },
+        response: { 200: CheckinSchema, 400: ProblemSchema, 403: ProblemSchema, 404: ProblemSchema },
       },
     },
-    async (request) => getCheckin(db, request.params.id),
+    async (request) => checkins.get(actorOf(request), request.params.id),
   );
 
   api.patch(
@@ -178,10 +162,10 @@ export const apiV1CheckinRoutes: FastifyPluginAsync<AppContext> = async (app, { 
           'Changes names, gate or direction of an entry, or links it to a person with `personId` (null unlinks); fields left out keep their value. Audited.',
         params: CheckinIdParamsSchema,
         body: CorrectCheckinBodySchema,
-        response: { 200: CheckinSchema, 400: ProblemSchema, 404: ProblemSchema, 422: ProblemSchema },
+        response: { 200: CheckinSchema, 400: ProblemSchema, 403: ProblemSchema, 404: ProblemSchema, 422: ProblemSchema },
       },
     },
-    async (request) => (await checkins.correct(actorNameOf(request), request.params.id, request.body)).entry,
+    async (request) => (await checkins.correct(actorOf(request), request.params.id, request.body)).entry,
   );
 
   api.delete(
@@ -193,11 +177,11 @@ export const apiV1CheckinRoutes: FastifyPluginAsync<AppContext> = async (app, { 
         summary: 'Delete a check-in (admin)',
         description: 'Soft delete: the entry disappears from lists, attendance sheets, summaries and exports.',
         params: CheckinIdParamsSchema,
-        response: { 204: { description: 'Deleted.', type: 'null' }, 400: ProblemSchema, 404: ProblemSchema },
+        response: { 204: { description: 'Deleted.', type: 'null' }, 400: ProblemSchema, 403: ProblemSchema, 404: ProblemSchema },
       },
     },
     async (request, reply) => {
-      await checkins.delete(actorNameOf(request), request.params.id);
+      await checkins.delete(actorOf(request), request.params.id);
       return reply.code(204).send(null);
     },
   );

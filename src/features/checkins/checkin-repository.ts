@@ -186,6 +186,22 @@ export async function restoreCheckin(db: Queryable, id: number): Promise<Checkin
   return rows[0];
 }
 
+/**
+ * Whether the live entry `id` was stored by a request whose Idempotency-Key is stored under `keyPrefix`
+ * (the caller's part of the stored key, checkin-service.ts), and stored anew: a key answered with an
+ * earlier entry (a duplicate) recorded nothing. Keys live for a day; the entry's undo window is shorter.
+ */
+export async function recordedWithKey(db: Queryable, id: number, keyPrefix: string): Promise<boolean> {
+  const { rows } = await db.query<{ recorded: boolean }>(
+    `SELECT EXISTS (
+       SELECT 1 FROM checkin_idempotency_keys
+        WHERE checkin_id = $1 AND NOT duplicate AND starts_with(key, $2)
+     ) AS recorded`,
+    [id, keyPrefix],
+  );
+  return rows[0]?.recorded ?? false;
+}
+
 /** An entry whether deleted or not (the admin pages show deleted entries so they can be restored). */
 export type StoredCheckin = CheckinEntry & { deletedAt: string | null };
 

@@ -1,8 +1,17 @@
 // One TypeBox definition per request and response of /api/v1: fastify validates with it, TypeScript
 // infers handler types from it, and @fastify/swagger turns it into the OpenAPI document.
 import { Type } from 'typebox';
+import { parseIsoDate } from '../../domain/calendar.js';
+import { DomainError } from '../../domain/domain-error.js';
 
 const ISO_DATE = '^\\d{4}-\\d{2}-\\d{2}$';
+
+/** A YYYY-MM-DD that passed the schema's pattern but must also be a real day (no 2026-02-30). */
+export function calendarDay(field: string, value: string): string {
+  const day = parseIsoDate(value);
+  if (day === undefined) throw DomainError.invalid(field, `"${value}" is not a calendar date (YYYY-MM-DD)`);
+  return day;
+}
 
 export const DirectionSchema = Type.Enum(['in', 'out'], { description: 'Check-in (`in`, default) or check-out (`out`).' });
 

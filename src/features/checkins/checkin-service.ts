@@ -1,21 +1,25 @@
-// The one door for every change to attendance: creating, correcting, deleting and restoring check-ins
-// all go through CheckinService, whichever route (seed API, /api/v1, kiosk, admin pages) asks. Each
-// change is validated with the one field rule (checkin-fields.ts), written with its audit record in the
-// same transaction (corrections, deletions, restores; creations are counted, not audited one by one),
-// then announced to live updates and counted in the metrics once committed.
+// The one door to attendance: creating, correcting, deleting and restoring check-ins, and reading them
+// (one entry, a day's page, summary, gates, sheet, CSV export), whichever surface (seed API, /api/v1,
+// kiosk, admin pages) asks. Every method takes the acting Actor first and checks its role
+// (domain/actor.ts): 'attendance:record' records, 'attendance:read' reads a whole day (a gate token with
+// the read scope too), 'attendance:correct' corrects, deletes and restores.
+//
+// Creations go through the group-commit writer (checkin-writer.ts) and are counted, not audited one by
+// one; corrections, deletions and restores are made through domain/changes.ts: one transaction with
+// their audit record, announced to live updates once committed.
 //
 // The rules of recording: names are trimmed and non-blank, a kiosk may date an entry a little into the
-// past, a retried request (same Idempotency-Key) never counts a person twice, and the same person passing
-// the same gate in the same direction twice within the duplicate window is one entry.
-//
-// Reads (one entry, a day's page, a day's summary) are plain functions below: they change nothing.
+// past, a retried request (same Idempotency-Key from the same caller) never counts a person twice, and
+// the same person passing the same gate in the same direction twice within the duplicate window is one
+// entry.
 import { createHash } from 'node:crypto';
-import type { Principal } from '../../plugins/access-control.js';
-import { recordAudit } from '../audit/audit-log.js';
-import type { Database } from '../../db/database.js';
-import { decodePosition, fingerprint, type ListOrder, type TwoWayPage, twoWayPageOf, walkOf } from '../../domain/keyset-cursor.js';
-import type { CheckinWriter } from './checkin-writer.js';
+import type { Readable } from 'node:stream';
+import type { Database, Queryable } from '../../db/database.js';
+import { type Actor, authorize } from '../../domain/actor.js';
 import { DomainError } from '../../domain/domain-error.js';
+import { decodePosition, fingerprint, type ListOrder, type TwoWayPage, twoWayPageOf, walkOf } from '../../domain/keyset-cursor.js';
+import type { ServiceDeps } from '../../services.js';
+import { findPeopleByBadges, findPerson, type Person } from '../people/person-repository.js';
 import type { WriteOutcome } from './checkin-commit.js';
 import { type FieldFault, type FieldFaultOf, readDirection, readText } from './checkin-fields.js';
 import {
@@ -24,17 +28,23 @@ import {
   type CheckinFilter,
   type Direction,
   daySummary,
+  type DaySummaryRow,
+  type ExportRange,
   findCheckin,
   findCheckinForUpdate,
+  findStoredCheckin,
   gatesOfDay,
   listCheckins,
+  recordedWithKey,
   restoreCheckin,
   softDeleteCheckin,
+  type StoredCheckin,
   updateCheckin,
-  type DaySummaryRow,
 } from './checkin-repository.js';
+import type { CheckinWriter } from './checkin-writer.js';
+import { exportCsv } from './csv.js';
+import { type DaySheetRead, DaySheets } from './day-sheet.js';
 import { searchTerms } from './person-name.js';
-import { findPeopleByBadges, findPerson, type Person } from '../people/person-repository.js';
 
 export interface CheckinRules {
   /** How far in the past occurredAt may be. */
@@ -62,8 +72,8 @@ export interface CreateCheckinInput {
 }
 
 export interface CreateOptions {
-  /** Makes a retry answer like the first request (see checkin-commit.ts); a key belongs to its caller. */
-  idempotency?: { key: string; caller: string };
+  /** Makes a retry answer like the first request (see checkin-commit.ts); a key belongs to its caller, the actor. */
+  idempotency?: { key: string };
   /** Answer with an earlier entry of the same person, gate and direction (default true; the seed API never did). */
   detectDuplicates?: boolean;
   now?: Date;
@@ -179,23 +189,87 @@ class BadgeLookup {
   }
 }
 
+/**
+ * Decides, inside a deletion's transaction and with the entry locked, whether an actor without
+ * 'attendance:correct' may delete it (the kiosk taking back the check-in it just made); throws to refuse.
+ */
+export type DeletionGrant = (entry: CheckinEntry, tx: Queryable) => Promise<void>;
+
+/** The longest range one CSV export may cover. */
+export const EXPORT_MAX_DAYS = 366;
+
+export interface ListQuery {
+  day: string;
+  gate?: string;
+  q?: string;
+  limit: number;
+  cursor?: string;
+  /** Id order (the default, oldest first) or `desc` (newest first, the attendance sheet's). */
+  order?: ListOrder;
+}
+
+export type CheckinPage = TwoWayPage<CheckinEntry>;
+
+export interface DaySummary extends DaySummaryRow {
+  date: string;
+  timezone: string;
+  /** The gate the totals are of; null for every gate. */
+  gate: string | null;
+}
+
+/**
+ * Whose Idempotency-Keys an actor's key is among: its gate token, its staff member, or every anonymous
+ * caller. Stored keys start with it (storedKeyPrefix), which is how the kiosk proves it made an entry.
+ */
+function idempotencyCaller(actor: Actor): string {
+  switch (actor.kind) {
+    case 'token':
+      return `token:${actor.id}`;
+    case 'staff':
+      return `admin:${actor.id}`;
+    case 'system':
+      return `system:${actor.name}`;
+    case 'anonymous':
+      return 'anonymous';
+  }
+}
+
+/**
+ * The start of every key an actor's requests store: '§', the caller, '|'. '§' cannot start a raw key
+ * (visible ASCII only), which keeps these apart from keys stored by earlier releases; '|' ends the
+ * caller, so token:1 is not a prefix of token:12's keys.
+ */
+const storedKeyPrefix = (actor: Actor) => `§${idempotencyCaller(actor)}|`;
+
+function daysBetween(from: string, to: string): number {
+  return (Date.parse(`${to}T00:00:00Z`) - Date.parse(`${from}T00:00:00Z`)) / 86_400_000;
+}
+
 export class CheckinService {
   private readonly badges: BadgeLookup;
+  /** The seed's day sheets this process keeps (day-sheet.ts). */
+  private readonly sheets: DaySheets;
 
   constructor(
-    private readonly db: Database,
+    private readonly deps: ServiceDeps,
     private readonly writer: CheckinWriter,
     private readonly rules: CheckinRules,
     private readonly observers: AttendanceObservers,
   ) {
-    this.badges = new BadgeLookup(db);
+    this.badges = new BadgeLookup(deps.db);
+    this.sheets = new DaySheets(deps.db);
+  }
+
+  private get db(): Database {
+    return this.deps.db;
   }
 
   /**
    * Records one passage of a gate; see the module comment for the rules. The write itself goes through
    * the group-commit writer, which applies the Idempotency-Key and duplicate checks (checkin-commit.ts).
    */
-  async create(input: CreateCheckinInput, options: CreateOptions = {}): Promise<WriteOutcome> {
+  async create(actor: Actor, input: CreateCheckinInput, options: CreateOptions = {}): Promise<WriteOutcome> {
+    authorize(actor, 'attendance:record');
     const person = await this.personOf(input);
     const fields = readFields(
       {
@@ -216,14 +290,16 @@ export class CheckinService {
     const occurredAt =
       input.occurredAt === undefined ? undefined : checkOccurredAt(input.occurredAt, this.rules, options.now ?? new Date());
     // What "the same request" means for an Idempotency-Key: the same cleaned fields.
-    // A key belongs to its caller: stored as a hash of (caller, key), so the same key sent by another
-    // token, admin or anonymous client is another key, and the raw key is not kept. '§' cannot start a
-    // raw key (visible ASCII only), which keeps these apart from keys stored by earlier releases.
+    // A key belongs to its caller: stored as the caller and a hash of (caller, key), so the same key
+    // sent by another token, staff member or anonymous client is another key, the raw key is not kept,
+    // and the kiosk's undo can tell which entries its own token recorded.
     const idempotency =
       options.idempotency === undefined
         ? undefined
         : {
-            key: `§${createHash('sha256').update(`${options.idempotency.caller}\n${options.idempotency.key}`).digest('base64url')}`,
+            key: `${storedKeyPrefix(actor)}${createHash('sha256')
+              .update(`${idempotencyCaller(actor)}\n${options.idempotency.key}`)
+              .digest('base64url')}`,
             requestHash: createHash('sha256')
               .update(
                 JSON.stringify([
@@ -246,6 +322,16 @@ export class CheckinService {
       this.observers.events.changed();
     }
     return outcome;
+  }
+
+  /**
+   * For a check-out just recorded: true when the person has no check-in earlier on the same day (at any
+   * gate). Such a check-out is still recorded (the arrival may have gone through another door); the kiosk
+   * says so. Told to whoever may record, as part of the answer to a recording.
+   */
+  async isCheckoutWithoutArrival(actor: Actor, entry: CheckinEntry): Promise<boolean> {
+    authorize(actor, 'attendance:record');
+    return entry.direction === 'out' && !(await arrivedBefore(this.db, entry));
   }
 
   /**
@@ -282,7 +368,8 @@ export class CheckinService {
    * Corrects names, gate or direction of a live entry, or links it to a person (a walk-in who is on a
    * roster) or unlinks it, with its audit record in the same transaction.
    */
-  async correct(actor: string, id: number, changes: CheckinCorrectionInput): Promise<Correction> {
+  async correct(actor: Actor, id: number, changes: CheckinCorrectionInput): Promise<Correction> {
+    authorize(actor, 'attendance:correct');
     const { personId, ...texts } = changes;
     const present = Object.fromEntries(Object.entries(texts).filter(([, value]) => value !== undefined));
     const cleaned: Partial<ReturnType<typeof editable>> = readFields(present, {
@@ -292,123 +379,134 @@ export class CheckinService {
       direction: readDirection,
     }) as Partial<ReturnType<typeof editable>>;
     if (personId !== undefined) cleaned.personId = personId;
-    const correction = await this.db.transaction(async (tx) => {
-      const before = await findCheckinForUpdate(tx, id);
+    return this.deps.changes.run(actor, async (change) => {
+      const before = await findCheckinForUpdate(change.tx, id);
       if (!before) throw DomainError.notFound(id);
       // The person is locked too, so it cannot be deleted between this check and the commit.
-      if (personId !== undefined && personId !== null && !(await findPerson(tx, personId, true))) throw unknownPerson(personId);
+      if (personId !== undefined && personId !== null && !(await findPerson(change.tx, personId, true))) throw unknownPerson(personId);
       const values = { ...editable(before), ...cleaned } as ReturnType<typeof editable>;
       if (EDITABLE.every((key) => before[key] === values[key])) return { entry: before, changed: false };
-      const after = await updateCheckin(tx, id, values);
+      const after = await updateCheckin(change.tx, id, values);
       if (!after) throw DomainError.notFound(id);
-      await recordAudit(tx, {
-        actor,
-        action: 'correct',
-        entity: 'checkin',
-        entityId: id,
-        before: editable(before),
-        after: editable(after),
-      });
+      await change.audit({ action: 'correct', entity: 'checkin', entityId: id, before: editable(before), after: editable(after) });
+      change.announce('attendance');
       return { entry: after, changed: true };
     });
-    if (correction.changed) this.observers.events.changed();
-    return correction;
   }
 
-  /** Soft-deletes a live entry (it leaves every list, sheet, summary and export), audited in the same transaction. */
-  async delete(actor: string, id: number): Promise<void> {
-    await this.db.transaction(async (tx) => {
-      const entry = await findCheckinForUpdate(tx, id);
-      if (!entry || !(await softDeleteCheckin(tx, id))) throw DomainError.notFound(id);
-      await recordAudit(tx, { actor, action: 'delete', entity: 'checkin', entityId: id, before: entry });
+  /**
+   * Soft-deletes a live entry (it leaves every list, sheet, summary and export), audited in the same
+   * transaction; answers the entry as it was. Needs 'attendance:correct', unless `grant` (which then
+   * decides alone, with the entry in hand) lets the actor take back an entry of its own.
+   */
+  async delete(actor: Actor, id: number, grant?: DeletionGrant): Promise<CheckinEntry> {
+    if (grant === undefined) authorize(actor, 'attendance:correct');
+    return this.deps.changes.run(actor, async (change) => {
+      const entry = await findCheckinForUpdate(change.tx, id);
+      if (!entry) throw DomainError.notFound(id);
+      if (grant !== undefined) await grant(entry, change.tx);
+      if (!(await softDeleteCheckin(change.tx, id))) throw DomainError.notFound(id);
+      await change.audit({ action: 'delete', entity: 'checkin', entityId: id, before: entry });
+      change.announce('attendance');
+      return entry;
     });
-    this.observers.events.changed();
   }
 
   /** Brings a deleted entry back, audited in the same transaction. */
-  async restore(actor: string, id: number): Promise<CheckinEntry> {
-    const entry = await this.db.transaction(async (tx) => {
-      const restored = await restoreCheckin(tx, id);
+  async restore(actor: Actor, id: number): Promise<CheckinEntry> {
+    authorize(actor, 'attendance:correct');
+    return this.deps.changes.run(actor, async (change) => {
+      const restored = await restoreCheckin(change.tx, id);
       if (!restored) throw new DomainError(404, 'Not found', `There is no deleted check-in with id ${id}.`);
-      await recordAudit(tx, { actor, action: 'restore', entity: 'checkin', entityId: id, after: restored });
+      await change.audit({ action: 'restore', entity: 'checkin', entityId: id, after: restored });
+      change.announce('attendance');
       return restored;
     });
-    this.observers.events.changed();
+  }
+
+  /**
+   * Whether `actor` recorded the live entry `id` itself (with an Idempotency-Key, as the kiosk always
+   * sends one), and not merely got it back as a duplicate. Asked inside a change's transaction.
+   */
+  async recordedBy(tx: Queryable, actor: Actor, id: number): Promise<boolean> {
+    return recordedWithKey(tx, id, storedKeyPrefix(actor));
+  }
+
+  // ---- Reads ---------------------------------------------------------------------------------------
+
+  /** One live entry. */
+  async get(actor: Actor, id: number): Promise<CheckinEntry> {
+    authorize(actor, 'attendance:read');
+    const entry = await findCheckin(this.db, id);
+    if (!entry) throw DomainError.notFound(id);
     return entry;
   }
-}
 
-export async function getCheckin(db: Database, id: number): Promise<CheckinEntry> {
-  const entry = await findCheckin(db, id);
-  if (!entry) throw DomainError.notFound(id);
-  return entry;
-}
+  /** One entry whether deleted or not (the entry page shows deleted ones so they can be restored). */
+  async findStored(actor: Actor, id: number): Promise<StoredCheckin | undefined> {
+    authorize(actor, 'attendance:read');
+    return findStoredCheckin(this.db, id);
+  }
 
-// ---- Listing a day -------------------------------------------------------------------------------
+  /**
+   * One page of a day's entries in id order (`asc`, oldest first) or newest first (`desc`), filtered by
+   * gate and name words (searchTerms: the person_fold rule, either name order); nextCursor pages on,
+   * prevCursor back. Paging back to the start answers the first page itself, so a newest-first list that
+   * is paged back to the top shows the newest entries again, not just the few before the page it left.
+   */
+  async listDay(actor: Actor, query: ListQuery): Promise<CheckinPage> {
+    authorize(actor, 'attendance:read');
+    return this.pageOfDay(query);
+  }
 
-export interface ListQuery {
-  day: string;
-  gate?: string;
-  q?: string;
-  limit: number;
-  cursor?: string;
-  /** Id order (the default, oldest first) or `desc` (newest first, the attendance sheet's). */
-  order?: ListOrder;
-}
+  private async pageOfDay(query: ListQuery): Promise<CheckinPage> {
+    const order = query.order ?? 'asc';
+    const nameTerms = searchTerms(query.q);
+    if (nameTerms === null) return { items: [], nextCursor: null, prevCursor: null };
+    const filter: CheckinFilter = { day: query.day, gate: query.gate, nameTerms };
+    // A cursor is bound to the filters (and the order) it was issued for, so it cannot silently page another list.
+    const print = fingerprint([filter.day, filter.gate ?? null, filter.nameTerms ?? [], ...(order === 'asc' ? [] : [order])]);
+    const position = decodePosition(query.cursor, print, order === 'asc' ? 'filters (date, gate, q)' : 'filters (date, gate, q, order)');
+    // One row more than asked tells whether another page exists without a count.
+    const walk = walkOf(order, position);
+    const rows = await listCheckins(this.db, filter, position, walk, query.limit + 1);
+    const page = twoWayPageOf(rows, query.limit, print, order, position);
+    if (position !== undefined && walk !== order && page.prevCursor === null) return this.pageOfDay({ ...query, cursor: undefined });
+    return page;
+  }
 
-export type CheckinPage = TwoWayPage<CheckinEntry>;
+  /** Totals of a day (of one gate), per gate and per hour in APP_TIMEZONE, and who is inside. */
+  async summarizeDay(actor: Actor, day: string, gate?: string): Promise<DaySummary> {
+    authorize(actor, 'attendance:read');
+    const timezone = this.deps.config.timezone;
+    return { date: day, timezone, gate: gate ?? null, ...(await daySummary(this.db, day, gate)) };
+  }
 
-/**
- * One page of a day's entries in id order (`asc`, oldest first) or newest first (`desc`), filtered by
- * gate and name words (searchTerms: the person_fold rule, either name order); nextCursor pages on,
- * prevCursor back. Paging back to the start answers the first page itself, so a newest-first list that
- * is paged back to the top shows the newest entries again, not just the few before the page it left.
- */
-export async function listDay(db: Database, query: ListQuery): Promise<CheckinPage> {
-  const order = query.order ?? 'asc';
-  const nameTerms = searchTerms(query.q);
-  if (nameTerms === null) return { items: [], nextCursor: null, prevCursor: null };
-  const filter: CheckinFilter = { day: query.day, gate: query.gate, nameTerms };
-  // A cursor is bound to the filters (and the order) it was issued for, so it cannot silently page another list.
-  const print = fingerprint([filter.day, filter.gate ?? null, filter.nameTerms ?? [], ...(order === 'asc' ? [] : [order])]);
-  const position = decodePosition(query.cursor, print, order === 'asc' ? 'filters (date, gate, q)' : 'filters (date, gate, q, order)');
-  // One row more than asked tells whether another page exists without a count.
-  const walk = walkOf(order, position);
-  const rows = await listCheckins(db, filter, position, walk, query.limit + 1);
-  const page = twoWayPageOf(rows, query.limit, print, order, position);
-  if (position !== undefined && walk !== order && page.prevCursor === null) return listDay(db, { ...query, cursor: undefined });
-  return page;
-}
+  /** The gates a day's entries can be filtered by (the day's own and the managed list). */
+  async gatesToFilter(actor: Actor, day: string): Promise<string[]> {
+    authorize(actor, 'attendance:read');
+    return gatesOfDay(this.db, day);
+  }
 
-// ---- Summaries -------------------------------------------------------------------------------------
+  /**
+   * The seed's attendance sheet of a day (day-sheet.ts); answers 'not_modified' when `ifNoneMatch`
+   * names its current ETag.
+   */
+  async daySheet(actor: Actor, day: string, ifNoneMatch?: string): Promise<DaySheetRead> {
+    authorize(actor, 'attendance:read');
+    return this.sheets.read(day, ifNoneMatch);
+  }
 
-export interface DaySummary extends DaySummaryRow {
-  date: string;
-  timezone: string;
-  /** The gate the totals are of; null for every gate. */
-  gate: string | null;
-}
-
-export async function summarizeDay(db: Database, day: string, timezone: string, gate?: string): Promise<DaySummary> {
-  return { date: day, timezone, gate: gate ?? null, ...(await daySummary(db, day, gate)) };
-}
-
-/**
- * For a check-out: true when the person has no check-in earlier on the same day (at any gate). Such a
- * check-out is still recorded (the arrival may have gone through another door); the kiosk says so.
- */
-export async function isCheckoutWithoutArrival(db: Database, entry: CheckinEntry): Promise<boolean> {
-  return entry.direction === 'out' && !(await arrivedBefore(db, entry));
-}
-
-/** Whose Idempotency-Keys a request's key is among: its gate token, its admin, or every anonymous caller. */
-export function idempotencyCaller(principal: Principal | null | undefined): string {
-  if (principal?.kind === 'token') return `token:${principal.token.id}`;
-  if (principal?.kind === 'session') return `admin:${principal.session.userId}`;
-  return 'anonymous';
-}
-
-/** The gates a day's entries can be filtered by (the day's own and the managed list). */
-export async function gatesToFilter(db: Database, day: string): Promise<string[]> {
-  return gatesOfDay(db, day);
+  /**
+   * The CSV export of the days from `range.from` to `range.to` (at most EXPORT_MAX_DAYS), streamed from
+   * the database (csv.ts). Days are checked calendar dates (YYYY-MM-DD).
+   */
+  exportCsv(actor: Actor, range: ExportRange, options: { bom?: boolean } = {}): Readable {
+    authorize(actor, 'attendance:read');
+    if (range.to < range.from) throw DomainError.invalid('to', `must not be before from (${range.from})`);
+    if (daysBetween(range.from, range.to) + 1 > EXPORT_MAX_DAYS) {
+      throw DomainError.invalid('to', `the range may cover at most ${EXPORT_MAX_DAYS} days; split the export`);
+    }
+    return exportCsv(this.db, range, options);
+  }
 }

@@ -2,12 +2,11 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyPluginAsync } from 'fastify';
 import type { AppContext } from '../../app.js';
-import { summarizeDay } from './checkin-service.js';
-import { DayParamsSchema, DaySummaryQuerySchema, DaySummarySchema } from './checkin-schemas.js';
+import { actorOf } from '../../plugins/access-control.js';
+import { calendarDay, DayParamsSchema, DaySummaryQuerySchema, DaySummarySchema } from './checkin-schemas.js';
 import { ProblemSchema } from '../../http/problem-schema.js';
-import { calendarDay } from './api-routes.js';
 
-export const apiV1DayRoutes: FastifyPluginAsync<AppContext> = async (app, { db, config }) => {
+export const apiV1DayRoutes: FastifyPluginAsync<AppContext> = async (app, { services }) => {
   const api = app.withTypeProvider<TypeBoxTypeProvider>();
 
   api.get(
@@ -21,9 +20,9 @@ export const apiV1DayRoutes: FastifyPluginAsync<AppContext> = async (app, { db, 
           'Totals (check-ins and check-outs counted apart), per gate and per hour of the local day in APP_TIMEZONE (23 or 25 hours on DST change days), of one gate with `gate`, and how many people are inside.',
         params: DayParamsSchema,
         querystring: DaySummaryQuerySchema,
-        response: { 200: DaySummarySchema, 400: ProblemSchema },
+        response: { 200: DaySummarySchema, 400: ProblemSchema, 403: ProblemSchema },
       },
     },
-    async (request) => summarizeDay(db, calendarDay('date', request.params.date), config.timezone, request.query.gate),
+    async (request) => services.checkins.summarizeDay(actorOf(request), calendarDay('date', request.params.date), request.query.gate),
   );
 };

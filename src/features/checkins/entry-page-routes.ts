@@ -1,74 +1,26 @@
 // Corrections: /admin/entries/{id} shows one check-in with its history, corrects its names, gate or
-// direction, deletes it (softly: it leaves every list, sheet and export) and restores it; /admin/audit
-// shows every change. Every change goes through the check-in service, which validates it, writes it
-// with its audit record in one transaction and announces it.
+// direction, deletes it (softly: it leaves every list, sheet and export) and restores it. Every change goes through the check-in service, which checks the role, validates
+// it, writes it with its audit record in one transaction and announces it. Whoever may read attendance
+// sees the entry; the forms are shown only to those who may correct it.
 import type { FastifyPluginAsync, FastifyReply } from 'fastify';
 import type { AppContext } from '../../app.js';
-import { actorNameOf, sessionOf } from '../../plugins/access-control.js';
-import { listAudit, type AuditEntry } from '../audit/audit-log.js';
+import { actorOf } from '../../plugins/access-control.js';
+import { auditTable } from '../audit/audit-views.js';
 import { DomainError } from '../../domain/domain-error.js';
-import { findStoredCheckin, type StoredCheckin } from './checkin-repository.js';
-import { findPerson } from '../people/person-repository.js';
-import { searchPeople } from '../people/person-service.js';
+import { idOf, pageUserOf } from '../../http/page-request.js';
+import type { StoredCheckin } from './checkin-repository.js';
 import { html, type SafeHtml } from '../../views/html.js';
-import { csrfField, dateTime, notice, page, tableHead, type PageUser } from '../../views/layout.js';
+import { csrfField, dateTime, notice, page, type PageUser, userCan } from '../../views/layout.js';
 
 /** A form field as the check-in service reads it: absent names and gate are sent as empty (blank). */
 const formText = (value: unknown): unknown => value ?? '';
-
-function field(value: unknown): string {
-  if (value === null || value === undefined) return '—';
-  if (typeof value === 'string') return value;
-  return JSON.stringify(value);
-}
-
-/** before → after, one line per field that differs (or the whole record for a create/delete). */
-function changes(entry: AuditEntry): SafeHtml {
-  const before = entry.before ?? {};
-  const after = entry.after ?? {};
-  const keys = [...new Set([...Object.keys(before), ...Object.keys(after)])].filter((key) =>
-    entry.before && entry.after ? JSON.stringify(before[key]) !== JSON.stringify(after[key]) : (before[key] ?? after[key]) !== null,
-  );
-  if (keys.length === 0) return html`<span class="hint">no field changed</span>`;
-  return html`<dl class="diff">
-    ${keys.map(
-      (key) =>
-        html`<dt>${key}</dt>
-          <dd>
-            ${entry.before ? html`<del>${field(before[key])}</del>` : ''}${entry.before && entry.after ? html` <span aria-hidden="true">→</span><span class="visually-hidden"> changed to </span> ` : ''}${entry.after ? html`<ins>${field(after[key])}</ins>` : ''}
-          </dd>`,
-    )}
-  </dl>`;
-}
-
-function auditTable(entries: AuditEntry[], showEntity = true): SafeHtml {
-  if (entries.length === 0) return html`<p class="empty">No changes recorded yet.</p>`;
-  return html`<table class="table audit-table">
-    ${tableHead(['When', 'Who', 'What', ...(showEntity ? ['Record'] : []), 'Before → after'])}
-    <tbody>
-      ${entries.map(
-        (e) =>
-          html`<tr>
-            <td class="nowrap">${dateTime(e.at)}</td>
-            <td>${e.actor}</td>
-            <td><span class="badge badge-${e.action.replace(/\s+/g, '-')}">${e.action}</span></td>
-            ${showEntity ? html`<td>${e.entity === 'checkin' ? html`<a href="/admin/entries/${e.entityId}">check-in #${e.entityId}</a>` : html`${e.entity} #${e.entityId}`}</td>` : ''}
-            <td>${changes(e)}</td>
-          </tr>`,
-      )}
-    </tbody>
-  </table>`;
-}
 
 /** How many people a walk-in's page offers to link it to. */
 const CANDIDATES = 8;
 
 export const adminEntryRoutes: FastifyPluginAsync<AppContext> = async (app, context) => {
-  const { db, checkins } = context;
-  const pageUser = (request: Parameters<typeof sessionOf>[0]): PageUser => {
-    const s = sessionOf(request);
-    return { username: s.username, csrfToken: s.csrfToken };
-  };
+  const { services } = context;
+  const { checkins } = services;
   const html200 = 'text/html; charset=utf-8';
 
   /**
@@ -78,7 +30,9 @@ export const adminEntryRoutes: FastifyPluginAsync<AppContext> = async (app, cont
    */
   async function personCard(user: PageUser, entry: StoredCheckin, personQ: string | undefined): Promise<SafeHtml> {
     const id = entry.id;
-    const linked = entry.personId === null ? undefined : await findPerson(db, entry.personId);
+    const actor = user.actor!;
+    const mayLink = userCan(user, 'attendance:correct');
+    const linked = entry.personId === null ? undefined : await services.people.find(actor, entry.personId);
     if (linked) {
       return html`<section class="card person-card" aria-labelledby="person-title">
         <h2 id="person-title">Person</h2>
@@ -86,16 +40,26 @@ export const adminEntryRoutes: FastifyPluginAsync<AppContext> = async (app, cont
           Linked to <a href="/admin/people/${String(linked.id)}">${linked.firstname} ${linked.lastname}</a>: it counts for them in every
           register.
         </p>
-        <form method="post" action="/admin/entries/${id}/person">
-          ${csrfField(user)}<input type="hidden" name="personId" value="" />
-          <button type="submit" class="button">
-            Unlink<span class="visually-hidden"> from ${linked.firstname} ${linked.lastname}</span>
-          </button>
-        </form>
+        ${
+          mayLink
+            ? html`<form method="post" action="/admin/entries/${id}/person">
+                ${csrfField(user)}<input type="hidden" name="personId" value="" />
+                <button type="submit" class="button">
+                  Unlink<span class="visually-hidden"> from ${linked.firstname} ${linked.lastname}</span>
+                </button>
+              </form>`
+            : ''
+        }
+      </section>`;
+    }
+    if (!mayLink) {
+      return html`<section class="card person-card" aria-labelledby="person-title">
+        <h2 id="person-title">Person</h2>
+        <p>A walk-in: linked to nobody.</p>
       </section>`;
     }
     const q = (personQ ?? entry.lastname).slice(0, 200);
-    const { items } = await searchPeople(db, { q, limit: CANDIDATES });
+    const { items } = await services.people.search(actor, { q, limit: CANDIDATES });
     return html`<section class="card person-card" aria-labelledby="person-title">
       <h2 id="person-title">Person</h2>
       <p>A walk-in: linked to nobody. Link it to the person it was, so it counts for them.</p>
@@ -126,11 +90,54 @@ export const adminEntryRoutes: FastifyPluginAsync<AppContext> = async (app, cont
   }
 
   async function entryPage(user: PageUser, id: number, message?: SafeHtml | '', personQ?: string): Promise<string | undefined> {
-    const entry = await findStoredCheckin(db, id);
+    const actor = user.actor!;
+    const entry = await checkins.findStored(actor, id);
     if (!entry) return undefined;
-    const history = await listAudit(db, { entity: 'checkin', entityId: String(id), limit: 50 });
+    const history = await services.audit.historyOf(actor, 'checkin', id);
+    const mayCorrect = userCan(user, 'attendance:correct');
     const day = entry.occurredAt.slice(0, 10);
     const deletion = entry.deletedAt ? history.find((e) => e.action === 'delete') : undefined;
+    // Those who may only read see the entry and its history, without the forms.
+    const restoreForm = mayCorrect
+      ? html`<form method="post" action="/admin/entries/${id}/restore">
+          ${csrfField(user)}<button type="submit" class="button">Restore entry</button>
+        </form>`
+      : '';
+    const correctCard = html`<section class="card" aria-labelledby="correct-title">
+      <h2 id="correct-title">Correct</h2>
+      <form method="post" action="/admin/entries/${id}" class="stack" id="correct-form">
+        ${csrfField(user)} <label for="firstname">First name</label
+        ><input id="firstname" name="firstname" required maxlength="100" value="${entry.firstname}" />
+        <label for="lastname">Last name</label><input id="lastname" name="lastname" required maxlength="100" value="${entry.lastname}" />
+        <label for="gate">Gate</label><input id="gate" name="gate" maxlength="100" value="${entry.gate}" />
+        <label for="direction">Direction</label>
+        <select id="direction" name="direction">
+          <option value="in" ${entry.direction === 'in' ? html` selected` : ''}>in (arrived)</option>
+          <option value="out" ${entry.direction === 'out' ? html` selected` : ''}>out (left)</option>
+        </select>
+        <button type="submit" class="button button-primary">Save correction</button>
+      </form>
+      <hr />
+      <h2>Delete</h2>
+      <p class="hint">The entry leaves the attendance sheet, the API, summaries and exports. It is kept and can be restored here.</p>
+      <form
+        method="post"
+        action="/admin/entries/${id}/delete"
+        data-confirm="Delete check-in #${id} of ${entry.firstname} ${entry.lastname}?"
+      >
+        ${csrfField(user)}
+        <button type="submit" class="button button-danger">Delete entry</button>
+      </form>
+    </section>`;
+    const actions = entry.deletedAt
+      ? html`<section class="card" aria-labelledby="restore-title">
+          <h2 id="restore-title">Deleted</h2>
+          <p>Deleted ${dateTime(entry.deletedAt)}${deletion ? ` by ${deletion.actor}` : ''}. It no longer counts anywhere.</p>
+          ${restoreForm}
+        </section>`
+      : mayCorrect
+        ? correctCard
+        : '';
     return page({
       title: `Check-in #${id}`,
       section: 'sheet',
@@ -147,46 +154,7 @@ export const adminEntryRoutes: FastifyPluginAsync<AppContext> = async (app, cont
         </div>
         ${message ?? ''}
         <div class="grid-2">
-          ${
-            !entry.deletedAt
-              ? html`<section class="card" aria-labelledby="correct-title">
-                  <h2 id="correct-title">Correct</h2>
-                  <form method="post" action="/admin/entries/${id}" class="stack" id="correct-form">
-                    ${csrfField(user)} <label for="firstname">First name</label
-                    ><input id="firstname" name="firstname" required maxlength="100" value="${entry.firstname}" />
-                    <label for="lastname">Last name</label
-                    ><input id="lastname" name="lastname" required maxlength="100" value="${entry.lastname}" />
-                    <label for="gate">Gate</label><input id="gate" name="gate" maxlength="100" value="${entry.gate}" />
-                    <label for="direction">Direction</label>
-                    <select id="direction" name="direction">
-                      <option value="in" ${entry.direction === 'in' ? html` selected` : ''}>in (arrived)</option>
-                      <option value="out" ${entry.direction === 'out' ? html` selected` : ''}>out (left)</option>
-                    </select>
-                    <button type="submit" class="button button-primary">Save correction</button>
-                  </form>
-                  <hr />
-                  <h2>Delete</h2>
-                  <p class="hint">
-                    The entry leaves the attendance sheet, the API, summaries and exports. It is kept and can be restored here.
-                  </p>
-                  <form
-                    method="post"
-                    action="/admin/entries/${id}/delete"
-                    data-confirm="Delete check-in #${id} of ${entry.firstname} ${entry.lastname}?"
-                  >
-                    ${csrfField(user)}
-                    <button type="submit" class="button button-danger">Delete entry</button>
-                  </form>
-                </section>`
-              : html`<section class="card" aria-labelledby="restore-title">
-                  <h2 id="restore-title">Deleted</h2>
-                  <p>Deleted ${dateTime(entry.deletedAt)}${deletion ? ` by ${deletion.actor}` : ''}. It no longer counts anywhere.</p>
-                  <form method="post" action="/admin/entries/${id}/restore">
-                    ${csrfField(user)}<button type="submit" class="button">Restore entry</button>
-                  </form>
-                </section>`
-          }
-          ${entry.deletedAt ? '' : await personCard(user, entry, personQ)}
+          ${actions} ${entry.deletedAt ? '' : await personCard(user, entry, personQ)}
           <section class="card" aria-labelledby="history-title">
             <h2 id="history-title">History</h2>
             ${auditTable(history, false)}
@@ -202,26 +170,12 @@ export const adminEntryRoutes: FastifyPluginAsync<AppContext> = async (app, cont
       .send(page({ title: 'Not found', user, body: html`<h1>${heading}</h1>` }));
   }
 
-  /** Runs a change; false when the service found no such entry. */
-  async function found(change: () => Promise<unknown>): Promise<boolean> {
-    try {
-      await change();
-      return true;
-    } catch (error) {
-      if (error instanceof DomainError && error.status === 404) return false;
-      throw error;
-    }
-  }
-
-  function parseId(raw: string): number | undefined {
-    return /^\d{1,15}$/.test(raw) ? Number(raw) : undefined;
-  }
-
   app.get<{ Params: { id: string }; Querystring: { done?: string; personQ?: string } }>(
     '/admin/entries/:id',
     { config: { access: 'admin-page' } },
     async (request, reply) => {
-      const id = parseId(request.params.id);
+      const id = idOf(request.params.id);
+      const user = pageUserOf(request);
       const done = {
         corrected: 'Correction saved.',
         deleted: 'Entry deleted.',
@@ -230,7 +184,7 @@ export const adminEntryRoutes: FastifyPluginAsync<AppContext> = async (app, cont
         unlinked: 'Unlinked: the entry is a walk-in again.',
       }[request.query.done ?? ''];
       const personQ = typeof request.query.personQ === 'string' ? request.query.personQ : undefined;
-      const body = id === undefined ? undefined : await entryPage(pageUser(request), id, done ? notice('success', done) : '', personQ);
+      const body = id === undefined ? undefined : await entryPage(user, id, done ? notice('success', done) : '', personQ);
       if (!body)
         return reply
           .code(404)
@@ -239,7 +193,7 @@ export const adminEntryRoutes: FastifyPluginAsync<AppContext> = async (app, cont
             page({
               title: 'Not found',
               section: 'sheet',
-              user: pageUser(request),
+              user,
               body: html`<h1>No check-in #${request.params.id}</h1>
                 <p><a href="/admin/sheet">Back to attendance</a></p>`,
             }),
@@ -252,20 +206,20 @@ export const adminEntryRoutes: FastifyPluginAsync<AppContext> = async (app, cont
     '/admin/entries/:id',
     { config: { access: 'admin-page' } },
     async (request, reply) => {
-      const id = parseId(request.params.id);
-      const user = pageUser(request);
+      const id = idOf(request.params.id);
+      const user = pageUserOf(request);
       if (id === undefined) return reply.code(404).send({ detail: 'Not found.' });
       const form = request.body ?? {};
       try {
-        await checkins.correct(actorNameOf(request), id, {
+        await checkins.correct(actorOf(request), id, {
           firstname: formText(form.firstname),
           lastname: formText(form.lastname),
           gate: formText(form.gate),
           direction: form.direction,
         });
       } catch (error) {
-        if (!(error instanceof DomainError)) throw error;
-        if (error.status === 404) return notFound(reply, user, `No check-in #${id}`);
+        // The form again, with what was wrong; a refusal or a missing entry is the error handler's.
+        if (!(error instanceof DomainError && error.status === 400)) throw error;
         const body = await entryPage(user, id, notice('error', 'First and last name are required; each field takes up to 100 characters.'));
         return reply
           .code(body ? 400 : 404)
@@ -281,8 +235,8 @@ export const adminEntryRoutes: FastifyPluginAsync<AppContext> = async (app, cont
     '/admin/entries/:id/person',
     { config: { access: 'admin-page' } },
     async (request, reply) => {
-      const id = parseId(request.params.id);
-      const user = pageUser(request);
+      const id = idOf(request.params.id);
+      const user = pageUserOf(request);
       if (id === undefined) return notFound(reply, user, `No check-in #${request.params.id}`);
       const raw = typeof request.body?.personId === 'string' ? request.body.personId.trim() : undefined;
       const personId = raw === '' ? null : raw !== undefined && /^\d{1,9}$/.test(raw) ? Number(raw) : undefined;
@@ -291,10 +245,10 @@ export const adminEntryRoutes: FastifyPluginAsync<AppContext> = async (app, cont
         return body ? reply.code(400).type(html200).send(body) : notFound(reply, user, `No check-in #${id}`);
       }
       try {
-        await checkins.correct(actorNameOf(request), id, { personId });
+        await checkins.correct(actorOf(request), id, { personId });
       } catch (error) {
-        if (!(error instanceof DomainError)) throw error;
-        if (error.status === 404) return notFound(reply, user, `No check-in #${id}`);
+        // The page again, naming the person that cannot be linked; a refusal or a missing entry is the error handler's.
+        if (!(error instanceof DomainError && (error.status === 400 || error.status === 422))) throw error;
         const body = await entryPage(user, id, notice('error', error.detail));
         return reply
           .code(body ? error.status : 404)
@@ -306,41 +260,16 @@ export const adminEntryRoutes: FastifyPluginAsync<AppContext> = async (app, cont
   );
 
   app.post<{ Params: { id: string } }>('/admin/entries/:id/delete', { config: { access: 'admin-page' } }, async (request, reply) => {
-    const id = parseId(request.params.id);
-    const user = pageUser(request);
-    if (id === undefined || !(await found(() => checkins.delete(actorNameOf(request), id)))) {
-      return notFound(reply, user, `No check-in #${request.params.id}`);
-    }
+    const id = idOf(request.params.id);
+    if (id === undefined) return notFound(reply, pageUserOf(request), `No check-in #${request.params.id}`);
+    await checkins.delete(actorOf(request), id);
     return reply.redirect(`/admin/entries/${id}?done=deleted`, 303);
   });
 
   app.post<{ Params: { id: string } }>('/admin/entries/:id/restore', { config: { access: 'admin-page' } }, async (request, reply) => {
-    const id = parseId(request.params.id);
-    const user = pageUser(request);
-    if (id === undefined || !(await found(() => checkins.restore(actorNameOf(request), id)))) {
-      return notFound(reply, user, `No deleted check-in #${request.params.id}`);
-    }
+    const id = idOf(request.params.id);
+    if (id === undefined) return notFound(reply, pageUserOf(request), `No deleted check-in #${request.params.id}`);
+    await checkins.restore(actorOf(request), id);
     return reply.redirect(`/admin/entries/${id}?done=restored`, 303);
-  });
-
-  app.get<{ Querystring: { before?: string } }>('/admin/audit', { config: { access: 'admin-page' } }, async (request, reply) => {
-    const before = request.query.before && /^\d{1,15}$/.test(request.query.before) ? Number(request.query.before) : undefined;
-    const entries = await listAudit(db, { before, limit: 100 });
-    const last = entries.at(-1);
-    return reply.type(html200).send(
-      page({
-        title: 'Audit log',
-        section: 'audit',
-        user: pageUser(request),
-        body: html`<div class="page-head">
-            <h1>Audit log</h1>
-            <p class="lede">Every change made by an admin: corrections, deletions, tokens and admins.</p>
-          </div>
-          <section class="card">
-            ${auditTable(entries)}
-            ${entries.length === 100 && last ? html`<p><a class="button" href="/admin/audit?before=${last.id}">Older changes</a></p>` : ''}
-          </section>`,
-      }),
-    );
   });
 };

@@ -4,7 +4,6 @@ import type { ServerResponse } from 'node:http';
 import type { FastifyPluginAsync } from 'fastify';
 import type { AppContext } from '../../app.js';
 import { sessionOf } from '../../plugins/access-control.js';
-import { findSession } from '../staff/sessions.js';
 
 /** Open streams per session (a few tabs) and per process: each holds a connection and a subscription. */
 export const LIVE_STREAMS_PER_SESSION = 5;
@@ -52,7 +51,8 @@ export const adminEventRoutes: FastifyPluginAsync<AppContext> = async (app, cont
     // only looks: an open tab is not activity, so an unattended sheet still times out.
     const heartbeat = setInterval(() => {
       const cookie = request.cookies.barona_session ?? '';
-      findSession(context.db, cookie, context.config.auth, { touch: false })
+      context.services.staff
+        .currentSession(cookie)
         .then((current) => {
           if (current?.tokenHash === session.tokenHash) raw.write(': ping\n\n');
           else {

@@ -3,13 +3,15 @@
 import os from 'node:os';
 import type { FastifyPluginAsync } from 'fastify';
 import { localDate, parseCompactDate } from '../../domain/calendar.js';
-import { DaySheets } from './day-sheet.js';
 import type { AppContext } from '../../app.js';
+import { actorOf } from '../../plugins/access-control.js';
 import { type FieldFault, TEXT_MAX } from './checkin-fields.js';
 import { DomainError } from '../../domain/domain-error.js';
 import type { CheckinEntry } from './checkin-repository.js';
 
 const INVALID_DATE = 'Invalid date. Use YYYYMMDD.';
+/** The seed (Django REST Framework) refused a caller without the right in these words. */
+const NO_PERMISSION = 'You do not have permission to perform this action.';
 
 /** The seed's serializer (Django REST Framework) worded the field rule's faults like this. */
 const SEED_MESSAGES: Record<FieldFault, string> = {
@@ -33,8 +35,13 @@ function methodNotAllowed(allowed: string) {
 
 const OTHER_METHODS = ['GET', 'PUT', 'PATCH', 'DELETE'] as const;
 
-export const seedTableRoutes: FastifyPluginAsync<AppContext> = async (app, { db, config, checkins }) => {
-  const sheets = new DaySheets(db);
+/** A role's refusal (403) in the seed's words, as access control words a token's; anything else as it is. */
+function seedRefusal(error: unknown): unknown {
+  return error instanceof DomainError && error.status === 403 ? new DomainError(403, error.title, NO_PERMISSION) : error;
+}
+
+export const seedTableRoutes: FastifyPluginAsync<AppContext> = async (app, { config, services }) => {
+  const { checkins } = services;
   app.post('/table/create', { config: { access: 'checkin' } }, async (request, reply) => {
     const body = request.body;
     if (typeof body !== 'object' || body === null || Array.isArray(body)) {
@@ -45,9 +52,9 @@ export const seedTableRoutes: FastifyPluginAsync<AppContext> = async (app, { db,
     try {
       // `login` is always the server's clock (a client-sent value is ignored), and the seed never
       // looked for duplicates.
-      ({ entry: checkin } = await checkins.create({ firstname, lastname, gate }, { detectDuplicates: false }));
+      ({ entry: checkin } = await checkins.create(actorOf(request), { firstname, lastname, gate }, { detectDuplicates: false }));
     } catch (error) {
-      if (!(error instanceof DomainError) || error.faults.length === 0) throw error;
+      if (!(error instanceof DomainError) || error.faults.length === 0) throw seedRefusal(error);
       return reply.code(400).send(Object.fromEntries(error.faults.map(({ field, fault }) => [field, [SEED_MESSAGES[fault]]])));
     }
     return reply.code(201).send({
@@ -67,7 +74,9 @@ export const seedTableRoutes: FastifyPluginAsync<AppContext> = async (app, { db,
     if (day === undefined) return reply.code(400).type('text/plain; charset=utf-8').send(INVALID_DATE);
     // A client that holds the current sheet is told so without the sheet being built or sent; an
     // unchanged sheet this process built before is sent from memory (both after asking for its ETag).
-    const { answer, etag, sheet } = await sheets.read(day, request.headers['if-none-match']);
+    const { answer, etag, sheet } = await checkins
+      .daySheet(actorOf(request), day, request.headers['if-none-match'])
+      .catch((error: unknown) => Promise.reject(seedRefusal(error)));
     app.metrics.countDaySheetRead(answer);
     if (!sheet) return reply.code(304).header('etag', etag).send();
     return reply

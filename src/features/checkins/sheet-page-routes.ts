@@ -5,16 +5,17 @@
 // /admin/sheet/live returns just the live parts, which the page's script swaps in on every change.
 import type { FastifyPluginAsync } from 'fastify';
 import type { AppContext } from '../../app.js';
-import { sessionOf } from '../../plugins/access-control.js';
+import type { Actor } from '../../domain/actor.js';
 import { localDate, parseIsoDate } from '../../domain/calendar.js';
 import { DomainError } from '../../domain/domain-error.js';
-import { type CheckinPage, type DaySummary, gatesToFilter, listDay, summarizeDay } from './checkin-service.js';
-import type { Database } from '../../db/database.js';
-import { listGroups } from '../groups/group-repository.js';
+import { pageUserOf } from '../../http/page-request.js';
+import { actorOf } from '../../plugins/access-control.js';
+import type { Services } from '../../services.js';
+import type { CheckinPage, DaySummary } from './checkin-service.js';
 import { isScheduled } from '../groups/group-service.js';
-import { type DayArrivals, dayArrivals } from '../groups/register.js';
+import type { DayArrivals } from '../groups/register.js';
 import { html } from '../../views/html.js';
-import { page } from '../../views/layout.js';
+import { page, userCan } from '../../views/layout.js';
 import { entriesPart, exportUrl, notArrivedPart, type SheetFilters, sheetUrl, summaryPart } from './sheet-views.js';
 
 const PAGE_SIZE = 200;
@@ -37,14 +38,18 @@ interface Sheet {
   problem?: string;
 }
 
-async function loadSheet(db: Database, timezone: string, filters: SheetFilters, cursor: string | undefined): Promise<Sheet> {
+async function loadSheet(services: Services, actor: Actor, filters: SheetFilters, cursor: string | undefined): Promise<Sheet> {
+  const { checkins, groups } = services;
   const [list, summary, arrivals] = await Promise.all([
-    listDay(db, { day: filters.day, gate: filters.gate, q: filters.q, cursor, limit: PAGE_SIZE, order: 'desc' }).catch((error: unknown) => {
-      if (error instanceof DomainError) return error;
-      throw error;
-    }),
-    summarizeDay(db, filters.day, timezone, filters.gate),
-    filters.group === undefined ? undefined : dayArrivals(db, filters.group, filters.day),
+    checkins
+      .listDay(actor, { day: filters.day, gate: filters.gate, q: filters.q, cursor, limit: PAGE_SIZE, order: 'desc' })
+      // A cursor of another list is shown on the page; a refusal is the page's answer.
+      .catch((error: unknown) => {
+        if (error instanceof DomainError && error.status === 400) return error;
+        throw error;
+      }),
+    checkins.summarizeDay(actor, filters.day, filters.gate),
+    filters.group === undefined ? undefined : groups.dayArrivals(actor, filters.group, filters.day),
   ]);
   if (list instanceof DomainError) {
     return { page: { items: [], nextCursor: null, prevCursor: null }, summary, arrivals, problem: list.detail };
@@ -53,9 +58,11 @@ async function loadSheet(db: Database, timezone: string, filters: SheetFilters, 
 }
 
 /** The parts the page's script replaces on every change (data-live-part names them). */
-function liveParts(filters: SheetFilters, sheet: Sheet) {
+function liveParts(filters: SheetFilters, sheet: Sheet, canCorrect: boolean) {
   return {
-    entries: html`<div data-live-part="entries" id="sheet-live">${entriesPart(filters, sheet.page, sheet.summary, sheet.problem)}</div>`,
+    entries: html`<div data-live-part="entries" id="sheet-live">
+      ${entriesPart(filters, sheet.page, sheet.summary, sheet.problem, canCorrect)}
+    </div>`,
     notArrived: html`<div data-live-part="not-arrived" id="not-arrived">
       ${notArrivedPart(sheet.arrivals, filters.group !== undefined, filters.day)}
     </div>`,
@@ -71,7 +78,7 @@ function groupId(value: string | undefined): number | undefined {
 }
 
 export const adminSheetRoutes: FastifyPluginAsync<AppContext> = async (app, context) => {
-  const { db, config } = context;
+  const { config, services } = context;
   const readQuery = (raw: SheetQuery): { filters: SheetFilters; cursor?: string } => ({
     filters: {
       day: (raw.date && parseIsoDate(raw.date)) || localDate(config.timezone),
@@ -86,16 +93,17 @@ export const adminSheetRoutes: FastifyPluginAsync<AppContext> = async (app, cont
     sheetUrl('/admin/sheet/live', filters, cursor !== undefined && sheet.page.prevCursor !== null ? { cursor } : {});
 
   app.get<{ Querystring: SheetQuery }>('/admin/sheet', { config: { access: 'admin-page' } }, async (request, reply) => {
-    const session = sessionOf(request);
+    const user = pageUserOf(request);
+    const actor = actorOf(request);
     const { filters, cursor } = readQuery(request.query);
     const [sheet, gateNames, groups] = await Promise.all([
-      loadSheet(db, config.timezone, filters, cursor),
-      gatesToFilter(db, filters.day),
-      listGroups(db, 0, MAX_GROUPS),
+      loadSheet(services, actor, filters, cursor),
+      services.checkins.gatesToFilter(actor, filters.day),
+      services.groups.list(actor, 0, MAX_GROUPS),
     ]);
     const gates = [...new Set([...gateNames, ...(filters.gate ? [filters.gate] : [])])].sort();
     groups.sort((a, b) => a.name.localeCompare(b.name) || a.id - b.id);
-    const parts = liveParts(filters, sheet);
+    const parts = liveParts(filters, sheet, userCan(user, 'attendance:correct'));
     const today = localDate(config.timezone);
     const body = html`<div class="page-head page-head-row sheet-head">
         <div>
@@ -170,7 +178,7 @@ export const adminSheetRoutes: FastifyPluginAsync<AppContext> = async (app, cont
         page({
           title: `Attendance ${filters.day}`,
           section: 'sheet',
-          user: { username: session.username, csrfToken: session.csrfToken },
+          user,
           body,
           scripts: ['sheet.js'],
         }),
@@ -179,8 +187,8 @@ export const adminSheetRoutes: FastifyPluginAsync<AppContext> = async (app, cont
 
   app.get<{ Querystring: SheetQuery }>('/admin/sheet/live', { config: { access: 'admin-page' } }, async (request, reply) => {
     const { filters, cursor } = readQuery(request.query);
-    const sheet = await loadSheet(db, config.timezone, filters, cursor);
-    const parts = liveParts(filters, sheet);
+    const sheet = await loadSheet(services, actorOf(request), filters, cursor);
+    const parts = liveParts(filters, sheet, userCan(pageUserOf(request), 'attendance:correct'));
     return reply
       .header('cache-control', 'no-store')
       .type('text/html; charset=utf-8')

@@ -59,8 +59,8 @@ function pager(filters: SheetFilters, page: CheckinPage): SafeHtml | '' {
   </nav>`;
 }
 
-/** The page of entries, newest first, with the totals above it. */
-export function entriesPart(filters: SheetFilters, page: CheckinPage, summary: DaySummary, problem?: string): SafeHtml {
+/** The page of entries, newest first, with the totals above it; each opens its entry page (to correct it, for those who may). */
+export function entriesPart(filters: SheetFilters, page: CheckinPage, summary: DaySummary, problem?: string, canCorrect = true): SafeHtml {
   const filtered = Boolean(filters.gate || filters.q);
   return html`${totals(summary)} ${problem ? notice('error', problem) : ''}
     ${page.prevCursor === null ? '' : notice('info', 'These are older entries; new arrivals appear on the newest page.')}
@@ -90,7 +90,7 @@ export function entriesPart(filters: SheetFilters, page: CheckinPage, summary: D
                       </td>
                       <td class="actions">
                         <a href="/admin/entries/${item.id}" class="button button-small button-quiet"
-                          >Correct<span class="visually-hidden"> ${item.firstname} ${item.lastname}</span></a
+                          >${canCorrect ? 'Correct' : 'Open'}<span class="visually-hidden"> ${item.firstname} ${item.lastname}</span></a
                         >
                       </td>
                     </tr>`,

@@ -13,11 +13,10 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import type { FastifyPluginAsync } from 'fastify';
 import type { AppContext } from '../../app.js';
-import { identify } from '../../plugins/access-control.js';
-import { listGates } from '../gates/gate-service.js';
+import { actorOf } from '../../plugins/access-control.js';
 import { html } from '../../views/html.js';
 import { gateOptions, page } from '../../views/layout.js';
-import { PUBLIC_DIR } from '../../http/asset-routes.js';
+import { PUBLIC_DIR } from '../../http/public-files.js';
 
 /** What the service worker keeps for offline use; a change to any of them (or to the release) is a new cache. */
 const OFFLINE_ASSETS = ['kiosk.js', 'app.css', 'favicon.svg'];
@@ -64,9 +63,10 @@ export const uiKioskRoutes: FastifyPluginAsync<AppContext> = async (app, context
   );
 
   app.get('/kiosk', { config: { access: 'public' } }, async (request, reply) => {
-    const principal = await identify(request, context).catch(() => null);
-    // The managed list of gates to choose from (names only: the public big screen shows them too).
-    const gates = await listGates(context.db).catch(() => []);
+    const principal = await app.identify(request).catch(() => null);
+    // The managed list of gates to choose from (names only: the public big screen shows them too); the
+    // form still works without it.
+    const gates = await context.services.gates.list(actorOf(request)).catch(() => []);
     const session = principal?.kind === 'session' ? principal.session : undefined;
     const body = html`<div class="kiosk-shell" data-auth-mode="${context.config.authMode}" data-signed-in="${session ? 'yes' : 'no'}">
       <header class="kiosk-bar">
@@ -205,7 +205,7 @@ export const uiKioskRoutes: FastifyPluginAsync<AppContext> = async (app, context
           bodyClass: 'kiosk',
           body,
           scripts: ['kiosk.js'],
-          user: session ? { username: session.username, csrfToken: session.csrfToken } : undefined,
+          user: session ? { username: session.username, csrfToken: session.csrfToken, actor: actorOf(request) } : undefined,
         }),
       );
   });
