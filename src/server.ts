@@ -15,7 +15,8 @@ import { type Database, openDatabase } from './db/database.js';
 import { migrate } from './db/migrator.js';
 import { Metrics, listenForMetrics } from './metrics.js';
 import { Readiness } from './readiness.js';
-import { scheduleRetention } from './features/retention/retention.js';
+import { RetentionService } from './features/retention/retention-service.js';
+import { serviceDeps } from './services.js';
 import { showGeneratedPasswordWith } from './features/staff/first-admin.js';
 import { useLogFormat } from './logging.js';
 
@@ -252,7 +253,10 @@ export async function serve(config: Config): Promise<void> {
   if (config.database.kind === 'postgres') void warnOnByteCtype(db, app.log);
 
   // The daily retention prune (RETENTION_DAYS): every replica looks, exactly one runs it.
-  if (config.retentionDays !== undefined && !stopping) stopRetention = scheduleRetention(db, config.retentionDays, app.log);
+  if (config.retentionDays !== undefined && !stopping) {
+    const announcer = { announce: () => app.attendanceEvents.changed() };
+    stopRetention = new RetentionService(serviceDeps(db, config, announcer)).schedule(app.log);
+  }
   if (banner) {
     // The banner comes once the first admin exists (part of readiness), so it can carry its password;
     // a password generated later still reaches the terminal (StartBanner).

@@ -1,6 +1,7 @@
 // `barona backup` / `barona restore` as child processes against a real PostgreSQL and PGlite: data written
 // through the API, backed up, restored into a fresh database, every table compared (rows and checksum);
-// the refusals (non-empty target, newer schema, damaged or cut-off file) are one stderr line, exit 1.
+// the refusals (non-empty target, newer schema, damaged, cut-off or incomplete file, an overlong line)
+// are one stderr line, exit 1; a restore leaves its own audit record.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createReadStream, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -18,8 +19,11 @@ import { BIN, ROOT, cleanEnv, runCli, startServer, type RunningServer } from '..
 type Query = <Row>(sql: string) => Promise<Row[]>;
 type Fingerprint = Record<string, { rows: number; checksum: string }>;
 
-/** Row count and an md5 over every row (row_to_json, in primary-key order) of every table but the ledger. */
-async function fingerprint(query: Query): Promise<Fingerprint> {
+/**
+ * Row count and an md5 over every row (row_to_json, in primary-key order) of every table but the ledger;
+ * `where` leaves rows out of a table.
+ */
+async function fingerprint(query: Query, where: Record<string, string> = {}): Promise<Fingerprint> {
   const tables = await query<{ name: string; key: string }>(
     `SELECT c.relname::text AS name,
             coalesce((SELECT string_agg(quote_ident(a.attname), ', ' ORDER BY a.attnum) FROM pg_index i
@@ -31,11 +35,28 @@ async function fingerprint(query: Query): Promise<Fingerprint> {
   const result: Fingerprint = {};
   for (const { name, key } of tables) {
     const [row] = await query<{ rows: number; checksum: string }>(
-      `SELECT count(*)::int AS rows, coalesce(md5(string_agg(row_to_json(t)::text, E'\\n' ORDER BY ${key})), '') AS checksum FROM ${name} t`,
+      `SELECT count(*)::int AS rows, coalesce(md5(string_agg(row_to_json(t)::text, E'\\n' ORDER BY ${key})), '') AS checksum FROM ${name} t
+        ${where[name] ? `WHERE ${where[name]}` : ''}`,
     );
     result[name] = row!;
   }
   return result;
+}
+
+/**
+ * A restored database's fingerprint: what the backup held, without the one audit record the restore
+ * adds (by the operator's command, acting as the system, naming the backup and counting what it held).
+ */
+async function restoredPrint(query: Query): Promise<Fingerprint> {
+  const records = await query<{ actor: string; actor_role: string; entity_id: string; after: { tables: number; rows: number } }>(
+    `SELECT actor, actor_role, entity_id, after FROM audit_log WHERE entity = 'backup' AND action = 'restore'`,
+  );
+  assert.equal(records.length, 1, 'the restore leaves one audit record');
+  const [record] = records;
+  assert.deepEqual([record!.actor, record!.actor_role], ['barona restore', 'system']);
+  assert.ok(!Number.isNaN(Date.parse(record!.entity_id)), 'it names the backup by when it was taken');
+  assert.ok(record!.after.tables > 5 && record!.after.rows > 20, JSON.stringify(record!.after));
+  return fingerprint(query, { audit_log: `NOT (entity = 'backup' AND action = 'restore')` });
 }
 
 async function withPg<T>(url: string, work: (query: Query) => Promise<T>): Promise<T> {
@@ -156,7 +177,7 @@ describe('barona backup / restore on PostgreSQL', () => {
       const restore = await runCli(['restore', file], { DATABASE_URL: blank.url });
       assert.equal(restore.code, 0, restore.stderr);
       assert.match(restore.stdout, /restored {2}checkins {2}\d+ rows/);
-      assertSameData(await withPg(blank.url, fingerprint), sourcePrint);
+      assertSameData(await withPg(blank.url, restoredPrint), sourcePrint);
       const status = await runCli(['migrate', '--status'], { DATABASE_URL: blank.url });
       assert.match(status.stdout, / 0 pending/, 'the restored database is at this version’s schema');
 
@@ -181,7 +202,7 @@ describe('barona backup / restore on PostgreSQL', () => {
       assert.equal(result.backupCode, 0, result.backupErr);
       assert.equal(result.restoreCode, 0, result.restoreErr);
       assert.match(result.backupErr, /backup complete/, 'with the backup on stdout, the summary goes to stderr');
-      assertSameData(await withPg(migrated.url, fingerprint), sourcePrint);
+      assertSameData(await withPg(migrated.url, restoredPrint), sourcePrint);
     } finally {
       await migrated.drop();
     }
@@ -231,6 +252,71 @@ describe('barona backup / restore on PostgreSQL', () => {
     }
   });
 
+  test('a backup with a table left out, its counts lowered to match, is refused naming the table; nothing is restored', async () => {
+    const text = gunzipSync(readFileSync(file)).toString('utf8');
+    /** The backup without the section of `table`, its DONE line counting what is left. */
+    const without = (table: string) =>
+      editedBackup(file, (original) => {
+        const start = original.indexOf(`TABLE {"name":"${table}"`);
+        const endLine = original.indexOf(`END {"name":"${table}"`, start);
+        const end = original.indexOf('\n', endLine) + 1;
+        const { rows } = JSON.parse(original.slice(endLine + 4, end - 1)) as { rows: number };
+        const left = original.slice(0, start) + original.slice(end);
+        return left.replace(/^DONE (.*)$/m, (_line, json: string) => {
+          const done = JSON.parse(json) as { tables: number; rows: number };
+          return `DONE ${JSON.stringify({ tables: done.tables - 1, rows: done.rows - rows })}`;
+        });
+      });
+    const last = /^TABLE \{"name":"([^"]+)"/gm;
+    const tables = [...text.matchAll(last)].map((match) => match[1]!);
+    assert.ok(tables.includes('checkin_idempotency_keys') && tables.length > 5, tables.join(', '));
+    const lastTable = tables.at(-1)!;
+    const moreRows = editedBackup(file, (original) =>
+      original.replace(/^DONE (.*)$/m, (_line, json: string) => {
+        const done = JSON.parse(json) as { tables: number; rows: number };
+        return `DONE ${JSON.stringify({ ...done, rows: done.rows + 1 })}`;
+      }),
+    );
+    const cases: [string, RegExp][] = [
+      [without('checkin_idempotency_keys'), /^barona: incomplete backup: table checkin_idempotency_keys is missing/],
+      [without(lastTable), new RegExp(`^barona: incomplete backup: table ${lastTable} is missing`)],
+      [moreRows, /^barona: damaged backup: its DONE line counts \d+ tables and \d+ rows, but it holds/],
+    ];
+    const migrated = await createTestDatabase();
+    try {
+      for (const [input, message] of cases) {
+        assertOneLineRefusal(await runCli(['restore', input], { DATABASE_URL: migrated.url }), message);
+        const [count] = await migrated.query<{ n: number }>(
+          'SELECT (SELECT count(*) FROM checkins) + (SELECT count(*) FROM audit_log) AS n',
+        );
+        assert.equal(Number(count!.n), 0, `${path.basename(input)}: no row restored`);
+      }
+    } finally {
+      await migrated.drop();
+    }
+  });
+
+  test('a line longer than any backup has is refused naming its line; nothing is restored', async () => {
+    const limit = 8 * 1024 * 1024;
+    const prefix = '{"id":1,"pad":"';
+    const long = editedBackup(file, (text) => {
+      const lines = text.split('\n');
+      const row = `${prefix}${'x'.repeat(limit + 1 - prefix.length - 2)}"}`;
+      assert.equal(row.length, limit + 1);
+      assert.match(lines[1]!, /^TABLE /);
+      return [lines[0], lines[1], row, ...lines.slice(2)].join('\n');
+    });
+    const migrated = await createTestDatabase();
+    try {
+      const result = await runCli(['restore', long], { DATABASE_URL: migrated.url });
+      assertOneLineRefusal(result, /^barona: damaged backup: line 3 is longer than 8388608 bytes/);
+      const [count] = await migrated.query<{ n: number }>('SELECT (SELECT count(*) FROM checkins) + (SELECT count(*) FROM audit_log) AS n');
+      assert.equal(Number(count!.n), 0, 'no row restored');
+    } finally {
+      await migrated.drop();
+    }
+  });
+
   test('usage errors', async () => {
     const missing = await runCli(['backup']);
     assert.equal(missing.code, 2);
@@ -268,7 +354,7 @@ describe('barona backup / restore on embedded PGlite', () => {
     const targetDir = path.join(dir, 'target');
     const restore = await runCli(['restore', file], { DATA_DIR: targetDir });
     assert.equal(restore.code, 0, restore.stderr);
-    assertSameData(await withPglite(targetDir, fingerprint), sourcePrint);
+    assertSameData(await withPglite(targetDir, restoredPrint), sourcePrint);
 
     const again = await runCli(['restore', file], { DATA_DIR: targetDir });
     assertOneLineRefusal(again, /not empty/);
@@ -286,7 +372,7 @@ describe('barona backup / restore on embedded PGlite', () => {
       const exited = new Promise((r) => child.on('exit', r));
       await pipeline(createReadStream(file), child.stdin);
       assert.equal(await exited, 0, stderr);
-      assertSameData(await withPg(blank.url, fingerprint), sourcePrint);
+      assertSameData(await withPg(blank.url, restoredPrint), sourcePrint);
     } finally {
       await blank.drop();
     }

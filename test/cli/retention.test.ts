@@ -1,6 +1,8 @@
 // Retention (RETENTION_DAYS) against a real PostgreSQL: `barona prune --dry-run` lists, `barona prune`
 // deletes whole local days older than the period (with their Idempotency-Keys) and replaces the names in
-// audit entries by a tombstone; the service runs it once a day on exactly one of several replicas.
+// audit entries by a tombstone; the service runs it once a day on exactly one of several replicas. Each
+// run, by hand or scheduled, takes the same lock, keeps today's retention_runs row and leaves one audit
+// record.
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -8,6 +10,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { PGlite } from '@electric-sql/pglite';
+import pg from 'pg';
 import { api } from '../support/api.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { runCli, startServer } from '../support/server.js';
@@ -91,6 +94,8 @@ describe('retention', () => {
     assert.match(result.stdout, /^would delete {5}1 idempotency keys$/m);
     assert.match(result.stdout, /^would anonymise {2}2 audit entries/m);
     assert.deepEqual(await database.query('SELECT count(*)::int AS n FROM checkins'), before);
+    assert.deepEqual(await database.query('SELECT day FROM retention_runs'), [], 'no run recorded');
+    assert.deepEqual(await database.query(`SELECT id FROM audit_log WHERE entity = 'retention'`), [], 'no audit record');
   });
 
   test('prune deletes the old days, keeps the cutoff day and today, and leaves a tombstone in the audit log', async () => {
@@ -133,8 +138,64 @@ describe('retention', () => {
     assert.match(again.stdout, /^anonymised {2}0 audit entries$/m);
   });
 
+  test("barona prune keeps today's retention_runs row and leaves one audit record of each run, with counts and no names", async () => {
+    const runs = await database.query<{
+      today: boolean;
+      retention_days: number;
+      finished: boolean;
+      checkins: number;
+      keys: number;
+      audit: number;
+    }>(
+      `SELECT day = current_date AS today, retention_days, finished_at IS NOT NULL AS finished, checkins_deleted::int AS checkins,
+              idempotency_keys_deleted::int AS keys, audit_entries_anonymised::int AS audit
+         FROM retention_runs`,
+    );
+    assert.deepEqual(
+      runs,
+      [{ today: true, retention_days: 30, finished: true, checkins: 3, keys: 1, audit: 2 }],
+      "both runs by hand add up in today's row",
+    );
+    const records = await database.query<{
+      actor: string;
+      actor_role: string;
+      action: string;
+      before: unknown;
+      after: Record<string, unknown>;
+    }>(`SELECT actor, actor_role, action, before, after FROM audit_log WHERE entity = 'retention' ORDER BY id`);
+    assert.equal(records.length, 2, 'one record per run');
+    const [first, second] = records;
+    assert.deepEqual([first!.actor, first!.actor_role, first!.action, first!.before], ['barona prune', 'system', 'prune', null]);
+    const { cutoff, ...counts } = first!.after;
+    assert.deepEqual(counts, { retentionDays: 30, checkinsDeleted: 3, idempotencyKeysDeleted: 1, auditEntriesAnonymised: 2 });
+    const [{ expected }] = (await database.query<{ expected: string }>(`SELECT to_json(${CUTOFF}) #>> '{}' AS expected`)) as [
+      { expected: string },
+    ];
+    assert.equal(new Date(cutoff as string).getTime(), new Date(expected).getTime(), 'the cut-off is local midnight, 30 days back');
+    assert.equal(second!.after.checkinsDeleted, 0);
+    assert.doesNotMatch(JSON.stringify(records), /Old|Person/, 'no names');
+  });
+
+  test('while another prune holds the retention lock, barona prune changes nothing and says so', async () => {
+    const holder = new pg.Client({ connectionString: database.url });
+    await holder.connect();
+    try {
+      await holder.query('SELECT pg_advisory_lock(74201909)');
+      const before = await database.query(`SELECT count(*)::int AS n FROM audit_log`);
+      const result = await runCli(['prune'], env());
+      assert.equal(result.code, 1, result.stdout);
+      assert.equal(result.stderr.trim().split('\n').length, 1, result.stderr);
+      assert.match(result.stderr, /^barona: another prune is running now/);
+      assert.deepEqual(await database.query(`SELECT count(*)::int AS n FROM audit_log`), before, 'no audit record');
+    } finally {
+      await holder.end();
+    }
+  });
+
   test('the service prunes once a day on exactly one of two replicas, logged with counts', async () => {
     await seedOldData(database);
+    // The prunes by hand above count as today's run: forget it, so the service runs today's.
+    await database.query('DELETE FROM retention_runs');
     const serverEnv = { ...env(), LOG_LEVEL: 'info' };
     const [a, b] = await Promise.all([startServer({ env: serverEnv }), startServer({ env: serverEnv })]);
     try {
@@ -159,6 +220,10 @@ describe('retention', () => {
         { n: number },
       ];
       assert.equal(n, 0);
+      const records = await database.query<{ actor: string; actor_role: string }>(
+        `SELECT actor, actor_role FROM audit_log WHERE entity = 'retention' AND actor <> 'barona prune'`,
+      );
+      assert.deepEqual(records, [{ actor: 'retention schedule', actor_role: 'system' }], 'the scheduled run leaves one audit record');
     } finally {
       await Promise.all([a.stop(), b.stop()]);
     }

@@ -7,6 +7,7 @@ import { createGzip } from 'node:zlib';
 import type { Database, Queryable } from '../../db/database.js';
 import { quoteIdent, readCatalog, readLedger, type CatalogTable } from './catalog.js';
 import { FORMAT_VERSION, headerLine, type BackupDone, type SequenceState, type TableEnd } from './format.js';
+import { MAX_LINE_BYTES } from './lines.js';
 
 /** Rows fetched from the cursor per round trip: a few hundred kilobytes. */
 const FETCH_ROWS = 2_000;
@@ -29,7 +30,15 @@ async function* tableSection(conn: Queryable, table: CatalogTable, ends: TableEn
     const batch = await conn.query<{ line: string }>(`FETCH ${FETCH_ROWS} FROM backup_rows`);
     if (batch.rows.length === 0) break;
     let chunk = '';
-    for (const row of batch.rows) chunk += `${row.line}\n`;
+    for (const row of batch.rows) {
+      // Found now rather than by the restore, which refuses such a line.
+      if (row.line.length * 3 > MAX_LINE_BYTES && Buffer.byteLength(row.line) > MAX_LINE_BYTES) {
+        throw new Error(
+          `table ${table.name} has a row longer than ${MAX_LINE_BYTES} bytes, which no restore reads; the backup was stopped`,
+        );
+      }
+      chunk += `${row.line}\n`;
+    }
     hash.update(chunk);
     rows += batch.rows.length;
     yield chunk;

@@ -33,7 +33,7 @@ export async function readCatalog(db: Queryable): Promise<CatalogTable[]> {
             (SELECT array_agg(a.attname::text ORDER BY array_position(i.indkey::int2[], a.attnum))
                FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY (i.indkey::int2[])
               WHERE i.indrelid = c.oid AND i.indisprimary) AS key,
-            (SELECT array_agg(DISTINCT r.relname::text) FROM pg_constraint f JOIN pg_class r ON r.oid = f.confrelid
+            (SELECT array_agg(DISTINCT r.relname::text COLLATE "C") FROM pg_constraint f JOIN pg_class r ON r.oid = f.confrelid
               WHERE f.conrelid = c.oid AND f.contype = 'f' AND f.confrelid <> c.oid) AS refs,
             s.columns AS seq_columns, s.names AS seq_names
        FROM pg_class c
@@ -58,7 +58,11 @@ export async function readCatalog(db: Queryable): Promise<CatalogTable[]> {
   return inDependencyOrder(tables);
 }
 
-/** Referenced tables first, so a restore can load the file in order with foreign keys checked. */
+/**
+ * Referenced tables first, so a restore can load the file in order with foreign keys checked. The order
+ * depends on nothing but the schema (names compare byte-wise whatever the database's collation), so a
+ * restore can demand the tables of a backup in exactly this order.
+ */
 function inDependencyOrder(tables: CatalogTable[]): CatalogTable[] {
   const byName = new Map(tables.map((t) => [t.name, t]));
   const ordered: CatalogTable[] = [];

@@ -1,5 +1,6 @@
-// The `barona backup FILE` and `barona restore FILE` commands (FILE `-`: standard output / input).
-// What the commands say goes to stdout, or to stderr when stdout carries the backup itself.
+// The `barona backup FILE` and `barona restore FILE` commands (FILE `-`: standard output / input),
+// through the backup service, acting as the system. What the commands say goes to stdout, or to stderr
+// when stdout carries the backup itself.
 import { createWriteStream, existsSync, renameSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { open } from 'node:fs/promises';
@@ -7,9 +8,9 @@ import type { Readable } from 'node:stream';
 import type { Writable } from 'node:stream';
 import type { Config } from '../../config.js';
 import { openDatabase } from '../../db/database.js';
-import { loadMigrations } from '../../db/migrator.js';
-import { writeBackup } from './backup.js';
-import { restoreBackup } from './restore.js';
+import { systemActor } from '../../domain/actor.js';
+import { serviceDeps } from '../../services.js';
+import { BackupService } from './backup-service.js';
 
 export async function runBackup(config: Config, file: string, baronaVersion: string): Promise<number> {
   const say = file === '-' ? console.error : console.log;
@@ -23,7 +24,8 @@ export async function runBackup(config: Config, file: string, baronaVersion: str
   try {
     const output: Writable = file === '-' ? process.stdout : createWriteStream(partial, { flags: 'w', mode: 0o600 });
     const started = Date.now();
-    const summary = await writeBackup(db, output, baronaVersion);
+    const backups = new BackupService(serviceDeps(db, config));
+    const summary = await backups.backup(systemActor('barona backup'), output, baronaVersion);
     if (file !== '-') renameSync(partial, file);
     for (const table of summary.tables) say(`backed up  ${table.name}  ${table.rows} rows`);
     say(
@@ -50,7 +52,8 @@ export async function runRestore(config: Config, file: string, baronaVersion: st
   const db = await openDatabase(config.database, { timezone: config.timezone, requestTimeouts: false });
   try {
     const started = Date.now();
-    const summary = await restoreBackup(db, input, loadMigrations(), baronaVersion);
+    const backups = new BackupService(serviceDeps(db, config));
+    const summary = await backups.restore(systemActor('barona restore'), input, { baronaVersion });
     for (const table of summary.tables) console.log(`restored  ${table.name}  ${table.rows} rows`);
     for (const m of summary.upgraded) console.log(`applied  ${m.version}_${m.name}`);
     const rows = summary.tables.reduce((sum, t) => sum + t.rows, 0);

@@ -12,7 +12,9 @@
 //
 // Row lines always start with "{" and control lines with a capital word, so a reader needs no lookahead.
 // `sha256` covers the section's row lines, each followed by "\n"; a file without its DONE line is cut off
-// and is refused. The schema version is the list of migrations applied to the source database.
+// and is refused. The schema version is the list of migrations applied to the source database; the
+// sections are exactly the tables of that schema, in its catalog's order (catalog.ts), and no line is
+// longer than MAX_LINE_BYTES (lines.ts): a restore refuses a file that says otherwise.
 
 export const FORMAT_VERSION = 1;
 export const MAGIC = 'BARONA-BACKUP';
@@ -76,7 +78,17 @@ export function parseHeader(line: string | undefined): BackupHeader {
       `backup format ${format} is newer than this barona reads (format ${FORMAT_VERSION}); restore it with a newer barona`,
     );
   }
-  return JSON.parse(match[2]!) as BackupHeader;
+  let header: Partial<BackupHeader> | null;
+  try {
+    header = JSON.parse(match[2]!) as Partial<BackupHeader> | null;
+  } catch {
+    throw new BackupFormatError('damaged backup: unreadable BARONA-BACKUP header');
+  }
+  const migrations = header?.migrations;
+  if (!Array.isArray(migrations) || !migrations.every((m) => typeof m?.version === 'string' && typeof m.checksum === 'string')) {
+    throw new BackupFormatError('damaged backup: its header does not list the migrations of its schema');
+  }
+  return header as BackupHeader;
 }
 
 /** A control line's word and JSON payload, or undefined for a row line. */

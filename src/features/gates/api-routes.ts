@@ -1,13 +1,12 @@
-// /api/v1/gates: the managed list of gates (kiosks and admins read it; admins change it), and
-// /api/v1/occupancy: how many people are inside now, per gate, against capacity. The occupancy holds
-// counts only, no personal data, so the venue's big screen (/screen) reads it without credentials; it
-// is counted at most once every OCCUPANCY_TTL_MS per process, however many screens ask.
+// /api/v1/gates: the managed list of gates (kiosks and staff who read attendance see it; owners and
+// managers change it), and /api/v1/occupancy: how many people are inside now, per gate, against
+// capacity. The occupancy holds counts only, no personal data, so the venue's big screen (/screen) reads
+// it without credentials; the gate service counts it at most once every OCCUPANCY_TTL_MS per process.
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyPluginAsync } from 'fastify';
 import type { AppContext } from '../../app.js';
-import { localDate } from '../../domain/calendar.js';
-import { changeGate, createGate, listGates, occupancy, removeGate, type Occupancy } from './gate-service.js';
-import { actorNameOf } from '../../plugins/access-control.js';
+import { OCCUPANCY_TTL_MS } from './gate-service.js';
+import { actorOf } from '../../plugins/access-control.js';
 import {
   CreateGateBodySchema,
   GateIdParamsSchema,
@@ -19,9 +18,9 @@ import {
 import { ProblemSchema } from '../../http/problem-schema.js';
 
 const TAGS = ['gates'];
-export const OCCUPANCY_TTL_MS = 2000;
 
-export const apiV1GateRoutes: FastifyPluginAsync<AppContext> = async (app, { db, config }) => {
+export const apiV1GateRoutes: FastifyPluginAsync<AppContext> = async (app, { services }) => {
+  const gates = services.gates;
   const api = app.withTypeProvider<TypeBoxTypeProvider>();
 
   api.get(
@@ -31,11 +30,12 @@ export const apiV1GateRoutes: FastifyPluginAsync<AppContext> = async (app, { db,
       schema: {
         tags: TAGS,
         summary: 'List the gates',
-        description: 'The managed list of gates, by name. Kiosks with a check-in token choose their gate from it.',
+        description:
+          'The managed list of gates, by name. Kiosks with a check-in token choose their gate from it; staff who read attendance see it too.',
         response: { 200: GateListSchema },
       },
     },
-    async () => ({ items: await listGates(db) }),
+    async (request) => ({ items: await gates.list(actorOf(request)) }),
   );
 
   api.post(
@@ -44,14 +44,14 @@ export const apiV1GateRoutes: FastifyPluginAsync<AppContext> = async (app, { db,
       config: { access: 'admin' },
       schema: {
         tags: TAGS,
-        summary: 'Add a gate (admin)',
+        summary: 'Add a gate (owner or manager)',
         description: 'A name already in use is a 409.',
         body: CreateGateBodySchema,
         response: { 201: GateSchema, 400: ProblemSchema, 409: ProblemSchema },
       },
     },
     async (request, reply) => {
-      const gate = await createGate(db, actorNameOf(request), request.body);
+      const gate = await gates.create(actorOf(request), request.body);
       return reply.code(201).header('location', `/api/v1/gates/${gate.id}`).send(gate);
     },
   );
@@ -62,14 +62,14 @@ export const apiV1GateRoutes: FastifyPluginAsync<AppContext> = async (app, { db,
       config: { access: 'admin' },
       schema: {
         tags: TAGS,
-        summary: 'Rename a gate or change its capacity (admin)',
+        summary: 'Rename a gate or change its capacity (owner or manager)',
         description: 'Renaming does not change the gate named by earlier check-ins.',
         params: GateIdParamsSchema,
         body: UpdateGateBodySchema,
         response: { 200: GateSchema, 400: ProblemSchema, 404: ProblemSchema, 409: ProblemSchema },
       },
     },
-    async (request) => changeGate(db, actorNameOf(request), request.params.id, request.body),
+    async (request) => gates.change(actorOf(request), request.params.id, request.body),
   );
 
   api.delete(
@@ -78,19 +78,18 @@ export const apiV1GateRoutes: FastifyPluginAsync<AppContext> = async (app, { db,
       config: { access: 'admin' },
       schema: {
         tags: TAGS,
-        summary: 'Remove a gate from the list (admin)',
+        summary: 'Remove a gate from the list (owner or manager)',
         description: 'Its check-ins keep their gate name, which then shows as unlisted.',
         params: GateIdParamsSchema,
         response: { 204: { description: 'Removed.', type: 'null' }, 400: ProblemSchema, 404: ProblemSchema },
       },
     },
     async (request, reply) => {
-      await removeGate(db, actorNameOf(request), request.params.id);
+      await gates.remove(actorOf(request), request.params.id);
       return reply.code(204).send(null);
     },
   );
 
-  let counted: { at: number; value: Promise<Occupancy> } | undefined;
   api.get(
     '/occupancy',
     {
@@ -103,14 +102,8 @@ export const apiV1GateRoutes: FastifyPluginAsync<AppContext> = async (app, { db,
       },
     },
     async (_request, reply) => {
-      const now = Date.now();
-      if (!counted || now - counted.at >= OCCUPANCY_TTL_MS) {
-        const value = occupancy(db, localDate(config.timezone), config.timezone);
-        counted = { at: now, value };
-        value.catch(() => (counted = undefined)); // a failed count is not kept
-      }
       reply.header('cache-control', `public, max-age=${OCCUPANCY_TTL_MS / 1000}`);
-      return counted.value;
+      return gates.occupancy();
     },
   );
 };

@@ -1,30 +1,56 @@
 // Gates: the managed list kiosks and tokens choose from (a name and an optional capacity), and the
 // venue's occupancy now, per gate, against capacity. Check-ins may still name a gate that is not listed
 // (the seed API always could): such a gate is reported as unlisted, never refused.
-// Every change to the list is audited in the same transaction as the change.
-import { recordAudit } from '../audit/audit-log.js';
-import type { Database, Queryable } from '../../db/database.js';
+//
+// Who may do what: the list is for whoever reads attendance or records check-ins (kiosks choose their
+// gate from it); changing it needs 'gates:write' (owners and managers); the occupancy is counts only, so
+// it needs no role at all (the venue's big screen shows it without credentials). Every change to the
+// list is audited in the same transaction as the change.
+import { type Actor, authorize, can } from '../../domain/actor.js';
+import { localDate } from '../../domain/calendar.js';
 import { DomainError } from '../../domain/domain-error.js';
+import type { ServiceDeps } from '../../services.js';
 import { checkText } from '../people/person-service.js';
+import {
+  countInside,
+  deleteGate,
+  findGateForUpdate,
+  type Gate,
+  insertGate,
+  isTakenName,
+  listGates,
+  updateGate,
+} from './gate-repository.js';
 
-export interface Gate {
-  id: number;
-  name: string;
-  /** How many people may be inside through this gate at once; null = no limit set. */
-  capacity: number | null;
-}
+export type { Gate } from './gate-repository.js';
 
 export interface GateFields {
   name?: string;
   capacity?: number | null;
 }
 
-const GATE_COLUMNS = `id::int AS id, name, capacity`;
-
-export async function listGates(db: Queryable): Promise<Gate[]> {
-  const { rows } = await db.query<Gate>(`SELECT ${GATE_COLUMNS} FROM gates ORDER BY name, id`);
-  return rows;
+export interface GateOccupancy {
+  gate: string;
+  /** People whose last passage today (up to now) was a check-in through this gate. */
+  inside: number;
+  capacity: number | null;
+  /** False for a gate that check-ins name but the managed list does not hold. */
+  listed: boolean;
 }
+
+export interface Occupancy {
+  date: string;
+  timezone: string;
+  inside: number;
+  /** The sum of the listed gates' capacities, when every listed gate has one; otherwise null. */
+  capacity: number | null;
+  gates: GateOccupancy[];
+  /** When this was counted (ISO 8601). */
+  at: string;
+}
+
+/** However many screens ask, the occupancy is counted at most once per this many milliseconds per process. */
+export const OCCUPANCY_TTL_MS = 2000;
 
 function gateName(value: string): string {
   const checked = checkText(value, true);
@@ -44,114 +70,101 @@ async function uniqueName<T>(work: () => Promise<T>, name: string): Promise<T> {
   try {
     return await work();
   } catch (error) {
-    const e = error as { code?: string; constraint?: string; message?: string };
-    if (e.code === '23505' && (e.constraint === 'gates_name_key' || (e.message ?? '').includes('gates_name_key'))) {
-      throw DomainError.conflict('name', `a gate named "${name}" exists already`);
-    }
+    if (isTakenName(error)) throw DomainError.conflict('name', `a gate named "${name}" exists already`);
     throw error;
   }
 }
 
-const notFound = (id: number) => new DomainError(404, 'Not found', `There is no gate with id ${id}.`);
+export class GateService {
+  private counted: { at: number; value: Promise<Occupancy> } | undefined;
 
-export async function createGate(db: Database, actor: string, fields: { name: string; capacity?: number | null }): Promise<Gate> {
-  const name = gateName(fields.name);
-  const limit = capacity(fields.capacity ?? null);
-  return uniqueName(
-    () =>
-      db.transaction(async (tx) => {
-        const { rows } = await tx.query<Gate>(`INSERT INTO gates (name, capacity) VALUES ($1, $2) RETURNING ${GATE_COLUMNS}`, [
-          name,
-          limit,
-        ]);
-        const gate = rows[0]!;
-        await recordAudit(tx, { actor, action: 'create', entity: 'gate', entityId: gate.id, after: gate });
-        return gate;
-      }),
-    name,
-  );
-}
+  constructor(private readonly deps: ServiceDeps) {}
 
-export async function changeGate(db: Database, actor: string, id: number, fields: GateFields): Promise<Gate> {
-  const name = fields.name === undefined ? undefined : gateName(fields.name);
-  const limit = fields.capacity === undefined ? undefined : capacity(fields.capacity);
-  return uniqueName(
-    () =>
-      db.transaction(async (tx) => {
-        const { rows: found } = await tx.query<Gate>(`SELECT ${GATE_COLUMNS} FROM gates WHERE id = $1 FOR UPDATE`, [id]);
-        const before = found[0];
-        if (!before) throw notFound(id);
-        const after = { ...before, ...(name === undefined ? {} : { name }), ...(limit === undefined ? {} : { capacity: limit }) };
-        if (after.name === before.name && after.capacity === before.capacity) return before;
-        await tx.query(`UPDATE gates SET name = $2, capacity = $3 WHERE id = $1`, [id, after.name, after.capacity]);
-        await recordAudit(tx, { actor, action: 'update', entity: 'gate', entityId: id, before, after });
-        return after;
-      }),
-    name ?? '',
-  );
-}
+  /** The managed list, by name: for whoever reads attendance or records check-ins. */
+  async list(actor: Actor): Promise<Gate[]> {
+    if (!can(actor, 'attendance:read') && !can(actor, 'attendance:record')) {
+      throw DomainError.forbidden('Only those who read attendance or record check-ins see the list of gates.');
+    }
+    return listGates(this.deps.db);
+  }
 
-/** Takes a gate off the list; its check-ins keep their gate name (it shows as unlisted). */
-export async function removeGate(db: Database, actor: string, id: number): Promise<void> {
-  await db.transaction(async (tx) => {
-    const { rows } = await tx.query<Gate>(`DELETE FROM gates WHERE id = $1 RETURNING ${GATE_COLUMNS}`, [id]);
-    if (!rows[0]) throw notFound(id);
-    await recordAudit(tx, { actor, action: 'delete', entity: 'gate', entityId: id, before: rows[0] });
-  });
-}
+  async create(actor: Actor, fields: { name: string; capacity?: number | null }): Promise<Gate> {
+    authorize(actor, 'gates:write');
+    const name = gateName(fields.name);
+    const limit = capacity(fields.capacity ?? null);
+    return uniqueName(
+      () =>
+        this.deps.changes.run(actor, async (change) => {
+          const gate = await insertGate(change.tx, name, limit);
+          await change.audit({ action: 'create', entity: 'gate', entityId: gate.id, after: gate });
+          return gate;
+        }),
+      name,
+    );
+  }
 
-// ---- Occupancy -------------------------------------------------------------------------------------
+  /** Renames a gate or changes its capacity; earlier check-ins keep the name they were made with. */
+  async change(actor: Actor, id: number, fields: GateFields): Promise<Gate> {
+    authorize(actor, 'gates:write');
+    const name = fields.name === undefined ? undefined : gateName(fields.name);
+    const limit = fields.capacity === undefined ? undefined : capacity(fields.capacity);
+    return uniqueName(
+      () =>
+        this.deps.changes.run(actor, async (change) => {
+          const before = await findGateForUpdate(change.tx, id);
+          if (!before) throw DomainError.notFoundOf('gate', id);
+          const after = { ...before, ...(name === undefined ? {} : { name }), ...(limit === undefined ? {} : { capacity: limit }) };
+          if (after.name === before.name && after.capacity === before.capacity) return before;
+          await updateGate(change.tx, after);
+          await change.audit({ action: 'update', entity: 'gate', entityId: id, before, after });
+          return after;
+        }),
+      name ?? '',
+    );
+  }
 
-export interface GateOccupancy {
-  gate: string;
-  /** People whose last passage today (up to now) was a check-in through this gate. */
-  inside: number;
-  capacity: number | null;
-  /** False for a gate that check-ins name but the managed list does not hold. */
-  listed: boolean;
-}
+  /** Takes a gate off the list; its check-ins keep their gate name (it shows as unlisted). */
+  async remove(actor: Actor, id: number): Promise<void> {
+    authorize(actor, 'gates:write');
+    await this.deps.changes.run(actor, async (change) => {
+      const removed = await deleteGate(change.tx, id);
+      if (!removed) throw DomainError.notFoundOf('gate', id);
+      await change.audit({ action: 'delete', entity: 'gate', entityId: id, before: removed });
+    });
+  }
 
-export interface Occupancy {
-  date: string;
-  timezone: string;
-  inside: number;
-  /** The sum of the listed gates' capacities, when every listed gate has one; otherwise null. */
-  capacity: number | null;
-  gates: GateOccupancy[];
-  /** When this was counted (ISO 8601, APP_TIMEZONE). */
-  at: string;
-}
+  /**
+   * Who is inside now, per gate, against capacity: counts only, no personal data, so it asks for no
+   * role (the big screen and /api/v1/occupancy are public). Counted at most once per OCCUPANCY_TTL_MS,
+   * for the screens that keep asking; `fresh` counts now (a page rendered once, after a change).
+   */
+  async occupancy(options: { fresh?: boolean } = {}): Promise<Occupancy> {
+    const now = Date.now();
+    if (options.fresh || !this.counted || now - this.counted.at >= OCCUPANCY_TTL_MS) {
+      const value = this.count();
+      const counted = { at: now, value };
+      this.counted = counted;
+      // A failed count is not kept.
+      value.catch(() => {
+        if (this.counted === counted) this.counted = undefined;
+      });
+    }
+    return this.counted.value;
+  }
 
-/**
- * Who is inside now, per gate: a person (their person id, or their folded typed name for a walk-in) is
- * inside when their last passage of the day up to now was a check-in; they count at the gate of that
- * check-in. Counts only: no name leaves this function. Listed gates appear even when nobody is inside.
- */
-export async function occupancy(db: Queryable, day: string, timezone: string): Promise<Occupancy> {
-  const { rows } = await db.query<{ gate: string; inside: number; capacity: number | null; listed: boolean; at: string }>(
-    `WITH last AS (
-       SELECT DISTINCT ON (coalesce('#' || person_id::text, name_key)) gate, direction
-         FROM checkins
-        WHERE login >= $1::date::timestamptz AND login < ($1::date + 1)::timestamptz AND login <= now() AND deleted_at IS NULL
-        ORDER BY coalesce('#' || person_id::text, name_key), login DESC, id DESC
-     ), counted AS (
-       SELECT gate, count(*)::int AS inside FROM last WHERE direction = 'in' GROUP BY gate
-     )
-     SELECT coalesce(g.name, c.gate) AS gate, coalesce(c.inside, 0) AS inside, g.capacity, g.id IS NOT NULL AS listed,
-            to_json(now()) #>> '{}' AS at
-       FROM gates g FULL JOIN counted c ON c.gate = g.name
-      ORDER BY g.id IS NULL, coalesce(g.name, c.gate)`,
-    [day],
-  );
-  const listed = rows.filter((row) => row.listed);
-  const at = rows[0]?.at ?? new Date().toISOString();
-  return {
-    date: day,
-    timezone,
-    inside: rows.reduce((sum, row) => sum + row.inside, 0),
-    capacity:
-      listed.length > 0 && listed.every((row) => row.capacity !== null) ? listed.reduce((sum, row) => sum + row.capacity!, 0) : null,
-    gates: rows.map(({ gate, inside, capacity: limit, listed: isListed }) => ({ gate, inside, capacity: limit, listed: isListed })),
-    at,
-  };
+  private async count(): Promise<Occupancy> {
+    const { timezone } = this.deps.config;
+    const day = localDate(timezone);
+    const rows = await countInside(this.deps.db, day);
+    const listed = rows.filter((row) => row.listed);
+    return {
+      date: day,
+      timezone,
+      inside: rows.reduce((sum, row) => sum + row.inside, 0),
+      capacity:
+        listed.length > 0 && listed.every((row) => row.capacity !== null) ? listed.reduce((sum, row) => sum + row.capacity!, 0) : null,
+      gates: rows.map(({ gate, inside, capacity: limit, listed: isListed }) => ({ gate, inside, capacity: limit, listed: isListed })),
+      at: rows[0]?.at ?? new Date().toISOString(),
+    };
+  }
 }

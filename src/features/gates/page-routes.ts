@@ -1,14 +1,15 @@
 // /admin/gates: the managed list of gates (name, capacity) with how many are inside through each now,
 // and a link to the venue's big screen. Changes go through the gate service (audited); a refused change
-// re-renders the page with the reason.
+// re-renders the page with the reason. Whoever may see the list but not change it (a viewer) sees it
+// without the forms.
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { AppContext } from '../../app.js';
-import { localDate } from '../../domain/calendar.js';
 import { DomainError } from '../../domain/domain-error.js';
-import { changeGate, createGate, listGates, occupancy, removeGate } from './gate-service.js';
-import { actorNameOf, sessionOf } from '../../plugins/access-control.js';
+import type { Gate } from './gate-service.js';
+import { actorOf } from '../../plugins/access-control.js';
+import { idOf, pageUserOf } from '../../http/page-request.js';
 import { html, type SafeHtml } from '../../views/html.js';
-import { csrfField, dangerButton, notice, page, tableHead, type PageUser } from '../../views/layout.js';
+import { csrfField, dangerButton, notice, page, tableHead, userCan, type PageUser } from '../../views/layout.js';
 import { formText, type FormBody } from '../../views/form.js';
 
 /** '' = no limit; otherwise a whole number (the service checks the range). */
@@ -21,16 +22,13 @@ function capacityField(value: string): number | null {
 
 const DONE: Record<string, string> = { added: 'Gate added.', saved: 'Gate saved.', removed: 'Gate removed from the list.' };
 
-export const adminGateRoutes: FastifyPluginAsync<AppContext> = async (app, { db, config }) => {
-  const pageUser = (request: FastifyRequest): PageUser => {
-    const s = sessionOf(request);
-    return { username: s.username, csrfToken: s.csrfToken };
-  };
-
-  async function render(user: PageUser, top: SafeHtml | '' = '') {
-    const [gates, now] = await Promise.all([listGates(db), occupancy(db, localDate(config.timezone), config.timezone)]);
+export const adminGateRoutes: FastifyPluginAsync<AppContext> = async (app, { services }) => {
+  async function render(request: FastifyRequest, top: SafeHtml | '' = '') {
+    const user = pageUserOf(request);
+    const [gates, now] = await Promise.all([services.gates.list(actorOf(request)), services.gates.occupancy({ fresh: true })]);
     const insideAt = new Map(now.gates.map((g) => [g.gate, g.inside]));
     const unlisted = now.gates.filter((g) => !g.listed);
+    const writes = userCan(user, 'gates:write');
     return page({
       title: 'Gates',
       section: 'gates',
@@ -44,51 +42,16 @@ export const adminGateRoutes: FastifyPluginAsync<AppContext> = async (app, { db,
           </p>
         </div>
         ${top}
-        <div class="grid-2 grid-wide-left">
+        <div class="${writes ? 'grid-2 grid-wide-left' : ''}">
           <section class="card" aria-labelledby="gates-title">
             <h2 id="gates-title">Gates</h2>
             ${
               gates.length === 0
                 ? html`<p class="empty">No gates yet.</p>`
                 : html`<table class="table" id="gate-table">
-                    ${tableHead(['Name', 'Capacity', 'Inside now', ''])}
+                    ${tableHead(writes ? ['Name', 'Capacity', 'Inside now', ''] : ['Name', 'Capacity', 'Inside now'])}
                     <tbody>
-                      ${gates.map(
-                        (g) =>
-                          html`<tr data-gate-id="${String(g.id)}">
-                            <td colspan="2">
-                              <form method="post" action="/admin/gates/${String(g.id)}" class="inline-form">
-                                ${csrfField(user)}
-                                <label class="visually-hidden" for="gate-name-${String(g.id)}">Name</label>
-                                <input id="gate-name-${String(g.id)}" name="name" value="${g.name}" required maxlength="100" />
-                                <label class="visually-hidden" for="gate-capacity-${String(g.id)}">Capacity of ${g.name}</label>
-                                <input
-                                  id="gate-capacity-${String(g.id)}"
-                                  name="capacity"
-                                  type="number"
-                                  min="1"
-                                  max="1000000"
-                                  inputmode="numeric"
-                                  value="${g.capacity === null ? '' : String(g.capacity)}"
-                                  placeholder="no limit"
-                                />
-                                <button class="button button-small" type="submit">
-                                  Save<span class="visually-hidden"> ${g.name}</span>
-                                </button>
-                              </form>
-                            </td>
-                            <td>${String(insideAt.get(g.name) ?? 0)}</td>
-                            <td>
-                              ${dangerButton({
-                                user,
-                                action: `/admin/gates/${String(g.id)}/delete`,
-                                confirm: `Remove the gate ${g.name} from the list? Its check-ins keep the gate name.`,
-                                label: 'Remove',
-                                subject: g.name,
-                              })}
-                            </td>
-                          </tr>`,
-                      )}
+                      ${gates.map((g) => (writes ? gateRow(user, g, insideAt.get(g.name) ?? 0) : readOnlyRow(g, insideAt.get(g.name) ?? 0)))}
                     </tbody>
                   </table>`
             }
@@ -101,22 +64,28 @@ export const adminGateRoutes: FastifyPluginAsync<AppContext> = async (app, { db,
                   </p>`
             }
           </section>
-          <section class="card" aria-labelledby="new-gate-title">
-            <h2 id="new-gate-title">Add a gate</h2>
-            <form method="post" action="/admin/gates" class="stack">
-              ${csrfField(user)}
-              <label for="gate-name">Name</label>
-              <input id="gate-name" name="name" required maxlength="100" placeholder="North" />
-              <label for="gate-capacity">Capacity <span class="hint">(optional: people inside through this gate at once)</span></label>
-              <input id="gate-capacity" name="capacity" type="number" min="1" max="1000000" inputmode="numeric" />
-              <button class="button button-primary" type="submit">Add gate</button>
-            </form>
-          </section>
+          ${
+            writes
+              ? html`<section class="card" aria-labelledby="new-gate-title">
+                  <h2 id="new-gate-title">Add a gate</h2>
+                  <form method="post" action="/admin/gates" class="stack">
+                    ${csrfField(user)}
+                    <label for="gate-name">Name</label>
+                    <input id="gate-name" name="name" required maxlength="100" placeholder="North" />
+                    <label for="gate-capacity"
+                      >Capacity <span class="hint">(optional: people inside through this gate at once)</span></label
+                    >
+                    <input id="gate-capacity" name="capacity" type="number" min="1" max="1000000" inputmode="numeric" />
+                    <button class="button button-primary" type="submit">Add gate</button>
+                  </form>
+                </section>`
+              : ''
+          }
         </div>`,
     });
   }
 
-  /** Runs a change; a refusal (bad field, name taken, gone) re-renders the page with its reason. */
+  /** Runs a change; a refusal (bad field, name taken, gone, not allowed) re-renders the page with its reason. */
   async function change(request: FastifyRequest, reply: FastifyReply, work: () => Promise<unknown>, done: string) {
     try {
       await work();
@@ -125,14 +94,14 @@ export const adminGateRoutes: FastifyPluginAsync<AppContext> = async (app, { db,
       return reply
         .code(error.status)
         .type('text/html; charset=utf-8')
-        .send(await render(pageUser(request), notice('error', error.detail)));
+        .send(await render(request, notice('error', error.detail)));
     }
     return reply.redirect(`/admin/gates?done=${done}`, 303);
   }
 
   app.get<{ Querystring: { done?: string } }>('/admin/gates', { config: { access: 'admin-page' } }, async (request, reply) => {
     const done = DONE[request.query.done ?? ''];
-    return reply.type('text/html; charset=utf-8').send(await render(pageUser(request), done ? notice('success', done) : ''));
+    return reply.type('text/html; charset=utf-8').send(await render(request, done ? notice('success', done) : ''));
   });
 
   app.post<{ Body: FormBody }>('/admin/gates', { config: { access: 'admin-page' } }, async (request, reply) =>
@@ -140,7 +109,7 @@ export const adminGateRoutes: FastifyPluginAsync<AppContext> = async (app, { db,
       request,
       reply,
       () =>
-        createGate(db, actorNameOf(request), {
+        services.gates.create(actorOf(request), {
           name: formText(request.body, 'name'),
           capacity: capacityField(formText(request.body, 'capacity')),
         }),
@@ -153,7 +122,7 @@ export const adminGateRoutes: FastifyPluginAsync<AppContext> = async (app, { db,
       request,
       reply,
       () =>
-        changeGate(db, actorNameOf(request), gateId(request.params.id), {
+        services.gates.change(actorOf(request), gateId(request.params.id), {
           name: formText(request.body, 'name'),
           capacity: capacityField(formText(request.body, 'capacity')),
         }),
@@ -162,13 +131,57 @@ export const adminGateRoutes: FastifyPluginAsync<AppContext> = async (app, { db,
   );
 
   app.post<{ Params: { id: string } }>('/admin/gates/:id/delete', { config: { access: 'admin-page' } }, async (request, reply) =>
-    change(request, reply, () => removeGate(db, actorNameOf(request), gateId(request.params.id)), 'removed'),
+    change(request, reply, () => services.gates.remove(actorOf(request), gateId(request.params.id)), 'removed'),
   );
 };
 
+/** A gate with its own form to rename it or change its capacity, and its remove button. */
+function gateRow(user: PageUser, g: Gate, inside: number): SafeHtml {
+  return html`<tr data-gate-id="${String(g.id)}">
+    <td colspan="2">
+      <form method="post" action="/admin/gates/${String(g.id)}" class="inline-form">
+        ${csrfField(user)}
+        <label class="visually-hidden" for="gate-name-${String(g.id)}">Name</label>
+        <input id="gate-name-${String(g.id)}" name="name" value="${g.name}" required maxlength="100" />
+        <label class="visually-hidden" for="gate-capacity-${String(g.id)}">Capacity of ${g.name}</label>
+        <input
+          id="gate-capacity-${String(g.id)}"
+          name="capacity"
+          type="number"
+          min="1"
+          max="1000000"
+          inputmode="numeric"
+          value="${g.capacity === null ? '' : String(g.capacity)}"
+          placeholder="no limit"
+        />
+        <button class="button button-small" type="submit">Save<span class="visually-hidden"> ${g.name}</span></button>
+      </form>
+    </td>
+    <td>${String(inside)}</td>
+    <td>
+      ${dangerButton({
+        user,
+        action: `/admin/gates/${String(g.id)}/delete`,
+        confirm: `Remove the gate ${g.name} from the list? Its check-ins keep the gate name.`,
+        label: 'Remove',
+        subject: g.name,
+      })}
+    </td>
+  </tr>`;
+}
+
+/** A gate as those who may not change the list see it. */
+function readOnlyRow(g: Gate, inside: number): SafeHtml {
+  return html`<tr data-gate-id="${String(g.id)}">
+    <td>${g.name}</td>
+    <td>${g.capacity === null ? 'no limit' : String(g.capacity)}</td>
+    <td>${String(inside)}</td>
+  </tr>`;
+}
+
+/** Gate ids are 32-bit: anything else names no gate. */
 function gateId(value: string): number {
-  const id = Number(value);
-  if (!(/^\d{1,10}$/.test(value) && id >= 1 && id <= 2147483647))
-    throw new DomainError(404, 'Not found', `There is no gate with id ${value}.`);
+  const id = idOf(value);
+  if (id === undefined || id > 2147483647) throw DomainError.notFoundOf('gate', value);
   return id;
 }

@@ -1,11 +1,10 @@
 // GET /screen: the venue's big screen. How many people are inside now, per gate, against capacity, with
 // no personal data on it, so it needs no sign-in and may hang in the foyer. The server renders the
-// current counts (the page works without its script); public/screen.js refreshes them from
-// GET /api/v1/occupancy every few seconds.
+// current counts (the page works without its script), from the gate service's count that every screen
+// shares; public/screen.js refreshes them from GET /api/v1/occupancy every few seconds.
 import type { FastifyPluginAsync } from 'fastify';
 import type { AppContext } from '../../app.js';
-import { localDate } from '../../domain/calendar.js';
-import { occupancy, type Occupancy } from './gate-service.js';
+import type { Occupancy } from './gate-service.js';
 import { html, type SafeHtml } from '../../views/html.js';
 import { clock, page } from '../../views/layout.js';
 
@@ -50,9 +49,9 @@ export function screenBody(now: Occupancy): SafeHtml {
   </div>`;
 }
 
-export const uiScreenRoutes: FastifyPluginAsync<AppContext> = async (app, { db, config }) => {
+export const uiScreenRoutes: FastifyPluginAsync<AppContext> = async (app, { services }) => {
   app.get('/screen', { config: { access: 'public' } }, async (_request, reply) => {
-    const now = await occupancy(db, localDate(config.timezone), config.timezone);
+    const now = await services.gates.occupancy();
     return reply
       .type('text/html; charset=utf-8')
       .send(page({ title: 'Inside now', body: screenBody(now), scripts: ['screen.js'], bodyClass: 'screen' }));

@@ -1,0 +1,149 @@
+// The SQL of retention (RETENTION_DAYS): what a prune would remove, the prune itself (check-ins of whole
+// local days before the cut-off, their Idempotency-Keys, and the names in audit records about them),
+// the advisory lock that lets one prune run at a time, and the retention_runs row of each day's run.
+import type { Queryable } from '../../db/database.js';
+
+/** Arbitrary but fixed, distinct from the migration lock. */
+const RETENTION_LOCK_KEY = 74_201_909;
+/** Check-ins deleted per statement: each statement of a first prune of millions of rows stays short. */
+const BATCH = 5_000;
+export const TOMBSTONE = '(erased)';
+
+export interface PruneCounts {
+  checkins: number;
+  idempotencyKeys: number;
+  auditEntries: number;
+}
+
+export interface PrunePlan extends PruneCounts {
+  /** Check-ins before this instant (local midnight) go. */
+  cutoff: string;
+  /** The local days of the oldest and newest check-in that would go (null when none). */
+  firstDay: string | null;
+  lastDay: string | null;
+}
+
+const CUTOFF = `(current_date - $1::int)::timestamptz`;
+/** Audit records of check-ins that still carry names. */
+const NAMES_IN = (column: string) =>
+  `(${column} ? 'firstname' OR ${column} ? 'lastname') AND ${column}->>'firstname' IS DISTINCT FROM '${TOMBSTONE}'`;
+/**
+ * SQL for a before/after record of the audit log with `keys` replaced by the tombstone (all of them,
+ * when the record holds any); records without those keys are left as they are. Also used by a
+ * person's erasure (people/person-privacy.ts).
+ */
+export const tombstoned = (column: string, keys: readonly string[]) =>
+  `CASE WHEN ${column} ?| array[${keys.map((key) => `'${key}'`).join(', ')}]
+        THEN ${column} || '${JSON.stringify(Object.fromEntries(keys.map((key) => [key, TOMBSTONE])))}'::jsonb ELSE ${column} END`;
+const SCRUB = (column: string) => tombstoned(column, ['firstname', 'lastname']);
+const AUDIT_NAMES = `entity = 'checkin' AND ((${NAMES_IN('before')}) OR (${NAMES_IN('after')}))`;
+
+/** What a prune with `days` would remove now (nothing is changed). */
+export async function planPrune(db: Queryable, days: number): Promise<PrunePlan> {
+  const { rows } = await db.query<{
+    cutoff: string;
+    checkins: number;
+    first_day: string | null;
+    last_day: string | null;
+    keys: number;
+    audit: number;
+  }>(
+    `WITH doomed AS (SELECT id, login FROM checkins WHERE login < ${CUTOFF})
+     SELECT to_json(${CUTOFF}) #>> '{}' AS cutoff,
+            (SELECT count(*) FROM doomed)::int AS checkins,
+            (SELECT min(login)::date::text FROM doomed) AS first_day,
+            (SELECT max(login)::date::text FROM doomed) AS last_day,
+            (SELECT count(*) FROM checkin_idempotency_keys k
+              WHERE k.created_at < ${CUTOFF} OR k.checkin_id IN (SELECT id FROM doomed))::int AS keys,
+            (SELECT count(*) FROM audit_log a
+              WHERE ${AUDIT_NAMES} AND (a.at < ${CUTOFF} OR a.entity_id IN (SELECT id::text FROM doomed)))::int AS audit`,
+    [days],
+  );
+  const row = rows[0]!;
+  return {
+    cutoff: row.cutoff,
+    checkins: row.checkins,
+    idempotencyKeys: row.keys,
+    auditEntries: row.audit,
+    firstDay: row.first_day,
+    lastDay: row.last_day,
+  };
+}
+
+/**
+ * Deletes and anonymises what planPrune lists, in batches of BATCH check-ins, in the caller's
+ * transaction; returns the counts.
+ */
+export async function pruneExpired(tx: Queryable, days: number): Promise<PruneCounts> {
+  const counts: PruneCounts = { checkins: 0, idempotencyKeys: 0, auditEntries: 0 };
+  const add = (row: { checkins: number; keys: number; audit: number }) => {
+    counts.checkins += row.checkins;
+    counts.idempotencyKeys += row.keys;
+    counts.auditEntries += row.audit;
+    return row.checkins;
+  };
+  // Live rows through the day index, in batches; soft-deleted ones (few) in one go.
+  for (const which of ['deleted_at IS NULL', 'deleted_at IS NOT NULL']) {
+    for (;;) {
+      const { rows } = await tx.query<{ checkins: number; keys: number; audit: number }>(
+        `WITH doomed AS (SELECT id FROM checkins WHERE ${which} AND login < ${CUTOFF} ORDER BY login LIMIT $2 FOR UPDATE),
+              keys AS (DELETE FROM checkin_idempotency_keys WHERE checkin_id IN (SELECT id FROM doomed) RETURNING 1),
+              audit AS (UPDATE audit_log SET before = ${SCRUB('before')}, after = ${SCRUB('after')}
+                         WHERE ${AUDIT_NAMES} AND entity_id IN (SELECT id::text FROM doomed) RETURNING 1),
+              gone AS (DELETE FROM checkins WHERE id IN (SELECT id FROM doomed) RETURNING 1)
+         SELECT (SELECT count(*) FROM gone)::int AS checkins, (SELECT count(*) FROM keys)::int AS keys,
+                (SELECT count(*) FROM audit)::int AS audit`,
+        [days, BATCH],
+      );
+      if (add(rows[0]!) < BATCH) break;
+    }
+  }
+  // Older keys of entries that stay (nobody retries a request that old) and older audit entries.
+  const keys = await tx.query(`DELETE FROM checkin_idempotency_keys WHERE created_at < ${CUTOFF}`, [days]);
+  counts.idempotencyKeys += keys.rowCount;
+  const audit = await tx.query(
+    `UPDATE audit_log SET before = ${SCRUB('before')}, after = ${SCRUB('after')} WHERE ${AUDIT_NAMES} AND at < ${CUTOFF}`,
+    [days],
+  );
+  counts.auditEntries += audit.rowCount;
+  return counts;
+}
+
+/**
+ * Takes the retention lock until the caller's transaction ends; false when another prune holds it. A
+ * transaction-level lock on the key earlier versions hold at session level: the two exclude each other,
+ * so replicas of both versions side by side still prune one at a time.
+ */
+export async function tryRetentionLock(tx: Queryable): Promise<boolean> {
+  const { rows } = await tx.query<{ locked: boolean }>('SELECT pg_try_advisory_xact_lock($1) AS locked', [RETENTION_LOCK_KEY]);
+  return rows[0]!.locked;
+}
+
+/**
+ * Claims today's row of retention_runs; undefined when it is not to be claimed. The daily run claims it
+ * only when no run has today (or one started more than an hour ago and never finished: an earlier
+ * version's run that failed half-way); a run by hand (`again`) always does, and adds its counts to the
+ * day's.
+ */
+export async function claimRun(tx: Queryable, days: number, again: boolean): Promise<{ day: string; cutoff: string } | undefined> {
+  const { rows } = await tx.query<{ day: string; cutoff: string }>(
+    `INSERT INTO retention_runs AS r (day, retention_days, cutoff) VALUES (current_date, $1, ${CUTOFF})
+     ON CONFLICT (day) DO UPDATE SET started_at = now(), finished_at = NULL, retention_days = $1, cutoff = EXCLUDED.cutoff
+      WHERE $2::boolean OR (r.finished_at IS NULL AND r.started_at < now() - interval '1 hour')
+     RETURNING day::text AS day, to_json(cutoff) #>> '{}' AS cutoff`,
+    [days, again],
+  );
+  return rows[0];
+}
+
+export async function finishRun(tx: Queryable, day: string, counts: PruneCounts): Promise<void> {
+  await tx.query(
+    `UPDATE retention_runs
+        SET finished_at = now(),
+            checkins_deleted = coalesce(checkins_deleted, 0) + $2,
+            idempotency_keys_deleted = coalesce(idempotency_keys_deleted, 0) + $3,
+            audit_entries_anonymised = coalesce(audit_entries_anonymised, 0) + $4
+      WHERE day = $1::date`,
+    [day, counts.checkins, counts.idempotencyKeys, counts.auditEntries],
+  );
+}
