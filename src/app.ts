@@ -1,61 +1,70 @@
 // Builds the HTTP application: framework settings, then what is installed, in order: the cross-cutting
-// plugins (src/plugins/), the check-in service (the one door for changes to attendance), and every route
-// module (src/routes/). The process concerns (listening, signals, database start-up) live in server.ts.
+// plugins (src/plugins/), the services (src/services.ts: each feature's one door), and every feature's
+// route modules (src/features/<name>/*-routes.ts), which are given the services, never the database.
+// The process concerns (listening, signals, database start-up) live in server.ts.
 import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyInstance, type FastifyPluginAsync } from 'fastify';
-import { CheckinService } from './features/checkins/checkin-service.js';
-import { CheckinWriter } from './features/checkins/checkin-writer.js';
 import type { Config } from './config.js';
-import { serviceDeps, type Services } from './services.js';
-import { AuditService } from './features/audit/audit-service.js';
 import type { Database } from './db/database.js';
 import { RequestLogController, loggerOptions } from './logging.js';
 import { Metrics } from './metrics.js';
 import type { Readiness } from './readiness.js';
+import { serviceDeps, type Services } from './services.js';
 import { accessControl } from './plugins/access-control.js';
 import { errorHandler } from './plugins/error-handler.js';
 import { firstAdmin } from './plugins/first-admin.js';
 import { liveUpdates } from './plugins/live-updates.js';
 import { requestMetrics } from './plugins/metrics.js';
+import { registerOpenApi } from './plugins/openapi.js';
 import { webSecurity } from './plugins/web-security.js';
 import { writeLimit } from './plugins/write-limit.js';
-import { adminRoutes } from './features/staff/sign-in-routes.js';
+import { AuditService } from './features/audit/audit-service.js';
+import { adminAuditRoutes } from './features/audit/page-routes.js';
+import { CheckinService } from './features/checkins/checkin-service.js';
+import { CheckinWriter } from './features/checkins/checkin-writer.js';
 import { adminEntryRoutes } from './features/checkins/entry-page-routes.js';
 import { adminEventRoutes } from './features/checkins/live-routes.js';
-import { adminGateRoutes } from './features/gates/page-routes.js';
-import { adminGroupRoutes } from './features/groups/page-routes.js';
-import { adminPeopleRoutes } from './features/people/page-routes.js';
-import { adminRegisterRoutes } from './features/groups/register-page-routes.js';
-import { adminSheetRoutes } from './features/checkins/sheet-page-routes.js';
-import { adminTokenRoutes } from './features/tokens/page-routes.js';
-import { adminBadgeRoutes } from './features/people/badge-page-routes.js';
-import { adminUserRoutes } from './features/staff/page-routes.js';
-import { uiAssetRoutes } from './http/asset-routes.js';
-import { uiKioskRoutes } from './features/kiosk/page-routes.js';
-import { uiScreenRoutes } from './features/gates/screen-routes.js';
-import { apiRoutes } from './http/api-routes.js';
-import { healthRoutes } from './http/health-routes.js';
-import { registerOpenApi } from './plugins/openapi.js';
 import { seedTableRoutes } from './features/checkins/seed-routes.js';
+import { adminSheetRoutes } from './features/checkins/sheet-page-routes.js';
+import { GateService } from './features/gates/gate-service.js';
+import { adminGateRoutes } from './features/gates/page-routes.js';
+import { uiScreenRoutes } from './features/gates/screen-routes.js';
+import { GroupService } from './features/groups/group-service.js';
+import { adminGroupRoutes } from './features/groups/page-routes.js';
+import { adminRegisterRoutes } from './features/groups/register-page-routes.js';
+import { KioskService } from './features/kiosk/kiosk-service.js';
+import { uiKioskRoutes } from './features/kiosk/page-routes.js';
+import { adminBadgeRoutes } from './features/people/badge-page-routes.js';
+import { adminPeopleRoutes } from './features/people/page-routes.js';
+import { PersonService } from './features/people/person-service.js';
+import { RetentionService } from './features/retention/retention-service.js';
+import { adminUserRoutes } from './features/staff/page-routes.js';
+import { adminRoutes } from './features/staff/sign-in-routes.js';
+import { StaffService } from './features/staff/staff-service.js';
+import { adminTokenRoutes } from './features/tokens/page-routes.js';
+import { TokenService } from './features/tokens/token-service.js';
+import { apiRoutes } from './http/api-routes.js';
+import { uiAssetRoutes } from './http/asset-routes.js';
+import { healthRoutes } from './http/health-routes.js';
 
-/** What the plugins are given. */
-export interface AppServices {
+/** What the plugins are given (access control looks up sessions and tokens; live updates listen). */
+export interface PluginContext {
   config: Config;
   db: Database;
   readiness: Readiness;
 }
 
 /** What buildApp is given: the writer is made from config.writeBatch when absent. */
-export interface AppInput extends AppServices {
+export interface AppInput extends PluginContext {
   /** Group-committing check-in writer (checkin-writer.ts); only the check-in service writes through it. */
   writer?: CheckinWriter;
 }
 
-/** What every route module is given: the services (src/services.ts), never the database. */
-export interface AppContext extends AppServices {
+/** What every route module is given: configuration, readiness and the services, never the database. */
+export interface AppContext {
+  config: Config;
+  readiness: Readiness;
   services: Services;
-  /** The one door for every change to attendance (checkin-service.ts). */
-  checkins: CheckinService;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -107,15 +116,15 @@ export async function buildApp(input: AppInput, options: BuildOptions = {}): Pro
   // The OpenAPI document sees the routes registered after it: all of them.
   await registerOpenApi(app);
 
-  const services: AppServices = { config, db: input.db, readiness: input.readiness };
+  const plugins: PluginContext = { config, db: input.db, readiness: input.readiness };
   await app.register(requestMetrics, { metrics: options.metrics ?? new Metrics(input.db) });
   await app.register(writeLimit, { writesPerMinute: config.rateLimitWritesPerMinute });
   await app.register(errorHandler);
   await app.register(webSecurity);
   // Before any route: every route registered after this gets the hooks of its declared access.
-  await app.register(accessControl, services);
-  await app.register(firstAdmin, services);
-  await app.register(liveUpdates, services);
+  await app.register(accessControl, plugins);
+  await app.register(firstAdmin, plugins);
+  await app.register(liveUpdates, plugins);
 
   const writer =
     input.writer ??
@@ -127,26 +136,27 @@ export async function buildApp(input: AppInput, options: BuildOptions = {}): Pro
     });
   // Requests still waiting for a batch are answered before the database is closed.
   app.addHook('onClose', () => writer.close());
-  const checkins = new CheckinService(input.db, writer, config.checkins, { events: app.attendanceEvents, metrics: app.metrics });
   const deps = serviceDeps(input.db, config, { announce: () => app.attendanceEvents.changed() });
-  const all: Services = {
+  const checkins = new CheckinService(deps, writer, config.checkins, { events: app.attendanceEvents, metrics: app.metrics });
+  const services: Services = {
     checkins,
-    // [people]
-    // [groups]
-    // [gates]
-    // [kiosk]
-    // [staff]
-    // [tokens]
+    people: new PersonService(deps),
+    groups: new GroupService(deps),
+    gates: new GateService(deps),
+    kiosk: new KioskService(deps, checkins),
+    staff: new StaffService(deps),
+    tokens: new TokenService(deps),
     audit: new AuditService(deps),
-    // [retention]
+    retention: new RetentionService(deps),
   };
-  const context: AppContext = { ...services, checkins, services: all };
+  const context: AppContext = { config, readiness: input.readiness, services };
 
   await app.register(healthRoutes, context);
   await app.register(seedTableRoutes, context);
   await app.register(adminRoutes, context);
   await app.register(adminSheetRoutes, context);
   await app.register(adminEntryRoutes, context);
+  await app.register(adminAuditRoutes, context);
   await app.register(adminEventRoutes, context);
   await app.register(adminPeopleRoutes, context);
   await app.register(adminGroupRoutes, context);

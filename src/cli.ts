@@ -5,7 +5,9 @@ import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { openDatabase } from './db/database.js';
 import { migrate, schemaStatus } from './db/migrator.js';
-import { resetAdminPassword } from './features/staff/admin-users.js';
+import { systemActor } from './domain/actor.js';
+import { StaffService } from './features/staff/staff-service.js';
+import { serviceDeps } from './services.js';
 import { passwordProblem } from './features/staff/passwords.js';
 
 const USAGE = `Usage: barona <command>
@@ -99,8 +101,8 @@ async function runAdmin(config: Config, args: string[]): Promise<number> {
   if (problem) throw new Error(problem);
   const db = await openDatabase(config.database, { timezone: config.timezone, requestTimeouts: false });
   try {
-    const actor = `operator (barona admin reset-password on ${hostname()})`;
-    const user = await resetAdminPassword(db, username, password, actor);
+    const staff = new StaffService(serviceDeps(db, config));
+    const user = await staff.resetPassword(systemActor(`operator (barona admin reset-password on ${hostname()})`), username, password);
     if (!user) throw new Error(`there is no admin called "${username}"`);
     console.log(`password of admin "${user.username}" reset; their sessions have ended (recorded in the audit log)`);
     return 0;

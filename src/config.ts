@@ -69,6 +69,8 @@ export interface AuthConfig {
   liveHeartbeatSeconds: number;
   signInMaxFailures: number;
   signInWindowMinutes: number;
+  /** Password checks one client address may have evaluated per window, whatever the usernames. */
+  signInMaxChecksPerAddress: number;
 }
 
 type Env = Record<string, string | undefined>;
@@ -242,6 +244,7 @@ function auth(env: Env): AuthConfig {
     sessionMaxHours: integer(env, 'SESSION_MAX_HOURS', 12, 1, 30 * 24),
     signInMaxFailures: integer(env, 'SIGNIN_MAX_FAILURES', 5, 1, 1000),
     signInWindowMinutes: integer(env, 'SIGNIN_WINDOW_MINUTES', 15, 1, 24 * 60),
+    signInMaxChecksPerAddress: integer(env, 'SIGNIN_MAX_CHECKS_PER_ADDRESS', 20, 1, 100_000),
   };
 }
 

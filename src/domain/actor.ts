@@ -13,6 +13,7 @@
 // A gate token acts by its scopes (`checkin` records, `read` reads attendance). AUTH_MODE=open (the seed's
 // open API, loopback only by default) lets anonymous callers do what the seed let them: record, read and
 // correct attendance, keep people, groups and gates; never staff, tokens, the audit log, erasure or backups.
+// Otherwise an anonymous caller (a public page) may do nothing through a service that asks for a right.
 // A command run by the operator (`barona …`) acts as the system, with every right.
 import { DomainError } from './domain-error.js';
 
@@ -27,7 +28,8 @@ export type Actor =
   | { kind: 'staff'; id: number; username: string; role: Role; /** The groups a leader leads. */ groups: readonly number[] }
   | { kind: 'token'; id: number; name: string; gate: string; scopes: readonly TokenScope[] }
   | { kind: 'system'; name: string }
-  | { kind: 'anonymous' };
+  /** Nobody signed in: `open` when AUTH_MODE=open lets such callers use the API, as the seed did. */
+  | { kind: 'anonymous'; open: boolean };
 
 export type Permission =
   /** Check-ins of a whole day or range: sheets, lists, summaries, exports. */
@@ -91,7 +93,7 @@ export function permissionsOf(actor: Actor): readonly Permission[] {
     case 'system':
       return EVERYTHING;
     case 'anonymous':
-      return ANONYMOUS_PERMISSIONS;
+      return actor.open ? ANONYMOUS_PERMISSIONS : [];
   }
 }
 

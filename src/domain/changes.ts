@@ -5,7 +5,7 @@
 // lands without its audit record, nor a record without its change, and nobody hears of a change that
 // was rolled back.
 import type { Database, Queryable } from '../db/database.js';
-import { insertAuditRecord } from '../features/audit/audit-log.js';
+import { insertAuditRecord, insertAuditRecords } from '../features/audit/audit-log.js';
 import type { Actor } from './actor.js';
 
 export interface AuditRecord {
@@ -32,6 +32,8 @@ export interface Change {
   readonly tx: Queryable;
   /** Writes an audit record, by this change's actor, in this change's transaction. */
   audit(record: AuditRecord): Promise<void>;
+  /** Many records at once (an import), in one statement, in the order given. */
+  auditAll(records: readonly AuditRecord[]): Promise<void>;
   /** Announced once the transaction has committed (each announcement once, however often asked). */
   announce(what: Announcement): void;
 }
@@ -49,6 +51,7 @@ export class Changes {
         actor,
         tx,
         audit: (record) => insertAuditRecord(tx, actor, record),
+        auditAll: (records) => insertAuditRecords(tx, actor, records),
         announce: (what) => void announcements.add(what),
       }),
     );

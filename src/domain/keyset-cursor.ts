@@ -20,6 +20,11 @@ export function encodeCursor(afterId: number, filterPrint: string): string {
   return encodePosition({ after: afterId }, filterPrint);
 }
 
+/** A cursor to the ids below `beforeId`, for lists that page newest first (the audit log). */
+export function encodeBeforeCursor(beforeId: number, filterPrint: string): string {
+  return encodePosition({ before: beforeId }, filterPrint);
+}
+
 /** The position a cursor holds; `filterNames` words the refusal of a cursor issued for other filters. */
 export function decodePosition(cursor: string | undefined, filterPrint: string, filterNames = 'filters'): KeysetPosition | undefined {
   if (cursor === undefined) return undefined;

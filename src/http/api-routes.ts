@@ -15,6 +15,8 @@ import { apiV1GroupRoutes } from '../features/groups/api-routes.js';
 import { apiV1KioskRoutes } from '../features/kiosk/api-routes.js';
 import { apiV1PeopleRoutes } from '../features/people/api-routes.js';
 import { apiV1TokenRoutes } from '../features/tokens/api-routes.js';
+import { apiV1StaffRoutes } from '../features/staff/api-routes.js';
+import { apiV1AuditRoutes } from '../features/audit/api-routes.js';
 
 /**
  * Request bodies are JSON and validated strictly: no type coercion (42 is not a name), unknown fields
@@ -53,4 +55,6 @@ export const apiRoutes: FastifyPluginAsync<AppContext> = async (app, context) =>
   await app.register(apiV1GroupRoutes, { ...context, prefix: '/v1' });
   await app.register(apiV1GateRoutes, { ...context, prefix: '/v1' });
   await app.register(apiV1KioskRoutes, { ...context, prefix: '/v1' });
+  await app.register(apiV1StaffRoutes, { ...context, prefix: '/v1' });
+  await app.register(apiV1AuditRoutes, { ...context, prefix: '/v1' });
 };

@@ -1,11 +1,9 @@
 // Static browser assets (CSS, ES modules, icons) from public/, under /assets/.
-import { fileURLToPath } from 'node:url';
 import fastifyStatic from '@fastify/static';
 import type { FastifyPluginAsync } from 'fastify';
 import type { AppContext } from '../app.js';
 import { declarePublic } from '../plugins/access-control.js';
-
-export const PUBLIC_DIR = fileURLToPath(new URL('../../public/', import.meta.url));
+import { PUBLIC_DIR } from './public-files.js';
 
 export const uiAssetRoutes: FastifyPluginAsync<AppContext> = async (app) => {
   declarePublic(app);

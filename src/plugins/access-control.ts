@@ -20,8 +20,8 @@
 // checks. Public routes get no hook at all.
 import type { FastifyInstance, FastifyReply, FastifyRequest, RouteOptions, onRequestHookHandler, preHandlerHookHandler } from 'fastify';
 import fp from 'fastify-plugin';
-import type { AppServices } from '../app.js';
-import { type Actor, actorLabel, type TokenScope } from '../domain/actor.js';
+import type { PluginContext } from '../app.js';
+import { type Actor, type TokenScope } from '../domain/actor.js';
 import { authenticateGateToken } from '../features/tokens/gate-tokens.js';
 import { sameSecret } from '../domain/secrets.js';
 import { findSession, SESSION_COOKIE, type Session } from '../features/staff/sessions.js';
@@ -43,6 +43,8 @@ declare module 'fastify' {
   interface FastifyRequest {
     /** Who is calling, once identify() has run: undefined = not looked up yet, null = nobody. */
     principal: Principal | null | undefined;
+    /** AUTH_MODE=open: a caller without credentials may use the API (see domain/actor.ts). */
+    openMode: boolean;
   }
 }
 
@@ -56,7 +58,7 @@ function bearer(request: FastifyRequest): string | undefined | null {
 }
 
 /** Looks up (once per request) the bearer token or session cookie; null when there is neither or it is invalid. */
-export async function identify(request: FastifyRequest, context: AppServices): Promise<Principal | null> {
+export async function identify(request: FastifyRequest, context: PluginContext): Promise<Principal | null> {
   if (request.principal !== undefined) return request.principal;
   let principal: Principal | null = null;
   const presented = bearer(request);
@@ -96,15 +98,11 @@ export function sessionOf(request: FastifyRequest): Session {
  * routes that need credentials have refused a request without them before this is asked).
  */
 export function actorOf(request: FastifyRequest): Actor {
-  return request.principal?.actor ?? ANONYMOUS;
+  return request.principal?.actor ?? (request.openMode ? OPEN_ANONYMOUS : ANONYMOUS);
 }
 
-const ANONYMOUS: Actor = { kind: 'anonymous' };
-
-/** The actor's name, for code that still records it as text. */
-export function actorNameOf(request: FastifyRequest): string {
-  return actorLabel(actorOf(request));
-}
+const ANONYMOUS: Actor = { kind: 'anonymous', open: false };
+const OPEN_ANONYMOUS: Actor = { kind: 'anonymous', open: true };
 
 /** Refusals in the dialect of the route: problem details under /api, the seed's texts under /table. */
 function refuse(request: FastifyRequest, reply: FastifyReply, status: 401 | 403, detail: string) {
@@ -128,7 +126,7 @@ const MISSING: Record<Exclude<Access, 'public' | 'admin-page'>, string> = {
 };
 
 /** The hooks that enforce one API access level (attendance:read, checkin, admin). */
-function apiHooks(access: 'attendance:read' | 'checkin' | 'admin', context: AppServices) {
+function apiHooks(access: 'attendance:read' | 'checkin' | 'admin', context: PluginContext) {
   const tokenMode = context.config.authMode === 'token';
   const scope = SCOPE_OF[access];
   const onRequest: onRequestHookHandler = async function (request, reply) {
@@ -164,13 +162,35 @@ function apiHooks(access: 'attendance:read' | 'checkin' | 'admin', context: AppS
   return { onRequest, preHandler };
 }
 
+/**
+ * The page a form was sent from: the Referer when it is one of our own pages on this host, else the
+ * form's own URL when that is a page (GET /admin/x serves the form POST /admin/x is sent to), else the sheet.
+ */
+function formPage(request: FastifyRequest): string {
+  const referer = request.headers.referer;
+  if (typeof referer === 'string') {
+    try {
+      const url = new URL(referer);
+      if (url.hostname === request.hostname && /^\/(admin|kiosk)(\/|$)/.test(url.pathname)) return url.pathname + url.search;
+    } catch {
+      // not a URL: fall through
+    }
+  }
+  const path = request.url.split('?')[0]!;
+  return /^\/admin\/[a-z]+$/.test(path) ? path : '/admin/sheet';
+}
+
 /** The hooks of the admin pages: a session is needed in every AUTH_MODE. */
-function adminPageHooks(context: AppServices) {
+function adminPageHooks(context: PluginContext) {
   const onRequest: onRequestHookHandler = async function (request, reply) {
     const principal = await identify(request, context);
     if (principal?.kind === 'session') return;
     const wantsHtml = request.method === 'GET' && (request.headers.accept ?? '').includes('text/html');
     if (wantsHtml) return reply.redirect(`/admin?next=${encodeURIComponent(request.url)}`, 303);
+    // A form sent after the session ended (left open over lunch): sign in, then back to the page it was on.
+    if (request.method === 'POST' && (request.headers['content-type'] ?? '').startsWith('application/x-www-form-urlencoded')) {
+      return reply.redirect(`/admin?expired&next=${encodeURIComponent(formPage(request))}`, 303);
+    }
     return reply.code(401).send({ detail: 'Your session has ended; sign in again.' });
   };
   const preHandler: preHandlerHookHandler = async function (request, reply) {
@@ -192,8 +212,11 @@ const asArray = <T>(value: T | T[] | undefined): T[] => (value === undefined ? [
  * becomes hooks of that route, running before the route's own hooks.
  */
 export const accessControl = fp(
-  async (app: FastifyInstance, context: AppServices) => {
+  async (app: FastifyInstance, context: PluginContext) => {
     app.decorateRequest('principal', undefined);
+    app.decorateRequest('openMode', context.config.authMode === 'open');
+    // For public routes that behave differently for someone signed in (the sign-in page, the kiosk).
+    app.decorate('identify', (request: FastifyRequest) => identify(request, context));
     const hooks = {
       'attendance:read': apiHooks('attendance:read', context),
       checkin: apiHooks('checkin', context),
@@ -234,5 +257,7 @@ declare module 'fastify' {
   interface FastifyInstance {
     /** Throws when a registered route has no access declaration (called once every route is registered). */
     assertAccessDeclared(): void;
+    /** Who is calling (bearer token or session cookie), looked up once per request; null for nobody. */
+    identify(request: FastifyRequest): Promise<Principal | null>;
   }
 }

@@ -5,6 +5,8 @@ import type { FastifyError, FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { DomainError, type FieldError } from '../domain/domain-error.js';
 import { problemDetails, sendProblem, speaksProblemDetails, toProblem } from '../http/http-errors.js';
+import { html } from '../views/html.js';
+import { page } from '../views/layout.js';
 
 interface AjvError {
   instancePath: string;
@@ -55,6 +57,31 @@ function log(request: FastifyRequest, error: Error, status: number, title: strin
   else request.log.info({ code: (error as { code?: string }).code, status }, title);
 }
 
+/** A person in a browser on an admin page gets a page, not JSON. */
+function wantsPage(request: FastifyRequest): boolean {
+  return request.routeOptions.config?.access === 'admin-page' && (request.headers.accept ?? '').includes('text/html');
+}
+
+function errorPage(request: FastifyRequest, status: number, title: string, detail: string): string {
+  const principal = request.principal;
+  const user =
+    principal?.kind === 'session'
+      ? { username: principal.session.username, csrfToken: principal.session.csrfToken, actor: principal.actor }
+      : undefined;
+  return page({
+    title,
+    user,
+    body: html`<div class="page-head">
+        <h1>${title}</h1>
+        <p class="lede">${detail}</p>
+      </div>
+      <p>
+        <a class="button" href="/admin/sheet">Back to the start</a
+        >${status === 403 ? html` <span class="hint">Ask an owner if you need this.</span>` : ''}
+      </p>`,
+  });
+}
+
 export const errorHandler = fp(
   async (app: FastifyInstance) => {
     app.setErrorHandler((error: FastifyError | DomainError, request, reply) => {
@@ -62,6 +89,11 @@ export const errorHandler = fp(
       log(request, error, status, title);
       if (speaksProblemDetails(request)) return sendProblem(reply, problemDetails(request, status, title, detail, errors));
       if (status === 503) reply.header('retry-after', '5');
+      if (wantsPage(request))
+        return reply
+          .code(status)
+          .type('text/html; charset=utf-8')
+          .send(errorPage(request, status, title, detail));
       return reply.code(status).send({ detail });
     });
   },

@@ -4,11 +4,11 @@
 // What "the first admin" is lives in auth/first-admin.ts; this is when and how often it is tried.
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
-import type { AppServices } from '../app.js';
+import type { PluginContext } from '../app.js';
 import { ensureFirstAdmin } from '../features/staff/first-admin.js';
 
 export const firstAdmin = fp(
-  async (app: FastifyInstance, context: AppServices) => {
+  async (app: FastifyInstance, context: PluginContext) => {
     const TASK = 'first admin and bootstrap token';
     let timer: NodeJS.Timeout | undefined;
     let closed = false;

@@ -9,7 +9,7 @@ import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import pg from 'pg';
-import type { AppServices } from '../app.js';
+import type { PluginContext } from '../app.js';
 
 const CHANNEL = 'barona_attendance';
 const COALESCE_MS = 250;
@@ -113,7 +113,7 @@ function listenOnPostgres(app: FastifyInstance, connectionString: string, events
 }
 
 export const liveUpdates = fp(
-  async (app: FastifyInstance, context: AppServices) => {
+  async (app: FastifyInstance, context: PluginContext) => {
     const events = new AttendanceEvents();
     app.decorate('attendanceEvents', events);
     let stopListening: (() => Promise<void>) | undefined;

@@ -50,7 +50,8 @@ export const SECURITY_SCHEMES = {
     type: 'apiKey',
     in: 'header',
     name: 'X-CSRF-Token',
-    description: 'With the session cookie, every write also sends the session’s CSRF token (shown on the admin pages).',
+    description:
+      'With the session cookie, every write also sends the session’s CSRF token (GET /api/v1/session answers it; the admin pages carry it too).',
   },
 } as const;
 
@@ -250,7 +251,9 @@ export async function registerOpenApi(app: FastifyInstance): Promise<void> {
       tags: [
         { name: 'checkins', description: 'Record, list, correct and export check-ins' },
         { name: 'days', description: 'Day summaries' },
-        { name: 'tokens', description: 'Check the credentials a kiosk or client presents' },
+        { name: 'tokens', description: 'Gate tokens for kiosks and scanners: make, list, revoke, and check the credentials presented' },
+        { name: 'staff', description: 'Staff accounts and their roles (owner, manager, leader, viewer), and the signed-in session' },
+        { name: 'audit', description: 'Every change, with its actor and their role' },
         { name: 'people', description: 'People, their badges and external references' },
         { name: 'groups', description: 'Groups (rosters), schedules, members, excuses and the attendance register' },
         { name: 'gates', description: 'The managed list of gates and the occupancy now (people inside per gate, against capacity)' },

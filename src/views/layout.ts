@@ -31,7 +31,7 @@ const SECTIONS: readonly { key: string; href: string; label: string; needs: Perm
   { key: 'people', href: '/admin/people', label: 'People', needs: 'people:read' },
   { key: 'groups', href: '/admin/groups', label: 'Groups', needs: 'groups:read' },
   { key: 'badges', href: '/admin/badges', label: 'Badges', needs: 'people:write' },
-  { key: 'gates', href: '/admin/gates', label: 'Gates', needs: 'gates:write' },
+  { key: 'gates', href: '/admin/gates', label: 'Gates', needs: 'attendance:read' },
   { key: 'tokens', href: '/admin/tokens', label: 'Gate tokens', needs: 'tokens:manage' },
   { key: 'audit', href: '/admin/audit', label: 'Audit log', needs: 'audit:read' },
   { key: 'users', href: '/admin/users', label: 'Staff', needs: 'staff:manage' },

@@ -78,9 +78,10 @@ export async function signIn(app: FastifyInstance, username = 'admin', password 
   });
   const session = cookieOf(signedIn, 'barona_session');
   if (signedIn.statusCode !== 303 || !session) throw new Error(`sign-in failed with ${signedIn.statusCode}`);
-  const page = await app.inject({ url: '/admin/tokens', cookies: { barona_session: session } });
-  const csrf = /name="csrf-token" content="([^"]+)"/.exec(page.body)?.[1];
-  if (!csrf) throw new Error('no CSRF token on the admin page');
+  // Every role may ask who it is; the answer carries the session's CSRF token (as the pages' meta tag does).
+  const me = await app.inject({ url: '/api/v1/session', cookies: { barona_session: session } });
+  const csrf = me.statusCode === 200 ? (me.json() as { csrfToken?: string }).csrfToken : undefined;
+  if (!csrf) throw new Error(`no CSRF token for the session (${me.statusCode})`);
   const inject = (options: InjectOptions) =>
     app.inject({
       ...options,
@@ -99,4 +100,26 @@ export async function signIn(app: FastifyInstance, username = 'admin', password 
         headers: { 'content-type': 'application/x-www-form-urlencoded' },
       }),
   };
+}
+
+export const STAFF_PASSWORD = 'a staff password, long enough';
+
+/**
+ * A staff account of `role` (a leader leading `groups`), made by an owner through POST /api/v1/users as
+ * a person would, then signed in on /admin.
+ */
+export async function signInAs(
+  app: FastifyInstance,
+  owner: AdminSession,
+  username: string,
+  role: 'owner' | 'manager' | 'leader' | 'viewer',
+  groups: number[] = [],
+): Promise<AdminSession> {
+  const created = await owner.inject({
+    method: 'POST',
+    url: '/api/v1/users',
+    payload: { username, password: STAFF_PASSWORD, role, ...(role === 'leader' ? { groups } : {}) },
+  });
+  if (created.statusCode !== 201) throw new Error(`could not create ${role} ${username}: ${created.statusCode} ${created.body}`);
+  return signIn(app, username, STAFF_PASSWORD);
 }

@@ -188,7 +188,7 @@ describe('web UI in headless Chromium', { skip }, () => {
     await sheet.locator('#new-password').fill('mallory password 123');
     const [response] = await Promise.all([
       sheet.waitForResponse((r) => r.url().endsWith('/admin/users') && r.request().method() === 'POST'),
-      sheet.getByRole('button', { name: 'Add admin' }).click(),
+      sheet.getByRole('button', { name: 'Add account' }).click(),
     ]);
     assert.equal(response.status(), 403);
     assert.match(await sheet.content(), /CSRF check failed/);

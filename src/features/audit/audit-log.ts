@@ -1,4 +1,5 @@
-// The audit log: every change made by an admin, with who, when, and the record before and after.
+// The audit log's SQL: every change, with who (and in which role), when, and the record before and after.
+// Records are inserted only through domain/changes.ts, inside the change they record.
 import type { Queryable } from '../../db/database.js';
 import { type Actor, actorLabel, actorRole } from '../../domain/actor.js';
 import type { AuditRecord } from '../../domain/changes.js';
@@ -19,20 +20,6 @@ export interface AuditEntry {
 /** The columns of an AuditEntry, for queries of audit_log. */
 export const AUDIT_COLUMNS = `id, to_json(at) #>> '{}' AS at, actor, actor_role AS "actorRole", action, entity, entity_id AS "entityId", before, after`;
 
-export async function recordAudit(
-  db: Queryable,
-  entry: { actor: string; action: string; entity: string; entityId: string | number; before?: unknown; after?: unknown },
-): Promise<void> {
-  await db.query(`INSERT INTO audit_log (actor, action, entity, entity_id, before, after) VALUES ($1, $2, $3, $4, $5::jsonb, $6::jsonb)`, [
-    entry.actor,
-    entry.action,
-    entry.entity,
-    String(entry.entityId),
-    entry.before === undefined ? null : JSON.stringify(entry.before),
-    entry.after === undefined ? null : JSON.stringify(entry.after),
-  ]);
-}
-
 /** The one writer of audit records: called by domain/changes.ts inside a change's transaction. */
 export async function insertAuditRecord(tx: Queryable, actor: Actor, record: AuditRecord): Promise<void> {
   await tx.query(
@@ -45,6 +32,27 @@ export async function insertAuditRecord(tx: Queryable, actor: Actor, record: Aud
       String(record.entityId),
       record.before === undefined ? null : JSON.stringify(record.before),
       record.after === undefined ? null : JSON.stringify(record.after),
+    ],
+  );
+}
+
+/** Many records of one change in one statement (an import), in the order given. */
+export async function insertAuditRecords(tx: Queryable, actor: Actor, records: readonly AuditRecord[]): Promise<void> {
+  if (records.length === 0) return;
+  const json = (value: unknown) => (value === undefined ? null : JSON.stringify(value));
+  await tx.query(
+    `INSERT INTO audit_log (actor, actor_role, action, entity, entity_id, before, after)
+     SELECT $1, $2, r.action, r.entity, r.entity_id, r.before::jsonb, r.after::jsonb
+       FROM unnest($3::text[], $4::text[], $5::text[], $6::text[], $7::text[]) WITH ORDINALITY AS r (action, entity, entity_id, before, after, ord)
+      ORDER BY r.ord`,
+    [
+      actorLabel(actor),
+      actorRole(actor),
+      records.map((r) => r.action),
+      records.map((r) => r.entity),
+      records.map((r) => String(r.entityId)),
+      records.map((r) => json(r.before)),
+      records.map((r) => json(r.after)),
     ],
   );
 }

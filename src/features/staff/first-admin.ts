@@ -1,4 +1,4 @@
-// The first admin, created once: when the database has no admin at all, ADMIN_USERNAME gets
+// The first admin (an owner), created once: when the database has no admin at all, ADMIN_USERNAME gets
 // ADMIN_PASSWORD (or ADMIN_PASSWORD_FILE), or else a generated password shown once. Later starts never
 // touch admins again, so a password changed in the UI stays changed; recovery is the explicit, audited
 // `barona admin reset-password USERNAME`.
@@ -10,7 +10,9 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { AuthConfig } from '../../config.js';
 import type { Database } from '../../db/database.js';
-import { recordAudit } from '../audit/audit-log.js';
+import { systemActor } from '../../domain/actor.js';
+import { Changes } from '../../domain/changes.js';
+import { anyStaff, insertFirstOwner } from './staff-repository.js';
 import { ensureBootstrapToken } from '../tokens/gate-tokens.js';
 import { generatePassword, hashPassword } from './passwords.js';
 
@@ -27,8 +29,7 @@ export async function ensureFirstAdmin(db: Database, config: AuthConfig, log: Fa
     log.info('gate token "bootstrap" registered from BOOTSTRAP_API_TOKEN');
   }
   // Hashing is deliberately slow: skip it at every later start, when an admin already exists.
-  const { rows: anyAdmin } = await db.query('SELECT 1 FROM admin_users LIMIT 1');
-  if (anyAdmin.length > 0) {
+  if (await anyStaff(db)) {
     if (config.adminPassword !== undefined) {
       log.debug('ADMIN_PASSWORD only creates the first admin; to recover a password use `barona admin reset-password`');
     }
@@ -36,22 +37,21 @@ export async function ensureFirstAdmin(db: Database, config: AuthConfig, log: Fa
   }
   const username = config.adminUsername;
   const password = config.adminPassword ?? generatePassword();
-  // Only one replica's insert wins; the others see an admin and do nothing.
-  const { rows } = await db.query<{ id: number }>(
-    `INSERT INTO admin_users (username, password_hash)
-     SELECT $1, $2 WHERE NOT EXISTS (SELECT 1 FROM admin_users)
-     ON CONFLICT (username) DO NOTHING RETURNING id`,
-    [username, await hashPassword(password)],
-  );
-  if (rows.length === 0) return;
   const generated = config.adminPassword === undefined;
-  await recordAudit(db, {
-    actor: 'system',
-    action: 'create',
-    entity: 'admin',
-    entityId: rows[0]!.id,
-    after: { username, password: generated ? 'generated' : 'ADMIN_PASSWORD' },
+  const hash = await hashPassword(password);
+  // Only one replica's insert wins; the others see an admin and do nothing.
+  const created = await new Changes(db).run(systemActor('system'), async (change) => {
+    const id = await insertFirstOwner(change.tx, username, hash);
+    if (id === undefined) return false;
+    await change.audit({
+      action: 'create',
+      entity: 'admin',
+      entityId: id,
+      after: { username, role: 'owner', password: generated ? 'generated' : 'ADMIN_PASSWORD' },
+    });
+    return true;
   });
+  if (!created) return;
   if (!generated) {
     log.info({ username }, 'first admin created from ADMIN_PASSWORD');
     return;

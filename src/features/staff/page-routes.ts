@@ -1,207 +1,257 @@
-// /admin/users: list admins, add one, change your own password, remove another admin.
-import type { FastifyPluginAsync } from 'fastify';
+// /admin/users: staff accounts. Owners see every account with its role (and a leader's groups), add
+// accounts, change a role or groups and remove accounts; everyone changes their own password here.
+// Every change is a call of the staff service (role checks, audit); a refused form is shown again with
+// the reason.
+import type { FastifyPluginAsync, FastifyReply } from 'fastify';
 import type { AppContext } from '../../app.js';
-import { sessionOf } from '../../plugins/access-control.js';
-import {
-  AdminUserError,
-  checkCredentials,
-  createAdminUser,
-  deleteAdminUser,
-  findAdminUser,
-  listAdminUsers,
-  setAdminPassword,
-} from './admin-users.js';
-import { recordAudit } from '../audit/audit-log.js';
-import { MIN_PASSWORD_LENGTH } from './passwords.js';
-import { reserveSignInGuess, signInSucceeded, waitText } from './sign-in-throttle.js';
+import { type Actor, ROLES, type Role } from '../../domain/actor.js';
+import { DomainError } from '../../domain/domain-error.js';
+import { idOf, pageUserOf } from '../../http/page-request.js';
 import { html, type SafeHtml } from '../../views/html.js';
-import { csrfField, dangerButton, dateTime, notice, page, tableHead, type PageUser } from '../../views/layout.js';
-import { formText, type FormBody } from '../../views/form.js';
+import { csrfField, dangerButton, dateTime, notice, page, tableHead, userCan, type PageUser } from '../../views/layout.js';
+import { formText, formTexts, type FormBody } from '../../views/form.js';
+import { MIN_PASSWORD_LENGTH } from './passwords.js';
+import type { StaffMember } from './staff-repository.js';
 
 const MESSAGES: Record<string, string> = {
-  created: 'Admin added.',
-  deleted: 'Admin removed; their sessions have ended.',
-  password: 'Password changed. Your other sessions have ended; sign in again.',
+  created: 'Account added.',
+  changed: 'Account changed.',
+  deleted: 'Account removed; its sessions have ended.',
 };
+
+const ROLE_TEXT: Record<Role, string> = {
+  owner: 'owner — everything, staff accounts included',
+  manager: 'manager — attendance, people, groups, gates, tokens; not staff accounts or erasure',
+  leader: 'leader — only the groups chosen below',
+  viewer: 'viewer — reads attendance, people, groups and registers; changes nothing',
+};
+
+/** How many groups the leader checkboxes offer. */
+const GROUPS_SHOWN = 500;
+
+interface GroupName {
+  id: number;
+  name: string;
+}
 
 /** A field for a password being set: the length rule is checked by the browser too. */
 function newPasswordInput(id: string): SafeHtml {
   return html`<input id="${id}" name="password" type="password" required minlength="${MIN_PASSWORD_LENGTH}" autocomplete="new-password" />`;
 }
 
-export const adminUserRoutes: FastifyPluginAsync<AppContext> = async (app, context) => {
-  const { db } = context;
+function roleSelect(id: string, selected: Role): SafeHtml {
+  return html`<select id="${id}" name="role">
+    ${ROLES.map((role) => html`<option value="${role}" ${role === selected ? html`selected` : ''}>${ROLE_TEXT[role]}</option>`)}
+  </select>`;
+}
+
+function groupChoices(prefix: string, groups: readonly GroupName[], chosen: readonly number[]): SafeHtml {
+  if (groups.length === 0) return html`<p class="hint">No groups yet: a leader needs one to see anything.</p>`;
+  return html`<fieldset class="stack checkbox-list">
+    <legend>Groups a leader leads</legend>
+    ${groups.map(
+      (g) =>
+        html`<label
+          ><input
+            type="checkbox"
+            name="groups"
+            value="${g.id}"
+            id="${prefix}-group-${g.id}"
+            ${chosen.includes(g.id) ? html`checked` : ''}
+          />
+          ${g.name}</label
+        >`,
+    )}
+  </fieldset>`;
+}
+
+function staffRow(user: PageUser & { userId: number }, member: StaffMember, groups: readonly GroupName[]): SafeHtml {
+  const names = member.groups.map((id) => groups.find((g) => g.id === id)?.name ?? `#${id}`);
+  const self = member.id === user.userId;
+  return html`<tr data-staff-id="${member.id}">
+    <td>${member.username}${self ? html` <span class="badge">you</span>` : ''}</td>
+    <td><span class="badge">${member.role}</span>${names.length > 0 ? html`<br /><span class="hint">${names.join(', ')}</span>` : ''}</td>
+    <td>${dateTime(member.createdAt)}</td>
+    <td>${dateTime(member.passwordChangedAt)}</td>
+    <td class="actions">
+      <details>
+        <summary>Change<span class="visually-hidden"> ${member.username}</span></summary>
+        <form method="post" action="/admin/users/${member.id}" class="stack">
+          ${csrfField(user)}
+          <label for="role-${member.id}">Role</label>
+          ${roleSelect(`role-${member.id}`, member.role)} ${groupChoices(`staff-${member.id}`, groups, member.groups)}
+          <button class="button" type="submit">Save<span class="visually-hidden"> ${member.username}</span></button>
+        </form>
+      </details>
+      ${
+        self
+          ? ''
+          : dangerButton({
+              user,
+              action: `/admin/users/${member.id}/delete`,
+              confirm: `Remove the account ${member.username}?`,
+              label: 'Remove',
+              subject: member.username,
+            })
+      }
+    </td>
+  </tr>`;
+}
+
+export const adminUserRoutes: FastifyPluginAsync<AppContext> = async (app, { services }) => {
+  // The groups a leader may be given, by name (the groups feature's list).
+  const groupNames = async (actor: Actor): Promise<GroupName[]> =>
+    (await services.groups.list(actor, 0, GROUPS_SHOWN)).map(({ id, name }) => ({ id, name }));
 
   async function render(user: PageUser & { userId: number }, message?: { kind: 'success' | 'error'; text: string }) {
-    const users = await listAdminUsers(db);
+    const manages = userCan(user, 'staff:manage');
+    const [staff, groups] = manages ? await Promise.all([services.staff.list(user.actor!), groupNames(user.actor!)]) : [[], []];
+    const passwordCard = html`<section class="card" aria-labelledby="pw-title">
+      <h2 id="pw-title">Change your password</h2>
+      <form method="post" action="/admin/users/password" class="stack">
+        ${csrfField(user)}
+        <label for="current-password">Current password</label>
+        <input id="current-password" name="current" type="password" required autocomplete="current-password" />
+        <label for="changed-password">New password</label>
+        ${newPasswordInput('changed-password')}
+        <button class="button" type="submit">Change password</button>
+      </form>
+    </section>`;
     return page({
-      title: 'Admins',
+      title: 'Staff',
       section: 'users',
       user,
       body: html`<div class="page-head">
-          <h1>Admins</h1>
-          <p class="lede">People who can sign in here, see attendance and correct entries.</p>
+          <h1>Staff</h1>
+          <p class="lede">
+            ${
+              manages
+                ? 'People who can sign in here, and what their role lets them do.'
+                : html`You are signed in as <strong>${user.username}</strong>.`
+            }
+          </p>
         </div>
         ${message ? notice(message.kind, message.text) : ''}
-        <div class="grid-2">
-          <section class="card" aria-labelledby="admins-title">
-            <h2 id="admins-title">Admins</h2>
-            <table class="table">
-              ${tableHead(['Username', 'Added', 'Password changed', html`<span class="visually-hidden">Actions</span>`])}
-              <tbody>
-                ${users.map(
-                  (u) =>
-                    html`<tr>
-                      <td>${u.username}${u.id === user.userId ? html` <span class="badge">you</span>` : ''}</td>
-                      <td>${dateTime(u.createdAt)}</td>
-                      <td>${dateTime(u.passwordChangedAt)}</td>
-                      <td class="actions">
-                        ${
-                          u.id === user.userId || users.length < 2
-                            ? ''
-                            : dangerButton({
-                                user,
-                                action: `/admin/users/${u.id}/delete`,
-                                confirm: `Remove admin ${u.username}?`,
-                                label: 'Remove',
-                                subject: u.username,
-                              })
-                        }
-                      </td>
-                    </tr>`,
-                )}
-              </tbody>
-            </table>
-          </section>
-          <div class="stack-lg">
-            <section class="card" aria-labelledby="add-title">
-              <h2 id="add-title">Add an admin</h2>
-              <form method="post" action="/admin/users" class="stack">
-                ${csrfField(user)}
-                <label for="new-username">Username</label>
-                <input
-                  id="new-username"
-                  name="username"
-                  required
-                  pattern="[A-Za-z0-9._@\\-]{1,64}"
-                  autocomplete="off"
-                  autocapitalize="none"
-                  spellcheck="false"
-                />
-                <label for="new-password">Password <span class="hint">(at least ${MIN_PASSWORD_LENGTH} characters)</span></label>
-                ${newPasswordInput('new-password')}
-                <button class="button button-primary" type="submit">Add admin</button>
-              </form>
-            </section>
-            <section class="card" aria-labelledby="pw-title">
-              <h2 id="pw-title">Change your password</h2>
-              <form method="post" action="/admin/users/password" class="stack">
-                ${csrfField(user)}
-                <label for="current-password">Current password</label>
-                <input id="current-password" name="current" type="password" required autocomplete="current-password" />
-                <label for="changed-password">New password</label>
-                ${newPasswordInput('changed-password')}
-                <button class="button" type="submit">Change password</button>
-              </form>
-            </section>
-          </div>
-        </div>`,
+        ${
+          manages
+            ? html`<div class="grid-2 grid-wide-left">
+                <section class="card" aria-labelledby="staff-title">
+                  <h2 id="staff-title">Accounts</h2>
+                  <table class="table" id="staff-table">
+                    ${tableHead(['Username', 'Role', 'Added', 'Password changed', html`<span class="visually-hidden">Actions</span>`])}
+                    <tbody>
+                      ${staff.map((member) => staffRow(user, member, groups))}
+                    </tbody>
+                  </table>
+                </section>
+                <div class="stack-lg">
+                  <section class="card" aria-labelledby="add-title">
+                    <h2 id="add-title">Add an account</h2>
+                    <form method="post" action="/admin/users" class="stack">
+                      ${csrfField(user)}
+                      <label for="new-username">Username</label>
+                      <input
+                        id="new-username"
+                        name="username"
+                        required
+                        pattern="[A-Za-z0-9._@\\-]{1,64}"
+                        autocomplete="off"
+                        autocapitalize="none"
+                        spellcheck="false"
+                      />
+                      <label for="new-password">Password <span class="hint">(at least ${MIN_PASSWORD_LENGTH} characters)</span></label>
+                      ${newPasswordInput('new-password')}
+                      <label for="new-role">Role</label>
+                      ${roleSelect('new-role', 'viewer')} ${groupChoices('new', groups, [])}
+                      <button class="button button-primary" type="submit">Add account</button>
+                    </form>
+                  </section>
+                  ${passwordCard}
+                </div>
+              </div>`
+            : passwordCard
+        }`,
       scripts: ['admin.js'],
     });
   }
 
-  const pageUser = (request: Parameters<typeof sessionOf>[0]) => {
-    const s = sessionOf(request);
-    return { username: s.username, csrfToken: s.csrfToken, userId: s.userId };
+  const staffUser = (request: Parameters<typeof pageUserOf>[0]) => {
+    const user = pageUserOf(request);
+    return { ...user, userId: user.actor!.kind === 'staff' ? user.actor!.id : 0 };
   };
+
+  /** The page again with a refusal (its status) instead of a bare error page. */
+  async function refused(reply: FastifyReply, user: PageUser & { userId: number }, error: unknown) {
+    if (!(error instanceof DomainError)) throw error;
+    if (error.status === 429) reply.header('retry-after', '60');
+    return reply
+      .code(error.status)
+      .type('text/html; charset=utf-8')
+      .send(await render(user, { kind: 'error', text: error.detail }));
+  }
+
+  const groupIds = (body: FormBody) => formTexts(body, 'groups').map((raw) => idOf(raw) ?? -1);
 
   app.get<{ Querystring: { done?: string } }>('/admin/users', { config: { access: 'admin-page' } }, async (request, reply) => {
     const text = MESSAGES[request.query.done ?? ''];
-    return reply.type('text/html; charset=utf-8').send(await render(pageUser(request), text ? { kind: 'success', text } : undefined));
+    return reply.type('text/html; charset=utf-8').send(await render(staffUser(request), text ? { kind: 'success', text } : undefined));
   });
 
   app.post<{ Body: FormBody }>('/admin/users', { config: { access: 'admin-page' } }, async (request, reply) => {
-    const username = formText(request.body, 'username').trim();
+    const user = staffUser(request);
+    const role = formText(request.body, 'role') || 'viewer';
     try {
-      const created = await createAdminUser(db, username, formText(request.body, 'password'));
-      await recordAudit(db, {
-        actor: sessionOf(request).username,
-        action: 'create',
-        entity: 'admin',
-        entityId: created.id,
-        after: { username: created.username },
+      await services.staff.create(user.actor!, {
+        username: formText(request.body, 'username'),
+        password: formText(request.body, 'password'),
+        role,
+        // A form sends every checked group; only a leader keeps them.
+        groups: role === 'leader' ? groupIds(request.body) : [],
       });
     } catch (error) {
-      if (!(error instanceof AdminUserError)) throw error;
-      return reply
-        .code(400)
-        .type('text/html; charset=utf-8')
-        .send(await render(pageUser(request), { kind: 'error', text: error.message }));
+      return refused(reply, user, error);
     }
     return reply.redirect('/admin/users?done=created', 303);
   });
 
   app.post<{ Body: FormBody }>('/admin/users/password', { config: { access: 'admin-page' } }, async (request, reply) => {
-    const me = pageUser(request);
-    // The current password is a guess like a sign-in's: the same throttle counts it (a stolen session
-    // must not become an unlimited password oracle).
-    const wait = await reserveSignInGuess(db, request.ip, me.username, context.config.auth);
-    if (wait > 0) {
-      return reply
-        .code(429)
-        .header('retry-after', String(wait))
-        .type('text/html; charset=utf-8')
-        .send(await render(me, { kind: 'error', text: `Too many wrong passwords. Try again in ${waitText(wait)}.` }));
-    }
-    const ok = await checkCredentials(db, me.username, formText(request.body, 'current'));
-    if (ok) await signInSucceeded(db, request.ip, me.username);
-    if (!ok)
-      return reply
-        .code(400)
-        .type('text/html; charset=utf-8')
-        .send(await render(me, { kind: 'error', text: 'The current password is not right.' }));
+    const user = staffUser(request);
     try {
-      await setAdminPassword(db, me.userId, formText(request.body, 'password'));
+      await services.staff.changeOwnPassword(
+        user.actor!,
+        request.ip,
+        formText(request.body, 'current'),
+        formText(request.body, 'password'),
+      );
     } catch (error) {
-      if (!(error instanceof AdminUserError)) throw error;
-      return reply
-        .code(400)
-        .type('text/html; charset=utf-8')
-        .send(await render(me, { kind: 'error', text: error.message }));
+      return refused(reply, user, error);
     }
-    await recordAudit(db, { actor: me.username, action: 'change password', entity: 'admin', entityId: me.userId });
-    // Every session of this admin ended with the change, this one too: the sign-in page says why.
+    // Every session of this account ended with the change, this one too: the sign-in page says why.
     return reply.redirect('/admin?passwordChanged&next=/admin/users', 303);
   });
 
-  app.post<{ Params: { id: string } }>('/admin/users/:id/delete', { config: { access: 'admin-page' } }, async (request, reply) => {
-    const me = pageUser(request);
-    const id = Number(request.params.id);
-    const target = Number.isSafeInteger(id) ? await findAdminUser(db, id) : undefined;
-    if (!target)
-      return reply
-        .code(404)
-        .type('text/html; charset=utf-8')
-        .send(await render(me, { kind: 'error', text: 'No such admin.' }));
-    if (target.id === me.userId) {
-      return reply
-        .code(400)
-        .type('text/html; charset=utf-8')
-        .send(await render(me, { kind: 'error', text: 'You cannot remove yourself.' }));
+  app.post<{ Params: { id: string }; Body: FormBody }>('/admin/users/:id', { config: { access: 'admin-page' } }, async (request, reply) => {
+    const user = staffUser(request);
+    const id = idOf(request.params.id);
+    try {
+      if (id === undefined) throw DomainError.notFoundOf('staff account', request.params.id);
+      const role = formText(request.body, 'role');
+      await services.staff.update(user.actor!, id, { role, groups: role === 'leader' ? groupIds(request.body) : [] });
+    } catch (error) {
+      return refused(reply, user, error);
     }
-    const removed = await deleteAdminUser(db, id);
-    if (!removed)
-      return reply
-        .code(400)
-        .type('text/html; charset=utf-8')
-        .send(await render(me, { kind: 'error', text: 'The last admin cannot be removed.' }));
-    await recordAudit(db, {
-      actor: me.username,
-      action: 'delete',
-      entity: 'admin',
-      entityId: id,
-      before: { username: removed.username },
-    });
+    return reply.redirect('/admin/users?done=changed', 303);
+  });
+
+  app.post<{ Params: { id: string } }>('/admin/users/:id/delete', { config: { access: 'admin-page' } }, async (request, reply) => {
+    const user = staffUser(request);
+    const id = idOf(request.params.id);
+    try {
+      if (id === undefined) throw DomainError.notFoundOf('staff account', request.params.id);
+      await services.staff.remove(user.actor!, id);
+    } catch (error) {
+      return refused(reply, user, error);
+    }
     return reply.redirect('/admin/users?done=deleted', 303);
   });
 };

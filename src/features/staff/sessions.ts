@@ -28,7 +28,7 @@ export async function createSession(db: Queryable, userId: number, config: AuthC
        VALUES ($1, $2, $3, now() + make_interval(hours => $4::int))
        RETURNING token_hash, user_id, csrf_token, expires_at)
      SELECT c.token_hash AS "tokenHash", c.csrf_token AS "csrfToken", c.user_id AS "userId", u.username, u.role,
-            ARRAY(SELECT g.group_id FROM staff_groups g WHERE g.user_id = u.id ORDER BY g.group_id) AS groups,
+            ARRAY(SELECT g.group_id::int FROM staff_groups g WHERE g.user_id = u.id ORDER BY g.group_id) AS groups,
             to_json(c.expires_at) #>> '{}' AS "expiresAt"
        FROM created c JOIN admin_users u ON u.id = c.user_id`,
     [sha256(token), userId, csrfToken, config.sessionMaxHours],
@@ -51,7 +51,7 @@ export async function findSession(
 ): Promise<Session | undefined> {
   const { rows } = await db.query<Session & { stale: boolean }>(
     `SELECT s.token_hash AS "tokenHash", s.csrf_token AS "csrfToken", s.user_id AS "userId", u.username, u.role,
-            ARRAY(SELECT g.group_id FROM staff_groups g WHERE g.user_id = u.id ORDER BY g.group_id) AS groups,
+            ARRAY(SELECT g.group_id::int FROM staff_groups g WHERE g.user_id = u.id ORDER BY g.group_id) AS groups,
             to_json(s.expires_at) #>> '{}' AS "expiresAt",
             s.last_seen_at < now() - interval '1 minute' AS stale
        FROM admin_sessions s JOIN admin_users u ON u.id = s.user_id

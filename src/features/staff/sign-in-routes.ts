@@ -1,16 +1,16 @@
 // GET /admin: the sign-in page (the seed's health checks call it and expect 200), sign-in and sign-out.
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import type { AppContext } from '../../app.js';
-import { identify } from '../../plugins/access-control.js';
-import { checkCredentials } from './admin-users.js';
 import { randomSecret, sameSecret } from '../../domain/secrets.js';
-import { createSession, endSession, SESSION_COOKIE } from './sessions.js';
-import { reserveSignInGuess, signInSucceeded, waitText } from './sign-in-throttle.js';
+import { type Actor, can } from '../../domain/actor.js';
+import { SESSION_COOKIE, type Session } from './sessions.js';
+import { waitText } from './staff-service.js';
 import { clearCookie, setCookie } from '../../http/cookies.js';
 import { html } from '../../views/html.js';
 import { notice, page } from '../../views/layout.js';
 
 const LOGIN_CSRF_COOKIE = 'barona_signin';
+const DEFAULT_PAGE = '/admin/sheet';
 
 // A path of our own pages: /admin or /kiosk, then more path or a query, in visible ASCII only (no
 // control characters, spaces or backslashes, which browsers and header parsing treat in their own ways).
@@ -18,8 +18,21 @@ const OWN_PAGE = /^\/(admin|kiosk)([/?][\x21-\x5b\x5d-\x7e]*)?$/;
 
 /** Where to go after signing in: only our own pages, never another site; anything else → the sheet. */
 export function safeNext(value: unknown): string {
-  return typeof value === 'string' && OWN_PAGE.test(value) && !value.includes('//') ? value : '/admin/sheet';
+  return typeof value === 'string' && OWN_PAGE.test(value) && !value.includes('//') ? value : DEFAULT_PAGE;
 }
+
+/** Where a sign-in lands by default: the attendance sheet, or a leader's groups (a leader reads no sheet). */
+function landing(next: string, actor: Actor): string {
+  return next === DEFAULT_PAGE && !can(actor, 'attendance:read') ? '/admin/groups' : next;
+}
+
+const staffActor = (session: Session): Actor => ({
+  kind: 'staff',
+  id: session.userId,
+  username: session.username,
+  role: session.role,
+  groups: session.groups,
+});
 
 function signInPage(options: { csrf: string; next: string; username?: string; error?: string; status?: string; success?: string }): string {
   // The cursor starts in the username field, or in the password field once a username was entered.
@@ -60,19 +73,25 @@ function clientIp(request: FastifyRequest): string {
 }
 
 export const adminRoutes: FastifyPluginAsync<AppContext> = async (app, context) => {
-  const { db, config } = context;
+  const { services } = context;
 
   app.get<{ Querystring: { next?: string; signedOut?: string; expired?: string; passwordChanged?: string } }>(
     '/admin',
     { config: { access: 'public' } },
     async (request, reply) => {
       // Signed-in admins go straight on; everyone else (and the seed's health check) gets the 200 sign-in page.
-      const principal = await identify(request, context).catch(() => null);
-      if (principal?.kind === 'session') return reply.redirect(safeNext(request.query.next), 303);
+      const principal = await app.identify(request).catch(() => null);
+      if (principal?.kind === 'session') return reply.redirect(landing(safeNext(request.query.next), principal.actor), 303);
       const csrf = randomSecret();
       setCookie(context, request, reply, LOGIN_CSRF_COOKIE, csrf, 60 * 60);
       const status =
-        request.query.signedOut !== undefined ? 'You have signed out.' : request.query.next ? 'Please sign in to continue.' : undefined;
+        request.query.signedOut !== undefined
+          ? 'You have signed out.'
+          : request.query.expired !== undefined
+            ? 'Your session had ended, so that form was not sent. Sign in, then send it again.'
+            : request.query.next
+              ? 'Please sign in to continue.'
+              : undefined;
       const success =
         request.query.passwordChanged !== undefined
           ? 'Your password was changed and all your sessions have ended. Sign in with the new password.'
@@ -104,34 +123,30 @@ export const adminRoutes: FastifyPluginAsync<AppContext> = async (app, context) 
     }
     if (username === '' || password === '') return again(400, 'Enter your username and password.');
 
-    // The guess is counted before the password is checked, so parallel attempts cannot outrun the limit.
-    const wait = await reserveSignInGuess(db, clientIp(request), username, config.auth);
-    if (wait > 0) {
-      request.log.info({ event: 'sign-in throttled', retryAfter: wait }, 'sign-in throttled');
-      reply.header('retry-after', String(wait));
-      return again(429, `Too many failed sign-ins. Try again in ${waitText(wait)}.`);
+    const outcome = await services.staff.signIn(clientIp(request), username, password);
+    if (outcome.kind === 'wait') {
+      request.log.info({ event: 'sign-in throttled', retryAfter: outcome.seconds }, 'sign-in throttled');
+      reply.header('retry-after', String(outcome.seconds));
+      return again(429, `Too many failed sign-ins. Try again in ${waitText(outcome.seconds)}.`);
     }
-    const user = await checkCredentials(db, username, password);
-    if (!user) {
+    if (outcome.kind === 'wrong') {
       request.log.info({ event: 'sign-in failed' }, 'sign-in failed');
       return again(401, 'Wrong username or password.');
     }
-    await signInSucceeded(db, clientIp(request), username);
-    const { token } = await createSession(db, user.id, config.auth);
-    setCookie(context, request, reply, SESSION_COOKIE, token);
+    setCookie(context, request, reply, SESSION_COOKIE, outcome.token);
     clearCookie(reply, LOGIN_CSRF_COOKIE);
-    request.log.info({ event: 'signed in', userId: user.id }, 'admin signed in');
-    return reply.redirect(next, 303);
+    request.log.info({ event: 'signed in', userId: outcome.session.userId }, 'admin signed in');
+    return reply.redirect(landing(next, request.principal?.actor ?? staffActor(outcome.session)), 303);
   });
 
   app.post('/admin/logout', { config: { access: 'public' } }, async (request, reply) => {
-    const principal = await identify(request, context);
+    const principal = await app.identify(request);
     if (principal?.kind === 'session') {
       const body = (request.body ?? {}) as Record<string, unknown>;
       if (!sameSecret(typeof body._csrf === 'string' ? body._csrf : undefined, principal.session.csrfToken)) {
         return reply.code(403).type('text/plain; charset=utf-8').send('CSRF check failed: sign out from the page itself.');
       }
-      await endSession(db, principal.session.tokenHash);
+      await services.staff.signOut(principal.session);
     }
     clearCookie(reply, SESSION_COOKIE);
     return reply.redirect('/admin?signedOut', 303);

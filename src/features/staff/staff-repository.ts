@@ -1,32 +1,45 @@
-// Admin users: the people who may sign in to /admin.
-import type { Database, Queryable } from '../../db/database.js';
-import { recordAudit } from '../audit/audit-log.js';
-import { hashPassword, passwordProblem, verifyPassword } from './passwords.js';
-import { forgetSignInGuesses } from './sign-in-throttle.js';
+// SQL of staff accounts (table admin_users: the people who sign in to /admin) and the groups a leader
+// leads (staff_groups). Rules and audit records are the staff service's (staff-service.ts).
+import type { Queryable } from '../../db/database.js';
+import type { Role } from '../../domain/actor.js';
+import { verifyPassword } from './passwords.js';
 
-export interface AdminUser {
+export interface StaffMember {
   id: number;
   username: string;
+  role: Role;
+  /** The groups a leader leads (ids, ascending); empty for the other roles. */
+  groups: number[];
   createdAt: string;
   passwordChangedAt: string;
 }
 
 export const USERNAME_PATTERN = /^[A-Za-z0-9._@-]{1,64}$/;
 
-const COLUMNS = `id, username, to_json(created_at) #>> '{}' AS "createdAt", to_json(password_changed_at) #>> '{}' AS "passwordChangedAt"`;
+const COLUMNS = `u.id, u.username, u.role,
+  ARRAY(SELECT g.group_id::int FROM staff_groups g WHERE g.user_id = u.id ORDER BY g.group_id) AS groups,
+  to_json(u.created_at) #>> '{}' AS "createdAt", to_json(u.password_changed_at) #>> '{}' AS "passwordChangedAt"`;
 
-export async function listAdminUsers(db: Queryable): Promise<AdminUser[]> {
-  return (await db.query<AdminUser>(`SELECT ${COLUMNS} FROM admin_users ORDER BY username`)).rows;
+export async function listStaff(db: Queryable): Promise<StaffMember[]> {
+  return (await db.query<StaffMember>(`SELECT ${COLUMNS} FROM admin_users u ORDER BY u.username`)).rows;
 }
 
-export async function findAdminUser(db: Queryable, id: number): Promise<AdminUser | undefined> {
-  return (await db.query<AdminUser>(`SELECT ${COLUMNS} FROM admin_users WHERE id = $1`, [id])).rows[0];
+/** One account; `lock` holds it until the transaction ends. */
+export async function findStaff(db: Queryable, id: number, lock = false): Promise<StaffMember | undefined> {
+  const { rows } = await db.query<StaffMember>(`SELECT ${COLUMNS} FROM admin_users u WHERE u.id = $1${lock ? ' FOR UPDATE OF u' : ''}`, [
+    id,
+  ]);
+  return rows[0];
 }
 
-/** The user when username and password match; undefined otherwise (in constant-ish time). */
-export async function checkCredentials(db: Queryable, username: string, password: string): Promise<AdminUser | undefined> {
-  const { rows } = await db.query<AdminUser & { passwordHash: string }>(
-    `SELECT ${COLUMNS}, password_hash AS "passwordHash" FROM admin_users WHERE username = $1`,
+export async function findStaffByName(db: Queryable, username: string): Promise<StaffMember | undefined> {
+  return (await db.query<StaffMember>(`SELECT ${COLUMNS} FROM admin_users u WHERE u.username = $1`, [username])).rows[0];
+}
+
+/** The account when username and password match; undefined otherwise (a password is hashed either way). */
+export async function checkCredentials(db: Queryable, username: string, password: string): Promise<StaffMember | undefined> {
+  const { rows } = await db.query<StaffMember & { passwordHash: string }>(
+    `SELECT ${COLUMNS}, u.password_hash AS "passwordHash" FROM admin_users u WHERE u.username = $1`,
     [username],
   );
   const row = rows[0];
@@ -36,68 +49,72 @@ export async function checkCredentials(db: Queryable, username: string, password
   return user;
 }
 
-export class AdminUserError extends Error {
-  override name = 'AdminUserError';
-}
-
-export async function createAdminUser(db: Queryable, username: string, password: string): Promise<AdminUser> {
-  if (!USERNAME_PATTERN.test(username)) throw new AdminUserError('The username must be 1 to 64 letters, digits or . _ @ -');
-  const problem = passwordProblem(password);
-  if (problem) throw new AdminUserError(problem);
-  const { rows } = await db.query<AdminUser>(
-    `INSERT INTO admin_users (username, password_hash) VALUES ($1, $2)
-     ON CONFLICT (username) DO NOTHING RETURNING ${COLUMNS}`,
-    [username, await hashPassword(password)],
+/** Inserts an account; undefined when the username is taken. */
+export async function insertStaff(db: Queryable, username: string, passwordHash: string, role: Role): Promise<number | undefined> {
+  const { rows } = await db.query<{ id: number }>(
+    `INSERT INTO admin_users (username, password_hash, role) VALUES ($1, $2, $3) ON CONFLICT (username) DO NOTHING RETURNING id`,
+    [username, passwordHash, role],
   );
-  if (!rows[0]) throw new AdminUserError(`There is already an admin called ${username}.`);
-  return rows[0];
+  return rows[0]?.id;
 }
 
-/** Sets a new password and ends every session of that user. */
-export async function setAdminPassword(db: Queryable, id: number, password: string): Promise<void> {
-  const problem = passwordProblem(password);
-  if (problem) throw new AdminUserError(problem);
-  await db.query(`UPDATE admin_users SET password_hash = $2, password_changed_at = now() WHERE id = $1`, [
-    id,
-    await hashPassword(password),
-  ]);
-  await db.query(`DELETE FROM admin_sessions WHERE user_id = $1`, [id]);
-}
-
-/** Deletes an admin (their sessions go with them); the last admin cannot be deleted. */
-export async function deleteAdminUser(db: Queryable, id: number): Promise<AdminUser | undefined> {
-  const { rows } = await db.query<AdminUser>(
-    `DELETE FROM admin_users WHERE id = $1 AND (SELECT count(*) FROM admin_users) > 1 RETURNING ${COLUMNS}`,
-    [id],
+/** The first account of a new installation: only when there is none at all (replicas may race). */
+export async function insertFirstOwner(db: Queryable, username: string, passwordHash: string): Promise<number | undefined> {
+  const { rows } = await db.query<{ id: number }>(
+    `INSERT INTO admin_users (username, password_hash, role)
+     SELECT $1, $2, 'owner' WHERE NOT EXISTS (SELECT 1 FROM admin_users)
+     ON CONFLICT (username) DO NOTHING RETURNING id`,
+    [username, passwordHash],
   );
-  return rows[0];
+  return rows[0]?.id;
+}
+
+export async function anyStaff(db: Queryable): Promise<boolean> {
+  return (await db.query('SELECT 1 FROM admin_users LIMIT 1')).rows.length > 0;
+}
+
+export async function setRole(db: Queryable, id: number, role: Role): Promise<void> {
+  await db.query(`UPDATE admin_users SET role = $2 WHERE id = $1`, [id, role]);
+}
+
+/** Replaces the groups a leader leads. */
+export async function setLedGroups(db: Queryable, id: number, groups: readonly number[]): Promise<void> {
+  await db.query(`DELETE FROM staff_groups WHERE user_id = $1`, [id]);
+  if (groups.length > 0) {
+    await db.query(`INSERT INTO staff_groups (user_id, group_id) SELECT $1, unnest($2::bigint[])`, [id, groups]);
+  }
+}
+
+/** Which of these group ids no group has. */
+export async function missingGroups(db: Queryable, groups: readonly number[]): Promise<number[]> {
+  if (groups.length === 0) return [];
+  const { rows } = await db.query<{ id: number }>(
+    `SELECT g.id FROM unnest($1::bigint[]) AS g (id) WHERE NOT EXISTS (SELECT 1 FROM groups WHERE groups.id = g.id)`,
+    [groups],
+  );
+  return rows.map((row) => Number(row.id));
+}
+
+/** Sets a password hash; returns how many sessions of the account were ended with it. */
+export async function setPasswordHash(db: Queryable, id: number, passwordHash: string): Promise<number> {
+  await db.query(`UPDATE admin_users SET password_hash = $2, password_changed_at = now() WHERE id = $1`, [id, passwordHash]);
+  return endSessionsOf(db, id);
+}
+
+export async function endSessionsOf(db: Queryable, id: number): Promise<number> {
+  const { rowCount } = await db.query(`DELETE FROM admin_sessions WHERE user_id = $1`, [id]);
+  return rowCount ?? 0;
+}
+
+export async function deleteStaff(db: Queryable, id: number): Promise<void> {
+  await db.query(`DELETE FROM admin_users WHERE id = $1`, [id]);
 }
 
 /**
- * Recovery by an operator (`barona admin reset-password`): a new password for `username`, every session
- * of that user ended, the sign-in throttle's counts for the name forgotten, and an audit record — in one
- * transaction. Undefined when there is no such admin.
+ * The owners, locked until the transaction ends: a change that could leave no owner counts them while
+ * no other such change can run.
  */
-export async function resetAdminPassword(db: Database, username: string, password: string, actor: string): Promise<AdminUser | undefined> {
-  const problem = passwordProblem(password);
-  if (problem) throw new AdminUserError(problem);
-  const passwordHash = await hashPassword(password);
-  return db.transaction(async (tx) => {
-    const { rows } = await tx.query<AdminUser>(
-      `UPDATE admin_users SET password_hash = $2, password_changed_at = now() WHERE username = $1 RETURNING ${COLUMNS}`,
-      [username, passwordHash],
-    );
-    const user = rows[0];
-    if (!user) return undefined;
-    const { rowCount } = await tx.query(`DELETE FROM admin_sessions WHERE user_id = $1`, [user.id]);
-    await forgetSignInGuesses(tx, username);
-    await recordAudit(tx, {
-      actor,
-      action: 'reset password',
-      entity: 'admin',
-      entityId: user.id,
-      after: { username: user.username, sessionsEnded: rowCount ?? 0 },
-    });
-    return user;
-  });
+export async function lockOwners(db: Queryable): Promise<number[]> {
+  const { rows } = await db.query<{ id: number }>(`SELECT id FROM admin_users WHERE role = 'owner' ORDER BY id FOR UPDATE`);
+  return rows.map((row) => Number(row.id));
 }

@@ -2,23 +2,28 @@
 // the URL fragment, which browsers never send to a server); only its hash is stored.
 import type { FastifyPluginAsync } from 'fastify';
 import type { AppContext } from '../../app.js';
-import { listGates } from '../gates/gate-service.js';
-import { sessionOf } from '../../plugins/access-control.js';
-import { recordAudit } from '../audit/audit-log.js';
-import { createGateToken, listGateTokens, revokeGateToken, TOKEN_SCOPES, type TokenScope } from './gate-tokens.js';
+import type { TokenScope } from '../../domain/actor.js';
+import { DomainError } from '../../domain/domain-error.js';
+import { idOf, pageUserOf } from '../../http/page-request.js';
+import { EXPIRY_MAX_DAYS } from './token-service.js';
 import { html, type SafeHtml } from '../../views/html.js';
 import { csrfField, dangerButton, dateTime, gateOptions, notice, page, tableHead, type PageUser } from '../../views/layout.js';
 import { qrCode } from '../people/qr-code.js';
 import { formText, formTexts, type FormBody } from '../../views/form.js';
 
 const SCOPE_LABEL: Record<TokenScope, string> = { checkin: 'check in', read: 'read attendance' };
-const EXPIRY_MAX_DAYS = 3650;
 
-export const adminTokenRoutes: FastifyPluginAsync<AppContext> = async (app, context) => {
-  const { db } = context;
+/** The form's wording of the service's refusals, by field. */
+const FORM_PROBLEM: Record<string, string> = {
+  name: 'Give the token a name (up to 100 characters).',
+  gate: 'The gate has at most 100 characters.',
+  scopes: 'Choose what the token may do: check people in, read attendance, or both.',
+  expiresInDays: `Expires after: a whole number of days from 1 to ${EXPIRY_MAX_DAYS}, or empty for never.`,
+};
 
+export const adminTokenRoutes: FastifyPluginAsync<AppContext> = async (app, { services }) => {
   async function render(user: PageUser, top?: SafeHtml | '') {
-    const [tokens, gates] = await Promise.all([listGateTokens(db), listGates(db)]);
+    const [tokens, gates] = await Promise.all([services.tokens.list(user.actor!), services.gates.list(user.actor!)]);
     return page({
       title: 'Gate tokens',
       section: 'tokens',
@@ -93,10 +98,7 @@ export const adminTokenRoutes: FastifyPluginAsync<AppContext> = async (app, cont
     });
   }
 
-  const pageUser = (request: Parameters<typeof sessionOf>[0]) => {
-    const s = sessionOf(request);
-    return { username: s.username, csrfToken: s.csrfToken };
-  };
+  const pageUser = pageUserOf;
 
   app.get<{ Querystring: { done?: string } }>('/admin/tokens', { config: { access: 'admin-page' } }, async (request, reply) => {
     const top = request.query.done === 'revoked' ? notice('success', 'Token revoked. Requests with it are refused from now on.') : '';
@@ -107,37 +109,27 @@ export const adminTokenRoutes: FastifyPluginAsync<AppContext> = async (app, cont
     const user = pageUser(request);
     const name = formText(request.body, 'name').trim();
     const gate = formText(request.body, 'gate').trim();
-    const scopes = formTexts(request.body, 'scope');
     const expiresIn = formText(request.body, 'expiresInDays').trim();
     const days = Number(expiresIn);
-    let problem: string | undefined;
-    if (name === '' || name.length > 100) problem = 'Give the token a name (up to 100 characters).';
-    else if (gate.length > 100) problem = 'The gate has at most 100 characters.';
-    else if (scopes.length === 0 || !scopes.every((scope) => (TOKEN_SCOPES as string[]).includes(scope)))
-      problem = 'Choose what the token may do: check people in, read attendance, or both.';
-    else if (expiresIn !== '' && !(Number.isInteger(days) && days >= 1 && days <= EXPIRY_MAX_DAYS))
-      problem = `Expires after: a whole number of days from 1 to ${EXPIRY_MAX_DAYS}, or empty for never.`;
-    if (problem) {
+    let created;
+    try {
+      if (expiresIn !== '' && !(Number.isInteger(days) && days >= 1 && days <= EXPIRY_MAX_DAYS)) {
+        throw DomainError.invalid('expiresInDays', `a whole number of days from 1 to ${EXPIRY_MAX_DAYS}, or empty for never`);
+      }
+      created = await services.tokens.create(user.actor!, {
+        name,
+        gate,
+        scopes: formTexts(request.body, 'scope'),
+        expiresAt: expiresIn === '' ? undefined : new Date(Date.now() + days * 86_400_000).toISOString(),
+      });
+    } catch (error) {
+      if (!(error instanceof DomainError) || error.status !== 400) throw error;
       return reply
         .code(400)
         .type('text/html; charset=utf-8')
-        .send(await render(user, notice('error', problem)));
+        .send(await render(user, notice('error', FORM_PROBLEM[error.errors[0]?.field ?? ''] ?? error.detail)));
     }
-    const expiresAt = expiresIn === '' ? undefined : new Date(Date.now() + days * 86_400_000).toISOString();
-    const { token, gateToken } = await createGateToken(db, {
-      name,
-      gate,
-      createdBy: user.username,
-      scopes: [...new Set(scopes)] as TokenScope[],
-      expiresAt,
-    });
-    await recordAudit(db, {
-      actor: user.username,
-      action: 'create',
-      entity: 'gate token',
-      entityId: gateToken.id,
-      after: { name, gate, tokenPrefix: gateToken.tokenPrefix, scopes: gateToken.scopes, expiresAt: gateToken.expiresAt },
-    });
+    const { token } = created;
     const kioskLink = `/kiosk#${new URLSearchParams({ token, ...(gate ? { gate } : {}) }).toString()}`;
     const shown = html`<section class="card card-highlight" aria-labelledby="created-title" role="status">
       <h2 id="created-title">Token “${name}” created</h2>
@@ -163,21 +155,17 @@ export const adminTokenRoutes: FastifyPluginAsync<AppContext> = async (app, cont
 
   app.post<{ Params: { id: string } }>('/admin/tokens/:id/revoke', { config: { access: 'admin-page' } }, async (request, reply) => {
     const user = pageUser(request);
-    const id = Number(request.params.id);
-    const revoked = Number.isSafeInteger(id) ? await revokeGateToken(db, id, user.username) : undefined;
-    if (!revoked)
+    const id = idOf(request.params.id);
+    try {
+      if (id === undefined) throw DomainError.notFoundOf('gate token', request.params.id);
+      await services.tokens.revoke(user.actor!, id);
+    } catch (error) {
+      if (!(error instanceof DomainError) || error.status !== 404) throw error;
       return reply
         .code(404)
         .type('text/html; charset=utf-8')
         .send(await render(user, notice('error', 'No such active token.')));
-    await recordAudit(db, {
-      actor: user.username,
-      action: 'revoke',
-      entity: 'gate token',
-      entityId: id,
-      before: { name: revoked.before.name, revokedAt: null },
-      after: { name: revoked.after.name, revokedAt: revoked.after.revokedAt },
-    });
+    }
     return reply.redirect('/admin/tokens?done=revoked', 303);
   });
 };

@@ -1,0 +1,237 @@
+// Staff accounts and signing in. Owners manage accounts (username, password, role, and the groups a
+// leader leads); everyone may change their own password; an operator resets one from the command line.
+// Every change goes through the change helper with its audit record. Two rules keep the installation
+// manageable: nobody removes their own account, and the last owner stays an owner.
+import type { AuthConfig } from '../../config.js';
+import type { Queryable } from '../../db/database.js';
+import { type Actor, authorize, ROLES, type Role } from '../../domain/actor.js';
+import { DomainError } from '../../domain/domain-error.js';
+import type { ServiceDeps } from '../../services.js';
+import { hashPassword, passwordProblem } from './passwords.js';
+import { createSession, endSession, findSession, type Session } from './sessions.js';
+import { forgetSignInGuesses, reserveSignInGuess, signInSucceeded } from './sign-in-throttle.js';
+import {
+  checkCredentials,
+  deleteStaff,
+  endSessionsOf,
+  findStaff,
+  findStaffByName,
+  insertStaff,
+  listStaff,
+  lockOwners,
+  missingGroups,
+  setLedGroups,
+  setPasswordHash,
+  setRole,
+  type StaffMember,
+  USERNAME_PATTERN,
+} from './staff-repository.js';
+
+export interface NewStaffMember {
+  username: string;
+  password: string;
+  role: string;
+  /** For a leader: the groups they lead. */
+  groups?: readonly number[];
+}
+
+export interface StaffChanges {
+  password?: string;
+  role?: string;
+  groups?: readonly number[];
+}
+
+export type SignIn = { kind: 'signed in'; token: string; session: Session } | { kind: 'wait'; seconds: number } | { kind: 'wrong' };
+
+const GROUPS_MAX = 1000;
+
+function role(value: string): Role {
+  if (!(ROLES as readonly string[]).includes(value)) throw DomainError.invalid('role', `must be one of ${ROLES.join(', ')}`);
+  return value as Role;
+}
+
+function password(value: string, field = 'password'): string {
+  const problem = passwordProblem(value);
+  if (problem) throw DomainError.invalid(field, problem);
+  return value;
+}
+
+/** The groups of an account with this role: a leader's list, checked; none for the other roles. */
+async function ledGroups(tx: Queryable, of: Role, groups: readonly number[] | undefined): Promise<number[]> {
+  const list = [...new Set(groups ?? [])].sort((a, b) => a - b);
+  if (list.length > 0 && of !== 'leader') throw DomainError.invalid('groups', `only a leader leads groups (this account is a ${of})`);
+  if (list.length > GROUPS_MAX) throw DomainError.invalid('groups', `at most ${GROUPS_MAX} groups`);
+  const missing = await missingGroups(tx, list);
+  if (missing.length > 0) throw DomainError.invalid('groups', `no group has id ${missing.join(', ')}`);
+  return list;
+}
+
+const audited = (member: Pick<StaffMember, 'username' | 'role' | 'groups'>) => ({
+  username: member.username,
+  role: member.role,
+  groups: member.groups,
+});
+
+export class StaffService {
+  constructor(private readonly deps: ServiceDeps) {}
+
+  private get auth(): AuthConfig {
+    return this.deps.config.auth;
+  }
+
+  async list(actor: Actor): Promise<StaffMember[]> {
+    authorize(actor, 'staff:manage');
+    return listStaff(this.deps.db);
+  }
+
+  async get(actor: Actor, id: number): Promise<StaffMember> {
+    authorize(actor, 'staff:manage');
+    const member = await findStaff(this.deps.db, id);
+    if (!member) throw DomainError.notFoundOf('staff account', id);
+    return member;
+  }
+
+  async create(actor: Actor, input: NewStaffMember): Promise<StaffMember> {
+    authorize(actor, 'staff:manage');
+    const username = input.username.trim();
+    if (!USERNAME_PATTERN.test(username)) throw DomainError.invalid('username', 'must be 1 to 64 letters, digits or . _ @ -');
+    const of = role(input.role);
+    const hash = await hashPassword(password(input.password));
+    return this.deps.changes.run(actor, async (change) => {
+      const groups = await ledGroups(change.tx, of, input.groups);
+      const id = await insertStaff(change.tx, username, hash, of);
+      if (id === undefined) throw DomainError.conflict('username', `there is already an account called ${username}`);
+      await setLedGroups(change.tx, id, groups);
+      const created = (await findStaff(change.tx, id))!;
+      await change.audit({ action: 'create', entity: 'admin', entityId: id, after: audited(created) });
+      return created;
+    });
+  }
+
+  /**
+   * Changes another account's role, groups or password (a new password ends its sessions). The role and
+   * groups apply from the account's next request: sessions read them every time.
+   */
+  async update(actor: Actor, id: number, changes: StaffChanges): Promise<StaffMember> {
+    authorize(actor, 'staff:manage');
+    const newRole = changes.role === undefined ? undefined : role(changes.role);
+    const hash = changes.password === undefined ? undefined : await hashPassword(password(changes.password));
+    return this.deps.changes.run(actor, async (change) => {
+      const owners = newRole !== undefined && newRole !== 'owner' ? await lockOwners(change.tx) : [];
+      const before = await findStaff(change.tx, id, true);
+      if (!before) throw DomainError.notFoundOf('staff account', id);
+      const of = newRole ?? before.role;
+      if (before.role === 'owner' && of !== 'owner' && owners.filter((owner) => owner !== id).length === 0) {
+        throw DomainError.conflict('role', 'the last owner stays an owner: make another account owner first');
+      }
+      if (newRole !== undefined) await setRole(change.tx, id, newRole);
+      // Groups asked for are checked; a new role other than leader drops the groups it had.
+      if (changes.groups !== undefined || of !== 'leader') {
+        await setLedGroups(change.tx, id, await ledGroups(change.tx, of, changes.groups ?? (of === 'leader' ? before.groups : [])));
+      }
+      const sessionsEnded = hash === undefined ? 0 : await setPasswordHash(change.tx, id, hash);
+      const after = (await findStaff(change.tx, id))!;
+      await change.audit({
+        action: 'change',
+        entity: 'admin',
+        entityId: id,
+        before: audited(before),
+        after: { ...audited(after), ...(hash === undefined ? {} : { password: 'changed', sessionsEnded }) },
+      });
+      return after;
+    });
+  }
+
+  /** Removes another account (its sessions go with it); never your own, never the last owner. */
+  async remove(actor: Actor, id: number): Promise<void> {
+    authorize(actor, 'staff:manage');
+    if (actor.kind === 'staff' && actor.id === id) throw new DomainError(409, 'Conflict', 'You cannot remove your own account.');
+    await this.deps.changes.run(actor, async (change) => {
+      const owners = await lockOwners(change.tx);
+      const before = await findStaff(change.tx, id, true);
+      if (!before) throw DomainError.notFoundOf('staff account', id);
+      if (before.role === 'owner' && owners.length <= 1) {
+        throw new DomainError(409, 'Conflict', 'The last owner cannot be removed: make another account owner first.');
+      }
+      await deleteStaff(change.tx, id);
+      await change.audit({ action: 'delete', entity: 'admin', entityId: id, before: audited(before) });
+    });
+  }
+
+  /**
+   * Your own new password, after the current one is checked like a sign-in (the same throttle counts
+   * it: a stolen session must not become an unlimited password oracle). Every session ends with it.
+   */
+  async changeOwnPassword(actor: Actor, clientIp: string, current: string, next: string): Promise<void> {
+    if (actor.kind !== 'staff') throw DomainError.forbidden('Only a signed-in staff member has a password to change.');
+    const wait = await reserveSignInGuess(this.deps.db, clientIp, actor.username, this.auth);
+    if (wait > 0) throw new DomainError(429, 'Too many requests', `Too many wrong passwords. Try again in ${waitText(wait)}.`);
+    const ok = await checkCredentials(this.deps.db, actor.username, current);
+    if (!ok) throw DomainError.invalid('current', 'is not your current password');
+    await signInSucceeded(this.deps.db, clientIp, actor.username);
+    const hash = await hashPassword(password(next));
+    await this.deps.changes.run(actor, async (change) => {
+      const sessionsEnded = await setPasswordHash(change.tx, actor.id, hash);
+      await change.audit({ action: 'change password', entity: 'admin', entityId: actor.id, after: { sessionsEnded } });
+    });
+  }
+
+  /**
+   * Recovery by an operator (`barona admin reset-password`): a new password, every session ended, the
+   * sign-in throttle's counts for the name forgotten. Undefined when there is no such account.
+   */
+  async resetPassword(actor: Actor, username: string, newPassword: string): Promise<StaffMember | undefined> {
+    authorize(actor, 'staff:manage');
+    const hash = await hashPassword(password(newPassword));
+    return this.deps.changes.run(actor, async (change) => {
+      const user = await findStaffByName(change.tx, username);
+      if (!user) return undefined;
+      const sessionsEnded = await setPasswordHash(change.tx, user.id, hash);
+      await forgetSignInGuesses(change.tx, username);
+      await change.audit({
+        action: 'reset password',
+        entity: 'admin',
+        entityId: user.id,
+        after: { username: user.username, sessionsEnded },
+      });
+      return user;
+    });
+  }
+
+  /** Checks a sign-in (throttled per address, per address and name, per name) and opens a session. */
+  async signIn(clientIp: string, username: string, attempt: string): Promise<SignIn> {
+    // The check is counted before the password is hashed, so parallel attempts cannot outrun the limit.
+    const wait = await reserveSignInGuess(this.deps.db, clientIp, username, this.auth);
+    if (wait > 0) return { kind: 'wait', seconds: wait };
+    const user = await checkCredentials(this.deps.db, username, attempt);
+    if (!user) return { kind: 'wrong' };
+    await signInSucceeded(this.deps.db, clientIp, username);
+    const { token, session } = await createSession(this.deps.db, user.id, this.auth);
+    return { kind: 'signed in', token, session };
+  }
+
+  /**
+   * The live session of a cookie token, looked up without counting as the person's activity (a live
+   * stream's heartbeat must not keep a forgotten tab signed in).
+   */
+  async currentSession(token: string): Promise<Session | undefined> {
+    return findSession(this.deps.db, token, this.auth, { touch: false });
+  }
+
+  async signOut(session: Session): Promise<void> {
+    await endSession(this.deps.db, session.tokenHash);
+  }
+
+  /** Ends every session of an account (e.g. after its role was taken away in a hurry). */
+  async endSessions(actor: Actor, id: number): Promise<number> {
+    authorize(actor, 'staff:manage');
+    return endSessionsOf(this.deps.db, id);
+  }
+}
+
+/** "N minutes" / "N seconds" for a wait in seconds. */
+export function waitText(seconds: number): string {
+  if (seconds < 60) return `${seconds} second${seconds === 1 ? '' : 's'}`;
+  const minutes = Math.ceil(seconds / 60);
+  return `${minutes} minute${minutes === 1 ? '' : 's'}`;
+}
