@@ -47,9 +47,9 @@ describe('the shape of the code', () => {
     }
   });
 
-  test('the audit table has one writer: the change helper, through the audit repository', () => {
-    const inserting = sources.filter(({ text }) => /INSERT\s+INTO\s+audit_log/i.test(text)).map(({ file }) => file);
-    assert.deepEqual(inserting, ['features/audit/audit-log.ts']);
+  test('the audit table has one writer: records are added by the change helper through the audit repository, and only that repository changes them', () => {
+    const writing = sources.filter(({ text }) => /(INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+audit_log/i.test(text)).map(({ file }) => file);
+    assert.deepEqual(writing, ['features/audit/audit-log.ts'], 'SQL that writes audit_log lives in the audit repository only');
     const callers = sources
       .filter(({ text }) => /\binsertAuditRecord\b/.test(text))
       .map(({ file }) => file)

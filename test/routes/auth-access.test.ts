@@ -296,8 +296,12 @@ describe('AUTH_MODE=token on PostgreSQL', () => {
       '/admin/tokens/1/revoke',
       '/admin/users/1/delete',
     ]) {
+      // A form sent without a session (it ended while the form was open) goes to sign-in, then back.
       const post = await stranger.post(path, { name: 'x', username: 'x', password: 'x'.repeat(20) });
-      assert.equal(post.status, 401, path);
+      assert.equal(post.status, 303, path);
+      assert.match(post.location ?? '', /^\/admin\?expired&next=/, path);
+      const json = await fetch(`${server.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+      assert.equal(json.status, 401, `${path} as JSON`);
       const noCsrf = await admin.post(path, { name: 'x', username: 'x', password: 'x'.repeat(20) });
       assert.equal(noCsrf.status, 403, `${path} without CSRF`);
       const badCsrf = await admin.post(path, { _csrf: `${csrf}x`, name: 'x', username: 'x', password: 'x'.repeat(20) });
@@ -418,12 +422,12 @@ describe('AUTH_MODE=token on PostgreSQL', () => {
     assert.match(row!.password_hash, /^\$argon2id\$v=19\$m=19456,t=2,p=1\$/);
     const tooShort = await admin.post('/admin/users', { _csrf: csrf, username: 'eve', password: 'short' });
     assert.equal(tooShort.status, 400);
-    const created = await admin.post('/admin/users', { _csrf: csrf, username: 'eve', password: 'a long enough password' });
+    const created = await admin.post('/admin/users', { _csrf: csrf, username: 'eve', password: 'a long enough password', role: 'owner' });
     assert.equal(created.status, 303);
     const eve = new Browser(server.url);
     const eveCsrf = await eve.signIn('eve', 'a long enough password');
     const [me] = await database.query<{ id: number }>(`SELECT id FROM admin_users WHERE username = 'eve'`);
-    assert.equal((await eve.post(`/admin/users/${me!.id}/delete`, { _csrf: eveCsrf })).status, 400, 'not yourself');
+    assert.equal((await eve.post(`/admin/users/${me!.id}/delete`, { _csrf: eveCsrf })).status, 409, 'not yourself');
     assert.equal((await admin.post(`/admin/users/${me!.id}/delete`, { _csrf: csrf })).status, 303);
     assert.equal((await eve.get('/admin/sheet')).status, 303, "a removed admin's session ends");
     const audit = await database.query<{ action: string; actor: string }>(

@@ -42,6 +42,7 @@ test('auth settings have defaults and are validated with one line naming the var
     liveHeartbeatSeconds: 20,
     signInMaxFailures: 5,
     signInWindowMinutes: 15,
+    signInMaxChecksPerAddress: 20,
   });
   const cases: [Record<string, string>, RegExp][] = [
     [{ ADMIN_PASSWORD: 'short' }, /^ADMIN_PASSWORD: must be at least 12 characters/],

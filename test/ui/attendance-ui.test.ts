@@ -155,8 +155,8 @@ describe('web UI in headless Chromium', { skip }, () => {
     await sheet.getByText('Entry deleted.').waitFor();
     await sheet.getByRole('link', { name: 'Audit log' }).click();
     const log = await sheet.locator('.audit-table').innerText();
-    assert.match(log, /admin\s+delete/);
-    assert.match(log, /admin\s+correct/);
+    assert.match(log, /admin\s+owner\s+delete/);
+    assert.match(log, /admin\s+owner\s+correct/);
     assert.match(log, /Grace Brewster/);
 
     await sheet.goto(`${server.url}/admin/sheet`);

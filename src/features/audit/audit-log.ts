@@ -57,6 +57,33 @@ export async function insertAuditRecords(tx: Queryable, actor: Actor, records: r
   );
 }
 
+/** What erased personal data reads as in audit records (retention and erasure alike). */
+export const TOMBSTONE = '(erased)';
+
+/** SQL for a before/after record with `keys` replaced by the tombstone (when it holds any of them). */
+const tombstoned = (column: string, keys: readonly string[]) =>
+  `CASE WHEN ${column} ?| array[${keys.map((key) => `'${key}'`).join(', ')}]
+        THEN ${column} || '${JSON.stringify(Object.fromEntries(keys.map((key) => [key, TOMBSTONE])))}'::jsonb ELSE ${column} END`;
+
+/**
+ * Erases personal data from existing records: in the records `where` selects (an SQL condition on
+ * audit_log, with `params`), every one of `keys` in before/after becomes the tombstone; who did what,
+ * and when, stays. Run in the change (erasure, retention, a delete) that removes the data itself.
+ * Returns how many records were touched.
+ */
+export async function tombstoneAuditRecords(
+  tx: Queryable,
+  where: string,
+  params: readonly unknown[],
+  keys: readonly string[],
+): Promise<number> {
+  const { rowCount } = await tx.query(
+    `UPDATE audit_log SET before = ${tombstoned('before', keys)}, after = ${tombstoned('after', keys)} WHERE ${where}`,
+    params,
+  );
+  return rowCount;
+}
+
 export async function listAudit(
   db: Queryable,
   filter: { entity?: string; entityId?: string; before?: number; limit?: number } = {},

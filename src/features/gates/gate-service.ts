@@ -88,6 +88,14 @@ export class GateService {
     return listGates(this.deps.db);
   }
 
+  /**
+   * The gates' names, for anyone: the venue's public big screen shows them too, and a kiosk being set up
+   * offers them before it has a token.
+   */
+  async names(): Promise<string[]> {
+    return (await listGates(this.deps.db)).map((gate) => gate.name);
+  }
+
   async create(actor: Actor, fields: { name: string; capacity?: number | null }): Promise<Gate> {
     authorize(actor, 'gates:write');
     const name = gateName(fields.name);

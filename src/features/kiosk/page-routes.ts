@@ -66,7 +66,7 @@ export const uiKioskRoutes: FastifyPluginAsync<AppContext> = async (app, context
     const principal = await app.identify(request).catch(() => null);
     // The managed list of gates to choose from (names only: the public big screen shows them too); the
     // form still works without it.
-    const gates = await context.services.gates.list(actorOf(request)).catch(() => []);
+    const gates = (await context.services.gates.names().catch(() => [])).map((name) => ({ name }));
     const session = principal?.kind === 'session' ? principal.session : undefined;
     const body = html`<div class="kiosk-shell" data-auth-mode="${context.config.authMode}" data-signed-in="${session ? 'yes' : 'no'}">
       <header class="kiosk-bar">

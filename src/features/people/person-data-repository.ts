@@ -5,10 +5,9 @@
 // names fold (person_fold, migration 0060) to the person's match_key: the same rule by which the register
 // counts a free-name check-in for a member. A free name typed the other way round ("Wrenfield Ottilie")
 // is theirs too, unless another person is called exactly that (then it is that person's).
-import { AUDIT_COLUMNS, type AuditEntry } from '../audit/audit-log.js';
+import { AUDIT_COLUMNS, type AuditEntry, tombstoneAuditRecords } from '../audit/audit-log.js';
 import { CHECKIN_CSV_FIELDS, type CheckinEntry } from '../checkins/checkin-repository.js';
 import type { Queryable } from '../../db/database.js';
-import { tombstoned } from '../retention/retention-repository.js';
 
 /** How a check-in was found to be the person's. */
 export type MatchedBy = 'person' | 'name';
@@ -198,11 +197,7 @@ export async function eraseTheirData(tx: Queryable, id: number, names: NameKeys)
     { where: ABOUT.groups({ id: '$1' }), params: [String(id)], keys: PERSONAL_KEYS.groups },
   ];
   for (const { where, params, keys } of about) {
-    const scrubbed = await tx.query(
-      `UPDATE audit_log SET before = ${tombstoned('before', keys)}, after = ${tombstoned('after', keys)} WHERE ${where}`,
-      params,
-    );
-    auditEntriesAnonymised += scrubbed.rowCount;
+    auditEntriesAnonymised += await tombstoneAuditRecords(tx, where, params, keys);
   }
   await tx.query(`DELETE FROM checkin_idempotency_keys WHERE checkin_id = ANY ($1::bigint[])`, [checkinIds]);
   const checkins = await tx.query(`DELETE FROM checkins WHERE id = ANY ($1::bigint[])`, [checkinIds]);
@@ -223,8 +218,6 @@ export async function forgetContactDetails(tx: Queryable, id: number): Promise<v
     { where: ABOUT.groups({ id: '$1' }), keys: PERSONAL_KEYS.groups },
   ];
   for (const { where, keys } of about) {
-    await tx.query(`UPDATE audit_log SET before = ${tombstoned('before', keys)}, after = ${tombstoned('after', keys)} WHERE ${where}`, [
-      String(id),
-    ]);
+    await tombstoneAuditRecords(tx, where, [String(id)], keys);
   }
 }

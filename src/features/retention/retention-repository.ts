@@ -2,12 +2,12 @@
 // local days before the cut-off, their Idempotency-Keys, and the names in audit records about them),
 // the advisory lock that lets one prune run at a time, and the retention_runs row of each day's run.
 import type { Queryable } from '../../db/database.js';
+import { TOMBSTONE, tombstoneAuditRecords } from '../audit/audit-log.js';
 
 /** Arbitrary but fixed, distinct from the migration lock. */
 const RETENTION_LOCK_KEY = 74_201_909;
 /** Check-ins deleted per statement: each statement of a first prune of millions of rows stays short. */
 const BATCH = 5_000;
-export const TOMBSTONE = '(erased)';
 
 export interface PruneCounts {
   checkins: number;
@@ -27,15 +27,8 @@ const CUTOFF = `(current_date - $1::int)::timestamptz`;
 /** Audit records of check-ins that still carry names. */
 const NAMES_IN = (column: string) =>
   `(${column} ? 'firstname' OR ${column} ? 'lastname') AND ${column}->>'firstname' IS DISTINCT FROM '${TOMBSTONE}'`;
-/**
- * SQL for a before/after record of the audit log with `keys` replaced by the tombstone (all of them,
- * when the record holds any); records without those keys are left as they are. Also used by a
- * person's erasure (people/person-privacy.ts).
- */
-export const tombstoned = (column: string, keys: readonly string[]) =>
-  `CASE WHEN ${column} ?| array[${keys.map((key) => `'${key}'`).join(', ')}]
-        THEN ${column} || '${JSON.stringify(Object.fromEntries(keys.map((key) => [key, TOMBSTONE])))}'::jsonb ELSE ${column} END`;
-const SCRUB = (column: string) => tombstoned(column, ['firstname', 'lastname']);
+/** What a check-in's audit record holds of the person: erased with the check-in, or past the cut-off. */
+const NAME_KEYS = ['firstname', 'lastname'];
 const AUDIT_NAMES = `entity = 'checkin' AND ((${NAMES_IN('before')}) OR (${NAMES_IN('after')}))`;
 
 /** What a prune with `days` would remove now (nothing is changed). */
@@ -85,27 +78,21 @@ export async function pruneExpired(tx: Queryable, days: number): Promise<PruneCo
   // Live rows through the day index, in batches; soft-deleted ones (few) in one go.
   for (const which of ['deleted_at IS NULL', 'deleted_at IS NOT NULL']) {
     for (;;) {
-      const { rows } = await tx.query<{ checkins: number; keys: number; audit: number }>(
-        `WITH doomed AS (SELECT id FROM checkins WHERE ${which} AND login < ${CUTOFF} ORDER BY login LIMIT $2 FOR UPDATE),
-              keys AS (DELETE FROM checkin_idempotency_keys WHERE checkin_id IN (SELECT id FROM doomed) RETURNING 1),
-              audit AS (UPDATE audit_log SET before = ${SCRUB('before')}, after = ${SCRUB('after')}
-                         WHERE ${AUDIT_NAMES} AND entity_id IN (SELECT id::text FROM doomed) RETURNING 1),
-              gone AS (DELETE FROM checkins WHERE id IN (SELECT id FROM doomed) RETURNING 1)
-         SELECT (SELECT count(*) FROM gone)::int AS checkins, (SELECT count(*) FROM keys)::int AS keys,
-                (SELECT count(*) FROM audit)::int AS audit`,
+      const { rows } = await tx.query<{ id: number }>(
+        `SELECT id FROM checkins WHERE ${which} AND login < ${CUTOFF} ORDER BY login LIMIT $2 FOR UPDATE`,
         [days, BATCH],
       );
-      if (add(rows[0]!) < BATCH) break;
+      const ids = rows.map((row) => String(row.id));
+      const keys = await tx.query(`DELETE FROM checkin_idempotency_keys WHERE checkin_id = ANY ($1::bigint[])`, [ids]);
+      const audit = await tombstoneAuditRecords(tx, `${AUDIT_NAMES} AND entity_id = ANY ($1::text[])`, [ids], NAME_KEYS);
+      const gone = await tx.query(`DELETE FROM checkins WHERE id = ANY ($1::bigint[])`, [ids]);
+      if (add({ checkins: gone.rowCount, keys: keys.rowCount, audit }) < BATCH) break;
     }
   }
   // Older keys of entries that stay (nobody retries a request that old) and older audit entries.
   const keys = await tx.query(`DELETE FROM checkin_idempotency_keys WHERE created_at < ${CUTOFF}`, [days]);
   counts.idempotencyKeys += keys.rowCount;
-  const audit = await tx.query(
-    `UPDATE audit_log SET before = ${SCRUB('before')}, after = ${SCRUB('after')} WHERE ${AUDIT_NAMES} AND at < ${CUTOFF}`,
-    [days],
-  );
-  counts.auditEntries += audit.rowCount;
+  counts.auditEntries += await tombstoneAuditRecords(tx, `${AUDIT_NAMES} AND at < ${CUTOFF}`, [days], NAME_KEYS);
   return counts;
 }
 
