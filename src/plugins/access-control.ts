@@ -122,7 +122,7 @@ const SCOPE_OF: Partial<Record<Access, TokenScope>> = { 'attendance:read': 'read
 const MISSING: Record<Exclude<Access, 'public' | 'admin-page'>, string> = {
   'attendance:read': 'Attendance data needs a gate token with the read scope or an admin session.',
   checkin: 'Check-ins need a gate token (Authorization: Bearer) or an admin session.',
-  admin: 'Sign in as an admin to correct or delete entries.',
+  admin: 'This needs a signed-in staff member: sign in at /admin (GET /api/v1/session then gives the CSRF token).',
 };
 
 /** The hooks that enforce one API access level (attendance:read, checkin, admin). */
@@ -138,7 +138,7 @@ function apiHooks(access: 'attendance:read' | 'checkin' | 'admin', context: Plug
     if (!tokenMode) return;
     if (principal === null) return refuse(request, reply, 401, MISSING[access]);
     if (principal.kind === 'token') {
-      if (access === 'admin') return refuse(request, reply, 403, 'Gate tokens cannot correct or delete entries; an admin must.');
+      if (access === 'admin') return refuse(request, reply, 403, 'Gate tokens cannot do this: it needs a signed-in staff member.');
       if (scope && !principal.token.scopes.includes(scope)) {
         return refuse(request, reply, 403, `This token does not have the ${scope} scope.`);
       }

@@ -6,7 +6,7 @@ import fp from 'fastify-plugin';
 import { DomainError, type FieldError } from '../domain/domain-error.js';
 import { problemDetails, sendProblem, speaksProblemDetails, toProblem } from '../http/http-errors.js';
 import { html } from '../views/html.js';
-import { page } from '../views/layout.js';
+import { homeOf, page } from '../views/layout.js';
 
 interface AjvError {
   instancePath: string;

@@ -25,6 +25,11 @@ export interface PageOptions {
   bodyClass?: string;
 }
 
+/** Where a signed-in person starts: the attendance sheet, or the groups of a leader (who reads no sheet). */
+export function homeOf(user: PageUser): string {
+  return userCan(user, 'attendance:read') ? '/admin/sheet' : '/admin/groups';
+}
+
 /** The sections of the top bar, each shown to whoever holds its permission. */
 const SECTIONS: readonly { key: string; href: string; label: string; needs: Permission }[] = [
   { key: 'sheet', href: '/admin/sheet', label: 'Attendance', needs: 'attendance:read' },
@@ -45,7 +50,7 @@ export function csrfField(user: PageUser): SafeHtml {
 function topBar(options: PageOptions): SafeHtml {
   const user = options.user;
   return html`<header class="topbar">
-    <a class="brand" href="${user ? '/admin/sheet' : '/admin'}"><span class="brand-mark" aria-hidden="true">B</span>Barona</a>
+    <a class="brand" href="${user ? homeOf(user) : '/admin'}"><span class="brand-mark" aria-hidden="true">B</span>Barona</a>
     ${
       user
         ? html`<nav aria-label="Main">
@@ -56,7 +61,7 @@ function topBar(options: PageOptions): SafeHtml {
               </ul>
             </nav>
             <form class="signout" method="post" action="/admin/logout">
-              ${csrfField(user)} <span class="who">${user.username}</span
+              ${csrfField(user)} <a class="who" href="/admin/users" title="Your account and password">${user.username}</a
               ><button type="submit" class="button button-quiet">Sign out</button>
             </form>`
         : ''

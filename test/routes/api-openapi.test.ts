@@ -47,6 +47,7 @@ describe('OpenAPI document and docs page', () => {
       'GET /api/v1/checkins/{id}',
       'GET /api/v1/days/{date}/summary',
       'GET /api/v1/gates',
+      'GET /api/v1/gates/{id}',
       'GET /api/v1/groups',
       'GET /api/v1/groups/{id}',
       'GET /api/v1/groups/{id}/members',
@@ -61,6 +62,7 @@ describe('OpenAPI document and docs page', () => {
       'GET /api/v1/session',
       'GET /api/v1/tokens',
       'GET /api/v1/tokens/current',
+      'GET /api/v1/tokens/{id}',
       'GET /api/v1/users',
       'GET /api/v1/users/{id}',
       // The seed's API and the operations endpoints are described too; admin pages, kiosk and docs are not.

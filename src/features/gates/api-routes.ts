@@ -38,6 +38,20 @@ export const apiV1GateRoutes: FastifyPluginAsync<AppContext> = async (app, { ser
     async (request) => ({ items: await gates.list(actorOf(request)) }),
   );
 
+  api.get(
+    '/gates/:id',
+    {
+      config: { access: 'checkin' },
+      schema: {
+        tags: TAGS,
+        summary: 'One gate',
+        params: GateIdParamsSchema,
+        response: { 200: GateSchema, 400: ProblemSchema, 404: ProblemSchema },
+      },
+    },
+    async (request) => gates.get(actorOf(request), request.params.id),
+  );
+
   api.post(
     '/gates',
     {

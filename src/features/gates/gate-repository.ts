@@ -20,9 +20,9 @@ export async function insertGate(tx: Queryable, name: string, capacity: number |
   return rows[0]!;
 }
 
-/** The gate, locked until the transaction ends; undefined when there is none. */
-export async function findGateForUpdate(tx: Queryable, id: number): Promise<Gate | undefined> {
-  const { rows } = await tx.query<Gate>(`SELECT ${GATE_COLUMNS} FROM gates WHERE id = $1 FOR UPDATE`, [id]);
+/** The gate (`lock`: held until the transaction ends); undefined when there is none. */
+export async function findGate(db: Queryable, id: number, lock = false): Promise<Gate | undefined> {
+  const { rows } = await db.query<Gate>(`SELECT ${GATE_COLUMNS} FROM gates WHERE id = $1${lock ? ' FOR UPDATE' : ''}`, [id]);
   return rows[0];
 }
 

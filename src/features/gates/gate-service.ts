@@ -11,16 +11,7 @@ import { localDate } from '../../domain/calendar.js';
 import { DomainError } from '../../domain/domain-error.js';
 import type { ServiceDeps } from '../../services.js';
 import { checkText } from '../people/person-service.js';
-import {
-  countInside,
-  deleteGate,
-  findGateForUpdate,
-  type Gate,
-  insertGate,
-  isTakenName,
-  listGates,
-  updateGate,
-} from './gate-repository.js';
+import { countInside, deleteGate, findGate, type Gate, insertGate, isTakenName, listGates, updateGate } from './gate-repository.js';
 
 export type { Gate } from './gate-repository.js';
 
@@ -75,6 +66,13 @@ async function uniqueName<T>(work: () => Promise<T>, name: string): Promise<T> {
   }
 }
 
+/** The gates with their capacities: for those who read attendance or record check-ins (kiosks). */
+function authorizeRead(actor: Actor): void {
+  if (!can(actor, 'attendance:read') && !can(actor, 'attendance:record')) {
+    throw DomainError.forbidden('Only those who read attendance or record check-ins see the list of gates.');
+  }
+}
+
 export class GateService {
   private counted: { at: number; value: Promise<Occupancy> } | undefined;
 
@@ -82,10 +80,15 @@ export class GateService {
 
   /** The managed list, by name: for whoever reads attendance or records check-ins. */
   async list(actor: Actor): Promise<Gate[]> {
-    if (!can(actor, 'attendance:read') && !can(actor, 'attendance:record')) {
-      throw DomainError.forbidden('Only those who read attendance or record check-ins see the list of gates.');
-    }
+    authorizeRead(actor);
     return listGates(this.deps.db);
+  }
+
+  async get(actor: Actor, id: number): Promise<Gate> {
+    authorizeRead(actor);
+    const gate = await findGate(this.deps.db, id);
+    if (!gate) throw DomainError.notFoundOf('gate', id);
+    return gate;
   }
 
   /**
@@ -119,7 +122,7 @@ export class GateService {
     return uniqueName(
       () =>
         this.deps.changes.run(actor, async (change) => {
-          const before = await findGateForUpdate(change.tx, id);
+          const before = await findGate(change.tx, id, true);
           if (!before) throw DomainError.notFoundOf('gate', id);
           const after = { ...before, ...(name === undefined ? {} : { name }), ...(limit === undefined ? {} : { capacity: limit }) };
           if (after.name === before.name && after.capacity === before.capacity) return before;

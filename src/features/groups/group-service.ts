@@ -16,7 +16,7 @@ import { decodeCursor, fingerprint, pageOf } from '../../domain/keyset-cursor.js
 import type { ServiceDeps } from '../../services.js';
 import { personFold } from '../checkins/person-name.js';
 import { findPerson } from '../people/person-repository.js';
-import { checkText, uniqueExternalRef } from '../people/person-service.js';
+import { checkText, seenBy, uniqueExternalRef } from '../people/person-service.js';
 import {
   addMember as addMemberRow,
   deleteExcuse,
@@ -151,6 +151,8 @@ const reaches = (scope: 'all' | { groups: readonly number[] }, groupId: number):
 const notAMember = (groupId: number, personId: number) =>
   new DomainError(404, 'Not found', `Person ${personId} is not a member of group ${groupId}.`);
 
+export type SeenMember = Omit<Member, 'badge'> & { badge: string | null };
+
 export class GroupService {
   constructor(private readonly deps: ServiceDeps) {}
 
@@ -203,10 +205,11 @@ export class GroupService {
   }
 
   /** Every member of a group, by last and first name. */
-  async members(actor: Actor, groupId: number): Promise<Member[]> {
+  /** The members, by name; their badge codes only for those who may change people (seenBy). */
+  async members(actor: Actor, groupId: number): Promise<SeenMember[]> {
     this.reach(actor, 'groups:read', groupId);
     if (!(await findGroup(this.deps.db, groupId))) throw DomainError.notFoundOf('group', groupId);
-    return listMembers(this.deps.db, groupId);
+    return (await listMembers(this.deps.db, groupId)).map((member) => seenBy(actor, member));
   }
 
   /** The register from `from` to `to` as JSON text, as PostgreSQL built it (sent without parsing it again). */

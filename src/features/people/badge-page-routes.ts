@@ -9,7 +9,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { AppContext } from '../../app.js';
 import { DomainError } from '../../domain/domain-error.js';
-import type { Person } from './person-repository.js';
+import type { SeenPerson as Person } from './person-service.js';
 import { actorOf } from '../../plugins/access-control.js';
 import { idOf, pageUserOf } from '../../http/page-request.js';
 import { html, type SafeHtml } from '../../views/html.js';
@@ -35,6 +35,9 @@ function queryIdOf(value: string | undefined): number | undefined | null {
 }
 
 async function badge(person: Person): Promise<SafeHtml> {
+  // The services give the code only to those who may change people: nobody else prints badges.
+  if (person.badge === null)
+    throw DomainError.forbidden('A badge checks its holder in: printing badges needs a role that may change people.');
   const name = `${person.firstname} ${person.lastname}`;
   return html`<article class="badge-card" aria-label="Badge of ${name}">
     <div class="badge-text">

@@ -8,7 +8,7 @@ import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { AppContext } from '../../app.js';
 import { authorize } from '../../domain/actor.js';
 import { DomainError, type FieldError } from '../../domain/domain-error.js';
-import type { Person } from './person-repository.js';
+import type { SeenPerson as Person } from './person-service.js';
 import { checkEmail, checkText, mayExportPersonData } from './person-service.js';
 import { actorOf } from '../../plugins/access-control.js';
 import { idOf, pageUserOf } from '../../http/page-request.js';
@@ -294,27 +294,31 @@ export const adminPeopleRoutes: FastifyPluginAsync<AppContext> = async (app, { s
             }
           </div>
           <div class="stack-lg">
-            <section class="card${view.badgeReissued ? ' card-highlight' : ''}" aria-labelledby="badge-title">
-              <h2 id="badge-title">Badge</h2>
-              <p class="hint">Printed as a QR code or typed by a scanner: whoever holds it is checked in as ${name}.</p>
-              <div class="copy-row">
-                <input id="badge-code" class="mono" readonly value="${person.badge}" aria-label="Badge code" />
-                <button type="button" class="button" data-copy="#badge-code">Copy</button>
-              </div>
-              ${
-                mayWrite
-                  ? html`<form
-                      method="post"
-                      action="/admin/people/${person.id}/badge"
-                      class="stack"
-                      data-confirm="Reissue the badge of ${name}? The old code stops working at once."
-                    >
-                      ${csrfField(user)}
-                      <button type="submit" class="button">Reissue badge</button>
-                    </form>`
-                  : ''
-              }
-            </section>
+            ${
+              person.badge === null
+                ? ''
+                : html` <section class="card${view.badgeReissued ? ' card-highlight' : ''}" aria-labelledby="badge-title">
+                    <h2 id="badge-title">Badge</h2>
+                    <p class="hint">Printed as a QR code or typed by a scanner: whoever holds it is checked in as ${name}.</p>
+                    <div class="copy-row">
+                      <input id="badge-code" class="mono" readonly value="${person.badge}" aria-label="Badge code" />
+                      <button type="button" class="button" data-copy="#badge-code">Copy</button>
+                    </div>
+                    ${
+                      mayWrite
+                        ? html`<form
+                            method="post"
+                            action="/admin/people/${person.id}/badge"
+                            class="stack"
+                            data-confirm="Reissue the badge of ${name}? The old code stops working at once."
+                          >
+                            ${csrfField(user)}
+                            <button type="submit" class="button">Reissue badge</button>
+                          </form>`
+                        : ''
+                    }
+                  </section>`
+            }
             <section class="card" aria-labelledby="groups-title">
               <h2 id="groups-title">Groups</h2>
               ${

@@ -16,8 +16,9 @@ export const PersonSchema = Type.Object({
   lastname: Type.String(),
   externalRef: Type.Union([Type.String(), Type.Null()]),
   email: Type.Union([Type.String(), Type.Null()]),
-  badge: Type.String({
-    description: 'Badge code (URL-safe, unguessable) printed as a QR code or typed by a scanner; reissuing replaces it.',
+  badge: Type.Union([Type.String(), Type.Null()], {
+    description:
+      'Badge code (URL-safe, unguessable) printed as a QR code or typed by a scanner; reissuing replaces it. A badge checks its holder in, so it is null for a role that may not change people (viewer, leader).',
   }),
   createdAt: Type.String({ format: 'date-time' }),
   updatedAt: Type.String({ format: 'date-time' }),

@@ -131,26 +131,39 @@ async function searchIn(db: Queryable, query: PeopleQuery, groups?: readonly num
   return pageOf(await listPeople(db, words, afterId, query.limit + 1, groups), query.limit, filterPrint);
 }
 
+/** A person as an actor sees them: without the badge code unless they may change people. */
+export type SeenPerson = Omit<Person, 'badge'> & { badge: string | null };
+
+/**
+ * A badge code checks its holder in: only those who may change people (and print badges) see it; a
+ * viewer or a leader sees null.
+ */
+export function seenBy<T extends { badge: string }>(actor: Actor, person: T): Omit<T, 'badge'> & { badge: string | null } {
+  return can(actor, 'people:write') ? person : { ...person, badge: null };
+}
+
 export class PersonService {
   constructor(private readonly deps: ServiceDeps) {}
 
   // ---- Reads ------------------------------------------------------------------------------------
 
   /** One page of the people the actor may see, in id order (a leader: the members of their groups). */
-  async search(actor: Actor, query: PeopleQuery): Promise<PersonPage> {
-    return searchIn(this.deps.db, query, groupsOf(scopeOf(actor, 'people:read')));
+  async search(actor: Actor, query: PeopleQuery): Promise<{ items: SeenPerson[]; nextCursor: string | null }> {
+    const page = await searchIn(this.deps.db, query, groupsOf(scopeOf(actor, 'people:read')));
+    return { ...page, items: page.items.map((person) => seenBy(actor, person)) };
   }
 
   /** The person, or undefined when there is none or the actor may not see them. */
-  async find(actor: Actor, id: number): Promise<Person | undefined> {
+  async find(actor: Actor, id: number): Promise<SeenPerson | undefined> {
     const groups = groupsOf(scopeOf(actor, 'people:read'));
     const person = await findPerson(this.deps.db, id);
-    if (person === undefined || groups === undefined) return person;
-    return (await isMemberOfAny(this.deps.db, id, groups)) ? person : undefined;
+    if (person === undefined) return undefined;
+    if (groups !== undefined && !(await isMemberOfAny(this.deps.db, id, groups))) return undefined;
+    return seenBy(actor, person);
   }
 
   /** The person; 404 when there is none or the actor may not see them (their existence is private). */
-  async get(actor: Actor, id: number): Promise<Person> {
+  async get(actor: Actor, id: number): Promise<SeenPerson> {
     const person = await this.find(actor, id);
     if (!person) throw DomainError.notFoundOf('person', id);
     return person;

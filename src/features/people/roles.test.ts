@@ -11,6 +11,7 @@ interface Person {
   id: number;
   firstname: string;
   lastname: string;
+  badge: string | null;
 }
 
 const json = <T>(response: LightMyRequestResponse) => JSON.parse(response.body) as T;
@@ -67,7 +68,13 @@ describe('people by role', () => {
 
   test('a viewer reads every person and changes nothing', async () => {
     assert.deepEqual(await ids(viewer), [inside.id, outside.id, nowhere.id]);
-    assert.equal((await viewer.inject({ url: `/api/v1/people/${outside.id}` })).statusCode, 200);
+    const read = await viewer.inject({ url: `/api/v1/people/${outside.id}` });
+    assert.equal(read.statusCode, 200);
+    // A badge code checks its holder in: a viewer never sees one (a manager does), nor prints badges.
+    assert.equal(json<Person>(read).badge, null);
+    assert.match(json<Person>(await manager.inject({ url: `/api/v1/people/${outside.id}` })).badge ?? '', /^\S{8,}$/);
+    assert.ok(json<{ items: Person[] }>(await viewer.inject({ url: '/api/v1/people?limit=50' })).items.every((p) => p.badge === null));
+    assert.equal((await viewer.inject({ url: `/admin/badges?person=${outside.id}`, headers: { accept: 'text/html' } })).statusCode, 403);
     assertRefused(
       await viewer.inject({ method: 'POST', url: '/api/v1/people', payload: { firstname: 'New', lastname: 'Person' } }),
       403,

@@ -210,7 +210,8 @@ describe('staff roles through /api/v1/users, /api/v1/tokens and /api/v1/audit', 
     assert.equal(users.statusCode, 200);
     assert.match(users.body, /Change your password/);
     assert.doesNotMatch(users.body, /Add an account|staff-table/);
-    assert.doesNotMatch(users.body, /href="\/admin\/tokens"|href="\/admin\/audit"|href="\/admin\/users"/);
+    assert.doesNotMatch(users.body, /href="\/admin\/tokens"|href="\/admin\/audit"|>Staff<\/a>/);
+    assert.match(users.body, /<a class="who" href="\/admin\/users"/, 'everyone reaches their own account from their name');
     const tokens = await viewer.inject({ url: '/admin/tokens', headers: { accept: 'text/html' } });
     assert.equal(tokens.statusCode, 403);
     assert.match(tokens.headers['content-type'] as string, /text\/html/);

@@ -114,6 +114,13 @@ export class StaffService {
    */
   async update(actor: Actor, id: number, changes: StaffChanges): Promise<StaffMember> {
     authorize(actor, 'staff:manage');
+    // Your own password only with your current one (changeOwnPassword): a session left open is not the
+    // key to its account.
+    if (changes.password !== undefined && actor.kind === 'staff' && actor.id === id) {
+      throw new DomainError(409, 'Conflict', 'Change your own password on the Staff page, with your current password.', [
+        { field: 'password', message: 'is changed by its owner with the current password' },
+      ]);
+    }
     const newRole = changes.role === undefined ? undefined : role(changes.role);
     const hash = changes.password === undefined ? undefined : await hashPassword(password(changes.password));
     return this.deps.changes.run(actor, async (change) => {

@@ -4,12 +4,14 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyPluginAsync } from 'fastify';
 import type { AppContext } from '../../app.js';
+import { authorize } from '../../domain/actor.js';
 import { actorOf } from '../../plugins/access-control.js';
 import {
   CreatedGateTokenSchema,
   CreateGateTokenBodySchema,
   CurrentCredentialSchema,
   GateTokenListSchema,
+  GateTokenSchema,
   TokenIdParamsSchema,
   type CurrentCredential,
 } from './token-schemas.js';
@@ -57,6 +59,21 @@ export const apiV1TokenRoutes: FastifyPluginAsync<AppContext> = async (app, { se
     },
   );
 
+  api.get(
+    '/tokens/:id',
+    {
+      config: { access: 'admin' },
+      schema: {
+        tags: TAGS,
+        summary: 'One gate token (owner, manager)',
+        description: 'Never the secret: only its first characters.',
+        params: TokenIdParamsSchema,
+        response: { 200: GateTokenSchema, 400: ProblemSchema, 403: ProblemSchema, 404: ProblemSchema },
+      },
+    },
+    async (request) => services.tokens.get(actorOf(request), request.params.id),
+  );
+
   api.delete(
     '/tokens/:id',
     {
@@ -89,7 +106,11 @@ export const apiV1TokenRoutes: FastifyPluginAsync<AppContext> = async (app, { se
     },
     async (request): Promise<CurrentCredential> => {
       const principal = request.principal;
-      if (principal?.kind === 'session') return { kind: 'session', username: principal.session.username };
+      if (principal?.kind === 'session') {
+        // Only a role that records check-ins may run a kiosk with its session.
+        authorize(principal.actor, 'attendance:record');
+        return { kind: 'session', username: principal.session.username };
+      }
       if (principal?.kind === 'token') {
         const token = await services.tokens.current(principal.actor);
         return {
