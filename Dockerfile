@@ -12,8 +12,12 @@ ARG NODE_IMAGE=node:24.21.0-bookworm-slim
 # (it is mounted for that one RUN, never stored in a layer or the image's history):
 #   docker build --secret id=npm-ca,src=/etc/ssl/certs/ca-certificates.crt -t barona .
 #   podman build --secret id=npm-ca,src=/etc/ssl/certs/ca-certificates.crt -t barona .
-# npm first pings the registry so an unreachable or untrusted registry fails the build with a
-# clear message, instead of npm quietly serving what the build cache happens to hold.
+# scripts/image-build.sh does that by itself with the file NODE_EXTRA_CA_CERTS (or BUILD_CA_FILE)
+# names. Not a build argument: a build argument stays in the image history.
+# npm first pings the registry, once, so an unreachable or untrusted registry fails the build at
+# once with npm's error and a hint about the secret, instead of npm quietly serving what the build
+# cache happens to hold. The ping retries once after 5 s: with npm's default retries (10 s, then
+# 60 s) an untrusted certificate takes 70 s to report.
 
 # ---- prod-deps: exactly the production dependency tree of package-lock.json -------------------
 FROM ${NODE_IMAGE} AS prod-deps
@@ -26,7 +30,7 @@ RUN --mount=type=cache,target=/root/.npm,sharing=locked \
     --mount=type=secret,id=npm-ca \
     set -e; \
     if [ -s /run/secrets/npm-ca ]; then export NODE_EXTRA_CA_CERTS=/run/secrets/npm-ca; fi; \
-    npm ping --loglevel=error >/dev/null 2>&1 || { npm ping; echo "npm cannot reach its registry (behind a TLS-intercepting proxy? pass its CA: --secret id=npm-ca,src=ca.pem)" >&2; exit 1; }; \
+    ping=$(npm ping --loglevel=error --fetch-retries=1 --fetch-retry-mintimeout=5000 --fetch-retry-maxtimeout=5000 2>&1) || { printf '%s\n' "$ping" >&2; echo "npm cannot reach its registry or does not trust its certificate. Behind a TLS-intercepting proxy, pass the proxy CA as the build secret npm-ca: --secret id=npm-ca,src=/path/to/ca.pem (scripts/image-build.sh does it when NODE_EXTRA_CA_CERTS or BUILD_CA_FILE names that file). See docs/CONTAINER.md." >&2; exit 1; }; \
     npm ci --omit=dev --ignore-scripts --no-audit --no-fund
 
 # ---- build-deps: the production tree plus only what `tsc` reads --------------------------------
@@ -39,7 +43,7 @@ RUN --mount=type=cache,target=/root/.npm,sharing=locked \
     --mount=type=secret,id=npm-ca \
     set -e; \
     if [ -s /run/secrets/npm-ca ]; then export NODE_EXTRA_CA_CERTS=/run/secrets/npm-ca; fi; \
-    npm ping --loglevel=error >/dev/null 2>&1 || { npm ping; echo "npm cannot reach its registry (behind a TLS-intercepting proxy? pass its CA: --secret id=npm-ca,src=ca.pem)" >&2; exit 1; }; \
+    ping=$(npm ping --loglevel=error --fetch-retries=1 --fetch-retry-mintimeout=5000 --fetch-retry-maxtimeout=5000 2>&1) || { printf '%s\n' "$ping" >&2; echo "npm cannot reach its registry or does not trust its certificate. Behind a TLS-intercepting proxy, pass the proxy CA as the build secret npm-ca: --secret id=npm-ca,src=/path/to/ca.pem (scripts/image-build.sh does it when NODE_EXTRA_CA_CERTS or BUILD_CA_FILE names that file). See docs/CONTAINER.md." >&2; exit 1; }; \
     node -e 'const fs = require("node:fs"); const p = require("./package.json"); \
       for (const name of process.argv.slice(1)) { \
         const version = p.devDependencies?.[name]; \

@@ -96,6 +96,19 @@ test('app: serves on 8000 only after postgres is healthy and migrate completed',
   assert.equal(app.read_only, true, 'read-only root filesystem, as in production');
 });
 
+test("metrics as in the Helm chart: on METRICS_PORT (the chart's metrics.port default), never published", () => {
+  // Without METRICS_PORT the app serves /metrics beside the API, with no credentials, on the published port.
+  const chartDefault = /^metrics:\n(?:\s+#.*\n)*\s+port: (\d+)$/m.exec(
+    readFileSync(path.join(ROOT, 'charts/barona/values.yaml'), 'utf8'),
+  )?.[1];
+  const metricsPort = interpolate(app.environment?.METRICS_PORT ?? '');
+  assert.equal(metricsPort, chartDefault, 'METRICS_PORT set, to the chart default');
+  assert.notEqual(metricsPort, interpolate(app.environment?.PORT ?? '8000'), 'not the app port');
+  const published = (app.ports ?? []).map((port) => interpolate(port).split(':').at(-1)!.split('/')[0]);
+  assert.deepEqual(published, ['8000'], 'only the app port is published');
+  for (const service of [postgres, migrate]) assert.equal(service.ports, undefined);
+});
+
 test('both images build from this Dockerfile with the same default base', () => {
   const dockerfileDefault = /^ARG NODE_IMAGE=(\S+)/m.exec(readFileSync(path.join(ROOT, 'Dockerfile'), 'utf8'))?.[1];
   for (const service of [migrate, app]) {
@@ -202,6 +215,8 @@ describe('real Compose clients', () => {
         assert.match(run, /-e ADMIN_PASSWORD=a-password-from-env\b/);
         assert.match(run, /-e BOOTSTRAP_API_TOKEN=brn_x{43}\b/);
         assert.doesNotMatch(run, /\$\{/, 'every variable expanded');
+        assert.match(run, /-e METRICS_PORT=9090\b/);
+        assert.doesNotMatch(run, /-p \S*:9090\b/, 'the metrics port is not published');
       } finally {
         spawnSync('podman', ['volume', 'rm', '--force', `${project}_postgres-data`], { stdio: 'ignore' });
         spawnSync('podman', ['network', 'rm', '--force', `${project}_default`], { stdio: 'ignore' });

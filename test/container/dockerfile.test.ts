@@ -1,7 +1,9 @@
 // The Dockerfile's promises that must hold for every build, checked without an engine (the podman
 // test in image.test.ts builds and runs it).
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { ROOT } from '../support/server.js';
@@ -87,6 +89,68 @@ test('npm steps: the proxy CA comes as a build secret, never a build argument, a
       assert.match(line, /NODE_EXTRA_CA_CERTS=\/run\/secrets\/npm-ca/, `stage ${name}: npm trusts it`);
       assert.match(line, /npm ping .*\|\| \{.*exit 1; \}/, `stage ${name}: an unreachable registry stops the build`);
     }
+  }
+});
+
+/** The shell command of a RUN instruction (its --mount options removed), as `/bin/sh -c` gets it. */
+const shellOf = (run: string) => run.replace(/^RUN\s+/, '').replace(/^(--mount=\S+\s+)+/, '');
+
+test('npm steps: an npm that cannot reach its registry stops the build with its own error, once, and the hint about the CA secret', () => {
+  // A stand-in npm on PATH: `npm ping` fails as it does behind a TLS-intercepting proxy without its CA,
+  // every call is logged. (Checked for real with podman on 2026-12-07: npm's error, then the hint. The
+  // previous form, `|| { npm ping; echo …; }` under `set -e`, stopped at its second ping without the
+  // hint, after 2 × 70 s of npm's default retries.)
+  const dir = mkdtempSync(path.join(tmpdir(), 'barona-npm-ping-'));
+  try {
+    const calls = path.join(dir, 'calls');
+    writeFileSync(
+      path.join(dir, 'npm'),
+      [
+        '#!/bin/sh',
+        `echo "$*" >> '${calls}'`,
+        'case "$1" in',
+        '  ping) [ -n "$PING_OK" ] && exit 0',
+        '    echo "npm error code SELF_SIGNED_CERT_IN_CHAIN" >&2',
+        '    echo "npm error request to https://registry.npmjs.org/-/ping failed, reason: self-signed certificate in certificate chain" >&2',
+        '    exit 1 ;;',
+        'esac',
+        'exit 0',
+        '',
+      ].join('\n'),
+      { mode: 0o755 },
+    );
+    for (const [name, lines] of stages) {
+      for (const line of lines.filter((l) => l.startsWith('RUN') && /\bnpm (ci|install)\b/.test(l))) {
+        rmSync(calls, { force: true });
+        const failed = spawnSync('sh', ['-c', shellOf(line)], { cwd: dir, encoding: 'utf8', env: { PATH: `${dir}:/usr/bin:/bin` } });
+        assert.equal(failed.status, 1, `stage ${name}: the build stops`);
+        assert.match(failed.stderr, /SELF_SIGNED_CERT_IN_CHAIN/, `stage ${name}: npm's own error is shown`);
+        assert.match(failed.stderr, /--secret id=npm-ca,src=/, `stage ${name}: the hint names the build secret`);
+        assert.match(failed.stderr, /NODE_EXTRA_CA_CERTS/, `stage ${name}: and the variable image-build.sh reads`);
+        const called = readFileSync(calls, 'utf8').trim().split('\n');
+        assert.equal(called.length, 1, `stage ${name}: one ping, nothing after it: ${called.join(' | ')}`);
+        assert.match(
+          called[0]!,
+          /^ping .*--fetch-retries=1 /,
+          `stage ${name}: a failing ping reports in seconds, not after 70 s of retries`,
+        );
+      }
+    }
+    const prodDeps = stages.get('prod-deps')!.find((l) => l.startsWith('RUN') && /\bnpm ci\b/.test(l))!;
+    rmSync(calls, { force: true });
+    const passed = spawnSync('sh', ['-c', shellOf(prodDeps)], {
+      cwd: dir,
+      encoding: 'utf8',
+      env: { PATH: `${dir}:/usr/bin:/bin`, PING_OK: '1' },
+    });
+    assert.equal(passed.status, 0, passed.stderr);
+    assert.equal(passed.stderr, '', 'a reachable registry: no hint');
+    const called = readFileSync(calls, 'utf8').trim().split('\n');
+    assert.equal(called.length, 2);
+    assert.match(called[0]!, /^ping /);
+    assert.equal(called[1], 'ci --omit=dev --ignore-scripts --no-audit --no-fund');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
 });
 

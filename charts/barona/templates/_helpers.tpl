@@ -1,3 +1,81 @@
+{{/*
+Values added since chart 0.1.0, with their values.yaml defaults (keep the two equal; the test
+test/chart/reuse-values.test.ts checks this list against values.yaml and every release in
+releases.json). `helm upgrade --reuse-values` renders with the values of the release it upgrades
+(that chart's values.yaml plus what was set then and now), not with this chart's values.yaml, so
+these keys can be missing: "barona.fillDefaults" adds the missing ones.
+*/}}
+{{- define "barona.addedDefaults" -}}
+app:
+  trustProxy: ""
+metrics:
+  port: 9090
+  podAnnotations: true
+auth:
+  mode: token
+  admin:
+    password: ""
+    existingSecret: ""
+    existingSecretKey: admin-password
+backup:
+  enabled: false
+  schedule: "30 2 * * *"
+  timeZone: ""
+  keep: 7
+  startingDeadlineSeconds: 600
+  backoffLimit: 1
+  activeDeadlineSeconds: 3600
+  persistence:
+    existingClaim: ""
+    size: 8Gi
+    storageClass: ""
+    accessModes:
+      - ReadWriteOnce
+  resources:
+    requests:
+      cpu: 50m
+      memory: 128Mi
+    limits:
+      cpu: "1"
+      memory: 384Mi
+  cnpg:
+    schedule: "0 30 2 * * *"
+    method: barmanObjectStore
+    immediate: true
+    retentionPolicy: "30d"
+    barmanObjectStore: {}
+    volumeSnapshot: {}
+database:
+  bundled:
+    superuser: postgres
+networkPolicy:
+  metricsFrom: []
+  egress:
+    enabled: true
+    externalDatabaseTo: []
+    extraRules: []
+{{- end -}}
+
+{{/*
+Adds to .Values every key of "barona.addedDefaults" that it lacks, at any depth; a key that is
+there keeps its value (false, 0 and "" included, unlike sprig's merge). The first line of every
+template, so each one reads a complete values tree whatever release the values come from.
+*/}}
+{{- define "barona.fillDefaults" -}}
+{{- include "barona.fillMissing" (dict "into" .Values "from" (include "barona.addedDefaults" . | fromYaml)) -}}
+{{- end -}}
+
+{{- define "barona.fillMissing" -}}
+{{- $into := .into -}}
+{{- range $key, $value := .from -}}
+{{- if not (hasKey $into $key) -}}
+{{- $_ := set $into $key $value -}}
+{{- else if and (kindIs "map" $value) (kindIs "map" (index $into $key)) -}}
+{{- include "barona.fillMissing" (dict "into" (index $into $key) "from" $value) -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+
 {{/* Chart name, truncated to the 63 characters a label value allows. */}}
 {{- define "barona.name" -}}
 {{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" -}}
