@@ -76,7 +76,7 @@ function errorPage(request: FastifyRequest, status: number, title: string, detai
         <p class="lede">${detail}</p>
       </div>
       <p>
-        <a class="button" href="/admin/sheet">Back to the start</a
+        <a class="button" href="${user ? homeOf(user) : '/admin'}">Back to the start</a
         >${status === 403 ? html` <span class="hint">Ask an owner if you need this.</span>` : ''}
       </p>`,
   });
