@@ -4,6 +4,8 @@
 //                                                version + appVersion, write a CHANGELOG.md section
 //                                                from the commits since the last v* tag, commit, tag vX.Y.Z
 //   npm run release -- notes [X.Y.Z]             print that version's CHANGELOG section (release notes)
+//   npm run release -- record [X.Y.Z]            record the tagged release in releases.json (a commit of its
+//                                                own, after the tag: a commit cannot name its own hash)
 //
 // Then: `git push --follow-tags` starts the release pipelines (image, chart, deploy).
 import { execFileSync } from 'node:child_process';
@@ -57,12 +59,22 @@ function setYamlScalar(text: string, key: string, value: string, file: string): 
   return text.replace(re, (_all, head: string, quote: string, tail: string) => `${head}${quote}${value}${quote}${tail}`);
 }
 
+/** The releases recorded in releases.json, newest first (empty when there is none). */
+function recordedReleases(): { version: string; commit: string; date: string }[] {
+  const file = join(root, 'releases.json');
+  if (!existsSync(file)) return [];
+  return (JSON.parse(readFileSync(file, 'utf8')) as { releases?: { version: string; commit: string; date: string }[] }).releases ?? [];
+}
+
 function changelogEntries(): string[] {
   let range = 'HEAD';
   try {
     range = `${git('describe', '--tags', '--abbrev=0', '--match', 'v[0-9]*')}..HEAD`;
   } catch {
-    // No release tag yet: the first section lists the whole history.
+    // No release tag here (tags may not travel with a clone): the newest release recorded in
+    // releases.json marks where this section starts; without one, the first section lists everything.
+    const recorded = recordedReleases()[0];
+    if (recorded) range = `${recorded.commit}..HEAD`;
   }
   const log = git('log', '--no-merges', '--format=%h%x09%s', range);
   return log
@@ -160,7 +172,39 @@ function release(part: string): void {
   console.log('release: nothing was pushed. Publish with: git push --follow-tags');
 }
 
+/**
+ * Records a cut release in releases.json (newest first): its version, the commit its tag points at and
+ * the date. The expand/contract check, the mixed-version test and the chart upgrade test read the first
+ * entry as the previous release, so they compare against it from the next commit on.
+ */
+function record(version?: string): void {
+  if (git('status', '--porcelain', '--untracked-files=no')) fail('the work tree has uncommitted changes; commit or stash them first');
+  const want = version ?? readVersions(root).packageJson ?? fail('package.json has no version');
+  const tag = `v${want}`;
+  let commit: string;
+  try {
+    commit = git('rev-list', '-n', '1', tag);
+  } catch {
+    fail(`there is no tag ${tag}: cut the release first (npm run release -- minor)`);
+  }
+  const file = join(root, 'releases.json');
+  const doc = JSON.parse(readFileSync(file, 'utf8')) as {
+    $comment?: string;
+    releases: { version: string; commit: string; date: string }[];
+  };
+  if (doc.releases.some((r) => r.version === want)) fail(`releases.json already records ${want}`);
+  doc.releases.unshift({ version: want, commit, date: git('log', '-1', '--format=%cs', commit) });
+  const entries = doc.releases.map(
+    (r) => `    ${JSON.stringify(r).replaceAll('":', '": ').replaceAll(',"', ', "').replace(/^\{/, '{ ').replace(/\}$/, ' }')}`,
+  );
+  writeFileSync(file, `{\n  "$comment": ${JSON.stringify(doc.$comment ?? '')},\n  "releases": [\n${entries.join(',\n')}\n  ]\n}\n`);
+  git('add', '--', 'releases.json');
+  git('commit', '--quiet', '-m', `Record ${tag} in releases.json (commit ${commit.slice(0, 7)})`);
+  console.log(`release: releases.json now names ${want} (commit ${commit.slice(0, 7)}) as the previous release`);
+}
+
 const [command, arg] = process.argv.slice(2);
-if (!command) fail('usage: release.ts patch|minor|major|X.Y.Z   or   release.ts notes [X.Y.Z]');
+if (!command) fail('usage: release.ts patch|minor|major|X.Y.Z   or   release.ts notes [X.Y.Z]   or   release.ts record [X.Y.Z]');
 if (command === 'notes') notes(arg);
+else if (command === 'record') record(arg);
 else release(command);
