@@ -221,6 +221,8 @@ export interface CheckinFilter {
   gate?: string;
   /** Name words folded by person_fold (person-name.ts searchTerms); every one must occur in the folded name. */
   nameTerms?: string[];
+  /** Only entries of people who are members of one of these groups (what a leader reads). */
+  ofGroups?: readonly number[];
 }
 
 /** Escapes LIKE wildcards so a search for "50%" finds exactly that. */
@@ -254,6 +256,10 @@ export async function listCheckins(
   if (filter.nameTerms && filter.nameTerms.length > 0) {
     params.push(filter.nameTerms.map(likeContains));
     where.push(`person_fold(firstname || ' ' || lastname) LIKE ALL ($${params.length}::text[])`);
+  }
+  if (filter.ofGroups !== undefined) {
+    params.push(filter.ofGroups);
+    where.push(`person_id IN (SELECT person_id FROM group_members WHERE group_id = ANY ($${params.length}::bigint[]))`);
   }
   const { rows } = await db.query<CheckinEntry>(
     `SELECT ${ENTRY_COLUMNS} FROM checkins WHERE ${where.join(' AND ')} ORDER BY id ${walk === 'desc' ? 'DESC' : 'ASC'} LIMIT $2`,

@@ -15,11 +15,11 @@
 import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import type { Database, Queryable } from '../../db/database.js';
-import { type Actor, authorize } from '../../domain/actor.js';
+import { type Actor, authorize, can, scopeOf } from '../../domain/actor.js';
 import { DomainError } from '../../domain/domain-error.js';
 import { decodePosition, fingerprint, type ListOrder, type TwoWayPage, twoWayPageOf, walkOf } from '../../domain/keyset-cursor.js';
 import type { ServiceDeps } from '../../services.js';
-import { findPeopleByBadges, findPerson, type Person } from '../people/person-repository.js';
+import { findPeopleByBadges, findPerson, isMemberOfAny, type Person } from '../people/person-repository.js';
 import type { WriteOutcome } from './checkin-commit.js';
 import { type FieldFault, type FieldFaultOf, readDirection, readText } from './checkin-fields.js';
 import {
@@ -245,6 +245,20 @@ function daysBetween(from: string, to: string): number {
   return (Date.parse(`${to}T00:00:00Z`) - Date.parse(`${from}T00:00:00Z`)) / 86_400_000;
 }
 
+type ReadScope = 'all' | { groups: readonly number[] };
+
+/**
+ * Who reads which check-ins: whoever may read attendance reads every entry; a leader, who reads the
+ * people of their groups, reads those people's entries (linked to them by badge or person id) one by
+ * one or in a day's list, never a whole day's sheet, summary or export.
+ */
+function readScope(actor: Actor): ReadScope {
+  if (can(actor, 'attendance:read')) return 'all';
+  const scope = can(actor, 'people:read') ? scopeOf(actor, 'people:read') : 'all';
+  if (scope === 'all') authorize(actor, 'attendance:read');
+  return scope as ReadScope;
+}
+
 export class CheckinService {
   private readonly badges: BadgeLookup;
   /** The seed's day sheets this process keeps (day-sheet.ts). */
@@ -436,16 +450,23 @@ export class CheckinService {
 
   /** One live entry. */
   async get(actor: Actor, id: number): Promise<CheckinEntry> {
-    authorize(actor, 'attendance:read');
+    const scope = readScope(actor);
     const entry = await findCheckin(this.db, id);
-    if (!entry) throw DomainError.notFound(id);
+    if (!entry || !(await this.reaches(scope, entry))) throw DomainError.notFound(id);
     return entry;
   }
 
   /** One entry whether deleted or not (the entry page shows deleted ones so they can be restored). */
   async findStored(actor: Actor, id: number): Promise<StoredCheckin | undefined> {
-    authorize(actor, 'attendance:read');
-    return findStoredCheckin(this.db, id);
+    const scope = readScope(actor);
+    const entry = await findStoredCheckin(this.db, id);
+    return entry && (await this.reaches(scope, entry)) ? entry : undefined;
+  }
+
+  /** Whether an entry is within the reader's scope: a leader's are those of the people in their groups. */
+  private async reaches(scope: ReadScope, entry: { personId: number | null }): Promise<boolean> {
+    if (scope === 'all') return true;
+    return entry.personId !== null && isMemberOfAny(this.db, entry.personId, scope.groups);
   }
 
   /**
@@ -455,15 +476,15 @@ export class CheckinService {
    * is paged back to the top shows the newest entries again, not just the few before the page it left.
    */
   async listDay(actor: Actor, query: ListQuery): Promise<CheckinPage> {
-    authorize(actor, 'attendance:read');
-    return this.pageOfDay(query);
+    const scope = readScope(actor);
+    return this.pageOfDay(query, scope === 'all' ? undefined : scope.groups);
   }
 
-  private async pageOfDay(query: ListQuery): Promise<CheckinPage> {
+  private async pageOfDay(query: ListQuery, ofGroups?: readonly number[]): Promise<CheckinPage> {
     const order = query.order ?? 'asc';
     const nameTerms = searchTerms(query.q);
     if (nameTerms === null) return { items: [], nextCursor: null, prevCursor: null };
-    const filter: CheckinFilter = { day: query.day, gate: query.gate, nameTerms };
+    const filter: CheckinFilter = { day: query.day, gate: query.gate, nameTerms, ofGroups };
     // A cursor is bound to the filters (and the order) it was issued for, so it cannot silently page another list.
     const print = fingerprint([filter.day, filter.gate ?? null, filter.nameTerms ?? [], ...(order === 'asc' ? [] : [order])]);
     const position = decodePosition(query.cursor, print, order === 'asc' ? 'filters (date, gate, q)' : 'filters (date, gate, q, order)');
@@ -471,7 +492,8 @@ export class CheckinService {
     const walk = walkOf(order, position);
     const rows = await listCheckins(this.db, filter, position, walk, query.limit + 1);
     const page = twoWayPageOf(rows, query.limit, print, order, position);
-    if (position !== undefined && walk !== order && page.prevCursor === null) return this.pageOfDay({ ...query, cursor: undefined });
+    if (position !== undefined && walk !== order && page.prevCursor === null)
+      return this.pageOfDay({ ...query, cursor: undefined }, ofGroups);
     return page;
   }
 

@@ -1,6 +1,6 @@
 // Who may do what with check-ins (domain/actor.ts), through HTTP as each role: a viewer reads the day's
 // list, summary, sheet and CSV but records, corrects and deletes nothing (and the pages offer none of it);
-// a leader reads no day-wide attendance at all; a manager corrects, deletes and restores. Every refusal is
+// a leader reads only their groups' people's check-ins, nothing day-wide; a manager corrects, deletes and restores. Every refusal is
 // a 403 in the surface's own words, and nothing refused is written. In-process (buildApp + inject)
 // against a real PostgreSQL database, AUTH_MODE=token.
 import assert from 'node:assert/strict';
@@ -21,13 +21,15 @@ describe('check-ins by role', () => {
   let owner: AdminSession;
   const as: Record<'manager' | 'leader' | 'viewer', AdminSession> = {} as never;
   let today: string;
+  let ledGroup: number;
 
   before(async () => {
     t = await build({ AUTH_MODE: 'token', APP_TIMEZONE: 'Europe/Warsaw' });
     owner = await signIn(t.app);
     today = localDate('Europe/Warsaw');
     const [group] = await t.database.query<{ id: number }>(`INSERT INTO groups (name) VALUES ('Led group') RETURNING id::int AS id`);
-    for (const role of ['manager', 'leader', 'viewer'] as const) as[role] = await signInAs(t.app, owner, role, role, [group!.id]);
+    ledGroup = group!.id;
+    for (const role of ['manager', 'leader', 'viewer'] as const) as[role] = await signInAs(t.app, owner, role, role, [ledGroup]);
   });
   after(async () => t.close());
 
@@ -122,24 +124,52 @@ describe('check-ins by role', () => {
     assert.match((await owner.inject({ url: `/admin/sheet?date=${today}` })).body, />Correct</);
   });
 
-  test("a leader reads no day-wide attendance: the API's list, summary and export, the seed's sheet and the sheet page are 403", async () => {
-    const id = await entry('Led');
+  /** A person's check-in (by person id), recorded by the owner; with `member`, the person is in the led group. */
+  async function personEntry(lastname: string, member: boolean): Promise<number> {
+    const person = await apiAs(owner, { method: 'POST', url: '/api/v1/people', payload: { firstname: 'Led', lastname } });
+    assert.equal(person.statusCode, 201, person.body);
+    const personId = person.json<{ id: number }>().id;
+    if (member)
+      assert.equal((await apiAs(owner, { method: 'PUT', url: `/api/v1/groups/${ledGroup}/members/${personId}` })).statusCode, 201);
+    const created = await apiAs(owner, { method: 'POST', url: '/api/v1/checkins', payload: { personId, gate: 'R' } });
+    assert.equal(created.statusCode, 201, created.body);
+    return created.json<{ id: number }>().id;
+  }
+
+  test("a leader reads the check-ins of their groups' people and nothing day-wide: no other entry, summary, export or sheet", async () => {
+    const theirs = await personEntry('Member', true);
+    const others = await personEntry('Outsider', false);
+    const walkIn = await entry('Led');
     const { leader } = as;
-    assertForbidden(await apiAs(leader, { url: `/api/v1/checkins?date=${today}` }), 'list');
+    const list = await apiAs(leader, { url: `/api/v1/checkins?date=${today}&limit=500` });
+    assert.equal(list.statusCode, 200, list.body);
+    assert.deepEqual(
+      list.json<{ items: { id: number }[] }>().items.map((item) => item.id),
+      [theirs],
+      "only their people's entries",
+    );
+    assert.equal((await apiAs(leader, { url: `/api/v1/checkins/${theirs}` })).statusCode, 200);
+    // Another person's entry, or a walk-in's, is not theirs to know of: the answer of a missing entry.
+    for (const id of [others, walkIn]) {
+      const hidden = await apiAs(leader, { url: `/api/v1/checkins/${id}` });
+      assert.equal(hidden.statusCode, 404, hidden.body);
+      assert.equal(hidden.body, (await apiAs(leader, { url: '/api/v1/checkins/987654321' })).body.replaceAll('987654321', String(id)));
+    }
     assertForbidden(await apiAs(leader, { url: `/api/v1/days/${today}/summary` }), 'summary');
     assertForbidden(await apiAs(leader, { url: `/api/v1/checkins.csv?from=${today}` }), 'export');
-    assertForbidden(await apiAs(leader, { url: `/api/v1/checkins/${id}` }), 'one entry');
     const seed = await leader.inject({ url: `/table/view/date:${today.replaceAll('-', '')}` });
     assert.equal(seed.statusCode, 403);
     assert.deepEqual(seed.json(), { detail: 'You do not have permission to perform this action.' });
     assert.equal((await leader.inject({ url: `/admin/sheet?date=${today}` })).statusCode, 403);
     assert.equal((await leader.inject({ url: `/admin/sheet/live?date=${today}` })).statusCode, 403);
-    assert.equal((await leader.inject({ url: `/admin/entries/${id}` })).statusCode, 403);
     assertForbidden(
       await apiAs(leader, { method: 'POST', url: '/api/v1/checkins', payload: { firstname: 'Not', lastname: 'Led', gate: 'R' } }),
       'create',
     );
-    assertForbidden(await apiAs(leader, { method: 'PATCH', url: `/api/v1/checkins/${id}`, payload: { firstname: 'Changed' } }), 'correct');
+    assertForbidden(
+      await apiAs(leader, { method: 'PATCH', url: `/api/v1/checkins/${theirs}`, payload: { firstname: 'Changed' } }),
+      'correct',
+    );
   });
 
   test('a manager corrects, deletes and restores, each audited under their name and role', async () => {
