@@ -38,6 +38,7 @@ import { adminBadgeRoutes } from './features/people/badge-page-routes.js';
 import { adminPeopleRoutes } from './features/people/page-routes.js';
 import { PersonService } from './features/people/person-service.js';
 import { RetentionService } from './features/retention/retention-service.js';
+import { oidcRoutes } from './features/staff/oidc-routes.js';
 import { adminUserRoutes } from './features/staff/page-routes.js';
 import { adminRoutes } from './features/staff/sign-in-routes.js';
 import { StaffService } from './features/staff/staff-service.js';
@@ -154,6 +155,7 @@ export async function buildApp(input: AppInput, options: BuildOptions = {}): Pro
   await app.register(healthRoutes, context);
   await app.register(seedTableRoutes, context);
   await app.register(adminRoutes, context);
+  await app.register(oidcRoutes, context);
   await app.register(adminSheetRoutes, context);
   await app.register(adminEntryRoutes, context);
   await app.register(adminAuditRoutes, context);

@@ -52,6 +52,23 @@ export interface Config {
   retentionDays: number | undefined;
   /** Group commit of check-in writes (see src/checkins/checkin-writer.ts); maxRows 1 = one row per commit. */
   writeBatch: { windowMs: number; maxRows: number };
+  /** Sign-in with OpenID Connect beside passwords (src/features/staff/oidc-*.ts); undefined = off. */
+  oidc: OidcConfig | undefined;
+}
+
+/** OIDC_*: the provider, this client, and which claims give the username, role and led groups. */
+export interface OidcConfig {
+  issuer: URL;
+  clientId: string;
+  clientSecret: string;
+  /** A claim holding one of owner/manager/leader/viewer, or an array of them (the most powerful wins). */
+  roleClaim: string;
+  /** For a leader: a claim holding the ids of the groups they lead. */
+  groupsClaim: string;
+  /** The username; when absent, `email`, then `sub`. */
+  usernameClaim: string;
+  /** The public callback URL; undefined = derived from each request (scheme and host). */
+  redirectUrl: URL | undefined;
 }
 
 /** Admin sign-in and sessions (src/auth). */
@@ -248,6 +265,68 @@ function auth(env: Env): AuthConfig {
   };
 }
 
+/** An absolute URL: https, or http on a loopback host (a provider on this machine, as in tests). */
+function oidcUrl(env: Env, name: string, raw: string): URL {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ConfigError(name, `is not a valid URL (got "${raw}")`);
+  }
+  const loopback = LOOPBACK_HOSTS.has(url.hostname) || url.hostname === '[::1]';
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && loopback)) {
+    throw new ConfigError(name, `must be an https:// URL (http:// only on 127.0.0.1, ::1 or localhost) (got "${url.protocol}//")`);
+  }
+  if (url.username !== '' || url.password !== '' || url.hash !== '') {
+    throw new ConfigError(name, 'must not contain credentials or a #fragment');
+  }
+  return url;
+}
+
+const CLAIM_NAME = /^[A-Za-z0-9_.:/-]{1,128}$/;
+
+function claimName(env: Env, name: string, fallback: string): string {
+  const raw = read(env, name) ?? fallback;
+  if (!CLAIM_NAME.test(raw)) throw new ConfigError(name, `must be a claim name: letters, digits or _ . : / - (got "${raw}")`);
+  return raw;
+}
+
+/** OIDC_*: all optional; OIDC_ISSUER turns the feature on, and then the client id and secret are required. */
+function oidc(env: Env): OidcConfig | undefined {
+  const issuer = read(env, 'OIDC_ISSUER');
+  const clientId = read(env, 'OIDC_CLIENT_ID');
+  const clientSecret = readSecret(env, 'OIDC_CLIENT_SECRET');
+  const redirect = read(env, 'OIDC_REDIRECT_URL');
+  if (issuer === undefined) {
+    const stray = [
+      ['OIDC_CLIENT_ID', clientId],
+      ['OIDC_CLIENT_SECRET', clientSecret],
+      ['OIDC_REDIRECT_URL', redirect],
+    ].find(([, value]) => value !== undefined);
+    if (stray) throw new ConfigError('OIDC_ISSUER', `is required when ${stray[0]} is set (the OpenID Connect provider's issuer URL)`);
+    return undefined;
+  }
+  const issuerUrl = oidcUrl(env, 'OIDC_ISSUER', issuer);
+  if (issuerUrl.search !== '') throw new ConfigError('OIDC_ISSUER', 'must not contain a ?query');
+  if (clientId === undefined) throw new ConfigError('OIDC_CLIENT_ID', 'is required when OIDC_ISSUER is set');
+  if (clientSecret === undefined || clientSecret === '') {
+    throw new ConfigError('OIDC_CLIENT_SECRET', 'is required when OIDC_ISSUER is set (or OIDC_CLIENT_SECRET_FILE)');
+  }
+  const redirectUrl = redirect === undefined ? undefined : oidcUrl(env, 'OIDC_REDIRECT_URL', redirect);
+  if (redirectUrl !== undefined && (redirectUrl.pathname !== '/admin/oidc/callback' || redirectUrl.search !== '')) {
+    throw new ConfigError('OIDC_REDIRECT_URL', `must end in /admin/oidc/callback, without a query (got "${redirectUrl.pathname}")`);
+  }
+  return {
+    issuer: issuerUrl,
+    clientId,
+    clientSecret,
+    roleClaim: claimName(env, 'OIDC_ROLE_CLAIM', 'barona_role'),
+    groupsClaim: claimName(env, 'OIDC_GROUPS_CLAIM', 'barona_groups'),
+    usernameClaim: claimName(env, 'OIDC_USERNAME_CLAIM', 'preferred_username'),
+    redirectUrl,
+  };
+}
+
 function retentionDays(env: Env): number | undefined {
   const raw = read(env, 'RETENTION_DAYS');
   if (raw === undefined) return undefined;
@@ -293,5 +372,6 @@ export function loadConfig(env: Env = process.env): Config {
       windowMs: integer(env, 'WRITE_BATCH_WINDOW_MS', 0, 0, 1000),
       maxRows: integer(env, 'WRITE_BATCH_MAX_ROWS', 100, 1, 10_000),
     },
+    oidc: oidc(env),
   };
 }

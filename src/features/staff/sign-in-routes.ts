@@ -2,7 +2,8 @@
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import type { AppContext } from '../../app.js';
 import { randomSecret, sameSecret } from '../../domain/secrets.js';
-import { type Actor, can } from '../../domain/actor.js';
+import type { Actor } from '../../domain/actor.js';
+import { landing, safeNext } from './landing.js';
 import { SESSION_COOKIE, type Session } from './sessions.js';
 import { waitText } from './staff-service.js';
 import { clearCookie, setCookie } from '../../http/cookies.js';
@@ -10,21 +11,6 @@ import { html } from '../../views/html.js';
 import { notice, page } from '../../views/layout.js';
 
 const LOGIN_CSRF_COOKIE = 'barona_signin';
-const DEFAULT_PAGE = '/admin/sheet';
-
-// A path of our own pages: /admin or /kiosk, then more path or a query, in visible ASCII only (no
-// control characters, spaces or backslashes, which browsers and header parsing treat in their own ways).
-const OWN_PAGE = /^\/(admin|kiosk)([/?][\x21-\x5b\x5d-\x7e]*)?$/;
-
-/** Where to go after signing in: only our own pages, never another site; anything else → the sheet. */
-export function safeNext(value: unknown): string {
-  return typeof value === 'string' && OWN_PAGE.test(value) && !value.includes('//') ? value : DEFAULT_PAGE;
-}
-
-/** Where a sign-in lands by default: the attendance sheet, or a leader's groups (a leader reads no sheet). */
-function landing(next: string, actor: Actor): string {
-  return next === DEFAULT_PAGE && !can(actor, 'attendance:read') ? '/admin/groups' : next;
-}
 
 const staffActor = (session: Session): Actor => ({
   kind: 'staff',
@@ -34,7 +20,18 @@ const staffActor = (session: Session): Actor => ({
   groups: session.groups,
 });
 
-function signInPage(options: { csrf: string; next: string; username?: string; error?: string; status?: string; success?: string }): string {
+interface SignInPageOptions {
+  csrf: string;
+  next: string;
+  username?: string;
+  error?: string;
+  status?: string;
+  success?: string;
+  /** The OpenID Connect provider's host, when OIDC_ISSUER is set: a button signs in there. */
+  oidcHost?: string;
+}
+
+function signInPage(options: SignInPageOptions): string {
   // The cursor starts in the username field, or in the password field once a username was entered.
   const autofocus = html` autofocus`;
   const passwordFocus = options.username ? autofocus : '';
@@ -63,6 +60,15 @@ function signInPage(options: { csrf: string; next: string; username?: string; er
         <input id="password" name="password" type="password" autocomplete="current-password" required${passwordFocus} />
         <button type="submit" class="button button-primary button-wide">Sign in</button>
       </form>
+      ${
+        options.oidcHost
+          ? html`<p>
+              <a class="button button-wide" href="/admin/oidc/start?next=${encodeURIComponent(options.next)}"
+                >Sign in with ${options.oidcHost}</a
+              >
+            </p>`
+          : ''
+      }
       <p class="hint">Gate tablets do not sign in here: open the kiosk link an admin created for the gate.</p>
     </section>`,
   });
@@ -74,6 +80,7 @@ function clientIp(request: FastifyRequest): string {
 
 export const adminRoutes: FastifyPluginAsync<AppContext> = async (app, context) => {
   const { services } = context;
+  const oidcHost = context.config.oidc?.issuer.host;
 
   app.get<{ Querystring: { next?: string; signedOut?: string; expired?: string; passwordChanged?: string } }>(
     '/admin',
@@ -99,7 +106,7 @@ export const adminRoutes: FastifyPluginAsync<AppContext> = async (app, context) 
       return reply
         .header('cache-control', 'no-store')
         .type('text/html; charset=utf-8')
-        .send(signInPage({ csrf, next: safeNext(request.query.next), status: success ? undefined : status, success }));
+        .send(signInPage({ csrf, next: safeNext(request.query.next), status: success ? undefined : status, success, oidcHost }));
     },
   );
 
@@ -115,7 +122,7 @@ export const adminRoutes: FastifyPluginAsync<AppContext> = async (app, context) 
         .code(status)
         .header('cache-control', 'no-store')
         .type('text/html; charset=utf-8')
-        .send(signInPage({ csrf, next, username, error }));
+        .send(signInPage({ csrf, next, username, error, oidcHost }));
     };
 
     if (!sameSecret(typeof body._csrf === 'string' ? body._csrf : undefined, request.cookies[LOGIN_CSRF_COOKIE])) {

@@ -36,6 +36,19 @@ export async function findStaffByName(db: Queryable, username: string): Promise<
   return (await db.query<StaffMember>(`SELECT ${COLUMNS} FROM admin_users u WHERE u.username = $1`, [username])).rows[0];
 }
 
+/** An account with its password hash (or the marker of an account that signs in elsewhere); `lock` holds it. */
+export async function findStaffWithHash(
+  db: Queryable,
+  username: string,
+  lock = false,
+): Promise<(StaffMember & { passwordHash: string }) | undefined> {
+  const { rows } = await db.query<StaffMember & { passwordHash: string }>(
+    `SELECT ${COLUMNS}, u.password_hash AS "passwordHash" FROM admin_users u WHERE u.username = $1${lock ? ' FOR UPDATE OF u' : ''}`,
+    [username],
+  );
+  return rows[0];
+}
+
 /** The account when username and password match; undefined otherwise (a password is hashed either way). */
 export async function checkCredentials(db: Queryable, username: string, password: string): Promise<StaffMember | undefined> {
   const { rows } = await db.query<StaffMember & { passwordHash: string }>(

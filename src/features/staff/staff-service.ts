@@ -4,8 +4,9 @@
 // manageable: nobody removes their own account, and the last owner stays an owner.
 import type { AuthConfig } from '../../config.js';
 import type { Queryable } from '../../db/database.js';
-import { type Actor, authorize, ROLES, type Role } from '../../domain/actor.js';
+import { type Actor, authorize, ROLES, type Role, systemActor } from '../../domain/actor.js';
 import { DomainError } from '../../domain/domain-error.js';
+import { sha256 } from '../../domain/secrets.js';
 import type { ServiceDeps } from '../../services.js';
 import { hashPassword, passwordProblem } from './passwords.js';
 import { createSession, endSession, findSession, type Session } from './sessions.js';
@@ -16,6 +17,7 @@ import {
   endSessionsOf,
   findStaff,
   findStaffByName,
+  findStaffWithHash,
   insertStaff,
   listStaff,
   lockOwners,
@@ -43,7 +45,50 @@ export interface StaffChanges {
 
 export type SignIn = { kind: 'signed in'; token: string; session: Session } | { kind: 'wait'; seconds: number } | { kind: 'wrong' };
 
+/** Who an OpenID Connect provider vouched for: its issuer, the subject, and the claims of the ID token and userinfo. */
+export interface OidcIdentity {
+  issuer: string;
+  subject: string;
+  claims: Readonly<Record<string, unknown>>;
+}
+
+export type OidcSignIn = { token: string; session: Session; created: boolean; changed: boolean };
+
 const GROUPS_MAX = 1000;
+
+/** Who the audit log names for what an OpenID Connect sign-in creates or changes. */
+export const OIDC_ACTOR = systemActor('OpenID Connect');
+
+/**
+ * The password hash of an account that signs in with OpenID Connect: no password verifies against it
+ * (argon2 refuses the format, verifyPassword answers false), and it binds the account to the provider's
+ * subject, so a username that another person of the provider later gets does not open this account.
+ */
+export function oidcMarker(issuer: string, subject: string): string {
+  return `!oidc:${sha256(`${issuer}\n${subject}`)}`;
+}
+
+const isOidcMarker = (passwordHash: string) => passwordHash.startsWith('!oidc');
+
+/** The most powerful role the claim names (a string or an array of them); undefined when it names none. */
+export function roleOfClaim(value: unknown): Role | undefined {
+  const values = (Array.isArray(value) ? value : [value]).filter((v): v is string => typeof v === 'string');
+  const named = new Set(values.map((v) => v.trim().toLowerCase()));
+  return ROLES.find((r) => named.has(r));
+}
+
+/** Group ids of the claim: numbers or digit strings, one or an array (a string may list them with commas or spaces). */
+export function groupsOfClaim(value: unknown): number[] {
+  const items = Array.isArray(value) ? value : value === undefined || value === null ? [] : [value];
+  const ids = new Set<number>();
+  for (const item of items) {
+    const parts = typeof item === 'number' ? [String(item)] : typeof item === 'string' ? item.split(/[\s,]+/) : [];
+    for (const part of parts) {
+      if (/^\d{1,15}$/.test(part) && Number(part) > 0) ids.add(Number(part));
+    }
+  }
+  return [...ids].sort((a, b) => a - b).slice(0, GROUPS_MAX);
+}
 
 function role(value: string): Role {
   if (!(ROLES as readonly string[]).includes(value)) throw DomainError.invalid('role', `must be one of ${ROLES.join(', ')}`);
@@ -215,6 +260,90 @@ export class StaffService {
     await signInSucceeded(this.deps.db, clientIp, username);
     const { token, session } = await createSession(this.deps.db, user.id, this.auth);
     return { kind: 'signed in', token, session };
+  }
+
+  /**
+   * Signs in whoever the OpenID Connect provider vouched for (the protocol is done: the ID token was
+   * checked, with its nonce, by the caller). The claims decide: the username (OIDC_USERNAME_CLAIM, else
+   * email, else sub), the role (OIDC_ROLE_CLAIM, the most powerful one named) and, for a leader, the
+   * groups (OIDC_GROUPS_CLAIM, unknown ids left out). The first sign-in creates the account (it has no
+   * password), later ones bring its role and groups up to date, each with its audit record by
+   * "OpenID Connect"; then a session opens as for a password. Refused (nothing stored): no valid role, a
+   * username outside the pattern, a name taken by a password account or another subject, and a claim
+   * that would demote the last owner.
+   */
+  async signInWithOidc(identity: OidcIdentity): Promise<OidcSignIn> {
+    const oidc = this.deps.config.oidc;
+    if (!oidc) throw DomainError.forbidden('Sign-in with OpenID Connect is not configured.');
+    const { claims } = identity;
+    const named = [oidc.usernameClaim, 'email', 'sub'].find((claim) => typeof claims[claim] === 'string' && claims[claim] !== '');
+    const username = named === undefined ? '' : (claims[named] as string).trim();
+    if (!USERNAME_PATTERN.test(username)) {
+      throw DomainError.forbidden(
+        named === undefined
+          ? `The provider sent no username (claim ${oidc.usernameClaim}, email or sub), so there is no account to sign in to.`
+          : `The username from the provider's ${named} claim is not one Barona accepts (1 to 64 letters, digits or . _ @ -).`,
+      );
+    }
+    const of = roleOfClaim(claims[oidc.roleClaim]);
+    if (of === undefined) {
+      throw DomainError.forbidden(
+        `The provider gave ${username} no Barona role: its ${oidc.roleClaim} claim must be one of ${ROLES.join(', ')}. Ask whoever manages the accounts at the provider.`,
+      );
+    }
+    const marker = oidcMarker(identity.issuer, identity.subject);
+    const wanted = of === 'leader' ? groupsOfClaim(claims[oidc.groupsClaim]) : [];
+    const outcome = await this.deps.changes.run(OIDC_ACTOR, async (change) => {
+      const seen = await findStaffWithHash(change.tx, username);
+      // As update() does: owners are locked before the account, so two changes never wait for each other.
+      const owners = seen?.role === 'owner' && of !== 'owner' ? await lockOwners(change.tx) : undefined;
+      const before = await findStaffWithHash(change.tx, username, true);
+      const missing = await missingGroups(change.tx, wanted);
+      const groups = wanted.filter((id) => !missing.includes(id));
+      if (!before) {
+        const id = await insertStaff(change.tx, username, marker, of);
+        if (id === undefined)
+          throw new DomainError(409, 'Conflict', `The account ${username} was created at the same moment. Sign in again.`);
+        await setLedGroups(change.tx, id, groups);
+        const created = (await findStaff(change.tx, id))!;
+        await change.audit({ action: 'create', entity: 'admin', entityId: id, after: { ...audited(created), signIn: 'OpenID Connect' } });
+        return { id, created: true, changed: false };
+      }
+      if (before.passwordHash !== marker) {
+        throw new DomainError(
+          409,
+          'Conflict',
+          isOidcMarker(before.passwordHash)
+            ? `The account ${username} belongs to another person of the provider (another subject). An owner must remove it before this person can sign in.`
+            : `There is already an account called ${username} that signs in with a password. An owner must remove or rename it before ${username} can sign in with OpenID Connect.`,
+        );
+      }
+      if (before.role === 'owner' && of !== 'owner') {
+        const others = (owners ?? (await lockOwners(change.tx))).filter((owner) => owner !== before.id);
+        if (others.length === 0) {
+          throw new DomainError(
+            409,
+            'Conflict',
+            `${username} is the last owner, and the provider's ${oidc.roleClaim} claim now makes them a ${of}: the sign-in is refused so that Barona keeps an owner. Make another account owner first, or give ${username} the owner role at the provider.`,
+          );
+        }
+      }
+      const sameGroups = groups.length === before.groups.length && groups.every((id, i) => id === before.groups[i]);
+      if (before.role === of && sameGroups) return { id: before.id, created: false, changed: false };
+      if (before.role !== of) await setRole(change.tx, before.id, of);
+      if (!sameGroups) await setLedGroups(change.tx, before.id, groups);
+      const after = (await findStaff(change.tx, before.id))!;
+      await change.audit({
+        action: 'change',
+        entity: 'admin',
+        entityId: before.id,
+        before: audited(before),
+        after: { ...audited(after), signIn: 'OpenID Connect' },
+      });
+      return { id: before.id, created: false, changed: true };
+    });
+    const { token, session } = await createSession(this.deps.db, outcome.id, this.auth);
+    return { token, session, created: outcome.created, changed: outcome.changed };
   }
 
   /**
