@@ -7,6 +7,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { readReleases } from '../../scripts/migration-check.js';
 import { buildPreviousRelease, type BuiltRelease } from '../support/previous-release.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { runCli, startServer, type RunningServer } from '../support/server.js';
@@ -110,79 +111,84 @@ async function assertSeedContract(url: string): Promise<void> {
   assert.equal((await fetch(`${url}/admin`)).status, 200);
 }
 
-describe('mixed versions under load', () => {
-  let release: BuiltRelease;
-  let database: TestDatabase;
-  const started: RunningServer[] = [];
-  before(async () => {
-    const t0 = Date.now();
-    [release, database] = await Promise.all([
-      Promise.resolve().then(() => buildPreviousRelease()),
-      createTestDatabase({ migrated: false }),
-    ]);
-    console.log(
-      `# release ${release.version} (${release.commit.slice(0, 7)}) built in ${((Date.now() - t0) / 1000).toFixed(1)} s, dependencies ${release.dependencies}`,
-    );
+// From every recorded release: the first is the previous release (the rolling update of the next
+// version); an older one is a user upgrading straight from it to this version, where the migrations
+// since run under its load.
+for (const recorded of readReleases()) {
+  describe(`mixed versions under load, from ${recorded.version} (${recorded.commit.slice(0, 7)})`, () => {
+    let release: BuiltRelease;
+    let database: TestDatabase;
+    const started: RunningServer[] = [];
+    before(async () => {
+      const t0 = Date.now();
+      [release, database] = await Promise.all([
+        Promise.resolve().then(() => buildPreviousRelease(recorded)),
+        createTestDatabase({ migrated: false }),
+      ]);
+      console.log(
+        `# release ${release.version} (${release.commit.slice(0, 7)}) built in ${((Date.now() - t0) / 1000).toFixed(1)} s, dependencies ${release.dependencies}`,
+      );
+    });
+    after(async () => {
+      for (const server of started) await server.stop('SIGKILL');
+      await database?.drop();
+      release?.remove();
+    });
+
+    test(`upgrade and switch-over from ${recorded.version}: 0 failed requests, 0 lost writes`, async () => {
+      const env = { DATABASE_URL: database.url, SHUTDOWN_DRAIN_SECONDS: '1', APP_TIMEZONE: 'UTC' };
+      const start = async (name: string, root?: string): Promise<Instance> => {
+        const server = await startServer({ env, root, timeoutMs: 90_000 });
+        started.push(server);
+        return { name, server };
+      };
+
+      const oldMigrate = await runCli(['migrate'], { DATABASE_URL: database.url }, release.root);
+      assert.equal(oldMigrate.code, 0, oldMigrate.stderr);
+      const old = await start(`old-${release.version}`, release.root);
+      const live: Instance[] = [old];
+      const load = startLoad(live);
+      try {
+        await sleep(1_500);
+        // The new instance starts meanwhile; it turns ready once the schema is current.
+        const migrateStarted = Date.now();
+        const [migrated, current] = await Promise.all([runCli(['migrate'], { DATABASE_URL: database.url }), start('new')]);
+        assert.equal(migrated.code, 0, migrated.stderr);
+        console.log(`# new migrate under load: ${migrated.stdout.trim().split('\n').join('; ')} (${Date.now() - migrateStarted} ms)`);
+
+        await assertSeedContract(old.server.url);
+        live.push(current);
+        await sleep(2_000);
+
+        // Switch-over: out of the load balancer first, then SIGTERM (drain, in-flight requests finish).
+        // Rollback, meanwhile: the previous release starts again and serves on the migrated schema.
+        live.splice(live.indexOf(old), 1);
+        const [oldExit, rolledBack] = await Promise.all([old.server.stop(), start(`old-${release.version}-again`, release.root)]);
+        assert.equal(oldExit, 0, 'the old instance exits cleanly');
+        await assertSeedContract(rolledBack.server.url);
+        live.push(rolledBack);
+        await sleep(1_500);
+      } finally {
+        await load.stop();
+      }
+
+      const failed = load.outcomes.filter((o) => !o.ok);
+      const by = (instance: string, kind?: string) =>
+        load.outcomes.filter((o) => o.instance.startsWith(instance) && (!kind || o.kind === kind)).length;
+      console.log(
+        `# ${load.outcomes.length} requests (old ${by('old')}, new ${by('new')}; writes ${load.acked.length}), ${failed.length} failed`,
+      );
+      assert.deepEqual(failed.slice(0, 5), [], `${failed.length} failed requests`);
+      for (const instance of ['old', 'new']) {
+        for (const kind of ['seed write', 'api write', 'sheet read']) assert.ok(by(instance, kind) > 0, `${instance} served ${kind}s`);
+      }
+
+      const stored = await database.query<{ id: number; firstname: string; lastname: string }>(
+        `SELECT id::int AS id, firstname, lastname FROM checkins WHERE firstname LIKE 'Mixed%' AND deleted_at IS NULL ORDER BY id`,
+      );
+      assert.equal(stored.length, load.acked.length, 'every acknowledged write stored exactly once, nothing else');
+      const byId = new Map(stored.map((row) => [row.id, row]));
+      for (const write of load.acked) assert.deepEqual(byId.get(write.id), write);
+    });
   });
-  after(async () => {
-    for (const server of started) await server.stop('SIGKILL');
-    await database?.drop();
-    release?.remove();
-  });
-
-  test('upgrade and switch-over from the previous release: 0 failed requests, 0 lost writes', async () => {
-    const env = { DATABASE_URL: database.url, SHUTDOWN_DRAIN_SECONDS: '1', APP_TIMEZONE: 'UTC' };
-    const start = async (name: string, root?: string): Promise<Instance> => {
-      const server = await startServer({ env, root, timeoutMs: 90_000 });
-      started.push(server);
-      return { name, server };
-    };
-
-    const oldMigrate = await runCli(['migrate'], { DATABASE_URL: database.url }, release.root);
-    assert.equal(oldMigrate.code, 0, oldMigrate.stderr);
-    const old = await start(`old-${release.version}`, release.root);
-    const live: Instance[] = [old];
-    const load = startLoad(live);
-    try {
-      await sleep(1_500);
-      // The new instance starts meanwhile; it turns ready once the schema is current.
-      const migrateStarted = Date.now();
-      const [migrated, current] = await Promise.all([runCli(['migrate'], { DATABASE_URL: database.url }), start('new')]);
-      assert.equal(migrated.code, 0, migrated.stderr);
-      console.log(`# new migrate under load: ${migrated.stdout.trim().split('\n').join('; ')} (${Date.now() - migrateStarted} ms)`);
-
-      await assertSeedContract(old.server.url);
-      live.push(current);
-      await sleep(2_000);
-
-      // Switch-over: out of the load balancer first, then SIGTERM (drain, in-flight requests finish).
-      // Rollback, meanwhile: the previous release starts again and serves on the migrated schema.
-      live.splice(live.indexOf(old), 1);
-      const [oldExit, rolledBack] = await Promise.all([old.server.stop(), start(`old-${release.version}-again`, release.root)]);
-      assert.equal(oldExit, 0, 'the old instance exits cleanly');
-      await assertSeedContract(rolledBack.server.url);
-      live.push(rolledBack);
-      await sleep(1_500);
-    } finally {
-      await load.stop();
-    }
-
-    const failed = load.outcomes.filter((o) => !o.ok);
-    const by = (instance: string, kind?: string) =>
-      load.outcomes.filter((o) => o.instance.startsWith(instance) && (!kind || o.kind === kind)).length;
-    console.log(
-      `# ${load.outcomes.length} requests (old ${by('old')}, new ${by('new')}; writes ${load.acked.length}), ${failed.length} failed`,
-    );
-    assert.deepEqual(failed.slice(0, 5), [], `${failed.length} failed requests`);
-    for (const instance of ['old', 'new']) {
-      for (const kind of ['seed write', 'api write', 'sheet read']) assert.ok(by(instance, kind) > 0, `${instance} served ${kind}s`);
-    }
-
-    const stored = await database.query<{ id: number; firstname: string; lastname: string }>(
-      `SELECT id::int AS id, firstname, lastname FROM checkins WHERE firstname LIKE 'Mixed%' AND deleted_at IS NULL ORDER BY id`,
-    );
-    assert.equal(stored.length, load.acked.length, 'every acknowledged write stored exactly once, nothing else');
-    const byId = new Map(stored.map((row) => [row.id, row]));
-    for (const write of load.acked) assert.deepEqual(byId.get(write.id), write);
-  });
-});
+}

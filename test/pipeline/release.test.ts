@@ -32,31 +32,54 @@ const bumpMinor = (v: string): string => {
   return `${major}.${(minor as number) + 1}.0`;
 };
 
+interface Recorded {
+  version: string;
+  commit: string;
+  date: string;
+}
+const releasesOf = (dir: string) =>
+  JSON.parse(readFileSync(path.join(dir, 'releases.json'), 'utf8')) as { $comment?: string; releases: Recorded[] };
+/** The changelog lines `npm run release` writes for commits: "- <subject> (<sha>)". */
+const commitLines = (text: string) => text.split('\n').filter((line) => /^- .* \([0-9a-f]{7,}\)$/.test(line));
+
+/**
+ * A bare "remote" cloned from this repository, and a working clone of it (if the release pushed
+ * anything, origin would see it); the clone gets this work tree's versioned files, so the test checks
+ * what is on disk now, then two feature commits. Tags that travelled with the clone are deleted:
+ * whether they travel depends on how this checkout was made, so each case makes the tag it needs.
+ */
+function cloneForRelease(tmp: string, name: string, tagPrevious?: string): { origin: string; work: string } {
+  const origin = path.join(tmp, `${name}-origin.git`);
+  const work = path.join(tmp, name);
+  git(tmp, 'clone', '--quiet', '--bare', ROOT, origin);
+  git(tmp, 'clone', '--quiet', origin, work);
+  for (const tag of git(work, 'tag', '--list').split('\n').filter(Boolean)) git(work, 'tag', '--delete', tag);
+  copyVersioned(work, ['package.json', 'package-lock.json', 'CHANGELOG.md', `${CHART}/Chart.yaml`, `${CHART}/values.yaml`]);
+  git(work, 'add', '-A');
+  git(work, 'commit', '--quiet', '--allow-empty', '-m', 'Files under test');
+  if (tagPrevious) git(work, 'tag', '-a', tagPrevious, '-m', 'previous release');
+  writeFileSync(path.join(work, 'feature.txt'), 'one\n');
+  git(work, 'add', 'feature.txt');
+  git(work, 'commit', '--quiet', '-m', 'Add a gate summary to the attendance sheet');
+  writeFileSync(path.join(work, 'feature.txt'), 'two\n');
+  git(work, 'commit', '--quiet', '-am', 'Fix date:today padding');
+  return { origin, work };
+}
+
 describe('release', () => {
   let tmp: string;
   let origin: string;
   let work: string;
+  /** The newest release releases.json records (in the clone, as committed here). */
+  let recorded: Recorded;
   const version = packageJson().version;
   const next = bumpMinor(version);
 
   before(() => {
     tmp = mkdtempSync(path.join(tmpdir(), 'barona-release-'));
-    origin = path.join(tmp, 'origin.git');
-    work = path.join(tmp, 'work');
-    // A bare "remote" cloned from this repository, and a working clone of it: if the release
-    // pushed anything, origin would see it.
-    git(tmp, 'clone', '--quiet', '--bare', ROOT, origin);
-    git(tmp, 'clone', '--quiet', origin, work);
-    // The clone gets this work tree's versioned files, so the test checks what is on disk now.
-    copyVersioned(work, ['package.json', 'package-lock.json', 'CHANGELOG.md', `${CHART}/Chart.yaml`, `${CHART}/values.yaml`]);
-    git(work, 'add', '-A');
-    git(work, 'commit', '--quiet', '--allow-empty', '-m', 'Files under test');
-    git(work, 'tag', '-a', `v${version}`, '-m', 'previous release');
-    writeFileSync(path.join(work, 'feature.txt'), 'one\n');
-    git(work, 'add', 'feature.txt');
-    git(work, 'commit', '--quiet', '-m', 'Add a gate summary to the attendance sheet');
-    writeFileSync(path.join(work, 'feature.txt'), 'two\n');
-    git(work, 'commit', '--quiet', '-am', 'Fix date:today padding');
+    // No tag in the clone: the changelog section starts after the newest release in releases.json.
+    ({ origin, work } = cloneForRelease(tmp, 'work'));
+    recorded = releasesOf(work).releases[0]!;
   });
   after(() => rmSync(tmp, { recursive: true, force: true }));
 
@@ -75,7 +98,7 @@ describe('release', () => {
     assert.equal(chart.version, next);
     assert.equal(String(chart.appVersion), next);
     // Everything else in the chart file (comments included) is untouched.
-    const before = git(work, 'show', `v${version}:${CHART}/Chart.yaml`).split('\n');
+    const before = git(work, 'show', `v${next}^:${CHART}/Chart.yaml`).split('\n');
     const afterLines = readFileSync(path.join(work, CHART, 'Chart.yaml'), 'utf8')
       .trim()
       .split('\n');
@@ -91,7 +114,16 @@ describe('release', () => {
     const entries = section.slice(0, section.indexOf(`## [${version}]`));
     assert.match(entries, /- Add a gate summary to the attendance sheet \([0-9a-f]{7,}\)/);
     assert.match(entries, /- Fix date:today padding \([0-9a-f]{7,}\)/);
-    assert.doesNotMatch(entries, /Files under test/, 'only commits since the last tag');
+    assert.match(entries, /- Files under test \([0-9a-f]{7,}\)/, 'committed after the recorded release: listed');
+    // Only the commits since the recorded release (no tag travelled), each once; none of the release's own.
+    const since = git(work, 'log', '--no-merges', '--format=%H%x09%s', `${recorded.commit}..v${next}^`)
+      .split('\n')
+      .map((line) => line.split('\t') as [string, string])
+      .filter(([, subject]) => !/^Release v\d/.test(subject));
+    assert.equal(commitLines(entries).length, since.length, entries);
+    for (const [sha, subject] of since) assert.ok(entries.includes(`- ${subject} (${sha.slice(0, 7)}`), `${subject} listed`);
+    const beforeRelease = git(work, 'log', '-1', '--format=%s', `${recorded.commit}^`);
+    assert.ok(!entries.includes(`- ${beforeRelease} (`), `${beforeRelease}: in release ${recorded.version}, not listed`);
 
     assert.equal(git(work, 'describe', '--tags', '--exact-match', 'HEAD'), `v${next}`);
     assert.equal(git(work, 'cat-file', '-t', `v${next}`), 'tag', 'annotated tag');
@@ -116,6 +148,78 @@ describe('release', () => {
     const again = tsx('scripts/release.ts', [next], { RELEASE_ROOT: work });
     assert.equal(again.code, 1);
     assert.match(again.stderr, new RegExp(`tag v${next} already exists`));
+  });
+
+  it(`record: releases.json gains ${next} first with its tag's commit, in one commit of its own, prettier style kept; nothing pushed`, () => {
+    const originRefs = git(origin, 'show-ref');
+    const head = git(work, 'rev-parse', 'HEAD');
+    const tagged = git(work, 'rev-parse', `v${next}^{commit}`);
+    const previous = releasesOf(work);
+
+    writeFileSync(path.join(work, 'feature.txt'), 'dirty\n');
+    const dirty = tsx('scripts/release.ts', ['record'], { RELEASE_ROOT: work });
+    assert.equal(dirty.code, 1);
+    assert.match(dirty.stderr, /uncommitted changes/);
+    git(work, 'checkout', '--', 'feature.txt');
+
+    const r = tsx('scripts/release.ts', ['record'], { RELEASE_ROOT: work });
+    assert.equal(r.code, 0, r.stderr + r.stdout);
+    assert.match(r.stdout, new RegExp(`releases\\.json now names ${next.replace(/\./g, '\\.')} \\(commit ${tagged.slice(0, 7)}\\)`));
+    assert.deepStrictEqual(releasesOf(work), {
+      ...previous,
+      releases: [{ version: next, commit: tagged, date: git(work, 'log', '-1', '--format=%cs', tagged) }, ...previous.releases],
+    });
+    assert.equal(releasesOf(work).releases[1]!.commit, recorded.commit);
+
+    assert.equal(git(work, 'rev-list', '--count', `${head}..HEAD`), '1', 'one commit');
+    assert.equal(git(work, 'rev-parse', 'HEAD^'), head);
+    assert.equal(git(work, 'diff', '--name-only', 'HEAD^', 'HEAD'), 'releases.json');
+    assert.equal(git(work, 'log', '-1', '--format=%s'), `Record v${next} in releases.json (commit ${tagged.slice(0, 7)})`);
+    assert.equal(git(work, 'status', '--porcelain', '--untracked-files=no'), '', 'everything committed');
+    assert.equal(git(work, 'rev-parse', `v${next}^{commit}`), tagged, 'the tag stays where it was');
+    assert.equal(git(origin, 'show-ref'), originRefs, 'origin unchanged: record pushed nothing');
+
+    // The clone's own prettier configuration, with this checkout's prettier (a devDependency).
+    const prettier = run(process.execPath, [path.join(ROOT, 'node_modules/prettier/bin/prettier.cjs'), '--check', 'releases.json'], {
+      cwd: work,
+    });
+    assert.equal(prettier.code, 0, prettier.stdout + prettier.stderr);
+    assert.match(prettier.stdout, /All matched files use Prettier code style/);
+
+    const again = tsx('scripts/release.ts', ['record'], { RELEASE_ROOT: work });
+    assert.equal(again.code, 1);
+    assert.match(again.stderr, new RegExp(`releases\\.json already records ${next.replace(/\./g, '\\.')}`));
+    const untagged = tsx('scripts/release.ts', ['record', '9.9.9'], { RELEASE_ROOT: work });
+    assert.equal(untagged.code, 1);
+    assert.match(untagged.stderr, /there is no tag v9\.9\.9/);
+    assert.equal(git(work, 'rev-list', '--count', `${head}..HEAD`), '1', 'refusals commit nothing');
+  });
+});
+
+describe('release, with the previous release tagged in the clone', () => {
+  let tmp: string;
+  let work: string;
+  const version = packageJson().version;
+  const next = bumpMinor(version);
+
+  before(() => {
+    tmp = mkdtempSync(path.join(tmpdir(), 'barona-release-tagged-'));
+    // The tag (here on the files under test) wins over releases.json.
+    ({ work } = cloneForRelease(tmp, 'work', `v${version}`));
+  });
+  after(() => rmSync(tmp, { recursive: true, force: true }));
+
+  it('the CHANGELOG section lists only the commits since the last tag', () => {
+    const r = tsx('scripts/release.ts', ['minor'], { RELEASE_ROOT: work });
+    assert.equal(r.code, 0, r.stderr + r.stdout);
+    const changelog = readFileSync(path.join(work, 'CHANGELOG.md'), 'utf8');
+    const section = changelog.slice(changelog.indexOf(`## [${next}]`));
+    const entries = section.slice(0, section.indexOf(`## [${version}]`));
+    assert.match(entries, /- Add a gate summary to the attendance sheet \([0-9a-f]{7,}\)/);
+    assert.match(entries, /- Fix date:today padding \([0-9a-f]{7,}\)/);
+    assert.doesNotMatch(entries, /Files under test/, 'only commits since the last tag');
+    assert.equal(commitLines(entries).length, 2, entries);
+    assert.equal(git(work, 'describe', '--tags', '--exact-match', 'HEAD'), `v${next}`);
   });
 });
 
