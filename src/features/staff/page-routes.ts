@@ -70,7 +70,9 @@ function staffRow(user: PageUser & { userId: number }, member: StaffMember, grou
   const self = member.id === user.userId;
   return html`<tr data-staff-id="${member.id}">
     <td>${member.username}${self ? html` <span class="badge">you</span>` : ''}</td>
-    <td><span class="badge">${member.role}</span>${names.length > 0 ? html`<br /><span class="hint">${names.join(', ')}</span>` : ''}</td>
+    <td>
+      <span class="badge nowrap">${member.role}</span>${names.length > 0 ? html`<br /><span class="hint">${names.join(', ')}</span>` : ''}
+    </td>
     <td>${dateTime(member.createdAt)}</td>
     <td>${dateTime(member.passwordChangedAt)}</td>
     <td class="actions">
@@ -135,14 +137,16 @@ export const adminUserRoutes: FastifyPluginAsync<AppContext> = async (app, { ser
         ${
           manages
             ? html`<div class="grid-2 grid-wide-left">
-                <section class="card" aria-labelledby="staff-title">
+                <section class="card card-shrinks" aria-labelledby="staff-title">
                   <h2 id="staff-title">Accounts</h2>
-                  <table class="table" id="staff-table">
-                    ${tableHead(['Username', 'Role', 'Added', 'Password changed', html`<span class="visually-hidden">Actions</span>`])}
-                    <tbody>
-                      ${staff.map((member) => staffRow(user, member, groups))}
-                    </tbody>
-                  </table>
+                  <div class="table-wrap">
+                    <table class="table" id="staff-table">
+                      ${tableHead(['Username', 'Role', 'Added', 'Password changed', html`<span class="visually-hidden">Actions</span>`])}
+                      <tbody>
+                        ${staff.map((member) => staffRow(user, member, groups))}
+                      </tbody>
+                    </table>
+                  </div>
                 </section>
                 <div class="stack-lg">
                   <section class="card" aria-labelledby="add-title">
