@@ -5,13 +5,16 @@
 # test/chart/drift.test.ts renders into a temporary folder and compares.
 set -euo pipefail
 
-root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# CHART_ROOT: the checkout whose chart is rendered (default this one); helm comes from this one's tools
+# (`npm run release` renders a release's checkout with them).
+tools="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+root="${CHART_ROOT:-$tools}"
 out="${1:-$root/deploy/kubernetes}"
 release=barona
 namespace=barona
 
-bash "$root/scripts/install-helm.sh" >/dev/null
-helm="$root/.tools/bin/helm"
+bash "$tools/scripts/install-helm.sh" >/dev/null
+helm="$tools/.tools/bin/helm"
 
 mkdir -p "$out"
 # Remove what an earlier render wrote (generated files carry the header), keep hand-written ones.

@@ -11,6 +11,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { CHART_DIR, SEMVER, disagreements, readVersions } from './version-check.js';
 
 const root = resolve(process.env.RELEASE_ROOT ?? '.');
@@ -154,6 +155,15 @@ function release(part: string): void {
     const text = readFileSync(valuesFile, 'utf8');
     writeFileSync(valuesFile, text.replace(/^(\s+tag:\s*)(["']?)[^"'\s#]+\2/m, `$1$2${next}$2`));
     changed.push(`${CHART_DIR}/values.yaml`);
+  }
+
+  // The plain manifests carry the chart's version in their labels: rendered again, so they never drift.
+  if (existsSync(join(root, 'deploy/kubernetes/values.yaml'))) {
+    execFileSync('bash', [fileURLToPath(new URL('chart-render.sh', import.meta.url))], {
+      env: { ...process.env, CHART_ROOT: root },
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
+    changed.push('deploy/kubernetes');
   }
 
   const date = new Date().toISOString().slice(0, 10);

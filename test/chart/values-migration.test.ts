@@ -32,8 +32,10 @@ function sameRender(actual: string, expected: string, what: string): void {
   const line = a.findIndex((text, i) => text !== b[i]);
   assert.fail(`${what}: renders differ at line ${line + 1}: ${JSON.stringify(a[line])} vs ${JSON.stringify(b[line])}`);
 }
-const previousCommit = (JSON.parse(readFileSync(path.join(root, 'releases.json'), 'utf8')) as { releases: { commit: string }[] })
-  .releases[0]!.commit;
+// The old names are 0.1.0's: the oldest recorded release (releases.json lists newest first).
+const previousCommit = (
+  JSON.parse(readFileSync(path.join(root, 'releases.json'), 'utf8')) as { releases: { commit: string }[] }
+).releases.at(-1)!.commit;
 
 function getPath(values: Values, dotted: string): unknown {
   return dotted.split('.').reduce<unknown>((node, key) => (node as Values | undefined)?.[key], values);
