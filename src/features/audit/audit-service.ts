@@ -1,12 +1,9 @@
 // Reading the audit log. Records are written only by domain/changes.ts, inside the change they record.
-import { type Actor, authorize, type Permission } from '../../domain/actor.js';
+import { type Actor, authorize } from '../../domain/actor.js';
 import { DomainError } from '../../domain/domain-error.js';
 import { decodePosition, encodeBeforeCursor, fingerprint } from '../../domain/keyset-cursor.js';
 import type { ServiceDeps } from '../../services.js';
 import { type AuditEntry, listAudit } from './audit-log.js';
-
-/** Which right lets an actor read the history of one thing next to it (an entry's page shows its own). */
-const HISTORY_READ: Record<string, Permission> = { checkin: 'attendance:read', person: 'people:read', group: 'groups:read' };
 
 const LOG_PRINT = fingerprint({ list: 'audit' });
 
@@ -27,11 +24,5 @@ export class AuditService {
     const rows = await listAudit(this.deps.db, { before: position?.before, limit: query.limit + 1 });
     const items = rows.slice(0, query.limit);
     return { items, nextCursor: rows.length > query.limit ? encodeBeforeCursor(items[items.length - 1]!.id, LOG_PRINT) : null };
-  }
-
-  /** The changes of one thing, newest first, for whoever may read that thing. */
-  async historyOf(actor: Actor, entity: 'checkin' | 'person' | 'group', entityId: number, limit = 50): Promise<AuditEntry[]> {
-    authorize(actor, HISTORY_READ[entity] ?? 'audit:read');
-    return listAudit(this.deps.db, { entity, entityId: String(entityId), limit });
   }
 }

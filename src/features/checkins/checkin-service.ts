@@ -19,6 +19,7 @@ import { type Actor, authorize, can, scopeOf } from '../../domain/actor.js';
 import { DomainError } from '../../domain/domain-error.js';
 import { decodePosition, fingerprint, type ListOrder, type TwoWayPage, twoWayPageOf, walkOf } from '../../domain/keyset-cursor.js';
 import type { ServiceDeps } from '../../services.js';
+import { type AuditEntry, listAudit } from '../audit/audit-log.js';
 import { findPeopleByBadges, findPerson, isMemberOfAny, type Person } from '../people/person-repository.js';
 import type { WriteOutcome } from './checkin-commit.js';
 import { type FieldFault, type FieldFaultOf, readDirection, readText } from './checkin-fields.js';
@@ -461,6 +462,14 @@ export class CheckinService {
     const scope = readScope(actor);
     const entry = await findStoredCheckin(this.db, id);
     return entry && (await this.reaches(scope, entry)) ? entry : undefined;
+  }
+
+  /** The changes of one entry, newest first, for whoever may read the entry (404 otherwise). */
+  async history(actor: Actor, id: number): Promise<AuditEntry[]> {
+    const scope = readScope(actor);
+    const entry = await findStoredCheckin(this.db, id);
+    if (!entry || !(await this.reaches(scope, entry))) throw DomainError.notFound(id);
+    return listAudit(this.db, { entity: 'checkin', entityId: String(id), limit: 50 });
   }
 
   /** Whether an entry is within the reader's scope: a leader's are those of the people in their groups. */

@@ -93,7 +93,7 @@ export const adminEntryRoutes: FastifyPluginAsync<AppContext> = async (app, cont
     const actor = user.actor!;
     const entry = await checkins.findStored(actor, id);
     if (!entry) return undefined;
-    const history = await services.audit.historyOf(actor, 'checkin', id);
+    const history = await checkins.history(actor, id);
     const mayCorrect = userCan(user, 'attendance:correct');
     const day = entry.occurredAt.slice(0, 10);
     const deletion = entry.deletedAt ? history.find((e) => e.action === 'delete') : undefined;

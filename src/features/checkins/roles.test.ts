@@ -155,6 +155,11 @@ describe('check-ins by role', () => {
       assert.equal(hidden.statusCode, 404, hidden.body);
       assert.equal(hidden.body, (await apiAs(leader, { url: '/api/v1/checkins/987654321' })).body.replaceAll('987654321', String(id)));
     }
+    // The entry page too: their people's entry with its history and no forms; another entry is a 404.
+    const page = await leader.inject({ url: `/admin/entries/${theirs}` });
+    assert.equal(page.statusCode, 200, page.body);
+    assert.doesNotMatch(page.body, /id="correct-form"/);
+    assert.equal((await leader.inject({ url: `/admin/entries/${others}` })).statusCode, 404);
     assertForbidden(await apiAs(leader, { url: `/api/v1/days/${today}/summary` }), 'summary');
     assertForbidden(await apiAs(leader, { url: `/api/v1/checkins.csv?from=${today}` }), 'export');
     const seed = await leader.inject({ url: `/table/view/date:${today.replaceAll('-', '')}` });
