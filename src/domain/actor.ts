@@ -134,13 +134,6 @@ export function scopeOf(actor: Actor, permission: Permission): 'all' | { groups:
   return actor.kind === 'staff' && actor.role === 'leader' ? { groups: actor.groups } : 'all';
 }
 
-/** Whether the actor may act on this group under the permission. */
-export function reachesGroup(actor: Actor, permission: Permission, groupId: number): boolean {
-  if (!can(actor, permission)) return false;
-  const scope = scopeOf(actor, permission);
-  return scope === 'all' || scope.groups.includes(groupId);
-}
-
 /** The name an audit record gives the actor. */
 export function actorLabel(actor: Actor): string {
   switch (actor.kind) {

@@ -114,7 +114,7 @@ export async function setPasswordHash(db: Queryable, id: number, passwordHash: s
   return endSessionsOf(db, id);
 }
 
-export async function endSessionsOf(db: Queryable, id: number): Promise<number> {
+async function endSessionsOf(db: Queryable, id: number): Promise<number> {
   const { rowCount } = await db.query(`DELETE FROM admin_sessions WHERE user_id = $1`, [id]);
   return rowCount ?? 0;
 }

@@ -14,7 +14,6 @@ import { forgetSignInGuesses, reserveSignInGuess, signInSucceeded } from './sign
 import {
   checkCredentials,
   deleteStaff,
-  endSessionsOf,
   findStaff,
   findStaffByName,
   findStaffWithHash,
@@ -356,12 +355,6 @@ export class StaffService {
 
   async signOut(session: Session): Promise<void> {
     await endSession(this.deps.db, session.tokenHash);
-  }
-
-  /** Ends every session of an account (e.g. after its role was taken away in a hurry). */
-  async endSessions(actor: Actor, id: number): Promise<number> {
-    authorize(actor, 'staff:manage');
-    return endSessionsOf(this.deps.db, id);
   }
 }
 
