@@ -174,7 +174,10 @@ describe('the attendance sheet in headless Chromium', { skip, timeout: 300_000 }
     await signIn(page);
     await assertNoHorizontalOverflow(page, '390 px sheet');
     await assertCorrectVisible(page, longId, '390 px');
-    const first = await page.locator('#sheet-table tr[data-id]').first().boundingBox();
+    // boundingBox() does not wait: a live update may be re-rendering the rows at this instant.
+    const firstRow = page.locator('#sheet-table tr[data-id]').first();
+    await firstRow.waitFor();
+    const first = await firstRow.boundingBox();
     assert.ok(first, 'the first row is rendered');
     assert.ok(first.y >= 0 && first.y + 40 <= 844, `the first row starts on the first screen (at y=${first.y})`);
     await page.close();
