@@ -157,9 +157,9 @@ export const apiV1CheckinRoutes: FastifyPluginAsync<AppContext> = async (app, { 
       config: { access: 'admin' },
       schema: {
         tags: TAGS,
-        summary: 'Correct a check-in or link it to a person (admin)',
+        summary: 'Correct a check-in, move it in time or link it to a person (admin)',
         description:
-          'Changes names, gate or direction of an entry, or links it to a person with `personId` (null unlinks); fields left out keep their value. Audited.',
+          'Changes names, gate, direction or time (`occurredAt`, signed-in staff only: the entry moves to the day of its new time) of an entry, or links it to a person with `personId` (null unlinks); fields left out keep their value. Audited with the old and the new values.',
         params: CheckinIdParamsSchema,
         body: CorrectCheckinBodySchema,
         response: { 200: CheckinSchema, 400: ProblemSchema, 403: ProblemSchema, 404: ProblemSchema, 422: ProblemSchema },

@@ -152,6 +152,8 @@ export interface CheckinCorrection {
   gate: string;
   direction: Direction;
   personId: number | null;
+  /** A new time (ISO 8601); absent keeps it. */
+  occurredAt?: string;
 }
 
 /** The live entry `id`, locked until the transaction ends (for a read-modify-write correction). */
@@ -160,13 +162,23 @@ export async function findCheckinForUpdate(tx: Queryable, id: number): Promise<C
   return rows[0];
 }
 
-/** Overwrites the corrigible fields of a live entry (name_key follows the names), including the linked person. */
+/** Overwrites the corrigible fields of a live entry (name_key follows the names), including the linked person and its time. */
 export async function updateCheckin(db: Queryable, id: number, values: CheckinCorrection): Promise<CheckinEntry | undefined> {
   const { rows } = await db.query<CheckinEntry>(
-    `UPDATE checkins SET firstname = $2, lastname = $3, gate = $4, direction = $5, name_key = $6, person_id = $7
+    `UPDATE checkins SET firstname = $2, lastname = $3, gate = $4, direction = $5, name_key = $6, person_id = $7,
+            login = coalesce($8::timestamptz, login)
       WHERE id = $1 AND ${LIVE}
       RETURNING ${ENTRY_COLUMNS}`,
-    [id, values.firstname, values.lastname, values.gate, values.direction, nameKey(values.firstname, values.lastname), values.personId],
+    [
+      id,
+      values.firstname,
+      values.lastname,
+      values.gate,
+      values.direction,
+      nameKey(values.firstname, values.lastname),
+      values.personId,
+      values.occurredAt ?? null,
+    ],
   );
   return rows[0];
 }

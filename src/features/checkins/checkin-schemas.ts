@@ -3,6 +3,7 @@
 import { Type } from 'typebox';
 import { parseIsoDate } from '../../domain/calendar.js';
 import { DomainError } from '../../domain/domain-error.js';
+import { EARLIEST_OCCURRED_AT } from './checkin-fields.js';
 
 const ISO_DATE = '^\\d{4}-\\d{2}-\\d{2}$';
 
@@ -69,8 +70,13 @@ export const CreateCheckinBodySchema = Type.Object(
       Type.String({
         format: 'date-time',
         maxLength: 64,
+        description: `When it happened (RFC 3339 with offset), e.g. for kiosks that were offline. Never in the future. A gate token (the kiosk) may go at most CHECKIN_BACKDATE_WINDOW_HOURS (default 24) into the past; signed-in staff who may record may go back to any time since ${EARLIEST_OCCURRED_AT.slice(0, 10)}: an entry dated further back than the window is entered by hand. Default: the server time.`,
+      }),
+    ),
+    enteredByHand: Type.Optional(
+      Type.Boolean({
         description:
-          'For kiosks that were offline: when it happened (RFC 3339 with offset). At most CHECKIN_BACKDATE_WINDOW_HOURS (default 24) in the past, never in the future. Default: the server time.',
+          'Staff only (a gate token gets 403): the entry is typed in by a person, not passed at a gate. It may carry any past `occurredAt` and is audited as `record-by-hand` (who entered it and when), shown on its page. Implied when staff date an entry further back than the backdate window.',
       }),
     ),
   },
@@ -98,6 +104,13 @@ export const CorrectCheckinBodySchema = Type.Object(
     personId: Type.Optional(
       Type.Union([PersonIdSchema, Type.Null()], {
         description: 'Link the entry to a person (a walk-in who is on a roster), or unlink it with null.',
+      }),
+    ),
+    occurredAt: Type.Optional(
+      Type.String({
+        format: 'date-time',
+        maxLength: 64,
+        description: `Move the entry to another time (RFC 3339 with offset; signed-in staff only): any past time since ${EARLIEST_OCCURRED_AT.slice(0, 10)}, never in the future. The entry then counts on the day of its new time (lists, sheets, summaries, registers); the audit record holds the old and the new time.`,
       }),
     ),
   },
