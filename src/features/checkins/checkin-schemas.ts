@@ -1,6 +1,8 @@
 // One TypeBox definition per request and response of /api/v1: fastify validates with it, TypeScript
 // infers handler types from it, and @fastify/swagger turns it into the OpenAPI document.
 import { Type } from 'typebox';
+import { CsvBomSchema } from '../../domain/csv.js';
+import { SafeText } from '../../http/text-schema.js';
 import { parseIsoDate } from '../../domain/calendar.js';
 import { DomainError } from '../../domain/domain-error.js';
 import { EARLIEST_OCCURRED_AT } from './checkin-fields.js';
@@ -128,9 +130,9 @@ export const ListCheckinsQuerySchema = Type.Object(
     date: Type.Optional(
       Type.String({ pattern: ISO_DATE, maxLength: 10, description: 'Day to list (YYYY-MM-DD in APP_TIMEZONE); default today.' }),
     ),
-    gate: Type.Optional(Type.String({ maxLength: 100, description: 'Only this gate (exact).' })),
+    gate: Type.Optional(SafeText({ maxLength: 100, description: 'Only this gate (exact).' })),
     q: Type.Optional(
-      Type.String({
+      SafeText({
         maxLength: 200,
         description:
           'Name search. Words are split at spaces and commas; each is folded (case, accents, transliteration such as ł → l, punctuation removed) and must occur in the folded "firstname lastname", so `zolc` finds Żółć, `obrien` finds O\'Brien and `Lovelace, Ada` finds Ada Lovelace.',
@@ -142,7 +144,7 @@ export const ListCheckinsQuerySchema = Type.Object(
       description: '`asc`: id order, oldest first (the default). `desc`: newest first.',
     }),
     cursor: Type.Optional(
-      Type.String({
+      SafeText({
         maxLength: 200,
         description: '`nextCursor` (or `prevCursor`) of a page of this list, with the same date, gate, q and order.',
       }),
@@ -166,11 +168,8 @@ export const ExportQuerySchema = Type.Object(
     to: Type.Optional(
       Type.String({ pattern: ISO_DATE, maxLength: 10, description: 'Last day, inclusive; default `from`. At most 366 days after `from`.' }),
     ),
-    gate: Type.Optional(Type.String({ maxLength: 100, description: 'Only this gate (exact).' })),
-    bom: Type.Boolean({
-      default: false,
-      description: 'Start the file with a UTF-8 byte-order mark, which Excel needs to read names such as Żółć correctly.',
-    }),
+    gate: Type.Optional(SafeText({ maxLength: 100, description: 'Only this gate (exact).' })),
+    bom: CsvBomSchema,
   },
   { additionalProperties: false },
 );
@@ -204,6 +203,6 @@ export const DaySummarySchema = Type.Object({
 export const DayParamsSchema = Type.Object({ date: DateSchema });
 
 export const DaySummaryQuerySchema = Type.Object(
-  { gate: Type.Optional(Type.String({ maxLength: 100, description: 'Only this gate (exact); `inside` still counts every gate.' })) },
+  { gate: Type.Optional(SafeText({ maxLength: 100, description: 'Only this gate (exact); `inside` still counts every gate.' })) },
   { additionalProperties: false },
 );
