@@ -5,6 +5,7 @@ import type { FastifyError, FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { DomainError, type FieldError } from '../domain/domain-error.js';
 import { problemDetails, sendProblem, speaksProblemDetails, toProblem } from '../http/http-errors.js';
+import { NO_NUL_PATTERN } from '../http/text-schema.js';
 import { html } from '../views/html.js';
 import { homeOf, page } from '../views/layout.js';
 
@@ -26,6 +27,7 @@ function fieldError(error: AjvError, context: string | undefined): FieldError {
   if (field === 'idempotency-key') field = 'Idempotency-Key';
   let message = error.message ?? 'is invalid';
   if (error.keyword === 'pattern' && String(error.params.pattern).includes('\\d{4}-\\d{2}-\\d{2}')) message = 'must be a date YYYY-MM-DD';
+  else if (error.keyword === 'pattern' && error.params.pattern === NO_NUL_PATTERN) message = 'must not contain NUL characters';
   else if (error.keyword === 'format' && error.params.format === 'date-time')
     message = 'must be an RFC 3339 date-time with offset, e.g. 2026-03-29T08:15:00+02:00';
   else if (error.keyword === 'required') message = 'is required';

@@ -1,5 +1,6 @@
 // The audit log as /api/v1/audit answers it.
 import { Type } from 'typebox';
+import { SafeText } from '../../http/text-schema.js';
 
 const Record = Type.Union([Type.Object({}, { additionalProperties: true }), Type.Null()]);
 
@@ -24,5 +25,5 @@ export const AuditPageSchema = Type.Object({
 
 export const AuditQuerySchema = Type.Object({
   limit: Type.Integer({ minimum: 1, maximum: 500, default: 100, description: 'Changes per page.' }),
-  cursor: Type.Optional(Type.String({ maxLength: 200, description: 'From the previous page’s nextCursor.' })),
+  cursor: Type.Optional(SafeText({ maxLength: 200, description: 'From the previous page’s nextCursor.' })),
 });

@@ -8,7 +8,8 @@ import type { AppContext } from '../../app.js';
 import { actorOf } from '../../plugins/access-control.js';
 import { localDate } from '../../domain/calendar.js';
 import { EXPORT_MAX_DAYS } from './checkin-service.js';
-import { type ExportFileName, exportFileName } from './csv.js';
+import { exportFileName } from './csv.js';
+import { contentDisposition, CSV_CONTENT_TYPE } from '../../domain/csv.js';
 import {
   calendarDay,
   CheckinIdParamsSchema,
@@ -24,12 +25,6 @@ import {
 import { ProblemSchema } from '../../http/problem-schema.js';
 
 const TAGS = ['checkins'];
-
-/** RFC 6266: the ASCII name for every client, and filename* (RFC 8187, UTF-8) when the name has other letters. */
-function attachment(name: ExportFileName): string {
-  const plain = `attachment; filename="${name.ascii}"`;
-  return name.unicode === name.ascii ? plain : `${plain}; filename*=UTF-8''${encodeURIComponent(name.unicode)}`;
-}
 
 export const apiV1CheckinRoutes: FastifyPluginAsync<AppContext> = async (app, { config, services }) => {
   const { checkins } = services;
@@ -128,8 +123,8 @@ export const apiV1CheckinRoutes: FastifyPluginAsync<AppContext> = async (app, { 
       csv.once('close', () => runningExports.delete(csv));
       return (
         reply
-          .type('text/csv; charset=utf-8; header=present')
-          .header('content-disposition', attachment(exportFileName(range)))
+          .type(CSV_CONTENT_TYPE)
+          .header('content-disposition', contentDisposition(exportFileName(range)))
           .header('cache-control', 'no-store')
           // A stream bypasses the response serializer; the schema above only documents the CSV.
           .send(csv as unknown as string)
@@ -157,9 +152,9 @@ export const apiV1CheckinRoutes: FastifyPluginAsync<AppContext> = async (app, { 
       config: { access: 'admin' },
       schema: {
         tags: TAGS,
-        summary: 'Correct a check-in or link it to a person (admin)',
+        summary: 'Correct a check-in, move it in time or link it to a person (admin)',
         description:
-          'Changes names, gate or direction of an entry, or links it to a person with `personId` (null unlinks); fields left out keep their value. Audited.',
+          'Changes names, gate, direction or time (`occurredAt`, signed-in staff only: the entry moves to the day of its new time) of an entry, or links it to a person with `personId` (null unlinks); fields left out keep their value. Audited with the old and the new values.',
         params: CheckinIdParamsSchema,
         body: CorrectCheckinBodySchema,
         response: { 200: CheckinSchema, 400: ProblemSchema, 403: ProblemSchema, 404: ProblemSchema, 422: ProblemSchema },

@@ -53,3 +53,60 @@ export const FAULT_MESSAGES: Record<FieldFault, string> = {
   'too-long': `must be at most ${TEXT_MAX} characters`,
   'not-direction': 'must be one of in, out',
 };
+
+// ---- When it happened ------------------------------------------------------------------------------
+
+/** A kiosk clock running slightly ahead of the server's is not "the future". */
+export const CLOCK_SKEW_SECONDS = 60;
+
+/**
+ * The earliest time an entry made by hand may carry (recorded or moved by staff, who are not held to
+ * the backdate window): Barona keeps attendance of the present, not history, so anything before 2000 is
+ * a typo (1900, 0026 for 2026) rather than a real arrival.
+ */
+export const EARLIEST_OCCURRED_AT = '2000-01-01T00:00:00Z';
+
+/** How far back an occurredAt may go: a window of hours (gate tokens, the kiosk) or anything after EARLIEST_OCCURRED_AT (by hand). */
+export type Backdating = { windowHours: number } | 'by-hand';
+
+/**
+ * An occurredAt (RFC 3339 with an offset) as an ISO instant, or the message saying what is wrong with
+ * it: not a date-time, in the future (beyond CLOCK_SKEW_SECONDS), or further back than `backdating` allows.
+ */
+export function readOccurredAt(value: string, backdating: Backdating, now: Date): { value: string } | { message: string } {
+  const at = Date.parse(value);
+  if (Number.isNaN(at)) return { message: 'must be an ISO 8601 date-time with a time zone' };
+  if (at > now.getTime() + CLOCK_SKEW_SECONDS * 1000) return { message: 'must not be in the future' };
+  if (backdating === 'by-hand') {
+    if (at < Date.parse(EARLIEST_OCCURRED_AT)) return { message: `must not be before ${EARLIEST_OCCURRED_AT.slice(0, 10)}` };
+  } else if (at < now.getTime() - backdating.windowHours * 3_600_000) {
+    return { message: `must be within the last ${backdating.windowHours} hours` };
+  }
+  return { value: new Date(at).toISOString() };
+}
+
+/** The offset of `timezone` from UTC at the instant `at`, in milliseconds. */
+function offsetAt(at: number, timezone: string): number {
+  const name = new Intl.DateTimeFormat('en-US', { timeZone: timezone, timeZoneName: 'longOffset' })
+    .formatToParts(at)
+    .find((part) => part.type === 'timeZoneName')?.value;
+  const match = /GMT([+-])(\d{2}):(\d{2})/.exec(name ?? '');
+  return match ? (match[1] === '-' ? -1 : 1) * (Number(match[2]) * 60 + Number(match[3])) * 60_000 : 0;
+}
+
+/**
+ * A local wall time as a form's datetime-local field sends it (YYYY-MM-DDTHH:MM, seconds optional) in
+ * `timezone`, as an RFC 3339 instant; undefined when it is not such a time. A wall time the clocks skip
+ * or repeat (the hour of a daylight-saving change) is read with one of the two offsets around the change.
+ */
+export function localDateTime(value: string, timezone: string): string | undefined {
+  const match = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2}))?$/.exec(value.trim());
+  if (!match) return undefined;
+  const [year, month, day, hour, minute, second] = match.slice(1).map((part) => Number(part ?? 0)) as number[];
+  const wall = Date.UTC(year!, month! - 1, day!, hour!, minute!, second!);
+  const check = new Date(wall);
+  if (check.getUTCMonth() !== month! - 1 || check.getUTCDate() !== day! || hour! > 23 || minute! > 59 || second! > 59) return undefined;
+  // The offset at the wall time read as UTC is right but near a change; asked again at the instant found, it is.
+  const guess = wall - offsetAt(wall, timezone);
+  return new Date(wall - offsetAt(guess, timezone)).toISOString();
+}

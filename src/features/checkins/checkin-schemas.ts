@@ -1,8 +1,11 @@
 // One TypeBox definition per request and response of /api/v1: fastify validates with it, TypeScript
 // infers handler types from it, and @fastify/swagger turns it into the OpenAPI document.
 import { Type } from 'typebox';
+import { CsvBomSchema } from '../../domain/csv.js';
+import { SafeText } from '../../http/text-schema.js';
 import { parseIsoDate } from '../../domain/calendar.js';
 import { DomainError } from '../../domain/domain-error.js';
+import { EARLIEST_OCCURRED_AT } from './checkin-fields.js';
 
 const ISO_DATE = '^\\d{4}-\\d{2}-\\d{2}$';
 
@@ -69,8 +72,13 @@ export const CreateCheckinBodySchema = Type.Object(
       Type.String({
         format: 'date-time',
         maxLength: 64,
+        description: `When it happened (RFC 3339 with offset), e.g. for kiosks that were offline. Never in the future. A gate token (the kiosk) may go at most CHECKIN_BACKDATE_WINDOW_HOURS (default 24) into the past; signed-in staff who may record may go back to any time since ${EARLIEST_OCCURRED_AT.slice(0, 10)}: an entry dated further back than the window is entered by hand. Default: the server time.`,
+      }),
+    ),
+    enteredByHand: Type.Optional(
+      Type.Boolean({
         description:
-          'For kiosks that were offline: when it happened (RFC 3339 with offset). At most CHECKIN_BACKDATE_WINDOW_HOURS (default 24) in the past, never in the future. Default: the server time.',
+          'Staff only (a gate token gets 403): the entry is typed in by a person, not passed at a gate. It may carry any past `occurredAt` and is audited as `record-by-hand` (who entered it and when), shown on its page. Implied when staff date an entry further back than the backdate window.',
       }),
     ),
   },
@@ -100,6 +108,13 @@ export const CorrectCheckinBodySchema = Type.Object(
         description: 'Link the entry to a person (a walk-in who is on a roster), or unlink it with null.',
       }),
     ),
+    occurredAt: Type.Optional(
+      Type.String({
+        format: 'date-time',
+        maxLength: 64,
+        description: `Move the entry to another time (RFC 3339 with offset; signed-in staff only): any past time since ${EARLIEST_OCCURRED_AT.slice(0, 10)}, never in the future. The entry then counts on the day of its new time (lists, sheets, summaries, registers); the audit record holds the old and the new time.`,
+      }),
+    ),
   },
   { additionalProperties: false, minProperties: 1 },
 );
@@ -115,9 +130,9 @@ export const ListCheckinsQuerySchema = Type.Object(
     date: Type.Optional(
       Type.String({ pattern: ISO_DATE, maxLength: 10, description: 'Day to list (YYYY-MM-DD in APP_TIMEZONE); default today.' }),
     ),
-    gate: Type.Optional(Type.String({ maxLength: 100, description: 'Only this gate (exact).' })),
+    gate: Type.Optional(SafeText({ maxLength: 100, description: 'Only this gate (exact).' })),
     q: Type.Optional(
-      Type.String({
+      SafeText({
         maxLength: 200,
         description:
           'Name search. Words are split at spaces and commas; each is folded (case, accents, transliteration such as ł → l, punctuation removed) and must occur in the folded "firstname lastname", so `zolc` finds Żółć, `obrien` finds O\'Brien and `Lovelace, Ada` finds Ada Lovelace.',
@@ -129,7 +144,7 @@ export const ListCheckinsQuerySchema = Type.Object(
       description: '`asc`: id order, oldest first (the default). `desc`: newest first.',
     }),
     cursor: Type.Optional(
-      Type.String({
+      SafeText({
         maxLength: 200,
         description: '`nextCursor` (or `prevCursor`) of a page of this list, with the same date, gate, q and order.',
       }),
@@ -153,11 +168,8 @@ export const ExportQuerySchema = Type.Object(
     to: Type.Optional(
       Type.String({ pattern: ISO_DATE, maxLength: 10, description: 'Last day, inclusive; default `from`. At most 366 days after `from`.' }),
     ),
-    gate: Type.Optional(Type.String({ maxLength: 100, description: 'Only this gate (exact).' })),
-    bom: Type.Boolean({
-      default: false,
-      description: 'Start the file with a UTF-8 byte-order mark, which Excel needs to read names such as Żółć correctly.',
-    }),
+    gate: Type.Optional(SafeText({ maxLength: 100, description: 'Only this gate (exact).' })),
+    bom: CsvBomSchema,
   },
   { additionalProperties: false },
 );
@@ -191,6 +203,6 @@ export const DaySummarySchema = Type.Object({
 export const DayParamsSchema = Type.Object({ date: DateSchema });
 
 export const DaySummaryQuerySchema = Type.Object(
-  { gate: Type.Optional(Type.String({ maxLength: 100, description: 'Only this gate (exact); `inside` still counts every gate.' })) },
+  { gate: Type.Optional(SafeText({ maxLength: 100, description: 'Only this gate (exact); `inside` still counts every gate.' })) },
   { additionalProperties: false },
 );

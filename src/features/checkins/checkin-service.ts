@@ -9,7 +9,7 @@
 // their audit record, announced to live updates once committed.
 //
 // The rules of recording: names are trimmed and non-blank, a kiosk may date an entry a little into the
-// past, a retried request (same Idempotency-Key from the same caller) never counts a person twice, and
+// past (CHECKIN_BACKDATE_WINDOW_HOURS), staff may enter one by hand at any past time (audited as such), a retried request (same Idempotency-Key from the same caller) never counts a person twice, and
 // the same person passing the same gate in the same direction twice within the duplicate window is one
 // entry.
 import { createHash } from 'node:crypto';
@@ -21,8 +21,8 @@ import { decodePosition, fingerprint, type ListOrder, type TwoWayPage, twoWayPag
 import type { ServiceDeps } from '../../services.js';
 import { type AuditEntry, listAudit } from '../audit/audit-log.js';
 import { findPeopleByBadges, findPerson, isMemberOfAny, type Person } from '../people/person-repository.js';
-import type { WriteOutcome } from './checkin-commit.js';
-import { type FieldFault, type FieldFaultOf, readDirection, readText } from './checkin-fields.js';
+import { commitCheckins, type WriteChecks, type WriteOutcome } from './checkin-commit.js';
+import { type Backdating, type FieldFault, type FieldFaultOf, readDirection, readOccurredAt, readText } from './checkin-fields.js';
 import {
   arrivedBefore,
   type CheckinEntry,
@@ -36,6 +36,7 @@ import {
   findStoredCheckin,
   gatesOfDay,
   listCheckins,
+  type NewCheckin,
   recordedWithKey,
   restoreCheckin,
   softDeleteCheckin,
@@ -54,9 +55,6 @@ export interface CheckinRules {
   duplicateWindowSeconds: number;
 }
 
-/** A kiosk clock running slightly ahead of the server's is not "the future". */
-export const CLOCK_SKEW_SECONDS = 60;
-
 /**
  * What a check-in request carries: who (typed names, or a person by id or badge code: then the names
  * come from the person), where, which way and when. The text fields are checked by the field rule,
@@ -70,6 +68,11 @@ export interface CreateCheckinInput {
   gate?: unknown;
   direction?: Direction;
   occurredAt?: string;
+  /**
+   * Entered by hand by staff (not passed at a gate): allowed any past time, and audited. An entry staff
+   * date further back than the backdate window is entered by hand without asking.
+   */
+  enteredByHand?: boolean;
 }
 
 export interface CreateOptions {
@@ -88,6 +91,8 @@ export interface CheckinCorrectionInput {
   direction?: unknown;
   /** Links the entry to a person (a walk-in who is on a roster), or unlinks it with null. */
   personId?: number | null;
+  /** Moves the entry to another time (staff only; any past time, as by hand): it then counts on its new day. */
+  occurredAt?: string;
 }
 
 export interface Correction {
@@ -112,6 +117,16 @@ const editable = (entry: CheckinEntry) => ({
   direction: entry.direction,
   personId: entry.personId,
 });
+/** What a correction's audit record holds of the entry: its editable fields, and its time when that moved. */
+const audited = (entry: CheckinEntry, moved: boolean) => (moved ? { ...editable(entry), occurredAt: entry.occurredAt } : editable(entry));
+
+/** Whether the actor may enter or move check-ins by hand: a signed-in staff account (or the operator's command), never a gate token or anonymous caller. */
+const entersByHand = (actor: Actor) => actor.kind === 'staff' || actor.kind === 'system';
+
+const notByHand = (actor: Actor) =>
+  DomainError.forbidden(
+    `${actor.kind === 'token' ? 'A gate token' : 'An anonymous caller'} may not enter check-ins by hand or change their time; only signed-in staff may.`,
+  );
 
 /** A person id no person has (a check-in for them, or a link to them, cannot be made). */
 const unknownPerson = (id: number) =>
@@ -137,16 +152,26 @@ function readFields<K extends string>(
 const name = (value: unknown) => readText(value, true);
 const gate = (value: unknown) => readText(value, false);
 
-function checkOccurredAt(value: string, rules: CheckinRules, now: Date): string {
-  const at = Date.parse(value);
-  if (Number.isNaN(at)) throw DomainError.invalid('occurredAt', 'must be an ISO 8601 date-time with a time zone');
-  if (at > now.getTime() + CLOCK_SKEW_SECONDS * 1000) {
-    throw DomainError.invalid('occurredAt', 'must not be in the future');
-  }
-  if (at < now.getTime() - rules.backdateWindowHours * 3_600_000) {
-    throw DomainError.invalid('occurredAt', `must be within the last ${rules.backdateWindowHours} hours`);
-  }
-  return new Date(at).toISOString();
+function checkOccurredAt(value: string, backdating: Backdating, now: Date): string {
+  const read = readOccurredAt(value, backdating, now);
+  if ('message' in read) throw DomainError.invalid('occurredAt', read.message);
+  return read.value;
+}
+
+/**
+ * When a new entry happened and whether it is entered by hand: staff asking for it (enteredByHand), or
+ * staff dating it further back than the backdate window, which holds for gate tokens (the kiosk) and
+ * anonymous callers.
+ */
+function timeOf(actor: Actor, input: CreateCheckinInput, rules: CheckinRules, now: Date): { occurredAt?: string; byHand: boolean } {
+  const mayByHand = entersByHand(actor);
+  if (input.enteredByHand === true && !mayByHand) throw notByHand(actor);
+  const byHand = input.enteredByHand === true;
+  if (input.occurredAt === undefined) return { byHand };
+  const inWindow = readOccurredAt(input.occurredAt, { windowHours: rules.backdateWindowHours }, now);
+  if ('value' in inWindow) return { occurredAt: inWindow.value, byHand };
+  if (!mayByHand) throw DomainError.invalid('occurredAt', inWindow.message);
+  return { occurredAt: checkOccurredAt(input.occurredAt, 'by-hand', now), byHand: true };
 }
 
 /**
@@ -302,8 +327,7 @@ export class CheckinService {
       direction: fields.direction as Direction,
       personId: person?.id,
     };
-    const occurredAt =
-      input.occurredAt === undefined ? undefined : checkOccurredAt(input.occurredAt, this.rules, options.now ?? new Date());
+    const { occurredAt, byHand } = timeOf(actor, input, this.rules, options.now ?? new Date());
     // What "the same request" means for an Idempotency-Key: the same cleaned fields.
     // A key belongs to its caller: stored as the caller and a hash of (caller, key), so the same key
     // sent by another token, staff member or anonymous client is another key, the raw key is not kept,
@@ -323,11 +347,18 @@ export class CheckinService {
                   checkin.gate,
                   checkin.direction,
                   occurredAt ?? null,
+                  ...(byHand ? ['by-hand'] : []),
                 ]),
               )
               .digest('hex'),
           };
     const detect = options.detectDuplicates ?? true;
+    if (byHand)
+      return this.recordByHand(
+        actor,
+        { ...checkin, occurredAt },
+        { duplicateWindowSeconds: detect ? this.rules.duplicateWindowSeconds : 0, idempotency },
+      );
     // The seed API's plain insert is the writer's unchecked path: exactly what the seed stored.
     const outcome = detect
       ? await this.writer.write({ ...checkin, occurredAt }, { duplicateWindowSeconds: this.rules.duplicateWindowSeconds, idempotency })
@@ -336,6 +367,25 @@ export class CheckinService {
       this.observers.metrics.countCheckin(outcome.entry.gate);
       this.observers.events.changed();
     }
+    return outcome;
+  }
+
+  /**
+   * An entry staff entered by hand: written in a change of its own (not by the group-commit writer), with
+   * the same Idempotency-Key and duplicate checks, and an audit record `record-by-hand` in the same
+   * transaction, so who typed it in and when stays known (the entry's page shows it).
+   */
+  private async recordByHand(actor: Actor, checkin: NewCheckin, checks: WriteChecks): Promise<WriteOutcome> {
+    const outcome = await this.deps.changes.run(actor, async (change) => {
+      const [answer] = await commitCheckins(change.tx, [{ checkin, checks }]);
+      if (answer instanceof Error) throw answer;
+      if (!answer!.duplicate && !answer!.replayed) {
+        await change.audit({ action: 'record-by-hand', entity: 'checkin', entityId: answer!.entry.id, after: answer!.entry });
+        change.announce('attendance');
+      }
+      return answer!;
+    });
+    if (!outcome.duplicate && !outcome.replayed) this.observers.metrics.countCheckin(outcome.entry.gate);
     return outcome;
   }
 
@@ -383,9 +433,11 @@ export class CheckinService {
    * Corrects names, gate or direction of a live entry, or links it to a person (a walk-in who is on a
    * roster) or unlinks it, with its audit record in the same transaction.
    */
-  async correct(actor: Actor, id: number, changes: CheckinCorrectionInput): Promise<Correction> {
+  async correct(actor: Actor, id: number, changes: CheckinCorrectionInput, now = new Date()): Promise<Correction> {
     authorize(actor, 'attendance:correct');
-    const { personId, ...texts } = changes;
+    const { personId, occurredAt: newTime, ...texts } = changes;
+    if (newTime !== undefined && !entersByHand(actor)) throw notByHand(actor);
+    const occurredAt = newTime === undefined ? undefined : checkOccurredAt(newTime, 'by-hand', now);
     const present = Object.fromEntries(Object.entries(texts).filter(([, value]) => value !== undefined));
     const cleaned: Partial<ReturnType<typeof editable>> = readFields(present, {
       firstname: name,
@@ -400,10 +452,17 @@ export class CheckinService {
       // The person is locked too, so it cannot be deleted between this check and the commit.
       if (personId !== undefined && personId !== null && !(await findPerson(change.tx, personId, true))) throw unknownPerson(personId);
       const values = { ...editable(before), ...cleaned } as ReturnType<typeof editable>;
-      if (EDITABLE.every((key) => before[key] === values[key])) return { entry: before, changed: false };
-      const after = await updateCheckin(change.tx, id, values);
+      const moved = occurredAt !== undefined && Date.parse(occurredAt) !== Date.parse(before.occurredAt);
+      if (!moved && EDITABLE.every((key) => before[key] === values[key])) return { entry: before, changed: false };
+      const after = await updateCheckin(change.tx, id, { ...values, occurredAt: moved ? occurredAt : undefined });
       if (!after) throw DomainError.notFound(id);
-      await change.audit({ action: 'correct', entity: 'checkin', entityId: id, before: editable(before), after: editable(after) });
+      await change.audit({
+        action: 'correct',
+        entity: 'checkin',
+        entityId: id,
+        before: audited(before, moved),
+        after: audited(after, moved),
+      });
       change.announce('attendance');
       return { entry: after, changed: true };
     });

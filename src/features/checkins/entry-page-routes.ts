@@ -1,5 +1,6 @@
-// Corrections: /admin/entries/{id} shows one check-in with its history, corrects its names, gate or
-// direction, deletes it (softly: it leaves every list, sheet and export) and restores it. Every change goes through the check-in service, which checks the role, validates
+// Corrections: /admin/entries/{id} shows one check-in with its history (and whether it was entered by
+// hand), corrects its names, gate, direction or time (moving it to another day moves it on that day's
+// sheet), deletes it (softly: it leaves every list, sheet and export) and restores it. Every change goes through the check-in service, which checks the role, validates
 // it, writes it with its audit record in one transaction and announces it. Whoever may read attendance
 // sees the entry; the forms are shown only to those who may correct it.
 import type { FastifyPluginAsync, FastifyReply } from 'fastify';
@@ -9,6 +10,7 @@ import { auditTable } from '../audit/audit-views.js';
 import { DomainError } from '../../domain/domain-error.js';
 import { idOf, pageUserOf } from '../../http/page-request.js';
 import type { StoredCheckin } from './checkin-repository.js';
+import { localDateTime } from './checkin-fields.js';
 import { html, type SafeHtml } from '../../views/html.js';
 import { csrfField, dateTime, notice, page, type PageUser, userCan } from '../../views/layout.js';
 
@@ -19,7 +21,7 @@ const formText = (value: unknown): unknown => value ?? '';
 const CANDIDATES = 8;
 
 export const adminEntryRoutes: FastifyPluginAsync<AppContext> = async (app, context) => {
-  const { services } = context;
+  const { services, config } = context;
   const { checkins } = services;
   const html200 = 'text/html; charset=utf-8';
 
@@ -97,6 +99,9 @@ export const adminEntryRoutes: FastifyPluginAsync<AppContext> = async (app, cont
     const mayCorrect = userCan(user, 'attendance:correct');
     const day = entry.occurredAt.slice(0, 10);
     const deletion = entry.deletedAt ? history.find((e) => e.action === 'delete') : undefined;
+    const byHand = history.find((e) => e.action === 'record-by-hand');
+    // The time as the form's datetime-local field holds it: the local wall time (occurredAt is rendered in APP_TIMEZONE).
+    const wallTime = entry.occurredAt.slice(0, 19);
     // Those who may only read see the entry and its history, without the forms.
     const restoreForm = mayCorrect
       ? html`<form method="post" action="/admin/entries/${id}/restore">
@@ -115,6 +120,9 @@ export const adminEntryRoutes: FastifyPluginAsync<AppContext> = async (app, cont
           <option value="in" ${entry.direction === 'in' ? html` selected` : ''}>in (arrived)</option>
           <option value="out" ${entry.direction === 'out' ? html` selected` : ''}>out (left)</option>
         </select>
+        <label for="occurredAt">Time <span class="hint">(${config.timezone}; another day moves the entry to that day)</span></label
+        ><input id="occurredAt" name="occurredAt" type="datetime-local" step="1" required value="${wallTime}" />
+        <input type="hidden" name="occurredAtWas" value="${wallTime}" />
         <button type="submit" class="button button-primary">Save correction</button>
       </form>
       <hr />
@@ -150,6 +158,12 @@ export const adminEntryRoutes: FastifyPluginAsync<AppContext> = async (app, cont
             ${entry.firstname} ${entry.lastname} ·
             ${entry.direction === 'out' ? 'left' : 'arrived'}${entry.gate ? ` at gate ${entry.gate}` : ''} ·
             ${dateTime(entry.occurredAt)}${entry.deletedAt ? html` <span class="badge badge-delete">deleted</span>` : ''}
+            ${
+              byHand
+                ? html`<span class="badge badge-record-by-hand" id="entered-by-hand">entered by hand</span>
+                    <span class="hint">by ${byHand.actor}, ${dateTime(byHand.at)}</span>`
+                : ''
+            }
           </p>
         </div>
         ${message ?? ''}
@@ -211,16 +225,25 @@ export const adminEntryRoutes: FastifyPluginAsync<AppContext> = async (app, cont
       if (id === undefined) return reply.code(404).send({ detail: 'Not found.' });
       const form = request.body ?? {};
       try {
+        // The time is sent only when it was changed: the field holds whole seconds, the entry may not.
+        const time = typeof form.occurredAt === 'string' ? form.occurredAt.trim() : '';
+        const moved = time !== '' && time !== form.occurredAtWas;
+        const occurredAt = moved ? localDateTime(time, config.timezone) : undefined;
+        if (moved && occurredAt === undefined) throw DomainError.invalid('occurredAt', 'must be a date and time');
         await checkins.correct(actorOf(request), id, {
           firstname: formText(form.firstname),
           lastname: formText(form.lastname),
           gate: formText(form.gate),
           direction: form.direction,
+          occurredAt,
         });
       } catch (error) {
         // The form again, with what was wrong; a refusal or a missing entry is the error handler's.
         if (!(error instanceof DomainError && error.status === 400)) throw error;
-        const body = await entryPage(user, id, notice('error', 'First and last name are required; each field takes up to 100 characters.'));
+        const message = error.errors.some((e) => e.field === 'occurredAt')
+          ? `Time: ${error.errors.find((e) => e.field === 'occurredAt')!.message}.`
+          : 'First and last name are required; each field takes up to 100 characters.';
+        const body = await entryPage(user, id, notice('error', message));
         return reply
           .code(body ? 400 : 404)
           .type(html200)

@@ -6,7 +6,8 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { AppContext } from '../../app.js';
 import { IMPORT_MAX_BYTES, IMPORT_MAX_LINES } from './member-import.js';
 import { REGISTER_MAX_DAYS } from './group-service.js';
-import { registerCsv, type Register } from './register.js';
+import { registerCsv, registerFileName, type Register } from './register.js';
+import { contentDisposition, CSV_CONTENT_TYPE } from '../../domain/csv.js';
 import { DomainError } from '../../domain/domain-error.js';
 import { actorOf } from '../../plugins/access-control.js';
 import {
@@ -23,6 +24,7 @@ import {
   MemberListSchema,
   MemberParamsSchema,
   MemberSchema,
+  RegisterCsvQuerySchema,
   RegisterQuerySchema,
   RegisterSchema,
   UpdateGroupBodySchema,
@@ -186,7 +188,7 @@ export const apiV1GroupRoutes: FastifyPluginAsync<AppContext> = async (app, { se
       schema: {
         tags: TAGS,
         summary: 'Import members from CSV (owners and managers)',
-        description: `CSV (Content-Type: text/csv), UTF-8 with or without BOM, fields separated by \`,\` or \`;\`, a header line naming the columns \`firstname,lastname,externalRef,email\` (firstname and lastname required), at most ${IMPORT_MAX_LINES} lines. A line with an external reference updates the person who has it, or creates one; a line without one is the member of this group with the same name (case, accents and punctuation ignored), or a new person. Everyone becomes a member. Nothing is written unless every line is valid: otherwise a 400 lists every bad line (line number, field, reason). \`?dryRun=true\` answers what an import would do without writing anything.`,
+        description: `CSV (Content-Type: text/csv), UTF-8 with or without BOM, fields separated by \`,\` or \`;\`, a header line naming the columns \`firstname,lastname,externalRef,email\` (firstname and lastname required), at most ${IMPORT_MAX_LINES} lines. A line with an external reference updates the person who has it, or creates one; a line without one is the member of this group with the same name (case, accents and punctuation ignored), or a new person. Everyone becomes a member. Nothing is written unless every line is valid: otherwise a 400 lists every bad line (line number, field, reason). A line repeating an earlier one exactly (every field the same) is imported once and listed in \`warnings\`; two lines naming one person with different data (the same externalRef, or without one the same name) are a 400. \`?dryRun=true\` answers what an import would do without writing anything.`,
         params: GroupIdParamsSchema,
         querystring: ImportQuerySchema,
         consumes: ['text/csv'],
@@ -278,9 +280,9 @@ export const apiV1GroupRoutes: FastifyPluginAsync<AppContext> = async (app, { se
         tags: TAGS,
         summary: 'Attendance register as CSV (staff; a leader only their groups)',
         description:
-          'The register as RFC 4180 CSV (UTF-8, CRLF): one row per member (lastname, firstname, externalRef), one column per scheduled day holding the status, then present, late, absent, excused and the rate.',
+          "The register as RFC 4180 CSV (UTF-8, CRLF; `bom=true` adds a byte-order mark for Excel): one row per member (lastname, firstname, externalRef), one column per scheduled day holding the status, then present, late, absent, excused and the rate. Names starting with = + - @ TAB or CR (also after NFKC normalisation, e.g. full-width ＝, and after leading invisible characters) are prefixed with ' as in every export. Named barona-register-{id}-{from}_to_{to}.csv.",
         params: GroupIdParamsSchema,
-        querystring: RegisterQuerySchema,
+        querystring: RegisterCsvQuerySchema,
         produces: ['text/csv'],
         response: {
           200: { description: 'CSV with a header line.', content: { 'text/csv': { schema: { type: 'string' } } } },
@@ -290,13 +292,14 @@ export const apiV1GroupRoutes: FastifyPluginAsync<AppContext> = async (app, { se
       },
     },
     async (request, reply) => {
-      const register = await groups.register(actorOf(request), request.params.id, request.query);
+      const { bom, ...range } = request.query;
+      const register = await groups.register(actorOf(request), request.params.id, range);
       return reply
-        .type('text/csv; charset=utf-8; header=present')
-        .header('content-disposition', `attachment; filename="barona-register-${register.group.id}-${register.from}_to_${register.to}.csv"`)
+        .type(CSV_CONTENT_TYPE)
+        .header('content-disposition', contentDisposition(registerFileName(register)))
         .header('cache-control', 'no-store')
         .serializer((payload) => payload as string)
-        .send(registerCsv(register));
+        .send(registerCsv(register, { bom }));
     },
   );
 };

@@ -1,6 +1,8 @@
 // Groups (rosters), their members, excuses and the attendance register: requests and answers of
 // /api/v1/groups.
 import { Type, type Static } from 'typebox';
+import { SafeText } from '../../http/text-schema.js';
+import { CsvBomSchema } from '../../domain/csv.js';
 import { PersonSchema } from '../people/people-schemas.js';
 
 const ISO_DATE = '^\\d{4}-\\d{2}-\\d{2}$';
@@ -89,10 +91,10 @@ export const ExcuseParamsSchema = Type.Object({
 export const ListGroupsQuerySchema = Type.Object(
   {
     q: Type.Optional(
-      Type.String({ maxLength: 100, description: 'Only groups whose name holds every word (case, accents and punctuation ignored).' }),
+      SafeText({ maxLength: 100, description: 'Only groups whose name holds every word (case, accents and punctuation ignored).' }),
     ),
     limit: Type.Integer({ minimum: 1, maximum: 500, default: 50, description: 'Page size.' }),
-    cursor: Type.Optional(Type.String({ maxLength: 200, description: 'nextCursor of the previous page.' })),
+    cursor: Type.Optional(SafeText({ maxLength: 200, description: 'nextCursor of the previous page.' })),
   },
   { additionalProperties: false },
 );
@@ -124,6 +126,12 @@ export const RegisterQuerySchema = Type.Object(
     from: Day('First day (YYYY-MM-DD in APP_TIMEZONE), inclusive.'),
     to: Day('Last day, inclusive. At most 366 days from `from`.'),
   },
+  { additionalProperties: false },
+);
+
+/** register.csv: the register's range, and the byte-order mark of every CSV export. */
+export const RegisterCsvQuerySchema = Type.Object(
+  { ...RegisterQuerySchema.properties, bom: CsvBomSchema },
   { additionalProperties: false },
 );
 
@@ -201,5 +209,13 @@ export const ImportResultSchema = Type.Object({
       personId: Type.Union([Type.Integer(), Type.Null()], { description: 'null in a dry run for a person not created yet.' }),
       newMember: Type.Boolean(),
     }),
+  ),
+  warnings: Type.Array(
+    Type.Object({
+      line: Type.Integer({ description: 'Line number in the file (the header is line 1).' }),
+      field: Type.String(),
+      message: Type.String(),
+    }),
+    { description: 'What did not stop the import: a line repeating an earlier one exactly is imported once and listed here.' },
   ),
 });

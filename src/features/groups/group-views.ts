@@ -137,6 +137,19 @@ export function countsInWords(o: Pick<ImportOutcome, 'created' | 'updated' | 'un
   return `${o.created} new ${o.created === 1 ? 'person' : 'people'}, ${o.updated} updated, ${o.unchanged} unchanged; ${o.added} new ${o.added === 1 ? 'member' : 'members'}`;
 }
 
+/** Lines that did not stop the import (exact repeats, imported once). */
+export function importWarnings(warnings: ImportOutcome['warnings']): SafeHtml | '' {
+  if (warnings.length === 0) return '';
+  return notice(
+    'info',
+    html`<span id="import-warnings"
+      >${warnings.length === 1 ? '1 line repeats' : `${warnings.length} lines repeat`} an earlier line exactly and
+      ${warnings.length === 1 ? 'is' : 'are'} imported once:
+      ${warnings.slice(0, PREVIEW_LINES_SHOWN).map((w, i) => html`${i > 0 ? '; ' : ''}line ${w.line} (${w.message})`)}${warnings.length > PREVIEW_LINES_SHOWN ? '; …' : ''}.</span
+    >`,
+  );
+}
+
 function importPreview(state: ImportState | undefined): SafeHtml | '' {
   if (!state) return '';
   if (state.kind === 'refused') {
@@ -167,6 +180,7 @@ function importPreview(state: ImportState | undefined): SafeHtml | '' {
   const shown = outcome.lines.slice(0, PREVIEW_LINES_SHOWN);
   return html`<div class="import-result" id="import-preview">
     ${notice('info', html`<strong>Preview, nothing written yet:</strong> ${outcome.lines.length} lines: ${countsInWords(outcome)}.`)}
+    ${importWarnings(outcome.warnings)}
     <div class="table-wrap">
       <table class="table">
         ${tableHead(['Line', 'Name', 'External ref', 'Result', 'Membership'])}

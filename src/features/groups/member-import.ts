@@ -1,7 +1,9 @@
 // Importing a group's members from CSV (firstname,lastname,externalRef,email; header required; UTF-8
 // with or without BOM; `;` or `,` between fields). People are found by external reference (or, without
 // one, by their name among the group's members), created or updated, then made members. Every line is
-// checked first: one bad line and nothing is written. GroupService.importMembers runs the plan and its
+// checked first: one bad line and nothing is written. A line that repeats an earlier one exactly (every
+// field the same) is imported once and reported as a warning; a line naming the same person as another
+// with different data (the same external reference, or without one the same name) is refused. GroupService.importMembers runs the plan and its
 // writes in one change: each person created or changed gets their own audit record (so their history and
 // their privacy export show it), and the group one record of the whole import.
 import { CsvError, parse } from 'csv-parse/sync';
@@ -29,6 +31,15 @@ export interface ImportLine {
   externalRef: string | null;
   /** undefined: the file has no email column (the stored e-mail is kept). */
   email: string | null | undefined;
+  /** Later lines that repeat this one exactly: left out, reported as warnings. */
+  repeatedOn?: number[];
+}
+
+/** Something about the file that did not stop the import (an exact repeated line, imported once). */
+export interface ImportWarning {
+  line: number;
+  field: string;
+  message: string;
 }
 
 export interface ImportOutcome {
@@ -38,6 +49,7 @@ export interface ImportOutcome {
   unchanged: number;
   added: number;
   lines: { line: number; result: 'created' | 'updated' | 'unchanged'; personId: number | null; newMember: boolean }[];
+  warnings: ImportWarning[];
 }
 
 /** `;` when the header line uses it and not `,` (spreadsheets in many locales save so), else `,`. */
@@ -96,12 +108,22 @@ export function parseMembersCsv(body: string): ImportLine[] {
 
   const lines: ImportLine[] = [];
   const refLines = new Map<string, number>();
+  /** Each distinct record (its fields exactly as written) and the line it was first read from. */
+  const seen = new Map<string, ImportLine | number>();
   for (const { record, info } of rows) {
     const line = info.lines;
     if (record.length !== header.length) {
       errors.push({ line, field: 'csv', message: `has ${record.length} fields; the header has ${header.length}` });
       continue;
     }
+    const exact = JSON.stringify(record);
+    const first = seen.get(exact);
+    if (first !== undefined) {
+      // A bad line repeated is bad once: its errors are already listed under its first line.
+      if (typeof first !== 'number') (first.repeatedOn ??= []).push(line);
+      continue;
+    }
+    seen.set(exact, line);
     const cell = (column: Column) => {
       const i = header.indexOf(column);
       return i === -1 ? undefined : record[i]!;
@@ -129,7 +151,11 @@ export function parseMembersCsv(body: string): ImportLine[] {
       if (earlier !== undefined) errors.push({ line, field: 'externalRef', message: `"${externalRef}" is also on line ${earlier}` });
       else refLines.set(externalRef, line);
     }
-    if (firstname !== null && lastname !== null) lines.push({ line, firstname, lastname, externalRef, email });
+    if (firstname !== null && lastname !== null) {
+      const read: ImportLine = { line, firstname, lastname, externalRef, email };
+      lines.push(read);
+      seen.set(exact, read);
+    }
   }
   if (errors.length > 0) throw DomainError.invalidLines(errors);
   return lines;
@@ -169,7 +195,16 @@ async function resolve(tx: Queryable, groupId: number, lines: ImportLine[]): Pro
 /** What importing `lines` into the group would do; reads only. */
 export async function planImport(tx: Queryable, groupId: number, lines: ImportLine[], dryRun: boolean): Promise<ImportPlan> {
   const known = await resolve(tx, groupId, lines);
-  const outcome: ImportOutcome = { dryRun, created: 0, updated: 0, unchanged: 0, added: 0, lines: [] };
+  const warnings = lines
+    .flatMap((line) =>
+      (line.repeatedOn ?? []).map((repeat) => ({
+        line: repeat,
+        field: 'csv',
+        message: `repeats line ${line.line} exactly: imported once`,
+      })),
+    )
+    .sort((a, b) => a.line - b.line);
+  const outcome: ImportOutcome = { dryRun, created: 0, updated: 0, unchanged: 0, added: 0, lines: [], warnings };
   const plan: ImportPlan = { outcome, toCreate: [], toUpdate: [] };
   lines.forEach((line, i) => {
     const person = known[i];
@@ -238,6 +273,12 @@ export async function applyImport(change: Change, groupId: number, plan: ImportP
     outcome.lines.map((l) => l.personId!),
   );
   const { created, updated, unchanged, added } = outcome;
-  await change.audit({ action: 'import-members', entity: 'group', entityId: groupId, after: { created, updated, unchanged, added } });
+  const repeated = outcome.warnings.length;
+  await change.audit({
+    action: 'import-members',
+    entity: 'group',
+    entityId: groupId,
+    after: { created, updated, unchanged, added, ...(repeated > 0 ? { repeated } : {}) },
+  });
   return outcome;
 }

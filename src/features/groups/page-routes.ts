@@ -124,7 +124,7 @@ export const adminGroupRoutes: FastifyPluginAsync<AppContext> = async (app, { se
 
   app.get<{
     Params: { id: string };
-    Querystring: { done?: string; q?: string; created?: string; updated?: string; unchanged?: string; added?: string };
+    Querystring: { done?: string; q?: string; created?: string; updated?: string; unchanged?: string; added?: string; repeated?: string };
   }>('/admin/groups/:id', { config: { access: 'admin-page' } }, async (request, reply) => {
     const group = await loadGroup(request, reply);
     if (!group) return reply;
@@ -134,7 +134,11 @@ export const adminGroupRoutes: FastifyPluginAsync<AppContext> = async (app, { se
       const count = (value: string | undefined) => (/^\d{1,9}$/.test(value ?? '') ? Number(value) : 0);
       message = notice(
         'success',
-        `Imported: ${countsInWords({ created: count(query.created), updated: count(query.updated), unchanged: count(query.unchanged), added: count(query.added) })}.`,
+        `Imported: ${countsInWords({ created: count(query.created), updated: count(query.updated), unchanged: count(query.unchanged), added: count(query.added) })}.${
+          count(query.repeated) > 0
+            ? ` ${count(query.repeated)} repeated ${count(query.repeated) === 1 ? 'line was' : 'lines were'} imported once.`
+            : ''
+        }`,
       );
     }
     const q = query.q?.trim().slice(0, 100) ?? '';
@@ -227,7 +231,13 @@ export const adminGroupRoutes: FastifyPluginAsync<AppContext> = async (app, { se
         const outcome = await groups.importMembers(actor, group.id, csv, dryRun);
         if (!dryRun) {
           const { created, updated, unchanged, added } = outcome;
-          const counts = { created, updated, unchanged, added };
+          const counts = {
+            created,
+            updated,
+            unchanged,
+            added,
+            ...(outcome.warnings.length > 0 ? { repeated: outcome.warnings.length } : {}),
+          };
           const query = new URLSearchParams({
             done: 'imported',
             ...Object.fromEntries(Object.entries(counts).map(([k, v]) => [k, String(v)])),

@@ -166,8 +166,15 @@ export const adminRegisterRoutes: FastifyPluginAsync<AppContext> = async (app, {
           ${
             register
               ? html`<a class="button" id="register-csv" href="/api/v1/groups/${group.id}/register.csv?${query(range)}" download
-                  >Download CSV</a
-                >`
+                    >Download CSV</a
+                  ><a
+                    class="button button-quiet"
+                    id="register-csv-excel"
+                    href="/api/v1/groups/${group.id}/register.csv?${query(range, { bom: 'true' })}"
+                    download
+                    title="With a UTF-8 byte-order mark, so Excel shows accented names correctly"
+                    >CSV for Excel</a
+                  >`
               : ''
           }
           <button type="button" class="button" data-print hidden>Print</button>

@@ -9,6 +9,7 @@
 // session time zone (APP_TIMEZONE): login::date is the local day, and date + time → timestamptz is the
 // local start time of that day, so DST days are right.
 import type { Queryable } from '../../db/database.js';
+import { csvFileName, csvHeader, csvLine, type CsvFileName, type CsvOptions } from '../../domain/csv.js';
 
 export const REGISTER_SQL = `
 WITH g AS (
@@ -126,14 +127,11 @@ export async function registerJson(db: Queryable, groupId: number, from: string,
 
 // ---- CSV -------------------------------------------------------------------------------------------
 
-/** One CSV field: quoted when needed (RFC 4180), and text a spreadsheet would run as a formula defused. */
-function csvField(value: string): string {
-  const safe = /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
-  return /[",\r\n]/.test(safe) ? `"${safe.replaceAll('"', '""')}"` : safe;
-}
-
-/** One row per member, one column per scheduled day (its status), then the member's totals and rate. */
-export function registerCsv(register: Register): string {
+/**
+ * One row per member, one column per scheduled day (its status), then the member's totals and rate, in
+ * the one CSV format of every export (domain/csv.ts: formula guard, quoting, byte-order mark).
+ */
+export function registerCsv(register: Register, options: CsvOptions = {}): string {
   const header = [
     'lastname',
     'firstname',
@@ -145,24 +143,29 @@ export function registerCsv(register: Register): string {
     'excused',
     'rate',
   ];
-  const lines = [header.join(',')];
+  const lines = [csvHeader(header, options)];
   for (const member of register.members) {
     const { person, totals } = member;
     lines.push(
-      [
-        csvField(person.lastname),
-        csvField(person.firstname),
-        csvField(person.externalRef ?? ''),
+      csvLine([
+        person.lastname,
+        person.firstname,
+        person.externalRef,
         ...member.attendance.map((cell) => cell.status),
         totals.present,
         totals.late,
         totals.absent,
         totals.excused,
         member.rate === null ? '' : member.rate.toFixed(4),
-      ].join(','),
+      ]),
     );
   }
-  return `${lines.join('\r\n')}\r\n`;
+  return lines.join('');
+}
+
+/** The register's file name: barona-register-{group id}-{from}_to_{to}.csv. */
+export function registerFileName(register: Pick<Register, 'group' | 'from' | 'to'>): CsvFileName {
+  return csvFileName(`barona-register-${register.group.id}-${register.from}_to_${register.to}`);
 }
 
 // ---- Who has not arrived yet -------------------------------------------------------------------------

@@ -1,10 +1,11 @@
 // What the gate kiosk asks besides recording check-ins: the roster search for a person without their
 // badge, and undoing the last check-in.
 import { Type, type Static } from 'typebox';
+import { SafeText } from '../../http/text-schema.js';
 
 export const KioskPeopleQuerySchema = Type.Object(
   {
-    q: Type.String({
+    q: SafeText({
       minLength: 2,
       maxLength: 100,
       description:
@@ -29,7 +30,7 @@ export const KioskPeopleSchema = Type.Object({
 
 export const UndoCheckinBodySchema = Type.Object(
   {
-    gate: Type.String({ maxLength: 100, description: "The kiosk's gate: the entry must have been recorded there." }),
+    gate: SafeText({ maxLength: 100, description: "The kiosk's gate: the entry must have been recorded there." }),
   },
   { additionalProperties: false },
 );

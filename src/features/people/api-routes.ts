@@ -10,12 +10,14 @@ import {
   ErasureSchema,
   PersonExportSchema,
   ListPeopleQuerySchema,
+  PersonCsvQuerySchema,
   PersonIdParamsSchema,
   PersonPageSchema,
   PersonSchema,
   UpdatePersonBodySchema,
 } from './people-schemas.js';
 import { ProblemSchema } from '../../http/problem-schema.js';
+import { contentDisposition, CSV_CONTENT_TYPE, csvFileName } from '../../domain/csv.js';
 
 const TAGS = ['people'];
 
@@ -149,8 +151,9 @@ export const apiV1PeopleRoutes: FastifyPluginAsync<AppContext> = async (app, { s
         tags: TAGS,
         summary: "Export a person's check-ins as CSV (owners and managers)",
         description:
-          "The check-ins of the JSON export as RFC 4180 CSV (UTF-8, CRLF), oldest first, with the check-in export's columns and formula-injection rule, plus `deleted_at` and `matched_by` (`person` or `name`). Downloaded as `person-{id}-checkins.csv`; audited.",
+          "The check-ins of the JSON export as RFC 4180 CSV (UTF-8, CRLF; `bom=true` adds a byte-order mark for Excel), oldest first, with the check-in export's columns and formula-injection rule, plus `deleted_at` and `matched_by` (`person` or `name`). Downloaded as `person-{id}-checkins.csv`; audited.",
         params: PersonIdParamsSchema,
+        querystring: PersonCsvQuerySchema,
         produces: ['text/csv'],
         response: {
           200: {
@@ -164,10 +167,10 @@ export const apiV1PeopleRoutes: FastifyPluginAsync<AppContext> = async (app, { s
       },
     },
     async (request, reply) => {
-      const csv = await people.exportCsv(actorOf(request), request.params.id);
+      const csv = await people.exportCsv(actorOf(request), request.params.id, { bom: request.query.bom });
       return reply
-        .type('text/csv; charset=utf-8; header=present')
-        .header('content-disposition', `attachment; filename="person-${request.params.id}-checkins.csv"`)
+        .type(CSV_CONTENT_TYPE)
+        .header('content-disposition', contentDisposition(csvFileName(`person-${request.params.id}-checkins`)))
         .serializer((payload) => payload as string)
         .send(csv);
     },

@@ -1,5 +1,7 @@
 // People who can belong to groups (rosters): requests and answers of /api/v1/people.
 import { Type, type Static } from 'typebox';
+import { SafeText } from '../../http/text-schema.js';
+import { CsvBomSchema } from '../../domain/csv.js';
 import { CheckinSchema } from '../checkins/checkin-schemas.js';
 
 const Name = (description: string) => Type.String({ minLength: 1, maxLength: 100, description });
@@ -51,17 +53,20 @@ export const PersonIdParamsSchema = Type.Object({
   id: Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER, description: 'Person id.' }),
 });
 
+/** A person's check-ins as CSV: the byte-order mark of every CSV export. */
+export const PersonCsvQuerySchema = Type.Object({ bom: CsvBomSchema }, { additionalProperties: false });
+
 export const ListPeopleQuerySchema = Type.Object(
   {
     q: Type.Optional(
-      Type.String({
+      SafeText({
         maxLength: 200,
         description:
           'Search by name or external reference, insensitive to case, accents and punctuation, in any order: `obrien`, `Lovelace, Ada` and `zolc` find O’Brien, Ada Lovelace and Żółć.',
       }),
     ),
     limit: Type.Integer({ minimum: 1, maximum: 500, default: 50, description: 'Page size.' }),
-    cursor: Type.Optional(Type.String({ maxLength: 200, description: 'nextCursor of the previous page.' })),
+    cursor: Type.Optional(SafeText({ maxLength: 200, description: 'nextCursor of the previous page.' })),
   },
   { additionalProperties: false },
 );

@@ -24,6 +24,7 @@ import {
 } from './person-data-repository.js';
 import { findPerson, type Person } from './person-repository.js';
 import { DomainError } from '../../domain/domain-error.js';
+import { csvHeader, type CsvOptions } from '../../domain/csv.js';
 
 export interface PersonExport {
   exportedAt: string;
@@ -34,8 +35,8 @@ export interface PersonExport {
   audit: AuditEntry[];
 }
 
-/** The header line of a person's check-ins as CSV: the check-in export's columns, then deleted_at and matched_by. */
-export const PERSON_CSV_HEADER = `${CHECKIN_CSV_COLUMNS},${THEIR_CHECKINS_CSV_COLUMNS}\r\n`;
+/** The columns of a person's check-ins as CSV: the check-in export's columns, then deleted_at and matched_by. */
+const PERSON_CSV_COLUMNS = `${CHECKIN_CSV_COLUMNS},${THEIR_CHECKINS_CSV_COLUMNS}`;
 
 /** What an erasure removed (the answer of the API, and the only content of its audit record). */
 export type Erasure = ErasedCounts;
@@ -67,9 +68,9 @@ export async function collectExport(tx: Queryable, id: number): Promise<PersonEx
   };
 }
 
-/** The person's check-ins as RFC 4180 CSV with a header line (formula-safe, like the check-in export). */
-export async function collectCsv(tx: Queryable, id: number): Promise<string> {
-  return PERSON_CSV_HEADER + (await theirCheckinsCsv(tx, id, await nameKeysOf(tx, id)));
+/** The person's check-ins as CSV with a header line, in the one CSV format of domain/csv.ts (like the check-in export). */
+export async function collectCsv(tx: Queryable, id: number, options: CsvOptions = {}): Promise<string> {
+  return csvHeader(PERSON_CSV_COLUMNS, options) + (await theirCheckinsCsv(tx, id, await nameKeysOf(tx, id)));
 }
 
 /** Erases a person and everything stored about them in the transaction `tx`; see the module comment. */

@@ -10,6 +10,7 @@ import { randomBytes } from 'node:crypto';
 import type { Queryable } from '../../db/database.js';
 import { type Actor, authorize, can, scopeOf } from '../../domain/actor.js';
 import { DomainError } from '../../domain/domain-error.js';
+import type { CsvOptions } from '../../domain/csv.js';
 import { decodeCursor, fingerprint, pageOf } from '../../domain/keyset-cursor.js';
 import type { ServiceDeps } from '../../services.js';
 import { countMemberships, forgetContactDetails, listMemberships, type Membership } from './person-data-repository.js';
@@ -276,10 +277,10 @@ export class PersonService {
   }
 
   /** The person's check-ins as RFC 4180 CSV with a header line, audited like the JSON export. */
-  async exportCsv(actor: Actor, id: number): Promise<string> {
+  async exportCsv(actor: Actor, id: number, options: CsvOptions = {}): Promise<string> {
     authorizeExport(actor);
     return this.deps.changes.run(actor, async (change) => {
-      const csv = await collectCsv(change.tx, id);
+      const csv = await collectCsv(change.tx, id, options);
       await change.audit({ action: 'export', entity: 'person', entityId: id, after: { format: 'csv' } });
       return csv;
     });
