@@ -768,12 +768,21 @@ async function start(): Promise<void> {
   }
 
   // A link from the admin's token page carries the token in the fragment (never sent to the server). It
-  // only fills in the setup form: the PIN holder decides.
-  if (location.hash.length > 1) {
-    const fromLink = new URLSearchParams(location.hash.slice(1));
-    kiosk.prefill = { token: fromLink.get('token') ?? undefined, gate: fromLink.get('gate') ?? undefined };
+  // only fills in the setup form: the PIN holder decides. Opened while the kiosk is open, the same page
+  // only sees its fragment change.
+  const fromLink = (): boolean => {
+    if (location.hash.length <= 1) return false;
+    const values = new URLSearchParams(location.hash.slice(1));
+    kiosk.prefill = { token: values.get('token') ?? undefined, gate: values.get('gate') ?? undefined };
     history.replaceState(null, '', location.pathname);
-  }
+    return Boolean(kiosk.prefill.token || kiosk.prefill.gate);
+  };
+  window.addEventListener('hashchange', () => {
+    if (!fromLink()) return;
+    if (kiosk.configured()) kiosk.openSettings(kiosk.prefill);
+    else kiosk.openSetup();
+  });
+  fromLink();
 
   kiosk.setDirection('in');
   if (!kiosk.configured()) kiosk.openSetup();
