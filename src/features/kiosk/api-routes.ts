@@ -44,6 +44,7 @@ export const apiV1KioskRoutes: FastifyPluginAsync<AppContext> = async (app, { se
         response: {
           200: KioskRosterSchema,
           304: Type.Null({ description: 'Not modified: the roster of the ETag sent is still current.' }),
+          400: ProblemSchema,
           401: ProblemSchema,
           403: ProblemSchema,
         },

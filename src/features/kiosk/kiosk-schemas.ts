@@ -48,6 +48,6 @@ export const KioskRosterSchema = Type.Object({
 
 export const RosterHeadersSchema = Type.Object({
   'if-none-match': Type.Optional(
-    Type.String({ description: 'The ETag of the roster the kiosk holds: 304 (no body) when it is still current.' }),
+    Type.String({ maxLength: 2000, description: 'The ETag of the roster the kiosk holds: 304 (no body) when it is still current.' }),
   ),
 });
