@@ -1,12 +1,12 @@
-// The gate kiosk's service worker (served as /kiosk-sw.js, scope /kiosk): the kiosk page, its script,
-// style, icon and QR decoder are kept in a cache named after the release and a hash of those files, so the kiosk
-// reopens without a network. Always network first (a fresh page when the server answers within a few
+// The gate kiosk's service worker (served as /kiosk-sw.js, scope /kiosk): the kiosk page, its modules,
+// style, icon and QR decoder (the list comes from src/features/kiosk/offline-files.ts) are kept in a cache
+// named after the release and a hash of those files, so the kiosk reopens without a network. Always network first (a fresh page when the server answers within a few
 // seconds), the cache otherwise. A new release is a new service worker: it caches the new files
 // completely before it takes over (a failed download leaves the old one in charge), then deletes the old
 // cache. API calls are never touched: check-ins wait in the page's own outbox, not here.
 const VERSION = 'dev'; // replaced by the server with the release and a content hash
 const CACHE = `barona-kiosk-${VERSION}`;
-const SHELL = ['/kiosk', '/assets/kiosk.js', '/assets/app.css', '/assets/favicon.svg', '/kiosk-jsqr.js'];
+const SHELL = []; // replaced by the server with the offline files of offline-files.ts
 const NETWORK_TIMEOUT_MS = 4000;
 
 self.addEventListener('install', (event) => {

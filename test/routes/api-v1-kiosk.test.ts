@@ -1,5 +1,6 @@
 // /api/v1/kiosk through HTTP against the running service (AUTH_MODE=token), on PostgreSQL and PGlite:
-// the roster search (checkin scope, names only: id and names answered, never found by a reference or
+// the roster a kiosk keeps (checkin scope; everyone's id, names and badge; a strong ETag and 304; never
+// cached on the way), the roster search (checkin scope, names only: id and names answered, never found by a reference or
 // e-mail; at least 2 letters, folded like every people search) and undoing a check-in (only one the token
 // itself recorded, at its gate, within 2 minutes, audited as a deletion; any other entry is answered as a
 // missing one).
@@ -81,6 +82,72 @@ for (const backend of BACKENDS) {
       const { type, title, status, detail } = response.body as Record<string, string>;
       return { httpStatus: response.status, type, title, status, detail: detail!.replaceAll(String(id), '<id>') };
     };
+
+    test('roster: everyone with id, names and badge; a strong ETag answers 304; private, no-store', async () => {
+      const kiosk = await createToken('Roster tablet', 'North');
+      const ada = await newPerson(uniqueName('Roster'));
+      type RosterBody = { items: { id: number; firstname: string; lastname: string; badge: string }[] };
+      const roster = (headers: Record<string, string>) => api<RosterBody>(`${ctx.base}/kiosk/roster`, { headers });
+      const first = await roster(kiosk);
+      assert.equal(first.status, 200, first.text);
+      const etag = first.headers.get('etag') ?? '';
+      assert.match(etag, /^"[A-Za-z0-9_-]{32}"$/, 'a strong ETag');
+      assert.equal(first.headers.get('cache-control'), 'private, no-store');
+      const mine = first.body.items.find((person) => person.id === ada.id);
+      assert.deepEqual(mine && Object.keys(mine).sort(), ['badge', 'firstname', 'id', 'lastname'], 'only id, names and badge');
+      assert.equal(mine?.badge, ada.badge);
+      const ids = first.body.items.map((person) => person.id);
+      assert.deepEqual(
+        ids,
+        [...ids].sort((a, b) => a - b),
+        'by id',
+      );
+
+      // Unchanged: 304 without a body, for the ETag itself, a list naming it, its weak form and *.
+      for (const condition of [etag, `"nope", ${etag}`, `W/${etag}`, '*']) {
+        const again = await roster({ ...kiosk, 'if-none-match': condition });
+        assert.equal(again.status, 304, condition);
+        assert.equal(again.text, '');
+        assert.equal(again.headers.get('etag'), etag);
+      }
+      assert.equal((await roster({ ...kiosk, 'if-none-match': '"something-else"' })).status, 200);
+
+      // A new person, a renamed one or a new badge is a new roster.
+      const grace = await newPerson(uniqueName('Roster'));
+      const grown = await roster({ ...kiosk, 'if-none-match': etag });
+      assert.equal(grown.status, 200);
+      assert.notEqual(grown.headers.get('etag'), etag);
+      assert.ok(grown.body.items.some((person) => person.id === grace.id && person.badge === grace.badge));
+      const before = grown.headers.get('etag')!;
+      assert.equal((await asAdmin('PATCH', `/people/${ada.id}`, { firstname: 'Renamed' })).status, 200);
+      const renamed = await roster({ ...kiosk, 'if-none-match': before });
+      assert.equal(renamed.status, 200);
+      assert.equal(renamed.body.items.find((person) => person.id === ada.id)?.firstname, 'Renamed');
+      const reissued = await asAdmin('POST', `/people/${grace.id}/badge`);
+      assert.ok(reissued.status < 300, reissued.text);
+      const newBadge = await roster({ ...kiosk, 'if-none-match': renamed.headers.get('etag')! });
+      assert.equal(newBadge.status, 200);
+      assert.notEqual(newBadge.body.items.find((person) => person.id === grace.id)?.badge, grace.badge);
+      // A token bound to another gate, or to none, reads the same roster: gates are not limited to groups.
+      const anyGate = await createToken('Roster roaming', '');
+      assert.equal((await roster({ ...anyGate, 'if-none-match': newBadge.headers.get('etag')! })).status, 304);
+    });
+
+    test('roster: the checkin scope (403 without), a token (401 without or revoked), or an admin session', async () => {
+      const url = `${ctx.base}/kiosk/roster`;
+      const reader = await createToken('Roster reader', '', ['read']);
+      assertProblem(await api(url, { headers: reader }), 403);
+      assertProblem(await api(url), 401);
+      assertProblem(await api(url, { headers: { authorization: 'Bearer brn_nothing' } }), 401);
+      const kiosk = await createToken('Roster revoked', '');
+      assert.equal((await api(url, { headers: kiosk })).status, 200);
+      const tokens = await asAdmin('GET', '/tokens');
+      const id = tokens.json<{ items: { id: number; name: string }[] }>().items.find((token) => token.name === 'Roster revoked')!.id;
+      assert.ok((await asAdmin('DELETE', `/tokens/${id}`)).status < 300);
+      assertProblem(await api(url, { headers: kiosk }), 401);
+      const admin = await ctx.admin.request('GET', '/api/v1/kiosk/roster', { headers: { accept: 'application/json' } });
+      assert.equal(admin.status, 200, admin.text);
+    });
 
     test('roster search: only id and names, folded like every people search, at most 10, by name', async () => {
       const kiosk = await createToken('Search tablet', 'North');

@@ -1,8 +1,11 @@
 // Badges and scanning at the gate kiosk, in real headless Chromium against the real service on
 // PostgreSQL (AUTH_MODE=token): a keyboard-wedge scan (the code typed at scanner speed, then Enter)
 // checks the right person in, an unknown badge says so, a person without their badge finds and picks
-// their name, the last check-in is undone (online, and offline while still queued), badge scans wait in
-// the outbox offline; the camera path with a fake camera fed a QR code (jsQR, since Chromium on Linux has
+// their name, the last check-in is undone (online, and offline while still queued); the roster the kiosk
+// keeps (read with its token, kept in IndexedDB): offline a known badge is named at once and queued under
+// that name, an unknown one refused on the spot, the name search answered from it, the queue listed by
+// name in Settings; forgotten when the token is revoked or replaced; the result of a check-in in view on
+// a phone and on tablets, announced as a status or an alert; the camera path with a fake camera fed a QR code (jsQR, since Chromium on Linux has
 // no BarcodeDetector) and with an injected BarcodeDetector; the printable badges page (one QR per member,
 // each decoding to that member's badge code, drawn by the qrcode library for exactly that code, A4 sheet
 // and card layouts when printed) and the setup QR code on the token page.
@@ -124,6 +127,7 @@ describe('badges and scanning at the kiosk in headless Chromium', { skip }, () =
       { firstname: 'Grace', lastname: 'Hopper' },
       { firstname: 'Alan', lastname: 'Turing' },
       { firstname: 'Edsger', lastname: 'Dijkstra' },
+      { firstname: 'Barbara', lastname: 'Liskov' },
     ]) {
       people.push(await asAdmin<Person>('POST', '/people', fields));
     }
@@ -159,6 +163,46 @@ describe('badges and scanning at the kiosk in headless Chromium', { skip }, () =
   async function wedgeScan(page: Page, code: string) {
     await page.keyboard.type(code);
     await page.keyboard.press('Enter');
+  }
+
+  /** The roster record the kiosk keeps in IndexedDB (null: none). */
+  async function keptRoster(page: Page): Promise<{ owner: string; etag: string; people: Person[] } | null> {
+    return page.evaluate(
+      () =>
+        new Promise((resolve, reject) => {
+          // The project compiles without the DOM types: IndexedDB, untyped.
+          const g = globalThis as unknown as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+          const open = g.indexedDB.open('barona-kiosk', 1);
+          open.onupgradeneeded = () => open.result.createObjectStore('roster');
+          open.onerror = () => reject(open.error);
+          open.onsuccess = () => {
+            const request = open.result.transaction('roster').objectStore('roster').get('current');
+            request.onsuccess = () => {
+              resolve(request.result ?? null);
+              open.result.close();
+            };
+            request.onerror = () => reject(request.error);
+          };
+        }),
+    );
+  }
+  /** The kiosk's settings as kept in local storage. */
+  const keptSettings = (page: Page) =>
+    page.evaluate(
+      () =>
+        JSON.parse((globalThis as unknown as { localStorage: { getItem(key: string): string } }).localStorage.getItem('barona.kiosk')) as {
+          token: string;
+        },
+    );
+  /** The element lies wholly inside the page's viewport. */
+  async function assertInView(page: Page, selector: string, what: string) {
+    const box = await page.locator(selector).boundingBox();
+    const viewport = page.viewportSize()!;
+    assert.ok(box, `${what}: shown`);
+    assert.ok(
+      box.y >= 0 && box.x >= 0 && box.y + box.height <= viewport.height && box.x + box.width <= viewport.width,
+      `${what}: in view in ${viewport.width}×${viewport.height} (${JSON.stringify(box)})`,
+    );
   }
 
   test('the token page shows the kiosk setup link as a QR code that decodes to the link', async () => {
@@ -251,20 +295,83 @@ describe('badges and scanning at the kiosk in headless Chromium', { skip }, () =
     assert.deepEqual(audit, [{ actor: 'token:Badge tablet', action: 'delete' }]);
   });
 
-  test('offline: a badge scan is queued like a typed check-in; undone while queued it is never sent; the next one is delivered once', async () => {
+  test("the kiosk reads the roster with its token and keeps it in IndexedDB: everyone's id, names and badge", async () => {
+    await kiosk.locator('.kiosk-shell[data-roster-size="6"]').waitFor();
+    const { token } = await keptSettings(kiosk);
+    const answer = await fetch(`${server.url}/api/v1/kiosk/roster`, { headers: { authorization: `Bearer ${token}` } });
+    assert.equal(answer.status, 200);
+    const roster = (await answer.json()) as { items: Person[] };
+    assert.deepEqual(
+      roster.items.map((p) => [p.id, p.firstname, p.lastname, p.badge]),
+      people.map((p) => [p.id, p.firstname, p.lastname, p.badge]),
+    );
+    const kept = (await keptRoster(kiosk))!;
+    assert.equal(kept.etag, answer.headers.get('etag'));
+    assert.deepEqual(
+      kept.people.map((p) => p.badge),
+      people.map((p) => p.badge),
+    );
+    assert.doesNotMatch(kept.owner, new RegExp(token.slice(4, 20)), 'the token is not kept a second time');
+    const again = await fetch(`${server.url}/api/v1/kiosk/roster`, {
+      headers: { authorization: `Bearer ${token}`, 'if-none-match': kept.etag },
+    });
+    assert.equal(again.status, 304);
+  });
+
+  test('offline: a known badge is named at once and queued under that name; undone while queued it is never sent; the next one is delivered once', async () => {
     const edsger = people[4]!;
     await tablet.setOffline(true);
+    let started = Date.now();
     await wedgeScan(kiosk, edsger.badge);
-    await kiosk.locator('.kiosk-feedback.is-queued').getByText('Badge scan: saved on this tablet').waitFor();
+    await kiosk.locator('.kiosk-feedback.is-queued').getByText('Edsger Dijkstra: saved on this tablet').waitFor({ timeout: 2000 });
+    assert.ok(Date.now() - started < 2000, `named within 2 s (${Date.now() - started} ms)`);
+    assert.equal(await kiosk.getByRole('status').filter({ hasText: 'Edsger Dijkstra' }).count(), 1, 'announced as a status');
     await kiosk.getByText('1 check-in waiting to be sent').waitFor();
+    await kiosk.locator('#kiosk-undo').getByText('Checked in: Edsger Dijkstra').waitFor();
     await kiosk.getByRole('button', { name: 'Undo' }).tap();
-    await kiosk.locator('.kiosk-feedback').getByText('Undone: Badge scan').waitFor();
+    await kiosk.locator('.kiosk-feedback').getByText('Undone: Edsger Dijkstra').waitFor();
     assert.equal(await kiosk.locator('#kiosk-net').innerText(), 'Offline');
 
+    // An unknown, well-formed badge: refused on the spot (an alert, in view on a 1024×768 tablet), not queued.
+    started = Date.now();
+    await wedgeScan(kiosk, 'UnknownOfflineBadge_987654');
+    await kiosk.locator('.kiosk-feedback.is-error').getByText('Badge not recognised — ask at the desk').waitFor({ timeout: 2000 });
+    assert.ok(Date.now() - started < 2000, `refused within 2 s (${Date.now() - started} ms)`);
+    assert.equal(await kiosk.getByRole('alert').filter({ hasText: 'Badge not recognised' }).count(), 1, 'announced as an alert');
+    await assertInView(kiosk, '.kiosk-feedback', 'the refusal');
+    assert.equal(await kiosk.locator('#kiosk-net').innerText(), 'Offline', 'nothing queued');
+
+    // The name search answers from the roster; the pick is queued under the name.
+    await kiosk.getByLabel('First name').fill('liskov');
+    await kiosk.getByRole('button', { name: 'Barbara Liskov' }).tap();
+    await kiosk.locator('.kiosk-feedback.is-queued').getByText('Barbara Liskov: saved on this tablet').waitFor();
+
+    // A reload offline: the roster comes back from IndexedDB.
+    await kiosk.reload();
+    await kiosk.locator('.kiosk-shell[data-roster-size="6"]').waitFor();
     await wedgeScan(kiosk, edsger.badge);
-    await kiosk.locator('.kiosk-feedback.is-queued').waitFor();
+    await kiosk.locator('.kiosk-feedback.is-queued').getByText('Edsger Dijkstra: saved on this tablet').waitFor({ timeout: 2000 });
+
+    // Settings list the queue by name; Escape closes the PIN prompt.
+    await kiosk.getByRole('button', { name: 'Settings' }).tap();
+    await kiosk.locator('#unlock-pin').waitFor();
+    await kiosk.keyboard.press('Escape');
+    await kiosk.getByLabel('First name').waitFor();
+    assert.equal(await kiosk.locator('#kiosk-unlock').isHidden(), true, 'Escape closed the PIN prompt');
+    await kiosk.getByRole('button', { name: 'Settings' }).tap();
+    await kiosk.locator('#unlock-pin').fill(PIN);
+    await kiosk.getByRole('button', { name: 'Unlock' }).tap();
+    const queued = await kiosk.locator('#outbox-list li').allInnerTexts();
+    assert.deepEqual(
+      queued.map((line) => line.split(' · ').slice(0, 2).join(' · ')),
+      ['Barbara Liskov · in', 'Edsger Dijkstra · in'],
+    );
+    await kiosk.getByRole('button', { name: 'Cancel' }).tap();
+
+    const barbara = people[5]!;
     await tablet.setOffline(false);
     await until(async () => (await rows(edsger.id)).length === 1, 'the queued badge check-in on the server');
+    await until(async () => (await rows(barbara.id)).length === 1, 'the queued pick on the server');
     await until(async () => (await kiosk.locator('#kiosk-net').innerText()) === '', 'the outbox to empty');
     await new Promise((resolve) => setTimeout(resolve, 1000));
     assert.deepEqual(
@@ -272,17 +379,84 @@ describe('badges and scanning at the kiosk in headless Chromium', { skip }, () =
       [false],
       'exactly once, and the undone scan was never sent',
     );
+  });
 
-    // An unknown badge scanned offline cannot be delivered: kept and flagged with the reason, not retried in a loop.
-    await tablet.setOffline(true);
-    await wedgeScan(kiosk, 'UnknownOfflineBadge_987654');
-    await kiosk.locator('.kiosk-feedback.is-queued').waitFor();
-    await tablet.setOffline(false);
-    const held = kiosk.locator('#kiosk-held');
-    await held.getByText('1 check-in cannot be delivered and is kept on this tablet.').waitFor();
-    assert.match(await held.innerText(), /Badge not recognised/);
-    assert.match(await held.innerText(), /download them for an admin, who can record them by name/, 'no new token would help');
-    assert.equal(await kiosk.locator('#kiosk-net').innerText(), '1 not deliverable');
+  test('the result of a check-in (done, refused) is in view without scrolling on a phone, a tablet and a landscape tablet', async () => {
+    for (const [width, height] of [
+      [390, 844],
+      [768, 1024],
+      [1024, 768],
+    ] as const) {
+      const context = await browser.newContext({ viewport: { width, height }, hasTouch: true });
+      try {
+        context.setDefaultTimeout(15_000);
+        const page = await context.newPage();
+        await setUpKiosk(page);
+        await page.getByLabel('First name').fill(`Screen${width}`);
+        await page.getByLabel('Last name').fill('Tester');
+        await page.getByRole('button', { name: 'Check in' }).tap();
+        await page.locator('.kiosk-feedback.is-success').getByText(`Welcome, Screen${width}!`).waitFor();
+        await assertInView(page, '.kiosk-feedback', `a typed check-in at ${width}×${height}`);
+        await page.getByLabel('First name').focus();
+        await wedgeScan(page, 'NoSuchBadgeCode_0123456789');
+        await page.locator('.kiosk-feedback.is-error').getByText('Badge not recognised — ask at the desk').waitFor();
+        await assertInView(page, '.kiosk-feedback', `an unknown badge at ${width}×${height}`);
+      } finally {
+        await context.close();
+      }
+    }
+  });
+
+  test('the roster is forgotten when the token is revoked, and replaced when the kiosk is set up with another link', async () => {
+    const context = await browser.newContext({ viewport: { width: 1024, height: 768 }, hasTouch: true });
+    try {
+      context.setDefaultTimeout(15_000);
+      const newLink = async (name: string) => {
+        await admin.goto(`${server.url}/admin/tokens`);
+        await admin.getByLabel('Name').fill(name);
+        await admin.getByLabel(/^Gate/).fill('North');
+        await admin.getByRole('button', { name: 'Create token' }).click();
+        await admin.getByText('Copy it now').waitFor();
+        return {
+          link: (await admin.locator('#kiosk-link').getAttribute('href'))!,
+          id: (await admin.locator('#token-table tbody tr').first().getAttribute('data-token-id'))!,
+        };
+      };
+      const first = await newLink('Roster tablet 1');
+      const page = await context.newPage();
+      page.on('dialog', (dialog) => void dialog.accept());
+      await page.goto(`${server.url}${first.link}`);
+      await page.locator('#setup-pin').fill(PIN);
+      await page.locator('#setup-pin-again').fill(PIN);
+      await page.getByRole('button', { name: 'Start the kiosk' }).tap();
+      await page.locator('.kiosk-shell[data-roster-size="6"]').waitFor();
+      const firstOwner = (await keptRoster(page))!.owner;
+
+      // Set up with another link: the roster of the old token goes, the new token's is read.
+      const second = await newLink('Roster tablet 2');
+      await page.goto(`${server.url}${second.link}`);
+      await page.locator('#unlock-pin').fill(PIN);
+      await page.getByRole('button', { name: 'Unlock' }).tap();
+      await page.getByRole('button', { name: 'Save' }).tap();
+      await until(async () => ((await keptRoster(page))?.owner ?? firstOwner) !== firstOwner, 'the roster of the new token');
+      assert.equal((await keptRoster(page))!.people.length, 6);
+
+      // Revoked: the next answer is a 401, and the roster is forgotten with it.
+      admin.once('dialog', (dialog) => void dialog.accept());
+      await admin.goto(`${server.url}/admin/tokens`);
+      await admin
+        .locator(`tr[data-token-id="${second.id}"]`)
+        .getByRole('button', { name: /Revoke/ })
+        .click();
+      await admin.getByText('Token revoked.').waitFor();
+      await page.getByLabel('First name').focus();
+      await wedgeScan(page, people[0]!.badge);
+      await page.locator('.kiosk-feedback.is-error').getByText('This kiosk may not check people in.').waitFor();
+      await page.locator('.kiosk-shell[data-roster-size="0"]').waitFor();
+      assert.equal(await keptRoster(page), null, 'nothing left in IndexedDB');
+    } finally {
+      await context.close();
+    }
   });
 
   test('the badges page: one QR code per member, each decoding to that badge code, drawn by qrcode for that exact code', async () => {

@@ -128,7 +128,22 @@ describe('gate kiosk in headless Chromium', { skip }, () => {
     assert.match(worker.headers.get('content-type') ?? '', /^text\/javascript/);
     assert.equal(worker.headers.get('cache-control'), 'no-cache');
     assert.match(worker.headers.get('content-security-policy') ?? '', /script-src 'self'/);
-    assert.match(await worker.text(), /const VERSION = "\d+\.\d+\.\d+-[0-9a-f]{12}";/);
+    const source = await worker.text();
+    assert.match(source, /const VERSION = "\d+\.\d+\.\d+-[0-9a-f]{12}";/);
+    // The one list of offline files, written in by the server: every one of them is served.
+    const shell = JSON.parse(/const SHELL = (\[[^\]]*\]);/.exec(source)![1]!) as string[];
+    for (const url of [
+      '/kiosk',
+      '/assets/kiosk/main.js',
+      '/assets/kiosk/outbox.js',
+      '/assets/kiosk/roster.js',
+      '/assets/app.css',
+      '/kiosk-jsqr.js',
+    ]) {
+      assert.ok(shell.includes(url), `${url} is kept offline`);
+    }
+    for (const url of shell) assert.equal((await fetch(`${server.url}${url}`)).status, 200, url);
+    assert.equal((await fetch(`${server.url}/assets/kiosk/nothing.js`)).status, 404);
     assert.deepEqual(errors, [], 'no console errors (CSP violations would show here)');
   });
 
@@ -284,6 +299,7 @@ describe('gate kiosk in headless Chromium', { skip }, () => {
     await unlockSettings();
     await kiosk.getByText('1 check-in not on the server yet (1 refused by the server).').waitFor();
     const [download] = await Promise.all([kiosk.waitForEvent('download'), kiosk.getByRole('button', { name: 'Download as a file' }).tap()]);
+    assert.match(download.suggestedFilename(), /^barona-kiosk-North-\d{4}-\d{2}-\d{2}-\d{4}\.json$/);
     const file = JSON.parse(await readFile((await download.path())!, 'utf8')) as {
       checkins: { idempotencyKey: string; firstname: string; lastname: string; gate: string; occurredAt: string; problem: string }[];
     };

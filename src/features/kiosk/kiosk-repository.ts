@@ -1,4 +1,4 @@
-// SQL of the kiosk: the roster, searched by name only.
+// SQL of the kiosk: the roster it keeps for scanning offline, and the search by name only.
 import type { Queryable } from '../../db/database.js';
 
 export interface RosterName {
@@ -20,5 +20,15 @@ export async function findByName(db: Queryable, terms: readonly string[], limit:
       ORDER BY p.id LIMIT $1`,
     [limit, likes],
   );
+  return rows;
+}
+
+export interface RosterEntry extends RosterName {
+  badge: string;
+}
+
+/** Everyone the kiosk may scan: id, names and badge code, by id (a stable order, so an unchanged roster hashes alike). */
+export async function listRoster(db: Queryable): Promise<RosterEntry[]> {
+  const { rows } = await db.query<RosterEntry>(`SELECT p.id::int AS id, p.firstname, p.lastname, p.badge FROM people p ORDER BY p.id`);
   return rows;
 }

@@ -1,5 +1,5 @@
-// What the gate kiosk asks besides recording check-ins: the roster search for a person without their
-// badge, and undoing the last check-in.
+// What the gate kiosk asks besides recording check-ins: the roster it keeps, the roster search for a
+// person without their badge, and undoing the last check-in.
 import { Type, type Static } from 'typebox';
 import { SafeText } from '../../http/text-schema.js';
 
@@ -34,3 +34,21 @@ export const UndoCheckinBodySchema = Type.Object(
   },
   { additionalProperties: false },
 );
+
+export const KioskRosterSchema = Type.Object({
+  items: Type.Array(
+    Type.Object({
+      id: Type.Integer({ description: 'Send as `personId` to POST /api/v1/checkins.' }),
+      firstname: Type.String(),
+      lastname: Type.String(),
+      badge: Type.String({ description: "The person's badge code: what their badge's QR code holds." }),
+    }),
+    { description: 'Everyone the kiosk may scan, by id.' },
+  ),
+});
+
+export const RosterHeadersSchema = Type.Object({
+  'if-none-match': Type.Optional(
+    Type.String({ maxLength: 2000, description: 'The ETag of the roster the kiosk holds: 304 (no body) when it is still current.' }),
+  ),
+});

@@ -1,8 +1,13 @@
 // What the gate kiosk asks besides recording check-ins (which it does through the check-in service, with
-// an Idempotency-Key on every request): the roster search for someone without their badge, and taking
-// back the check-in it just made.
+// an Idempotency-Key on every request): the roster it keeps for scanning offline, the roster search for
+// someone without their badge, and taking back the check-in it just made.
 //
-// The roster answers only ids and names, and searches only names: the kiosk stands in public, so a
+// The roster a kiosk keeps holds ids, names and badge codes, nothing else: with it the tablet names a
+// scanned badge and refuses an unknown one without the network. Whoever may record check-ins may already
+// check anyone in by badge, so the codes tell them nothing they could not do; gates are not limited to
+// groups, so it is everyone. It carries a strong ETag (a hash of what is answered), so a kiosk refreshing
+// an unchanged roster is told 304.
+// The search answers only ids and names, and searches only names: the kiosk stands in public, so a
 // reference number or e-mail address typed into it must not reveal whose it is.
 //
 // Undo is a deletion by the check-in service, with the kiosk's token as the actor. A token may take back
@@ -11,13 +16,22 @@
 // a missing one, so a token learns nothing of entries that are not its own. Staff who may correct
 // attendance (and anonymous callers of AUTH_MODE=open, who may too) undo at the kiosk's gate within the
 // same window. The check and the deletion are one transaction.
+import { createHash } from 'node:crypto';
 import { type Actor, authorize } from '../../domain/actor.js';
 import { DomainError } from '../../domain/domain-error.js';
 import type { ServiceDeps } from '../../services.js';
 import type { CheckinEntry } from '../checkins/checkin-repository.js';
 import type { CheckinService } from '../checkins/checkin-service.js';
 import { personFold } from '../checkins/person-name.js';
-import { findByName, type RosterName } from './kiosk-repository.js';
+import { findByName, listRoster, type RosterEntry, type RosterName } from './kiosk-repository.js';
+
+export type { RosterEntry } from './kiosk-repository.js';
+
+export interface Roster {
+  people: RosterEntry[];
+  /** Strong validator of exactly this list (quoted, as sent in the ETag header). */
+  etag: string;
+}
 
 /** How long after it was recorded a kiosk may take a check-in back. */
 export const UNDO_WINDOW_SECONDS = 120;
@@ -29,6 +43,15 @@ export class KioskService {
     private readonly deps: ServiceDeps,
     private readonly checkins: CheckinService,
   ) {}
+
+  /** The people a kiosk may scan (see the module comment), with the ETag of the list. */
+  async roster(actor: Actor): Promise<Roster> {
+    authorize(actor, 'attendance:record');
+    const people = await listRoster(this.deps.db);
+    const hash = createHash('sha256');
+    for (const person of people) hash.update(JSON.stringify([person.id, person.firstname, person.lastname, person.badge]));
+    return { people, etag: `"${hash.digest('base64url').slice(0, 32)}"` };
+  }
 
   /**
    * At most ROSTER_MATCHES people whose names hold every word of `q` (folded like every people search:

@@ -1,10 +1,16 @@
 // GET /kiosk: the gate kiosk, a touch-first check-in form bound to one gate. The page itself holds no
-// personal data; its script sends check-ins to POST /api/v1/checkins with a gate token (kept in the
-// tablet's local storage) or, for a signed-in admin, the session and its CSRF token. A PIN chosen at
-// setup guards the settings; check-ins that cannot be sent wait in the tablet's outbox.
+// personal data; its script (src/kiosk-ui, built into dist/kiosk-ui and served as /assets/kiosk/*.js)
+// sends check-ins to POST /api/v1/checkins with a gate token (kept in the tablet's local storage) or, for
+// a signed-in admin, the session and its CSRF token, and keeps the roster (GET /api/v1/kiosk/roster) for
+// scanning offline. A PIN chosen at setup guards the settings; check-ins that cannot be sent wait in the
+// tablet's outbox.
 // The PIN fields are masked text fields, not password fields: a browser's password manager must never
 // store the kiosk PIN (and offer it to the next passer-by) or take the gate token for a user name.
-// GET /kiosk-sw.js: the kiosk's service worker (scope /kiosk), so the kiosk reopens without a network.
+// The result of a check-in comes first in the page, sticky at the top of the screen, so it is in view
+// however far the form was scrolled: a status (polite) for what went through or was kept, an alert for
+// a refusal.
+// GET /kiosk-sw.js: the kiosk's service worker (scope /kiosk), so the kiosk reopens without a network;
+// the server writes into it the one list of offline files (offline-files.ts) and their content hash.
 // GET /kiosk-jsqr.js: the jsQR decoder from node_modules as an ES module, for camera scanning where the
 // browser has no BarcodeDetector (the kiosk loads it only then; the service worker keeps it offline).
 import { createHash } from 'node:crypto';
@@ -17,9 +23,8 @@ import { actorOf } from '../../plugins/access-control.js';
 import { html } from '../../views/html.js';
 import { gateOptions, page } from '../../views/layout.js';
 import { PUBLIC_DIR } from '../../http/public-files.js';
+import { KIOSK_ENTRY, KIOSK_MODULES_PATH, kioskModules, offlineFiles } from './offline-files.js';
 
-/** What the service worker keeps for offline use; a change to any of them (or to the release) is a new cache. */
-const OFFLINE_ASSETS = ['kiosk.js', 'app.css', 'favicon.svg'];
 const PACKAGE_VERSION = (JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string })
   .version;
 
@@ -37,18 +42,32 @@ function qrDecoderSource(): string {
   ].join('\n');
 }
 
-/** The service worker with its cache version: the release plus a hash of the files it caches. */
-function serviceWorkerSource(qrDecoder: string): string {
+/** The service worker with the offline files and its cache version: the release plus a hash of those files. */
+function serviceWorkerSource(qrDecoder: string, modules: ReadonlyMap<string, Buffer>): string {
   const template = readFileSync(path.join(PUBLIC_DIR, 'kiosk-sw.js'), 'utf8');
+  const files = offlineFiles(modules);
   const hash = createHash('sha256').update(template).update(qrDecoder);
-  for (const asset of OFFLINE_ASSETS) hash.update(readFileSync(path.join(PUBLIC_DIR, asset)));
+  for (const { url, file } of files) hash.update(url).update(file ? readFileSync(file) : '');
   const version = `${PACKAGE_VERSION}-${hash.digest('hex').slice(0, 12)}`;
-  return template.replace(`const VERSION = 'dev';`, `const VERSION = ${JSON.stringify(version)};`);
+  const replaced = template
+    .replace(`const VERSION = 'dev';`, `const VERSION = ${JSON.stringify(version)};`)
+    .replace('const SHELL = [];', `const SHELL = ${JSON.stringify(files.map(({ url }) => url))};`);
+  if (!replaced.includes(version) || replaced.includes('const SHELL = [];'))
+    throw new Error('public/kiosk-sw.js lacks its VERSION or SHELL line');
+  return replaced;
 }
 
 export const uiKioskRoutes: FastifyPluginAsync<AppContext> = async (app, context) => {
   const qrDecoder = qrDecoderSource();
-  const serviceWorker = serviceWorkerSource(qrDecoder);
+  const modules = kioskModules();
+  const serviceWorker = serviceWorkerSource(qrDecoder, modules);
+
+  app.get<{ Params: { file: string } }>(`${KIOSK_MODULES_PATH}:file`, { config: { access: 'public' } }, async (request, reply) => {
+    const module = modules.get(request.params.file);
+    if (!module) return reply.callNotFound();
+    // Revalidated like the worker: a tablet must not mix modules of two releases.
+    return reply.header('cache-control', 'no-cache').type('text/javascript; charset=utf-8').send(module);
+  });
 
   app.get('/kiosk-sw.js', { config: { access: 'public' } }, async (_request, reply) =>
     reply
@@ -123,6 +142,8 @@ export const uiKioskRoutes: FastifyPluginAsync<AppContext> = async (app, context
           </div>
         </form>
 
+        <p id="roster-status" class="hint"></p>
+
         <section id="outbox-panel" class="outbox-panel" aria-labelledby="outbox-title" hidden>
           <h2 id="outbox-title">Check-ins kept on this tablet</h2>
           <p id="outbox-summary"></p>
@@ -141,6 +162,10 @@ export const uiKioskRoutes: FastifyPluginAsync<AppContext> = async (app, context
 
       <section id="kiosk-main" class="kiosk-main" aria-labelledby="kiosk-title" hidden>
         <h1 id="kiosk-title" class="visually-hidden">Check in</h1>
+        <div id="kiosk-feedback" class="kiosk-feedback">
+          <p id="kiosk-said" role="status" aria-live="polite" aria-atomic="true"></p>
+          <p id="kiosk-refused" role="alert" aria-atomic="true"></p>
+        </div>
         <div id="kiosk-held" class="kiosk-held" role="alert" hidden></div>
         <div id="kiosk-undo" class="kiosk-undo" hidden>
           <span id="kiosk-undo-text"></span>
@@ -185,7 +210,6 @@ export const uiKioskRoutes: FastifyPluginAsync<AppContext> = async (app, context
           </fieldset>
           <button type="submit" class="button button-primary kiosk-submit" id="checkin-submit">Check in</button>
         </form>
-        <div id="kiosk-feedback" class="kiosk-feedback" role="status" aria-live="assertive" aria-atomic="true" hidden></div>
       </section>
 
       <section id="kiosk-camera" class="kiosk-camera" aria-labelledby="camera-title" hidden>
@@ -204,7 +228,7 @@ export const uiKioskRoutes: FastifyPluginAsync<AppContext> = async (app, context
           title: 'Gate kiosk',
           bodyClass: 'kiosk',
           body,
-          scripts: ['kiosk.js'],
+          scripts: [`kiosk/${KIOSK_ENTRY}`],
           user: session ? { username: session.username, csrfToken: session.csrfToken, actor: actorOf(request) } : undefined,
         }),
       );
