@@ -36,7 +36,7 @@ function version(): string {
 }
 
 async function runMigrate(config: Config, statusOnly: boolean): Promise<number> {
-  const db = await openDatabase(config.database, { timezone: config.timezone, requestTimeouts: false });
+  const db = await openDatabase(config.database, { timezone: config.timezone, requestTimeouts: false, direct: true });
   try {
     if (statusOnly) {
       const status = await schemaStatus(db);
@@ -99,7 +99,7 @@ async function runAdmin(config: Config, args: string[]): Promise<number> {
   const password = await readNewPassword(config, username);
   const problem = passwordProblem(password);
   if (problem) throw new Error(problem);
-  const db = await openDatabase(config.database, { timezone: config.timezone, requestTimeouts: false });
+  const db = await openDatabase(config.database, { timezone: config.timezone, requestTimeouts: false, direct: true });
   try {
     const staff = new StaffService(serviceDeps(db, config));
     const user = await staff.resetPassword(systemActor(`operator (barona admin reset-password on ${hostname()})`), username, password);

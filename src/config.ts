@@ -24,8 +24,31 @@ export type LogFormat = 'auto' | 'json' | 'pretty';
  */
 export type TrustProxy = boolean | string[] | ((address: string, hop: number) => boolean);
 
+/**
+ * DATABASE_POOL_MODE: what sits between the service and PostgreSQL. `session` (a direct connection, or a
+ * pooler in session mode): each connection keeps its session, so the time zone, statement timeout and
+ * planner settings are sent once as startup parameters. `transaction` (PgBouncer in transaction mode,
+ * CloudNativePG's Pooler): consecutive transactions may run on different server connections, so no
+ * startup parameter is sent and every setting is made per transaction (src/db/postgres.ts).
+ */
+export type PoolMode = 'session' | 'transaction';
+
 export type DatabaseConfig =
-  { kind: 'postgres'; connectionString: string; poolMax: number; display: string } | { kind: 'embedded'; dataDir: string };
+  | {
+      kind: 'postgres';
+      connectionString: string;
+      poolMax: number;
+      display: string;
+      /** Absent: `session`. */
+      poolMode?: PoolMode;
+      /**
+       * DATABASE_DIRECT_URL: a connection with a session of its own (PostgreSQL itself, or a session-mode
+       * pool), for what needs one: LISTEN for live updates, migrations (a session-level advisory lock) and
+       * the operator commands. Absent: connectionString.
+       */
+      directConnectionString?: string;
+    }
+  | { kind: 'embedded'; dataDir: string };
 
 export interface Config {
   host: string;
@@ -188,24 +211,51 @@ function timezone(env: Env, name: string): string {
   }
 }
 
+/** A postgres:// URL from `name`, and how it may be shown (password masked). */
+function postgresUrl(name: string, url: string): { connectionString: string; display: string } {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new ConfigError(name, 'is not a valid URL (expected postgres://user:password@host:5432/name)');
+  }
+  if (parsed.protocol !== 'postgres:' && parsed.protocol !== 'postgresql:') {
+    throw new ConfigError(name, `must start with postgres:// or postgresql:// (got "${parsed.protocol}//")`);
+  }
+  parsed.password = parsed.password ? '***' : '';
+  return { connectionString: url, display: parsed.toString() };
+}
+
 function database(env: Env): DatabaseConfig {
+  const server = databaseServer(env);
+  const poolMode = oneOf(env, 'DATABASE_POOL_MODE', ['session', 'transaction'] as const, 'session');
+  const direct = read(env, 'DATABASE_DIRECT_URL');
+  if (server.kind === 'embedded') {
+    if (poolMode !== 'session')
+      throw new ConfigError('DATABASE_POOL_MODE', 'transaction needs DATABASE_URL (a PostgreSQL server behind a pooler)');
+    if (direct !== undefined) throw new ConfigError('DATABASE_DIRECT_URL', 'needs DATABASE_URL or DATABASE_HOSTNAME (a PostgreSQL server)');
+    return server;
+  }
+  if (poolMode === 'transaction' && direct === undefined) {
+    // DATABASE_URL is the pooler then: LISTEN through it would hear nothing, and a migration lock not hold.
+    throw new ConfigError(
+      'DATABASE_DIRECT_URL',
+      'is required with DATABASE_POOL_MODE=transaction (a direct connection for live updates and migrations)',
+    );
+  }
+  return {
+    ...server,
+    poolMode,
+    directConnectionString: direct === undefined ? server.connectionString : postgresUrl('DATABASE_DIRECT_URL', direct).connectionString,
+  };
+}
+
+function databaseServer(env: Env): DatabaseConfig {
   const url = read(env, 'DATABASE_URL');
   const hostname = read(env, 'DATABASE_HOSTNAME');
   const poolMax = integer(env, 'DATABASE_POOL_MAX', 10, 1, 1000);
 
-  if (url !== undefined) {
-    let parsed: URL;
-    try {
-      parsed = new URL(url);
-    } catch {
-      throw new ConfigError('DATABASE_URL', 'is not a valid URL (expected postgres://user:password@host:5432/name)');
-    }
-    if (parsed.protocol !== 'postgres:' && parsed.protocol !== 'postgresql:') {
-      throw new ConfigError('DATABASE_URL', `must start with postgres:// or postgresql:// (got "${parsed.protocol}//")`);
-    }
-    parsed.password = parsed.password ? '***' : '';
-    return { kind: 'postgres', connectionString: url, poolMax, display: parsed.toString() };
-  }
+  if (url !== undefined) return { kind: 'postgres', ...postgresUrl('DATABASE_URL', url), poolMax };
 
   if (hostname !== undefined) {
     // The seed's variables and defaults (myapp_db / postgres / postgres / 5432).

@@ -232,10 +232,10 @@ export async function serve(config: Config): Promise<void> {
   if (config.migrateOnStart) {
     await retryUntilDone(
       async () => {
-        // On PostgreSQL, a connection without request time limits (see OpenOptions.requestTimeouts).
+        // On PostgreSQL, the direct connection without request time limits (see OpenOptions).
         const migrationDb =
           config.database.kind === 'postgres'
-            ? await openDatabase(config.database, { timezone: config.timezone, requestTimeouts: false })
+            ? await openDatabase(config.database, { timezone: config.timezone, requestTimeouts: false, direct: true })
             : db;
         const applied = await migrate(migrationDb).finally(() => (migrationDb === db ? undefined : migrationDb.close()));
         if (applied.length > 0) app.log.info({ applied: applied.map((m) => `${m.version}_${m.name}`) }, 'migrations applied');

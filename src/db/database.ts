@@ -1,6 +1,6 @@
 // The one data-access interface of the service. Two implementations speak the same SQL:
 // a node-postgres pool for a PostgreSQL server, and PGlite (PostgreSQL in WASM) for the embedded mode.
-import type { DatabaseConfig } from '../config.js';
+import type { DatabaseConfig, PoolMode } from '../config.js';
 
 export interface QueryResult<Row> {
   rows: Row[];
@@ -22,11 +22,17 @@ export interface PoolStats {
 
 export interface Database extends Queryable {
   readonly kind: 'postgres' | 'embedded';
+  /**
+   * `transaction`: behind a pooler in transaction mode (DATABASE_POOL_MODE), where nothing outlives a
+   * transaction on the server: no session settings, no session-level advisory locks, no LISTEN.
+   */
+  readonly poolMode: PoolMode;
   /** Runs `work` in one transaction on one connection; rolls back when it throws. */
   transaction<T>(work: (tx: Queryable) => Promise<T>): Promise<T>;
   /**
    * Runs `work` on one dedicated connection (outside a transaction), e.g. to hold a session-level
-   * advisory lock while running several transactions.
+   * advisory lock while running several transactions. With poolMode `transaction` the connection is one
+   * to the pooler: one transaction at a time is safe, session state is not (see `direct` below).
    */
   withConnection<T>(work: (conn: Queryable) => Promise<T>): Promise<T>;
   stats(): PoolStats;
@@ -43,6 +49,12 @@ export interface OpenOptions {
    * migration, or waiting for another process's migration lock, must not be cut short.
    */
   requestTimeouts?: boolean;
+  /**
+   * Open the direct connection (DATABASE_DIRECT_URL, default DATABASE_URL) with a session of its own,
+   * whatever DATABASE_POOL_MODE says: for migrations (a session-level advisory lock) and the operator
+   * commands. Default false: the connection that serves requests.
+   */
+  direct?: boolean;
 }
 
 export async function openDatabase(config: DatabaseConfig, options: OpenOptions): Promise<Database> {

@@ -46,6 +46,7 @@ export async function openEmbedded(config: EmbeddedConfig, options: OpenOptions)
 
   return {
     kind: 'embedded',
+    poolMode: 'session',
     query: (sql, params) => counted(() => direct.query(sql, params)),
     exec: (sql) => counted(() => direct.exec(sql)),
     transaction: (work) => counted(() => db.transaction((tx) => work(queryable(tx)))),

@@ -95,6 +95,11 @@ export async function schemaStatus(db: Queryable, migrations = loadMigrations())
 
 /** Applies every pending migration; returns the ones this call applied (none when another run did). */
 export async function migrate(db: Database, migrations = loadMigrations()): Promise<Migration[]> {
+  // Through a pooler in transaction mode the lock below could be taken on one server connection and
+  // released on another (or never): migrations go direct (openDatabase's `direct` option).
+  if (db.poolMode === 'transaction') {
+    throw new MigrationError('migrations need a direct connection (DATABASE_DIRECT_URL), not one through a pooler in transaction mode');
+  }
   return db.withConnection(async (conn) => {
     // Waiting for another run's lock, or building an index, may take longer than a request may.
     await conn.query('SET statement_timeout = 0');

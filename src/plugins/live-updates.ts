@@ -118,7 +118,8 @@ export const liveUpdates = fp(
     app.decorate('attendanceEvents', events);
     let stopListening: (() => Promise<void>) | undefined;
     if (context.config.database.kind === 'postgres') {
-      const connectionString = context.config.database.connectionString;
+      // LISTEN needs a session of its own: the direct connection, not a pooler in transaction mode.
+      const connectionString = context.config.database.directConnectionString ?? context.config.database.connectionString;
       events.onLocalChange = (change) => {
         context.db.query('SELECT pg_notify($1, $2)', [CHANNEL, JSON.stringify(change)]).catch((error: Error) => {
           app.log.warn({ reason: error.message }, 'live updates: NOTIFY failed');

@@ -18,6 +18,7 @@ import {
   root,
   skipWithoutHelm,
   validateObject,
+  type ContainerSpec,
   type K8sObject,
 } from './support.js';
 
@@ -145,6 +146,58 @@ describe('chart lint and render', { skip: skipWithoutHelm }, () => {
     const cluster = find(objects, 'Cluster');
     assert.equal(cluster.apiVersion, 'postgresql.cnpg.io/v1');
     assert.equal((cluster.spec as { instances: number }).instances, 3);
+  });
+
+  it('cnpg mode with the Pooler: PgBouncer in transaction mode, the app through it, LISTEN and migrations direct', async () => {
+    const plain = render({ set: ['database.mode=cnpg'], extraArgs: ['--api-versions', 'postgresql.cnpg.io/v1'] });
+    assert.ok(!plain.some((o) => o.kind === 'Pooler'), 'no Pooler unless asked for');
+    const objects = render({
+      set: [
+        'database.mode=cnpg',
+        'database.cnpg.pooler.enabled=true',
+        'database.cnpg.pooler.instances=3',
+        'database.cnpg.pooler.parameters.default_pool_size=30',
+      ],
+      extraArgs: ['--api-versions', 'postgresql.cnpg.io/v1'],
+    });
+    const pooler = find(objects, 'Pooler');
+    assert.deepEqual(await validateObject(pooler), []);
+    const cluster = find(objects, 'Cluster');
+    assert.deepEqual(pooler.spec, {
+      cluster: { name: cluster.metadata.name },
+      instances: 3,
+      type: 'rw',
+      pgbouncer: {
+        poolMode: 'transaction',
+        parameters: { default_pool_size: '30', max_client_conn: '1000', query_wait_timeout: '10', server_login_retry: '1' },
+      },
+    });
+    const settings = objects.find((o) => o.kind === 'ConfigMap' && (o as { data?: Record<string, string> }).data?.DATABASE_POOL_MAX)!
+      .data as Record<string, string>;
+    assert.equal(settings.DATABASE_POOL_MODE, 'transaction');
+    assert.equal(settings.DATABASE_HOSTNAME, pooler.metadata.name, 'the app connects to the Pooler Service');
+    assert.equal(settings.DATABASE_NAME, 'barona');
+    assert.equal(settings.DATABASE_USER, 'barona');
+    const app = (
+      find(objects, 'Deployment').spec as { template: { spec: { containers: ContainerSpec[]; initContainers?: ContainerSpec[] } } }
+    ).template.spec;
+    for (const container of [...app.containers, ...(app.initContainers ?? [])].filter((c) => c.name === 'app' || c.name === 'migrate')) {
+      const env = new Map((container.env ?? []).map((e) => [e.name, e.valueFrom?.secretKeyRef]));
+      assert.ok(!env.has('DATABASE_URL'), `${container.name}: no DATABASE_URL (it would win over the Pooler's host)`);
+      assert.deepEqual(env.get('DATABASE_PASSWORD'), { name: `${cluster.metadata.name}-app`, key: 'password' }, container.name);
+      assert.deepEqual(
+        env.get('DATABASE_DIRECT_URL'),
+        { name: `${cluster.metadata.name}-app`, key: 'uri' },
+        `${container.name}: direct to -rw`,
+      );
+    }
+    // The network policies let the app reach the PgBouncer pods and those reach the instances.
+    const policies = objects.filter((o) => o.kind === 'NetworkPolicy').map((o) => JSON.stringify(o.spec));
+    assert.ok(policies.filter((p) => p.includes(`"cnpg.io/poolerName":"${pooler.metadata.name}"`)).length >= 2);
+    assert.throws(
+      () => renderText({ set: ['database.mode=cnpg', 'database.cnpg.skipCapabilityCheck=true', 'database.cnpg.pooler.instances=0'] }),
+      /instances/,
+    );
   });
 
   it('external mode requires a host and a password or existingSecret', () => {

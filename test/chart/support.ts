@@ -143,10 +143,11 @@ const KINDS: [string, string][] = [
   ['rbac.authorization.k8s.io/v1', 'RoleBinding'],
   ['postgresql.cnpg.io/v1', 'Cluster'],
   ['postgresql.cnpg.io/v1', 'ScheduledBackup'],
+  ['postgresql.cnpg.io/v1', 'Pooler'],
 ];
 
 // No published model exists for CloudNativePG; this is the subset of its ClusterSpec and
-// ScheduledBackupSpec (field names from the CloudNativePG API reference) that the chart renders.
+// ScheduledBackupSpec and PoolerSpec (field names from the CloudNativePG API reference) that the chart renders.
 const CNPG_CLUSTER = `
 type Meta = NonNullable<import('kubernetes-models/apps/v1/Deployment').IDeployment['metadata']>;
 type Resources = import('kubernetes-models/v1/ResourceRequirements').IResourceRequirements;
@@ -187,6 +188,23 @@ export interface ICnpgCluster {
         labels?: { [key: string]: string };
         annotations?: { [key: string]: string };
       };
+    };
+  };
+}
+export interface ICnpgPooler {
+  apiVersion: 'postgresql.cnpg.io/v1';
+  kind: 'Pooler';
+  metadata: Meta;
+  spec: {
+    cluster: { name: string };
+    instances?: number;
+    type?: 'rw' | 'ro' | 'r';
+    pgbouncer: {
+      poolMode?: 'session' | 'transaction';
+      parameters?: { [key: string]: string };
+      authQuery?: string;
+      authQuerySecret?: { name: string };
+      paused?: boolean;
     };
   };
 }

@@ -16,6 +16,17 @@ const badValues: [Record<string, string>, RegExp][] = [
   [{ DATABASE_URL: 'not a url' }, /DATABASE_URL: is not a valid URL/],
   [{ DATABASE_HOSTNAME: 'db', DATABASE_PORT: '-1' }, /DATABASE_PORT: must be a whole number/],
   [{ DATABASE_HOSTNAME: 'db', DATABASE_PASSWORD_FILE: '/nonexistent/secret' }, /DATABASE_PASSWORD_FILE: cannot read \/nonexistent\/secret/],
+  [
+    { DATABASE_URL: 'postgres://x@y/z', DATABASE_POOL_MODE: 'statement' },
+    /DATABASE_POOL_MODE: must be one of session, transaction \(got "statement"\)/,
+  ],
+  [
+    { DATABASE_URL: 'postgres://x@pooler/z', DATABASE_POOL_MODE: 'transaction' },
+    /DATABASE_DIRECT_URL: is required with DATABASE_POOL_MODE=transaction/,
+  ],
+  [{ DATABASE_URL: 'postgres://x@y/z', DATABASE_DIRECT_URL: 'mysql://x@y/z' }, /DATABASE_DIRECT_URL: must start with postgres:\/\//],
+  [{ DATABASE_POOL_MODE: 'transaction' }, /DATABASE_POOL_MODE: transaction needs DATABASE_URL/],
+  [{ DATABASE_DIRECT_URL: 'postgres://x@y/z' }, /DATABASE_DIRECT_URL: needs DATABASE_URL or DATABASE_HOSTNAME/],
   [{ MIGRATE_ON_START: 'maybe' }, /MIGRATE_ON_START: must be true or false/],
   [{ AUTH_MODE: 'everyone' }, /AUTH_MODE: must be one of open, token/],
   [{ LOG_FORMAT: 'xml' }, /LOG_FORMAT: must be one of auto, json, pretty \(got "xml"\)/],
@@ -92,6 +103,27 @@ test('defaults follow the seed: port 8000, myapp_db/postgres/postgres on the giv
   if (config.database.kind === 'postgres') {
     assert.equal(config.database.connectionString, 'postgres://postgres:postgres@myapp-database:5432/myapp_db');
     assert.equal(config.database.display, 'postgres://postgres@myapp-database:5432/myapp_db', 'no password in what is logged');
+  }
+});
+
+test('pool mode: session by default, the direct connection defaulting to DATABASE_URL; transaction with its direct URL', () => {
+  const plain = loadConfig({ DATABASE_URL: 'postgres://barona:secret@db:5432/barona' });
+  assert.equal(plain.database.kind, 'postgres');
+  if (plain.database.kind === 'postgres') {
+    assert.equal(plain.database.poolMode, 'session');
+    assert.equal(plain.database.directConnectionString, 'postgres://barona:secret@db:5432/barona');
+  }
+  const pooled = loadConfig({
+    DATABASE_HOSTNAME: 'pooler',
+    DATABASE_PASSWORD: 'secret',
+    DATABASE_POOL_MODE: 'Transaction',
+    DATABASE_DIRECT_URL: 'postgres://barona:secret@db-rw:5432/barona',
+  });
+  assert.equal(pooled.database.kind, 'postgres');
+  if (pooled.database.kind === 'postgres') {
+    assert.equal(pooled.database.poolMode, 'transaction');
+    assert.equal(pooled.database.connectionString, 'postgres://postgres:secret@pooler:5432/myapp_db');
+    assert.equal(pooled.database.directConnectionString, 'postgres://barona:secret@db-rw:5432/barona');
   }
 });
 

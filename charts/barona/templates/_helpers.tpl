@@ -48,6 +48,15 @@ backup:
 database:
   bundled:
     superuser: postgres
+  cnpg:
+    pooler:
+      enabled: false
+      instances: 2
+      parameters:
+        default_pool_size: "20"
+        max_client_conn: "1000"
+        query_wait_timeout: "10"
+        server_login_retry: "1"
 networkPolicy:
   metricsFrom: []
   egress:
@@ -189,6 +198,15 @@ annotations:
 
 {{- define "barona.cnpgClusterName" -}}
 {{- printf "%s-db" (include "barona.fullname" .) | trunc 50 | trimSuffix "-" -}}
+{{- end -}}
+
+{{/* The CloudNativePG Pooler in front of the Cluster (database.cnpg.pooler.enabled): "true" or "". */}}
+{{- define "barona.cnpgPooler" -}}
+{{- if and (eq .Values.database.mode "cnpg") .Values.database.cnpg.pooler.enabled -}}true{{- end -}}
+{{- end -}}
+
+{{- define "barona.cnpgPoolerName" -}}
+{{- printf "%s-pooler" (include "barona.cnpgClusterName" .) -}}
 {{- end -}}
 
 {{/* Host and port the app connects to (bundled and external modes). */}}
@@ -427,7 +445,14 @@ DATABASE_POOL_MAX: {{ .Values.app.databasePoolMax | quote }}
 {{- if .Values.metrics.port }}
 METRICS_PORT: {{ .Values.metrics.port | quote }}
 {{- end }}
-{{- if ne .Values.database.mode "cnpg" }}
+{{- if include "barona.cnpgPooler" . }}
+{{- /* Through the Pooler: its Service, the Cluster's database and owner; the password and the direct URL from the <cluster>-app Secret. */}}
+DATABASE_POOL_MODE: "transaction"
+DATABASE_HOSTNAME: {{ include "barona.cnpgPoolerName" . | quote }}
+DATABASE_PORT: "5432"
+DATABASE_NAME: {{ .Values.database.cnpg.database | quote }}
+DATABASE_USER: {{ .Values.database.cnpg.owner | quote }}
+{{- else if ne .Values.database.mode "cnpg" }}
 DATABASE_HOSTNAME: {{ include "barona.databaseHost" . | quote }}
 DATABASE_PORT: {{ include "barona.databasePort" . | quote }}
 DATABASE_NAME: {{ .Values.database.name | quote }}
@@ -435,9 +460,21 @@ DATABASE_USER: {{ .Values.database.user | quote }}
 {{- end }}
 {{- end -}}
 
-{{/* The database credential: DATABASE_PASSWORD, or DATABASE_URL in cnpg mode; always a secretKeyRef. */}}
+{{/* The database credential: DATABASE_PASSWORD, or DATABASE_URL in cnpg mode (with the Pooler: the password
+for the Pooler and DATABASE_DIRECT_URL to the primary); always a secretKeyRef. */}}
 {{- define "barona.databaseEnv" -}}
-{{- if eq .Values.database.mode "cnpg" }}
+{{- if include "barona.cnpgPooler" . }}
+- name: DATABASE_PASSWORD
+  valueFrom:
+    secretKeyRef:
+      name: {{ include "barona.cnpgClusterName" . }}-app
+      key: password
+- name: DATABASE_DIRECT_URL
+  valueFrom:
+    secretKeyRef:
+      name: {{ include "barona.cnpgClusterName" . }}-app
+      key: uri
+{{- else if eq .Values.database.mode "cnpg" }}
 - name: DATABASE_URL
   valueFrom:
     secretKeyRef:

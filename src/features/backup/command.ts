@@ -18,7 +18,7 @@ export async function runBackup(config: Config, file: string, baronaVersion: str
   if (config.database.kind === 'embedded' && !existsSync(path.join(config.database.dataDir, 'PG_VERSION'))) {
     throw new Error(`DATA_DIR ${config.database.dataDir} holds no database: nothing to back up`);
   }
-  const db = await openDatabase(config.database, { timezone: config.timezone, requestTimeouts: false });
+  const db = await openDatabase(config.database, { timezone: config.timezone, requestTimeouts: false, direct: true });
   // Written under a temporary name and renamed when complete: FILE is never a half-written backup.
   const partial = `${file}.partial`;
   try {
@@ -49,7 +49,7 @@ export async function runRestore(config: Config, file: string, baronaVersion: st
     });
     input = handle.createReadStream();
   }
-  const db = await openDatabase(config.database, { timezone: config.timezone, requestTimeouts: false });
+  const db = await openDatabase(config.database, { timezone: config.timezone, requestTimeouts: false, direct: true });
   try {
     const started = Date.now();
     const backups = new BackupService(serviceDeps(db, config));

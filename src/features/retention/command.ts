@@ -9,7 +9,7 @@ import { RetentionService, retentionDaysOf } from './retention-service.js';
 
 export async function runPrune(config: Config, dryRun: boolean): Promise<number> {
   const days = retentionDaysOf(config); // before opening: a missing DATA_DIR would be created
-  const db = await openDatabase(config.database, { timezone: config.timezone, requestTimeouts: false });
+  const db = await openDatabase(config.database, { timezone: config.timezone, requestTimeouts: false, direct: true });
   try {
     const retention = new RetentionService(serviceDeps(db, config));
     const actor = systemActor('barona prune');
