@@ -52,7 +52,24 @@ function accepts(port: number): Promise<boolean> {
   });
 }
 
-/** Starts PgBouncer; throws (never skips) when it is not installed. */
+/**
+ * Why the PgBouncer tests cannot run here, or undefined when they can: a machine without Debian's package
+ * skips them with this message (as the browser tests do without Chromium); under CI=true a missing
+ * PgBouncer is a failure (.ci/run installs it with scripts/install-pgbouncer.sh).
+ */
+export function pgbouncerMissing(): string | undefined {
+  let reason: string | undefined;
+  if (!existsSync(PGBOUNCER)) reason = `${PGBOUNCER} not found`;
+  else if (process.getuid?.() === 0 && spawnSync('id', ['-u', 'postgres']).status !== 0)
+    reason = 'no `postgres` system user to run PgBouncer as';
+  if (reason === undefined) return undefined;
+  const message = `${reason}: PgBouncer tests skipped (install it with scripts/install-pgbouncer.sh)`;
+  if (process.env.CI === 'true') throw new Error(`${message}; under CI=true this is a failure`);
+  console.warn(`⚠ ${message}`);
+  return message;
+}
+
+/** Starts PgBouncer; throws when it is not installed (see pgbouncerMissing). */
 export async function startPgbouncer(options: PgbouncerOptions): Promise<Pgbouncer> {
   if (!existsSync(PGBOUNCER)) {
     throw new Error(`${PGBOUNCER} is not installed: run scripts/install-pgbouncer.sh (scripts/ci-setup.sh runs it)`);
