@@ -404,6 +404,7 @@ export class CheckinService {
       const after = await updateCheckin(change.tx, id, values);
       if (!after) throw DomainError.notFound(id);
       await change.audit({ action: 'correct', entity: 'checkin', entityId: id, before: editable(before), after: editable(after) });
+      await change.emit('checkin.corrected', { ...after });
       change.announce('attendance');
       return { entry: after, changed: true };
     });
@@ -422,6 +423,7 @@ export class CheckinService {
       if (grant !== undefined) await grant(entry, change.tx);
       if (!(await softDeleteCheckin(change.tx, id))) throw DomainError.notFound(id);
       await change.audit({ action: 'delete', entity: 'checkin', entityId: id, before: entry });
+      await change.emit('checkin.deleted', { ...entry });
       change.announce('attendance');
       return entry;
     });
@@ -434,6 +436,7 @@ export class CheckinService {
       const restored = await restoreCheckin(change.tx, id);
       if (!restored) throw new DomainError(404, 'Not found', `There is no deleted check-in with id ${id}.`);
       await change.audit({ action: 'restore', entity: 'checkin', entityId: id, after: restored });
+      await change.emit('checkin.restored', { ...restored });
       change.announce('attendance');
       return restored;
     });
