@@ -78,7 +78,7 @@ export class OutboxWorker {
   ) {
     this.pollMs = options.pollMs ?? 1_000;
     this.batchSize = options.batchSize ?? 10;
-    this.leaseSeconds = options.leaseSeconds ?? 60;
+    this.leaseSeconds = options.leaseSeconds ?? 30;
     this.keepDays = options.keepDays ?? 30;
     this.log = options.log ?? QUIET;
   }
