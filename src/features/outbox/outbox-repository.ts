@@ -46,11 +46,11 @@ export async function claimDue(db: Queryable, kinds: readonly string[], limit: n
   return rows.sort((a, b) => a.id - b.id);
 }
 
-/** Records one attempt in the log. */
+/** Records one attempt in the log (unless the message was removed meanwhile, with its endpoint). */
 export async function insertAttempt(tx: Queryable, message: OutboxMessage, attempt: AttemptRecord): Promise<void> {
   await tx.query(
     `INSERT INTO outbox_attempts (outbox_id, attempt, started_at, duration_ms, ok, status, error)
-     VALUES ($1, $2, $3, $4, $5, $6, $7)
+     SELECT m.id, $2, $3, $4, $5, $6, $7 FROM outbox_messages m WHERE m.id = $1
      ON CONFLICT (outbox_id, attempt) DO NOTHING`,
     [
       message.id,

@@ -100,11 +100,6 @@ export class OutboxWorker {
     await this.running;
   }
 
-  /** Looks for due messages now (e.g. right after a change emitted some), unless a round is under way. */
-  nudge(): void {
-    if (!this.stopped && !this.running) this.schedule(0);
-  }
-
   private schedule(delayMs: number): void {
     if (this.stopped) return;
     if (this.timer) clearTimeout(this.timer);

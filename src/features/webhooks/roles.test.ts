@@ -162,6 +162,8 @@ describe('webhooks by role', () => {
       'url',
     );
     assertProblem(await owner.inject({ url: `/api/v1/webhooks/${hook.id}/deliveries?cursor=nonsense` }), 400, 'cursor');
+    assertProblem(await owner.inject({ method: 'PATCH', url: `/api/v1/webhooks/${hook.id}`, payload: {} }), 400, 'body');
+    assertProblem(await owner.inject({ url: `/api/v1/webhooks/${hook.id}/deliveries?limit=0` }), 400, 'limit');
   });
 
   test('the page: list, create (secret shown once), rotate, disable, enable, delete, the delivery log', async () => {

@@ -92,6 +92,9 @@ export class WebhookService {
     if (input.description !== undefined) changes.description = checkDescription(input.description);
     if (input.enabled !== undefined) changes.enabled = input.enabled;
     if (input.rotateSecret === true) changes.secret = newWebhookSecret();
+    if (Object.keys(changes).length === 0) {
+      throw DomainError.invalid('body', 'name something to change: url, events, description, enabled or rotateSecret: true');
+    }
     return this.deps.changes.run(actor, async (change) => {
       const before = await findEndpoint(change.tx, id, true);
       if (!before) throw DomainError.notFoundOf('webhook', id);
