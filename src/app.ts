@@ -44,6 +44,8 @@ import { adminRoutes } from './features/staff/sign-in-routes.js';
 import { StaffService } from './features/staff/staff-service.js';
 import { adminTokenRoutes } from './features/tokens/page-routes.js';
 import { TokenService } from './features/tokens/token-service.js';
+import { adminWebhookRoutes } from './features/webhooks/page-routes.js';
+import { WebhookService } from './features/webhooks/webhook-service.js';
 import { apiRoutes } from './http/api-routes.js';
 import { uiAssetRoutes } from './http/asset-routes.js';
 import { healthRoutes } from './http/health-routes.js';
@@ -149,6 +151,7 @@ export async function buildApp(input: AppInput, options: BuildOptions = {}): Pro
     tokens: new TokenService(deps),
     audit: new AuditService(deps),
     retention: new RetentionService(deps),
+    webhooks: new WebhookService(deps),
   };
   const context: AppContext = { config, readiness: input.readiness, services };
 
@@ -165,6 +168,7 @@ export async function buildApp(input: AppInput, options: BuildOptions = {}): Pro
   await app.register(adminRegisterRoutes, context);
   await app.register(adminUserRoutes, context);
   await app.register(adminTokenRoutes, context);
+  await app.register(adminWebhookRoutes, context);
   await app.register(adminGateRoutes, context);
   await app.register(adminBadgeRoutes, context);
   await app.register(uiKioskRoutes, context);

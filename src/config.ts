@@ -77,6 +77,8 @@ export interface Config {
   writeBatch: { windowMs: number; maxRows: number };
   /** Sign-in with OpenID Connect beside passwords (src/features/staff/oidc-*.ts); undefined = off. */
   oidc: OidcConfig | undefined;
+  /** Webhooks (src/features/webhooks): may endpoints be on loopback, private or link-local addresses? */
+  webhooks: { allowPrivateNetworks: boolean };
 }
 
 /** OIDC_*: the provider, this client, and which claims give the username, role and led groups. */
@@ -423,5 +425,6 @@ export function loadConfig(env: Env = process.env): Config {
       maxRows: integer(env, 'WRITE_BATCH_MAX_ROWS', 100, 1, 10_000),
     },
     oidc: oidc(env),
+    webhooks: { allowPrivateNetworks: boolean(env, 'WEBHOOK_ALLOW_PRIVATE_NETWORKS', false) },
   };
 }

@@ -16,6 +16,8 @@ import { migrate } from './db/migrator.js';
 import { Metrics, listenForMetrics } from './metrics.js';
 import { Readiness } from './readiness.js';
 import { RetentionService } from './features/retention/retention-service.js';
+import { OutboxWorker } from './features/outbox/outbox-worker.js';
+import { webhookHandler } from './features/webhooks/webhook-delivery.js';
 import { serviceDeps } from './services.js';
 import { showGeneratedPasswordWith } from './features/staff/first-admin.js';
 import { useLogFormat } from './logging.js';
@@ -161,6 +163,7 @@ export async function serve(config: Config): Promise<void> {
 
   let stopping = false;
   let stopRetention: (() => void) | undefined;
+  let outbox: OutboxWorker | undefined;
   let settling = false;
   app.addHook('onSend', async (_request, reply) => {
     if (settling) reply.removeHeader('connection');
@@ -181,6 +184,8 @@ export async function serve(config: Config): Promise<void> {
     // Keep serving while load balancers notice the failing readiness and stop sending traffic.
     if (config.shutdownDrainSeconds > 0) await sleep(config.shutdownDrainSeconds * 1000);
     stopRetention?.();
+    // Attempts under way are cut short and recorded as failed (retried later, by this or another replica).
+    await outbox?.stop();
     // During the drain every answer ends its connection, so clients reconnect (through the load
     // balancer, to another replica). Before the listener closes, answers keep their connections again
     // until clients have stopped opening new ones here: none is then caught half-accepted by the close.
@@ -256,6 +261,21 @@ export async function serve(config: Config): Promise<void> {
   if (config.retentionDays !== undefined && !stopping) {
     const announcer = { announce: () => app.attendanceEvents.changed() };
     stopRetention = new RetentionService(serviceDeps(db, config, announcer)).schedule(app.log);
+  }
+  // The outbox's deliveries (webhooks): every replica polls, each message goes to one of them.
+  if (!stopping) {
+    const deps = serviceDeps(db, config);
+    outbox = new OutboxWorker(
+      db,
+      deps.changes,
+      {
+        webhook: webhookHandler(db, {
+          allowPrivateNetworks: config.webhooks.allowPrivateNetworks,
+          onDisabled: (endpointId) => app.log.warn({ endpointId }, 'webhook disabled: every delivery failed for a day'),
+        }),
+      },
+      { log: app.log },
+    ).start();
   }
   if (banner) {
     // The banner comes once the first admin exists (part of readiness), so it can carry its password;

@@ -14,6 +14,7 @@ import type { RetentionService } from './features/retention/retention-service.js
 import type { CheckinService } from './features/checkins/checkin-service.js';
 import type { KioskService } from './features/kiosk/kiosk-service.js';
 import type { PersonService } from './features/people/person-service.js';
+import type { WebhookService } from './features/webhooks/webhook-service.js';
 
 /** What every service is made from. */
 export interface ServiceDeps {
@@ -32,6 +33,7 @@ export interface Services {
   tokens: TokenService;
   audit: AuditService;
   retention: RetentionService;
+  webhooks: WebhookService;
 }
 
 export function serviceDeps(db: Database, config: Config, announcer?: Announcer): ServiceDeps {

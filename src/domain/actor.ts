@@ -2,8 +2,8 @@
 // (or `scopeOf`, for rights limited to some groups) before it reads or changes anything, so a rule holds
 // whichever surface (API, page, kiosk, CLI) called it.
 //
-//   owner     everything: staff accounts, tokens, erasure, backups
-//   manager   attendance, people, groups, gates, tokens, imports, exports, the register; not staff
+//   owner     everything: staff accounts, tokens, webhooks, erasure, backups
+//   manager   attendance, people, groups, gates, tokens, webhooks, imports, exports, the register; not staff
 //             accounts, not erasure, not backups
 //   leader    only the groups assigned to them: those groups, their registers and excuses, their members,
 //             and those people with their check-ins; nothing else
@@ -12,7 +12,8 @@
 //
 // A gate token acts by its scopes (`checkin` records, `read` reads attendance). AUTH_MODE=open (the seed's
 // open API, loopback only by default) lets anonymous callers do what the seed let them: record, read and
-// correct attendance, keep people, groups and gates; never staff, tokens, the audit log, erasure or backups.
+// correct attendance, keep people, groups and gates; never staff, tokens, webhooks, the audit log, erasure or
+// backups.
 // Otherwise an anonymous caller (a public page) may do nothing through a service that asks for a right.
 // A command run by the operator (`barona …`) acts as the system, with every right.
 import { DomainError } from './domain-error.js';
@@ -51,6 +52,8 @@ export type Permission =
   | 'tokens:manage'
   | 'staff:manage'
   | 'audit:read'
+  /** Register webhooks, change and remove them, read their delivery log. */
+  | 'webhooks:manage'
   | 'backup';
 
 const EVERYTHING: readonly Permission[] = [
@@ -67,6 +70,7 @@ const EVERYTHING: readonly Permission[] = [
   'tokens:manage',
   'staff:manage',
   'audit:read',
+  'webhooks:manage',
   'backup',
 ];
 const without = (...left: Permission[]) => EVERYTHING.filter((p) => !left.includes(p));
@@ -79,7 +83,7 @@ const ROLE_PERMISSIONS: Record<Role, readonly Permission[]> = {
   viewer: ['attendance:read', 'people:read', 'groups:read'],
 };
 
-const ANONYMOUS_PERMISSIONS = without('staff:manage', 'tokens:manage', 'audit:read', 'people:erase', 'backup');
+const ANONYMOUS_PERMISSIONS = without('staff:manage', 'tokens:manage', 'audit:read', 'people:erase', 'webhooks:manage', 'backup');
 
 const TOKEN_PERMISSIONS: Record<TokenScope, Permission> = { checkin: 'attendance:record', read: 'attendance:read' };
 
@@ -115,6 +119,7 @@ const REFUSALS: Record<Permission, string> = {
   'tokens:manage': 'manage gate tokens',
   'staff:manage': 'manage staff accounts',
   'audit:read': 'read the audit log',
+  'webhooks:manage': 'manage webhooks',
   backup: 'back up or restore',
 };
 

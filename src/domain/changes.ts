@@ -3,9 +3,13 @@
 // `change.tx` and leaves its audit record with `change.audit(…)` (the only way to write one), and which
 // announces what changed (`change.announce(…)`) only once it has committed. A change therefore never
 // lands without its audit record, nor a record without its change, and nobody hears of a change that
-// was rolled back.
+// was rolled back. A change that other systems are told of emits an event (`change.emit(type, data)`):
+// its outbox rows (features/webhooks) are written in the same transaction, so an event is delivered if
+// and only if its change committed.
 import type { Database, Queryable } from '../db/database.js';
 import { insertAuditRecord, insertAuditRecords } from '../features/audit/audit-log.js';
+import type { EventType } from '../features/webhooks/webhook-events.js';
+import { enqueueEvent } from '../features/webhooks/webhook-repository.js';
 import type { Actor } from './actor.js';
 
 export interface AuditRecord {
@@ -36,6 +40,11 @@ export interface Change {
   auditAll(records: readonly AuditRecord[]): Promise<void>;
   /** Announced once the transaction has committed (each announcement once, however often asked). */
   announce(what: Announcement): void;
+  /**
+   * Emits an event to the endpoints subscribed to it, in this change's transaction (the outbox); one
+   * cheap statement when nobody subscribed. `data` is the payload's `data` member.
+   */
+  emit(type: EventType, data: Record<string, unknown>): Promise<void>;
 }
 
 export class Changes {
@@ -53,6 +62,7 @@ export class Changes {
         audit: (record) => insertAuditRecord(tx, actor, record),
         auditAll: (records) => insertAuditRecords(tx, actor, records),
         announce: (what) => void announcements.add(what),
+        emit: (type, data) => enqueueEvent(tx, type, data),
       }),
     );
     for (const what of announcements) this.announcer.announce(what);

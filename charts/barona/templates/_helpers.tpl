@@ -442,6 +442,9 @@ MIGRATE_ON_START: "false"
 SHUTDOWN_DRAIN_SECONDS: {{ .Values.shutdown.drainSeconds | quote }}
 SHUTDOWN_TIMEOUT_SECONDS: {{ .Values.shutdown.timeoutSeconds | quote }}
 DATABASE_POOL_MAX: {{ .Values.app.databasePoolMax | quote }}
+{{- if .Values.app.webhookAllowPrivateNetworks }}
+WEBHOOK_ALLOW_PRIVATE_NETWORKS: "true"
+{{- end }}
 {{- if .Values.metrics.port }}
 METRICS_PORT: {{ .Values.metrics.port | quote }}
 {{- end }}

@@ -4,6 +4,7 @@
 import type { Queryable } from '../../db/database.js';
 import { csvFieldSql } from '../../domain/csv.js';
 import type { KeysetPosition, ListOrder } from '../../domain/keyset-cursor.js';
+import { checkinCreatedOutbox } from '../webhooks/webhook-events.js';
 import { nameKey } from './person-name.js';
 
 export type Direction = 'in' | 'out';
@@ -45,7 +46,9 @@ const ENTRY_COLUMNS = `id, to_json(login) #>> '{}' AS "occurredAt", to_json(reco
  * The one place check-in rows are written (seed API and versioned API alike): many rows in one
  * statement, returned in input order. Ids are drawn from the table's own identity sequence before the
  * insert, so each returned row is matched to its input position by id and ordinality, not by trusting
- * the order of RETURNING (which SQL does not promise). name_key is computed here, in TypeScript.
+ * the order of RETURNING (which SQL does not promise). name_key is computed here, in TypeScript. The
+ * same statement writes the checkin.created events of the endpoints subscribed to them (the outbox), so
+ * they commit with the rows; with no such endpoint that part inserts nothing.
  */
 const INSERT_MANY = `
   WITH input AS MATERIALIZED (
@@ -56,11 +59,12 @@ const INSERT_MANY = `
     INSERT INTO checkins (id, firstname, lastname, gate, direction, name_key, login, person_id)
     SELECT id, firstname, lastname, gate, direction, name_key, coalesce(occurred_at, now()), person_id FROM input ORDER BY ord
     RETURNING id, login, recorded_at, firstname, lastname, gate, direction, person_id
-  )
-  SELECT inserted.id, to_json(inserted.login) #>> '{}' AS "occurredAt", to_json(inserted.recorded_at) #>> '{}' AS "recordedAt",
-         inserted.firstname, inserted.lastname, inserted.gate, inserted.direction, inserted.person_id::int AS "personId"
-    FROM inserted JOIN input USING (id)
-   ORDER BY input.ord`;
+  ), answer AS MATERIALIZED (
+    SELECT inserted.id, to_json(inserted.login) #>> '{}' AS "occurredAt", to_json(inserted.recorded_at) #>> '{}' AS "recordedAt",
+           inserted.firstname, inserted.lastname, inserted.gate, inserted.direction, inserted.person_id::int AS "personId", input.ord
+      FROM inserted JOIN input USING (id)
+  ), ${checkinCreatedOutbox('answer')}
+  SELECT id, "occurredAt", "recordedAt", firstname, lastname, gate, direction, "personId" FROM answer ORDER BY ord`;
 
 export async function insertCheckins(db: Queryable, checkins: readonly NewCheckin[]): Promise<CheckinEntry[]> {
   const { rows } = await db.query<CheckinEntry>(INSERT_MANY, [
@@ -117,10 +121,13 @@ export const IDEMPOTENCY_KEY_TTL_SECONDS = 24 * 3600;
 export async function recordCheckins(db: Queryable, requests: readonly RecordRequest[]): Promise<RecordedCheckin[]> {
   const personKeys = requests.map((r) => nameKey(r.checkin.firstname, r.checkin.lastname));
   const { rows } = await db.query<CheckinEntry & { ord: number; outcome: RecordedCheckin['outcome'] }>(
-    `SELECT ord::int AS ord, outcome, id, occurred_at AS "occurredAt", recorded_at AS "recordedAt", firstname, lastname, gate, direction,
-            person_id::int AS "personId"
-       FROM record_checkins_of_people($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::timestamptz[], $7::float8[],
-                                      $8::text[], $9::text[], $10::text[], $11::float8, $12::bigint[])`,
+    `WITH answer AS MATERIALIZED (
+       SELECT ord::int AS ord, outcome, id, occurred_at AS "occurredAt", recorded_at AS "recordedAt", firstname, lastname, gate, direction,
+              person_id::int AS "personId"
+         FROM record_checkins_of_people($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::timestamptz[], $7::float8[],
+                                        $8::text[], $9::text[], $10::text[], $11::float8, $12::bigint[])
+     ), ${checkinCreatedOutbox(`(SELECT * FROM answer WHERE outcome = 'new')`)}
+     SELECT ord, outcome, id, "occurredAt", "recordedAt", firstname, lastname, gate, direction, "personId" FROM answer`,
     [
       requests.map((r) => r.checkin.firstname),
       requests.map((r) => r.checkin.lastname),

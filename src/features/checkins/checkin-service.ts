@@ -463,6 +463,7 @@ export class CheckinService {
         before: audited(before, moved),
         after: audited(after, moved),
       });
+      await change.emit('checkin.corrected', { ...after });
       change.announce('attendance');
       return { entry: after, changed: true };
     });
@@ -481,6 +482,7 @@ export class CheckinService {
       if (grant !== undefined) await grant(entry, change.tx);
       if (!(await softDeleteCheckin(change.tx, id))) throw DomainError.notFound(id);
       await change.audit({ action: 'delete', entity: 'checkin', entityId: id, before: entry });
+      await change.emit('checkin.deleted', { ...entry });
       change.announce('attendance');
       return entry;
     });
@@ -493,6 +495,7 @@ export class CheckinService {
       const restored = await restoreCheckin(change.tx, id);
       if (!restored) throw new DomainError(404, 'Not found', `There is no deleted check-in with id ${id}.`);
       await change.audit({ action: 'restore', entity: 'checkin', entityId: id, after: restored });
+      await change.emit('checkin.restored', { ...restored });
       change.announce('attendance');
       return restored;
     });

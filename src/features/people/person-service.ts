@@ -14,6 +14,7 @@ import type { CsvOptions } from '../../domain/csv.js';
 import { decodeCursor, fingerprint, pageOf } from '../../domain/keyset-cursor.js';
 import type { ServiceDeps } from '../../services.js';
 import { countMemberships, forgetContactDetails, listMemberships, type Membership } from './person-data-repository.js';
+import { cancelPendingOfPerson } from '../webhooks/webhook-repository.js';
 import { collectCsv, collectExport, eraseEverything, type Erasure, type PersonExport } from './person-privacy.js';
 import {
   deletePerson as deletePersonRow,
@@ -292,6 +293,10 @@ export class PersonService {
     return this.deps.changes.run(actor, async (change) => {
       const counts = await eraseEverything(change.tx, id);
       await change.audit({ action: 'erase', entity: 'person', entityId: id, after: counts });
+      // Other systems are told which person to forget: the id only, never a name; their check-in events
+      // still waiting are not sent after that.
+      await cancelPendingOfPerson(change.tx, id);
+      await change.emit('person.erased', { id });
       // Their check-ins, memberships and excuses leave the sheets and registers.
       change.announce('attendance');
       return counts;
