@@ -1,7 +1,7 @@
 // Attendance days: bounds and membership, DST change days, a +14:00 zone, a start in a skipped hour.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { AttendanceDays, formatOffset, instantOfWallClock, parseDayStart, zoneOffsetSeconds } from './attendance-day.js';
+import { AttendanceDays, formatOffset, instantOfWallClock, isoInZone, parseDayStart, zoneOffsetSeconds } from './attendance-day.js';
 
 const iso = (text: string) => new Date(text).toISOString();
 
@@ -92,4 +92,12 @@ describe('attendance days', () => {
     assert.throws(() => new AttendanceDays('Europe/Berlin', '25:00'), RangeError);
     assert.throws(() => new AttendanceDays('Mars/Olympus'), RangeError);
   });
+});
+
+test('isoInZone writes an instant again in another zone, as PostgreSQL would', () => {
+  assert.equal(isoInZone('2026-07-01T10:00:00.123450+00:00', 'Pacific/Kiritimati'), '2026-07-02T00:00:00.12345+14:00');
+  assert.equal(isoInZone('2026-03-29T01:00:00Z', 'Europe/Berlin'), '2026-03-29T03:00:00+02:00');
+  assert.equal(isoInZone('2026-03-29T00:59:59.5Z', 'Europe/Berlin'), '2026-03-29T01:59:59.5+01:00');
+  assert.equal(isoInZone('2026-01-01T12:00:00-03:30', 'UTC'), '2026-01-01T15:30:00+00:00');
+  assert.equal(isoInZone('not a time', 'UTC'), 'not a time');
 });

@@ -258,3 +258,27 @@ export function attendanceDays(config: { timezone: string; dayStartsAt: string }
 export function calendarDays(timezone: string): AttendanceDays {
   return attendanceDays({ timezone, dayStartsAt: '00:00' });
 }
+
+const ISO_INSTANT = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(\.\d{1,6})?(Z|[+-]\d{2}(?::?\d{2}){0,2})$/;
+
+/**
+ * An ISO 8601 instant (as PostgreSQL or a client wrote it, with any offset) written again in `timezone`
+ * the way PostgreSQL's JSON writes a timestamptz in a session of that zone: the same instant, the same
+ * fraction of a second, that zone's offset. Text that is not such an instant is returned as it is.
+ */
+export function isoInZone(text: string, timezone: string): string {
+  const match = ISO_INSTANT.exec(text);
+  if (!match) return text;
+  const [, year, month, day, hour, minute, second, fraction = '', zone] = match;
+  let offset = 0;
+  if (zone !== 'Z') {
+    const [h = '0', m = '0', s = '0'] = zone!.slice(1).match(/\d{2}/g) ?? [];
+    offset = (zone!.startsWith('-') ? -1 : 1) * (Number(h) * 3600 + Number(m) * 60 + Number(s));
+  }
+  const wall = Date.UTC(Number(year), Number(month) - 1, Number(day), Number(hour), Number(minute), Number(second));
+  const instant = wall - offset * 1000;
+  const local = zoneOffsetSeconds(timezone, instant);
+  const written = new Date(instant + local * 1000).toISOString().slice(0, 19);
+  const digits = fraction.replace(/0+$/, '');
+  return `${written}${digits === '.' ? '' : digits}${formatOffset(local)}`;
+}
