@@ -93,7 +93,7 @@ function groupId(value: string | undefined): number | undefined {
 }
 
 export const adminSheetRoutes: FastifyPluginAsync<AppContext> = async (app, context) => {
-  const { config, services } = context;
+  const { services } = context;
   const days = services.checkins.days;
   const readQuery = (raw: SheetQuery): { filters: SheetFilters; cursor?: string; today: { day: string; untilNextDayMs: number } } => {
     const today = { day: days.today(), untilNextDayMs: days.untilNextDay() };
