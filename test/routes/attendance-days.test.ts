@@ -7,7 +7,7 @@ import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
 import { openDatabase, type Database } from '../../src/db/database.js';
-import { AttendanceDays } from '../../src/domain/attendance-day.js';
+import { addDays, AttendanceDays } from '../../src/domain/attendance-day.js';
 import { Readiness } from '../../src/readiness.js';
 import { ADMIN_PASSWORD, build, type TestApp } from '../support/app.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
@@ -175,5 +175,42 @@ describe('the converted queries do not depend on the session time zone', () => {
     const { id, createdAt } = person.json<{ id: number; createdAt: string }>();
     assert.match(createdAt, /\+14:00$/);
     assert.deepEqual(await get(utc.app, `/api/v1/people/${id}`), await get(matching.app, `/api/v1/people/${id}`));
+  });
+});
+
+describe('inside now during an overnight event', () => {
+  // A fixed-offset zone where it is now between 01:00 and 02:00, so local midnight was an hour or two ago.
+  const utcHour = new Date().getUTCHours();
+  let east = (((1 - utcHour) % 24) + 24) % 24;
+  if (east > 14) east -= 24;
+  const zone = east === 0 ? 'Etc/GMT' : `Etc/GMT${east > 0 ? '-' : '+'}${Math.abs(east)}`;
+  let overnight: TestApp;
+  let midnightDays: TestApp;
+
+  before(async () => {
+    overnight = await build({ APP_TIMEZONE: zone, DAY_STARTS_AT: '03:00', AUTH_MODE: 'open' });
+    midnightDays = await build({ APP_TIMEZONE: zone, AUTH_MODE: 'open' }, { database: overnight.database });
+    const midnight = new AttendanceDays(zone).current().start;
+    await overnight.database.query(
+      `INSERT INTO checkins (firstname, lastname, gate, login, name_key) VALUES ('Owl', 'Night', 'A', $1::timestamptz - interval '30 minutes', 'owl night')`,
+      [midnight],
+    );
+  });
+  after(async () => {
+    await midnightDays.close();
+    await overnight.close();
+  });
+
+  test('with DAY_STARTS_AT=03:00 a check-in at 23:30 still counts at 01:00; with midnight days it would not', async () => {
+    const calendarToday = new AttendanceDays(zone).today();
+    const counted = await get<{ date: string; inside: number }>(overnight.app, '/api/v1/occupancy');
+    assert.deepEqual(counted, { ...counted, date: addDays(calendarToday, -1), inside: 1 });
+    const atMidnight = await get<{ date: string; inside: number }>(midnightDays.app, '/api/v1/occupancy');
+    assert.deepEqual(atMidnight, { ...atMidnight, date: calendarToday, inside: 0 });
+    const sheet = await get<{ items: Entry[] }>(overnight.app, `/api/v1/checkins?date=${addDays(calendarToday, -1)}`);
+    assert.deepEqual(
+      sheet.items.map((entry) => entry.firstname),
+      ['Owl'],
+    );
   });
 });
