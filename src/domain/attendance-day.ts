@@ -214,7 +214,9 @@ export class AttendanceDays {
     if (within) {
       const runs = this.offsetRuns(Date.parse(within.start), Date.parse(within.end));
       if (runs.length === 1) return local(runs[0]!.offset);
-      const cases = runs.slice(0, -1).map((run) => `WHEN ${column} < '${new Date(run.to).toISOString()}'::timestamptz THEN ${local(run.offset)}`);
+      const cases = runs
+        .slice(0, -1)
+        .map((run) => `WHEN ${column} < '${new Date(run.to).toISOString()}'::timestamptz THEN ${local(run.offset)}`);
       return `CASE ${cases.join(' ')} ELSE ${local(runs.at(-1)!.offset)} END`;
     }
     return zonedIsoSql(column, sqlText(this.timezone));

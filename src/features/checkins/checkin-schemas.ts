@@ -113,7 +113,11 @@ export const DateSchema = Type.String({ pattern: ISO_DATE, maxLength: 10, descri
 export const ListCheckinsQuerySchema = Type.Object(
   {
     date: Type.Optional(
-      Type.String({ pattern: ISO_DATE, maxLength: 10, description: 'Attendance day to list (YYYY-MM-DD; it begins at DAY_STARTS_AT in APP_TIMEZONE); default the day containing now.' }),
+      Type.String({
+        pattern: ISO_DATE,
+        maxLength: 10,
+        description: 'Attendance day to list (YYYY-MM-DD; it begins at DAY_STARTS_AT in APP_TIMEZONE); default the day containing now.',
+      }),
     ),
     gate: Type.Optional(Type.String({ maxLength: 100, description: 'Only this gate (exact).' })),
     q: Type.Optional(

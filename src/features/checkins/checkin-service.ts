@@ -295,7 +295,10 @@ export class CheckinService {
   private zoned<T extends { entry: CheckinEntry }>(outcome: T): T {
     const { timezone } = this.deps.config;
     const { entry } = outcome;
-    return { ...outcome, entry: { ...entry, occurredAt: isoInZone(entry.occurredAt, timezone), recordedAt: isoInZone(entry.recordedAt, timezone) } };
+    return {
+      ...outcome,
+      entry: { ...entry, occurredAt: isoInZone(entry.occurredAt, timezone), recordedAt: isoInZone(entry.recordedAt, timezone) },
+    };
   }
 
   private get db(): Database {

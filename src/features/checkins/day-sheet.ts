@@ -85,7 +85,11 @@ export async function daySheet(db: Queryable, days: AttendanceDays, day: string)
 }
 
 /** The sheet as one buffer per piece (with its separator or bracket), and its ETag. */
-async function daySheetPieces(db: Queryable, days: AttendanceDays, day: string): Promise<{ chunks: Buffer[]; byteLength: number; etag: string }> {
+async function daySheetPieces(
+  db: Queryable,
+  days: AttendanceDays,
+  day: string,
+): Promise<{ chunks: Buffer[]; byteLength: number; etag: string }> {
   const bounds = days.bounds(day);
   // The version is computed over the same rows in the same statement, so it describes exactly this body.
   // login is written as text in APP_TIMEZONE: row_to_json quotes it, the bytes a timestamptz would give.

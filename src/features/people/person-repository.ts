@@ -86,7 +86,9 @@ export async function updatePeople(
 }
 
 export async function findPerson(db: Queryable, id: number, lock = false, timezone?: string): Promise<Person | undefined> {
-  const { rows } = await db.query<Person>(`SELECT ${personColumns(timezone)} FROM people p WHERE p.id = $1${lock ? ' FOR UPDATE' : ''}`, [id]);
+  const { rows } = await db.query<Person>(`SELECT ${personColumns(timezone)} FROM people p WHERE p.id = $1${lock ? ' FOR UPDATE' : ''}`, [
+    id,
+  ]);
   return rows[0];
 }
 

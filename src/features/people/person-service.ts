@@ -215,12 +215,17 @@ export class PersonService {
         this.deps.changes.run(actor, async (change) => {
           const current = await findPerson(change.tx, id, true, this.deps.config.timezone);
           if (!current) throw DomainError.notFoundOf('person', id);
-          const updated = await updatePerson(change.tx, id, {
-            firstname: cleaned.firstname ?? current.firstname,
-            lastname: cleaned.lastname ?? current.lastname,
-            externalRef: cleaned.externalRef === undefined ? current.externalRef : cleaned.externalRef,
-            email: cleaned.email === undefined ? current.email : cleaned.email,
-          }, this.deps.config.timezone);
+          const updated = await updatePerson(
+            change.tx,
+            id,
+            {
+              firstname: cleaned.firstname ?? current.firstname,
+              lastname: cleaned.lastname ?? current.lastname,
+              externalRef: cleaned.externalRef === undefined ? current.externalRef : cleaned.externalRef,
+              email: cleaned.email === undefined ? current.email : cleaned.email,
+            },
+            this.deps.config.timezone,
+          );
           if (!updated) throw DomainError.notFoundOf('person', id);
           await change.audit({ action: 'update', entity: 'person', entityId: id, before: audited(current), after: audited(updated) });
           return updated;
