@@ -5,6 +5,7 @@
 // recorded with EXPLAIN ANALYZE, running the service's own repository functions (so the SQL is exactly
 // the service's) under the session settings the service uses (jit=off).
 import pg from 'pg';
+import { AttendanceDays } from '../src/domain/attendance-day.js';
 import { daySheet } from '../src/features/checkins/day-sheet.js';
 import { daySummary, exportChunk, listCheckins } from '../src/features/checkins/checkin-repository.js';
 import { EXPORT_CHUNK_ROWS } from '../src/features/checkins/csv.js';
@@ -71,9 +72,12 @@ async function explainAll(url: string): Promise<Record<string, string>> {
       await work(explaining(client, collected));
       plans[name] = collected[0] ?? '';
     };
-    await run('day view', (db) => daySheet(db, TARGET_DAY));
-    await run('day summary', (db) => daySummary(db, TARGET_DAY));
-    await run('name search', (db) => listCheckins(db, { day: TARGET_DAY, nameTerms: searchTerms(SEARCH) ?? [] }, undefined, 'asc', 50));
+    const days = AttendanceDays.calendar('UTC');
+    await run('day view', (db) => daySheet(db, days, TARGET_DAY));
+    await run('day summary', (db) => daySummary(db, days, days.bounds(TARGET_DAY)));
+    await run('name search', (db) =>
+      listCheckins(db, days, { day: days.bounds(TARGET_DAY), nameTerms: searchTerms(SEARCH) ?? [] }, undefined, 'asc', 50),
+    );
     await run('one-month CSV', (db) => exportChunk(db, { from: MONTH_FROM, to: MONTH_TO }, undefined, EXPORT_CHUNK_ROWS));
     return plans;
   } finally {

@@ -1,6 +1,9 @@
 // The attendance sheet: live updates over server-sent events, and filtering by gate, name and group in
 // place. The server renders the live parts (/admin/sheet/live: entries, not arrived yet, day summary,
 // each marked data-live-part); this script only fetches them and swaps each into its place.
+// A sheet showing today follows today (its live address says follow=today): when the day part says
+// today ends, the script asks again, and when the day it gets back is a new one, the heading, the day
+// field, the export links and the address move to it, without a reload.
 import './admin.js';
 
 const live = document.getElementById('sheet');
@@ -11,6 +14,31 @@ const groupSelect = document.getElementById('group');
 let refreshing = false;
 let again = false;
 let timer;
+let rollover;
+
+/** Asks again just after today ends (the server says when), if this sheet follows today. */
+function scheduleRollover() {
+  clearTimeout(rollover);
+  const part = document.getElementById('sheet-day');
+  const rollsIn = Number(part?.dataset.rollsInMs);
+  if (!new URLSearchParams(live.dataset.liveUrl.split('?')[1]).has('follow') || !Number.isFinite(rollsIn)) return;
+  rollover = setTimeout(() => schedule(0), Math.min(rollsIn + 500, 2 ** 31 - 1));
+}
+
+/** The sheet now shows `day` (today moved on): the live address, the page's address, day field, title and exports follow. */
+function moveToDay(day) {
+  const params = new URLSearchParams(live.dataset.liveUrl.split('?')[1]);
+  params.set('date', day);
+  params.delete('cursor');
+  live.dataset.liveUrl = `/admin/sheet/live?${params}`;
+  const address = new URLSearchParams(location.search);
+  if (address.has('date')) address.set('date', day);
+  address.delete('cursor');
+  history.replaceState(null, '', `/admin/sheet${address.size > 0 ? `?${address}` : ''}`);
+  form.elements.date.value = day;
+  document.title = document.title.replace(/\d{4}-\d{2}-\d{2}/, day);
+  updateExportLinks(day, params.get('gate'));
+}
 
 function rowIds(root) {
   return new Set([...root.querySelectorAll('#sheet-table tr[data-id]')].map((row) => row.dataset.id));
@@ -36,9 +64,13 @@ async function refresh() {
     for (const row of template.content.querySelectorAll('#sheet-table tr[data-id]')) {
       if (before.size > 0 && !before.has(row.dataset.id)) row.classList.add('row-new');
     }
+    const shown = document.getElementById('sheet-day')?.dataset.day;
     for (const part of template.content.querySelectorAll('[data-live-part]')) {
-      live.querySelector(`[data-live-part="${part.dataset.livePart}"]`)?.replaceWith(part);
+      document.querySelector(`[data-live-part="${part.dataset.livePart}"]`)?.replaceWith(part);
     }
+    const day = document.getElementById('sheet-day')?.dataset.day;
+    if (day && day !== shown) moveToDay(day);
+    scheduleRollover();
   } catch {
     setLive(false);
   } finally {
@@ -82,14 +114,20 @@ function applyFilters() {
   const params = new URLSearchParams(new FormData(form)); // the group picker belongs to the form too
   for (const [key, value] of [...params]) if (value === '') params.delete(key);
   history.replaceState(null, '', `/admin/sheet?${params}`);
+  // Today's sheet keeps following today.
+  if (new URLSearchParams(live.dataset.liveUrl.split('?')[1]).has('follow')) params.set('follow', 'today');
   live.dataset.liveUrl = `/admin/sheet/live?${params}`;
+  updateExportLinks(params.get('date'), params.get('gate'));
+  schedule(0);
+}
+
+function updateExportLinks(day, gate) {
   for (const link of document.querySelectorAll('a[data-export]')) {
-    const exportParams = new URLSearchParams({ from: params.get('date'), to: params.get('date') });
-    if (params.get('gate')) exportParams.set('gate', params.get('gate'));
+    const exportParams = new URLSearchParams({ from: day, to: day });
+    if (gate) exportParams.set('gate', gate);
     if (link.hasAttribute('data-bom')) exportParams.set('bom', 'true');
     link.href = `/api/v1/checkins.csv?${exportParams}`;
   }
-  schedule(0);
 }
 
 let typing;
@@ -112,3 +150,4 @@ form.addEventListener('submit', (event) => {
 });
 
 connect();
+scheduleRollover();

@@ -54,6 +54,8 @@ export interface Config {
   host: string;
   port: number;
   timezone: string;
+  /** DAY_STARTS_AT, 'HH:MM' in APP_TIMEZONE: when an attendance day begins (src/domain/attendance-day.ts). */
+  dayStartsAt: string;
   logLevel: LogLevel;
   /** `auto`: human-readable lines when stdout is a terminal, JSON otherwise. */
   logFormat: LogFormat;
@@ -226,6 +228,14 @@ function postgresUrl(name: string, url: string): { connectionString: string; dis
   }
   parsed.password = parsed.password ? '***' : '';
   return { connectionString: url, display: parsed.toString() };
+}
+
+function dayStartsAt(env: Env, name: string): string {
+  const raw = read(env, name) ?? '00:00';
+  if (!/^([01]\d|2[0-3]):[0-5]\d$/.test(raw)) {
+    throw new ConfigError(name, `must be a time of day HH:MM from 00:00 to 23:59, such as 04:00 (got "${raw}")`);
+  }
+  return raw;
 }
 
 function database(env: Env): DatabaseConfig {
@@ -402,6 +412,7 @@ export function loadConfig(env: Env = process.env): Config {
     host,
     port: integer(env, 'PORT', 8000, 0, 65535),
     timezone: timezone(env, 'APP_TIMEZONE'),
+    dayStartsAt: dayStartsAt(env, 'DAY_STARTS_AT'),
     logLevel: oneOf(env, 'LOG_LEVEL', LOG_LEVELS, 'info'),
     logFormat: oneOf(env, 'LOG_FORMAT', ['auto', 'json', 'pretty'] as const, 'auto'),
     database: db,

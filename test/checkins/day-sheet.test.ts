@@ -4,6 +4,7 @@
 // the same check guards the sheets a process keeps in memory (DaySheets).
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { AttendanceDays } from '../../src/domain/attendance-day.js';
 import { type DaySheet, DaySheets } from '../../src/features/checkins/day-sheet.js';
 import type { Database, Queryable } from '../../src/db/database.js';
 import { openPostgres } from '../../src/db/postgres.js';
@@ -189,7 +190,7 @@ describe('DaySheets: unchanged sheets are sent from memory, after the ETag check
 
   test('a first read builds and keeps; a repeat asks only for the ETag; any change builds again', async () => {
     const { queryable, asked } = counting();
-    const sheets = new DaySheets(queryable);
+    const sheets = new DaySheets(queryable, AttendanceDays.calendar('UTC'));
     const first = await sheets.read(DAY);
     assert.deepEqual(asked, ['sheet'], 'a day not held is built at once, its ETag with it');
     assert.equal(bodyOf(first.sheet), await expected(DAY));
@@ -228,7 +229,7 @@ describe('DaySheets: unchanged sheets are sent from memory, after the ETag check
   });
 
   test('the memory is bounded: least recently used days go first, and a sheet above a quarter of it is streamed, not kept', async () => {
-    const sheets = new DaySheets(db, { bytes: 64 * 1024, days: 2 });
+    const sheets = new DaySheets(db, AttendanceDays.calendar('UTC'), { bytes: 64 * 1024, days: 2 });
     await sheets.read('2021-05-01');
     await sheets.read('2021-05-02');
     await sheets.read('2021-05-01'); // used again: 05-02 is now the oldest
@@ -238,11 +239,11 @@ describe('DaySheets: unchanged sheets are sent from memory, after the ETag check
     for (const day of ['2021-05-01', '2021-05-03', '2021-05-02']) answers.push((await sheets.read(day)).answer);
     assert.deepEqual(answers, ['kept', 'kept', 'built'], 'the least recently used day (05-02) was the one let go');
     // Reads of one day at once all build it; the one kept is counted once.
-    const together = new DaySheets(db);
+    const together = new DaySheets(db, AttendanceDays.calendar('UTC'));
     const sheetsAtOnce = await Promise.all(Array.from({ length: 10 }, () => together.read(DAY)));
     assert.deepEqual(together.stats(), { days: 1, bytes: sheetsAtOnce[0]!.sheet!.byteLength });
     const { queryable, asked } = counting();
-    const probe = new DaySheets(queryable, { bytes: 4 * 1024, days: 8 });
+    const probe = new DaySheets(queryable, AttendanceDays.calendar('UTC'), { bytes: 4 * 1024, days: 8 });
     const big = await probe.read(DAY); // ~4.5 kB of sheet: above a quarter of 4 kB
     assert.ok(!Buffer.isBuffer(big.sheet?.body), 'streamed');
     assert.deepEqual(probe.stats(), { days: 0, bytes: 0 });

@@ -11,6 +11,7 @@ const badValues: [Record<string, string>, RegExp][] = [
   [{ PORT: 'eighty' }, /PORT: must be a whole number from 0 to 65535 \(got "eighty"\)/],
   [{ PORT: '70000' }, /PORT: must be a whole number/],
   [{ APP_TIMEZONE: 'Mars/Olympus' }, /APP_TIMEZONE: must be an IANA time zone name/],
+  [{ DAY_STARTS_AT: '4:00' }, /DAY_STARTS_AT: must be a time of day HH:MM from 00:00 to 23:59, such as 04:00 \(got "4:00"\)/],
   [{ LOG_LEVEL: 'loud' }, /LOG_LEVEL: must be one of fatal, error, warn, info, debug, trace, silent/],
   [{ DATABASE_URL: 'mysql://x@y/z' }, /DATABASE_URL: must start with postgres:\/\//],
   [{ DATABASE_URL: 'not a url' }, /DATABASE_URL: is not a valid URL/],

@@ -429,6 +429,7 @@ Job's environment, so the Job never depends on the ConfigMap of another revision
 HOST: "0.0.0.0"
 PORT: {{ .Values.app.port | quote }}
 APP_TIMEZONE: {{ .Values.app.timezone | quote }}
+DAY_STARTS_AT: {{ .Values.app.dayStartsAt | quote }}
 LOG_LEVEL: {{ .Values.app.logLevel | quote }}
 AUTH_MODE: {{ include "barona.authMode" . | quote }}
 {{- $trustProxy := .Values.app.trustProxy }}

@@ -6,7 +6,6 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyPluginAsync } from 'fastify';
 import type { AppContext } from '../../app.js';
 import { actorOf } from '../../plugins/access-control.js';
-import { localDate } from '../../domain/calendar.js';
 import { EXPORT_MAX_DAYS } from './checkin-service.js';
 import { exportFileName } from './csv.js';
 import { contentDisposition, CSV_CONTENT_TYPE } from '../../domain/csv.js';
@@ -82,14 +81,14 @@ export const apiV1CheckinRoutes: FastifyPluginAsync<AppContext> = async (app, { 
         tags: TAGS,
         summary: "List a day's check-ins",
         description:
-          'Entries of one day in id order (`order=desc`: newest first), keyset-paginated: follow `nextCursor` until it is null, `prevCursor` back. Pages never repeat or skip an entry, even while new ones arrive.',
+          'Entries of one attendance day (it begins at DAY_STARTS_AT in APP_TIMEZONE) in id order (`order=desc`: newest first), keyset-paginated: follow `nextCursor` until it is null, `prevCursor` back. Pages never repeat or skip an entry, even while new ones arrive.',
         querystring: ListCheckinsQuerySchema,
         response: { 200: CheckinPageSchema, 400: ProblemSchema, 403: ProblemSchema },
       },
     },
     async (request) => {
       const { date, gate, q, limit, cursor, order } = request.query;
-      const day = date === undefined ? localDate(config.timezone) : calendarDay('date', date);
+      const day = date === undefined ? checkins.today() : calendarDay('date', date);
       return checkins.listDay(actorOf(request), { day, gate, q, limit, cursor, order });
     },
   );

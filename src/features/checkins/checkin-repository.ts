@@ -1,7 +1,11 @@
-// SQL for check-ins. Times are rendered by PostgreSQL (to_json of a timestamptz) in the session time
-// zone, which is APP_TIMEZONE: ISO 8601 with offset and microseconds, e.g. 2026-11-24T09:12:21.123456+01:00.
+// SQL for check-ins. Times are written by PostgreSQL in APP_TIMEZONE, whatever the session's time zone
+// (domain/attendance-day.ts builds that SQL): ISO 8601 with offset and microseconds, e.g.
+// 2026-11-24T09:12:21.123456+01:00. Days are [start, end) instants computed in TypeScript
+// (AttendanceDays.bounds) and given as timestamptz. The batch writes (insertCheckins, recordCheckins)
+// answer in the session's zone; CheckinService writes their times again in APP_TIMEZONE (isoInZone).
 // Soft-deleted rows (deleted_at set) are invisible to every read here.
 import type { Queryable } from '../../db/database.js';
+import type { AttendanceDays, DayBounds } from '../../domain/attendance-day.js';
 import { csvFieldSql } from '../../domain/csv.js';
 import type { KeysetPosition, ListOrder } from '../../domain/keyset-cursor.js';
 import { checkinCreatedOutbox } from '../webhooks/webhook-events.js';
@@ -34,13 +38,16 @@ export interface CheckinEntry {
   personId: number | null;
 }
 
-/** Rows whose login falls on local calendar day $1 ('YYYY-MM-DD') in the session time zone. */
-export const ON_DAY = `login >= $1::date::timestamptz AND login < ($1::date + 1)::timestamptz`;
+/** Rows whose login falls in the day whose [start, end) instants are $1 and $2. */
+export const ON_DAY = `login >= $1::timestamptz AND login < $2::timestamptz`;
 
 const LIVE = 'deleted_at IS NULL';
 
-const ENTRY_COLUMNS = `id, to_json(login) #>> '{}' AS "occurredAt", to_json(recorded_at) #>> '{}' AS "recordedAt",
+/** The columns of an entry, times in APP_TIMEZONE (`within`: the day its rows lie in, which is cheaper). */
+function entryColumns(days: AttendanceDays, within?: DayBounds): string {
+  return `id, ${days.isoSql('login', within)} AS "occurredAt", ${days.isoSql('recorded_at')} AS "recordedAt",
   firstname, lastname, gate, direction, person_id::int AS "personId"`;
+}
 
 /**
  * The one place check-in rows are written (seed API and versioned API alike): many rows in one
@@ -83,8 +90,8 @@ export async function insertCheckins(db: Queryable, checkins: readonly NewChecki
   return rows;
 }
 
-export async function findCheckin(db: Queryable, id: number): Promise<CheckinEntry | undefined> {
-  const { rows } = await db.query<CheckinEntry>(`SELECT ${ENTRY_COLUMNS} FROM checkins WHERE id = $1 AND ${LIVE}`, [id]);
+export async function findCheckin(db: Queryable, days: AttendanceDays, id: number): Promise<CheckinEntry | undefined> {
+  const { rows } = await db.query<CheckinEntry>(`SELECT ${entryColumns(days)} FROM checkins WHERE id = $1 AND ${LIVE}`, [id]);
   return rows[0];
 }
 
@@ -165,18 +172,23 @@ export interface CheckinCorrection {
 }
 
 /** The live entry `id`, locked until the transaction ends (for a read-modify-write correction). */
-export async function findCheckinForUpdate(tx: Queryable, id: number): Promise<CheckinEntry | undefined> {
-  const { rows } = await tx.query<CheckinEntry>(`SELECT ${ENTRY_COLUMNS} FROM checkins WHERE id = $1 AND ${LIVE} FOR UPDATE`, [id]);
+export async function findCheckinForUpdate(tx: Queryable, days: AttendanceDays, id: number): Promise<CheckinEntry | undefined> {
+  const { rows } = await tx.query<CheckinEntry>(`SELECT ${entryColumns(days)} FROM checkins WHERE id = $1 AND ${LIVE} FOR UPDATE`, [id]);
   return rows[0];
 }
 
 /** Overwrites the corrigible fields of a live entry (name_key follows the names), including the linked person and its time. */
-export async function updateCheckin(db: Queryable, id: number, values: CheckinCorrection): Promise<CheckinEntry | undefined> {
+export async function updateCheckin(
+  db: Queryable,
+  days: AttendanceDays,
+  id: number,
+  values: CheckinCorrection,
+): Promise<CheckinEntry | undefined> {
   const { rows } = await db.query<CheckinEntry>(
     `UPDATE checkins SET firstname = $2, lastname = $3, gate = $4, direction = $5, name_key = $6, person_id = $7,
             login = coalesce($8::timestamptz, login)
       WHERE id = $1 AND ${LIVE}
-      RETURNING ${ENTRY_COLUMNS}`,
+      RETURNING ${entryColumns(days)}`,
     [
       id,
       values.firstname,
@@ -198,9 +210,9 @@ export async function softDeleteCheckin(db: Queryable, id: number): Promise<bool
 }
 
 /** Undoes a soft delete; undefined when the entry is unknown or not deleted. */
-export async function restoreCheckin(db: Queryable, id: number): Promise<CheckinEntry | undefined> {
+export async function restoreCheckin(db: Queryable, days: AttendanceDays, id: number): Promise<CheckinEntry | undefined> {
   const { rows } = await db.query<CheckinEntry>(
-    `UPDATE checkins SET deleted_at = NULL WHERE id = $1 AND deleted_at IS NOT NULL RETURNING ${ENTRY_COLUMNS}`,
+    `UPDATE checkins SET deleted_at = NULL WHERE id = $1 AND deleted_at IS NOT NULL RETURNING ${entryColumns(days)}`,
     [id],
   );
   return rows[0];
@@ -225,9 +237,9 @@ export async function recordedWithKey(db: Queryable, id: number, keyPrefix: stri
 /** An entry whether deleted or not (the admin pages show deleted entries so they can be restored). */
 export type StoredCheckin = CheckinEntry & { deletedAt: string | null };
 
-export async function findStoredCheckin(db: Queryable, id: number): Promise<StoredCheckin | undefined> {
+export async function findStoredCheckin(db: Queryable, days: AttendanceDays, id: number): Promise<StoredCheckin | undefined> {
   const { rows } = await db.query<StoredCheckin>(
-    `SELECT ${ENTRY_COLUMNS}, to_json(deleted_at) #>> '{}' AS "deletedAt" FROM checkins WHERE id = $1`,
+    `SELECT ${entryColumns(days)}, ${days.isoSql('deleted_at')} AS "deletedAt" FROM checkins WHERE id = $1`,
     [id],
   );
   return rows[0];
@@ -236,8 +248,8 @@ export async function findStoredCheckin(db: Queryable, id: number): Promise<Stor
 // ---- Lists -----------------------------------------------------------------------------------------
 
 export interface CheckinFilter {
-  /** Local calendar day 'YYYY-MM-DD'. */
-  day: string;
+  /** The attendance day. */
+  day: DayBounds;
   gate?: string;
   /** Name words folded by person_fold (person-name.ts searchTerms); every one must occur in the folded name. */
   nameTerms?: string[];
@@ -258,12 +270,13 @@ function likeContains(term: string): string {
  */
 export async function listCheckins(
   db: Queryable,
+  days: AttendanceDays,
   filter: CheckinFilter,
   position: KeysetPosition | undefined,
   walk: ListOrder,
   limit: number,
 ): Promise<CheckinEntry[]> {
-  const params: unknown[] = [filter.day, limit];
+  const params: unknown[] = [filter.day.start, filter.day.end, limit];
   const where = [ON_DAY, LIVE];
   if (position !== undefined) {
     params.push('after' in position ? position.after : position.before);
@@ -282,19 +295,19 @@ export async function listCheckins(
     where.push(`person_id IN (SELECT person_id FROM group_members WHERE group_id = ANY ($${params.length}::bigint[]))`);
   }
   const { rows } = await db.query<CheckinEntry>(
-    `SELECT ${ENTRY_COLUMNS} FROM checkins WHERE ${where.join(' AND ')} ORDER BY id ${walk === 'desc' ? 'DESC' : 'ASC'} LIMIT $2`,
+    `SELECT ${entryColumns(days, filter.day)} FROM checkins WHERE ${where.join(' AND ')} ORDER BY id ${walk === 'desc' ? 'DESC' : 'ASC'} LIMIT $3`,
     params,
   );
   return rows;
 }
 
 /** The gates a day's sheet can filter by: those of the day's live entries and the managed list, sorted. */
-export async function gatesOfDay(db: Queryable, day: string): Promise<string[]> {
+export async function gatesOfDay(db: Queryable, day: DayBounds): Promise<string[]> {
   const { rows } = await db.query<{ gate: string }>(
     `SELECT gate FROM checkins WHERE ${ON_DAY} AND ${LIVE} AND gate <> ''
      UNION SELECT name FROM gates
      ORDER BY 1`,
-    [day],
+    [day.start, day.end],
   );
   return rows.map((row) => row.gate);
 }
@@ -380,22 +393,22 @@ export interface DaySummaryRow {
 }
 
 /**
- * Totals of one local day, of one gate when `gate` is given. Hours are counted from local midnight in
- * absolute hours, so a day with a DST change has 23 or 25 of them, each labelled with its own UTC offset.
+ * Totals of one attendance day, of one gate when `gate` is given. Hours are counted from the day's start
+ * in absolute hours, so a day with a DST change has 23 or 25 of them, each labelled with its own UTC offset.
  * A person is inside when they have more check-ins than check-outs up to now, at any gate (people leave
  * by another door than they came in), so nobody counts twice and the count is never negative.
  */
-export async function daySummary(db: Queryable, day: string, gate?: string): Promise<DaySummaryRow> {
+export async function daySummary(db: Queryable, days: AttendanceDays, day: DayBounds, gate?: string): Promise<DaySummaryRow> {
   const { rows } = await db.query<{ summary: string }>(
     `WITH bounds AS (
-       SELECT $1::date::timestamptz AS day_start, ($1::date + 1)::timestamptz AS day_end
+       SELECT $1::timestamptz AS day_start, $2::timestamptz AS day_end
      ), venue AS (
        SELECT c.login, c.gate, c.direction, c.name_key,
               floor(extract(epoch FROM c.login - b.day_start) / 3600)::int AS hour_index
          FROM checkins c, bounds b
         WHERE c.login >= b.day_start AND c.login < b.day_end AND c.deleted_at IS NULL
      ), day AS (
-       SELECT * FROM venue WHERE $2::text IS NULL OR gate = $2::text
+       SELECT * FROM venue WHERE $3::text IS NULL OR gate = $3::text
      ), hours AS (
        SELECT i AS hour_index, b.day_start + make_interval(hours => i) AS start
          FROM bounds b, generate_series(0, (extract(epoch FROM b.day_end - b.day_start) / 3600)::int - 1) AS i
@@ -414,7 +427,7 @@ export async function daySummary(db: Queryable, day: string, gate?: string): Pro
                                   count(*) FILTER (WHERE direction = 'out') AS outs
                              FROM day GROUP BY gate) g),
        'perHour', (SELECT json_agg(json_build_object(
-                     'start', to_json(start) #>> '{}', 'localTime', to_char(start, 'HH24:MI'),
+                     'start', ${days.isoSql('start', day)}, 'localTime', ${days.localTimeSql('start')},
                      'total', total, 'checkIns', ins, 'checkOuts', outs) ORDER BY hour_index)
                      FROM (SELECT h.hour_index, h.start, count(d.login) AS total,
                                   count(d.login) FILTER (WHERE d.direction = 'in') AS ins,
@@ -422,23 +435,23 @@ export async function daySummary(db: Queryable, day: string, gate?: string): Pro
                              FROM hours h LEFT JOIN day d ON d.hour_index = h.hour_index
                             GROUP BY h.hour_index, h.start) x)
      )::text AS summary`,
-    [day, gate ?? null],
+    [day.start, day.end, gate ?? null],
   );
   return JSON.parse(rows[0]!.summary) as DaySummaryRow;
 }
 
 /**
- * Whether the person of a check-out arrived earlier on its local day (session time zone): a live
- * check-in with the same name key, at any gate, from the start of that day up to the check-out.
+ * Whether the person of a check-out arrived earlier on its attendance day: a live check-in with the same
+ * name key, at any gate, from the start of that day up to the check-out.
  */
-export async function arrivedBefore(db: Queryable, checkout: CheckinEntry): Promise<boolean> {
+export async function arrivedBefore(db: Queryable, days: AttendanceDays, checkout: CheckinEntry): Promise<boolean> {
   const { rows } = await db.query<{ arrived: boolean }>(
     `SELECT EXISTS (
        SELECT 1 FROM checkins
         WHERE name_key = $1 AND direction = 'in' AND ${LIVE} AND id <> $3
-          AND login >= date_trunc('day', $2::timestamptz) AND login <= $2::timestamptz
+          AND login >= $4::timestamptz AND login <= $2::timestamptz
      ) AS arrived`,
-    [nameKey(checkout.firstname, checkout.lastname), checkout.occurredAt, checkout.id],
+    [nameKey(checkout.firstname, checkout.lastname), checkout.occurredAt, checkout.id, days.bounds(days.dayOf(checkout.occurredAt)).start],
   );
   return rows[0]?.arrived ?? false;
 }

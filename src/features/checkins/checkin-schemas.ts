@@ -128,7 +128,11 @@ export const DateSchema = Type.String({ pattern: ISO_DATE, maxLength: 10, descri
 export const ListCheckinsQuerySchema = Type.Object(
   {
     date: Type.Optional(
-      Type.String({ pattern: ISO_DATE, maxLength: 10, description: 'Day to list (YYYY-MM-DD in APP_TIMEZONE); default today.' }),
+      Type.String({
+        pattern: ISO_DATE,
+        maxLength: 10,
+        description: 'Attendance day to list (YYYY-MM-DD; it begins at DAY_STARTS_AT in APP_TIMEZONE); default the day containing now.',
+      }),
     ),
     gate: Type.Optional(SafeText({ maxLength: 100, description: 'Only this gate (exact).' })),
     q: Type.Optional(
@@ -181,8 +185,11 @@ const Counts = {
 };
 
 export const DaySummarySchema = Type.Object({
-  date: Type.String(),
+  date: Type.String({ description: 'The attendance day: it begins at DAY_STARTS_AT in APP_TIMEZONE (midnight by default).' }),
   timezone: Type.String({ description: 'APP_TIMEZONE, in which the day and its hours are counted.' }),
+  dayStartsAt: Type.String({ description: 'DAY_STARTS_AT (HH:MM): when an attendance day begins.' }),
+  startsAt: Type.String({ format: 'date-time', description: 'The first instant of the day.' }),
+  endsAt: Type.String({ format: 'date-time', description: 'The first instant of the next day (the day is [startsAt, endsAt)).' }),
   gate: Type.Union([Type.String(), Type.Null()], { description: 'The gate the totals are of; null for every gate.' }),
   ...Counts,
   people: Type.Integer({ description: 'Distinct people (by normalised name).' }),

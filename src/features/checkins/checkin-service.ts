@@ -16,6 +16,7 @@ import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import type { Database, Queryable } from '../../db/database.js';
 import { type Actor, authorize, can, scopeOf } from '../../domain/actor.js';
+import { type AttendanceDays, attendanceDays, calendarDays, type DayBounds, isoInZone } from '../../domain/attendance-day.js';
 import { DomainError } from '../../domain/domain-error.js';
 import { decodePosition, fingerprint, type ListOrder, type TwoWayPage, twoWayPageOf, walkOf } from '../../domain/keyset-cursor.js';
 import type { ServiceDeps } from '../../services.js';
@@ -225,6 +226,7 @@ export type DeletionGrant = (entry: CheckinEntry, tx: Queryable) => Promise<void
 export const EXPORT_MAX_DAYS = 366;
 
 export interface ListQuery {
+  /** The attendance day 'YYYY-MM-DD' (DAY_STARTS_AT). */
   day: string;
   gate?: string;
   q?: string;
@@ -239,6 +241,10 @@ export type CheckinPage = TwoWayPage<CheckinEntry>;
 export interface DaySummary extends DaySummaryRow {
   date: string;
   timezone: string;
+  /** DAY_STARTS_AT, and the [start, end) instants of the attendance day. */
+  dayStartsAt: string;
+  startsAt: string;
+  endsAt: string;
   /** The gate the totals are of; null for every gate. */
   gate: string | null;
 }
@@ -297,7 +303,27 @@ export class CheckinService {
     private readonly observers: AttendanceObservers,
   ) {
     this.badges = new BadgeLookup(deps.db);
-    this.sheets = new DaySheets(deps.db);
+    this.sheets = new DaySheets(deps.db, calendarDays(deps.config.timezone));
+  }
+
+  /** Attendance days (DAY_STARTS_AT in APP_TIMEZONE): what "a day" is for lists, summaries and the sheet. */
+  get days(): AttendanceDays {
+    return attendanceDays(this.deps.config);
+  }
+
+  /** The attendance day containing now. */
+  today(): string {
+    return this.days.today();
+  }
+
+  /** An entry the batch writer answered (in the session's time zone), with its times in APP_TIMEZONE. */
+  private zoned<T extends { entry: CheckinEntry }>(outcome: T): T {
+    const { timezone } = this.deps.config;
+    const { entry } = outcome;
+    return {
+      ...outcome,
+      entry: { ...entry, occurredAt: isoInZone(entry.occurredAt, timezone), recordedAt: isoInZone(entry.recordedAt, timezone) },
+    };
   }
 
   private get db(): Database {
@@ -360,9 +386,11 @@ export class CheckinService {
         { duplicateWindowSeconds: detect ? this.rules.duplicateWindowSeconds : 0, idempotency },
       );
     // The seed API's plain insert is the writer's unchecked path: exactly what the seed stored.
-    const outcome = detect
-      ? await this.writer.write({ ...checkin, occurredAt }, { duplicateWindowSeconds: this.rules.duplicateWindowSeconds, idempotency })
-      : await this.writer.write({ firstname: checkin.firstname, lastname: checkin.lastname, gate: checkin.gate });
+    const outcome = this.zoned(
+      detect
+        ? await this.writer.write({ ...checkin, occurredAt }, { duplicateWindowSeconds: this.rules.duplicateWindowSeconds, idempotency })
+        : await this.writer.write({ firstname: checkin.firstname, lastname: checkin.lastname, gate: checkin.gate }),
+    );
     if (!outcome.duplicate && !outcome.replayed) {
       this.observers.metrics.countCheckin(outcome.entry.gate);
       this.observers.events.changed();
@@ -396,7 +424,7 @@ export class CheckinService {
    */
   async isCheckoutWithoutArrival(actor: Actor, entry: CheckinEntry): Promise<boolean> {
     authorize(actor, 'attendance:record');
-    return entry.direction === 'out' && !(await arrivedBefore(this.db, entry));
+    return entry.direction === 'out' && !(await arrivedBefore(this.db, this.days, entry));
   }
 
   /**
@@ -447,14 +475,14 @@ export class CheckinService {
     }) as Partial<ReturnType<typeof editable>>;
     if (personId !== undefined) cleaned.personId = personId;
     return this.deps.changes.run(actor, async (change) => {
-      const before = await findCheckinForUpdate(change.tx, id);
+      const before = await findCheckinForUpdate(change.tx, this.days, id);
       if (!before) throw DomainError.notFound(id);
       // The person is locked too, so it cannot be deleted between this check and the commit.
       if (personId !== undefined && personId !== null && !(await findPerson(change.tx, personId, true))) throw unknownPerson(personId);
       const values = { ...editable(before), ...cleaned } as ReturnType<typeof editable>;
       const moved = occurredAt !== undefined && Date.parse(occurredAt) !== Date.parse(before.occurredAt);
       if (!moved && EDITABLE.every((key) => before[key] === values[key])) return { entry: before, changed: false };
-      const after = await updateCheckin(change.tx, id, { ...values, occurredAt: moved ? occurredAt : undefined });
+      const after = await updateCheckin(change.tx, this.days, id, { ...values, occurredAt: moved ? occurredAt : undefined });
       if (!after) throw DomainError.notFound(id);
       await change.audit({
         action: 'correct',
@@ -477,7 +505,7 @@ export class CheckinService {
   async delete(actor: Actor, id: number, grant?: DeletionGrant): Promise<CheckinEntry> {
     if (grant === undefined) authorize(actor, 'attendance:correct');
     return this.deps.changes.run(actor, async (change) => {
-      const entry = await findCheckinForUpdate(change.tx, id);
+      const entry = await findCheckinForUpdate(change.tx, this.days, id);
       if (!entry) throw DomainError.notFound(id);
       if (grant !== undefined) await grant(entry, change.tx);
       if (!(await softDeleteCheckin(change.tx, id))) throw DomainError.notFound(id);
@@ -492,7 +520,7 @@ export class CheckinService {
   async restore(actor: Actor, id: number): Promise<CheckinEntry> {
     authorize(actor, 'attendance:correct');
     return this.deps.changes.run(actor, async (change) => {
-      const restored = await restoreCheckin(change.tx, id);
+      const restored = await restoreCheckin(change.tx, this.days, id);
       if (!restored) throw new DomainError(404, 'Not found', `There is no deleted check-in with id ${id}.`);
       await change.audit({ action: 'restore', entity: 'checkin', entityId: id, after: restored });
       await change.emit('checkin.restored', { ...restored });
@@ -514,7 +542,7 @@ export class CheckinService {
   /** One live entry. */
   async get(actor: Actor, id: number): Promise<CheckinEntry> {
     const scope = readScope(actor);
-    const entry = await findCheckin(this.db, id);
+    const entry = await findCheckin(this.db, this.days, id);
     if (!entry || !(await this.reaches(scope, entry))) throw DomainError.notFound(id);
     return entry;
   }
@@ -522,14 +550,14 @@ export class CheckinService {
   /** One entry whether deleted or not (the entry page shows deleted ones so they can be restored). */
   async findStored(actor: Actor, id: number): Promise<StoredCheckin | undefined> {
     const scope = readScope(actor);
-    const entry = await findStoredCheckin(this.db, id);
+    const entry = await findStoredCheckin(this.db, this.days, id);
     return entry && (await this.reaches(scope, entry)) ? entry : undefined;
   }
 
   /** The changes of one entry, newest first, for whoever may read the entry (404 otherwise). */
   async history(actor: Actor, id: number): Promise<AuditEntry[]> {
     const scope = readScope(actor);
-    const entry = await findStoredCheckin(this.db, id);
+    const entry = await findStoredCheckin(this.db, this.days, id);
     if (!entry || !(await this.reaches(scope, entry))) throw DomainError.notFound(id);
     return listAudit(this.db, { entity: 'checkin', entityId: String(id), limit: 50 });
   }
@@ -555,34 +583,44 @@ export class CheckinService {
     const order = query.order ?? 'asc';
     const nameTerms = searchTerms(query.q);
     if (nameTerms === null) return { items: [], nextCursor: null, prevCursor: null };
-    const filter: CheckinFilter = { day: query.day, gate: query.gate, nameTerms, ofGroups };
+    const filter: CheckinFilter = { day: this.days.bounds(query.day), gate: query.gate, nameTerms, ofGroups };
     // A cursor is bound to the filters (and the order) it was issued for, so it cannot silently page another list.
-    const print = fingerprint([filter.day, filter.gate ?? null, filter.nameTerms ?? [], ...(order === 'asc' ? [] : [order])]);
+    const print = fingerprint([query.day, filter.gate ?? null, filter.nameTerms ?? [], ...(order === 'asc' ? [] : [order])]);
     const position = decodePosition(query.cursor, print, order === 'asc' ? 'filters (date, gate, q)' : 'filters (date, gate, q, order)');
     // One row more than asked tells whether another page exists without a count.
     const walk = walkOf(order, position);
-    const rows = await listCheckins(this.db, filter, position, walk, query.limit + 1);
+    const rows = await listCheckins(this.db, this.days, filter, position, walk, query.limit + 1);
     const page = twoWayPageOf(rows, query.limit, print, order, position);
     if (position !== undefined && walk !== order && page.prevCursor === null)
       return this.pageOfDay({ ...query, cursor: undefined }, ofGroups);
     return page;
   }
 
-  /** Totals of a day (of one gate), per gate and per hour in APP_TIMEZONE, and who is inside. */
+  /** Totals of an attendance day (of one gate), per gate and per hour in APP_TIMEZONE, and who is inside. */
   async summarizeDay(actor: Actor, day: string, gate?: string): Promise<DaySummary> {
     authorize(actor, 'attendance:read');
-    const timezone = this.deps.config.timezone;
-    return { date: day, timezone, gate: gate ?? null, ...(await daySummary(this.db, day, gate)) };
+    const { timezone, dayStartsAt } = this.deps.config;
+    const bounds: DayBounds = this.days.bounds(day);
+    return {
+      date: day,
+      timezone,
+      dayStartsAt,
+      startsAt: isoInZone(bounds.start, timezone),
+      endsAt: isoInZone(bounds.end, timezone),
+      gate: gate ?? null,
+      ...(await daySummary(this.db, this.days, bounds, gate)),
+    };
   }
 
   /** The gates a day's entries can be filtered by (the day's own and the managed list). */
   async gatesToFilter(actor: Actor, day: string): Promise<string[]> {
     authorize(actor, 'attendance:read');
-    return gatesOfDay(this.db, day);
+    return gatesOfDay(this.db, this.days.bounds(day));
   }
 
   /**
-   * The seed's attendance sheet of a day (day-sheet.ts); answers 'not_modified' when `ifNoneMatch`
+   * The seed's attendance sheet of a calendar day (day-sheet.ts: the seed keeps calendar days, whatever
+   * DAY_STARTS_AT says); answers 'not_modified' when `ifNoneMatch`
    * names its current ETag.
    */
   async daySheet(actor: Actor, day: string, ifNoneMatch?: string): Promise<DaySheetRead> {

@@ -1,4 +1,4 @@
-// /api/v1/days/{date}/summary: totals of one local day, per gate and per hour, and who is inside.
+// /api/v1/days/{date}/summary: totals of one attendance day, per gate and per hour, and who is inside.
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyPluginAsync } from 'fastify';
 import type { AppContext } from '../../app.js';
@@ -17,7 +17,7 @@ export const apiV1DayRoutes: FastifyPluginAsync<AppContext> = async (app, { serv
         tags: ['days'],
         summary: 'Summary of one day',
         description:
-          'Totals (check-ins and check-outs counted apart), per gate and per hour of the local day in APP_TIMEZONE (23 or 25 hours on DST change days), of one gate with `gate`, and how many people are inside.',
+          'Totals (check-ins and check-outs counted apart), per gate and per hour of the attendance day (from DAY_STARTS_AT in APP_TIMEZONE to the same time the next day; 23 or 25 hours on DST change days), of one gate with `gate`, and how many people are inside.',
         params: DayParamsSchema,
         querystring: DaySummaryQuerySchema,
         response: { 200: DaySummarySchema, 400: ProblemSchema, 403: ProblemSchema },

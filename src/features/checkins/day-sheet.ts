@@ -24,6 +24,7 @@
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import type { Queryable } from '../../db/database.js';
+import type { AttendanceDays } from '../../domain/attendance-day.js';
 
 const ENTRY_IDS_PER_PIECE = 512;
 /** Up to this size a sheet is sent as one buffer. */
@@ -33,7 +34,8 @@ const CACHE_BYTES = 16 * 1024 * 1024;
 /** ... and at most this many days. */
 const CACHE_DAYS = 64;
 
-const ON_DAY_LIVE = `c.login >= $1::date::timestamptz AND c.login < ($1::date + 1)::timestamptz AND c.deleted_at IS NULL`;
+/** The day's [start, end) instants are $1 and $2 (the seed's days: calendar days in APP_TIMEZONE). */
+const ON_DAY_LIVE = `c.login >= $1::timestamptz AND c.login < $2::timestamptz AND c.deleted_at IS NULL`;
 
 export interface DaySheet {
   /** Content-Length of the whole JSON array. */
@@ -56,10 +58,11 @@ function etagOf(day: string, version: Version | undefined): string {
 }
 
 /** The ETag the sheet of `day` has now, without building it. */
-async function daySheetEtag(db: Queryable, day: string): Promise<string> {
+async function daySheetEtag(db: Queryable, days: AttendanceDays, day: string): Promise<string> {
+  const { start, end } = days.bounds(day);
   const { rows } = await db.query<Version>(
     `SELECT count(*) AS entries, max(c.id) AS last_id, bit_xor(hashint8extended(c.id, c.xmin::text::bigint)) AS versions FROM checkins c WHERE ${ON_DAY_LIVE}`,
-    [day],
+    [start, end],
   );
   return etagOf(day, rows[0]);
 }
@@ -71,25 +74,34 @@ function matchesEtag(ifNoneMatch: string | undefined, etag: string): boolean {
   return ifNoneMatch.split(',').some((candidate) => candidate.trim().replace(/^W\//, '') === etag);
 }
 
-/** Live (not soft-deleted) entries whose login falls on local day `day` ('YYYY-MM-DD'), by id, as the seed's JSON array. */
-export async function daySheet(db: Queryable, day: string): Promise<DaySheet> {
-  const { chunks, byteLength, etag } = await daySheetPieces(db, day);
+/**
+ * Live (not soft-deleted) entries whose login falls on day `day` ('YYYY-MM-DD') of `days`, by id, as the
+ * seed's JSON array (login written in APP_TIMEZONE, whatever the session's time zone).
+ */
+export async function daySheet(db: Queryable, days: AttendanceDays, day: string): Promise<DaySheet> {
+  const { chunks, byteLength, etag } = await daySheetPieces(db, days, day);
   if (chunks.length === 1 || byteLength <= SINGLE_WRITE_BYTES) return { byteLength, body: Buffer.concat(chunks, byteLength), etag };
   return { byteLength, body: Readable.from(chunks, { objectMode: false }), etag };
 }
 
 /** The sheet as one buffer per piece (with its separator or bracket), and its ETag. */
-async function daySheetPieces(db: Queryable, day: string): Promise<{ chunks: Buffer[]; byteLength: number; etag: string }> {
+async function daySheetPieces(
+  db: Queryable,
+  days: AttendanceDays,
+  day: string,
+): Promise<{ chunks: Buffer[]; byteLength: number; etag: string }> {
+  const bounds = days.bounds(day);
   // The version is computed over the same rows in the same statement, so it describes exactly this body.
+  // login is written as text in APP_TIMEZONE: row_to_json quotes it, the bytes a timestamptz would give.
   const { rows } = await db.query<{ piece: string } & Version>(
     `SELECT string_agg(row_to_json(e)::text, ',' ORDER BY c.id) AS piece,
             sum(count(*)) OVER () AS entries, max(max(c.id)) OVER () AS last_id,
             bit_xor(bit_xor(hashint8extended(c.id, c.xmin::text::bigint))) OVER () AS versions
-       FROM checkins c CROSS JOIN LATERAL (SELECT c.id, c.login, c.lastname, c.firstname, c.gate) AS e
+       FROM checkins c CROSS JOIN LATERAL (SELECT c.id, ${days.isoSql('c.login', bounds)} AS login, c.lastname, c.firstname, c.gate) AS e
       WHERE ${ON_DAY_LIVE}
       GROUP BY c.id / ${ENTRY_IDS_PER_PIECE}
       ORDER BY c.id / ${ENTRY_IDS_PER_PIECE}`,
-    [day],
+    [bounds.start, bounds.end],
   );
   const etag = etagOf(day, rows[0]);
   // Each piece (with its separator or bracket) is one chunk, so one write per piece, and a small day
@@ -126,6 +138,8 @@ export class DaySheets {
 
   constructor(
     private readonly db: Queryable,
+    /** Which days: the seed's sheet keeps calendar days (AttendanceDays.calendar). */
+    private readonly days: AttendanceDays,
     private readonly limits = { bytes: CACHE_BYTES, days: CACHE_DAYS },
   ) {}
 
@@ -136,7 +150,7 @@ export class DaySheets {
   async read(day: string, ifNoneMatch?: string): Promise<DaySheetRead> {
     const held = this.kept.get(day);
     if (held || ifNoneMatch) {
-      const etag = await daySheetEtag(this.db, day);
+      const etag = await daySheetEtag(this.db, this.days, day);
       if (matchesEtag(ifNoneMatch, etag)) return { answer: 'not_modified', etag };
       if (held && held.etag === etag) {
         // Most recently used goes last.
@@ -146,7 +160,7 @@ export class DaySheets {
       }
     }
     this.forget(day);
-    const { chunks, byteLength, etag } = await daySheetPieces(this.db, day);
+    const { chunks, byteLength, etag } = await daySheetPieces(this.db, this.days, day);
     // A sheet above a quarter of the budget would push out everything else: it is streamed, not kept.
     if (byteLength > this.limits.bytes / 4)
       return { answer: 'built', etag, sheet: { byteLength, body: Readable.from(chunks, { objectMode: false }), etag } };

@@ -3,10 +3,15 @@
 // has not arrived yet), with live updates. Its data comes from the same domain functions as the
 // versioned API's list, summary and register, so the sheet shows exactly what API clients see.
 // /admin/sheet/live returns just the live parts, which the page's script swaps in on every change.
+//
+// Days are attendance days (DAY_STARTS_AT in APP_TIMEZONE). A sheet showing today follows today: its
+// live address carries follow=today, so at the day boundary (the script asks again when the day part
+// says the day ends, and on every change) the live parts, the day in the heading and the page's address
+// move to the new day by themselves, back to its newest entries. A sheet showing a past day stays on it.
 import type { FastifyPluginAsync } from 'fastify';
 import type { AppContext } from '../../app.js';
 import type { Actor } from '../../domain/actor.js';
-import { localDate, parseIsoDate } from '../../domain/calendar.js';
+import { parseIsoDate } from '../../domain/calendar.js';
 import { DomainError } from '../../domain/domain-error.js';
 import { pageUserOf } from '../../http/page-request.js';
 import { actorOf } from '../../plugins/access-control.js';
@@ -24,6 +29,8 @@ const MAX_GROUPS = 500;
 
 interface SheetQuery {
   date?: string;
+  /** `today`: the live parts follow today (the page showed today); the date is then the day last shown. */
+  follow?: string;
   gate?: string;
   q?: string;
   group?: string;
@@ -57,9 +64,17 @@ async function loadSheet(services: Services, actor: Actor, filters: SheetFilters
   return { page: list, summary, arrivals };
 }
 
+/** The day in the heading, with what the script needs to follow today: the day shown, and when today ends. */
+function dayPart(day: string, today: string, untilNextDayMs: number) {
+  return html`<span data-live-part="day" id="sheet-day" data-day="${day}" data-rolls-in-ms="${String(untilNextDayMs)}"
+    >${day}${day === today ? ' · today' : ''}</span
+  >`;
+}
+
 /** The parts the page's script replaces on every change (data-live-part names them). */
-function liveParts(filters: SheetFilters, sheet: Sheet, canCorrect: boolean) {
+function liveParts(filters: SheetFilters, sheet: Sheet, canCorrect: boolean, today: { day: string; untilNextDayMs: number }) {
   return {
+    day: dayPart(filters.day, today.day, today.untilNextDayMs),
     entries: html`<div data-live-part="entries" id="sheet-live">
       ${entriesPart(filters, sheet.page, sheet.summary, sheet.problem, canCorrect)}
     </div>`,
@@ -78,24 +93,35 @@ function groupId(value: string | undefined): number | undefined {
 }
 
 export const adminSheetRoutes: FastifyPluginAsync<AppContext> = async (app, context) => {
-  const { config, services } = context;
-  const readQuery = (raw: SheetQuery): { filters: SheetFilters; cursor?: string } => ({
-    filters: {
-      day: (raw.date && parseIsoDate(raw.date)) || localDate(config.timezone),
-      gate: raw.gate?.trim().slice(0, 100) || undefined,
-      q: raw.q?.trim().slice(0, 100) || undefined,
-      group: groupId(raw.group),
-    },
-    cursor: raw.cursor?.slice(0, 500) || undefined,
-  });
-  /** The newest page follows new arrivals; an older page stays where it is. */
-  const liveUrl = (filters: SheetFilters, cursor: string | undefined, sheet: Sheet) =>
-    sheetUrl('/admin/sheet/live', filters, cursor !== undefined && sheet.page.prevCursor !== null ? { cursor } : {});
+  const { services } = context;
+  const days = services.checkins.days;
+  const readQuery = (raw: SheetQuery): { filters: SheetFilters; cursor?: string; today: { day: string; untilNextDayMs: number } } => {
+    const today = { day: days.today(), untilNextDayMs: days.untilNextDay() };
+    const asked = (raw.date && parseIsoDate(raw.date)) || undefined;
+    // Following today: a day that has ended gives way to the new one, from its newest entries.
+    const day = raw.follow === 'today' || asked === undefined ? today.day : asked;
+    return {
+      filters: {
+        day,
+        gate: raw.gate?.trim().slice(0, 100) || undefined,
+        q: raw.q?.trim().slice(0, 100) || undefined,
+        group: groupId(raw.group),
+      },
+      cursor: (day === asked && raw.cursor?.slice(0, 500)) || undefined,
+      today,
+    };
+  };
+  /** The newest page follows new arrivals; an older page stays where it is. Today's sheet follows today. */
+  const liveUrl = (filters: SheetFilters, cursor: string | undefined, sheet: Sheet, today: string) =>
+    sheetUrl('/admin/sheet/live', filters, {
+      ...(cursor !== undefined && sheet.page.prevCursor !== null ? { cursor } : {}),
+      ...(filters.day === today ? { follow: 'today' } : {}),
+    });
 
   app.get<{ Querystring: SheetQuery }>('/admin/sheet', { config: { access: 'admin-page' } }, async (request, reply) => {
     const user = pageUserOf(request);
     const actor = actorOf(request);
-    const { filters, cursor } = readQuery(request.query);
+    const { filters, cursor, today } = readQuery(request.query);
     const [sheet, gateNames, groups] = await Promise.all([
       loadSheet(services, actor, filters, cursor),
       services.checkins.gatesToFilter(actor, filters.day),
@@ -103,13 +129,12 @@ export const adminSheetRoutes: FastifyPluginAsync<AppContext> = async (app, cont
     ]);
     const gates = [...new Set([...gateNames, ...(filters.gate ? [filters.gate] : [])])].sort();
     groups.sort((a, b) => a.name.localeCompare(b.name) || a.id - b.id);
-    const parts = liveParts(filters, sheet, userCan(user, 'attendance:correct'));
-    const today = localDate(config.timezone);
+    const parts = liveParts(filters, sheet, userCan(user, 'attendance:correct'), today);
     const body = html`<div class="page-head page-head-row sheet-head">
         <div>
           <h1>Attendance</h1>
           <p class="lede">
-            ${filters.day}${filters.day === today ? ' · today' : ''}
+            ${parts.day}
             <span class="live-indicator" id="live-indicator" hidden
               ><span class="dot" aria-hidden="true"></span><span class="live-text">Live</span></span
             >
@@ -146,7 +171,7 @@ export const adminSheetRoutes: FastifyPluginAsync<AppContext> = async (app, cont
         </div>
         <div class="field field-button"><button type="submit" class="button button-primary">Show</button></div>
       </form>
-      <div class="sheet-layout" id="sheet" data-live-url="${liveUrl(filters, cursor, sheet)}" aria-busy="false">
+      <div class="sheet-layout" id="sheet" data-live-url="${liveUrl(filters, cursor, sheet, today.day)}" aria-busy="false">
         <section class="card sheet-main" aria-labelledby="entries-title" aria-live="polite">
           <h2 id="entries-title" class="visually-hidden">Entries, newest first</h2>
           ${parts.entries}
@@ -186,12 +211,12 @@ export const adminSheetRoutes: FastifyPluginAsync<AppContext> = async (app, cont
   });
 
   app.get<{ Querystring: SheetQuery }>('/admin/sheet/live', { config: { access: 'admin-page' } }, async (request, reply) => {
-    const { filters, cursor } = readQuery(request.query);
+    const { filters, cursor, today } = readQuery(request.query);
     const sheet = await loadSheet(services, actorOf(request), filters, cursor);
-    const parts = liveParts(filters, sheet, userCan(pageUserOf(request), 'attendance:correct'));
+    const parts = liveParts(filters, sheet, userCan(pageUserOf(request), 'attendance:correct'), today);
     return reply
       .header('cache-control', 'no-store')
       .type('text/html; charset=utf-8')
-      .send(html`${parts.entries}${parts.notArrived}${parts.summary}`.value);
+      .send(html`${parts.day}${parts.entries}${parts.notArrived}${parts.summary}`.value);
   });
 };

@@ -1,5 +1,6 @@
 // The SQL of gates: the managed list, and who is inside now per gate (counts only).
 import type { Queryable } from '../../db/database.js';
+import type { AttendanceDays, DayBounds } from '../../domain/attendance-day.js';
 
 export interface Gate {
   id: number;
@@ -53,24 +54,25 @@ export interface GateCount {
 
 /**
  * Who is inside now, per gate: a person (their person id, or their folded typed name for a walk-in) is
- * inside when their last passage of `day` up to now was a check-in; they count at the gate of that
- * check-in. Counts only: no name leaves this function. Listed gates appear even when nobody is inside.
+ * inside when their last passage of the attendance day `day` up to now was a check-in; they count at the
+ * gate of that check-in. Counts only: no name leaves this function. Listed gates appear even when nobody
+ * is inside.
  */
-export async function countInside(db: Queryable, day: string): Promise<GateCount[]> {
+export async function countInside(db: Queryable, days: AttendanceDays, day: DayBounds): Promise<GateCount[]> {
   const { rows } = await db.query<GateCount>(
     `WITH last AS (
        SELECT DISTINCT ON (coalesce('#' || person_id::text, name_key)) gate, direction
          FROM checkins
-        WHERE login >= $1::date::timestamptz AND login < ($1::date + 1)::timestamptz AND login <= now() AND deleted_at IS NULL
+        WHERE login >= $1::timestamptz AND login < $2::timestamptz AND login <= now() AND deleted_at IS NULL
         ORDER BY coalesce('#' || person_id::text, name_key), login DESC, id DESC
      ), counted AS (
        SELECT gate, count(*)::int AS inside FROM last WHERE direction = 'in' GROUP BY gate
      )
      SELECT coalesce(g.name, c.gate) AS gate, coalesce(c.inside, 0) AS inside, g.capacity, g.id IS NOT NULL AS listed,
-            to_json(now()) #>> '{}' AS at
+            ${days.isoSql('now()')} AS at
        FROM gates g FULL JOIN counted c ON c.gate = g.name
       ORDER BY g.id IS NULL, coalesce(g.name, c.gate)`,
-    [day],
+    [day.start, day.end],
   );
   return rows;
 }

@@ -28,9 +28,13 @@ export const GateIdParamsSchema = Type.Object({
 });
 
 export const OccupancySchema = Type.Object({
-  date: Type.String({ format: 'date', description: 'Today in APP_TIMEZONE.' }),
+  date: Type.String({
+    format: 'date',
+    description: 'Today: the attendance day containing now (it begins at DAY_STARTS_AT in APP_TIMEZONE, midnight by default).',
+  }),
   timezone: Type.String(),
-  inside: Type.Integer({ description: 'People inside now: their last passage today was a check-in.' }),
+  dayStartsAt: Type.String({ description: 'DAY_STARTS_AT (HH:MM).' }),
+  inside: Type.Integer({ description: 'People inside now: their last passage of today (the attendance day) was a check-in.' }),
   capacity: Type.Union([Type.Integer(), Type.Null()], {
     description: "The listed gates' capacities added up, when each has one; otherwise null.",
   }),

@@ -7,7 +7,7 @@
 // it needs no role at all (the venue's big screen shows it without credentials). Every change to the
 // list is audited in the same transaction as the change.
 import { type Actor, authorize, can } from '../../domain/actor.js';
-import { localDate } from '../../domain/calendar.js';
+import { attendanceDays } from '../../domain/attendance-day.js';
 import { DomainError } from '../../domain/domain-error.js';
 import type { ServiceDeps } from '../../services.js';
 import { checkText } from '../people/person-service.js';
@@ -30,8 +30,10 @@ export interface GateOccupancy {
 }
 
 export interface Occupancy {
+  /** The attendance day counted (DAY_STARTS_AT in APP_TIMEZONE). */
   date: string;
   timezone: string;
+  dayStartsAt: string;
   inside: number;
   /** The sum of the listed gates' capacities, when every listed gate has one; otherwise null. */
   capacity: number | null;
@@ -163,14 +165,18 @@ export class GateService {
     return this.counted.value;
   }
 
+  /** Counts within the attendance day containing now (DAY_STARTS_AT), so an overnight event keeps its people inside past midnight. */
   private async count(): Promise<Occupancy> {
-    const { timezone } = this.deps.config;
-    const day = localDate(timezone);
-    const rows = await countInside(this.deps.db, day);
+    const { timezone, dayStartsAt } = this.deps.config;
+    const days = attendanceDays(this.deps.config);
+    const today = days.current();
+    const day = today.day;
+    const rows = await countInside(this.deps.db, days, today);
     const listed = rows.filter((row) => row.listed);
     return {
       date: day,
       timezone,
+      dayStartsAt,
       inside: rows.reduce((sum, row) => sum + row.inside, 0),
       capacity:
         listed.length > 0 && listed.every((row) => row.capacity !== null) ? listed.reduce((sum, row) => sum + row.capacity!, 0) : null,

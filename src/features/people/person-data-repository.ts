@@ -8,6 +8,7 @@
 import { AUDIT_COLUMNS, type AuditEntry, tombstoneAuditRecords } from '../audit/audit-log.js';
 import { CHECKIN_CSV_FIELDS, type CheckinEntry } from '../checkins/checkin-repository.js';
 import type { Queryable } from '../../db/database.js';
+import { sqlText, zonedIsoSql } from '../../domain/attendance-day.js';
 
 /** How a check-in was found to be the person's. */
 export type MatchedBy = 'person' | 'name';
@@ -100,11 +101,13 @@ export async function findNameKeys(db: Queryable, id: number, lock = false): Pro
   return row && { keys: row.swapped === null ? [row.key] : [row.key, row.swapped] };
 }
 
-export async function listTheirCheckins(db: Queryable, id: number, names: NameKeys): Promise<PersonCheckin[]> {
+/** Their check-ins, times written in `timezone` (APP_TIMEZONE) whatever the session's time zone. */
+export async function listTheirCheckins(db: Queryable, id: number, names: NameKeys, timezone: string): Promise<PersonCheckin[]> {
+  const at = (column: string) => zonedIsoSql(column, sqlText(timezone));
   const { rows } = await db.query<PersonCheckin>(
-    `SELECT c.id, to_json(c.login) #>> '{}' AS "occurredAt", to_json(c.recorded_at) #>> '{}' AS "recordedAt",
+    `SELECT c.id, ${at('c.login')} AS "occurredAt", ${at('c.recorded_at')} AS "recordedAt",
             c.firstname, c.lastname, c.gate, c.direction, c.person_id::int AS "personId",
-            to_json(c.deleted_at) #>> '{}' AS "deletedAt", m.matched_by AS "matchedBy"
+            ${at('c.deleted_at')} AS "deletedAt", m.matched_by AS "matchedBy"
        FROM (${THEIR_CHECKINS}) m JOIN checkins c ON c.id = m.id
       ORDER BY c.login, c.id`,
     [id, names.keys],
@@ -126,10 +129,10 @@ export async function theirCheckinsCsv(db: Queryable, id: number, names: NameKey
   return rows[0]!.csv;
 }
 
-/** The person's groups; only those of `groups` when given (a leader's). */
-export async function listMemberships(db: Queryable, id: number, groups?: readonly number[]): Promise<Membership[]> {
+/** The person's groups; only those of `groups` when given (a leader's). Times in `timezone` (APP_TIMEZONE). */
+export async function listMemberships(db: Queryable, id: number, timezone: string, groups?: readonly number[]): Promise<Membership[]> {
   const { rows } = await db.query<Membership>(
-    `SELECT g.id AS "groupId", g.name AS "groupName", to_json(m.added_at) #>> '{}' AS "addedAt"
+    `SELECT g.id AS "groupId", g.name AS "groupName", ${zonedIsoSql('m.added_at', sqlText(timezone))} AS "addedAt"
        FROM group_members m JOIN groups g ON g.id = m.group_id
       WHERE m.person_id = $1 AND ($2::bigint[] IS NULL OR m.group_id = ANY ($2::bigint[])) ORDER BY g.id`,
     [id, groups ?? null],
@@ -148,10 +151,10 @@ export async function countMemberships(db: Queryable, ids: readonly number[], gr
   return new Map(rows.map((row) => [Number(row.id), row.groups]));
 }
 
-export async function listTheirExcuses(db: Queryable, id: number): Promise<PersonExcuse[]> {
+export async function listTheirExcuses(db: Queryable, id: number, timezone: string): Promise<PersonExcuse[]> {
   const { rows } = await db.query<PersonExcuse>(
     `SELECT g.id AS "groupId", g.name AS "groupName", to_char(e.day, 'YYYY-MM-DD') AS date, e.reason,
-            e.excused_by AS "excusedBy", to_json(e.excused_at) #>> '{}' AS "excusedAt"
+            e.excused_by AS "excusedBy", ${zonedIsoSql('e.excused_at', sqlText(timezone))} AS "excusedAt"
        FROM excuses e JOIN groups g ON g.id = e.group_id
       WHERE e.person_id = $1 ORDER BY e.day, g.id`,
     [id],

@@ -49,15 +49,15 @@ async function nameKeysOf(tx: Queryable, id: number, lock = false): Promise<Name
 }
 
 /** Everything stored about a person, read in the transaction `tx` (the one that audits the export). */
-export async function collectExport(tx: Queryable, id: number): Promise<PersonExport> {
+export async function collectExport(tx: Queryable, id: number, timezone: string): Promise<PersonExport> {
   const names = await nameKeysOf(tx, id);
-  const person = (await findPerson(tx, id))!;
-  const checkins = await listTheirCheckins(tx, id, names);
+  const person = (await findPerson(tx, id, false, timezone))!;
+  const checkins = await listTheirCheckins(tx, id, names, timezone);
   return {
     exportedAt: new Date().toISOString(),
     person,
-    memberships: await listMemberships(tx, id),
-    excuses: await listTheirExcuses(tx, id),
+    memberships: await listMemberships(tx, id, timezone),
+    excuses: await listTheirExcuses(tx, id, timezone),
     checkins,
     audit: await listAuditAbout(
       tx,

@@ -1,6 +1,7 @@
 // SQL for people. Names are matched and searched through person_fold (migration 0060), the one folding
 // rule, so a search term is folded by the same SQL as the names it is compared with.
 import type { Queryable } from '../../db/database.js';
+import { sqlText, zonedIsoSql } from '../../domain/attendance-day.js';
 import { personFold } from '../checkins/person-name.js';
 
 export interface Person {
@@ -21,23 +22,36 @@ export interface PersonFields {
   email: string | null;
 }
 
-export const PERSON_COLUMNS = `p.id, p.firstname, p.lastname, p.external_ref AS "externalRef", p.email, p.badge,
-  to_json(p.created_at) #>> '{}' AS "createdAt", to_json(p.updated_at) #>> '{}' AS "updatedAt"`;
+/**
+ * The columns of a person, times written in `timezone` (APP_TIMEZONE) whatever the session's time zone;
+ * without it, in the session's time zone (what the groups feature still reads, until it passes its own).
+ */
+export function personColumns(timezone?: string): string {
+  const at = (column: string) => (timezone === undefined ? `to_json(${column}) #>> '{}'` : zonedIsoSql(column, sqlText(timezone)));
+  return `p.id, p.firstname, p.lastname, p.external_ref AS "externalRef", p.email, p.badge,
+  ${at('p.created_at')} AS "createdAt", ${at('p.updated_at')} AS "updatedAt"`;
+}
 
-export async function insertPerson(db: Queryable, fields: PersonFields, badge: string): Promise<Person> {
+export const PERSON_COLUMNS = personColumns();
+
+export async function insertPerson(db: Queryable, fields: PersonFields, badge: string, timezone?: string): Promise<Person> {
   const { rows } = await db.query<Person>(
-    `INSERT INTO people AS p (firstname, lastname, external_ref, email, badge) VALUES ($1, $2, $3, $4, $5) RETURNING ${PERSON_COLUMNS}`,
+    `INSERT INTO people AS p (firstname, lastname, external_ref, email, badge) VALUES ($1, $2, $3, $4, $5) RETURNING ${personColumns(timezone)}`,
     [fields.firstname, fields.lastname, fields.externalRef, fields.email, badge],
   );
   return rows[0]!;
 }
 
 /** Inserts many people in one statement (an import); answers them in no particular order. */
-export async function insertPeople(db: Queryable, people: readonly { fields: PersonFields; badge: string }[]): Promise<Person[]> {
+export async function insertPeople(
+  db: Queryable,
+  people: readonly { fields: PersonFields; badge: string }[],
+  timezone?: string,
+): Promise<Person[]> {
   if (people.length === 0) return [];
   const { rows } = await db.query<Person>(
     `INSERT INTO people AS p (firstname, lastname, external_ref, email, badge)
-     SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[]) RETURNING ${PERSON_COLUMNS}`,
+     SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[]) RETURNING ${personColumns(timezone)}`,
     [
       people.map((p) => p.fields.firstname),
       people.map((p) => p.fields.lastname),
@@ -50,12 +64,16 @@ export async function insertPeople(db: Queryable, people: readonly { fields: Per
 }
 
 /** Updates many people in one statement (an import); answers them in no particular order. */
-export async function updatePeople(db: Queryable, changes: readonly { id: number; fields: PersonFields }[]): Promise<Person[]> {
+export async function updatePeople(
+  db: Queryable,
+  changes: readonly { id: number; fields: PersonFields }[],
+  timezone?: string,
+): Promise<Person[]> {
   if (changes.length === 0) return [];
   const { rows } = await db.query<Person>(
     `UPDATE people AS p SET firstname = u.fn, lastname = u.ln, external_ref = u.ref, email = u.email, updated_at = now()
        FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[]) AS u (id, fn, ln, ref, email)
-      WHERE p.id = u.id RETURNING ${PERSON_COLUMNS}`,
+      WHERE p.id = u.id RETURNING ${personColumns(timezone)}`,
     [
       changes.map((c) => c.id),
       changes.map((c) => c.fields.firstname),
@@ -67,29 +85,31 @@ export async function updatePeople(db: Queryable, changes: readonly { id: number
   return rows;
 }
 
-export async function findPerson(db: Queryable, id: number, lock = false): Promise<Person | undefined> {
-  const { rows } = await db.query<Person>(`SELECT ${PERSON_COLUMNS} FROM people p WHERE p.id = $1${lock ? ' FOR UPDATE' : ''}`, [id]);
+export async function findPerson(db: Queryable, id: number, lock = false, timezone?: string): Promise<Person | undefined> {
+  const { rows } = await db.query<Person>(`SELECT ${personColumns(timezone)} FROM people p WHERE p.id = $1${lock ? ' FOR UPDATE' : ''}`, [
+    id,
+  ]);
   return rows[0];
 }
 
 /** The people holding any of `badges` (unknown codes are simply absent), in one query. */
-export async function findPeopleByBadges(db: Queryable, badges: readonly string[]): Promise<Person[]> {
-  const { rows } = await db.query<Person>(`SELECT ${PERSON_COLUMNS} FROM people p WHERE p.badge = ANY ($1::text[])`, [badges]);
+export async function findPeopleByBadges(db: Queryable, badges: readonly string[], timezone?: string): Promise<Person[]> {
+  const { rows } = await db.query<Person>(`SELECT ${personColumns(timezone)} FROM people p WHERE p.badge = ANY ($1::text[])`, [badges]);
   return rows;
 }
 
-export async function updatePerson(db: Queryable, id: number, fields: PersonFields): Promise<Person | undefined> {
+export async function updatePerson(db: Queryable, id: number, fields: PersonFields, timezone?: string): Promise<Person | undefined> {
   const { rows } = await db.query<Person>(
     `UPDATE people AS p SET firstname = $2, lastname = $3, external_ref = $4, email = $5, updated_at = now()
-      WHERE p.id = $1 RETURNING ${PERSON_COLUMNS}`,
+      WHERE p.id = $1 RETURNING ${personColumns(timezone)}`,
     [id, fields.firstname, fields.lastname, fields.externalRef, fields.email],
   );
   return rows[0];
 }
 
-export async function setBadge(db: Queryable, id: number, badge: string): Promise<Person | undefined> {
+export async function setBadge(db: Queryable, id: number, badge: string, timezone?: string): Promise<Person | undefined> {
   const { rows } = await db.query<Person>(
-    `UPDATE people AS p SET badge = $2, updated_at = now() WHERE p.id = $1 RETURNING ${PERSON_COLUMNS}`,
+    `UPDATE people AS p SET badge = $2, updated_at = now() WHERE p.id = $1 RETURNING ${personColumns(timezone)}`,
     [id, badge],
   );
   return rows[0];
@@ -119,12 +139,13 @@ export async function listPeople(
   afterId: number,
   limit: number,
   groups?: readonly number[],
+  timezone?: string,
 ): Promise<Person[]> {
   const likes = words.map(personFold).filter((term) => term !== '');
   const params: unknown[] = [afterId, limit, likes.map((term) => `%${term}%`)];
   const inGroups = groups === undefined ? '' : ` AND ${MEMBER_OF_ANY('p.id', `$${params.push(groups)}`)}`;
   const { rows } = await db.query<Person>(
-    `SELECT ${PERSON_COLUMNS} FROM people p
+    `SELECT ${personColumns(timezone)} FROM people p
       WHERE p.id > $1 AND p.search_key LIKE ALL ($3::text[])${inGroups}
       ORDER BY p.id LIMIT $2`,
     params,

@@ -125,12 +125,12 @@ function groupsOf(scope: ReturnType<typeof scopeOf>): readonly number[] | undefi
   return scope === 'all' ? undefined : scope.groups;
 }
 
-async function searchIn(db: Queryable, query: PeopleQuery, groups?: readonly number[]): Promise<PersonPage> {
+async function searchIn(db: Queryable, timezone: string, query: PeopleQuery, groups?: readonly number[]): Promise<PersonPage> {
   // Words split at spaces and commas: "Lovelace, Ada" is the words "Lovelace" and "Ada".
   const words = (query.q ?? '').split(/[\s,;]+/).filter((word) => word !== '');
   const filterPrint = fingerprint(['people', words]);
   const afterId = decodeCursor(query.cursor, filterPrint);
-  return pageOf(await listPeople(db, words, afterId, query.limit + 1, groups), query.limit, filterPrint);
+  return pageOf(await listPeople(db, words, afterId, query.limit + 1, groups, timezone), query.limit, filterPrint);
 }
 
 /** A person as an actor sees them: without the badge code unless they may change people. */
@@ -151,14 +151,14 @@ export class PersonService {
 
   /** One page of the people the actor may see, in id order (a leader: the members of their groups). */
   async search(actor: Actor, query: PeopleQuery): Promise<{ items: SeenPerson[]; nextCursor: string | null }> {
-    const page = await searchIn(this.deps.db, query, groupsOf(scopeOf(actor, 'people:read')));
+    const page = await searchIn(this.deps.db, this.deps.config.timezone, query, groupsOf(scopeOf(actor, 'people:read')));
     return { ...page, items: page.items.map((person) => seenBy(actor, person)) };
   }
 
   /** The person, or undefined when there is none or the actor may not see them. */
   async find(actor: Actor, id: number): Promise<SeenPerson | undefined> {
     const groups = groupsOf(scopeOf(actor, 'people:read'));
-    const person = await findPerson(this.deps.db, id);
+    const person = await findPerson(this.deps.db, id, false, this.deps.config.timezone);
     if (person === undefined) return undefined;
     if (groups !== undefined && !(await isMemberOfAny(this.deps.db, id, groups))) return undefined;
     return seenBy(actor, person);
@@ -174,7 +174,7 @@ export class PersonService {
   /** The person's groups (a leader sees only their own among them); 404 as get. */
   async memberships(actor: Actor, personId: number): Promise<Membership[]> {
     await this.get(actor, personId);
-    return listMemberships(this.deps.db, personId, groupsOf(scopeOf(actor, 'people:read')));
+    return listMemberships(this.deps.db, personId, this.deps.config.timezone, groupsOf(scopeOf(actor, 'people:read')));
   }
 
   /** How many groups each of `ids` belongs to (for a leader: of their groups); people without one are left out. */
@@ -195,7 +195,7 @@ export class PersonService {
     return uniqueExternalRef(
       () =>
         this.deps.changes.run(actor, async (change) => {
-          const person = await insertPerson(change.tx, fields, newBadge());
+          const person = await insertPerson(change.tx, fields, newBadge(), this.deps.config.timezone);
           await change.audit({ action: 'create', entity: 'person', entityId: person.id, after: audited(person) });
           return person;
         }),
@@ -215,14 +215,19 @@ export class PersonService {
     return uniqueExternalRef(
       () =>
         this.deps.changes.run(actor, async (change) => {
-          const current = await findPerson(change.tx, id, true);
+          const current = await findPerson(change.tx, id, true, this.deps.config.timezone);
           if (!current) throw DomainError.notFoundOf('person', id);
-          const updated = await updatePerson(change.tx, id, {
-            firstname: cleaned.firstname ?? current.firstname,
-            lastname: cleaned.lastname ?? current.lastname,
-            externalRef: cleaned.externalRef === undefined ? current.externalRef : cleaned.externalRef,
-            email: cleaned.email === undefined ? current.email : cleaned.email,
-          });
+          const updated = await updatePerson(
+            change.tx,
+            id,
+            {
+              firstname: cleaned.firstname ?? current.firstname,
+              lastname: cleaned.lastname ?? current.lastname,
+              externalRef: cleaned.externalRef === undefined ? current.externalRef : cleaned.externalRef,
+              email: cleaned.email === undefined ? current.email : cleaned.email,
+            },
+            this.deps.config.timezone,
+          );
           if (!updated) throw DomainError.notFoundOf('person', id);
           await change.audit({ action: 'update', entity: 'person', entityId: id, before: audited(current), after: audited(updated) });
           return updated;
@@ -235,7 +240,7 @@ export class PersonService {
   async reissueBadge(actor: Actor, id: number): Promise<Person> {
     authorize(actor, 'people:write');
     return this.deps.changes.run(actor, async (change) => {
-      const person = await setBadge(change.tx, id, newBadge());
+      const person = await setBadge(change.tx, id, newBadge(), this.deps.config.timezone);
       if (!person) throw DomainError.notFoundOf('person', id);
       // The codes themselves are not audited: a badge is a credential.
       await change.audit({ action: 'reissue-badge', entity: 'person', entityId: id });
@@ -251,7 +256,7 @@ export class PersonService {
   async remove(actor: Actor, id: number): Promise<void> {
     authorize(actor, 'people:write');
     await this.deps.changes.run(actor, async (change) => {
-      const current = await findPerson(change.tx, id, true);
+      const current = await findPerson(change.tx, id, true, this.deps.config.timezone);
       if (!current || !(await deletePersonRow(change.tx, id))) throw DomainError.notFoundOf('person', id);
       await forgetContactDetails(change.tx, id);
       await change.audit({
@@ -271,7 +276,7 @@ export class PersonService {
   async export(actor: Actor, id: number): Promise<PersonExport> {
     authorizeExport(actor);
     return this.deps.changes.run(actor, async (change) => {
-      const data = await collectExport(change.tx, id);
+      const data = await collectExport(change.tx, id, this.deps.config.timezone);
       await change.audit({ action: 'export', entity: 'person', entityId: id, after: { format: 'json' } });
       return data;
     });

@@ -1,7 +1,10 @@
 // The SQL of retention (RETENTION_DAYS): what a prune would remove, the prune itself (check-ins of whole
-// local days before the cut-off, their Idempotency-Keys, and the names in audit records about them),
+// attendance days before the cut-off, their Idempotency-Keys, and the names in audit records about them),
 // the advisory lock that lets one prune run at a time, and the retention_runs row of each day's run.
+// The cut-off instant and today's attendance day are computed in TypeScript (RetentionService), so no
+// statement depends on the session's time zone.
 import type { Queryable } from '../../db/database.js';
+import type { AttendanceDays } from '../../domain/attendance-day.js';
 import { TOMBSTONE, tombstoneAuditRecords } from '../audit/audit-log.js';
 
 /** Arbitrary but fixed, distinct from the migration lock. */
@@ -15,15 +18,22 @@ export interface PruneCounts {
   auditEntries: number;
 }
 
+/** Where a prune cuts: today's attendance day, and the start of the first attendance day that stays. */
+export interface Cutoff {
+  today: string;
+  /** ISO 8601 instant. */
+  at: string;
+}
+
 export interface PrunePlan extends PruneCounts {
-  /** Check-ins before this instant (local midnight) go. */
+  /** Check-ins before this instant (the start of an attendance day, in APP_TIMEZONE) go. */
   cutoff: string;
-  /** The local days of the oldest and newest check-in that would go (null when none). */
+  /** The attendance days of the oldest and newest check-in that would go (null when none). */
   firstDay: string | null;
   lastDay: string | null;
 }
 
-const CUTOFF = `(current_date - $1::int)::timestamptz`;
+const CUTOFF = `$1::timestamptz`;
 /** Audit records of check-ins that still carry names. */
 const NAMES_IN = (column: string) =>
   `(${column} ? 'firstname' OR ${column} ? 'lastname') AND ${column}->>'firstname' IS DISTINCT FROM '${TOMBSTONE}'`;
@@ -31,35 +41,36 @@ const NAMES_IN = (column: string) =>
 const NAME_KEYS = ['firstname', 'lastname'];
 const AUDIT_NAMES = `entity = 'checkin' AND ((${NAMES_IN('before')}) OR (${NAMES_IN('after')}))`;
 
-/** What a prune with `days` would remove now (nothing is changed). */
-export async function planPrune(db: Queryable, days: number): Promise<PrunePlan> {
+/** What a prune at `cutoff` would remove now (nothing is changed). */
+export async function planPrune(db: Queryable, days: AttendanceDays, cutoff: Cutoff): Promise<PrunePlan> {
   const { rows } = await db.query<{
     cutoff: string;
     checkins: number;
-    first_day: string | null;
-    last_day: string | null;
+    first: string | null;
+    last: string | null;
     keys: number;
     audit: number;
   }>(
     `WITH doomed AS (SELECT id, login FROM checkins WHERE login < ${CUTOFF})
-     SELECT to_json(${CUTOFF}) #>> '{}' AS cutoff,
+     SELECT ${days.isoSql(CUTOFF)} AS cutoff,
             (SELECT count(*) FROM doomed)::int AS checkins,
-            (SELECT min(login)::date::text FROM doomed) AS first_day,
-            (SELECT max(login)::date::text FROM doomed) AS last_day,
+            (SELECT to_json(min(login) AT TIME ZONE 'UTC') #>> '{}' FROM doomed) AS first,
+            (SELECT to_json(max(login) AT TIME ZONE 'UTC') #>> '{}' FROM doomed) AS last,
             (SELECT count(*) FROM checkin_idempotency_keys k
               WHERE k.created_at < ${CUTOFF} OR k.checkin_id IN (SELECT id FROM doomed))::int AS keys,
             (SELECT count(*) FROM audit_log a
               WHERE ${AUDIT_NAMES} AND (a.at < ${CUTOFF} OR a.entity_id IN (SELECT id::text FROM doomed)))::int AS audit`,
-    [days],
+    [cutoff.at],
   );
   const row = rows[0]!;
+  const dayOf = (utc: string | null) => (utc === null ? null : days.dayOf(`${utc}Z`));
   return {
     cutoff: row.cutoff,
     checkins: row.checkins,
     idempotencyKeys: row.keys,
     auditEntries: row.audit,
-    firstDay: row.first_day,
-    lastDay: row.last_day,
+    firstDay: dayOf(row.first),
+    lastDay: dayOf(row.last),
   };
 }
 
@@ -67,7 +78,7 @@ export async function planPrune(db: Queryable, days: number): Promise<PrunePlan>
  * Deletes and anonymises what planPrune lists, in batches of BATCH check-ins, in the caller's
  * transaction; returns the counts.
  */
-export async function pruneExpired(tx: Queryable, days: number): Promise<PruneCounts> {
+export async function pruneExpired(tx: Queryable, cutoff: Cutoff): Promise<PruneCounts> {
   const counts: PruneCounts = { checkins: 0, idempotencyKeys: 0, auditEntries: 0 };
   const add = (row: { checkins: number; keys: number; audit: number }) => {
     counts.checkins += row.checkins;
@@ -80,7 +91,7 @@ export async function pruneExpired(tx: Queryable, days: number): Promise<PruneCo
     for (;;) {
       const { rows } = await tx.query<{ id: number }>(
         `SELECT id FROM checkins WHERE ${which} AND login < ${CUTOFF} ORDER BY login LIMIT $2 FOR UPDATE`,
-        [days, BATCH],
+        [cutoff.at, BATCH],
       );
       const ids = rows.map((row) => String(row.id));
       const keys = await tx.query(`DELETE FROM checkin_idempotency_keys WHERE checkin_id = ANY ($1::bigint[])`, [ids]);
@@ -90,9 +101,9 @@ export async function pruneExpired(tx: Queryable, days: number): Promise<PruneCo
     }
   }
   // Older keys of entries that stay (nobody retries a request that old) and older audit entries.
-  const keys = await tx.query(`DELETE FROM checkin_idempotency_keys WHERE created_at < ${CUTOFF}`, [days]);
+  const keys = await tx.query(`DELETE FROM checkin_idempotency_keys WHERE created_at < ${CUTOFF}`, [cutoff.at]);
   counts.idempotencyKeys += keys.rowCount;
-  counts.auditEntries += await tombstoneAuditRecords(tx, `${AUDIT_NAMES} AND at < ${CUTOFF}`, [days], NAME_KEYS);
+  counts.auditEntries += await tombstoneAuditRecords(tx, `${AUDIT_NAMES} AND at < ${CUTOFF}`, [cutoff.at], NAME_KEYS);
   return counts;
 }
 
@@ -112,13 +123,19 @@ export async function tryRetentionLock(tx: Queryable): Promise<boolean> {
  * version's run that failed half-way); a run by hand (`again`) always does, and adds its counts to the
  * day's.
  */
-export async function claimRun(tx: Queryable, days: number, again: boolean): Promise<{ day: string; cutoff: string } | undefined> {
+export async function claimRun(
+  tx: Queryable,
+  days: AttendanceDays,
+  retentionDays: number,
+  cutoff: Cutoff,
+  again: boolean,
+): Promise<{ day: string; cutoff: string } | undefined> {
   const { rows } = await tx.query<{ day: string; cutoff: string }>(
-    `INSERT INTO retention_runs AS r (day, retention_days, cutoff) VALUES (current_date, $1, ${CUTOFF})
-     ON CONFLICT (day) DO UPDATE SET started_at = now(), finished_at = NULL, retention_days = $1, cutoff = EXCLUDED.cutoff
-      WHERE $2::boolean OR (r.finished_at IS NULL AND r.started_at < now() - interval '1 hour')
-     RETURNING day::text AS day, to_json(cutoff) #>> '{}' AS cutoff`,
-    [days, again],
+    `INSERT INTO retention_runs AS r (day, retention_days, cutoff) VALUES ($4::date, $2, ${CUTOFF})
+     ON CONFLICT (day) DO UPDATE SET started_at = now(), finished_at = NULL, retention_days = $2, cutoff = EXCLUDED.cutoff
+      WHERE $3::boolean OR (r.finished_at IS NULL AND r.started_at < now() - interval '1 hour')
+     RETURNING to_char(day, 'YYYY-MM-DD') AS day, ${days.isoSql('cutoff')} AS cutoff`,
+    [cutoff.at, retentionDays, again, cutoff.today],
   );
   return rows[0];
 }

@@ -1,5 +1,6 @@
 // Retention of personal data (RETENTION_DAYS, off by default). Check-ins are names of people: those
-// whose local day (APP_TIMEZONE) lies more than RETENTION_DAYS days before today are deleted, with the
+// whose attendance day (DAY_STARTS_AT in APP_TIMEZONE) lies more than RETENTION_DAYS days before today
+// are deleted, with the
 // Idempotency-Keys that point at them; audit entries about check-ins keep who did what and when, but the
 // names in their before/after records are replaced by a tombstone. Whole days go at once, so a day's
 // sheet is never half there.
@@ -15,9 +16,11 @@
 // Pruning erases personal data: it needs 'people:erase' (the owner, and the system).
 import type { Config } from '../../config.js';
 import { type Actor, authorize, systemActor } from '../../domain/actor.js';
+import { addDays, attendanceDays } from '../../domain/attendance-day.js';
 import type { ServiceDeps } from '../../services.js';
 import {
   claimRun,
+  type Cutoff,
   finishRun,
   planPrune,
   type PruneCounts,
@@ -55,10 +58,17 @@ export class RetentionService {
     return retentionDaysOf(this.deps.config);
   }
 
+  /** Today's attendance day, and the start of the oldest attendance day that is kept. */
+  private cutoff(): Cutoff {
+    const days = attendanceDays(this.deps.config);
+    const today = days.today();
+    return { today, at: days.bounds(addDays(today, -this.retentionDays)).start };
+  }
+
   /** What a prune would remove now; changes nothing. */
   async plan(actor: Actor): Promise<PrunePlan> {
     authorize(actor, 'people:erase');
-    return planPrune(this.deps.db, this.retentionDays);
+    return planPrune(this.deps.db, attendanceDays(this.deps.config), this.cutoff());
   }
 
   /**
@@ -68,11 +78,12 @@ export class RetentionService {
   async prune(actor: Actor, options: { daily?: boolean } = {}): Promise<PruneRun> {
     authorize(actor, 'people:erase');
     const retentionDays = this.retentionDays;
+    const cutoff = this.cutoff();
     return this.deps.changes.run(actor, async (change): Promise<PruneRun> => {
       if (!(await tryRetentionLock(change.tx))) return { ran: false, reason: 'locked' };
-      const claimed = await claimRun(change.tx, retentionDays, !options.daily);
+      const claimed = await claimRun(change.tx, attendanceDays(this.deps.config), retentionDays, cutoff, !options.daily);
       if (!claimed) return { ran: false, reason: 'done today' };
-      const counts = await pruneExpired(change.tx, retentionDays);
+      const counts = await pruneExpired(change.tx, cutoff);
       await finishRun(change.tx, claimed.day, counts);
       await change.audit({
         action: 'prune',

@@ -1,0 +1,103 @@
+// Attendance days: bounds and membership, DST change days, a +14:00 zone, a start in a skipped hour.
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { AttendanceDays, formatOffset, instantOfWallClock, isoInZone, parseDayStart, zoneOffsetSeconds } from './attendance-day.js';
+
+const iso = (text: string) => new Date(text).toISOString();
+
+describe('attendance days', () => {
+  test('with the default start a day is the calendar day, midnight to midnight', () => {
+    const days = new AttendanceDays('Europe/Berlin');
+    assert.deepEqual(days.bounds('2026-07-01'), {
+      day: '2026-07-01',
+      start: iso('2026-07-01T00:00:00+02:00'),
+      end: iso('2026-07-02T00:00:00+02:00'),
+    });
+    assert.equal(days.dayOf('2026-07-01T23:59:59.999+02:00'), '2026-07-01');
+    assert.equal(days.dayOf('2026-07-02T00:00:00+02:00'), '2026-07-02');
+  });
+
+  test('DAY_STARTS_AT=04:00: a check-in at 02:00 belongs to the day before', () => {
+    const days = new AttendanceDays('Europe/Berlin', '04:00');
+    assert.equal(days.dayOf('2026-07-02T02:00:00+02:00'), '2026-07-01');
+    assert.equal(days.dayOf('2026-07-02T03:59:59+02:00'), '2026-07-01');
+    assert.equal(days.dayOf('2026-07-02T04:00:00+02:00'), '2026-07-02');
+    assert.deepEqual(days.bounds('2026-07-01'), {
+      day: '2026-07-01',
+      start: iso('2026-07-01T04:00:00+02:00'),
+      end: iso('2026-07-02T04:00:00+02:00'),
+    });
+  });
+
+  test('DST change days in Europe/Berlin have 23 and 25 hours, whatever the start', () => {
+    for (const start of ['00:00', '04:00', '23:30']) {
+      const days = new AttendanceDays('Europe/Berlin', start);
+      const hours = (day: string) => (Date.parse(days.bounds(day).end) - Date.parse(days.bounds(day).start)) / 3_600_000;
+      // The changes happen at 02:00/03:00 on the 29th and the 25th: a day starting later holds them the day before.
+      const spring = start === '00:00' ? '2026-03-29' : '2026-03-28';
+      const autumn = start === '00:00' ? '2026-10-25' : '2026-10-24';
+      assert.equal(hours(spring), 23, `spring ${start}`);
+      assert.equal(hours(autumn), 25, `autumn ${start}`);
+      assert.equal(hours('2026-07-01'), 24);
+    }
+    const days = new AttendanceDays('Europe/Berlin', '04:00');
+    assert.equal(days.bounds('2026-03-29').start, iso('2026-03-29T04:00:00+02:00'));
+    assert.equal(days.bounds('2026-03-28').end, iso('2026-03-29T04:00:00+02:00'));
+    assert.equal(days.dayOf('2026-10-25T02:30:00+01:00'), '2026-10-24');
+  });
+
+  test('a start inside the skipped hour begins where the clock jumps; inside the repeated hour, at its first occurrence', () => {
+    const days = new AttendanceDays('Europe/Berlin', '02:30');
+    // 29 March 2026: 02:00 CET jumps to 03:00 CEST (01:00 UTC).
+    assert.equal(days.bounds('2026-03-29').start, '2026-03-29T01:00:00.000Z');
+    assert.equal(days.dayOf('2026-03-29T00:59:59Z'), '2026-03-28');
+    assert.equal(days.dayOf('2026-03-29T01:00:00Z'), '2026-03-29');
+    // 25 October 2026: 02:30 happens at 00:30 UTC and again at 01:30 UTC; the day begins at the first.
+    assert.equal(days.bounds('2026-10-25').start, '2026-10-25T00:30:00.000Z');
+    assert.equal(days.dayOf('2026-10-25T01:15:00Z'), '2026-10-25');
+    assert.equal(instantOfWallClock('America/New_York', Date.UTC(2026, 2, 8, 2, 15)), Date.parse('2026-03-08T07:00:00Z'));
+  });
+
+  test('Pacific/Kiritimati (+14:00) and a zone behind UTC', () => {
+    const days = new AttendanceDays('Pacific/Kiritimati', '04:00');
+    assert.equal(zoneOffsetSeconds('Pacific/Kiritimati', Date.parse('2026-07-01T00:00:00Z')), 14 * 3600);
+    assert.equal(days.bounds('2026-07-01').start, iso('2026-07-01T04:00:00+14:00'));
+    // 2026-06-30T14:30Z is 04:30 on 1 July there.
+    assert.equal(days.dayOf('2026-06-30T14:30:00Z'), '2026-07-01');
+    assert.equal(days.dayOf('2026-06-30T13:30:00Z'), '2026-06-30');
+    const honolulu = new AttendanceDays('Pacific/Honolulu');
+    assert.equal(honolulu.dayOf('2026-07-02T09:59:59Z'), '2026-07-01');
+    // The day Kiritimati skipped: 31 December 1994 never happened there; it begins and ends at once.
+    const skipped = new AttendanceDays('Pacific/Kiritimati').bounds('1994-12-31');
+    assert.equal(skipped.start, skipped.end);
+  });
+
+  test('today follows the clock it is given, and the time until the next day', () => {
+    let now = Date.parse('2026-07-02T01:59:00+02:00');
+    const days = new AttendanceDays('Europe/Berlin', '02:00', () => now);
+    assert.equal(days.today(), '2026-07-01');
+    assert.equal(days.untilNextDay(), 60_000);
+    now += 60_000;
+    assert.equal(days.today(), '2026-07-02');
+  });
+
+  test('offsets and day starts are written and read as documented', () => {
+    assert.equal(formatOffset(14 * 3600), '+14:00');
+    assert.equal(formatOffset(-(3 * 3600 + 30 * 60)), '-03:30');
+    assert.equal(formatOffset(0), '+00:00');
+    assert.equal(formatOffset(-(3 * 3600 + 30 * 60 + 52)), '-03:30:52');
+    assert.equal(parseDayStart('04:00'), 240);
+    assert.equal(parseDayStart('23:59'), 23 * 60 + 59);
+    for (const bad of ['24:00', '4:00', '04:60', '0400', '']) assert.equal(parseDayStart(bad), undefined, bad);
+    assert.throws(() => new AttendanceDays('Europe/Berlin', '25:00'), RangeError);
+    assert.throws(() => new AttendanceDays('Mars/Olympus'), RangeError);
+  });
+});
+
+test('isoInZone writes an instant again in another zone, as PostgreSQL would', () => {
+  assert.equal(isoInZone('2026-07-01T10:00:00.123450+00:00', 'Pacific/Kiritimati'), '2026-07-02T00:00:00.12345+14:00');
+  assert.equal(isoInZone('2026-03-29T01:00:00Z', 'Europe/Berlin'), '2026-03-29T03:00:00+02:00');
+  assert.equal(isoInZone('2026-03-29T00:59:59.5Z', 'Europe/Berlin'), '2026-03-29T01:59:59.5+01:00');
+  assert.equal(isoInZone('2026-01-01T12:00:00-03:30', 'UTC'), '2026-01-01T15:30:00+00:00');
+  assert.equal(isoInZone('not a time', 'UTC'), 'not a time');
+});

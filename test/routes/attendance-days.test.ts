@@ -1,0 +1,216 @@
+// DAY_STARTS_AT: two check-ins of one calendar day on either side of the day start are on consecutive
+// attendance days in the day list and summary, while the seed's /table/view keeps calendar days; and the
+// converted queries answer the same when the PostgreSQL session's time zone is not APP_TIMEZONE.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import type { FastifyInstance } from 'fastify';
+import { buildApp } from '../../src/app.js';
+import { loadConfig } from '../../src/config.js';
+import { openDatabase, type Database } from '../../src/db/database.js';
+import { addDays, AttendanceDays } from '../../src/domain/attendance-day.js';
+import { Readiness } from '../../src/readiness.js';
+import { ADMIN_PASSWORD, build, type TestApp } from '../support/app.js';
+import { createTestDatabase, type TestDatabase } from '../support/database.js';
+
+interface Entry {
+  id: number;
+  occurredAt: string;
+  recordedAt: string;
+  firstname: string;
+}
+
+async function get<T>(app: FastifyInstance, url: string): Promise<T> {
+  const response = await app.inject({ url });
+  assert.equal(response.statusCode, 200, `${url}: ${response.body}`);
+  return response.json<T>();
+}
+
+describe('DAY_STARTS_AT=04:00 in Europe/Berlin', () => {
+  let app: TestApp;
+
+  before(async () => {
+    app = await build({ APP_TIMEZONE: 'Europe/Berlin', DAY_STARTS_AT: '04:00', AUTH_MODE: 'open' });
+    for (const [firstname, login] of [
+      ['Night', '2026-07-15T02:00:00+02:00'],
+      ['Morning', '2026-07-15T10:00:00+02:00'],
+      ['Before', '2026-07-14T03:59:59+02:00'],
+    ]) {
+      await app.database.query(`INSERT INTO checkins (firstname, lastname, gate, login, name_key) VALUES ($1, 'Day', 'A', $2, $3)`, [
+        firstname,
+        login,
+        `${firstname!.toLowerCase()} day`,
+      ]);
+    }
+  });
+  after(async () => app.close());
+
+  test('a check-in at 02:00 is on the attendance day before, one at 10:00 on its own day', async () => {
+    const names = async (date: string) =>
+      (await get<{ items: Entry[] }>(app.app, `/api/v1/checkins?date=${date}`)).items.map((entry) => entry.firstname);
+    assert.deepEqual(await names('2026-07-14'), ['Night']);
+    assert.deepEqual(await names('2026-07-15'), ['Morning']);
+    assert.deepEqual(await names('2026-07-13'), ['Before']);
+
+    const summary = await get<{
+      date: string;
+      total: number;
+      dayStartsAt: string;
+      startsAt: string;
+      endsAt: string;
+      perHour: { start: string; localTime: string; total: number }[];
+    }>(app.app, '/api/v1/days/2026-07-14/summary');
+    assert.equal(summary.total, 1);
+    assert.equal(summary.dayStartsAt, '04:00');
+    assert.equal(summary.startsAt, '2026-07-14T04:00:00+02:00');
+    assert.equal(summary.endsAt, '2026-07-15T04:00:00+02:00');
+    assert.equal(summary.perHour.length, 24);
+    assert.equal(summary.perHour[0]!.localTime, '04:00');
+    assert.equal(summary.perHour.find((hour) => hour.total > 0)!.localTime, '02:00');
+    assert.equal((await get<{ total: number }>(app.app, '/api/v1/days/2026-07-15/summary')).total, 1);
+  });
+
+  test('the seed API keeps calendar days: /table/view lists both on 15 July', async () => {
+    const sheet = await get<{ firstname: string; login: string }[]>(app.app, '/table/view/date:20260715');
+    assert.deepEqual(
+      sheet.map((row) => [row.firstname, row.login]),
+      [
+        ['Night', '2026-07-15T02:00:00+02:00'],
+        ['Morning', '2026-07-15T10:00:00+02:00'],
+      ],
+    );
+  });
+});
+
+describe('the converted queries do not depend on the session time zone', () => {
+  const env = { APP_TIMEZONE: 'Pacific/Kiritimati', DAY_STARTS_AT: '04:00', AUTH_MODE: 'open' };
+  let database: TestDatabase;
+  /** Its connections' session time zone is UTC, while APP_TIMEZONE is +14:00. */
+  let utc: { app: FastifyInstance; db: Database };
+  /** The same database, the session time zone set to APP_TIMEZONE as the service does today. */
+  let matching: TestApp;
+  const days = new AttendanceDays('Pacific/Kiritimati', '04:00');
+
+  before(async () => {
+    database = await createTestDatabase();
+    matching = await build(env, { database });
+    const config = loadConfig({ DATABASE_URL: database.url, ADMIN_PASSWORD, LOG_LEVEL: 'warn', ...env });
+    const db = await openDatabase(config.database, { timezone: 'UTC' });
+    const app = await buildApp({ config, db, readiness: new Readiness(db) }, { logger: false });
+    await app.ready();
+    utc = { app, db };
+    assert.equal((await db.query<{ zone: string }>("SELECT current_setting('TimeZone') AS zone")).rows[0]!.zone, 'UTC');
+    // Around the day start (04:00 +14:00 is 14:00 UTC the day before), and a row of today.
+    for (const [firstname, login] of [
+      ['Early', '2026-07-15T03:30:00+14:00'],
+      ['Late', '2026-07-15T04:30:00.25+14:00'],
+      ['Utc', '2026-07-14T23:59:00+00:00'],
+    ]) {
+      await database.query(`INSERT INTO checkins (firstname, lastname, gate, login, name_key) VALUES ($1, 'Zone', 'A', $2, $3)`, [
+        firstname,
+        login,
+        `${firstname!.toLowerCase()} zone`,
+      ]);
+    }
+  });
+  after(async () => {
+    await utc.app.close();
+    await utc.db.close();
+    await matching.close();
+    await database.drop();
+  });
+
+  test('day lists, summaries, the seed sheet and single entries are the same, in +14:00', async () => {
+    for (const url of [
+      '/api/v1/checkins?date=2026-07-14',
+      '/api/v1/checkins?date=2026-07-15',
+      '/api/v1/days/2026-07-14/summary',
+      '/api/v1/days/2026-07-15/summary',
+      '/table/view/date:20260715',
+      '/table/view/date:20260714',
+    ]) {
+      assert.deepEqual(await get(utc.app, url), await get(matching.app, url), url);
+    }
+    const list = await get<{ items: Entry[] }>(utc.app, '/api/v1/checkins?date=2026-07-15');
+    assert.deepEqual(
+      list.items.map((entry) => [entry.firstname, entry.occurredAt]),
+      [
+        ['Late', '2026-07-15T04:30:00.25+14:00'],
+        ['Utc', '2026-07-15T13:59:00+14:00'],
+      ],
+    );
+    assert.deepEqual(
+      (await get<{ items: Entry[] }>(utc.app, '/api/v1/checkins?date=2026-07-14')).items.map((entry) => entry.firstname),
+      ['Early'],
+    );
+    const summary = await get<{ startsAt: string; perHour: { start: string; localTime: string }[] }>(
+      utc.app,
+      '/api/v1/days/2026-07-15/summary',
+    );
+    assert.equal(summary.startsAt, '2026-07-15T04:00:00+14:00');
+    assert.deepEqual(summary.perHour[0], { ...summary.perHour[0], start: '2026-07-15T04:00:00+14:00', localTime: '04:00' });
+    const one = await get<Entry>(utc.app, `/api/v1/checkins/${list.items[0]!.id}`);
+    assert.equal(one.occurredAt, '2026-07-15T04:30:00.25+14:00');
+    assert.match(one.recordedAt, /\+14:00$/);
+  });
+
+  test('a new check-in, the occupancy and a person are written in +14:00 and counted in today', async () => {
+    const created = await utc.app.inject({
+      method: 'POST',
+      url: '/api/v1/checkins',
+      payload: { firstname: 'Now', lastname: 'Zone', gate: 'A' },
+    });
+    assert.equal(created.statusCode, 201, created.body);
+    const entry = created.json<Entry>();
+    assert.match(entry.occurredAt, /\+14:00$/);
+    assert.equal(days.dayOf(entry.occurredAt), days.today());
+    const occupancy = await get<{ date: string; inside: number; at: string }>(utc.app, '/api/v1/occupancy');
+    assert.equal(occupancy.date, days.today());
+    assert.ok(occupancy.inside >= 1);
+    assert.match(occupancy.at, /\+14:00$/);
+    const theirs = await get<{ inside: number; date: string }>(matching.app, '/api/v1/occupancy');
+    assert.deepEqual([theirs.date, theirs.inside], [occupancy.date, occupancy.inside]);
+
+    const person = await utc.app.inject({ method: 'POST', url: '/api/v1/people', payload: { firstname: 'Pat', lastname: 'Zone' } });
+    assert.equal(person.statusCode, 201, person.body);
+    const { id, createdAt } = person.json<{ id: number; createdAt: string }>();
+    assert.match(createdAt, /\+14:00$/);
+    assert.deepEqual(await get(utc.app, `/api/v1/people/${id}`), await get(matching.app, `/api/v1/people/${id}`));
+  });
+});
+
+describe('inside now during an overnight event', () => {
+  // A fixed-offset zone where it is now between 01:00 and 02:00, so local midnight was an hour or two ago.
+  const utcHour = new Date().getUTCHours();
+  let east = (((1 - utcHour) % 24) + 24) % 24;
+  if (east > 14) east -= 24;
+  const zone = east === 0 ? 'Etc/GMT' : `Etc/GMT${east > 0 ? '-' : '+'}${Math.abs(east)}`;
+  let overnight: TestApp;
+  let midnightDays: TestApp;
+
+  before(async () => {
+    overnight = await build({ APP_TIMEZONE: zone, DAY_STARTS_AT: '03:00', AUTH_MODE: 'open' });
+    midnightDays = await build({ APP_TIMEZONE: zone, AUTH_MODE: 'open' }, { database: overnight.database });
+    const midnight = new AttendanceDays(zone).current().start;
+    await overnight.database.query(
+      `INSERT INTO checkins (firstname, lastname, gate, login, name_key) VALUES ('Owl', 'Night', 'A', $1::timestamptz - interval '30 minutes', 'owl night')`,
+      [midnight],
+    );
+  });
+  after(async () => {
+    await midnightDays.close();
+    await overnight.close();
+  });
+
+  test('with DAY_STARTS_AT=03:00 a check-in at 23:30 still counts at 01:00; with midnight days it would not', async () => {
+    const calendarToday = new AttendanceDays(zone).today();
+    const counted = await get<{ date: string; inside: number }>(overnight.app, '/api/v1/occupancy');
+    assert.deepEqual(counted, { ...counted, date: addDays(calendarToday, -1), inside: 1 });
+    const atMidnight = await get<{ date: string; inside: number }>(midnightDays.app, '/api/v1/occupancy');
+    assert.deepEqual(atMidnight, { ...atMidnight, date: calendarToday, inside: 0 });
+    const sheet = await get<{ items: Entry[] }>(overnight.app, `/api/v1/checkins?date=${addDays(calendarToday, -1)}`);
+    assert.deepEqual(
+      sheet.items.map((entry) => entry.firstname),
+      ['Owl'],
+    );
+  });
+});
