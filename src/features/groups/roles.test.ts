@@ -231,6 +231,52 @@ describe('groups and the register by role', () => {
     ]);
   });
 
+  test('marking by hand: a leader in their group only (another is 404), a viewer never (403); attendance as the register', async () => {
+    const { leader, viewer } = as;
+    const mine = `/api/v1/groups/${led.id}/register/${DAY}/${person['L-1']}`;
+    const marked = await apiAs(leader, { method: 'PUT', url: mine, payload: { status: 'present', reason: 'Roll call' } });
+    assert.equal(marked.statusCode, 201, marked.body);
+    assert.equal(marked.json<{ markedBy: string }>().markedBy, 'leader');
+    const page = await leader.inject({ url: `/admin/groups/${led.id}/roll-call?date=${DAY}` });
+    assert.equal(page.statusCode, 200);
+    assert.match(page.body, /marked by leader, [\d-]+ [\d:]+: Roll call/);
+    assert.equal((await apiAs(leader, { method: 'DELETE', url: mine })).statusCode, 204);
+
+    const before = await counts();
+    const elsewhere = `/api/v1/groups/${other.id}/register/${DAY}/${person['O-1']}`;
+    assertProblem(await apiAs(leader, { method: 'PUT', url: elsewhere, payload: { status: 'present' } }), 404, 'mark elsewhere');
+    assertProblem(await apiAs(leader, { method: 'DELETE', url: elsewhere }), 404, 'unmark elsewhere');
+    assert.equal((await leader.inject({ url: `/admin/groups/${other.id}/roll-call` })).statusCode, 404);
+    assertProblem(await apiAs(viewer, { method: 'PUT', url: mine, payload: { status: 'present' } }), 403, 'a viewer marks');
+    assertProblem(await apiAs(viewer, { method: 'DELETE', url: mine }), 403, 'a viewer unmarks');
+    const form = { personId: String(person['L-1']), date: DAY, status: 'present', from: '2026-03-01', to: '2026-03-31' };
+    const refused = await postAs(viewer, `/admin/groups/${led.id}/register/mark`, form);
+    assert.equal(refused.statusCode, 403);
+    assert.match(refused.body, /may not mark or excuse in a register/);
+    assert.equal((await postAs(leader, `/admin/groups/${other.id}/register/mark`, form)).statusCode, 404);
+    assert.deepEqual(await counts(), before, 'nothing was written');
+
+    // A person's attendance is read as the register: a leader only in their groups, others 404.
+    const attendance = await apiAs(leader, { url: `/api/v1/people/${person['L-1']}/attendance?${RANGE}` });
+    assert.equal(attendance.statusCode, 200, attendance.body);
+    assert.deepEqual(
+      attendance.json<{ groups: { group: Group }[] }>().groups.map((g) => g.group.id),
+      [led.id],
+    );
+    assertProblem(await apiAs(leader, { url: `/api/v1/people/${person['O-1']}/attendance` }), 404, "another group's person");
+    assert.equal((await leader.inject({ url: `/admin/people/${person['O-1']}/attendance` })).statusCode, 404);
+    const seen = await apiAs(viewer, { url: `/api/v1/people/${person['O-1']}/attendance?${RANGE}` });
+    assert.equal(seen.statusCode, 200, seen.body);
+    assert.deepEqual(
+      seen.json<{ groups: { group: Group }[] }>().groups.map((g) => g.group.id),
+      [other.id],
+    );
+    const personPage = await viewer.inject({ url: `/admin/people/${person['O-1']}/attendance?${RANGE}` });
+    assert.equal(personPage.statusCode, 200);
+    assert.match(personPage.body, /Attendance: Grace Hopper/);
+    assert.match(personPage.body, /Other band/);
+  });
+
   /** Every change to groups and members, over the API; each must be refused with `status`. */
   async function apiChangesRefused(session: AdminSession, groupId: number, personId: number, status: number) {
     const refusals: [string, InjectOptions][] = [
