@@ -515,7 +515,7 @@ export class GroupService {
     if (status === 'excused' && reason === null) throw DomainError.invalid('reason', 'an excused day needs a reason');
     const markedBy = actorLabel(actor);
     return this.deps.changes.run(actor, async (change) => {
-      await memberOfScheduledDay(change, target.groupId, target.personId, date);
+      await memberOfScheduledDay(change, target.groupId, target.personId, date, true);
       const before = await clearCell(change, target.groupId, target.personId, date);
       let cell: MarkedCell;
       if (status === 'excused') {
@@ -575,12 +575,23 @@ async function clearCell(
   return mark ? { status: mark.status, reason: mark.reason } : undefined;
 }
 
-async function memberOfScheduledDay(change: Change, groupId: number, personId: number, date: string): Promise<void> {
+/**
+ * Refuses a day that is not a scheduled day of a member; `withinMembership`: also a day outside their
+ * since–until (marking; an excuse, as before, may be given for any scheduled day of a member).
+ */
+async function memberOfScheduledDay(
+  change: Change,
+  groupId: number,
+  personId: number,
+  date: string,
+  withinMembership = false,
+): Promise<void> {
   const group = await findGroup(change.tx, groupId);
   if (!group) throw DomainError.notFoundOf('group', groupId);
   const membership = await findMembership(change.tx, groupId, personId);
   if (!membership) throw notAMember(groupId, personId);
   if (!isScheduled(group.schedule, date)) throw DomainError.invalid('date', `${date} is not a scheduled day of this group`);
+  if (!withinMembership) return;
   if (membership.since !== null && date < membership.since) {
     throw DomainError.invalid('date', `${date} is before person ${personId} became a member (${membership.since})`);
   }
