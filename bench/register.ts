@@ -30,7 +30,8 @@ INSERT INTO people (id, firstname, lastname, external_ref, badge)
 SELECT i, 'Member' || i, 'Roster-' || i, 'B' || i, md5('badge' || i) FROM generate_series(1, 1000) AS i;
 INSERT INTO groups (id, name, starts_on, ends_on, weekdays, start_time, grace_minutes)
 VALUES (1, 'Bench', '2026-10-01', '2026-10-31', '{1,2,3,4,5,6,7}', '09:00', 5);
-INSERT INTO group_members (group_id, person_id) SELECT 1, i FROM generate_series(1, 1000) AS i;
+-- Members since before the month, so every day of it counts.
+INSERT INTO group_members (group_id, person_id, since) SELECT 1, i, '2026-09-01' FROM generate_series(1, 1000) AS i;
 -- Arrivals between 08:30 and 09:30, departures at 17:00; one member in ten missing on a given day.
 INSERT INTO checkins (login, person_id, firstname, lastname, gate, direction)
 SELECT d + time '08:30' + make_interval(mins => (i * 7 + extract(day FROM d)::int) % 60),

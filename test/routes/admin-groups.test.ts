@@ -1,5 +1,5 @@
 // The group pages and the register page refuse bad input with a page that names the field (never a
-// 500): unknown groups, schedules the domain refuses, register ranges, excuses, broken or large CSV
+// 500): unknown groups, schedules the domain refuses, register ranges, marks, broken or large CSV
 // pasted into the import form. In-process (buildApp + inject) against a real PostgreSQL database,
 // AUTH_MODE=token.
 import assert from 'node:assert/strict';
@@ -111,6 +111,8 @@ describe('admin pages for groups and the register', () => {
       '/admin/groups/999999/delete',
       '/admin/groups/999999/import',
       '/admin/groups/999999/excuses',
+      '/admin/groups/999999/register/mark',
+      '/admin/groups/999999/register/unmark',
     ]) {
       assert.equal((await post(url, [['csv', 'firstname,lastname']])).statusCode, 404, url);
     }
@@ -137,7 +139,7 @@ describe('admin pages for groups and the register', () => {
     assert.match(opened.body, new RegExp(`id="register-from"\\s+name="from"\\s+value="${expected}"`));
     const empty = await admin.inject({ url: `/admin/groups/${groupId}/register?from=2026-03-01&to=2026-03-31` });
     assert.equal(empty.statusCode, 200);
-    assert.match(empty.body, /No members yet/);
+    assert.match(empty.body, /No members in this range/);
   });
 
   test('import from the form: a broken file is refused by line, a large pasted file goes through', async () => {
@@ -176,8 +178,10 @@ describe('admin pages for groups and the register', () => {
     assert.match(again.body, /1500 lines: 0 new people, 0 updated, 1500 unchanged; 0 new members/);
   });
 
-  test('excuses from the register: refusals are named, an excuse shows in the grid', async () => {
+  test('marking from the register: refusals are named, an excuse shows in the grid', async () => {
     const [person] = await t.database.query<{ id: string }>(`SELECT id FROM people WHERE external_ref = 'C-7'`);
+    // Imported today, they are counted from today: members since March instead.
+    await t.database.query(`UPDATE group_members SET since = '2026-03-01'`);
     const range: [string, string][] = [
       ['from', '2026-03-01'],
       ['to', '2026-03-31'],
@@ -190,7 +194,7 @@ describe('admin pages for groups and the register', () => {
           ['reason', 'Ill'],
         ],
         400,
-        /id="excuse-person-error">choose a member/,
+        /id="mark-person-error">choose a member/,
       ],
       [
         [
@@ -199,7 +203,7 @@ describe('admin pages for groups and the register', () => {
           ['reason', 'Ill'],
         ],
         400,
-        /id="excuse-date-error">2026-03-03 is not a scheduled day/,
+        /id="mark-date-error">2026-03-03 is not a scheduled day/,
       ],
       [
         [
@@ -208,7 +212,7 @@ describe('admin pages for groups and the register', () => {
           ['reason', ' '],
         ],
         400,
-        /id="excuse-reason-error">must not be blank/,
+        /id="mark-reason-error">an excused day needs a reason/,
       ],
       [
         [
@@ -221,26 +225,30 @@ describe('admin pages for groups and the register', () => {
       ],
     ];
     for (const [fields, status, message] of refusals) {
-      const answer = await post(`/admin/groups/${groupId}/excuses`, [...range, ...fields]);
+      const answer = await post(`/admin/groups/${groupId}/register/mark`, [...range, ['status', 'excused'], ...fields]);
       assert.equal(answer.statusCode, status, JSON.stringify(fields));
       assert.match(answer.body, message);
     }
-    const excused = await post(`/admin/groups/${groupId}/excuses`, [
+    const excused = await post(`/admin/groups/${groupId}/register/mark`, [
       ...range,
+      ['status', 'excused'],
       ['personId', person!.id],
       ['date', '2026-03-02'],
       ['reason', 'Choir <trip>'],
     ]);
     assert.equal(excused.statusCode, 303);
-    assert.equal(excused.headers.location, `/admin/groups/${groupId}/register?from=2026-03-01&to=2026-03-31&done=excused#excuse`);
+    assert.equal(excused.headers.location, `/admin/groups/${groupId}/register?from=2026-03-01&to=2026-03-31&done=marked#mark`);
     const register = await admin.inject({ url: `/admin/groups/${groupId}/register?from=2026-03-01&to=2026-03-31` });
-    assert.match(register.body, /<td class="st-excused" title="reason: Choir &lt;trip&gt;">excused<\/td>/);
+    assert.match(
+      register.body,
+      /<td class="st-excused reg-marked" title="marked by admin, [\d-]+ [\d:]+: Choir &lt;trip&gt;">excused<small class="reg-flag">marked<\/small><\/td>/,
+    );
     assert.equal(register.body.match(/<td class="st-/g)?.length, 1500 * 8, '1,500 members × 8 scheduled days');
 
-    const withdrawn = await post(`/admin/groups/${groupId}/excuses/withdraw`, [...range, ['personId', person!.id], ['date', '2026-03-02']]);
+    const withdrawn = await post(`/admin/groups/${groupId}/register/unmark`, [...range, ['personId', person!.id], ['date', '2026-03-02']]);
     assert.equal(withdrawn.statusCode, 303);
-    const twice = await post(`/admin/groups/${groupId}/excuses/withdraw`, [...range, ['personId', person!.id], ['date', '2026-03-02']]);
+    const twice = await post(`/admin/groups/${groupId}/register/unmark`, [...range, ['personId', person!.id], ['date', '2026-03-02']]);
     assert.equal(twice.statusCode, 404);
-    assert.match(twice.body, /has no excuse for 2026-03-02/);
+    assert.match(twice.body, /on 2026-03-02 in group \d+ is not marked/);
   });
 });

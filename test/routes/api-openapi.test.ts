@@ -38,6 +38,7 @@ describe('OpenAPI document and docs page', () => {
       'DELETE /api/v1/groups/{id}',
       'DELETE /api/v1/groups/{id}/members/{personId}',
       'DELETE /api/v1/groups/{id}/members/{personId}/excuses/{date}',
+      'DELETE /api/v1/groups/{id}/register/{date}/{personId}',
       'DELETE /api/v1/people/{id}',
       'DELETE /api/v1/tokens/{id}',
       'DELETE /api/v1/users/{id}',
@@ -59,6 +60,7 @@ describe('OpenAPI document and docs page', () => {
       'GET /api/v1/occupancy',
       'GET /api/v1/people',
       'GET /api/v1/people/{id}',
+      'GET /api/v1/people/{id}/attendance',
       'GET /api/v1/people/{id}/export',
       'GET /api/v1/people/{id}/export.csv',
       'GET /api/v1/session',
@@ -96,6 +98,7 @@ describe('OpenAPI document and docs page', () => {
       'POST /table/create',
       'PUT /api/v1/groups/{id}/members/{personId}',
       'PUT /api/v1/groups/{id}/members/{personId}/excuses/{date}',
+      'PUT /api/v1/groups/{id}/register/{date}/{personId}',
     ]);
     const create = doc.paths['/api/v1/checkins']!.post!;
     assert.ok(

@@ -20,7 +20,16 @@ interface Register {
   days: { date: string; startsAt: string | null; lateAfter: string | null; totals: Totals }[];
   members: {
     person: { id: number; firstname: string; lastname: string; externalRef: string | null };
-    attendance: { date: string; status: string; firstIn: string | null; lastOut: string | null; excuse: string | null }[];
+    membership: { since: string | null; until: string | null };
+    attendance: {
+      date: string;
+      status: string;
+      firstIn: string | null;
+      lastOut: string | null;
+      excuse: string | null;
+      checkoutOnly: boolean;
+      marked: { by: string; at: string; reason: string | null } | null;
+    }[];
     totals: Totals;
     rate: number | null;
   }[];
@@ -103,8 +112,10 @@ for (const backend of BACKENDS) {
       });
       assert.equal(created.status, 201, created.text);
       groupId = created.body.id;
+      // Members since before the course: every scheduled day counts.
       for (const id of [ANNA, ZOE, BEN1, BEN2, CARL]) {
-        assert.equal((await api(`${base}/groups/${groupId}/members/${id}`, { method: 'PUT' })).status, 201);
+        const added = await api(`${base}/groups/${groupId}/members/${id}`, { method: 'PUT', body: { since: '2026-03-01' } });
+        assert.equal(added.status, 201, added.text);
       }
       const excused = await api(`${base}/groups/${groupId}/members/${CARL}/excuses/2026-03-29`, {
         method: 'PUT',
@@ -158,18 +169,24 @@ for (const backend of BACKENDS) {
         firstIn: '2026-03-28T08:55:00+01:00',
         lastOut: '2026-03-28T17:00:00+01:00',
         excuse: null,
+        checkoutOnly: false,
+        marked: null,
       });
       assert.equal(anna.attendance[1]!.firstIn, '2026-03-29T09:30:00+02:00');
       assert.equal(anna.attendance[3]!.firstIn, '2026-10-25T09:05:00+01:00');
       assert.equal(byId.get(ZOE)!.attendance[2]!.firstIn, '2026-03-30T00:30:00+02:00', 'counted on its local day');
       assert.equal(byId.get(ZOE)!.attendance[3]!.firstIn, '2026-10-25T02:30:00+01:00');
-      assert.deepEqual(byId.get(CARL)!.attendance[1], {
+      const { marked, ...excused } = byId.get(CARL)!.attendance[1]!;
+      assert.deepEqual(excused, {
         date: '2026-03-29',
         status: 'excused',
         firstIn: '2026-03-29T08:00:00+02:00',
         lastOut: null,
         excuse: 'Family',
+        checkoutOnly: false,
       });
+      assert.equal(marked?.by, 'anonymous (AUTH_MODE=open)', 'an excuse is a cell marked by hand, with who and why');
+      assert.equal(marked?.reason, 'Family');
 
       assert.deepEqual(anna.totals, { present: 2, late: 1, absent: 1, excused: 0, upcoming: 0 });
       assert.equal(anna.rate, 0.75);

@@ -2,8 +2,9 @@
 // (AUTH_MODE=token): a group with a weekday schedule (a refused schedule shows its message next to the
 // field), a CSV import whose bad line is shown in the preview with nothing written, then fixed and
 // imported; check-ins by free names through the API; the register showing present, late, absent and
-// upcoming in words, an excuse given and withdrawn, the CSV download, the sticky header row and name
-// column, the print stylesheet, and no page overflow at 390 px outside the grid's own scroll box.
+// upcoming in words, a cell marked by hand from the form and from a click on the cell, then cleared, the
+// roll call on a 390 px phone (with and without JavaScript), the CSV download, the sticky header row and
+// name column, the print stylesheet, and no page overflow at 390 px outside the grid's own scroll box.
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -27,6 +28,8 @@ const today = localDate('UTC');
 const yesterday = addDays(today, -1);
 const tomorrow = addDays(today, 1);
 const range = { from: addDays(today, -3), to: addDays(today, 3) };
+/** Today's cell: upcoming until 09:10 (start + grace), then absent for who has not arrived. */
+const todayStatus = () => (new Date() > new Date(`${today}T09:10:00Z`) ? 'absent' : 'upcoming');
 
 type Scrollable = { scrollTop: number; scrollLeft: number; scrollWidth: number; clientWidth: number };
 interface Style {
@@ -209,6 +212,15 @@ describe('groups and the register in headless Chromium', { skip }, () => {
       });
       assert.equal(response.status(), 201, await response.text());
     }
+    // The imported members are counted from today: they were members all week.
+    const members = await office.request.get(`${server.url}/api/v1/groups/${groupPath.split('/').at(-1)}/members`);
+    for (const member of ((await members.json()) as { items: { id: number }[] }).items) {
+      const since = await office.request.put(`${server.url}/api/v1/groups/${groupPath.split('/').at(-1)}/members/${member.id}`, {
+        headers: { 'x-csrf-token': csrf },
+        data: { since: range.from },
+      });
+      assert.equal(since.status(), 200, await since.text());
+    }
     const out = await office.request.post(`${server.url}/api/v1/checkins`, {
       headers: { 'x-csrf-token': csrf },
       data: { firstname: 'Ada', lastname: 'Lovelace', gate: 'Main', direction: 'out', occurredAt: `${yesterday}T16:05:00Z` },
@@ -242,40 +254,159 @@ describe('groups and the register in headless Chromium', { skip }, () => {
       backgrounds.add((await (await cell(name, day)).evaluate(styleOf)).backgroundColor);
     }
     assert.equal(backgrounds.size, 4);
-    assert.match(await page.locator('#register-table tbody tr', { hasText: 'Borel' }).locator('.reg-rate').innerText(), /^0 %\n0 of 2$/);
+    const counted = todayStatus() === 'absent' ? 2 : 1;
+    assert.match(
+      await page.locator('#register-table tbody tr', { hasText: 'Borel' }).locator('.reg-rate').innerText(),
+      new RegExp(`^0 %\\n0 of ${counted}$`),
+    );
     const totals = await page.locator('#register-table tfoot td').first().innerText();
     assert.match(totals, /1 present\n1 late\n1 absent/);
   });
 
-  test('excuse a member for a day from the register, and withdraw it', async () => {
-    // A day that is not scheduled is refused next to the Day field.
-    await page.locator('#excuse-person').selectOption({ label: 'Borel, Émile' });
-    await page.locator('#excuse-date').fill(range.to);
-    await page.locator('#excuse-reason').fill('Ill');
-    await page.getByRole('button', { name: 'Excuse', exact: true }).click();
-    await page.locator('#excuse-date-error').waitFor();
-    assert.match(await page.locator('#excuse-date-error').innerText(), /is not a scheduled day/);
+  test('mark a member from the form below the grid, shown with who and why, and clear it', async () => {
+    // A day after today is refused next to the Day field.
+    await page.locator('#mark-person').selectOption({ label: 'Borel, Émile' });
+    await page.locator('#mark-date').evaluate((input) => ((input as unknown as { max: string }).max = ''));
+    await page.locator('#mark-date').fill(tomorrow);
+    await page.locator('#mark-status').selectOption('excused');
+    await page.locator('#mark-reason').fill('Ill');
+    await page.getByRole('button', { name: 'Mark', exact: true }).first().click();
+    await page.locator('#mark-date-error').waitFor();
+    assert.match(await page.locator('#mark-date-error').innerText(), /is in the future/);
 
-    await page.locator('#excuse-date').fill(yesterday);
-    await page.getByRole('button', { name: 'Excuse', exact: true }).click();
-    await page.getByText('Excuse saved.').waitFor();
+    await page.locator('#mark-date').fill(yesterday);
+    await page.getByRole('button', { name: 'Mark', exact: true }).first().click();
+    await page.getByText('Mark saved.').waitFor();
     const borel = await cell('Borel', yesterday);
-    assert.equal(await borel.innerText(), 'excused');
-    assert.equal(await borel.getAttribute('title'), 'reason: Ill');
-    assert.match(await page.locator('#excuse-table').innerText(), new RegExp(`${yesterday}\\s+Borel, Émile\\s+Ill`));
-    const [record] = await database.query<{ actor: string; after: { reason: string } }>(
-      `SELECT actor, after FROM audit_log WHERE action = 'excuse'`,
+    assert.equal(await borel.innerText(), 'excused\nmarked');
+    assert.match((await borel.getAttribute('title')) ?? '', /^marked by admin, \d{4}-\d{2}-\d{2} \d{2}:\d{2}: Ill$/);
+    assert.match(
+      await page.locator('#mark-table').innerText(),
+      new RegExp(`${yesterday}\\s+Borel, Émile\\s+excused\\s+admin[^\\n]*\\s+Ill`),
+    );
+    const [record] = await database.query<{ actor: string; after: { status: string; reason: string } }>(
+      `SELECT actor, after FROM audit_log WHERE action = 'mark'`,
     );
     assert.equal(record?.actor, 'admin');
-    assert.equal(record?.after.reason, 'Ill');
+    assert.deepEqual([record?.after.status, record?.after.reason], ['excused', 'Ill']);
 
-    await page
-      .locator('#excuse-table')
-      .getByRole('button', { name: /Withdraw/ })
-      .click();
-    await page.getByText('Excuse withdrawn.').waitFor();
+    await page.locator('#mark-table').getByRole('button', { name: /Clear/ }).click();
+    await page.getByText('Mark cleared').waitFor();
     assert.equal(await (await cell('Borel', yesterday)).innerText(), 'absent');
-    assert.equal((await database.query(`SELECT 1 FROM audit_log WHERE action = 'withdraw-excuse'`)).length, 1);
+    assert.equal((await database.query(`SELECT 1 FROM audit_log WHERE action = 'unmark'`)).length, 1);
+  });
+
+  test('a click on a cell opens the marking form; the mark is shown, and cleared from the same dialog', async () => {
+    await (await cell('Borel', yesterday)).click();
+    const dialog = page.locator('#cell-dialog');
+    await dialog.waitFor();
+    assert.match(await dialog.locator('h2').innerText(), new RegExp(`Mark Borel, Émile on ${yesterday}`));
+    assert.equal(await dialog.getByRole('button', { name: 'Clear the mark' }).isVisible(), false, 'nothing to clear yet');
+    await dialog.locator('#cell-status').selectOption('present');
+    await dialog.locator('#cell-reason').fill('Came by the side door');
+    await dialog.getByRole('button', { name: 'Mark', exact: true }).click();
+    await page.getByText('Mark saved.').waitFor();
+    const borel = await cell('Borel', yesterday);
+    assert.equal(await borel.innerText(), 'present\nmarked');
+    assert.match((await borel.getAttribute('title')) ?? '', /Came by the side door$/);
+
+    await (await cell('Borel', yesterday)).click();
+    await dialog.waitFor();
+    await dialog.getByRole('button', { name: 'Clear the mark' }).click();
+    await page.getByText('Mark cleared').waitFor();
+    assert.equal(await (await cell('Borel', yesterday)).innerText(), 'absent');
+    // A day after today opens nothing.
+    await (await cell('Borel', tomorrow)).click();
+    assert.equal(await dialog.isVisible(), false);
+  });
+
+  test('roll call on a 390 px phone: tap a status per name and it moves on; without JavaScript too', async () => {
+    const phone = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
+    await phone.addCookies(await office.cookies());
+    const mobile = await phone.newPage();
+    await mobile.goto(`${server.url}${groupPath}/register?from=${range.from}&to=${range.to}`);
+    await mobile.getByRole('link', { name: 'Roll call' }).click();
+    await mobile.locator('#roll-date').fill(yesterday);
+    await mobile.getByRole('button', { name: 'Show' }).click();
+    const rows = mobile.locator('#roll-call .roll-row');
+    await rows.first().waitFor();
+    assert.deepEqual(
+      (await rows.locator('strong').allInnerTexts()).map((name) => name.trim()),
+      ['Borel, Émile', 'Hopper, Grace', 'Lovelace, Ada'],
+    );
+    const width = await mobile.evaluate(
+      () => (globalThis as unknown as { document: { documentElement: Scrollable } }).document.documentElement.scrollWidth,
+    );
+    assert.ok(width <= 390, `the roll call fits the phone (${width} px)`);
+    const button = rows.first().getByRole('button', { name: 'present Émile Borel' });
+    const box = (await button.boundingBox())!;
+    assert.ok(box.height >= 40 && box.width >= 60, `a button a thumb can hit (${box.width}×${box.height})`);
+
+    await button.tap();
+    await rows.first().locator('[data-marked]').waitFor();
+    assert.equal(await rows.first().locator('[data-status]').innerText(), 'present');
+    const focused = () =>
+      mobile.evaluate(
+        () =>
+          (
+            globalThis as unknown as { document: { activeElement: { closest(s: string): { id: string } | null } } }
+          ).document.activeElement.closest('.roll-row')?.id,
+      );
+    assert.equal(await focused(), await rows.nth(1).getAttribute('id'), 'on to the next name');
+
+    const hopper = rows.nth(1);
+    await hopper.getByRole('button', { name: 'excused Grace Hopper' }).tap();
+    await hopper.locator('[data-row-error]:not([hidden])').waitFor();
+    assert.match(await hopper.locator('[data-row-error]').innerText(), /needs a reason/);
+    await hopper.getByLabel('Reason for Grace Hopper').fill('Dentist');
+    await hopper.getByRole('button', { name: 'excused Grace Hopper' }).tap();
+    await hopper.locator('[data-marked]').waitFor();
+    assert.equal(await hopper.locator('[data-status]').innerText(), 'excused');
+    assert.equal(await focused(), await rows.nth(2).getAttribute('id'));
+    const stored = await database.query<{ status: string }>(
+      `SELECT status FROM register_marks UNION ALL SELECT 'excused: ' || reason FROM excuses ORDER BY 1`,
+    );
+    assert.deepEqual(
+      stored.map((row) => row.status),
+      ['excused: Dentist', 'present'],
+    );
+    await phone.close();
+
+    // Plain forms: each tap posts and comes back at the next name.
+    const plain = await browser.newContext({
+      viewport: { width: 390, height: 844 },
+      isMobile: true,
+      hasTouch: true,
+      javaScriptEnabled: false,
+    });
+    await plain.addCookies(await office.cookies());
+    const noScript = await plain.newPage();
+    await noScript.goto(`${server.url}${groupPath}/roll-call?date=${yesterday}`);
+    const borel = noScript.locator('#roll-call .roll-row').first();
+    await borel.getByRole('button', { name: 'Undo the mark of Émile Borel' }).tap();
+    await noScript.getByText('Mark cleared').waitFor();
+    await noScript.locator('#roll-call .roll-row').first().getByRole('button', { name: 'absent Émile Borel' }).tap();
+    await noScript.getByText('Mark saved.').waitFor();
+    const hopperId = await noScript.locator('#roll-call .roll-row').nth(1).getAttribute('id');
+    assert.equal(new URL(noScript.url()).hash, `#${hopperId}`, 'back at the next name');
+    assert.equal(await noScript.locator('#roll-call .roll-row').first().locator('[data-status]').innerText(), 'absent');
+    assert.match(await noScript.locator('#roll-call .roll-row').first().innerText(), /marked by admin/);
+    await plain.close();
+
+    // The marks show in the register; cleared again for the tests after this one.
+    await page.goto(registerUrl());
+    assert.equal(await (await cell('Hopper', yesterday)).innerText(), 'excused\n09:30\nmarked');
+    const groupId = groupPath.split('/').at(-1);
+    const csrf = (await page.locator('meta[name="csrf-token"]').getAttribute('content'))!;
+    const people = await database.query<{ id: string }>(
+      `SELECT person_id::text AS id FROM register_marks UNION SELECT person_id::text FROM excuses`,
+    );
+    for (const { id } of people) {
+      const cleared = await office.request.delete(`${server.url}/api/v1/groups/${groupId}/register/${yesterday}/${id}`, {
+        headers: { 'x-csrf-token': csrf },
+      });
+      assert.equal(cleared.status(), 204);
+    }
   });
 
   test('Download CSV gives the register of the range shown', async () => {
@@ -285,7 +416,10 @@ describe('groups and the register in headless Chromium', { skip }, () => {
     for await (const chunk of await download.createReadStream()) csv += chunk;
     const lines = csv.trim().split(/\r\n/);
     assert.equal(lines[0], `lastname,firstname,externalRef,${yesterday},${today},${tomorrow},present,late,absent,excused,rate`);
-    assert.match(lines.find((line) => line.startsWith('Lovelace')) ?? '', new RegExp(`^Lovelace,Ada,A-1,present,absent,upcoming,`));
+    assert.match(
+      lines.find((line) => line.startsWith('Lovelace')) ?? '',
+      new RegExp(`^Lovelace,Ada,A-1,present,${todayStatus()},upcoming,`),
+    );
   });
 
   test('the header row stays in view while the grid scrolls', async () => {

@@ -1,5 +1,6 @@
-// /api/v1/groups: groups (rosters) with their schedule, members, excuses, CSV import of members, and
-// the attendance register (JSON and CSV). Routes only translate HTTP to the group service and back; the
+// /api/v1/groups: groups (rosters) with their schedule, members, excuses, CSV import of members, the
+// attendance register (JSON and CSV) with its cells marked by hand; and /api/v1/people/{id}/attendance,
+// one person's register across their groups. Routes only translate HTTP to the group service and back; the
 // service decides who may do what (a leader sees only their groups: any other answers 404).
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyPluginAsync } from 'fastify';
@@ -21,6 +22,13 @@ import {
   ImportQuerySchema,
   ImportResultSchema,
   ListGroupsQuerySchema,
+  AttendanceQuerySchema,
+  MarkBodySchema,
+  MarkedCellSchema,
+  MarkParamsSchema,
+  MembershipBodySchema,
+  PersonAttendanceSchema,
+  PersonIdParamsSchema,
   MemberListSchema,
   MemberParamsSchema,
   MemberSchema,
@@ -142,14 +150,16 @@ export const apiV1GroupRoutes: FastifyPluginAsync<AppContext> = async (app, { se
       config: { access: 'admin' },
       schema: {
         tags: TAGS,
-        summary: 'Make a person a member (owners and managers)',
-        description: 'Idempotent: 201 when the person became a member, 200 when they already were one (nothing changes).',
+        summary: 'Make a person a member, or change their first and last day (owners and managers)',
+        description:
+          'Optional JSON body `{since?, until?}`: the first and last day (inclusive) the member is counted in the register; days outside are `not-member` and count in no total or rate. A new member is counted from today unless `since` says otherwise (null: from the start); `until` null or left out: no end. 201 when the person became a member; 200 when they already were one (only the days given change; nothing given, nothing changes). `until` before `since` is a 400 naming `until`.',
         params: MemberParamsSchema,
+        body: MembershipBodySchema,
         response: { 200: MemberSchema, 201: MemberSchema, 400: ProblemSchema, 404: ProblemSchema },
       },
     },
     async (request, reply) => {
-      const { added, member } = await groups.addMember(actorOf(request), request.params.id, request.params.personId);
+      const { added, member } = await groups.addMember(actorOf(request), request.params.id, request.params.personId, request.body ?? {});
       return reply.code(added ? 201 : 200).send(member);
     },
   );
@@ -247,6 +257,65 @@ export const apiV1GroupRoutes: FastifyPluginAsync<AppContext> = async (app, { se
     },
   );
 
+  // ---- Marking by hand ---------------------------------------------------------------------------
+
+  api.put(
+    '/groups/:id/register/:date/:personId',
+    {
+      config: { access: 'admin' },
+      schema: {
+        tags: TAGS,
+        summary: 'Mark a register cell by hand (owners, managers; a leader in their groups)',
+        description:
+          "Sets a member's cell to `present`, `late`, `absent` or `excused`, whatever the check-ins say; the register then shows it with `marked` (who, when, why). `excused` needs a `reason` (it is the excuse of PUT …/excuses/{date}). Only a scheduled day of the group, today or earlier, within the membership: otherwise a 400 naming `date`. 201 when the cell was not marked, 200 when its mark was replaced. Audited.",
+        params: MarkParamsSchema,
+        body: MarkBodySchema,
+        response: { 200: MarkedCellSchema, 201: MarkedCellSchema, 400: ProblemSchema, 403: ProblemSchema, 404: ProblemSchema },
+      },
+    },
+    async (request, reply) => {
+      const { id, date, personId } = request.params;
+      const { cell, created } = await groups.mark(actorOf(request), { groupId: id, personId, date }, request.body);
+      return reply.code(created ? 201 : 200).send(cell);
+    },
+  );
+
+  api.delete(
+    '/groups/:id/register/:date/:personId',
+    {
+      config: { access: 'admin' },
+      schema: {
+        tags: TAGS,
+        summary: 'Return a marked cell to what the check-ins say (owners, managers; a leader in their groups)',
+        description: 'Removes the mark (or excuse) of the cell. 404 when nothing was marked. Audited.',
+        params: MarkParamsSchema,
+        response: { 204: { description: 'Unmarked.', type: 'null' }, 400: ProblemSchema, 403: ProblemSchema, 404: ProblemSchema },
+      },
+    },
+    async (request, reply) => {
+      const { id, date, personId } = request.params;
+      await groups.unmark(actorOf(request), { groupId: id, personId, date });
+      return reply.code(204).send(null);
+    },
+  );
+
+  api.get(
+    '/people/:id/attendance',
+    {
+      config: { access: 'admin' },
+      schema: {
+        tags: ['people'],
+        summary: "A person's attendance in each of their groups (staff; a leader only their groups' people)",
+        description:
+          'For each group the person is a member of: the scheduled days from `from` to `to` (default: the last 30 days up to today) with the same statuses, flags, totals and rate as the register. A leader sees only their groups, and a person in none of them is a 404.',
+        params: PersonIdParamsSchema,
+        querystring: AttendanceQuerySchema,
+        response: { 200: PersonAttendanceSchema, 400: ProblemSchema, 404: ProblemSchema },
+      },
+    },
+    async (request) => groups.personAttendance(actorOf(request), request.params.id, request.query),
+  );
+
   // ---- The register ------------------------------------------------------------------------------
 
   api.get(
@@ -256,7 +325,7 @@ export const apiV1GroupRoutes: FastifyPluginAsync<AppContext> = async (app, { se
       schema: {
         tags: TAGS,
         summary: 'Attendance register of a group (staff; a leader only their groups)',
-        description: `For each scheduled day from \`from\` to \`to\` (at most ${REGISTER_MAX_DAYS} days, calendar days in APP_TIMEZONE): each member's status with first arrival and last departure, each member's totals and attendance rate, and per-day totals. A check-in counts for a member when it carries the member's person id, or when its names match exactly one member of the group (case, accents and punctuation ignored).`,
+        description: `For each scheduled day from \`from\` to \`to\` (at most ${REGISTER_MAX_DAYS} days, calendar days in APP_TIMEZONE): each member's status with first arrival and last departure, each member's totals and attendance rate, and per-day totals. A check-in counts for a member when it carries the member's person id, or when its names match exactly one member of the group (case, accents and punctuation ignored). Members whose membership (\`since\`–\`until\`) overlaps the range are listed; a day outside it is \`not-member\` and counts nowhere. See \`status\` for the rules, \`checkoutOnly\` and \`marked\` for the flags.`,
         params: GroupIdParamsSchema,
         querystring: RegisterQuerySchema,
         response: { 200: RegisterSchema, 400: ProblemSchema, 404: ProblemSchema },

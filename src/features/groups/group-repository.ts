@@ -1,4 +1,4 @@
-// SQL for groups (rosters), memberships and excuses.
+// SQL for groups (rosters), memberships, excuses and cells marked by hand.
 import type { Queryable } from '../../db/database.js';
 import { PERSON_COLUMNS, type Person } from '../people/person-repository.js';
 
@@ -85,15 +85,66 @@ export async function deleteGroup(db: Queryable, id: number): Promise<boolean> {
 
 // ---- Members -------------------------------------------------------------------------------------
 
-export type Member = Person & { addedAt: string };
+/** `since` and `until`: the first and last day the member is counted (YYYY-MM-DD), null = open. */
+export type Member = Person & { addedAt: string; since: string | null; until: string | null };
 
-/** Adds a member; false when they already were one. */
-export async function addMember(db: Queryable, groupId: number, personId: number): Promise<boolean> {
+/** A membership's days: a field left out keeps its value (a new member: since today, no end). */
+export interface MembershipDays {
+  since?: string | null;
+  until?: string | null;
+}
+
+/** Adds a member; false when they already were one (then nothing changes). */
+export async function addMember(db: Queryable, groupId: number, personId: number, days: MembershipDays = {}): Promise<boolean> {
   const { rowCount } = await db.query(
-    `INSERT INTO group_members (group_id, person_id) VALUES ($1, $2) ON CONFLICT (group_id, person_id) DO NOTHING`,
-    [groupId, personId],
+    `INSERT INTO group_members (group_id, person_id, since, until)
+     VALUES ($1, $2, CASE WHEN $3 THEN $4::date ELSE current_date END, $5::date)
+     ON CONFLICT (group_id, person_id) DO NOTHING`,
+    [groupId, personId, days.since !== undefined, days.since ?? null, days.until ?? null],
   );
   return rowCount === 1;
+}
+
+/** A membership as stored, locked until the transaction ends; undefined when the person is not a member. */
+export async function findMembership(
+  db: Queryable,
+  groupId: number,
+  personId: number,
+): Promise<{ since: string | null; until: string | null } | undefined> {
+  const { rows } = await db.query<{ since: string | null; until: string | null }>(
+    `SELECT to_char(since, 'YYYY-MM-DD') AS since, to_char(until, 'YYYY-MM-DD') AS until
+       FROM group_members WHERE group_id = $1 AND person_id = $2 FOR UPDATE`,
+    [groupId, personId],
+  );
+  return rows[0];
+}
+
+export async function updateMembership(
+  db: Queryable,
+  groupId: number,
+  personId: number,
+  days: { since: string | null; until: string | null },
+): Promise<void> {
+  await db.query(`UPDATE group_members SET since = $3::date, until = $4::date WHERE group_id = $1 AND person_id = $2`, [
+    groupId,
+    personId,
+    days.since,
+    days.until,
+  ]);
+}
+
+/** The groups a person is a member of, by name. */
+export async function membershipsOf(
+  db: Queryable,
+  personId: number,
+): Promise<{ groupId: number; name: string; since: string | null; until: string | null }[]> {
+  const { rows } = await db.query<{ groupId: number; name: string; since: string | null; until: string | null }>(
+    `SELECT g.id AS "groupId", g.name, to_char(m.since, 'YYYY-MM-DD') AS since, to_char(m.until, 'YYYY-MM-DD') AS until
+       FROM group_members m JOIN groups g ON g.id = m.group_id
+      WHERE m.person_id = $1 ORDER BY g.name, g.id`,
+    [personId],
+  );
+  return rows.map((row) => ({ ...row, groupId: Number(row.groupId) }));
 }
 
 /** Adds many members at once; answers the ids that were not members before. */
@@ -166,7 +217,8 @@ export async function isMember(db: Queryable, groupId: number, personId: number)
 
 export async function listMembers(db: Queryable, groupId: number): Promise<Member[]> {
   const { rows } = await db.query<Member>(
-    `SELECT ${PERSON_COLUMNS}, to_json(m.added_at) #>> '{}' AS "addedAt"
+    `SELECT ${PERSON_COLUMNS}, to_json(m.added_at) #>> '{}' AS "addedAt",
+            to_char(m.since, 'YYYY-MM-DD') AS since, to_char(m.until, 'YYYY-MM-DD') AS until
        FROM group_members m JOIN people p ON p.id = m.person_id
       WHERE m.group_id = $1 ORDER BY p.lastname, p.firstname, p.id`,
     [groupId],
@@ -209,4 +261,43 @@ export async function deleteExcuse(db: Queryable, groupId: number, personId: num
     [groupId, personId, date],
   );
   return rows[0];
+}
+
+// ---- Cells marked by hand (present, late, absent; excused days are excuses) ------------------------
+
+export interface Mark {
+  groupId: number;
+  personId: number;
+  date: string;
+  status: 'present' | 'late' | 'absent';
+  reason: string | null;
+  markedBy: string;
+  markedAt: string;
+}
+
+const MARK_COLUMNS = `group_id AS "groupId", person_id AS "personId", to_char(day, 'YYYY-MM-DD') AS date, status, reason,
+  marked_by AS "markedBy", to_json(marked_at) #>> '{}' AS "markedAt"`;
+
+const markOf = (row: Mark): Mark => ({ ...row, groupId: Number(row.groupId), personId: Number(row.personId) });
+
+export async function upsertMark(
+  db: Queryable,
+  mark: { groupId: number; personId: number; date: string; status: Mark['status']; reason: string | null; markedBy: string },
+): Promise<Mark> {
+  const { rows } = await db.query<Mark>(
+    `INSERT INTO register_marks (group_id, person_id, day, status, reason, marked_by) VALUES ($1, $2, $3::date, $4, $5, $6)
+     ON CONFLICT (group_id, person_id, day) DO UPDATE
+       SET status = EXCLUDED.status, reason = EXCLUDED.reason, marked_by = EXCLUDED.marked_by, marked_at = now()
+     RETURNING ${MARK_COLUMNS}`,
+    [mark.groupId, mark.personId, mark.date, mark.status, mark.reason, mark.markedBy],
+  );
+  return markOf(rows[0]!);
+}
+
+export async function deleteMark(db: Queryable, groupId: number, personId: number, date: string): Promise<Mark | undefined> {
+  const { rows } = await db.query<Mark>(
+    `DELETE FROM register_marks WHERE group_id = $1 AND person_id = $2 AND day = $3::date RETURNING ${MARK_COLUMNS}`,
+    [groupId, personId, date],
+  );
+  return rows[0] && markOf(rows[0]);
 }

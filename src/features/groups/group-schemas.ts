@@ -77,6 +77,10 @@ export const GroupIdParamsSchema = Type.Object({
   id: Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER, description: 'Group id.' }),
 });
 
+export const PersonIdParamsSchema = Type.Object({
+  id: Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER, description: 'Person id.' }),
+});
+
 export const MemberParamsSchema = Type.Object({
   id: Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER, description: 'Group id.' }),
   personId: Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER, description: 'Person id.' }),
@@ -104,7 +108,32 @@ export const GroupPageSchema = Type.Object({
   nextCursor: Type.Union([Type.String(), Type.Null()], { description: 'Pass as `cursor` for the next page; null on the last page.' }),
 });
 
-export const MemberSchema = Type.Object({ ...PersonSchema.properties, addedAt: Type.String({ format: 'date-time' }) });
+const MembershipDay = (description: string) => Type.Union([Day(description), Type.Null()]);
+
+export const MemberSchema = Type.Object({
+  ...PersonSchema.properties,
+  addedAt: Type.String({ format: 'date-time' }),
+  since: MembershipDay('First day the member is counted in the register (YYYY-MM-DD); null: from the start.'),
+  until: MembershipDay('Last day the member is counted, inclusive; null: no end.'),
+});
+
+export const MembershipBodySchema = Type.Union(
+  [
+    Type.Object(
+      {
+        since: Type.Optional(
+          MembershipDay(
+            'First day the member is counted (YYYY-MM-DD in APP_TIMEZONE). A new member: today when left out; null: from the start.',
+          ),
+        ),
+        until: Type.Optional(MembershipDay('Last day the member is counted, inclusive; null or left out for a new member: no end.')),
+      },
+      { additionalProperties: false },
+    ),
+    Type.Null(),
+  ],
+  { description: 'Optional. For a member already in the group, only the days given change.' },
+);
 export const MemberListSchema = Type.Object({ items: Type.Array(MemberSchema, { description: 'Every member, by last and first name.' }) });
 
 export const ExcuseBodySchema = Type.Object(
@@ -121,6 +150,30 @@ export const ExcuseSchema = Type.Object({
   excusedAt: Type.String({ format: 'date-time' }),
 });
 
+export const MarkParamsSchema = Type.Object({
+  id: Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER, description: 'Group id.' }),
+  date: Day('A scheduled day of the group, today or earlier, within the membership (YYYY-MM-DD).'),
+  personId: Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER, description: 'Person id.' }),
+});
+
+export const MarkBodySchema = Type.Object(
+  {
+    status: Type.Enum(['present', 'late', 'absent', 'excused'], { description: 'What the cell is set to.' }),
+    reason: Type.Optional(Type.Union([Type.String({ maxLength: 500, description: 'Why (required for `excused`).' }), Type.Null()])),
+  },
+  { additionalProperties: false },
+);
+
+export const MarkedCellSchema = Type.Object({
+  groupId: Type.Integer(),
+  personId: Type.Integer(),
+  date: Type.String(),
+  status: Type.Enum(['present', 'late', 'absent', 'excused']),
+  reason: Type.Union([Type.String(), Type.Null()]),
+  markedBy: Type.String({ description: 'Who marked the cell.' }),
+  markedAt: Type.String({ format: 'date-time' }),
+});
+
 export const RegisterQuerySchema = Type.Object(
   {
     from: Day('First day (YYYY-MM-DD in APP_TIMEZONE), inclusive.'),
@@ -135,18 +188,52 @@ export const RegisterCsvQuerySchema = Type.Object(
   { additionalProperties: false },
 );
 
-const Status = Type.Enum(['present', 'late', 'absent', 'excused', 'upcoming'], {
+const Status = Type.Enum(['present', 'late', 'absent', 'excused', 'upcoming', 'not-member'], {
   description:
-    '`present` (arrived on time), `late` (first arrival after startTime + graceMinutes), `absent` (no check-in), `excused` (an admin excused the day; this wins over the others), `upcoming` (a day after today, nobody arrived yet).',
+    'The first that applies: `not-member` (the day is outside the membership, before `since` or after `until`: never counted), `excused` (excused by hand, with a reason), `present`, `late` or `absent` as marked by hand (`marked`), then from the check-ins: `present` (first arrival at or before startTime + graceMinutes, compared in whole seconds), `late` (after it), `upcoming` (a later day, or today until startTime + graceMinutes has passed; all of today for a group without a start time), `absent` (nobody arrived; a day with only a check-out too, see `checkoutOnly`).',
 });
 
-const Totals = Type.Object({
-  present: Type.Integer(),
-  late: Type.Integer(),
-  absent: Type.Integer(),
-  excused: Type.Integer(),
-  upcoming: Type.Integer(),
+const CellSchema = Type.Object({
+  date: Type.String(),
+  status: Status,
+  firstIn: Type.Union([Type.String({ format: 'date-time' }), Type.Null()], { description: 'First check-in of the day.' }),
+  lastOut: Type.Union([Type.String({ format: 'date-time' }), Type.Null()], { description: 'Last check-out of the day.' }),
+  excuse: Type.Union([Type.String(), Type.Null()], { description: 'The reason, when excused.' }),
+  checkoutOnly: Type.Boolean({
+    description: 'A check-out but no check-in on the day: never `present` or `late` by itself; `absent` unless marked by hand.',
+  }),
+  marked: Type.Union(
+    [
+      Type.Object({
+        by: Type.String({ description: 'Who marked (or excused) the cell.' }),
+        at: Type.String({ format: 'date-time' }),
+        reason: Type.Union([Type.String(), Type.Null()]),
+      }),
+      Type.Null(),
+    ],
+    { description: 'Set by hand (PUT …/register/{date}/{personId}, or an excuse); null when the check-ins decide.' },
+  ),
 });
+
+const Totals = Type.Object(
+  {
+    present: Type.Integer(),
+    late: Type.Integer(),
+    absent: Type.Integer(),
+    excused: Type.Integer(),
+    upcoming: Type.Integer(),
+  },
+  { description: 'Days per status; `not-member` days are in none of them.' },
+);
+
+const Rate = Type.Union([Type.Number(), Type.Null()], {
+  description: '(present + late) / (present + late + absent): excused, upcoming and not-member days do not count; null when no day counts.',
+});
+
+const Membership = Type.Object(
+  { since: Type.Union([Type.String(), Type.Null()]), until: Type.Union([Type.String(), Type.Null()]) },
+  { description: 'The days the member is counted (inclusive); null: open at that end.' },
+);
 
 export const RegisterSchema = Type.Object({
   group: Type.Object({ id: Type.Integer(), name: Type.String() }),
@@ -172,22 +259,49 @@ export const RegisterSchema = Type.Object({
         lastname: Type.String(),
         externalRef: Type.Union([Type.String(), Type.Null()]),
       }),
-      attendance: Type.Array(
-        Type.Object({
-          date: Type.String(),
-          status: Status,
-          firstIn: Type.Union([Type.String({ format: 'date-time' }), Type.Null()], { description: 'First check-in of the day.' }),
-          lastOut: Type.Union([Type.String({ format: 'date-time' }), Type.Null()], { description: 'Last check-out of the day.' }),
-          excuse: Type.Union([Type.String(), Type.Null()], { description: 'The reason, when excused.' }),
-        }),
-        { description: 'One item per scheduled day, in the order of `days`.' },
-      ),
+      membership: Membership,
+      attendance: Type.Array(CellSchema, { description: 'One item per scheduled day, in the order of `days`.' }),
       totals: Totals,
-      rate: Type.Union([Type.Number(), Type.Null()], {
-        description: '(present + late) / (present + late + absent): excused and upcoming days do not count; null when no day counts.',
-      }),
+      rate: Rate,
     }),
-    { description: 'Every member, by last and first name.' },
+    { description: 'Every member whose membership overlaps the range, by last and first name.' },
+  ),
+});
+
+const DaySchema = Type.Object({
+  date: Type.String(),
+  startsAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
+  lateAfter: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
+});
+
+export const AttendanceQuerySchema = Type.Object(
+  {
+    from: Type.Optional(Day('First day (YYYY-MM-DD in APP_TIMEZONE), inclusive; default: 29 days before `to`.')),
+    to: Type.Optional(Day('Last day, inclusive; default: today. At most 366 days from `from`.')),
+  },
+  { additionalProperties: false },
+);
+
+export const PersonAttendanceSchema = Type.Object({
+  person: Type.Object({
+    id: Type.Integer(),
+    firstname: Type.String(),
+    lastname: Type.String(),
+    externalRef: Type.Union([Type.String(), Type.Null()]),
+  }),
+  from: Type.String(),
+  to: Type.String(),
+  timezone: Type.String(),
+  groups: Type.Array(
+    Type.Object({
+      group: Type.Object({ id: Type.Integer(), name: Type.String() }),
+      membership: Membership,
+      days: Type.Array(DaySchema, { description: "The group's scheduled days in the range." }),
+      attendance: Type.Array(CellSchema, { description: 'One item per scheduled day, as in the register.' }),
+      totals: Totals,
+      rate: Rate,
+    }),
+    { description: 'Each group the person is a member of (a leader: of their groups), by name.' },
   ),
 });
 

@@ -6,9 +6,11 @@
 //
 // Who may do what: 'groups:read' reads groups, members and registers (a leader only their own groups:
 // another group answers 404, as if it did not exist); 'groups:write' creates, changes and removes groups
-// and their members, imports included; 'register:mark' excuses (a leader only in their own groups).
+// and their members, imports included; 'register:mark' excuses and marks cells by hand (a leader only in
+// their own groups). A person's attendance across their groups is read as the register is (register.ts
+// computes every status, here and there).
 import { type Actor, actorLabel, authorize, can, scopeOf, type Permission } from '../../domain/actor.js';
-import { parseIsoDate } from '../../domain/calendar.js';
+import { localDate, parseIsoDate } from '../../domain/calendar.js';
 import type { Change } from '../../domain/changes.js';
 import type { Queryable } from '../../db/database.js';
 import { DomainError } from '../../domain/domain-error.js';
@@ -20,10 +22,16 @@ import { checkText, seenBy, uniqueExternalRef } from '../people/person-service.j
 import {
   addMember as addMemberRow,
   deleteExcuse,
+  deleteMark,
+  findMembership,
+  membershipsOf,
+  updateMembership,
+  upsertMark,
+  type Mark,
+  type MembershipDays,
   deleteGroup,
   findGroup,
   insertGroup,
-  isMember,
   listGroups,
   listMembers,
   removeMember as removeMemberRow,
@@ -36,10 +44,52 @@ import {
   type Schedule,
 } from './group-repository.js';
 import { applyImport, parseMembersCsv, planImport, type ImportOutcome } from './member-import.js';
-import { dayArrivals, registerJson, type DayArrivals, type Register } from './register.js';
+import {
+  dayArrivals,
+  MARK_STATUSES,
+  registerJson,
+  type DayArrivals,
+  type MarkStatus,
+  type Register,
+  type RegisterCell,
+  type StatusTotals,
+} from './register.js';
 
 /** What the routes and other features are given. */
-export type { DayArrivals, Excuse, Group, Member, Register, Schedule };
+export type { DayArrivals, Excuse, Group, Mark, MarkStatus, Member, MembershipDays, Register, RegisterCell, Schedule };
+
+/** A cell as marked by hand: an excuse is the status `excused`. */
+export interface MarkedCell {
+  groupId: number;
+  personId: number;
+  date: string;
+  status: MarkStatus;
+  reason: string | null;
+  markedBy: string;
+  markedAt: string;
+}
+
+/** One person's attendance in each of their groups, over a range. */
+export interface PersonAttendance {
+  person: { id: number; firstname: string; lastname: string; externalRef: string | null };
+  from: string;
+  to: string;
+  timezone: string;
+  groups: {
+    group: { id: number; name: string };
+    membership: { since: string | null; until: string | null };
+    days: { date: string; startsAt: string | null; lateAfter: string | null }[];
+    attendance: RegisterCell[];
+    totals: StatusTotals;
+    rate: number | null;
+  }[];
+}
+
+/** How many days a person's attendance shows when no range is asked for (up to today). */
+export const PERSON_ATTENDANCE_DAYS = 30;
+
+/** YYYY-MM-DD plus `days` (negative: earlier). */
+const plusDays = (date: string, days: number) => new Date(Date.parse(`${date}T00:00:00Z`) + days * 86_400_000).toISOString().slice(0, 10);
 
 export interface ScheduleInput {
   from?: string | null;
@@ -225,6 +275,45 @@ export class GroupService {
     return JSON.parse(await this.registerJson(actor, groupId, query)) as Register;
   }
 
+  /**
+   * A person's attendance in each of their groups the actor may read (a leader: their groups; a person in
+   * none of them is a 404, as if there were none), from `from` to `to` (default: the last
+   * PERSON_ATTENDANCE_DAYS days up to today). The same statuses as the register: one statement computes both.
+   */
+  async personAttendance(actor: Actor, personId: number, query: { from?: string; to?: string } = {}): Promise<PersonAttendance> {
+    const scope = scopeOf(actor, 'groups:read');
+    const today = this.today();
+    const to = query.to ?? (query.from !== undefined && query.from > today ? query.from : today);
+    const range = registerRange({ from: query.from ?? plusDays(to, 1 - PERSON_ATTENDANCE_DAYS), to });
+    const person = await findPerson(this.deps.db, personId);
+    const memberships = person ? (await membershipsOf(this.deps.db, personId)).filter((m) => reaches(scope, m.groupId)) : [];
+    if (!person || (scope !== 'all' && memberships.length === 0)) throw DomainError.notFoundOf('person', personId);
+    const groups: PersonAttendance['groups'] = [];
+    let timezone = this.deps.config.timezone;
+    for (const membership of memberships) {
+      const json = await registerJson(this.deps.db, membership.groupId, range.from, range.to, personId);
+      if (json === undefined) continue; // deleted meanwhile
+      const register = JSON.parse(json) as Register;
+      const row = register.members[0];
+      if (!row) continue; // no longer a member
+      timezone = register.timezone;
+      groups.push({
+        group: register.group,
+        membership: row.membership,
+        days: register.days.map(({ date, startsAt, lateAfter }) => ({ date, startsAt, lateAfter })),
+        attendance: row.attendance,
+        totals: row.totals,
+        rate: row.rate,
+      });
+    }
+    return {
+      person: { id: person.id, firstname: person.firstname, lastname: person.lastname, externalRef: person.externalRef },
+      ...range,
+      timezone,
+      groups,
+    };
+  }
+
   /** Who of a group has not arrived on `day`; undefined when there is no such group (or the actor may not see it). */
   async dayArrivals(actor: Actor, groupId: number, day: string): Promise<DayArrivals | undefined> {
     if (!reaches(scopeOf(actor, 'groups:read'), groupId)) return undefined;
@@ -275,21 +364,42 @@ export class GroupService {
   // ---- Members -----------------------------------------------------------------------------------
 
   /**
-   * Makes a person a member. Idempotent: adding a member again changes nothing and answers
-   * `added: false` (the API answers 200 instead of 201).
+   * Makes a person a member, counted from `since` (default: today) to `until` (default: no end). Adding a
+   * member again changes only the days given (`added: false`, the API answers 200); nothing given, nothing
+   * changes. A day null leaves that end open.
    */
-  async addMember(actor: Actor, groupId: number, personId: number): Promise<{ added: boolean; member: Member }> {
+  async addMember(actor: Actor, groupId: number, personId: number, days: MembershipDays = {}): Promise<{ added: boolean; member: Member }> {
     authorize(actor, 'groups:write');
+    const since = days.since == null ? days.since : day('since', days.since);
+    const until = days.until == null ? days.until : day('until', days.until);
     return this.deps.changes.run(actor, async (change) => {
       if (!(await findGroup(change.tx, groupId))) throw DomainError.notFoundOf('group', groupId);
       if (!(await findPerson(change.tx, personId))) throw DomainError.notFoundOf('person', personId);
-      const added = await addMemberRow(change.tx, groupId, personId);
-      if (added) {
-        await change.audit({ action: 'add-member', entity: 'group', entityId: groupId, after: { personId } });
+      const current = await findMembership(change.tx, groupId, personId);
+      const next = {
+        since: since !== undefined ? since : current ? current.since : this.today(),
+        until: until !== undefined ? until : (current?.until ?? null),
+      };
+      if (next.since !== null && next.until !== null && next.until < next.since) {
+        throw DomainError.invalid('until', `must not be before since (${next.since})`);
+      }
+      if (!current) {
+        await addMemberRow(change.tx, groupId, personId, next);
+        await change.audit({ action: 'add-member', entity: 'group', entityId: groupId, after: { personId, ...next } });
+        change.announce('attendance');
+      } else if (current.since !== next.since || current.until !== next.until) {
+        await updateMembership(change.tx, groupId, personId, next);
+        await change.audit({
+          action: 'change-membership',
+          entity: 'group',
+          entityId: groupId,
+          before: { personId, ...current },
+          after: { personId, ...next },
+        });
         change.announce('attendance');
       }
       const member = (await listMembers(change.tx, groupId)).find((m) => m.id === personId)!;
-      return { added, member };
+      return { added: !current, member };
     });
   }
 
@@ -372,11 +482,120 @@ export class GroupService {
       change.announce('attendance');
     });
   }
+
+  // ---- Marking by hand ---------------------------------------------------------------------------
+
+  /** Today in APP_TIMEZONE. */
+  private today(): string {
+    return localDate(this.deps.config.timezone);
+  }
+
+  /**
+   * Sets a member's cell on a past or today's scheduled day within their membership to present, late,
+   * absent or excused, whatever the check-ins say; `excused` needs a reason and is an excuse (the table
+   * the previous release reads), the others are marks. The one door of marking: whoever may mark the
+   * group's register (a leader in their groups). `created`: the cell was not marked before.
+   */
+  async mark(
+    actor: Actor,
+    target: ExcuseTarget,
+    input: { status: string; reason?: string | null },
+  ): Promise<{ cell: MarkedCell; created: boolean }> {
+    this.reach(actor, 'register:mark', target.groupId);
+    const date = day('date', target.date);
+    if (date > this.today()) throw DomainError.invalid('date', `${date} is in the future: only today and earlier days can be marked`);
+    const status = MARK_STATUSES.find((s) => s === input.status);
+    if (!status) throw DomainError.invalid('status', `must be one of ${MARK_STATUSES.join(', ')}`);
+    let reason: string | null = null;
+    if (input.reason != null && input.reason.trim() !== '') {
+      const checked = checkText(input.reason, true, 500);
+      if ('error' in checked) throw DomainError.invalid('reason', checked.error);
+      reason = checked.value;
+    }
+    if (status === 'excused' && reason === null) throw DomainError.invalid('reason', 'an excused day needs a reason');
+    const markedBy = actorLabel(actor);
+    return this.deps.changes.run(actor, async (change) => {
+      await memberOfScheduledDay(change, target.groupId, target.personId, date, true);
+      const before = await clearCell(change, target.groupId, target.personId, date);
+      let cell: MarkedCell;
+      if (status === 'excused') {
+        const { excuse } = await upsertExcuse(change.tx, { ...target, date, reason: reason!, excusedBy: markedBy });
+        cell = { ...target, date, status, reason: excuse.reason, markedBy: excuse.excusedBy, markedAt: excuse.excusedAt };
+      } else {
+        const mark = await upsertMark(change.tx, { ...target, date, status, reason, markedBy });
+        cell = { ...target, date, status, reason: mark.reason, markedBy: mark.markedBy, markedAt: mark.markedAt };
+      }
+      await change.audit({
+        action: 'mark',
+        entity: 'group',
+        entityId: target.groupId,
+        ...(before ? { before: { personId: target.personId, date, status: before.status, reason: before.reason } } : {}),
+        after: { personId: target.personId, date, status, reason },
+      });
+      change.announce('attendance');
+      return { cell, created: before === undefined };
+    });
+  }
+
+  /** Returns a cell to what the check-ins say; 404 when it was not marked (nor excused). */
+  async unmark(actor: Actor, target: ExcuseTarget): Promise<void> {
+    this.reach(actor, 'register:mark', target.groupId);
+    const date = day('date', target.date);
+    await this.deps.changes.run(actor, async (change) => {
+      const before = await clearCell(change, target.groupId, target.personId, date);
+      if (!before) {
+        if (!(await findGroup(change.tx, target.groupId))) throw DomainError.notFoundOf('group', target.groupId);
+        throw new DomainError(
+          404,
+          'Not found',
+          `The cell of person ${target.personId} on ${date} in group ${target.groupId} is not marked.`,
+        );
+      }
+      await change.audit({
+        action: 'unmark',
+        entity: 'group',
+        entityId: target.groupId,
+        before: { personId: target.personId, date, status: before.status, reason: before.reason },
+      });
+      change.announce('attendance');
+    });
+  }
 }
 
-async function memberOfScheduledDay(change: Change, groupId: number, personId: number, date: string): Promise<void> {
+/** Removes a cell's mark and excuse; answers what it was (undefined: neither). */
+async function clearCell(
+  change: Change,
+  groupId: number,
+  personId: number,
+  date: string,
+): Promise<{ status: MarkStatus; reason: string | null } | undefined> {
+  const excuse = await deleteExcuse(change.tx, groupId, personId, date);
+  const mark = await deleteMark(change.tx, groupId, personId, date);
+  if (excuse) return { status: 'excused', reason: excuse.reason };
+  return mark ? { status: mark.status, reason: mark.reason } : undefined;
+}
+
+/**
+ * Refuses a day that is not a scheduled day of a member; `withinMembership`: also a day outside their
+ * since–until (marking; an excuse, as before, may be given for any scheduled day of a member).
+ */
+async function memberOfScheduledDay(
+  change: Change,
+  groupId: number,
+  personId: number,
+  date: string,
+  withinMembership = false,
+): Promise<void> {
   const group = await findGroup(change.tx, groupId);
   if (!group) throw DomainError.notFoundOf('group', groupId);
-  if (!(await isMember(change.tx, groupId, personId))) throw notAMember(groupId, personId);
+  const membership = await findMembership(change.tx, groupId, personId);
+  if (!membership) throw notAMember(groupId, personId);
   if (!isScheduled(group.schedule, date)) throw DomainError.invalid('date', `${date} is not a scheduled day of this group`);
+  if (!withinMembership) return;
+  if (membership.since !== null && date < membership.since) {
+    throw DomainError.invalid('date', `${date} is before person ${personId} became a member (${membership.since})`);
+  }
+  if (membership.until !== null && date > membership.until) {
+    throw DomainError.invalid('date', `${date} is after person ${personId}'s membership ended (${membership.until})`);
+  }
 }

@@ -1,7 +1,19 @@
 // The attendance register of a group: for each scheduled day in a range, each member's status
-// (present, late, absent, excused, upcoming) with first arrival and last departure, per-member totals and
-// attendance rate, per-day totals. Built by one SQL statement, JSON included, so 1,000 members × 31 days
-// is one round trip and no per-cell work in JavaScript.
+// (present, late, absent, excused, upcoming, not-member) with first arrival and last departure, whether
+// only a departure was recorded, and who marked the cell by hand; per-member totals and attendance rate,
+// per-day totals. Built by one SQL statement, JSON included, so 1,000 members × 31 days is one round trip
+// and no per-cell work in JavaScript. This is the one place statuses are computed: the group's register,
+// the sheet's "not arrived yet" and a person's attendance (one member, $4) all read it.
+//
+// A cell's status, first rule that applies:
+//   not-member  the day is outside the membership (before `since`, after `until`): never counted;
+//   excused     an excuse (table excuses, which the previous release shares);
+//   present/late/absent as marked by hand (register_marks);
+//   present/late from the first check-in: late when it is after startTime + graceMinutes, compared in
+//               whole seconds (09:10:00.7 is 09:10:00, on time; 09:10:01 is late);
+//   upcoming    a later day, or today until startTime + graceMinutes has passed (all of today for a
+//               group without a start time);
+//   absent      nobody arrived: also a day with only a check-out (checkoutOnly), unless marked.
 //
 // Which check-ins count for a member: those carrying the member's person_id, and free-name check-ins
 // (no person_id) whose folded name (person_fold, migration 0060) is the folded name of exactly one
@@ -21,12 +33,18 @@ WITH g AS (
     FROM g, generate_series($2::date::timestamp, $3::date::timestamp, interval '1 day') AS d
    WHERE d::date = ANY (g.dates)
       OR (d::date BETWEEN g.starts_on AND g.ends_on AND extract(isodow FROM d)::smallint = ANY (g.weekdays))
-), members AS MATERIALIZED (
-  SELECT p.id, p.firstname, p.lastname, p.external_ref, p.match_key
+), everyone AS MATERIALIZED (
+  SELECT p.id, p.firstname, p.lastname, p.external_ref, p.match_key, m.since, m.until
     FROM group_members m JOIN people p ON p.id = m.person_id
    WHERE m.group_id = $1
+), members AS MATERIALIZED (
+  -- The whole register lists the members of the range; one person's ($4) is listed whatever the range.
+  SELECT * FROM everyone
+   WHERE CASE WHEN $4::bigint IS NULL THEN (since IS NULL OR since <= $3::date) AND (until IS NULL OR until >= $2::date)
+              ELSE id = $4::bigint END
 ), by_name AS MATERIALIZED (
-  SELECT match_key, min(id) AS person_id FROM members GROUP BY match_key HAVING count(*) = 1
+  -- Unique among every member of the group, whoever the register is read for.
+  SELECT match_key, min(id) AS person_id FROM everyone GROUP BY match_key HAVING count(*) = 1
 ), span AS (
   SELECT min(day)::timestamptz AS lo, (max(day) + 1)::timestamptz AS hi FROM days
 ), hits AS MATERIALIZED (
@@ -44,6 +62,7 @@ WITH g AS (
    CROSS JOIN LATERAL (SELECT login, direction FROM checkins
                         WHERE person_fold(firstname || ' ' || lastname) = n.match_key AND person_id IS NULL AND deleted_at IS NULL
                           AND login >= span.lo AND login < span.hi OFFSET 0) c
+   WHERE n.person_id IN (SELECT id FROM members)
 ), per_day AS (
   SELECT person_id, day,
          min(login) FILTER (WHERE direction = 'in') AS first_in,
@@ -51,14 +70,20 @@ WITH g AS (
     FROM hits GROUP BY person_id, day
 ), cells AS MATERIALIZED (
   SELECT m.id AS person_id, d.day, pd.first_in, pd.last_out, e.reason,
-         CASE WHEN e.reason IS NOT NULL THEN 'excused'
-              WHEN pd.person_id IS NOT NULL THEN
-                CASE WHEN d.late_after IS NOT NULL AND pd.first_in > d.late_after THEN 'late' ELSE 'present' END
-              WHEN d.day > current_date THEN 'upcoming'
+         (pd.last_out IS NOT NULL AND pd.first_in IS NULL) AS checkout_only,
+         CASE WHEN e.reason IS NOT NULL THEN json_build_object('by', e.excused_by, 'at', e.excused_at, 'reason', e.reason)
+              WHEN k.status IS NOT NULL THEN json_build_object('by', k.marked_by, 'at', k.marked_at, 'reason', k.reason) END AS marked,
+         CASE WHEN d.day < m.since OR d.day > m.until THEN 'not-member'
+              WHEN e.reason IS NOT NULL THEN 'excused'
+              WHEN k.status IS NOT NULL THEN k.status
+              WHEN pd.first_in IS NOT NULL THEN
+                CASE WHEN date_trunc('second', pd.first_in) > d.late_after THEN 'late' ELSE 'present' END
+              WHEN d.day > current_date OR (d.day = current_date AND (d.late_after IS NULL OR now() <= d.late_after)) THEN 'upcoming'
               ELSE 'absent' END AS status
     FROM members m CROSS JOIN days d
     LEFT JOIN per_day pd ON pd.person_id = m.id AND pd.day = d.day
     LEFT JOIN excuses e ON e.group_id = $1 AND e.person_id = m.id AND e.day = d.day
+    LEFT JOIN register_marks k ON k.group_id = $1 AND k.person_id = m.id AND k.day = d.day
 ), day_rows AS (
   SELECT d.day, json_build_object(
            'date', d.day, 'startsAt', d.starts_at, 'lateAfter', d.late_after,
@@ -73,8 +98,10 @@ WITH g AS (
 ), member_rows AS (
   SELECT m.lastname, m.firstname, m.id, json_build_object(
            'person', json_build_object('id', m.id, 'firstname', m.firstname, 'lastname', m.lastname, 'externalRef', m.external_ref),
+           'membership', json_build_object('since', m.since, 'until', m.until),
            'attendance', coalesce(json_agg(json_build_object(
-                           'date', c.day, 'status', c.status, 'firstIn', c.first_in, 'lastOut', c.last_out, 'excuse', c.reason)
+                           'date', c.day, 'status', c.status, 'firstIn', c.first_in, 'lastOut', c.last_out, 'excuse', c.reason,
+                           'checkoutOnly', c.checkout_only, 'marked', c.marked)
                            ORDER BY c.day) FILTER (WHERE c.day IS NOT NULL), '[]'),
            'totals', json_build_object(
              'present', count(c.status) FILTER (WHERE c.status = 'present'),
@@ -86,7 +113,7 @@ WITH g AS (
                         ELSE round(count(c.status) FILTER (WHERE c.status IN ('present', 'late'))::numeric
                                    / count(c.status) FILTER (WHERE c.status IN ('present', 'late', 'absent')), 4) END) AS item
     FROM members m LEFT JOIN cells c ON c.person_id = m.id
-   GROUP BY m.id, m.lastname, m.firstname, m.external_ref
+   GROUP BY m.id, m.lastname, m.firstname, m.external_ref, m.since, m.until
 )
 SELECT json_build_object(
          'group', json_build_object('id', g.id, 'name', g.name),
@@ -95,7 +122,29 @@ SELECT json_build_object(
          'members', (SELECT coalesce(json_agg(item ORDER BY lastname, firstname, id), '[]') FROM member_rows))::text AS register
   FROM g`;
 
-export type AttendanceStatus = 'present' | 'late' | 'absent' | 'excused' | 'upcoming';
+export type AttendanceStatus = 'present' | 'late' | 'absent' | 'excused' | 'upcoming' | 'not-member';
+/** What a hand can set a cell to. */
+export type MarkStatus = 'present' | 'late' | 'absent' | 'excused';
+export const MARK_STATUSES: readonly MarkStatus[] = ['present', 'late', 'absent', 'excused'];
+
+/** Who set a cell by hand, when and why (an excuse is one too). */
+export interface CellMark {
+  by: string;
+  at: string;
+  reason: string | null;
+}
+
+export interface RegisterCell {
+  date: string;
+  status: AttendanceStatus;
+  firstIn: string | null;
+  lastOut: string | null;
+  /** The reason, when excused. */
+  excuse: string | null;
+  /** A check-out but no check-in on the day: never present or late by itself. */
+  checkoutOnly: boolean;
+  marked: CellMark | null;
+}
 
 export interface StatusTotals {
   present: number;
@@ -113,15 +162,25 @@ export interface Register {
   days: { date: string; startsAt: string | null; lateAfter: string | null; totals: StatusTotals }[];
   members: {
     person: { id: number; firstname: string; lastname: string; externalRef: string | null };
-    attendance: { date: string; status: AttendanceStatus; firstIn: string | null; lastOut: string | null; excuse: string | null }[];
+    membership: { since: string | null; until: string | null };
+    attendance: RegisterCell[];
     totals: StatusTotals;
     rate: number | null;
   }[];
 }
 
-/** The register as JSON text, ready to send; undefined when the group does not exist. */
-export async function registerJson(db: Queryable, groupId: number, from: string, to: string): Promise<string | undefined> {
-  const { rows } = await db.query<{ register: string }>(REGISTER_SQL, [groupId, from, to]);
+/**
+ * The register as JSON text, ready to send; undefined when the group does not exist. With `personId`,
+ * only that member's row (whatever the range), matched to check-ins exactly as in the whole register.
+ */
+export async function registerJson(
+  db: Queryable,
+  groupId: number,
+  from: string,
+  to: string,
+  personId?: number,
+): Promise<string | undefined> {
+  const { rows } = await db.query<{ register: string }>(REGISTER_SQL, [groupId, from, to, personId ?? null]);
   return rows[0]?.register;
 }
 

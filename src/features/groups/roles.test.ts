@@ -92,6 +92,19 @@ describe('groups and the register by role', () => {
     for (const row of await t.database.query<{ id: number; ref: string }>('SELECT id::int AS id, external_ref AS ref FROM people')) {
       person[row.ref] = row.id;
     }
+    // Members since before the scheduled days (an import counts them from today).
+    for (const [groupId, ref] of [
+      [led.id, 'L-1'],
+      [led.id, 'L-2'],
+      [other.id, 'O-1'],
+    ] as const) {
+      const since = await apiAs(owner, {
+        method: 'PUT',
+        url: `/api/v1/groups/${groupId}/members/${person[ref]}`,
+        payload: { since: '2026-03-01' },
+      });
+      assert.equal(since.statusCode, 200, since.body);
+    }
 
     for (const role of ['leader', 'viewer'] as const) as[role] = await signInAs(t.app, owner, role, role, [led.id]);
   });
@@ -115,7 +128,8 @@ describe('groups and the register by role', () => {
     const register = await leader.inject({ url: `/admin/groups/${led.id}/register?${RANGE}` });
     assert.equal(register.statusCode, 200);
     assert.match(register.body, /id="register-table"/);
-    assert.match(register.body, /id="excuse-form"/, 'a leader may excuse in their group');
+    assert.match(register.body, /id="mark-form"/, 'a leader may mark in their group');
+    assert.match(register.body, /id="roll-call-link"/);
 
     const groups = await apiAs(leader, { url: '/api/v1/groups' });
     assert.equal(groups.statusCode, 200, groups.body);
@@ -198,7 +212,10 @@ describe('groups and the register by role', () => {
     const given = await postAs(leader, `/admin/groups/${led.id}/excuses`, form);
     assert.equal(given.statusCode, 303, given.body);
     const register = await leader.inject({ url: `/admin/groups/${led.id}/register?${RANGE}` });
-    assert.match(register.body, /<td class="st-excused" title="reason: Choir trip">excused<\/td>/);
+    assert.match(
+      register.body,
+      /<td class="st-excused reg-marked" title="marked by leader, [\d-]+ [\d:]+: Choir trip">excused<small class="reg-flag">marked<\/small><\/td>/,
+    );
     const withdrawn = await postAs(leader, `/admin/groups/${led.id}/excuses/withdraw`, form);
     assert.equal(withdrawn.statusCode, 303, withdrawn.body);
     assert.equal((await t.database.query('SELECT 1 FROM excuses')).length, 0);
@@ -212,6 +229,52 @@ describe('groups and the register by role', () => {
       { actor: 'leader', role: 'leader', action: 'excuse' },
       { actor: 'leader', role: 'leader', action: 'withdraw-excuse' },
     ]);
+  });
+
+  test('marking by hand: a leader in their group only (another is 404), a viewer never (403); attendance as the register', async () => {
+    const { leader, viewer } = as;
+    const mine = `/api/v1/groups/${led.id}/register/${DAY}/${person['L-1']}`;
+    const marked = await apiAs(leader, { method: 'PUT', url: mine, payload: { status: 'present', reason: 'Roll call' } });
+    assert.equal(marked.statusCode, 201, marked.body);
+    assert.equal(marked.json<{ markedBy: string }>().markedBy, 'leader');
+    const page = await leader.inject({ url: `/admin/groups/${led.id}/roll-call?date=${DAY}` });
+    assert.equal(page.statusCode, 200);
+    assert.match(page.body, /marked by leader, [\d-]+ [\d:]+: Roll call/);
+    assert.equal((await apiAs(leader, { method: 'DELETE', url: mine })).statusCode, 204);
+
+    const before = await counts();
+    const elsewhere = `/api/v1/groups/${other.id}/register/${DAY}/${person['O-1']}`;
+    assertProblem(await apiAs(leader, { method: 'PUT', url: elsewhere, payload: { status: 'present' } }), 404, 'mark elsewhere');
+    assertProblem(await apiAs(leader, { method: 'DELETE', url: elsewhere }), 404, 'unmark elsewhere');
+    assert.equal((await leader.inject({ url: `/admin/groups/${other.id}/roll-call` })).statusCode, 404);
+    assertProblem(await apiAs(viewer, { method: 'PUT', url: mine, payload: { status: 'present' } }), 403, 'a viewer marks');
+    assertProblem(await apiAs(viewer, { method: 'DELETE', url: mine }), 403, 'a viewer unmarks');
+    const form = { personId: String(person['L-1']), date: DAY, status: 'present', from: '2026-03-01', to: '2026-03-31' };
+    const refused = await postAs(viewer, `/admin/groups/${led.id}/register/mark`, form);
+    assert.equal(refused.statusCode, 403);
+    assert.match(refused.body, /may not mark or excuse in a register/);
+    assert.equal((await postAs(leader, `/admin/groups/${other.id}/register/mark`, form)).statusCode, 404);
+    assert.deepEqual(await counts(), before, 'nothing was written');
+
+    // A person's attendance is read as the register: a leader only in their groups, others 404.
+    const attendance = await apiAs(leader, { url: `/api/v1/people/${person['L-1']}/attendance?${RANGE}` });
+    assert.equal(attendance.statusCode, 200, attendance.body);
+    assert.deepEqual(
+      attendance.json<{ groups: { group: Group }[] }>().groups.map((g) => g.group.id),
+      [led.id],
+    );
+    assertProblem(await apiAs(leader, { url: `/api/v1/people/${person['O-1']}/attendance` }), 404, "another group's person");
+    assert.equal((await leader.inject({ url: `/admin/people/${person['O-1']}/attendance` })).statusCode, 404);
+    const seen = await apiAs(viewer, { url: `/api/v1/people/${person['O-1']}/attendance?${RANGE}` });
+    assert.equal(seen.statusCode, 200, seen.body);
+    assert.deepEqual(
+      seen.json<{ groups: { group: Group }[] }>().groups.map((g) => g.group.id),
+      [other.id],
+    );
+    const personPage = await viewer.inject({ url: `/admin/people/${person['O-1']}/attendance?${RANGE}` });
+    assert.equal(personPage.statusCode, 200);
+    assert.match(personPage.body, /Attendance: Grace Hopper/);
+    assert.match(personPage.body, /Other band/);
   });
 
   /** Every change to groups and members, over the API; each must be refused with `status`. */
@@ -269,7 +332,7 @@ describe('groups and the register by role', () => {
       const register = await viewer.inject({ url: `/admin/groups/${group.id}/register?${RANGE}` });
       assert.equal(register.statusCode, 200);
       assert.match(register.body, /id="register-table"/);
-      assert.doesNotMatch(register.body, /id="excuse-form"|excuses\/withdraw/, 'a viewer excuses nobody');
+      assert.doesNotMatch(register.body, /id="mark-form"|register\/unmark|data-editable|roll-call-link/, 'a viewer marks nobody');
       for (const url of [
         `/api/v1/groups/${group.id}`,
         `/api/v1/groups/${group.id}/members`,

@@ -325,13 +325,20 @@ export const adminPeopleRoutes: FastifyPluginAsync<AppContext> = async (app, { s
                 memberships.length === 0
                   ? html`<p class="empty">Not a member of any group.</p>`
                   : html`<ul class="plain-list" id="person-groups">
-                      ${memberships.map(
-                        (m) =>
-                          html`<li>
-                            <a href="/admin/groups/${m.groupId}">${m.groupName}</a> <span class="hint">since ${dateTime(m.addedAt)}</span>
-                          </li>`,
-                      )}
-                    </ul>`
+                        ${memberships.map(
+                          (m) =>
+                            html`<li>
+                              <a href="/admin/groups/${m.groupId}">${m.groupName}</a> <span class="hint">since ${dateTime(m.addedAt)}</span>
+                            </li>`,
+                        )}
+                      </ul>
+                      ${
+                        userCan(user, 'groups:read')
+                          ? html`<p>
+                              <a class="button" id="person-attendance-link" href="/admin/people/${person.id}/attendance">Attendance</a>
+                            </p>`
+                          : ''
+                      }`
               }
             </section>
             ${
