@@ -17,6 +17,7 @@ import { DomainError } from '../../domain/domain-error.js';
 import { decodeCursor, fingerprint, pageOf } from '../../domain/keyset-cursor.js';
 import type { ServiceDeps } from '../../services.js';
 import { personFold } from '../checkins/person-name.js';
+import { emitRegisterMarked } from '../webhooks/webhook-events.js';
 import { findPerson } from '../people/person-repository.js';
 import { checkText, seenBy, uniqueExternalRef } from '../people/person-service.js';
 import {
@@ -532,6 +533,7 @@ export class GroupService {
         ...(before ? { before: { personId: target.personId, date, status: before.status, reason: before.reason } } : {}),
         after: { personId: target.personId, date, status, reason },
       });
+      await emitRegisterMarked(change, { groupId: target.groupId, day: date, personId: target.personId, mark: status, reason });
       change.announce('attendance');
       return { cell, created: before === undefined };
     });
@@ -557,6 +559,7 @@ export class GroupService {
         entityId: target.groupId,
         before: { personId: target.personId, date, status: before.status, reason: before.reason },
       });
+      await emitRegisterMarked(change, { groupId: target.groupId, day: date, personId: target.personId, mark: null, reason: null });
       change.announce('attendance');
     });
   }

@@ -234,6 +234,36 @@ describe('webhook delivery', () => {
     assert.ok(!received.some((r) => r.body.includes('Erasable') || r.body.includes('Erin')), 'no name of the erased person');
   });
 
+  test('a mark by hand and its taking back are sent as register.marked (mark, then null)', async () => {
+    receiver = await new Receiver().start();
+    const hook = await register(receiver.url, ['register.marked']);
+    workers.push(workerFor(running));
+    const created = async (url: string, payload: Record<string, unknown>, status = 201) => {
+      const response = await owner.inject({ method: url.includes('/members/') ? 'PUT' : 'POST', url, payload });
+      assert.equal(response.statusCode, status, response.body);
+      return json<{ id: number }>(response);
+    };
+    const person = await created('/api/v1/people', { firstname: 'Mara', lastname: 'Marked' });
+    const today = new Date().toISOString().slice(0, 10); // the app runs in UTC
+    const group = await created('/api/v1/groups', {
+      name: 'Hooked class',
+      schedule: { from: today, to: today, weekdays: [1, 2, 3, 4, 5, 6, 7] },
+    });
+    await created(`/api/v1/groups/${group.id}/members/${person.id}`, {});
+    const cell = `/api/v1/groups/${group.id}/register/${today}/${person.id}`;
+    const marked = await owner.inject({ method: 'PUT', url: cell, payload: { status: 'present', reason: 'roll call' } });
+    assert.ok(marked.statusCode === 200 || marked.statusCode === 201, marked.body);
+    assert.equal((await owner.inject({ method: 'DELETE', url: cell })).statusCode, 204);
+    const payloads = (await receiver.waitFor(2)).map((r) => verify(hook.secret, r));
+    assert.deepEqual(
+      payloads.map((p) => [p.type, p.data]),
+      [
+        ['register.marked', { groupId: group.id, day: today, personId: person.id, mark: 'present', reason: 'roll call' }],
+        ['register.marked', { groupId: group.id, day: today, personId: person.id, mark: null, reason: null }],
+      ],
+    );
+  });
+
   test('a redirect is a failure, not followed', async () => {
     receiver = await new Receiver().start();
     receiver.answer = () => 302;

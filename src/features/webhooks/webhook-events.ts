@@ -30,7 +30,7 @@ export const EVENT_DESCRIPTIONS: Record<EventType, string> = {
   'checkin.deleted': 'a check-in was deleted (the entry as it was)',
   'checkin.restored': 'a deleted check-in was restored (the entry)',
   'person.erased': 'a person was erased with all their data (their id only, no name)',
-  'register.marked': 'a register was marked (group, day, person and mark)',
+  'register.marked': 'a register cell was marked by hand, or its mark taken back (group, day, person, mark or null, reason)',
 };
 
 /** register.marked: who was marked how in which group's register on which day. */
@@ -39,13 +39,13 @@ export interface RegisterMarkedData {
   /** The local day, YYYY-MM-DD. */
   day: string;
   personId: number;
-  /** The mark given, e.g. present, absent, excused, late. */
-  mark: string;
+  /** The mark given (present, late, absent, excused), or null when a mark was taken back (the cell follows the check-ins again). */
+  mark: string | null;
   /** Optional reason (an excuse). */
   reason?: string | null;
 }
 
-/** Emits register.marked within the change that marks the register (the integrator calls this there). */
+/** Emits register.marked within the change that marks the register or takes a mark back (GroupService.mark, unmark). */
 export function emitRegisterMarked(change: Change, data: RegisterMarkedData): Promise<void> {
   return change.emit('register.marked', { ...data });
 }
