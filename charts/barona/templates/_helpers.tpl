@@ -8,6 +8,8 @@ these keys can be missing: "barona.fillDefaults" adds the missing ones.
 {{- define "barona.addedDefaults" -}}
 app:
   trustProxy: ""
+  dayStartsAt: "00:00"
+  webhookAllowPrivateNetworks: false
 metrics:
   port: 9090
   podAnnotations: true
