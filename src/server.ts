@@ -20,6 +20,7 @@ import { RetentionService } from './features/retention/retention-service.js';
 import { serviceDeps } from './services.js';
 import { showGeneratedPasswordWith } from './features/staff/first-admin.js';
 import { useLogFormat } from './logging.js';
+import { listenError, portIsFree } from './listening.js';
 
 /** How long a connection idle across the listener's close is kept for its client to reuse it, then ended. */
 export const IDLE_CONNECTION_GRACE_MS = 1_000;
@@ -194,6 +195,9 @@ export async function serve(config: Config): Promise<void> {
   useLogFormat(config.logFormat);
   const banner = process.stderr.isTTY ? new StartBanner(config) : undefined;
   const logRef: { current?: FastifyBaseLogger } = {};
+  // Before the database is opened (a first PGlite start takes seconds): a taken port ends the start now.
+  // (cli.ts has looked already, before loading this module; this look is for callers of serve().)
+  await portIsFree(config.host, config.port);
   const db = await openDatabase(config.database, {
     timezone: config.timezone,
     onError: (error) => logRef.current?.warn({ reason: error.message }, 'database connection lost'),
@@ -253,7 +257,14 @@ export async function serve(config: Config): Promise<void> {
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
   process.on('SIGINT', () => void shutdown('SIGINT'));
 
-  await app.listen({ port: config.port, host: config.host });
+  try {
+    await app.listen({ port: config.port, host: config.host });
+  } catch (error) {
+    // Close what start-up opened (the pool, PGlite, LISTEN, timers), so the process ends with this line.
+    await app.close().catch(() => {});
+    await db.close().catch(() => {});
+    throw listenError(config.host, config.port, error);
+  }
   if (config.metricsPort !== undefined) {
     try {
       metricsServer = await listenForMetrics(metrics, config.host, config.metricsPort, app.log);
