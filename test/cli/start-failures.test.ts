@@ -46,7 +46,9 @@ describe('a start that cannot work ends at once', { timeout: 120_000 }, () => {
 
   for (const mode of ['PostgreSQL (DATABASE_URL)', 'embedded (DATA_DIR)'] as const) {
     test(`${mode}: a taken port → exit 1 within 5 s, one line naming the port`, async () => {
-      const env = mode.startsWith('PostgreSQL') ? { DATABASE_URL: database.url } : { DATA_DIR: path.join(folder(), 'data') };
+      const env: Record<string, string> = mode.startsWith('PostgreSQL')
+        ? { DATABASE_URL: database.url }
+        : { DATA_DIR: path.join(folder(), 'data') };
       const { code, stderr, stdout, ms } = await serveFailing({ ...env, PORT: String(port), MIGRATE_ON_START: 'true' });
       console.log(`${mode}, port taken: exit ${code} after ${ms} ms: ${stderr.trim()}`);
       assert.equal(code, 1);
