@@ -5,7 +5,6 @@ import { Ajv } from 'ajv';
 import addFormats from 'ajv-formats';
 import type { FastifyPluginAsync } from 'fastify';
 import type { AppContext } from '../app.js';
-import { declarePublic } from '../plugins/access-control.js';
 import { problemDetails, sendProblem } from './http-errors.js';
 import { apiDocsPage, type OpenApiDocument } from './api-docs-page.js';
 import { apiV1CheckinRoutes } from '../features/checkins/api-routes.js';
