@@ -53,20 +53,20 @@ export const adminTokenRoutes: FastifyPluginAsync<AppContext> = async (app, { se
                       <tbody>
                         ${tokens.map(
                           (t) => html`<tr${t.revokedAt ? html` class="muted"` : ''} data-token-id="${t.id}">
-                            <th scope="row" class="token-name">${t.name}</th>
-                            <td data-label="Gate">${t.gate || html`<span class="hint">any</span>`}</td>
-                            <td data-label="May">${t.scopes.map((scope) => SCOPE_LABEL[scope]).join(', ')}</td>
-                            <td data-label="Token"><code>${t.tokenPrefix}…</code></td>
-                            <td data-label="Created">
+                            <td>${t.name}</td>
+                            <td>${t.gate || html`<span class="hint">any</span>`}</td>
+                            <td>${t.scopes.map((scope) => SCOPE_LABEL[scope]).join(', ')}</td>
+                            <td><code>${t.tokenPrefix}…</code></td>
+                            <td>
                               <span class="nowrap">${dateTime(t.createdAt)}</span> <span class="hint">by ${t.createdBy}</span>
                             </td>
-                            <td data-label="Last used">
+                            <td>
                               ${t.lastUsedAt ? html`<span class="nowrap">${dateTime(t.lastUsedAt)}</span>` : html`<span class="hint">never</span>`}
                             </td>
-                            <td data-label="Expires">
+                            <td>
                               ${t.expiresAt ? html`<span class="nowrap">${dateTime(t.expiresAt)}</span>` : html`<span class="hint">never</span>`}
                             </td>
-                            <td data-label="Status" class="token-status">
+                            <td>
                               ${
                                 t.revokedAt
                                   ? html`<span class="badge badge-muted">revoked</span>
