@@ -68,11 +68,14 @@ async function refresh() {
     for (const part of template.content.querySelectorAll('[data-live-part]')) {
       document.querySelector(`[data-live-part="${part.dataset.livePart}"]`)?.replaceWith(part);
     }
+    filterNote(false);
     const day = document.getElementById('sheet-day')?.dataset.day;
     if (day && day !== shown) moveToDay(day);
     scheduleRollover();
   } catch {
     setLive(false);
+    // The server did not answer: filter what is on screen, and say so.
+    filterNote(filterLocally());
   } finally {
     live.setAttribute('aria-busy', 'false');
     refreshing = false;
@@ -80,6 +83,46 @@ async function refresh() {
       again = false;
       schedule();
     }
+  }
+}
+
+/** The sheet's name search rule (person_fold) for the rows on screen: lower case, no accents, letters and digits. */
+function fold(text) {
+  return text
+    .normalize('NFD')
+    .replace(/\p{M}/gu, '')
+    .toLowerCase()
+    .replace(/[^\p{L}\p{N}]/gu, '');
+}
+
+/** Hides the rows on screen that the gate and name filters leave out; true when a filter is set. */
+function filterLocally() {
+  const gate = form.elements.gate.value;
+  const words = form.elements.q.value
+    .split(/[\s,]+/)
+    .map(fold)
+    .filter(Boolean);
+  for (const row of live.querySelectorAll('#sheet-table tr[data-id]')) {
+    const name = fold(row.querySelector('.person')?.textContent ?? '');
+    row.hidden = (gate !== '' && row.dataset.gate !== gate) || !words.every((word) => name.includes(word));
+  }
+  return gate !== '' || words.length > 0;
+}
+
+/** Says (or stops saying) that the filter could only look at the entries already on screen. */
+function filterNote(shown) {
+  let note = document.getElementById('filter-offline');
+  if (!shown) {
+    note?.remove();
+    return;
+  }
+  if (!note) {
+    note = document.createElement('p');
+    note.id = 'filter-offline';
+    note.className = 'notice notice-info';
+    note.setAttribute('role', 'status');
+    note.textContent = 'Not connected: only the entries already on screen are filtered.';
+    live.querySelector('[data-live-part="entries"]')?.prepend(note);
   }
 }
 
@@ -94,9 +137,16 @@ function setLive(connected) {
   indicator.querySelector('.live-text').textContent = connected ? 'Live' : 'Reconnecting…';
 }
 
+let reconnectDelay = 1000;
+function reconnectLater(delay) {
+  // Spread out: every sheet of a stopping replica is told to reconnect at the same moment.
+  setTimeout(connect, delay / 2 + Math.random() * delay);
+}
+
 function connect() {
   const events = new EventSource('/admin/events');
   events.addEventListener('ready', () => {
+    reconnectDelay = 1000;
     setLive(true);
     schedule(0); // catch up with anything missed while disconnected
   });
@@ -105,7 +155,22 @@ function connect() {
     events.close();
     window.location.reload();
   });
-  events.addEventListener('error', () => setLive(false));
+  // The server is stopping (a restart, a rolling update): reconnect, through the load balancer, to a
+  // replica that is not.
+  events.addEventListener('reconnect', () => {
+    events.close();
+    setLive(false);
+    reconnectLater(1000);
+  });
+  events.addEventListener('error', () => {
+    setLive(false);
+    // EventSource retries by itself after a dropped stream, but gives up on an answer that is not a
+    // stream (a 502 or 503 while replicas change): then try again here, backing off.
+    if (events.readyState === EventSource.CLOSED) {
+      reconnectLater(reconnectDelay);
+      reconnectDelay = Math.min(reconnectDelay * 2, 30_000);
+    }
+  });
 }
 
 // Gate, name and group filter in place (no reload, back to the newest entries); a different day

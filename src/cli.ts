@@ -154,6 +154,8 @@ export async function main(argv: string[]): Promise<number> {
   const config = loadConfig();
   switch (command) {
     case 'serve': {
+      const { portIsFree } = await import('./listening.js');
+      await portIsFree(config.host, config.port);
       const { serve } = await import('./server.js');
       await serve(config);
       return -1; // keeps running; the process exits when the server shuts down
@@ -195,6 +197,9 @@ export async function run(argv: string[]): Promise<void> {
     else if (isUsageError(error)) console.error(`barona: ${message} (see barona --help)`);
     else console.error(`barona: ${message.split('\n')[0]}`);
     process.exitCode = isUsageError(error) ? 2 : 1;
+    // A failed start must end the process even if something it opened still holds the event loop (a
+    // connection, a timer): an orchestrator restarts it, a terminal gets its prompt back.
+    setTimeout(() => process.exit(), 2_000).unref();
   }
 }
 

@@ -1,12 +1,13 @@
 // The `serve` process: open the database, listen, bring the schema up (when told to), and shut down
 // gracefully on SIGTERM/SIGINT. Everything about HTTP itself is in app.ts.
 //
-// Shutdown, in order (docs/OPERATIONS.md): readiness 503 at once → keep serving SHUTDOWN_DRAIN_SECONDS
-// (every answer now carries `Connection: close`) → stop listening, keep the established connections
-// until each has had its last answer (or SHUTDOWN_TIMEOUT_SECONDS, then what is left is destroyed) →
-// close the pool → exit 0. Past SHUTDOWN_DRAIN_SECONDS + SHUTDOWN_TIMEOUT_SECONDS the process exits 1.
-import type { Server } from 'node:http';
-import net from 'node:net';
+// Shutdown, in order (docs/OPERATIONS.md): readiness 503 and live streams told to reconnect at once →
+// keep serving SHUTDOWN_DRAIN_SECONDS (every answer now carries `Connection: close`) → stop listening, keep
+// the established connections until each has had its last answer or been idle a second (at most
+// SHUTDOWN_TIMEOUT_SECONDS, then what is left is destroyed) → close the pool → exit 0. Past
+// SHUTDOWN_DRAIN_SECONDS + SHUTDOWN_TIMEOUT_SECONDS the process exits 1.
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import net, { type Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { FastifyBaseLogger } from 'fastify';
 import { buildApp } from './app.js';
@@ -21,18 +22,62 @@ import { webhookHandler } from './features/webhooks/webhook-delivery.js';
 import { serviceDeps } from './services.js';
 import { showGeneratedPasswordWith } from './features/staff/first-admin.js';
 import { useLogFormat } from './logging.js';
+import { listenError, portIsFree } from './listening.js';
+
+/** How long a connection idle across the listener's close is kept for its client to reuse it, then ended. */
+export const IDLE_CONNECTION_GRACE_MS = 1_000;
+
+/**
+ * Which connections are idle (no request in flight) and since when. A browser keeps its idle keep-alive
+ * connections for minutes, whatever the `Keep-Alive` header says, so a shutdown that waited for them
+ * would always last until its timeout.
+ */
+class ConnectionActivity {
+  private readonly idleSince = new Map<Socket, number>();
+
+  constructor(server: Server) {
+    server.on('connection', (socket: Socket) => {
+      this.idleSince.set(socket, Date.now());
+      socket.once('close', () => this.idleSince.delete(socket));
+    });
+    server.on('request', (request: IncomingMessage, response: ServerResponse) => {
+      const socket = request.socket;
+      this.idleSince.delete(socket);
+      response.once('close', () => {
+        if (!socket.destroyed && !socket.writableEnded) this.idleSince.set(socket, Date.now());
+      });
+    });
+  }
+
+  /** Ends the connections idle for `graceMs`, counting from `from` at the earliest; how many. */
+  endIdle(from: number, graceMs: number): number {
+    const now = Date.now();
+    let ended = 0;
+    for (const [socket, since] of this.idleSince) {
+      if (now - Math.max(since, from) < graceMs) continue;
+      this.idleSince.delete(socket);
+      socket.end();
+      ended++;
+    }
+    return ended;
+  }
+}
 
 /**
  * Stops accepting connections but keeps the established ones: a request that arrives on one is answered
- * (with `Connection: close`, see app.ts) and the connection ends after that answer; an idle one ends at
- * its keep-alive timeout, which clients know from the `Keep-Alive` header and stay under. Closing idle
+ * (with `Connection: close`, see app.ts) and the connection ends after that answer; a connection idle
+ * for IDLE_CONNECTION_GRACE_MS after the listener closed (or idle since) is ended then. Closing idle
  * keep-alive connections at once (what http.Server.close does) races a client that is reusing one at
- * that moment: its request meets a reset. Whatever is still open after `timeoutMs` is destroyed.
- * Resolves with the number of connections destroyed.
+ * that moment: its request meets a reset; the grace leaves a client that was between two requests time
+ * to send the next one. Whatever is still open after `timeoutMs` is destroyed. Resolves with the number
+ * of connections destroyed.
  */
-function closeConnectionsGracefully(server: Server, timeoutMs: number): Promise<number> {
+function closeConnectionsGracefully(server: Server, activity: ConnectionActivity, timeoutMs: number): Promise<number> {
   return new Promise((resolve) => {
+    const closedAt = Date.now();
+    const idle = setInterval(() => activity.endIdle(closedAt, IDLE_CONNECTION_GRACE_MS), 100);
     const timer = setTimeout(() => {
+      clearInterval(idle);
       let destroyed = 0;
       server.getConnections((_error, count) => {
         destroyed = count;
@@ -43,6 +88,7 @@ function closeConnectionsGracefully(server: Server, timeoutMs: number): Promise<
     // net.Server#close, not http.Server#close: the latter also closes idle keep-alive connections.
     net.Server.prototype.close.call(server, () => {
       clearTimeout(timer);
+      clearInterval(idle);
       resolve(0);
     });
   });
@@ -151,6 +197,9 @@ export async function serve(config: Config): Promise<void> {
   useLogFormat(config.logFormat);
   const banner = process.stderr.isTTY ? new StartBanner(config) : undefined;
   const logRef: { current?: FastifyBaseLogger } = {};
+  // Before the database is opened (a first PGlite start takes seconds): a taken port ends the start now.
+  // (cli.ts has looked already, before loading this module; this look is for callers of serve().)
+  await portIsFree(config.host, config.port);
   const db = await openDatabase(config.database, {
     timezone: config.timezone,
     onError: (error) => logRef.current?.warn({ reason: error.message }, 'database connection lost'),
@@ -159,6 +208,7 @@ export async function serve(config: Config): Promise<void> {
   const metrics = new Metrics(db);
   const app = await buildApp({ config, db, readiness }, { metrics });
   logRef.current = app.log;
+  const activity = new ConnectionActivity(app.server);
   let metricsServer: Server | undefined;
 
   let stopping = false;
@@ -180,7 +230,10 @@ export async function serve(config: Config): Promise<void> {
       (config.shutdownDrainSeconds + config.shutdownTimeoutSeconds) * 1000,
     );
     deadline.unref();
-    app.log.info({ signal, drainSeconds: config.shutdownDrainSeconds }, 'shutting down: readiness is now 503');
+    // Live streams (the sheet) would hold their connections to the end: each is told to reconnect, to a
+    // replica that is not stopping, and closed now; one opened during the drain is sent off at once.
+    const streams = app.liveStreams.endAll();
+    app.log.info({ signal, drainSeconds: config.shutdownDrainSeconds, streams }, 'shutting down: readiness is now 503');
     // Keep serving while load balancers notice the failing readiness and stop sending traffic.
     if (config.shutdownDrainSeconds > 0) await sleep(config.shutdownDrainSeconds * 1000);
     stopRetention?.();
@@ -194,7 +247,7 @@ export async function serve(config: Config): Promise<void> {
     settling = true;
     await listenerQuiet(app.server, 250, Math.min(2_000, config.shutdownTimeoutSeconds * 250));
     settling = false;
-    const left = await closeConnectionsGracefully(app.server, Math.max(250, connectionsEndAt - Date.now()));
+    const left = await closeConnectionsGracefully(app.server, activity, Math.max(250, connectionsEndAt - Date.now()));
     if (left > 0) app.log.warn({ connections: left }, 'connections still open at the shutdown timeout were closed');
     await app.close(); // nothing is connected any more: runs the onClose hooks (the check-in writer)
     await db.close();
@@ -209,7 +262,14 @@ export async function serve(config: Config): Promise<void> {
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
   process.on('SIGINT', () => void shutdown('SIGINT'));
 
-  await app.listen({ port: config.port, host: config.host });
+  try {
+    await app.listen({ port: config.port, host: config.host });
+  } catch (error) {
+    // Close what start-up opened (the pool, PGlite, LISTEN, timers), so the process ends with this line.
+    await app.close().catch(() => {});
+    await db.close().catch(() => {});
+    throw listenError(config.host, config.port, error);
+  }
   if (config.metricsPort !== undefined) {
     try {
       metricsServer = await listenForMetrics(metrics, config.host, config.metricsPort, app.log);

@@ -25,11 +25,35 @@ function queryable(target: PGliteLike): Queryable {
   };
 }
 
+/** The one line a start ends with when DATA_DIR cannot hold the database. */
+export class DataDirError extends Error {}
+
+function dataDirError(dataDir: string, error: unknown): DataDirError {
+  const code = (error as NodeJS.ErrnoException).code;
+  const why =
+    code === 'EEXIST' || code === 'ENOTDIR'
+      ? 'not a folder'
+      : code === 'EACCES' || code === 'EPERM' || code === 'EROFS'
+        ? `cannot be written (${code})`
+        : code
+          ? `cannot be used (${code})`
+          : `does not hold a usable database (${(error as Error).message.split('\n')[0]})`;
+  return new DataDirError(`DATA_DIR ${dataDir}: ${why}`, { cause: error });
+}
+
+async function openPGlite(dataDir: string): Promise<PGlite> {
+  try {
+    mkdirSync(dataDir, { recursive: true });
+    return await PGlite.create(dataDir, {
+      parsers: { [TYPE_OIDS.INT8]: parseInt8, [TYPE_OIDS.DATE]: parseDate },
+    });
+  } catch (error) {
+    throw dataDirError(dataDir, error);
+  }
+}
+
 export async function openEmbedded(config: EmbeddedConfig, options: OpenOptions): Promise<Database> {
-  mkdirSync(config.dataDir, { recursive: true });
-  const db = await PGlite.create(config.dataDir, {
-    parsers: { [TYPE_OIDS.INT8]: parseInt8, [TYPE_OIDS.DATE]: parseDate },
-  });
+  const db = await openPGlite(config.dataDir);
   await db.exec(`SET TIME ZONE '${options.timezone.replaceAll("'", "''")}'`);
 
   // PGlite serialises work on its single connection; `pending` makes that queue visible in metrics.

@@ -6,6 +6,7 @@
 // coalesced change is also sent with NOTIFY and received with LISTEN, so that changes handled by other
 // replicas reach this one's viewers too. Events carry no personal data.
 import { randomUUID } from 'node:crypto';
+import type { ServerResponse } from 'node:http';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import pg from 'pg';
@@ -65,9 +66,61 @@ export class AttendanceEvents {
   }
 }
 
+/** How long a page told to reconnect waits before it does (EventSource's `retry:`), in milliseconds. */
+export const RECONNECT_RETRY_MS = 1_000;
+
+/**
+ * The server-sent-events streams open in this process. A stream holds its connection for as long as the
+ * page is open, so a shutdown would otherwise wait for its timeout: `endAll()` (called as soon as the
+ * shutdown begins) sends each a last `reconnect` event with a short `retry:` and closes it, and a stream
+ * opened after that gets the same at once. The page reconnects, through the load balancer, to a replica
+ * that is not stopping (public/sheet.js).
+ */
+export class LiveStreams {
+  private readonly open = new Set<ServerResponse>();
+  private ending = false;
+
+  get size(): number {
+    return this.open.size;
+  }
+
+  /** Whether the process is ending its streams (a new one is told to reconnect elsewhere at once). */
+  get closing(): boolean {
+    return this.ending;
+  }
+
+  /** Keeps `stream` (its headers already written) until it closes; false when it was ended at once. */
+  add(stream: ServerResponse): boolean {
+    if (this.ending) {
+      LiveStreams.sendOff(stream);
+      return false;
+    }
+    this.open.add(stream);
+    stream.once('close', () => this.open.delete(stream));
+    return true;
+  }
+
+  /** Tells every open stream to reconnect, closes it, and refuses to keep new ones. Returns how many. */
+  endAll(): number {
+    this.ending = true;
+    const count = this.open.size;
+    for (const stream of this.open) LiveStreams.sendOff(stream);
+    this.open.clear();
+    return count;
+  }
+
+  private static sendOff(stream: ServerResponse): void {
+    if (stream.writableEnded) return;
+    stream.write(`retry: ${RECONNECT_RETRY_MS}\nevent: reconnect\ndata: {}\n\n`);
+    // End the response and its connection too: a kept-alive idle connection would hold the shutdown.
+    stream.end(() => stream.socket?.end());
+  }
+}
+
 declare module 'fastify' {
   interface FastifyInstance {
     attendanceEvents: AttendanceEvents;
+    liveStreams: LiveStreams;
   }
 }
 
@@ -116,6 +169,8 @@ export const liveUpdates = fp(
   async (app: FastifyInstance, context: PluginContext) => {
     const events = new AttendanceEvents();
     app.decorate('attendanceEvents', events);
+    const streams = new LiveStreams();
+    app.decorate('liveStreams', streams);
     let stopListening: (() => Promise<void>) | undefined;
     if (context.config.database.kind === 'postgres') {
       // LISTEN needs a session of its own: the direct connection, not a pooler in transaction mode.
@@ -129,6 +184,10 @@ export const liveUpdates = fp(
         stopListening = listenOnPostgres(app, connectionString, events);
       });
     }
+    // Whatever is still open when the app closes (a test's app, a shutdown that skipped endAll).
+    app.addHook('preClose', async () => {
+      streams.endAll();
+    });
     app.addHook('onClose', async () => {
       events.close();
       await stopListening?.();

@@ -114,6 +114,23 @@ export function dateTime(iso: string | null | undefined): string {
   return match ? `${match[1]} ${match[2]}` : iso;
 }
 
+const READABLE = new Map<string, Intl.DateTimeFormat>();
+
+/**
+ * An instant as people read it, in `timezone` (APP_TIMEZONE): `<time datetime="…">6 Dec 2026, 09:12:21</time>`,
+ * the machine-readable instant kept in the attribute. Anything that is not an instant is shown as it is.
+ */
+export function timeIn(iso: string, timezone: string): SafeHtml {
+  const at = new Date(iso);
+  if (Number.isNaN(at.getTime())) return html`${iso}`;
+  let format = READABLE.get(timezone);
+  if (!format) {
+    format = new Intl.DateTimeFormat('en-GB', { timeZone: timezone, dateStyle: 'medium', timeStyle: 'medium' });
+    READABLE.set(timezone, format);
+  }
+  return html`<time datetime="${iso}">${format.format(at)}</time>`;
+}
+
 /** A table's header row: one column heading per entry (SafeHtml for a heading with markup). */
 export function tableHead(columns: (string | SafeHtml)[]): SafeHtml {
   return html`<thead>

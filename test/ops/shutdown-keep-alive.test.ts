@@ -86,7 +86,7 @@ describe('SIGTERM under keep-alive load', { timeout: 180_000 }, () => {
     await database.drop();
   });
 
-  test('a request on an established connection after SIGTERM is answered with Connection: close; an idle one is closed at the timeout', async () => {
+  test('a request on an established connection after SIGTERM is answered with Connection: close; an idle one is closed a second after the listener', async () => {
     const server = await startServer({ env: { DATABASE_URL: database.url, SHUTDOWN_TIMEOUT_SECONDS: '3', LOG_LEVEL: 'info' } });
     const exited = new Promise<number | null>((resolve) => server.process.once('exit', (code) => resolve(code)));
     const open = (): Promise<{ socket: net.Socket; read: () => Promise<string>; closed: Promise<void> }> =>
@@ -138,12 +138,14 @@ describe('SIGTERM under keep-alive load', { timeout: 180_000 }, () => {
     assert.match(answer, /^HTTP\/1\.1 201/, 'a request on an established connection is still served');
     assert.match(answer, /\r\nconnection: close\r\n/i);
     await busy.closed; // and the connection ends after that answer
-    await idle.closed; // the idle one is closed at the timeout
+    await idle.closed; // the idle one is ended once it has been idle a second past the listener's close
     const closedAfter = Date.now() - termAt;
     assert.equal(await exited, 0);
-    assert.ok(closedAfter >= 1_500 && closedAfter < 4_000, `the idle connection was closed at the timeout (${closedAfter} ms)`);
-    // The idle one, and the test runner's own idle fetch connection from waiting for readiness.
-    assert.match(server.output(), /"connections":\d+,"msg":"connections still open at the shutdown timeout were closed"/);
+    const exitedAfter = Date.now() - termAt;
+    assert.ok(closedAfter >= 1_000 && closedAfter < 2_500, `the idle connection was closed after its grace (${closedAfter} ms)`);
+    // Not held to SHUTDOWN_TIMEOUT_SECONDS (3 s) by it, nor by the test runner's own idle fetch connection.
+    assert.ok(exitedAfter < 2_800, `exited ${exitedAfter} ms after SIGTERM`);
+    assert.doesNotMatch(server.output(), /connections still open at the shutdown timeout were closed/);
   });
 
   for (const [name, env] of [

@@ -1,16 +1,19 @@
 // The audit log as a table: when, who (and in which role), what, and each field before → after.
 import type { AuditEntry } from './audit-log.js';
 import { html, type SafeHtml } from '../../views/html.js';
-import { dateTime, tableHead } from '../../views/layout.js';
+import { tableHead, timeIn } from '../../views/layout.js';
 
-function field(value: unknown): string {
+/** An ISO instant as the database writes it into a record (2026-12-06T09:12:21.123456+01:00). */
+const INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}(:?\d{2})?)$/;
+
+function field(value: unknown, timezone: string): SafeHtml | string {
   if (value === null || value === undefined) return '—';
-  if (typeof value === 'string') return value;
+  if (typeof value === 'string') return INSTANT.test(value) ? timeIn(value, timezone) : value;
   return JSON.stringify(value);
 }
 
 /** before → after, one line per field that differs (or the whole record for a create/delete). */
-function changes(entry: AuditEntry): SafeHtml {
+function changes(entry: AuditEntry, timezone: string): SafeHtml {
   const before = entry.before ?? {};
   const after = entry.after ?? {};
   const keys = [...new Set([...Object.keys(before), ...Object.keys(after)])].filter((key) =>
@@ -22,7 +25,7 @@ function changes(entry: AuditEntry): SafeHtml {
       (key) =>
         html`<dt>${key}</dt>
           <dd>
-            ${entry.before ? html`<del>${field(before[key])}</del>` : ''}${entry.before && entry.after ? html` <span aria-hidden="true">→</span><span class="visually-hidden"> changed to </span> ` : ''}${entry.after ? html`<ins>${field(after[key])}</ins>` : ''}
+            ${entry.before ? html`<del>${field(before[key], timezone)}</del>` : ''}${entry.before && entry.after ? html` <span aria-hidden="true">→</span><span class="visually-hidden"> changed to </span> ` : ''}${entry.after ? html`<ins>${field(after[key], timezone)}</ins>` : ''}
           </dd>`,
     )}
   </dl>`;
@@ -35,7 +38,8 @@ function record(entry: AuditEntry): SafeHtml {
   return html`${entry.entity} #${entry.entityId}`;
 }
 
-export function auditTable(entries: AuditEntry[], showEntity = true): SafeHtml {
+/** The records, newest first; instants shown in `timezone` (APP_TIMEZONE). */
+export function auditTable(entries: AuditEntry[], timezone: string, showEntity = true): SafeHtml {
   if (entries.length === 0) return html`<p class="empty">No changes recorded yet.</p>`;
   return html`<table class="table audit-table">
     ${tableHead(['When', 'Who', 'What', ...(showEntity ? ['Record'] : []), 'Before → after'])}
@@ -43,11 +47,11 @@ export function auditTable(entries: AuditEntry[], showEntity = true): SafeHtml {
       ${entries.map(
         (e) =>
           html`<tr>
-            <td class="nowrap">${dateTime(e.at)}</td>
+            <td class="nowrap">${timeIn(e.at, timezone)}</td>
             <td>${e.actor}${e.actorRole ? html`<br /><span class="hint">${e.actorRole}</span>` : ''}</td>
             <td><span class="badge badge-${e.action.replace(/\s+/g, '-')}">${e.action}</span></td>
             ${showEntity ? html`<td>${record(e)}</td>` : ''}
-            <td>${changes(e)}</td>
+            <td>${changes(e, timezone)}</td>
           </tr>`,
       )}
     </tbody>

@@ -8,7 +8,7 @@ import { auditTable } from './audit-views.js';
 
 const PAGE_SIZE = 100;
 
-export const adminAuditRoutes: FastifyPluginAsync<AppContext> = async (app, { services }) => {
+export const adminAuditRoutes: FastifyPluginAsync<AppContext> = async (app, { services, config }) => {
   app.get<{ Querystring: { before?: string } }>('/admin/audit', { config: { access: 'admin-page' } }, async (request, reply) => {
     const user = pageUserOf(request);
     const entries = await services.audit.list(user.actor!, { before: idOf(request.query.before), limit: PAGE_SIZE });
@@ -25,7 +25,7 @@ export const adminAuditRoutes: FastifyPluginAsync<AppContext> = async (app, { se
             </p>
           </div>
           <section class="card">
-            ${auditTable(entries)}
+            ${auditTable(entries, config.timezone)}
             ${entries.length === PAGE_SIZE && last ? html`<p><a class="button" href="/admin/audit?before=${last.id}">Older changes</a></p>` : ''}
           </section>`,
       }),

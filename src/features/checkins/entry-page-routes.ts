@@ -171,7 +171,7 @@ export const adminEntryRoutes: FastifyPluginAsync<AppContext> = async (app, cont
           ${actions} ${entry.deletedAt ? '' : await personCard(user, entry, personQ)}
           <section class="card" aria-labelledby="history-title">
             <h2 id="history-title">History</h2>
-            ${auditTable(history, false)}
+            ${auditTable(history, context.config.timezone, false)}
           </section>
         </div>`,
     });

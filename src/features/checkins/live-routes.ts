@@ -1,6 +1,5 @@
 // GET /admin/events: a server-sent-events stream telling the attendance sheet "attendance changed"
 // (from the live-update bus, plugins/live-updates.ts); the page then reloads its data.
-import type { ServerResponse } from 'node:http';
 import type { FastifyPluginAsync } from 'fastify';
 import type { AppContext } from '../../app.js';
 import { sessionOf } from '../../plugins/access-control.js';
@@ -11,13 +10,8 @@ export const LIVE_STREAMS_TOTAL = 200;
 
 export const adminEventRoutes: FastifyPluginAsync<AppContext> = async (app, context) => {
   const events = app.attendanceEvents;
-  const streams = new Set<ServerResponse>();
+  const streams = app.liveStreams;
   const perSession = new Map<string, number>();
-
-  // Open streams would hold a graceful shutdown open: end them first.
-  app.addHook('preClose', async () => {
-    for (const stream of streams) stream.end();
-  });
 
   app.get('/admin/events', { config: { access: 'admin-page' } }, async (request, reply) => {
     const session = sessionOf(request);
@@ -33,7 +27,6 @@ export const adminEventRoutes: FastifyPluginAsync<AppContext> = async (app, cont
               : 'Too many live-update streams are open on this server; try again shortly.',
         });
     }
-    perSession.set(session.tokenHash, open + 1);
     const raw = reply.raw;
     reply.hijack();
     raw.writeHead(200, {
@@ -44,8 +37,10 @@ export const adminEventRoutes: FastifyPluginAsync<AppContext> = async (app, cont
       connection: 'keep-alive',
     });
     raw.write('retry: 3000\n\n');
+    // A shutdown under way (app.liveStreams.endAll): told to reconnect, to another replica, at once.
+    if (!streams.add(raw)) return;
+    perSession.set(session.tokenHash, open + 1);
     raw.write(`event: ready\ndata: {}\n\n`);
-    streams.add(raw);
     const unsubscribe = events.subscribe((change) => raw.write(`event: change\ndata: ${JSON.stringify({ at: change.at })}\n\n`));
     // The heartbeat also re-checks the session, so a signed-out or expired session stops receiving. It
     // only looks: an open tab is not activity, so an unattended sheet still times out.
@@ -54,18 +49,18 @@ export const adminEventRoutes: FastifyPluginAsync<AppContext> = async (app, cont
       context.services.staff
         .currentSession(cookie)
         .then((current) => {
+          if (raw.writableEnded) return;
           if (current?.tokenHash === session.tokenHash) raw.write(': ping\n\n');
           else {
             raw.write('event: signed-out\ndata: {}\n\n');
             raw.end();
           }
         })
-        .catch(() => raw.write(': ping\n\n'));
+        .catch(() => raw.writableEnded || raw.write(': ping\n\n'));
     }, context.config.auth.liveHeartbeatSeconds * 1000);
     const cleanup = () => {
       clearInterval(heartbeat);
       unsubscribe();
-      streams.delete(raw);
       const left = (perSession.get(session.tokenHash) ?? 1) - 1;
       if (left > 0) perSession.set(session.tokenHash, left);
       else perSession.delete(session.tokenHash);

@@ -79,7 +79,7 @@ export function entriesPart(filters: SheetFilters, page: CheckinPage, summary: D
                 </tr>`
               : page.items.map(
                   (item) =>
-                    html`<tr data-id="${item.id}">
+                    html`<tr data-id="${item.id}" data-gate="${item.gate}">
                       <td class="nowrap mono">${clock(item.occurredAt)}</td>
                       <td class="name-cell"><span class="person">${item.lastname}, ${item.firstname}</span></td>
                       <td class="gate-cell">${item.gate || html`<span class="hint">—</span>`}</td>
@@ -202,7 +202,8 @@ export function notArrivedPart(arrivals: DayArrivals | undefined, groupChosen: b
     ${
       arrivals.waiting.length === 0
         ? html`<p class="notice notice-success" role="status">Everyone has arrived.</p>`
-        : html`<ul class="waiting-list" id="waiting-list">
+        : // A scrolling list: focusable and named, so a keyboard can reach and scroll it.
+          html`<ul class="waiting-list" id="waiting-list" tabindex="0" aria-label="Not arrived yet: ${arrivals.group.name}">
             ${arrivals.waiting.map(
               (p) =>
                 html`<li data-person-id="${p.id}">

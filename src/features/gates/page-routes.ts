@@ -49,7 +49,7 @@ export const adminGateRoutes: FastifyPluginAsync<AppContext> = async (app, { ser
               gates.length === 0
                 ? html`<p class="empty">No gates yet.</p>`
                 : html`<table class="table" id="gate-table">
-                    ${tableHead(writes ? ['Name', 'Capacity', 'Inside now', ''] : ['Name', 'Capacity', 'Inside now'])}
+                    ${tableHead(writes ? ['Name', 'Capacity', 'Inside now', html`<span class="visually-hidden">Actions</span>`] : ['Name', 'Capacity', 'Inside now'])}
                     <tbody>
                       ${gates.map((g) => (writes ? gateRow(user, g, insideAt.get(g.name) ?? 0) : readOnlyRow(g, insideAt.get(g.name) ?? 0)))}
                     </tbody>

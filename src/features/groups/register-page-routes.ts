@@ -269,7 +269,12 @@ export const adminRegisterRoutes: FastifyPluginAsync<AppContext> = async (app, {
                       </p>`
                     : register.days.length === 0
                       ? html`<p class="empty">No scheduled days between ${register.from} and ${register.to}.</p>`
-                      : html`<div class="register-scroll" tabindex="0" role="region" aria-labelledby="grid-title">
+                      : html`<div
+                          class="register-scroll"
+                          tabindex="0"
+                          role="region"
+                          aria-label="Register grid, ${register.from} to ${register.to} (scrolls sideways)"
+                        >
                           ${registerGrid(register, today(), userCan(user, 'register:mark'))}
                         </div>`
                 }

@@ -119,11 +119,11 @@ export const adminPeopleRoutes: FastifyPluginAsync<AppContext> = async (app, { s
     let top = view.top ?? '';
     let found: { items: Person[]; nextCursor: string | null };
     try {
-      found = await people.search(actor, { q: view.q, limit: PAGE_SIZE, cursor: view.cursor });
+      found = await people.search(actor, { q: view.q, limit: PAGE_SIZE, cursor: view.cursor, order: 'name' });
     } catch (error) {
       if (!(error instanceof DomainError && error.status === 400)) throw error;
       top = notice('error', 'That page link is out of date; showing the first page.');
-      found = await people.search(actor, { q: view.q, limit: PAGE_SIZE });
+      found = await people.search(actor, { q: view.q, limit: PAGE_SIZE, order: 'name' });
     }
     const groups = await people.membershipCounts(
       actor,

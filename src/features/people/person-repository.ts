@@ -153,6 +153,49 @@ export async function listPeople(
   return rows;
 }
 
+/** Where a page in name order starts: after this person's sort key (folded last, first name) and id. */
+export interface NameKeyset {
+  lastname: string;
+  firstname: string;
+  id: number;
+}
+
+/** The sort key of the name order: folded by person_fold, compared byte-wise (the same on every database). */
+const NAME_ORDER = `person_fold(p.lastname) COLLATE "C", person_fold(p.firstname) COLLATE "C", p.id`;
+
+/**
+ * One page of people in name order (last name, then first name, folded as searches are, so "Żółć" sorts
+ * as "zolc"; the id breaks ties) after `after`; the same filters as listPeople. Each row carries its sort
+ * key for the next page's cursor.
+ */
+export async function listPeopleByName(
+  db: Queryable,
+  words: string[],
+  after: NameKeyset | undefined,
+  limit: number,
+  groups?: readonly number[],
+): Promise<(Person & { sortKey: NameKeyset })[]> {
+  const likes = words.map(personFold).filter((term) => term !== '');
+  const params: unknown[] = [limit, likes.map((term) => `%${term}%`)];
+  const where = ['p.search_key LIKE ALL ($2::text[])'];
+  if (after !== undefined) {
+    where.push(
+      `(${NAME_ORDER}) > ($${params.push(after.lastname)}::text COLLATE "C", $${params.push(after.firstname)}::text COLLATE "C", $${params.push(after.id)}::bigint)`,
+    );
+  }
+  if (groups !== undefined) where.push(MEMBER_OF_ANY('p.id', `$${params.push(groups)}`));
+  const { rows } = await db.query<Person & { sortLast: string; sortFirst: string }>(
+    `SELECT ${PERSON_COLUMNS}, person_fold(p.lastname) AS "sortLast", person_fold(p.firstname) AS "sortFirst" FROM people p
+      WHERE ${where.join(' AND ')}
+      ORDER BY ${NAME_ORDER} LIMIT $1`,
+    params,
+  );
+  return rows.map(({ sortLast, sortFirst, ...person }) => ({
+    ...person,
+    sortKey: { lastname: sortLast, firstname: sortFirst, id: person.id },
+  }));
+}
+
 /** Whether the person is a member of one of `groups`. */
 export async function isMemberOfAny(db: Queryable, id: number, groups: readonly number[]): Promise<boolean> {
   const { rows } = await db.query(`SELECT 1 FROM people p WHERE p.id = $1 AND ${MEMBER_OF_ANY('p.id', '$2')}`, [id, groups]);

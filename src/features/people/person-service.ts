@@ -22,6 +22,8 @@ import {
   insertPerson,
   isMemberOfAny,
   listPeople,
+  listPeopleByName,
+  type NameKeyset,
   setBadge,
   updatePerson,
   type Person,
@@ -108,6 +110,8 @@ export interface PeopleQuery {
   q?: string;
   limit: number;
   cursor?: string;
+  /** 'id' (the API's order: as created) or 'name' (last name, first name: the People page). */
+  order?: 'id' | 'name';
 }
 
 export interface PersonPage {
@@ -125,9 +129,48 @@ function groupsOf(scope: ReturnType<typeof scopeOf>): readonly number[] | undefi
   return scope === 'all' ? undefined : scope.groups;
 }
 
+/** A cursor of the name order: the last row's sort key, bound to the filters like every cursor. */
+function encodeNameCursor(key: NameKeyset, filterPrint: string): string {
+  return Buffer.from(JSON.stringify({ name: [key.lastname, key.firstname], after: key.id, f: filterPrint })).toString('base64url');
+}
+
+function decodeNameCursor(cursor: string | undefined, filterPrint: string): NameKeyset | undefined {
+  if (cursor === undefined) return undefined;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+  } catch {
+    throw DomainError.invalid('cursor', 'is not a cursor issued by this API');
+  }
+  const { name, after, f } = (parsed ?? {}) as { name?: unknown; after?: unknown; f?: unknown };
+  if (
+    !Array.isArray(name) ||
+    name.length !== 2 ||
+    !name.every((part) => typeof part === 'string' && part.length <= 1000) ||
+    typeof after !== 'number' ||
+    !Number.isSafeInteger(after) ||
+    after < 0 ||
+    typeof f !== 'string'
+  ) {
+    throw DomainError.invalid('cursor', 'is not a cursor issued by this API');
+  }
+  if (f !== filterPrint) throw DomainError.invalid('cursor', 'belongs to a list with other filters');
+  return { lastname: name[0] as string, firstname: name[1] as string, id: after };
+}
+
 async function searchIn(db: Queryable, timezone: string, query: PeopleQuery, groups?: readonly number[]): Promise<PersonPage> {
   // Words split at spaces and commas: "Lovelace, Ada" is the words "Lovelace" and "Ada".
   const words = (query.q ?? '').split(/[\s,;]+/).filter((word) => word !== '');
+  if (query.order === 'name') {
+    const namePrint = fingerprint(['people', 'name', words]);
+    const rows = await listPeopleByName(db, words, decodeNameCursor(query.cursor, namePrint), query.limit + 1, groups);
+    const items = rows.slice(0, query.limit);
+    const last = items.at(-1);
+    return {
+      items: items.map(({ sortKey: _key, ...person }) => person),
+      nextCursor: rows.length > query.limit && last ? encodeNameCursor(last.sortKey, namePrint) : null,
+    };
+  }
   const filterPrint = fingerprint(['people', words]);
   const afterId = decodeCursor(query.cursor, filterPrint);
   return pageOf(await listPeople(db, words, afterId, query.limit + 1, groups, timezone), query.limit, filterPrint);
@@ -149,7 +192,7 @@ export class PersonService {
 
   // ---- Reads ------------------------------------------------------------------------------------
 
-  /** One page of the people the actor may see, in id order (a leader: the members of their groups). */
+  /** One page of the people the actor may see, in id or name order (a leader: the members of their groups). */
   async search(actor: Actor, query: PeopleQuery): Promise<{ items: SeenPerson[]; nextCursor: string | null }> {
     const page = await searchIn(this.deps.db, this.deps.config.timezone, query, groupsOf(scopeOf(actor, 'people:read')));
     return { ...page, items: page.items.map((person) => seenBy(actor, person)) };

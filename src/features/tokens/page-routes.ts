@@ -43,33 +43,50 @@ export const adminTokenRoutes: FastifyPluginAsync<AppContext> = async (app, { se
             ${
               tokens.length === 0
                 ? html`<p class="empty">No tokens yet. Create one for each gate tablet.</p>`
-                : html`<table class="table" id="token-table">
-                    ${tableHead(['Name', 'Gate', 'May', 'Token', 'Created', 'Last used', 'Expires', 'Status'])}
-                    <tbody>
-                      ${tokens.map(
-                        (t) => html`<tr${t.revokedAt ? html` class="muted"` : ''} data-token-id="${t.id}">
-      <td>${t.name}</td><td>${t.gate || html`<span class="hint">any</span>`}</td>
-      <td>${t.scopes.map((scope) => SCOPE_LABEL[scope]).join(', ')}</td><td><code>${t.tokenPrefix}…</code></td>
-      <td>${dateTime(t.createdAt)}<br><span class="hint">by ${t.createdBy}</span></td>
-      <td>${t.lastUsedAt ? dateTime(t.lastUsedAt) : html`<span class="hint">never</span>`}</td>
-      <td>${t.expiresAt ? dateTime(t.expiresAt) : html`<span class="hint">never</span>`}</td>
-      <td>${
-        t.revokedAt
-          ? html`<span class="badge badge-muted">revoked</span><br /><span class="hint"
-                >${dateTime(t.revokedAt)} by ${t.revokedBy ?? ''}</span
-              >`
-          : dangerButton({
-              user,
-              action: `/admin/tokens/${t.id}/revoke`,
-              confirm: `Revoke the token ${t.name}? Kiosks using it stop working at once.`,
-              label: 'Revoke',
-              subject: t.name,
-            })
-      }</td>
-    </tr>`,
-                      )}
-                    </tbody>
-                  </table>`
+                : // A table on a wide column; one card per token on a narrow one (public/app.css, .token-list).
+                  html`<div class="token-list">
+                    <table class="table" id="token-table">
+                      <caption class="visually-hidden">
+                        Gate tokens, newest first
+                      </caption>
+                      ${tableHead(['Name', 'Gate', 'May', 'Token', 'Created', 'Last used', 'Expires', 'Status'])}
+                      <tbody>
+                        ${tokens.map(
+                          (t) => html`<tr${t.revokedAt ? html` class="muted"` : ''} data-token-id="${t.id}">
+                            <td>${t.name}</td>
+                            <td>${t.gate || html`<span class="hint">any</span>`}</td>
+                            <td>${t.scopes.map((scope) => SCOPE_LABEL[scope]).join(', ')}</td>
+                            <td><code>${t.tokenPrefix}…</code></td>
+                            <td>
+                              <span class="nowrap">${dateTime(t.createdAt)}</span> <span class="hint">by ${t.createdBy}</span>
+                            </td>
+                            <td>
+                              ${t.lastUsedAt ? html`<span class="nowrap">${dateTime(t.lastUsedAt)}</span>` : html`<span class="hint">never</span>`}
+                            </td>
+                            <td>
+                              ${t.expiresAt ? html`<span class="nowrap">${dateTime(t.expiresAt)}</span>` : html`<span class="hint">never</span>`}
+                            </td>
+                            <td>
+                              ${
+                                t.revokedAt
+                                  ? html`<span class="badge badge-muted">revoked</span>
+                                      <span class="hint"
+                                        ><span class="nowrap">${dateTime(t.revokedAt)}</span> by ${t.revokedBy ?? ''}</span
+                                      >`
+                                  : dangerButton({
+                                      user,
+                                      action: `/admin/tokens/${t.id}/revoke`,
+                                      confirm: `Revoke the token ${t.name}? Kiosks using it stop working at once.`,
+                                      label: 'Revoke',
+                                      subject: t.name,
+                                    })
+                              }
+                            </td>
+                          </tr>`,
+                        )}
+                      </tbody>
+                    </table>
+                  </div>`
             }
           </section>
           <section class="card" aria-labelledby="new-token-title">
@@ -83,10 +100,10 @@ export const adminTokenRoutes: FastifyPluginAsync<AppContext> = async (app, { se
               ${gateOptions(gates)}
               <fieldset class="stack">
                 <legend>The token may</legend>
-                <label><input type="checkbox" name="scope" value="checkin" checked /> check people in</label>
-                <label
-                  ><input type="checkbox" name="scope" value="read" /> read attendance
-                  <span class="hint">(lists, day sheets, summaries, CSV exports of every gate)</span></label
+                <label class="check-option"><input type="checkbox" name="scope" value="checkin" checked /> check people in</label>
+                <label class="check-option"
+                  ><input type="checkbox" name="scope" value="read" />
+                  <span>read attendance <span class="hint">(lists, day sheets, summaries, CSV exports of every gate)</span></span></label
                 >
               </fieldset>
               <label for="token-expires">Expires after <span class="hint">(days; empty = never)</span></label>
