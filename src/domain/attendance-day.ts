@@ -162,6 +162,25 @@ export class AttendanceDays {
     return bounds;
   }
 
+  /**
+   * The instant (ISO 8601, UTC) at which attendance day `day` shows the local time `time` (HH:MM) in
+   * APP_TIMEZONE: on the day's own calendar date, or, for a time earlier than DAY_STARTS_AT, on the next
+   * one (day D runs from D at DAY_STARTS_AT to D + 1 at DAY_STARTS_AT), so it always lies within the day.
+   * DST-correct as `bounds` is: a time the clock skipped is the first instant after the gap, a repeated
+   * one its first occurrence. A group's start time on a register day is this.
+   */
+  timeOn(day: string, time: string): string {
+    const minutes = parseDayStart(time);
+    if (minutes === undefined) throw new RangeError(`not a time of day (HH:MM): ${time}`);
+    const date = minutes < this.startMinutes ? addDays(day, 1) : day;
+    return new Date(instantOfWallClock(this.timezone, dateMs(date) + minutes * MINUTE)).toISOString();
+  }
+
+  /** The [start, end) instants of the days `from` to `to` (inclusive) together; `day` is `from`. */
+  span(from: string, to: string): DayBounds {
+    return { day: from, start: this.bounds(from).start, end: this.bounds(to).end };
+  }
+
   /** The attendance day instant `at` belongs to. */
   dayOf(at: Date | number | string): string {
     const ms = typeof at === 'number' ? at : new Date(at).getTime();

@@ -9,7 +9,7 @@ import { loadConfig } from '../../src/config.js';
 import { openDatabase, type Database } from '../../src/db/database.js';
 import { addDays, AttendanceDays } from '../../src/domain/attendance-day.js';
 import { Readiness } from '../../src/readiness.js';
-import { ADMIN_PASSWORD, build, type TestApp } from '../support/app.js';
+import { ADMIN_PASSWORD, build, signIn, type TestApp } from '../support/app.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 
 interface Entry {
@@ -24,6 +24,42 @@ async function get<T>(app: FastifyInstance, url: string): Promise<T> {
   assert.equal(response.statusCode, 200, `${url}: ${response.body}`);
   return response.json<T>();
 }
+
+async function send<T>(app: FastifyInstance, method: 'POST' | 'PUT' | 'PATCH', url: string, payload: object): Promise<T> {
+  const response = await app.inject({ method, url, payload });
+  assert.ok(response.statusCode === 200 || response.statusCode === 201, `${method} ${url}: ${response.statusCode} ${response.body}`);
+  return response.json<T>();
+}
+
+/** A group on `schedule` whose members are new people of these names (counted from `since`). */
+async function groupOf(
+  app: FastifyInstance,
+  name: string,
+  schedule: object,
+  people: [string, string][],
+  since: string,
+): Promise<{ groupId: number; ids: number[] }> {
+  const { id: groupId } = await send<{ id: number }>(app, 'POST', '/api/v1/groups', { name, schedule });
+  const ids: number[] = [];
+  for (const [firstname, lastname] of people) {
+    const { id } = await send<{ id: number }>(app, 'POST', '/api/v1/people', { firstname, lastname });
+    await send(app, 'PUT', `/api/v1/groups/${groupId}/members/${id}`, { since });
+    ids.push(id);
+  }
+  return { groupId, ids };
+}
+
+interface RegisterBody {
+  days: { date: string; startsAt: string | null; lateAfter: string | null }[];
+  members: { person: { firstname: string }; attendance: { date: string; status: string; firstIn: string | null }[] }[];
+  timezone: string;
+}
+
+/** firstname → [date, status, firstIn] of each cell. */
+const cellsOf = (register: RegisterBody) =>
+  Object.fromEntries(
+    register.members.map((member) => [member.person.firstname, member.attendance.map((cell) => [cell.date, cell.status, cell.firstIn])]),
+  );
 
 describe('DAY_STARTS_AT=04:00 in Europe/Berlin', () => {
   let app: TestApp;
@@ -67,6 +103,47 @@ describe('DAY_STARTS_AT=04:00 in Europe/Berlin', () => {
     assert.equal(summary.perHour[0]!.localTime, '04:00');
     assert.equal(summary.perHour.find((hour) => hour.total > 0)!.localTime, '02:00');
     assert.equal((await get<{ total: number }>(app.app, '/api/v1/days/2026-07-15/summary')).total, 1);
+  });
+
+  test('the register counts a check-in at 02:00 on the 15th for the 14th; a start time before 04:00 is on the next date', async () => {
+    // "Night Day" checked in by name at 02:00 on 15 July; "Morning Day" at 10:00.
+    const schedule = { dates: ['2026-07-14', '2026-07-15'] };
+    const open = await groupOf(
+      app.app,
+      'Night crew',
+      schedule,
+      [
+        ['Night', 'Day'],
+        ['Morning', 'Day'],
+      ],
+      '2026-07-01',
+    );
+    const register = await get<RegisterBody>(app.app, `/api/v1/groups/${open.groupId}/register?from=2026-07-13&to=2026-07-15`);
+    assert.deepEqual(cellsOf(register), {
+      Night: [
+        ['2026-07-14', 'present', '2026-07-15T02:00:00+02:00'],
+        ['2026-07-15', 'absent', null],
+      ],
+      Morning: [
+        ['2026-07-14', 'absent', null],
+        ['2026-07-15', 'present', '2026-07-15T10:00:00+02:00'],
+      ],
+    });
+    assert.equal(register.timezone, 'Europe/Berlin');
+
+    // Starting at 02:30 (before DAY_STARTS_AT): day 14 starts on 15 July at 02:30, so 02:00 is on time;
+    // starting at 01:30, it is late.
+    const early = await groupOf(app.app, 'Early shift', { ...schedule, startTime: '02:30' }, [['Night', 'Day']], '2026-07-01');
+    const onTime = await get<RegisterBody>(app.app, `/api/v1/groups/${early.groupId}/register?from=2026-07-14&to=2026-07-14`);
+    assert.deepEqual(onTime.days[0], { ...onTime.days[0], startsAt: '2026-07-15T02:30:00+02:00', lateAfter: '2026-07-15T02:30:00+02:00' });
+    assert.deepEqual(cellsOf(onTime).Night, [['2026-07-14', 'present', '2026-07-15T02:00:00+02:00']]);
+    await send(app.app, 'PATCH', `/api/v1/groups/${early.groupId}`, { schedule: { ...schedule, startTime: '01:30' } });
+    const late = await get<RegisterBody>(app.app, `/api/v1/groups/${early.groupId}/register?from=2026-07-14&to=2026-07-14`);
+    assert.deepEqual(cellsOf(late).Night, [['2026-07-14', 'late', '2026-07-15T02:00:00+02:00']]);
+    // A start time at or after 04:00 is on the day's own date.
+    await send(app.app, 'PATCH', `/api/v1/groups/${early.groupId}`, { schedule: { ...schedule, startTime: '04:00', graceMinutes: 5 } });
+    const own = await get<RegisterBody>(app.app, `/api/v1/groups/${early.groupId}/register?from=2026-07-14&to=2026-07-14`);
+    assert.deepEqual(own.days[0], { ...own.days[0], startsAt: '2026-07-14T04:00:00+02:00', lateAfter: '2026-07-14T04:05:00+02:00' });
   });
 
   test('the seed API keeps calendar days: /table/view lists both on 15 July', async () => {
@@ -153,6 +230,86 @@ describe('the converted queries do not depend on the session time zone', () => {
     assert.match(one.recordedAt, /\+14:00$/);
   });
 
+  test('the register, a person’s attendance and the not-arrived list are the same, on attendance days in +14:00', async () => {
+    // "Early Zone" checked in at 03:30 on the 15th (+14:00), so on the 14th; "Late Zone" at 04:30, on the 15th
+    // (both on 14 July in UTC). "Absent Zone" never came.
+    const { groupId, ids } = await groupOf(
+      matching.app,
+      'Zone crew',
+      { dates: ['2026-07-14', '2026-07-15'], startTime: '09:00', graceMinutes: 10 },
+      [
+        ['Early', 'Zone'],
+        ['Late', 'Zone'],
+        ['Absent', 'Zone'],
+      ],
+      '2026-07-01',
+    );
+    await send(matching.app, 'PUT', `/api/v1/groups/${groupId}/register/2026-07-15/${ids[2]}`, { status: 'absent', reason: 'ill' });
+    const url = `/api/v1/groups/${groupId}/register?from=2026-07-13&to=2026-07-15`;
+    const register = await get<RegisterBody & { members: { attendance: { marked: { at: string } | null }[] }[] }>(utc.app, url);
+    assert.deepEqual(register, await get(matching.app, url));
+    assert.equal(register.timezone, 'Pacific/Kiritimati');
+    assert.deepEqual(register.days[1], {
+      ...register.days[1],
+      startsAt: '2026-07-15T09:00:00+14:00',
+      lateAfter: '2026-07-15T09:10:00+14:00',
+    });
+    assert.deepEqual(cellsOf(register), {
+      Absent: [
+        ['2026-07-14', 'absent', null],
+        ['2026-07-15', 'absent', null],
+      ],
+      Early: [
+        // After the 14th's 09:00 start: late, but on the 14th.
+        ['2026-07-14', 'late', '2026-07-15T03:30:00+14:00'],
+        ['2026-07-15', 'absent', null],
+      ],
+      Late: [
+        ['2026-07-14', 'absent', null],
+        ['2026-07-15', 'present', '2026-07-15T04:30:00.25+14:00'],
+      ],
+    });
+    assert.match(register.members[0]!.attendance[1]!.marked!.at, /\+14:00$/);
+    const csv = url.replace('register?', 'register.csv?');
+    const csvOf = async (app: FastifyInstance) => {
+      const response = await app.inject({ url: csv });
+      assert.equal(response.statusCode, 200, response.body);
+      return response.body;
+    };
+    const sheet = await csvOf(utc.app);
+    assert.equal(sheet, await csvOf(matching.app));
+    assert.match(sheet, /Zone,Early,,late,absent,/);
+
+    const attendance = `/api/v1/people/${ids[0]}/attendance?from=2026-07-13&to=2026-07-15`;
+    const history = await get<{ timezone: string; groups: { attendance: { date: string; status: string }[] }[] }>(utc.app, attendance);
+    assert.deepEqual(history, await get(matching.app, attendance));
+    assert.equal(history.timezone, 'Pacific/Kiritimati');
+    assert.deepEqual(
+      history.groups[0]!.attendance.map((cell) => [cell.date, cell.status]),
+      [
+        ['2026-07-14', 'late'],
+        ['2026-07-15', 'absent'],
+      ],
+    );
+
+    // The sheet's "not arrived yet" list of the 15th: Early and Absent (Late arrived).
+    const notArrived = async (app: FastifyInstance) => {
+      const admin = await signIn(app);
+      const response = await admin.inject({ url: `/admin/sheet?group=${groupId}&date=2026-07-15` });
+      assert.equal(response.statusCode, 200);
+      const count = /id="arrival-count">([\s\S]*?)<\/p>/
+        .exec(response.body)?.[1]
+        ?.replace(/<[^>]+>/g, '')
+        .replace(/\s+/g, ' ')
+        .trim();
+      const waiting = [...response.body.matchAll(/<li data-person-id="(\d+)"/g)].map((match) => Number(match[1]));
+      return { count, waiting };
+    };
+    const list = await notArrived(utc.app);
+    assert.deepEqual(list, await notArrived(matching.app));
+    assert.deepEqual(list, { count: '2 of 3 not arrived (starts 09:00); 1 arrived', waiting: [ids[2], ids[0]] });
+  });
+
   test('a new check-in, the occupancy and a person are written in +14:00 and counted in today', async () => {
     const created = await utc.app.inject({
       method: 'POST',
@@ -199,6 +356,35 @@ describe('inside now during an overnight event', () => {
   after(async () => {
     await midnightDays.close();
     await overnight.close();
+  });
+
+  test('today in the register is the attendance day: upcoming before its start at 02:30, marking refused after it', async () => {
+    const calendarToday = new AttendanceDays(zone).today();
+    const today = addDays(calendarToday, -1); // the attendance day containing now (01:xx, before 03:00)
+    // Start time 02:30, before DAY_STARTS_AT: on day `today` it is at 02:30 of the calendar date now, still ahead.
+    const schedule = { dates: [addDays(today, -1), today, calendarToday], startTime: '02:30' };
+    const { groupId, ids } = await groupOf(overnight.app, 'Night watch', schedule, [['Wes', 'Watch']], addDays(today, -7));
+    const range = `from=${addDays(today, -1)}&to=${calendarToday}`;
+    const register = await get<RegisterBody>(overnight.app, `/api/v1/groups/${groupId}/register?${range}`);
+    assert.deepEqual(cellsOf(register).Wes, [
+      [addDays(today, -1), 'absent', null],
+      [today, 'upcoming', null],
+      [calendarToday, 'upcoming', null],
+    ]);
+    assert.equal(register.days[1]!.startsAt!.slice(0, 16), `${calendarToday}T02:30`);
+    // With midnight days, today is the calendar day, and yesterday's 02:30 has passed.
+    const midnight = await get<RegisterBody>(midnightDays.app, `/api/v1/groups/${groupId}/register?${range}`);
+    assert.deepEqual(
+      cellsOf(midnight).Wes!.map((cell) => cell[1]),
+      ['absent', 'absent', 'upcoming'],
+    );
+    // Marking: today (the attendance day) may be marked, the next day is in the future.
+    const mark = (date: string) =>
+      overnight.app.inject({ method: 'PUT', url: `/api/v1/groups/${groupId}/register/${date}/${ids[0]}`, payload: { status: 'present' } });
+    assert.equal((await mark(today)).statusCode, 201);
+    const future = await mark(calendarToday);
+    assert.equal(future.statusCode, 400, future.body);
+    assert.match(future.body, /future/);
   });
 
   test('with DAY_STARTS_AT=03:00 a check-in at 23:30 still counts at 01:00; with midnight days it would not', async () => {

@@ -1,6 +1,8 @@
-// SQL for groups (rosters), memberships, excuses and cells marked by hand.
+// SQL for groups (rosters), memberships, excuses and cells marked by hand. Times are written in
+// `timezone` (APP_TIMEZONE) by SQL that does not depend on the session's time zone (zonedIsoSql).
 import type { Queryable } from '../../db/database.js';
-import { PERSON_COLUMNS, type Person } from '../people/person-repository.js';
+import { sqlText, zonedIsoSql } from '../../domain/attendance-day.js';
+import { personColumns, type Person } from '../people/person-repository.js';
 
 export interface Schedule {
   from: string | null;
@@ -23,37 +25,48 @@ export interface Group {
   updatedAt: string;
 }
 
+/** A timestamptz column written in APP_TIMEZONE as PostgreSQL's JSON would in a session of that zone. */
+const at = (column: string, timezone: string) => zonedIsoSql(column, sqlText(timezone));
+
 // Arrays and dates are rendered by PostgreSQL as JSON, so both drivers hand back the same values.
-const GROUP_COLUMNS = `g.id, g.name,
+const groupColumns = (timezone: string) => `g.id, g.name,
   json_build_object('from', g.starts_on, 'to', g.ends_on, 'weekdays', to_json(g.weekdays),
                     'dates', (SELECT coalesce(json_agg(d ORDER BY d), '[]') FROM unnest(g.dates) AS d),
                     'startTime', to_char(g.start_time, 'HH24:MI'), 'graceMinutes', g.grace_minutes) AS schedule,
   (SELECT count(*)::int FROM group_members m WHERE m.group_id = g.id) AS "memberCount",
-  to_json(g.created_at) #>> '{}' AS "createdAt", to_json(g.updated_at) #>> '{}' AS "updatedAt"`;
+  ${at('g.created_at', timezone)} AS "createdAt", ${at('g.updated_at', timezone)} AS "updatedAt"`;
 
 const scheduleParams = (s: Schedule) => [s.from, s.to, s.weekdays, s.dates, s.startTime, s.graceMinutes];
 
-export async function insertGroup(db: Queryable, name: string, schedule: Schedule): Promise<Group> {
+export async function insertGroup(db: Queryable, timezone: string, name: string, schedule: Schedule): Promise<Group> {
   const { rows } = await db.query<Group>(
     `INSERT INTO groups AS g (name, starts_on, ends_on, weekdays, dates, start_time, grace_minutes)
-     VALUES ($1, $2::date, $3::date, $4::smallint[], $5::date[], $6::time, $7) RETURNING ${GROUP_COLUMNS}`,
+     VALUES ($1, $2::date, $3::date, $4::smallint[], $5::date[], $6::time, $7) RETURNING ${groupColumns(timezone)}`,
     [name, ...scheduleParams(schedule)],
   );
   return rows[0]!;
 }
 
-export async function updateGroup(db: Queryable, id: number, name: string, schedule: Schedule): Promise<Group | undefined> {
+export async function updateGroup(
+  db: Queryable,
+  timezone: string,
+  id: number,
+  name: string,
+  schedule: Schedule,
+): Promise<Group | undefined> {
   const { rows } = await db.query<Group>(
     `UPDATE groups AS g SET name = $2, starts_on = $3::date, ends_on = $4::date, weekdays = $5::smallint[], dates = $6::date[],
             start_time = $7::time, grace_minutes = $8, updated_at = now()
-      WHERE g.id = $1 RETURNING ${GROUP_COLUMNS}`,
+      WHERE g.id = $1 RETURNING ${groupColumns(timezone)}`,
     [id, name, ...scheduleParams(schedule)],
   );
   return rows[0];
 }
 
-export async function findGroup(db: Queryable, id: number, lock = false): Promise<Group | undefined> {
-  const { rows } = await db.query<Group>(`SELECT ${GROUP_COLUMNS} FROM groups g WHERE g.id = $1${lock ? ' FOR UPDATE' : ''}`, [id]);
+export async function findGroup(db: Queryable, timezone: string, id: number, lock = false): Promise<Group | undefined> {
+  const { rows } = await db.query<Group>(`SELECT ${groupColumns(timezone)} FROM groups g WHERE g.id = $1${lock ? ' FOR UPDATE' : ''}`, [
+    id,
+  ]);
   return rows[0];
 }
 
@@ -64,7 +77,13 @@ export interface GroupFilter {
   terms?: readonly string[];
 }
 
-export async function listGroups(db: Queryable, afterId: number, limit: number, filter: GroupFilter = {}): Promise<Group[]> {
+export async function listGroups(
+  db: Queryable,
+  timezone: string,
+  afterId: number,
+  limit: number,
+  filter: GroupFilter = {},
+): Promise<Group[]> {
   const params: unknown[] = [afterId, limit];
   const where = ['g.id > $1'];
   if (filter.ids !== undefined) where.push(`g.id = ANY ($${params.push(filter.ids)}::bigint[])`);
@@ -72,7 +91,7 @@ export async function listGroups(db: Queryable, afterId: number, limit: number, 
     where.push(`person_fold(g.name) LIKE ALL ($${params.push(filter.terms.map((term) => `%${term}%`))}::text[])`);
   }
   const { rows } = await db.query<Group>(
-    `SELECT ${GROUP_COLUMNS} FROM groups g WHERE ${where.join(' AND ')} ORDER BY g.id LIMIT $2`,
+    `SELECT ${groupColumns(timezone)} FROM groups g WHERE ${where.join(' AND ')} ORDER BY g.id LIMIT $2`,
     params,
   );
   return rows;
@@ -94,13 +113,17 @@ export interface MembershipDays {
   until?: string | null;
 }
 
-/** Adds a member; false when they already were one (then nothing changes). */
-export async function addMember(db: Queryable, groupId: number, personId: number, days: MembershipDays = {}): Promise<boolean> {
+/** Adds a member counted from `since` to `until`; false when they already were one (then nothing changes). */
+export async function addMember(
+  db: Queryable,
+  groupId: number,
+  personId: number,
+  days: { since: string | null; until: string | null },
+): Promise<boolean> {
   const { rowCount } = await db.query(
-    `INSERT INTO group_members (group_id, person_id, since, until)
-     VALUES ($1, $2, CASE WHEN $3 THEN $4::date ELSE current_date END, $5::date)
+    `INSERT INTO group_members (group_id, person_id, since, until) VALUES ($1, $2, $3::date, $4::date)
      ON CONFLICT (group_id, person_id) DO NOTHING`,
-    [groupId, personId, days.since !== undefined, days.since ?? null, days.until ?? null],
+    [groupId, personId, days.since, days.until],
   );
   return rowCount === 1;
 }
@@ -215,9 +238,9 @@ export async function isMember(db: Queryable, groupId: number, personId: number)
   return rows.length === 1;
 }
 
-export async function listMembers(db: Queryable, groupId: number): Promise<Member[]> {
+export async function listMembers(db: Queryable, timezone: string, groupId: number): Promise<Member[]> {
   const { rows } = await db.query<Member>(
-    `SELECT ${PERSON_COLUMNS}, to_json(m.added_at) #>> '{}' AS "addedAt",
+    `SELECT ${personColumns(timezone)}, ${at('m.added_at', timezone)} AS "addedAt",
             to_char(m.since, 'YYYY-MM-DD') AS since, to_char(m.until, 'YYYY-MM-DD') AS until
        FROM group_members m JOIN people p ON p.id = m.person_id
       WHERE m.group_id = $1 ORDER BY p.lastname, p.firstname, p.id`,
@@ -237,27 +260,34 @@ export interface Excuse {
   excusedAt: string;
 }
 
-const EXCUSE_COLUMNS = `group_id AS "groupId", person_id AS "personId", to_char(day, 'YYYY-MM-DD') AS date, reason,
-  excused_by AS "excusedBy", to_json(excused_at) #>> '{}' AS "excusedAt"`;
+const excuseColumns = (timezone: string) => `group_id AS "groupId", person_id AS "personId", to_char(day, 'YYYY-MM-DD') AS date, reason,
+  excused_by AS "excusedBy", ${at('excused_at', timezone)} AS "excusedAt"`;
 
 /** Sets (or replaces) an excuse; `created` tells which. */
 export async function upsertExcuse(
   db: Queryable,
+  timezone: string,
   excuse: { groupId: number; personId: number; date: string; reason: string; excusedBy: string },
 ): Promise<{ excuse: Excuse; created: boolean }> {
   const { rows } = await db.query<Excuse & { created: boolean }>(
     `INSERT INTO excuses AS e (group_id, person_id, day, reason, excused_by) VALUES ($1, $2, $3::date, $4, $5)
      ON CONFLICT (group_id, person_id, day) DO UPDATE SET reason = EXCLUDED.reason, excused_by = EXCLUDED.excused_by, excused_at = now()
-     RETURNING ${EXCUSE_COLUMNS}, (xmax = 0) AS created`,
+     RETURNING ${excuseColumns(timezone)}, (xmax = 0) AS created`,
     [excuse.groupId, excuse.personId, excuse.date, excuse.reason, excuse.excusedBy],
   );
   const { created, ...row } = rows[0]!;
   return { excuse: row, created };
 }
 
-export async function deleteExcuse(db: Queryable, groupId: number, personId: number, date: string): Promise<Excuse | undefined> {
+export async function deleteExcuse(
+  db: Queryable,
+  timezone: string,
+  groupId: number,
+  personId: number,
+  date: string,
+): Promise<Excuse | undefined> {
   const { rows } = await db.query<Excuse>(
-    `DELETE FROM excuses WHERE group_id = $1 AND person_id = $2 AND day = $3::date RETURNING ${EXCUSE_COLUMNS}`,
+    `DELETE FROM excuses WHERE group_id = $1 AND person_id = $2 AND day = $3::date RETURNING ${excuseColumns(timezone)}`,
     [groupId, personId, date],
   );
   return rows[0];
@@ -275,28 +305,37 @@ export interface Mark {
   markedAt: string;
 }
 
-const MARK_COLUMNS = `group_id AS "groupId", person_id AS "personId", to_char(day, 'YYYY-MM-DD') AS date, status, reason,
-  marked_by AS "markedBy", to_json(marked_at) #>> '{}' AS "markedAt"`;
+const markColumns = (
+  timezone: string,
+) => `group_id AS "groupId", person_id AS "personId", to_char(day, 'YYYY-MM-DD') AS date, status, reason,
+  marked_by AS "markedBy", ${at('marked_at', timezone)} AS "markedAt"`;
 
 const markOf = (row: Mark): Mark => ({ ...row, groupId: Number(row.groupId), personId: Number(row.personId) });
 
 export async function upsertMark(
   db: Queryable,
+  timezone: string,
   mark: { groupId: number; personId: number; date: string; status: Mark['status']; reason: string | null; markedBy: string },
 ): Promise<Mark> {
   const { rows } = await db.query<Mark>(
     `INSERT INTO register_marks (group_id, person_id, day, status, reason, marked_by) VALUES ($1, $2, $3::date, $4, $5, $6)
      ON CONFLICT (group_id, person_id, day) DO UPDATE
        SET status = EXCLUDED.status, reason = EXCLUDED.reason, marked_by = EXCLUDED.marked_by, marked_at = now()
-     RETURNING ${MARK_COLUMNS}`,
+     RETURNING ${markColumns(timezone)}`,
     [mark.groupId, mark.personId, mark.date, mark.status, mark.reason, mark.markedBy],
   );
   return markOf(rows[0]!);
 }
 
-export async function deleteMark(db: Queryable, groupId: number, personId: number, date: string): Promise<Mark | undefined> {
+export async function deleteMark(
+  db: Queryable,
+  timezone: string,
+  groupId: number,
+  personId: number,
+  date: string,
+): Promise<Mark | undefined> {
   const { rows } = await db.query<Mark>(
-    `DELETE FROM register_marks WHERE group_id = $1 AND person_id = $2 AND day = $3::date RETURNING ${MARK_COLUMNS}`,
+    `DELETE FROM register_marks WHERE group_id = $1 AND person_id = $2 AND day = $3::date RETURNING ${markColumns(timezone)}`,
     [groupId, personId, date],
   );
   return rows[0] && markOf(rows[0]);

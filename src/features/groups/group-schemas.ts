@@ -37,7 +37,7 @@ export const ScheduleSchema = Type.Object(
   {
     additionalProperties: false,
     description:
-      'The days the group is expected: `weekdays` between `from` and `to`, plus the explicit `dates`, in APP_TIMEZONE. An arrival after startTime + graceMinutes is late.',
+      "The days the group is expected: `weekdays` between `from` and `to`, plus the explicit `dates`: attendance days in APP_TIMEZONE (DAY_STARTS_AT). On day D the group starts at `startTime` on D's date, or on the next date for a start time earlier than DAY_STARTS_AT (the day runs to D + 1 at DAY_STARTS_AT). An arrival after startTime + graceMinutes is late.",
   },
 );
 export type ScheduleBody = Static<typeof ScheduleSchema>;

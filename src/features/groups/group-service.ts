@@ -10,7 +10,8 @@
 // their own groups). A person's attendance across their groups is read as the register is (register.ts
 // computes every status, here and there).
 import { type Actor, actorLabel, authorize, can, scopeOf, type Permission } from '../../domain/actor.js';
-import { localDate, parseIsoDate } from '../../domain/calendar.js';
+import { attendanceDays, type AttendanceDays } from '../../domain/attendance-day.js';
+import { parseIsoDate } from '../../domain/calendar.js';
 import type { Change } from '../../domain/changes.js';
 import type { Queryable } from '../../db/database.js';
 import { DomainError } from '../../domain/domain-error.js';
@@ -207,6 +208,16 @@ export type SeenMember = Omit<Member, 'badge'> & { badge: string | null };
 export class GroupService {
   constructor(private readonly deps: ServiceDeps) {}
 
+  /** APP_TIMEZONE, in which times are written. */
+  private get tz(): string {
+    return this.deps.config.timezone;
+  }
+
+  /** Attendance days (DAY_STARTS_AT): register days, today. */
+  private get days(): AttendanceDays {
+    return attendanceDays(this.deps.config);
+  }
+
   // ---- Reads -------------------------------------------------------------------------------------
 
   /**
@@ -239,18 +250,18 @@ export class GroupService {
     // The same fingerprint as before for the unfiltered list, so cursors handed out earlier still work.
     const filterPrint = fingerprint(terms.length === 0 ? ['groups'] : ['groups', terms]);
     const afterId = decodeCursor(query.cursor, filterPrint);
-    const rows = await listGroups(this.deps.db, afterId, query.limit + 1, GroupService.filterOf(scope, terms));
+    const rows = await listGroups(this.deps.db, this.tz, afterId, query.limit + 1, GroupService.filterOf(scope, terms));
     return pageOf(rows, query.limit, filterPrint);
   }
 
   /** Up to `limit` groups after `afterId`, in id order (for choosers that show every group at once). */
   async list(actor: Actor, afterId: number, limit: number): Promise<Group[]> {
-    return listGroups(this.deps.db, afterId, limit, GroupService.filterOf(this.listScope(actor)));
+    return listGroups(this.deps.db, this.tz, afterId, limit, GroupService.filterOf(this.listScope(actor)));
   }
 
   /** One group; 404 when there is none or the actor may not see it. */
   async get(actor: Actor, id: number): Promise<Group> {
-    const group = reaches(this.listScope(actor), id) ? await findGroup(this.deps.db, id) : undefined;
+    const group = reaches(this.listScope(actor), id) ? await findGroup(this.deps.db, this.tz, id) : undefined;
     if (!group) throw DomainError.notFoundOf('group', id);
     return group;
   }
@@ -259,15 +270,15 @@ export class GroupService {
   /** The members, by name; their badge codes only for those who may change people (seenBy). */
   async members(actor: Actor, groupId: number): Promise<SeenMember[]> {
     this.reach(actor, 'groups:read', groupId);
-    if (!(await findGroup(this.deps.db, groupId))) throw DomainError.notFoundOf('group', groupId);
-    return (await listMembers(this.deps.db, groupId)).map((member) => seenBy(actor, member));
+    if (!(await findGroup(this.deps.db, this.tz, groupId))) throw DomainError.notFoundOf('group', groupId);
+    return (await listMembers(this.deps.db, this.tz, groupId)).map((member) => seenBy(actor, member));
   }
 
   /** The register from `from` to `to` as JSON text, as PostgreSQL built it (sent without parsing it again). */
   async registerJson(actor: Actor, groupId: number, query: { from: string; to: string }): Promise<string> {
     this.reach(actor, 'groups:read', groupId);
     const { from, to } = registerRange(query);
-    const json = await registerJson(this.deps.db, groupId, from, to);
+    const json = await registerJson(this.deps.db, this.days, groupId, from, to);
     if (json === undefined) throw DomainError.notFoundOf('group', groupId);
     return json;
   }
@@ -292,7 +303,7 @@ export class GroupService {
     const groups: PersonAttendance['groups'] = [];
     let timezone = this.deps.config.timezone;
     for (const membership of memberships) {
-      const json = await registerJson(this.deps.db, membership.groupId, range.from, range.to, personId);
+      const json = await registerJson(this.deps.db, this.days, membership.groupId, range.from, range.to, personId);
       if (json === undefined) continue; // deleted meanwhile
       const register = JSON.parse(json) as Register;
       const row = register.members[0];
@@ -318,7 +329,7 @@ export class GroupService {
   /** Who of a group has not arrived on `day`; undefined when there is no such group (or the actor may not see it). */
   async dayArrivals(actor: Actor, groupId: number, day: string): Promise<DayArrivals | undefined> {
     if (!reaches(scopeOf(actor, 'groups:read'), groupId)) return undefined;
-    return dayArrivals(this.deps.db, groupId, day);
+    return dayArrivals(this.deps.db, this.days, groupId, day);
   }
 
   // ---- Groups ------------------------------------------------------------------------------------
@@ -328,7 +339,7 @@ export class GroupService {
     const name = groupName(input.name);
     const schedule = checkSchedule(input.schedule);
     return this.deps.changes.run(actor, async (change) => {
-      const group = await insertGroup(change.tx, name, schedule);
+      const group = await insertGroup(change.tx, this.tz, name, schedule);
       await change.audit({ action: 'create', entity: 'group', entityId: group.id, after: audited(group) });
       return group;
     });
@@ -340,9 +351,9 @@ export class GroupService {
     const name = changes.name === undefined ? undefined : groupName(changes.name);
     const schedule = changes.schedule === undefined ? undefined : checkSchedule(changes.schedule);
     return this.deps.changes.run(actor, async (change) => {
-      const current = await findGroup(change.tx, id, true);
+      const current = await findGroup(change.tx, this.tz, id, true);
       if (!current) throw DomainError.notFoundOf('group', id);
-      const updated = await updateGroup(change.tx, id, name ?? current.name, schedule ?? current.schedule);
+      const updated = await updateGroup(change.tx, this.tz, id, name ?? current.name, schedule ?? current.schedule);
       if (!updated) throw DomainError.notFoundOf('group', id);
       await change.audit({ action: 'update', entity: 'group', entityId: id, before: audited(current), after: audited(updated) });
       // Which days are scheduled, and when they start, decide who the sheet lists as not arrived yet.
@@ -355,7 +366,7 @@ export class GroupService {
   async remove(actor: Actor, id: number): Promise<void> {
     authorize(actor, 'groups:write');
     await this.deps.changes.run(actor, async (change) => {
-      const current = await findGroup(change.tx, id, true);
+      const current = await findGroup(change.tx, this.tz, id, true);
       if (!current || !(await deleteGroup(change.tx, id))) throw DomainError.notFoundOf('group', id);
       await change.audit({ action: 'delete', entity: 'group', entityId: id, before: audited(current) });
       change.announce('attendance');
@@ -374,7 +385,7 @@ export class GroupService {
     const since = days.since == null ? days.since : day('since', days.since);
     const until = days.until == null ? days.until : day('until', days.until);
     return this.deps.changes.run(actor, async (change) => {
-      if (!(await findGroup(change.tx, groupId))) throw DomainError.notFoundOf('group', groupId);
+      if (!(await findGroup(change.tx, this.tz, groupId))) throw DomainError.notFoundOf('group', groupId);
       if (!(await findPerson(change.tx, personId))) throw DomainError.notFoundOf('person', personId);
       const current = await findMembership(change.tx, groupId, personId);
       const next = {
@@ -399,7 +410,7 @@ export class GroupService {
         });
         change.announce('attendance');
       }
-      const member = (await listMembers(change.tx, groupId)).find((m) => m.id === personId)!;
+      const member = (await listMembers(change.tx, this.tz, groupId)).find((m) => m.id === personId)!;
       return { added: !current, member };
     });
   }
@@ -408,7 +419,7 @@ export class GroupService {
   async removeMember(actor: Actor, groupId: number, personId: number): Promise<void> {
     authorize(actor, 'groups:write');
     await this.deps.changes.run(actor, async (change) => {
-      if (!(await findGroup(change.tx, groupId))) throw DomainError.notFoundOf('group', groupId);
+      if (!(await findGroup(change.tx, this.tz, groupId))) throw DomainError.notFoundOf('group', groupId);
       if (!(await removeMemberRow(change.tx, groupId, personId))) throw notAMember(groupId, personId);
       await change.audit({ action: 'remove-member', entity: 'group', entityId: groupId, before: { personId } });
       change.announce('attendance');
@@ -443,7 +454,7 @@ export class GroupService {
 
   /** The group as the transaction sees it (`lock`: held until it ends); 404 when there is none. */
   private async groupIn(tx: Queryable, groupId: number, lock: boolean): Promise<Group> {
-    const group = await findGroup(tx, groupId, lock);
+    const group = await findGroup(tx, this.tz, groupId, lock);
     if (!group) throw DomainError.notFoundOf('group', groupId);
     return group;
   }
@@ -457,8 +468,8 @@ export class GroupService {
     const checked = checkText(reasonInput, true, 500);
     if ('error' in checked) throw DomainError.invalid('reason', checked.error);
     return this.deps.changes.run(actor, async (change) => {
-      await memberOfScheduledDay(change, target.groupId, target.personId, date);
-      const result = await upsertExcuse(change.tx, { ...target, date, reason: checked.value, excusedBy: actorLabel(actor) });
+      await memberOfScheduledDay(change, this.tz, target.groupId, target.personId, date);
+      const result = await upsertExcuse(change.tx, this.tz, { ...target, date, reason: checked.value, excusedBy: actorLabel(actor) });
       await change.audit({
         action: 'excuse',
         entity: 'group',
@@ -474,9 +485,9 @@ export class GroupService {
     this.reach(actor, 'register:mark', target.groupId);
     const date = day('date', target.date);
     await this.deps.changes.run(actor, async (change) => {
-      const removed = await deleteExcuse(change.tx, target.groupId, target.personId, date);
+      const removed = await deleteExcuse(change.tx, this.tz, target.groupId, target.personId, date);
       if (!removed) {
-        if (!(await findGroup(change.tx, target.groupId))) throw DomainError.notFoundOf('group', target.groupId);
+        if (!(await findGroup(change.tx, this.tz, target.groupId))) throw DomainError.notFoundOf('group', target.groupId);
         throw new DomainError(404, 'Not found', `Person ${target.personId} has no excuse for ${date} in group ${target.groupId}.`);
       }
       await change.audit({ action: 'withdraw-excuse', entity: 'group', entityId: target.groupId, before: removed });
@@ -486,9 +497,9 @@ export class GroupService {
 
   // ---- Marking by hand ---------------------------------------------------------------------------
 
-  /** Today in APP_TIMEZONE. */
+  /** The attendance day containing now (DAY_STARTS_AT in APP_TIMEZONE). */
   private today(): string {
-    return localDate(this.deps.config.timezone);
+    return this.days.today();
   }
 
   /**
@@ -516,14 +527,14 @@ export class GroupService {
     if (status === 'excused' && reason === null) throw DomainError.invalid('reason', 'an excused day needs a reason');
     const markedBy = actorLabel(actor);
     return this.deps.changes.run(actor, async (change) => {
-      await memberOfScheduledDay(change, target.groupId, target.personId, date, true);
-      const before = await clearCell(change, target.groupId, target.personId, date);
+      await memberOfScheduledDay(change, this.tz, target.groupId, target.personId, date, true);
+      const before = await clearCell(change, this.tz, target.groupId, target.personId, date);
       let cell: MarkedCell;
       if (status === 'excused') {
-        const { excuse } = await upsertExcuse(change.tx, { ...target, date, reason: reason!, excusedBy: markedBy });
+        const { excuse } = await upsertExcuse(change.tx, this.tz, { ...target, date, reason: reason!, excusedBy: markedBy });
         cell = { ...target, date, status, reason: excuse.reason, markedBy: excuse.excusedBy, markedAt: excuse.excusedAt };
       } else {
-        const mark = await upsertMark(change.tx, { ...target, date, status, reason, markedBy });
+        const mark = await upsertMark(change.tx, this.tz, { ...target, date, status, reason, markedBy });
         cell = { ...target, date, status, reason: mark.reason, markedBy: mark.markedBy, markedAt: mark.markedAt };
       }
       await change.audit({
@@ -544,9 +555,9 @@ export class GroupService {
     this.reach(actor, 'register:mark', target.groupId);
     const date = day('date', target.date);
     await this.deps.changes.run(actor, async (change) => {
-      const before = await clearCell(change, target.groupId, target.personId, date);
+      const before = await clearCell(change, this.tz, target.groupId, target.personId, date);
       if (!before) {
-        if (!(await findGroup(change.tx, target.groupId))) throw DomainError.notFoundOf('group', target.groupId);
+        if (!(await findGroup(change.tx, this.tz, target.groupId))) throw DomainError.notFoundOf('group', target.groupId);
         throw new DomainError(
           404,
           'Not found',
@@ -568,12 +579,13 @@ export class GroupService {
 /** Removes a cell's mark and excuse; answers what it was (undefined: neither). */
 async function clearCell(
   change: Change,
+  timezone: string,
   groupId: number,
   personId: number,
   date: string,
 ): Promise<{ status: MarkStatus; reason: string | null } | undefined> {
-  const excuse = await deleteExcuse(change.tx, groupId, personId, date);
-  const mark = await deleteMark(change.tx, groupId, personId, date);
+  const excuse = await deleteExcuse(change.tx, timezone, groupId, personId, date);
+  const mark = await deleteMark(change.tx, timezone, groupId, personId, date);
   if (excuse) return { status: 'excused', reason: excuse.reason };
   return mark ? { status: mark.status, reason: mark.reason } : undefined;
 }
@@ -584,12 +596,13 @@ async function clearCell(
  */
 async function memberOfScheduledDay(
   change: Change,
+  timezone: string,
   groupId: number,
   personId: number,
   date: string,
   withinMembership = false,
 ): Promise<void> {
-  const group = await findGroup(change.tx, groupId);
+  const group = await findGroup(change.tx, timezone, groupId);
   if (!group) throw DomainError.notFoundOf('group', groupId);
   const membership = await findMembership(change.tx, groupId, personId);
   if (!membership) throw notAMember(groupId, personId);

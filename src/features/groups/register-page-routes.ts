@@ -7,7 +7,7 @@
 // (register-grid.ts); a click on a cell opens the marking form in a dialog (public/groups.js).
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { AppContext } from '../../app.js';
-import { localDate } from '../../domain/calendar.js';
+import { attendanceDays } from '../../domain/attendance-day.js';
 import { DomainError } from '../../domain/domain-error.js';
 import { idOf, pageUserOf } from '../../http/page-request.js';
 import { actorOf } from '../../plugins/access-control.js';
@@ -185,7 +185,8 @@ function legend(): SafeHtml {
 
 export const adminRegisterRoutes: FastifyPluginAsync<AppContext> = async (app, { config, services }) => {
   const groups = services.groups;
-  const today = () => localDate(config.timezone);
+  // The attendance day containing now (DAY_STARTS_AT), as the register counts it.
+  const today = () => attendanceDays(config).today();
 
   const sendGroupNotFound = (request: FastifyRequest<{ Params: { id: string } }>, reply: FastifyReply) =>
     reply

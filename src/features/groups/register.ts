@@ -17,68 +17,121 @@
 //
 // Which check-ins count for a member: those carrying the member's person_id, and free-name check-ins
 // (no person_id) whose folded name (person_fold, migration 0060) is the folded name of exactly one
-// member of this group; a name two members share counts for neither. Days are calendar days in the
-// session time zone (APP_TIMEZONE): login::date is the local day, and date + time → timestamptz is the
-// local start time of that day, so DST days are right.
+// member of this group; a name two members share counts for neither.
+//
+// Days are attendance days (domain/attendance-day.ts, DAY_STARTS_AT in APP_TIMEZONE): a check-in belongs
+// to the register day whose [start, end) holds it, so with DAY_STARTS_AT=04:00 a check-in at 02:00 counts
+// for the day before. "Today" is the attendance day containing now. A group's start time on day D is
+// AttendanceDays.timeOn(D, startTime): D's date at startTime in APP_TIMEZONE (DST-correct), or the next
+// date's for a start time earlier than DAY_STARTS_AT (02:00 with 04:00 is the night at the end of D).
+// Which days are scheduled, their bounds and start instants are computed here in TypeScript and given to
+// the statement as arrays (one row per scheduled day); a check-in finds its day by width_bucket over the
+// sorted day starts (a binary search, no per-row clock arithmetic), and times are written in APP_TIMEZONE
+// by the attendance-day SQL helpers: nothing depends on the session time zone.
 import type { Queryable } from '../../db/database.js';
+import { addDays, isoInZone, type AttendanceDays } from '../../domain/attendance-day.js';
 import { csvFileName, csvHeader, csvLine, type CsvFileName, type CsvOptions } from '../../domain/csv.js';
+import { findGroup, type Schedule } from './group-repository.js';
+import { isScheduled } from './group-service.js';
 
-export const REGISTER_SQL = `
+/** The scheduled days of a range as the statement takes them: parallel arrays, in day order. */
+export interface RegisterDays {
+  day: string[];
+  /** First instant of each day (ISO 8601, UTC), ascending: what a check-in's day is looked up in. */
+  start: string[];
+  end: string[];
+  /** startTime on the day (null without one), and startTime + graceMinutes. */
+  startsAt: (string | null)[];
+  lateAfter: (string | null)[];
+  /** The same two, written in APP_TIMEZONE as the register shows them. */
+  startsAtText: (string | null)[];
+  lateAfterText: (string | null)[];
+}
+
+/** The scheduled days from `from` to `to`, with their bounds and start instants (see the module comment). */
+export function registerDays(days: AttendanceDays, schedule: Schedule, from: string, to: string): RegisterDays {
+  const out: RegisterDays = { day: [], start: [], end: [], startsAt: [], lateAfter: [], startsAtText: [], lateAfterText: [] };
+  for (let day = from; day <= to; day = addDays(day, 1)) {
+    if (!isScheduled(schedule, day)) continue;
+    const bounds = days.bounds(day);
+    const startsAt = schedule.startTime === null ? null : days.timeOn(day, schedule.startTime);
+    const lateAfter = startsAt === null ? null : new Date(Date.parse(startsAt) + schedule.graceMinutes * 60_000).toISOString();
+    out.day.push(day);
+    out.start.push(bounds.start);
+    out.end.push(bounds.end);
+    out.startsAt.push(startsAt);
+    out.lateAfter.push(lateAfter);
+    out.startsAtText.push(startsAt && isoInZone(startsAt, days.timezone));
+    out.lateAfterText.push(lateAfter && isoInZone(lateAfter, days.timezone));
+  }
+  return out;
+}
+
+/**
+ * The statement; `days` writes the check-in times (their offsets within the range's bounds `span`) and
+ * the times of marks. Parameters: $1 group, $2–$8 the RegisterDays arrays, $9 from, $10 to, $11 one
+ * person or null, $12 APP_TIMEZONE.
+ */
+export function registerSql(days: AttendanceDays, span: { day: string; start: string; end: string }): string {
+  return `
 WITH g AS (
-  SELECT id, name, starts_on, ends_on, weekdays, dates, start_time, grace_minutes FROM groups WHERE id = $1
+  SELECT id, name FROM groups WHERE id = $1
 ), days AS MATERIALIZED (
-  SELECT d::date AS day,
-         (d::date + g.start_time)::timestamptz AS starts_at,
-         (d::date + g.start_time)::timestamptz + make_interval(mins => g.grace_minutes) AS late_after
-    FROM g, generate_series($2::date::timestamp, $3::date::timestamp, interval '1 day') AS d
-   WHERE d::date = ANY (g.dates)
-      OR (d::date BETWEEN g.starts_on AND g.ends_on AND extract(isodow FROM d)::smallint = ANY (g.weekdays))
+  SELECT d.ord::int AS ord, d.day, d.day_start, d.day_end, d.starts_at, d.late_after,
+         -- Late from the second after the boundary: the arrival is compared in whole seconds (startTime and
+         -- graceMinutes are whole minutes, so the boundary is a whole second).
+         d.late_after + interval '1 second' AS late_from, d.starts_text, d.late_text
+    FROM unnest($2::date[], $3::timestamptz[], $4::timestamptz[], $5::timestamptz[], $6::timestamptz[], $7::text[], $8::text[])
+         WITH ORDINALITY AS d(day, day_start, day_end, starts_at, late_after, starts_text, late_text, ord)
 ), everyone AS MATERIALIZED (
   SELECT p.id, p.firstname, p.lastname, p.external_ref, p.match_key, m.since, m.until
     FROM group_members m JOIN people p ON p.id = m.person_id
    WHERE m.group_id = $1
 ), members AS MATERIALIZED (
-  -- The whole register lists the members of the range; one person's ($4) is listed whatever the range.
+  -- The whole register lists the members of the range; one person's ($11) is listed whatever the range.
   SELECT * FROM everyone
-   WHERE CASE WHEN $4::bigint IS NULL THEN (since IS NULL OR since <= $3::date) AND (until IS NULL OR until >= $2::date)
-              ELSE id = $4::bigint END
+   WHERE CASE WHEN $11::bigint IS NULL THEN (since IS NULL OR since <= $10::date) AND (until IS NULL OR until >= $9::date)
+              ELSE id = $11::bigint END
 ), by_name AS MATERIALIZED (
   -- Unique among every member of the group, whoever the register is read for.
   SELECT match_key, min(id) AS person_id FROM everyone GROUP BY match_key HAVING count(*) = 1
 ), span AS (
-  SELECT min(day)::timestamptz AS lo, (max(day) + 1)::timestamptz AS hi FROM days
+  SELECT min(day_start) AS lo, max(day_end) AS hi FROM days
 ), hits AS MATERIALIZED (
   -- Per member, an index probe: check-ins carrying the member's person id (checkins_person_id_idx),
   -- and free-name check-ins with the member's folded name (checkins_live_free_name_idx), so no check-in
   -- is folded here and other people's check-ins are never read. OFFSET 0 keeps each probe a
   -- parameterised index scan instead of a scan of every check-in in the range.
-  SELECT m.id AS person_id, c.login::date AS day, c.login, c.direction
+  SELECT m.id AS person_id, c.login, c.direction
     FROM span, members m
    CROSS JOIN LATERAL (SELECT login, direction FROM checkins
                         WHERE person_id = m.id AND login >= span.lo AND login < span.hi AND deleted_at IS NULL OFFSET 0) c
   UNION ALL
-  SELECT n.person_id, c.login::date AS day, c.login, c.direction
+  SELECT n.person_id, c.login, c.direction
     FROM span, by_name n
    CROSS JOIN LATERAL (SELECT login, direction FROM checkins
                         WHERE person_fold(firstname || ' ' || lastname) = n.match_key AND person_id IS NULL AND deleted_at IS NULL
                           AND login >= span.lo AND login < span.hi OFFSET 0) c
    WHERE n.person_id IN (SELECT id FROM members)
 ), per_day AS (
-  SELECT person_id, day,
-         min(login) FILTER (WHERE direction = 'in') AS first_in,
-         max(login) FILTER (WHERE direction = 'out') AS last_out
-    FROM hits GROUP BY person_id, day
+  -- A check-in's day: the last scheduled day starting at or before it (width_bucket: a binary search in
+  -- the sorted starts), if it has not ended yet (check-ins between scheduled days count for none).
+  SELECT h.person_id, d.day,
+         min(h.login) FILTER (WHERE h.direction = 'in') AS first_in,
+         max(h.login) FILTER (WHERE h.direction = 'out') AS last_out
+    FROM hits h JOIN days d ON d.ord = width_bucket(h.login, $3::timestamptz[]) AND h.login < d.day_end
+   GROUP BY h.person_id, d.day
 ), cells AS MATERIALIZED (
   SELECT m.id AS person_id, d.day, pd.first_in, pd.last_out, e.reason,
          (pd.last_out IS NOT NULL AND pd.first_in IS NULL) AS checkout_only,
-         CASE WHEN e.reason IS NOT NULL THEN json_build_object('by', e.excused_by, 'at', e.excused_at, 'reason', e.reason)
-              WHEN k.status IS NOT NULL THEN json_build_object('by', k.marked_by, 'at', k.marked_at, 'reason', k.reason) END AS marked,
+         CASE WHEN e.reason IS NOT NULL THEN json_build_object('by', e.excused_by, 'at', ${days.isoSql('e.excused_at')}, 'reason', e.reason)
+              WHEN k.status IS NOT NULL THEN json_build_object('by', k.marked_by, 'at', ${days.isoSql('k.marked_at')}, 'reason', k.reason) END AS marked,
          CASE WHEN d.day < m.since OR d.day > m.until THEN 'not-member'
               WHEN e.reason IS NOT NULL THEN 'excused'
               WHEN k.status IS NOT NULL THEN k.status
-              WHEN pd.first_in IS NOT NULL THEN
-                CASE WHEN date_trunc('second', pd.first_in) > d.late_after THEN 'late' ELSE 'present' END
-              WHEN d.day > current_date OR (d.day = current_date AND (d.late_after IS NULL OR now() <= d.late_after)) THEN 'upcoming'
+              WHEN pd.first_in IS NOT NULL THEN CASE WHEN pd.first_in >= d.late_from THEN 'late' ELSE 'present' END
+              -- A later day, or today until startTime + graceMinutes has passed (the whole day without one).
+              WHEN CASE WHEN d.late_after IS NULL THEN now() < d.day_end ELSE now() <= d.late_after END THEN 'upcoming'
               ELSE 'absent' END AS status
     FROM members m CROSS JOIN days d
     LEFT JOIN per_day pd ON pd.person_id = m.id AND pd.day = d.day
@@ -86,7 +139,7 @@ WITH g AS (
     LEFT JOIN register_marks k ON k.group_id = $1 AND k.person_id = m.id AND k.day = d.day
 ), day_rows AS (
   SELECT d.day, json_build_object(
-           'date', d.day, 'startsAt', d.starts_at, 'lateAfter', d.late_after,
+           'date', d.day, 'startsAt', d.starts_text, 'lateAfter', d.late_text,
            'totals', json_build_object(
              'present', count(c.status) FILTER (WHERE c.status = 'present'),
              'late', count(c.status) FILTER (WHERE c.status = 'late'),
@@ -94,13 +147,14 @@ WITH g AS (
              'excused', count(c.status) FILTER (WHERE c.status = 'excused'),
              'upcoming', count(c.status) FILTER (WHERE c.status = 'upcoming'))) AS item
     FROM days d LEFT JOIN cells c ON c.day = d.day
-   GROUP BY d.day, d.starts_at, d.late_after
+   GROUP BY d.day, d.starts_text, d.late_text
 ), member_rows AS (
   SELECT m.lastname, m.firstname, m.id, json_build_object(
            'person', json_build_object('id', m.id, 'firstname', m.firstname, 'lastname', m.lastname, 'externalRef', m.external_ref),
            'membership', json_build_object('since', m.since, 'until', m.until),
            'attendance', coalesce(json_agg(json_build_object(
-                           'date', c.day, 'status', c.status, 'firstIn', c.first_in, 'lastOut', c.last_out, 'excuse', c.reason,
+                           'date', c.day, 'status', c.status, 'firstIn', ${days.isoSql('c.first_in', span)},
+                           'lastOut', ${days.isoSql('c.last_out', span)}, 'excuse', c.reason,
                            'checkoutOnly', c.checkout_only, 'marked', c.marked)
                            ORDER BY c.day) FILTER (WHERE c.day IS NOT NULL), '[]'),
            'totals', json_build_object(
@@ -117,10 +171,11 @@ WITH g AS (
 )
 SELECT json_build_object(
          'group', json_build_object('id', g.id, 'name', g.name),
-         'from', $2::date, 'to', $3::date, 'timezone', current_setting('TimeZone'),
+         'from', $9::date, 'to', $10::date, 'timezone', $12::text,
          'days', (SELECT coalesce(json_agg(item ORDER BY day), '[]') FROM day_rows),
          'members', (SELECT coalesce(json_agg(item ORDER BY lastname, firstname, id), '[]') FROM member_rows))::text AS register
   FROM g`;
+}
 
 export type AttendanceStatus = 'present' | 'late' | 'absent' | 'excused' | 'upcoming' | 'not-member';
 /** What a hand can set a cell to. */
@@ -172,15 +227,33 @@ export interface Register {
 /**
  * The register as JSON text, ready to send; undefined when the group does not exist. With `personId`,
  * only that member's row (whatever the range), matched to check-ins exactly as in the whole register.
+ * Two round trips: the group's schedule (its days are computed here), then the one statement.
  */
 export async function registerJson(
   db: Queryable,
+  days: AttendanceDays,
   groupId: number,
   from: string,
   to: string,
   personId?: number,
 ): Promise<string | undefined> {
-  const { rows } = await db.query<{ register: string }>(REGISTER_SQL, [groupId, from, to, personId ?? null]);
+  const group = await findGroup(db, days.timezone, groupId);
+  if (!group) return undefined;
+  const scheduled = registerDays(days, group.schedule, from, to);
+  const { rows } = await db.query<{ register: string }>(registerSql(days, days.span(from, to)), [
+    groupId,
+    scheduled.day,
+    scheduled.start,
+    scheduled.end,
+    scheduled.startsAt,
+    scheduled.lateAfter,
+    scheduled.startsAtText,
+    scheduled.lateAfterText,
+    from,
+    to,
+    personId ?? null,
+    days.timezone,
+  ]);
   return rows[0]?.register;
 }
 
@@ -248,8 +321,8 @@ export interface DayArrivals {
  * Who of a group has not arrived on `day`: the register of that one day (the same matching of check-ins
  * to members, the same excuses), read as a list. Undefined when the group does not exist.
  */
-export async function dayArrivals(db: Queryable, groupId: number, day: string): Promise<DayArrivals | undefined> {
-  const json = await registerJson(db, groupId, day, day);
+export async function dayArrivals(db: Queryable, days: AttendanceDays, groupId: number, day: string): Promise<DayArrivals | undefined> {
+  const json = await registerJson(db, days, groupId, day, day);
   if (json === undefined) return undefined;
   const register = JSON.parse(json) as Register;
   const scheduled = register.days[0];
