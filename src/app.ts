@@ -46,6 +46,8 @@ import { adminTokenRoutes } from './features/tokens/page-routes.js';
 import { TokenService } from './features/tokens/token-service.js';
 import { adminWebhookRoutes } from './features/webhooks/page-routes.js';
 import { WebhookService } from './features/webhooks/webhook-service.js';
+import { MailService } from './features/mail/mail-service.js';
+import { adminMailRoutes } from './features/mail/page-routes.js';
 import { apiRoutes } from './http/api-routes.js';
 import { uiAssetRoutes } from './http/asset-routes.js';
 import { healthRoutes } from './http/health-routes.js';
@@ -141,10 +143,12 @@ export async function buildApp(input: AppInput, options: BuildOptions = {}): Pro
   app.addHook('onClose', () => writer.close());
   const deps = serviceDeps(input.db, config, { announce: () => app.attendanceEvents.changed() });
   const checkins = new CheckinService(deps, writer, config.checkins, { events: app.attendanceEvents, metrics: app.metrics });
+  const people = new PersonService(deps);
+  const groups = new GroupService(deps);
   const services: Services = {
     checkins,
-    people: new PersonService(deps),
-    groups: new GroupService(deps),
+    people,
+    groups,
     gates: new GateService(deps),
     kiosk: new KioskService(deps, checkins),
     staff: new StaffService(deps),
@@ -152,6 +156,7 @@ export async function buildApp(input: AppInput, options: BuildOptions = {}): Pro
     audit: new AuditService(deps),
     retention: new RetentionService(deps),
     webhooks: new WebhookService(deps),
+    mail: new MailService(deps, people, groups),
   };
   const context: AppContext = { config, readiness: input.readiness, services };
 
@@ -169,6 +174,7 @@ export async function buildApp(input: AppInput, options: BuildOptions = {}): Pro
   await app.register(adminUserRoutes, context);
   await app.register(adminTokenRoutes, context);
   await app.register(adminWebhookRoutes, context);
+  await app.register(adminMailRoutes, context);
   await app.register(adminGateRoutes, context);
   await app.register(adminBadgeRoutes, context);
   await app.register(uiKioskRoutes, context);

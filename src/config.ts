@@ -81,6 +81,16 @@ export interface Config {
   oidc: OidcConfig | undefined;
   /** Webhooks (src/features/webhooks): may endpoints be on loopback, private or link-local addresses? */
   webhooks: { allowPrivateNetworks: boolean };
+  /** E-mail (src/features/mail): SMTP_URL(_FILE) and MAIL_FROM; undefined = not configured, nothing is sent. */
+  mail: MailConfig | undefined;
+  /** ORGANISATION_NAME: how messages and their templates name the organisation. */
+  organisationName: string;
+}
+
+/** Where e-mail goes out: an smtp:// or smtps:// URL (credentials allowed) and the sender address. */
+export interface MailConfig {
+  smtpUrl: URL;
+  from: string;
 }
 
 /** OIDC_*: the provider, this client, and which claims give the username, role and led groups. */
@@ -389,6 +399,39 @@ function oidc(env: Env): OidcConfig | undefined {
   };
 }
 
+/** SMTP_URL(_FILE) and MAIL_FROM: both or neither (MAIL_FROM alone says nothing). */
+function mail(env: Env): MailConfig | undefined {
+  const raw = readSecret(env, 'SMTP_URL');
+  const from = read(env, 'MAIL_FROM');
+  if (from !== undefined && !/^(?:[^<>@\s]+@[^<>@\s]+\.[^<>@\s]+|[^<>]*<[^<>@\s]+@[^<>@\s]+\.[^<>@\s]+>)$/.test(from)) {
+    throw new ConfigError(
+      'MAIL_FROM',
+      `must be an e-mail address, optionally with a name: "Barona <attendance@example.org>" (got "${from}")`,
+    );
+  }
+  if (raw === undefined) return undefined;
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ConfigError('SMTP_URL', 'must be a URL such as smtps://user:password@mail.example.org:465');
+  }
+  if (url.protocol !== 'smtp:' && url.protocol !== 'smtps:') {
+    throw new ConfigError('SMTP_URL', `must start with smtp:// or smtps:// (got "${url.protocol}")`);
+  }
+  if (url.hostname === '') throw new ConfigError('SMTP_URL', 'must name the mail server');
+  if (from === undefined) throw new ConfigError('MAIL_FROM', 'is required when SMTP_URL is set (the sender address)');
+  return { smtpUrl: url, from };
+}
+
+function organisationName(env: Env): string {
+  const raw = read(env, 'ORGANISATION_NAME') ?? 'Barona';
+  if ([...raw].length > 100 || [...raw].some((c) => c.charCodeAt(0) < 0x20)) {
+    throw new ConfigError('ORGANISATION_NAME', 'must be at most 100 characters on one line');
+  }
+  return raw;
+}
+
 function retentionDays(env: Env): number | undefined {
   const raw = read(env, 'RETENTION_DAYS');
   if (raw === undefined) return undefined;
@@ -437,5 +480,7 @@ export function loadConfig(env: Env = process.env): Config {
     },
     oidc: oidc(env),
     webhooks: { allowPrivateNetworks: boolean(env, 'WEBHOOK_ALLOW_PRIVATE_NETWORKS', false) },
+    mail: mail(env),
+    organisationName: organisationName(env),
   };
 }

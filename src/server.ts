@@ -19,6 +19,10 @@ import { Readiness } from './readiness.js';
 import { RetentionService } from './features/retention/retention-service.js';
 import { OutboxWorker } from './features/outbox/outbox-worker.js';
 import { webhookHandler } from './features/webhooks/webhook-delivery.js';
+import { mailHandler } from './features/mail/mail-transport.js';
+import { MailService } from './features/mail/mail-service.js';
+import { PersonService } from './features/people/person-service.js';
+import { GroupService } from './features/groups/group-service.js';
 import { serviceDeps } from './services.js';
 import { showGeneratedPasswordWith } from './features/staff/first-admin.js';
 import { useLogFormat } from './logging.js';
@@ -214,6 +218,7 @@ export async function serve(config: Config): Promise<void> {
   let stopping = false;
   let stopRetention: (() => void) | undefined;
   let outbox: OutboxWorker | undefined;
+  let stopAlerts: (() => void) | undefined;
   let settling = false;
   app.addHook('onSend', async (_request, reply) => {
     if (settling) reply.removeHeader('connection');
@@ -237,6 +242,7 @@ export async function serve(config: Config): Promise<void> {
     // Keep serving while load balancers notice the failing readiness and stop sending traffic.
     if (config.shutdownDrainSeconds > 0) await sleep(config.shutdownDrainSeconds * 1000);
     stopRetention?.();
+    stopAlerts?.();
     // Attempts under way are cut short and recorded as failed (retried later, by this or another replica).
     await outbox?.stop();
     // During the drain every answer ends its connection, so clients reconnect (through the load
@@ -333,9 +339,13 @@ export async function serve(config: Config): Promise<void> {
           allowPrivateNetworks: config.webhooks.allowPrivateNetworks,
           onDisabled: (endpointId) => app.log.warn({ endpointId }, 'webhook disabled: every delivery failed for a day'),
         }),
+        // E-mail only when configured: otherwise nothing is queued (and nothing would be claimed).
+        ...(config.mail ? { mail: mailHandler(config.mail) } : {}),
       },
       { log: app.log },
     ).start();
+    // Absence alerts: every replica looks each minute; each (group, person, day) is queued once.
+    if (config.mail) stopAlerts = new MailService(deps, new PersonService(deps), new GroupService(deps)).scheduleAbsenceAlerts(app.log);
   }
   if (banner) {
     // The banner comes once the first admin exists (part of readiness), so it can carry its password;

@@ -15,6 +15,7 @@ import type { CheckinService } from './features/checkins/checkin-service.js';
 import type { KioskService } from './features/kiosk/kiosk-service.js';
 import type { PersonService } from './features/people/person-service.js';
 import type { WebhookService } from './features/webhooks/webhook-service.js';
+import type { MailService } from './features/mail/mail-service.js';
 
 /** What every service is made from. */
 export interface ServiceDeps {
@@ -34,6 +35,7 @@ export interface Services {
   audit: AuditService;
   retention: RetentionService;
   webhooks: WebhookService;
+  mail: MailService;
 }
 
 export function serviceDeps(db: Database, config: Config, announcer?: Announcer): ServiceDeps {

@@ -2,8 +2,8 @@
 // (or `scopeOf`, for rights limited to some groups) before it reads or changes anything, so a rule holds
 // whichever surface (API, page, kiosk, CLI) called it.
 //
-//   owner     everything: staff accounts, tokens, webhooks, erasure, backups
-//   manager   attendance, people, groups, gates, tokens, webhooks, imports, exports, the register; not staff
+//   owner     everything: staff accounts, tokens, webhooks, e-mail, erasure, backups
+//   manager   attendance, people, groups, gates, tokens, webhooks, e-mail, imports, exports, the register; not staff
 //             accounts, not erasure, not backups
 //   leader    only the groups assigned to them: those groups, their registers and excuses, their members,
 //             and those people with their check-ins; nothing else
@@ -54,6 +54,8 @@ export type Permission =
   | 'audit:read'
   /** Register webhooks, change and remove them, read their delivery log. */
   | 'webhooks:manage'
+  /** Send e-mail (badges), set a group's absence alerts, read the message log. */
+  | 'mail:send'
   | 'backup';
 
 const EVERYTHING: readonly Permission[] = [
@@ -71,6 +73,7 @@ const EVERYTHING: readonly Permission[] = [
   'staff:manage',
   'audit:read',
   'webhooks:manage',
+  'mail:send',
   'backup',
 ];
 const without = (...left: Permission[]) => EVERYTHING.filter((p) => !left.includes(p));
@@ -83,7 +86,15 @@ const ROLE_PERMISSIONS: Record<Role, readonly Permission[]> = {
   viewer: ['attendance:read', 'people:read', 'groups:read'],
 };
 
-const ANONYMOUS_PERMISSIONS = without('staff:manage', 'tokens:manage', 'audit:read', 'people:erase', 'webhooks:manage', 'backup');
+const ANONYMOUS_PERMISSIONS = without(
+  'staff:manage',
+  'tokens:manage',
+  'audit:read',
+  'people:erase',
+  'webhooks:manage',
+  'mail:send',
+  'backup',
+);
 
 const TOKEN_PERMISSIONS: Record<TokenScope, Permission> = { checkin: 'attendance:record', read: 'attendance:read' };
 
@@ -120,6 +131,7 @@ const REFUSALS: Record<Permission, string> = {
   'staff:manage': 'manage staff accounts',
   'audit:read': 'read the audit log',
   'webhooks:manage': 'manage webhooks',
+  'mail:send': 'send e-mail or read the message log',
   backup: 'back up or restore',
 };
 

@@ -17,6 +17,7 @@ import { apiV1TokenRoutes } from '../features/tokens/api-routes.js';
 import { apiV1StaffRoutes } from '../features/staff/api-routes.js';
 import { apiV1AuditRoutes } from '../features/audit/api-routes.js';
 import { apiV1WebhookRoutes } from '../features/webhooks/api-routes.js';
+import { apiV1MailRoutes } from '../features/mail/api-routes.js';
 
 /**
  * Request bodies are JSON and validated strictly: no type coercion (42 is not a name), unknown fields
@@ -60,4 +61,5 @@ export const apiRoutes: FastifyPluginAsync<AppContext> = async (app, context) =>
   await app.register(apiV1StaffRoutes, { ...context, prefix: '/v1' });
   await app.register(apiV1AuditRoutes, { ...context, prefix: '/v1' });
   await app.register(apiV1WebhookRoutes, { ...context, prefix: '/v1' });
+  await app.register(apiV1MailRoutes, { ...context, prefix: '/v1' });
 };

@@ -17,7 +17,7 @@ export function userCan(user: PageUser, permission: Permission): boolean {
 export interface PageOptions {
   title: string;
   /** Navigation key of the current section (highlighted in the top bar). */
-  section?: 'sheet' | 'people' | 'groups' | 'audit' | 'users' | 'tokens' | 'webhooks' | 'kiosk' | 'gates' | 'badges';
+  section?: 'sheet' | 'people' | 'groups' | 'audit' | 'users' | 'tokens' | 'webhooks' | 'kiosk' | 'gates' | 'badges' | 'mail';
   user?: PageUser;
   body: SafeHtml;
   /** ES modules from /assets to load. */
@@ -39,6 +39,7 @@ const SECTIONS: readonly { key: string; href: string; label: string; needs: Perm
   { key: 'gates', href: '/admin/gates', label: 'Gates', needs: 'attendance:read' },
   { key: 'tokens', href: '/admin/tokens', label: 'Gate tokens', needs: 'tokens:manage' },
   { key: 'webhooks', href: '/admin/webhooks', label: 'Webhooks', needs: 'webhooks:manage' },
+  { key: 'mail', href: '/admin/mail', label: 'E-mail', needs: 'mail:send' },
   { key: 'audit', href: '/admin/audit', label: 'Audit log', needs: 'audit:read' },
   { key: 'users', href: '/admin/users', label: 'Staff', needs: 'staff:manage' },
   { key: 'kiosk', href: '/kiosk', label: 'Kiosk', needs: 'tokens:manage' },

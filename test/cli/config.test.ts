@@ -35,6 +35,13 @@ const badValues: [Record<string, string>, RegExp][] = [
   [{ TRUST_PROXY: 'maybe' }, /TRUST_PROXY: must be true, false, a hop count, or a comma-separated list .* \(got "maybe"\)/],
   [{ TRUST_PROXY: '10.0.0.0/33' }, /TRUST_PROXY: .*\(got "10.0.0.0\/33"\)/],
   [{ TRUST_PROXY: '10.0.0.0/8, 300.1.1.1' }, /TRUST_PROXY: .*\(got "300.1.1.1"\)/],
+  [
+    { SMTP_URL: 'http://mail.example.org', MAIL_FROM: 'a@example.org' },
+    /SMTP_URL: must start with smtp:\/\/ or smtps:\/\/ \(got "http:"\)/,
+  ],
+  [{ SMTP_URL: 'smtps://user:pw@mail.example.org:465' }, /MAIL_FROM: is required when SMTP_URL is set/],
+  [{ MAIL_FROM: 'nobody' }, /MAIL_FROM: must be an e-mail address/],
+  [{ SMTP_URL_FILE: '/nonexistent/smtp' }, /SMTP_URL_FILE: cannot read \/nonexistent\/smtp/],
 ];
 
 for (const [env, message] of badValues) {

@@ -448,6 +448,10 @@ DATABASE_POOL_MAX: {{ .Values.app.databasePoolMax | quote }}
 {{- if .Values.app.webhookAllowPrivateNetworks }}
 WEBHOOK_ALLOW_PRIVATE_NETWORKS: "true"
 {{- end }}
+ORGANISATION_NAME: {{ .Values.app.organisationName | quote }}
+{{- if .Values.app.mailFrom }}
+MAIL_FROM: {{ .Values.app.mailFrom | quote }}
+{{- end }}
 {{- if .Values.metrics.port }}
 METRICS_PORT: {{ .Values.metrics.port | quote }}
 {{- end }}

@@ -1,6 +1,6 @@
 // The delivery worker of the outbox: started by the server (never by the one-shot commands), it claims
 // due messages, hands each to the handler of its kind, and records every attempt. Features register a
-// handler per kind: webhooks ('webhook') now, e-mail later.
+// handler per kind: webhooks ('webhook') and e-mail ('mail', features/mail).
 //
 //  - Claiming is one short statement (FOR UPDATE SKIP LOCKED, outbox-repository.ts): no transaction is
 //    held while a message is on its way, which matters on the embedded database's single connection.
@@ -26,8 +26,11 @@ import {
 
 export type { OutboxMessage } from './outbox-repository.js';
 
-/** What one attempt came to: delivered, failed (retried later), or cancelled (nothing to deliver to any more). */
-export type AttemptOutcome = (AttemptRecord & { ok: boolean }) | { cancelled: string };
+/**
+ * What one attempt came to: delivered, failed (retried later; `final`: refused for good, never retried,
+ * e.g. a mail server's permanent 5xx), or cancelled (nothing to deliver to any more).
+ */
+export type AttemptOutcome = (AttemptRecord & { ok: boolean; final?: boolean }) | { cancelled: string };
 
 export interface OutboxHandler {
   /** Waits before the 2nd, 3rd, … attempt, in seconds; after the last one a failing message is given up. */
@@ -145,7 +148,8 @@ export class OutboxWorker {
         if ('cancelled' in outcome) return finishMessage(change.tx, message.id, 'cancelled');
         await insertAttempt(change.tx, message, outcome);
         if (outcome.ok) await finishMessage(change.tx, message.id, 'delivered');
-        else if (message.attempt > handler.retryDelaysSeconds.length) await finishMessage(change.tx, message.id, 'failed');
+        else if (outcome.final === true || message.attempt > handler.retryDelaysSeconds.length)
+          await finishMessage(change.tx, message.id, 'failed');
         else await retryLater(change.tx, message, handler.retryDelaysSeconds[message.attempt - 1]!);
         await handler.settled?.(change, message, outcome);
       });

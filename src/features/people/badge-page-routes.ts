@@ -13,7 +13,8 @@ import type { SeenPerson as Person } from './person-service.js';
 import { actorOf } from '../../plugins/access-control.js';
 import { idOf, pageUserOf } from '../../http/page-request.js';
 import { html, type SafeHtml } from '../../views/html.js';
-import { notice, page, type PageUser } from '../../views/layout.js';
+import { csrfField, notice, page, userCan, type PageUser } from '../../views/layout.js';
+import { formTexts, type FormBody } from '../../views/form.js';
 import { qrCode } from './qr-code.js';
 
 type Layout = 'sheet' | 'card';
@@ -50,6 +51,21 @@ async function badge(person: Person): Promise<SafeHtml> {
 }
 
 export const adminBadgeRoutes: FastifyPluginAsync<AppContext> = async (app, { services }) => {
+  /** "Send badges by e-mail" for the people shown who have an address (owners, managers). */
+  function sendByMail(user: PageUser, people: Person[]): SafeHtml | '' {
+    if (!userCan(user, 'mail:send') || people.length === 0) return '';
+    if (!services.mail.configured) {
+      return notice('info', 'E-mail is not configured: badges cannot be sent by e-mail (the operator sets SMTP_URL and MAIL_FROM).');
+    }
+    const reachable = people.filter((p) => p.email !== null);
+    if (reachable.length === 0) return html`<p class="hint no-print">Nobody shown has an e-mail address to send a badge to.</p>`;
+    return html`<form method="post" action="/admin/badges/send" class="no-print inline-form">
+      ${csrfField(user)} ${reachable.map((p) => html`<input type="hidden" name="person" value="${p.id}" />`)}
+      <button class="button" type="submit">Send badges by e-mail</button>
+      <span class="hint">to the ${reachable.length} of ${people.length} shown who have an e-mail address</span>
+    </form>`;
+  }
+
   /** The page to choose whose badges to print: every group the user may see, and a search for people. */
   async function chooser(user: PageUser, q: string, top: SafeHtml | '' = '') {
     const actor = user.actor!;
@@ -137,7 +153,7 @@ export const adminBadgeRoutes: FastifyPluginAsync<AppContext> = async (app, { se
             <a href="/admin/badges">Other badges</a>
           </p>
         </div>
-        ${people.length === 0 ? notice('info', 'This group has no members yet.') : ''}
+        ${sendByMail(user, people)} ${people.length === 0 ? notice('info', 'This group has no members yet.') : ''}
         <div class="badge-sheet badge-layout-${layout}">${cards}</div>`,
     });
   }
@@ -173,5 +189,25 @@ export const adminBadgeRoutes: FastifyPluginAsync<AppContext> = async (app, { se
       throw error;
     }
     return send(200, await chooser(user, request.query.q ?? ''));
+  });
+
+  app.post<{ Body: FormBody }>('/admin/badges/send', { config: { access: 'admin-page' } }, async (request, reply) => {
+    const user = pageUserOf(request);
+    const send = (status: number, body: string) => reply.code(status).type('text/html; charset=utf-8').send(body);
+    const ids = formTexts(request.body, 'person').slice(0, SELECTION_MAX).map(idOf);
+    if (ids.includes(undefined)) return send(400, await chooser(user, '', notice('error', 'A person in the form is not an id.')));
+    try {
+      const sent = await services.mail.sendBadges(user.actor!, ids as number[]);
+      const missing = sent.withoutEmail.length;
+      const done = `${sent.queued} ${sent.queued === 1 ? 'badge' : 'badges'} queued for sending by e-mail${
+        missing > 0 ? `; ${missing} without an e-mail address` : ''
+      }. The E-mail page shows how each went.`;
+      return send(200, await chooser(user, '', notice('success', done)));
+    } catch (error) {
+      if (error instanceof DomainError && [400, 404, 503].includes(error.status)) {
+        return send(error.status, await chooser(user, '', notice('error', error.detail)));
+      }
+      throw error;
+    }
   });
 };

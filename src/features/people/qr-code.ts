@@ -13,3 +13,8 @@ export async function qrCode(text: string, label: string, className = 'qr-code')
   const svg = await qrSvgMarkup(text);
   return new SafeHtml(svg.replace('<svg ', `<svg class="${escapeHtml(className)}" role="img" aria-label="${escapeHtml(label)}" `));
 }
+
+/** The same QR code as a PNG image (for e-mail, where SVG is not shown): `size` pixels square. */
+export function qrPng(text: string, size = 240): Promise<Buffer> {
+  return QRCode.toBuffer(text, { type: 'png', errorCorrectionLevel: 'M', margin: 2, width: size });
+}

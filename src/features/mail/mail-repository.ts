@@ -1,0 +1,123 @@
+// SQL of e-mail (migrations/0093): a message is an outbox row of kind 'mail' (its body, the rendered
+// message, cleared once done) and a mail_messages row (who to, what, about whom: the log, no body);
+// people's contacts; groups' absence alerts and the alerts already queued.
+import type { Queryable } from '../../db/database.js';
+
+export type MailPurpose = 'badge' | 'absence-alert' | 'register-report';
+
+/** What the outbox keeps until the message is done: the rendered message (the sender is added when sent). */
+export interface MailBody {
+  to: string;
+  subject: string;
+  text: string;
+  html: string;
+  attachments?: { cid: string; filename: string; contentType: string; base64: string }[];
+}
+
+export interface NewMail {
+  purpose: MailPurpose;
+  recipient: string;
+  personId: number | null;
+  groupId: number | null;
+  requestedBy: string;
+  body: MailBody;
+}
+
+export interface MailMessage {
+  id: number;
+  purpose: MailPurpose;
+  recipient: string;
+  subject: string;
+  personId: number | null;
+  groupId: number | null;
+  requestedBy: string;
+  createdAt: string;
+  /** pending (queued or being retried), delivered, failed (refused for good or out of retries), cancelled. */
+  state: 'pending' | 'delivered' | 'failed' | 'cancelled';
+  attempts: number;
+  doneAt: string | null;
+  lastAttempt: { at: string; ok: boolean; status: number | null; error: string | null } | null;
+}
+
+/** Queues one message (outbox row and log row) in the caller's transaction; answers its id. */
+export async function enqueueMail(tx: Queryable, mail: NewMail): Promise<number> {
+  const { rows } = await tx.query<{ id: number }>(
+    `WITH queued AS (INSERT INTO outbox_messages (kind, event_type, body) VALUES ('mail', $1, $2) RETURNING id)
+     INSERT INTO mail_messages (outbox_id, purpose, recipient, subject, person_id, group_id, requested_by)
+     SELECT id, $1, $3, $4, $5, $6, $7 FROM queued
+     RETURNING outbox_id AS id`,
+    [mail.purpose, JSON.stringify(mail.body), mail.recipient, mail.body.subject, mail.personId, mail.groupId, mail.requestedBy],
+  );
+  return rows[0]!.id;
+}
+
+/** The message log, newest first, before outbox id `before` (0: from the newest). */
+export async function listMessages(db: Queryable, before: number, limit: number): Promise<MailMessage[]> {
+  const { rows } = await db.query<MailMessage>(
+    `SELECT l.outbox_id AS id, l.purpose, l.recipient, l.subject, l.person_id AS "personId", l.group_id AS "groupId",
+            l.requested_by AS "requestedBy", to_json(l.created_at) #>> '{}' AS "createdAt", m.state, m.attempts,
+            to_json(m.done_at) #>> '{}' AS "doneAt",
+            CASE WHEN a.id IS NULL THEN NULL ELSE json_build_object('at', to_json(a.started_at) #>> '{}', 'ok', a.ok,
+              'status', a.status, 'error', a.error) END AS "lastAttempt"
+       FROM mail_messages l
+       JOIN outbox_messages m ON m.id = l.outbox_id
+       LEFT JOIN LATERAL (SELECT * FROM outbox_attempts x WHERE x.outbox_id = l.outbox_id ORDER BY x.attempt DESC LIMIT 1) a ON true
+      WHERE ($1::bigint = 0 OR l.outbox_id < $1::bigint)
+      ORDER BY l.outbox_id DESC
+      LIMIT $2`,
+    [before, limit],
+  );
+  return rows;
+}
+
+export interface Contact {
+  email: string;
+  name: string;
+}
+
+export async function listContacts(db: Queryable, personId: number): Promise<Contact[]> {
+  const { rows } = await db.query<Contact>(`SELECT email, name FROM person_contacts WHERE person_id = $1 ORDER BY position`, [personId]);
+  return rows;
+}
+
+/** Replaces a person's contacts with `contacts`, in order. */
+export async function replaceContacts(tx: Queryable, personId: number, contacts: readonly Contact[]): Promise<void> {
+  await tx.query(`DELETE FROM person_contacts WHERE person_id = $1`, [personId]);
+  if (contacts.length === 0) return;
+  await tx.query(
+    `INSERT INTO person_contacts (person_id, position, email, name)
+     SELECT $1, c.ord, c.email, c.name FROM unnest($2::text[], $3::text[]) WITH ORDINALITY AS c(email, name, ord)`,
+    [personId, contacts.map((c) => c.email), contacts.map((c) => c.name)],
+  );
+}
+
+export async function absenceAlertsOn(db: Queryable, groupId: number): Promise<boolean> {
+  const { rows } = await db.query<{ on: boolean }>(`SELECT absence_alerts AS on FROM group_alerts WHERE group_id = $1`, [groupId]);
+  return rows[0]?.on ?? false;
+}
+
+export async function setAbsenceAlerts(tx: Queryable, groupId: number, on: boolean): Promise<void> {
+  await tx.query(
+    `INSERT INTO group_alerts (group_id, absence_alerts) VALUES ($1, $2)
+     ON CONFLICT (group_id) DO UPDATE SET absence_alerts = EXCLUDED.absence_alerts, updated_at = now()`,
+    [groupId, on],
+  );
+}
+
+/** The groups whose absence alerts are on. */
+export async function groupsWithAlerts(db: Queryable): Promise<number[]> {
+  const { rows } = await db.query<{ id: number }>(`SELECT group_id AS id FROM group_alerts WHERE absence_alerts ORDER BY group_id`);
+  return rows.map((row) => Number(row.id));
+}
+
+/**
+ * Claims the day's alert of a member: true for the one caller (of any replica) that inserted the row,
+ * false when it was claimed before. In the transaction that queues the messages, so a rollback frees it.
+ */
+export async function claimAbsenceAlert(tx: Queryable, groupId: number, personId: number, day: string): Promise<boolean> {
+  const { rowCount } = await tx.query(
+    `INSERT INTO absence_alerts_sent (group_id, person_id, day) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`,
+    [groupId, personId, day],
+  );
+  return rowCount === 1;
+}
