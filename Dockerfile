@@ -38,7 +38,7 @@ RUN --mount=type=cache,target=/root/.npm,sharing=locked \
 # devDependencies, resolved through the lock file), not the whole development tree (linters,
 # test tools, the Kubernetes and AWS packages the tests use).
 FROM prod-deps AS build-deps
-ARG BUILD_TOOLS="typescript @types/node @types/pg @types/qrcode"
+ARG BUILD_TOOLS="typescript @types/node @types/nodemailer @types/pg @types/qrcode"
 RUN --mount=type=cache,target=/root/.npm,sharing=locked \
     --mount=type=secret,id=npm-ca \
     set -e; \

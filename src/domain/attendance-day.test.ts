@@ -72,6 +72,15 @@ describe('attendance days', () => {
     assert.equal(skipped.start, skipped.end);
   });
 
+  test('the first and last dates PostgreSQL and the seed take: years 1–99 are not 1900–1999, the end of 9999-12-31 is readable', () => {
+    const utc = AttendanceDays.calendar('UTC');
+    assert.deepEqual(utc.bounds('0001-01-01'), { day: '0001-01-01', start: '0001-01-01T00:00:00.000Z', end: '0001-01-02T00:00:00.000Z' });
+    assert.deepEqual(utc.bounds('0099-12-31').start, '0099-12-31T00:00:00.000Z');
+    // JavaScript writes the year 10000 as '+010000', which PostgreSQL reads as a time zone.
+    assert.equal(utc.bounds('9999-12-31').end, '10000-01-01T00:00:00.000Z');
+    assert.equal(new AttendanceDays('Pacific/Kiritimati', '04:00').bounds('9999-12-31').end, '9999-12-31T14:00:00.000Z');
+  });
+
   test('today follows the clock it is given, and the time until the next day', () => {
     let now = Date.parse('2026-07-02T01:59:00+02:00');
     const days = new AttendanceDays('Europe/Berlin', '02:00', () => now);

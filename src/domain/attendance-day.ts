@@ -95,6 +95,15 @@ export function instantOfWallClock(timezone: string, wall: number): number {
   return wallClock(timezone, low) >= wall ? low : high;
 }
 
+/**
+ * ISO 8601 (UTC) of an instant as PostgreSQL reads it: past the year 9999 (the end of 9999-12-31)
+ * JavaScript writes an expanded year ('+010000-01-01T…'), which PostgreSQL takes for a time zone.
+ */
+function instantText(ms: number): string {
+  const text = new Date(ms).toISOString();
+  return text.startsWith('+') ? text.replace(/^\+0*/, '') : text;
+}
+
 /** 'YYYY-MM-DD' of UTC milliseconds. */
 function isoDate(ms: number): string {
   return new Date(ms).toISOString().slice(0, 10);
@@ -104,7 +113,8 @@ function isoDate(ms: number): string {
 function dateMs(day: string): number {
   const [year, month, date] = day.split('-').map(Number) as [number, number, number];
   if (!isCalendarDate(year, month, date)) throw new RangeError(`not a calendar date: ${day}`);
-  return Date.UTC(year, month - 1, date);
+  // Not Date.UTC, which reads the years 0–99 as 1900–1999.
+  return new Date(0).setUTCFullYear(year, month - 1, date);
 }
 
 /** The day after (or `delta` days after) 'YYYY-MM-DD'. */
@@ -154,8 +164,10 @@ export class AttendanceDays {
   bounds(day: string): DayBounds {
     let bounds = this.kept.get(day);
     if (!bounds) {
-      const startOf = (date: string) => new Date(instantOfWallClock(this.timezone, dateMs(date) + this.startMinutes * MINUTE));
-      bounds = { day, start: startOf(day).toISOString(), end: startOf(addDays(day, 1)).toISOString() };
+      // The next date as milliseconds, not as text: the day after 9999-12-31 is no 'YYYY-MM-DD'.
+      const startOf = (midnight: number) => instantOfWallClock(this.timezone, midnight + this.startMinutes * MINUTE);
+      const midnight = dateMs(day);
+      bounds = { day, start: instantText(startOf(midnight)), end: instantText(startOf(midnight + DAY)) };
       if (this.kept.size >= BOUNDS_KEPT) this.kept.delete(this.kept.keys().next().value!);
       this.kept.set(day, bounds);
     }
@@ -173,7 +185,7 @@ export class AttendanceDays {
     const minutes = parseDayStart(time);
     if (minutes === undefined) throw new RangeError(`not a time of day (HH:MM): ${time}`);
     const date = minutes < this.startMinutes ? addDays(day, 1) : day;
-    return new Date(instantOfWallClock(this.timezone, dateMs(date) + minutes * MINUTE)).toISOString();
+    return instantText(instantOfWallClock(this.timezone, dateMs(date) + minutes * MINUTE));
   }
 
   /** The [start, end) instants of the days `from` to `to` (inclusive) together; `day` is `from`. */
