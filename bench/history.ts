@@ -7,7 +7,7 @@
 import pg from 'pg';
 import { AttendanceDays } from '../src/domain/attendance-day.js';
 import { daySheet } from '../src/features/checkins/day-sheet.js';
-import { daySummary, exportChunk, listCheckins } from '../src/features/checkins/checkin-repository.js';
+import { daySummary, exportChunk, exportQuery, listCheckins } from '../src/features/checkins/checkin-repository.js';
 import { EXPORT_CHUNK_ROWS } from '../src/features/checkins/csv.js';
 import { searchTerms } from '../src/features/checkins/person-name.js';
 import type { Queryable } from '../src/db/database.js';
@@ -78,7 +78,9 @@ async function explainAll(url: string): Promise<Record<string, string>> {
     await run('name search', (db) =>
       listCheckins(db, days, { day: days.bounds(TARGET_DAY), nameTerms: searchTerms(SEARCH) ?? [] }, undefined, 'asc', 50),
     );
-    await run('one-month CSV', (db) => exportChunk(db, { from: MONTH_FROM, to: MONTH_TO }, undefined, EXPORT_CHUNK_ROWS));
+    await run('one-month CSV', (db) =>
+      exportChunk(db, exportQuery(days, { from: MONTH_FROM, to: MONTH_TO }), undefined, EXPORT_CHUNK_ROWS),
+    );
     return plans;
   } finally {
     await client.end();

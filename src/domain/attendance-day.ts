@@ -253,6 +253,16 @@ export class AttendanceDays {
     return zonedIsoSql(column, sqlText(this.timezone));
   }
 
+  /**
+   * isoSql for a column whose values mostly lie within `within` (a check-in's recorded_at near its day):
+   * those use the day's few offsets written into the SQL, the others (and any value, exactly) have their
+   * offset looked up. NULL stays NULL.
+   */
+  isoSqlMostlyWithin(column: string, within: DayBounds): string {
+    return `CASE WHEN ${column} >= '${within.start}'::timestamptz AND ${column} < '${within.end}'::timestamptz
+      THEN ${this.isoSql(column, within)} ELSE ${this.isoSql(column)} END`;
+  }
+
   /** SQL for the local time of day (HH24:MI) of timestamptz `column` in APP_TIMEZONE. */
   localTimeSql(column: string): string {
     return `to_char(${column} AT TIME ZONE ${sqlText(this.timezone)}, 'HH24:MI')`;

@@ -50,9 +50,9 @@ const SEED_SQL = [
   ).join(', ')};`,
   `INSERT INTO checkins (login, firstname, lastname, gate, direction, name_key, deleted_at)
      VALUES ('2026-05-04T11:00:00+02:00', 'Deleted', 'Person', 'A', 'in', 'deleted person', now());`,
-  // The large export: LARGE_ROWS entries over three days in June, one every ~0.86 s.
+  // The large export: LARGE_ROWS entries spread over three days in June (one every ~0.86 s of 300,000).
   `INSERT INTO checkins (login, firstname, lastname, gate, direction, name_key)
-   SELECT '2026-06-01T00:00:00+02:00'::timestamptz + i * interval '864 milliseconds',
+   SELECT '2026-06-01T00:00:00+02:00'::timestamptz + i * interval '${Math.floor(259_200_000 / LARGE_ROWS)} milliseconds',
           'Firstname' || i, 'Lastname-of-a-typical-length-' || i, 'gate-' || (i % 7),
           CASE WHEN i % 3 = 0 THEN 'out' ELSE 'in' END, 'firstname' || i || ' lastname-of-a-typical-length-' || i
      FROM generate_series(1, ${LARGE_ROWS}) AS i;`,

@@ -9,7 +9,7 @@ import { loadConfig } from '../../src/config.js';
 import { openDatabase, type Database } from '../../src/db/database.js';
 import { addDays, AttendanceDays } from '../../src/domain/attendance-day.js';
 import { Readiness } from '../../src/readiness.js';
-import { ADMIN_PASSWORD, build, signIn, type TestApp } from '../support/app.js';
+import { ADMIN_PASSWORD, type AdminSession, build, signIn, type TestApp } from '../support/app.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 
 interface Entry {
@@ -144,6 +144,32 @@ describe('DAY_STARTS_AT=04:00 in Europe/Berlin', () => {
     await send(app.app, 'PATCH', `/api/v1/groups/${early.groupId}`, { schedule: { ...schedule, startTime: '04:00', graceMinutes: 5 } });
     const own = await get<RegisterBody>(app.app, `/api/v1/groups/${early.groupId}/register?from=2026-07-14&to=2026-07-14`);
     assert.deepEqual(own.days[0], { ...own.days[0], startsAt: '2026-07-14T04:00:00+02:00', lateAfter: '2026-07-14T04:05:00+02:00' });
+  });
+
+  test('checkins.csv?from=D&to=D holds the 02:00 check-in of D + 1, not the one of D', async () => {
+    await app.database.query(
+      `INSERT INTO checkins (firstname, lastname, gate, login, name_key) VALUES ('Dawn', 'Day', 'A', '2026-07-14T02:00:00+02:00', 'dawn day')`,
+    );
+    try {
+      const response = await app.app.inject({ url: '/api/v1/checkins.csv?from=2026-07-14&to=2026-07-14' });
+      assert.equal(response.statusCode, 200, response.body);
+      const rows = response.body.trim().split('\r\n').slice(1);
+      assert.deepEqual(
+        rows.map((line) => line.split(',').slice(1, 2).concat(line.split(',')[3]!)),
+        [['2026-07-15T02:00:00+02:00', 'Night']],
+      );
+      const before = await app.app.inject({ url: '/api/v1/checkins.csv?from=2026-07-13&to=2026-07-13' });
+      assert.deepEqual(
+        before.body
+          .trim()
+          .split('\r\n')
+          .slice(1)
+          .map((line) => line.split(',')[3]),
+        ['Dawn', 'Before'],
+      );
+    } finally {
+      await app.database.query(`DELETE FROM checkins WHERE firstname = 'Dawn'`);
+    }
   });
 
   test('the seed API keeps calendar days: /table/view lists both on 15 July', async () => {
@@ -332,6 +358,142 @@ describe('the converted queries do not depend on the session time zone', () => {
     const { id, createdAt } = person.json<{ id: number; createdAt: string }>();
     assert.match(createdAt, /\+14:00$/);
     assert.deepEqual(await get(utc.app, `/api/v1/people/${id}`), await get(matching.app, `/api/v1/people/${id}`));
+  });
+});
+
+describe('exports and the audit log do not depend on the session time zone', () => {
+  const env = { APP_TIMEZONE: 'Pacific/Kiritimati', DAY_STARTS_AT: '04:00' };
+  let database: TestDatabase;
+  /** Its connections' session time zone is UTC, while APP_TIMEZONE is +14:00. */
+  let utc: { app: FastifyInstance; db: Database; admin: AdminSession };
+  /** The same database, the session time zone set to APP_TIMEZONE. */
+  let matching: TestApp & { admin: AdminSession };
+
+  before(async () => {
+    database = await createTestDatabase();
+    const built = await build(env, { database });
+    matching = Object.assign(built, { admin: await signIn(built.app) });
+    const config = loadConfig({ DATABASE_URL: database.url, ADMIN_PASSWORD, LOG_LEVEL: 'warn', ...env });
+    const db = await openDatabase(config.database, { timezone: 'UTC' });
+    const app = await buildApp({ config, db, readiness: new Readiness(db) }, { logger: false });
+    await app.ready();
+    utc = { app, db, admin: await signIn(app) };
+    // 2026-07-15 begins at 04:00 +14:00 (14:00 UTC on the 14th); recorded a day later than it happened.
+    for (const [firstname, login] of [
+      ['Early', '2026-07-15T03:30:00+14:00'],
+      ['Late', '2026-07-15T04:30:00.25+14:00'],
+      ['Last', '2026-07-16T03:59:59.999999+14:00'],
+      ['Next', '2026-07-16T04:00:00+14:00'],
+    ]) {
+      await database.query(
+        `INSERT INTO checkins (firstname, lastname, gate, login, recorded_at, name_key)
+         VALUES ($1, 'Zone', 'A', $2, $2::timestamptz + interval '1 day 0.5 seconds', $3)`,
+        [firstname, login, `${firstname!.toLowerCase()} zone`],
+      );
+    }
+  });
+  after(async () => {
+    await utc.app.close();
+    await utc.db.close();
+    await matching.close();
+    await database.drop();
+  });
+
+  async function read<T>(app: { admin: AdminSession }, url: string): Promise<T> {
+    return JSON.parse(await text(app, url)) as T;
+  }
+
+  async function text(app: { admin: AdminSession }, url: string): Promise<string> {
+    const response = await app.admin.inject({ url });
+    assert.equal(response.statusCode, 200, `${url}: ${response.body}`);
+    return response.body;
+  }
+
+  test('checkins.csv holds the attendance days asked for, its times in +14:00', async () => {
+    const url = '/api/v1/checkins.csv?from=2026-07-15&to=2026-07-15';
+    const csv = await text(utc, url);
+    assert.equal(csv, await text(matching, url));
+    const lines = csv.trim().split('\r\n');
+    assert.deepEqual(
+      lines.slice(1).map((line) => line.split(',').slice(1, 4)),
+      [
+        ['2026-07-15T04:30:00.25+14:00', '2026-07-16T04:30:00.75+14:00', 'Late'],
+        ['2026-07-16T03:59:59.999999+14:00', '2026-07-17T04:00:00.499999+14:00', 'Last'],
+      ],
+    );
+    const two = '/api/v1/checkins.csv?from=2026-07-14&to=2026-07-15&gate=A';
+    assert.equal(await text(utc, two), await text(matching, two));
+    assert.equal((await text(utc, two)).trim().split('\r\n').length, 4);
+    // Chunk by chunk, the keyset resumes after exactly the last row, to the microsecond.
+    const { exportCsv } = await import('../../src/features/checkins/csv.js');
+    const days = new AttendanceDays('Pacific/Kiritimati', '04:00');
+    let chunked = '';
+    for await (const piece of exportCsv(utc.db, days, { from: '2026-07-14', to: '2026-07-16' }, { chunkRows: 1 })) chunked += String(piece);
+    assert.equal(chunked, await text(matching, '/api/v1/checkins.csv?from=2026-07-14&to=2026-07-16'));
+    assert.equal(chunked.trim().split('\r\n').length, 5);
+  });
+
+  test("a person's export (JSON and CSV) and the audit log are the same, in +14:00", async () => {
+    const created = await utc.admin.inject({ method: 'POST', url: '/api/v1/people', payload: { firstname: 'Late', lastname: 'Zone' } });
+    assert.equal(created.statusCode, 201, created.body);
+    const { id } = created.json<{ id: number }>();
+    const csvUrl = `/api/v1/people/${id}/export.csv`;
+    const csv = await text(utc, csvUrl);
+    assert.equal(csv, await text(matching, csvUrl));
+    assert.match(csv, /\r\n\d+,2026-07-15T04:30:00\.25\+14:00,2026-07-16T04:30:00\.75\+14:00,Late,Zone,A,in,,name\r\n$/);
+
+    interface Export {
+      exportedAt: string;
+      person: { createdAt: string };
+      checkins: { occurredAt: string }[];
+      audit: { at: string; action: string }[];
+    }
+    const first = await read<Export>(utc, `/api/v1/people/${id}/export`);
+    const second = await read<Export>(matching, `/api/v1/people/${id}/export`);
+    assert.match(first.exportedAt, /\+14:00$/);
+    // The second export sees the record of the first (and the CSV exports) as well.
+    assert.deepEqual(second.audit.slice(0, first.audit.length), first.audit);
+    assert.equal(second.audit.length, first.audit.length + 1);
+    assert.deepEqual({ ...second, exportedAt: '', audit: [] }, { ...first, exportedAt: '', audit: [] });
+    assert.deepEqual(
+      first.checkins.map((checkin) => checkin.occurredAt),
+      ['2026-07-15T04:30:00.25+14:00'],
+    );
+    assert.ok(first.audit.length >= 3);
+    for (const record of second.audit) assert.match(record.at, /\+14:00$/);
+
+    const audit = await read<{ items: { at: string }[] }>(utc, '/api/v1/audit?limit=10');
+    assert.deepEqual(audit, await read(matching, '/api/v1/audit?limit=10'));
+    assert.ok(audit.items.length >= 4);
+    for (const record of audit.items) assert.match(record.at, /\+14:00$/);
+    // The page shows each record's local time (+14:00).
+    const times = async (app: { admin: AdminSession }) =>
+      [...(await text(app, '/admin/audit')).matchAll(/<td class="nowrap">([^<]*)<\/td>/g)].map((m) => m[1]);
+    const shown = await times(utc);
+    assert.deepEqual(shown, await times(matching));
+    assert.deepEqual(
+      shown.slice(0, 10),
+      audit.items.map((record) => record.at.slice(0, 16).replace('T', ' ')),
+    );
+  });
+
+  test("the kiosk's roster, search and undo answer the same, in +14:00", async () => {
+    for (const url of ['/api/v1/kiosk/roster', '/api/v1/kiosk/people?q=zone']) {
+      assert.deepEqual(await read(utc, url), await read(matching, url), url);
+    }
+    for (const { admin: app } of [utc, matching]) {
+      const created = await app.inject({
+        method: 'POST',
+        url: '/api/v1/checkins',
+        payload: { firstname: 'Kiosk', lastname: 'Zone', gate: 'K' },
+      });
+      assert.equal(created.statusCode, 201, created.body);
+      const entry = created.json<Entry>();
+      const undone = await app.inject({ method: 'POST', url: `/api/v1/kiosk/checkins/${entry.id}/undo`, payload: { gate: 'K' } });
+      assert.equal(undone.statusCode, 200, undone.body);
+      assert.deepEqual(undone.json(), Object.fromEntries(Object.entries(entry).filter(([key]) => key !== 'duplicate')));
+      assert.match(undone.json<Entry>().occurredAt, /\+14:00$/);
+    }
   });
 });
 

@@ -1,6 +1,7 @@
 // The audit log's SQL: every change, with who (and in which role), when, and the record before and after.
 // Records are inserted only through domain/changes.ts, inside the change they record.
 import type { Queryable } from '../../db/database.js';
+import { sqlText, zonedIsoSql } from '../../domain/attendance-day.js';
 import { type Actor, actorLabel, actorRole } from '../../domain/actor.js';
 import type { AuditRecord } from '../../domain/changes.js';
 
@@ -17,8 +18,10 @@ export interface AuditEntry {
   after: Record<string, unknown> | null;
 }
 
-/** The columns of an AuditEntry, for queries of audit_log. */
-export const AUDIT_COLUMNS = `id, to_json(at) #>> '{}' AS at, actor, actor_role AS "actorRole", action, entity, entity_id AS "entityId", before, after`;
+/** The columns of an AuditEntry, for queries of audit_log: `at` written in `timezone` (APP_TIMEZONE) whatever the session's zone. */
+export function auditColumns(timezone: string): string {
+  return `id, ${zonedIsoSql('at', sqlText(timezone))} AS at, actor, actor_role AS "actorRole", action, entity, entity_id AS "entityId", before, after`;
+}
 
 /** The one writer of audit records: called by domain/changes.ts inside a change's transaction. */
 export async function insertAuditRecord(tx: Queryable, actor: Actor, record: AuditRecord): Promise<void> {
@@ -84,12 +87,14 @@ export async function tombstoneAuditRecords(
   return rowCount;
 }
 
+/** Audit records, newest first; times in `timezone` (APP_TIMEZONE). */
 export async function listAudit(
   db: Queryable,
+  timezone: string,
   filter: { entity?: string; entityId?: string; before?: number; limit?: number } = {},
 ): Promise<AuditEntry[]> {
   const { rows } = await db.query<AuditEntry>(
-    `SELECT ${AUDIT_COLUMNS} FROM audit_log
+    `SELECT ${auditColumns(timezone)} FROM audit_log
       WHERE ($1::text IS NULL OR entity = $1) AND ($2::text IS NULL OR entity_id = $2) AND ($3::bigint IS NULL OR id < $3)
       ORDER BY id DESC LIMIT $4`,
     [filter.entity ?? null, filter.entityId ?? null, filter.before ?? null, filter.limit ?? 100],

@@ -13,7 +13,7 @@ export class AuditService {
   /** The whole log, newest first (owners and managers). */
   async list(actor: Actor, query: { before?: number; limit: number }): Promise<AuditEntry[]> {
     authorize(actor, 'audit:read');
-    return listAudit(this.deps.db, query);
+    return listAudit(this.deps.db, this.deps.config.timezone, query);
   }
 
   /** One page of the log, newest first, for the API: `cursor` continues where the previous page ended. */
@@ -21,7 +21,7 @@ export class AuditService {
     authorize(actor, 'audit:read');
     const position = decodePosition(query.cursor, LOG_PRINT);
     if (position !== undefined && !('before' in position)) throw DomainError.invalid('cursor', 'is not a cursor issued by this API');
-    const rows = await listAudit(this.deps.db, { before: position?.before, limit: query.limit + 1 });
+    const rows = await listAudit(this.deps.db, this.deps.config.timezone, { before: position?.before, limit: query.limit + 1 });
     const items = rows.slice(0, query.limit);
     return { items, nextCursor: rows.length > query.limit ? encodeBeforeCursor(items[items.length - 1]!.id, LOG_PRINT) : null };
   }

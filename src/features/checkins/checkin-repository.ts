@@ -5,7 +5,7 @@
 // answer in the session's zone; CheckinService writes their times again in APP_TIMEZONE (isoInZone).
 // Soft-deleted rows (deleted_at set) are invisible to every read here.
 import type { Queryable } from '../../db/database.js';
-import type { AttendanceDays, DayBounds } from '../../domain/attendance-day.js';
+import { addDays, type AttendanceDays, type DayBounds } from '../../domain/attendance-day.js';
 import { csvFieldSql } from '../../domain/csv.js';
 import type { KeysetPosition, ListOrder } from '../../domain/keyset-cursor.js';
 import { checkinCreatedOutbox } from '../webhooks/webhook-events.js';
@@ -313,13 +313,13 @@ export async function gatesOfDay(db: Queryable, day: DayBounds): Promise<string[
 }
 
 export interface ExportRange {
-  /** First and last local calendar day, inclusive. */
+  /** First and last attendance day, inclusive (DAY_STARTS_AT in APP_TIMEZONE: see domain/attendance-day.ts). */
   from: string;
   to: string;
   gate?: string;
 }
 
-/** Where an export chunk ends: the (login, id) of its last row, exactly as PostgreSQL rendered it. */
+/** Where an export chunk ends: the (login, id) of its last row (login in UTC, exact to the microsecond). */
 export interface ExportPosition {
   occurredAt: string;
   id: number;
@@ -333,12 +333,40 @@ export interface ExportChunk {
   last: ExportPosition;
 }
 
-/** The CSV columns of a check-in, in the order CHECKIN_CSV_FIELDS renders them. */
+/** The CSV columns of a check-in, in the order checkinCsvFields renders them. */
 export const CHECKIN_CSV_COLUMNS = 'id,occurred_at,recorded_at,firstname,lastname,gate,direction';
 
-/** SQL rendering the CSV fields of one row of checkins (without the line end); text by the one guard of domain/csv.ts. */
-export const CHECKIN_CSV_FIELDS = `concat_ws(',', id, to_json(login) #>> '{}', to_json(recorded_at) #>> '{}',
+/**
+ * SQL rendering the CSV fields of one row of checkins (without the line end): times in APP_TIMEZONE
+ * whatever the session's time zone, text by the one guard of domain/csv.ts. Given the attendance days the
+ * rows' logins lie in, their few UTC offsets are written into the SQL (an export writes millions of rows);
+ * without them each time's offset is looked up.
+ */
+export function checkinCsvFields(days: AttendanceDays, within?: { from: string; to: string }): string {
+  if (!within) {
+    return `concat_ws(',', id, ${days.isoSql('login')}, ${days.isoSql('recorded_at')},
   ${csvFieldSql('firstname')}, ${csvFieldSql('lastname')}, ${csvFieldSql('gate')}, direction)`;
+  }
+  // recorded_at is mostly at or a little after login: within the days and the day after them.
+  const recorded = days.isoSqlMostlyWithin('recorded_at', days.span(within.from, addDays(within.to, 1)));
+  return `concat_ws(',', id, ${days.isoSql('login', days.span(within.from, within.to))}, ${recorded},
+  ${csvFieldSql('firstname')}, ${csvFieldSql('lastname')}, ${csvFieldSql('gate')}, direction)`;
+}
+
+/** What every chunk of one export asks: its instants and its fields' SQL, worked out once per export. */
+export interface ExportQuery {
+  span: DayBounds;
+  fields: string;
+  gate?: string;
+}
+
+/**
+ * The query of an export of attendance days `range.from` to `range.to`: from the start of the first to
+ * the end of the last (DAY_STARTS_AT in APP_TIMEZONE), given to SQL as instants.
+ */
+export function exportQuery(days: AttendanceDays, range: ExportRange): ExportQuery {
+  return { span: days.span(range.from, range.to), fields: checkinCsvFields(days, range), gate: range.gate };
+}
 
 /**
  * One chunk of an export in (login, id) order after `after`, as CSV text built by PostgreSQL: one string
@@ -347,18 +375,19 @@ export const CHECKIN_CSV_FIELDS = `concat_ws(',', id, to_json(login) #>> '{}', t
  */
 export async function exportChunk(
   db: Queryable,
-  range: ExportRange,
+  query: ExportQuery,
   after: ExportPosition | undefined,
   limit: number,
 ): Promise<ExportChunk | undefined> {
-  const params: unknown[] = [range.from, range.to, limit];
-  const where = ['login >= $1::date::timestamptz', 'login < ($2::date + 1)::timestamptz', LIVE];
+  const { span } = query;
+  const params: unknown[] = [span.start, span.end, limit];
+  const where = ['login >= $1::timestamptz', 'login < $2::timestamptz', LIVE];
   if (after) {
     params.push(after.occurredAt, after.id);
     where.push(`(login, id) > ($${params.length - 1}::timestamptz, $${params.length}::bigint)`);
   }
-  if (range.gate !== undefined) {
-    params.push(range.gate);
+  if (query.gate !== undefined) {
+    params.push(query.gate);
     where.push(`gate = $${params.length}`);
   }
   const { rows } = await db.query<{ csv: string | null; rows: number; lastAt: string | null; lastId: number | null }>(
@@ -366,9 +395,9 @@ export async function exportChunk(
        SELECT id, login, recorded_at, firstname, lastname, gate, direction
          FROM checkins WHERE ${where.join(' AND ')} ORDER BY login, id LIMIT $3
      ), last AS (
-       SELECT to_json(login) #>> '{}' AS at, id FROM chunk ORDER BY login DESC, id DESC LIMIT 1
+       SELECT (to_json(login AT TIME ZONE 'UTC') #>> '{}') || 'Z' AS at, id FROM chunk ORDER BY login DESC, id DESC LIMIT 1
      )
-     SELECT string_agg(${CHECKIN_CSV_FIELDS} || E'\\r\\n', '' ORDER BY login, id) AS csv,
+     SELECT string_agg(${query.fields} || E'\\r\\n', '' ORDER BY login, id) AS csv,
             count(*)::int AS rows,
             (SELECT at FROM last) AS "lastAt",
             (SELECT id FROM last) AS "lastId"

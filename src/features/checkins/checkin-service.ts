@@ -559,7 +559,7 @@ export class CheckinService {
     const scope = readScope(actor);
     const entry = await findStoredCheckin(this.db, this.days, id);
     if (!entry || !(await this.reaches(scope, entry))) throw DomainError.notFound(id);
-    return listAudit(this.db, { entity: 'checkin', entityId: String(id), limit: 50 });
+    return listAudit(this.db, this.days.timezone, { entity: 'checkin', entityId: String(id), limit: 50 });
   }
 
   /** Whether an entry is within the reader's scope: a leader's are those of the people in their groups. */
@@ -638,6 +638,6 @@ export class CheckinService {
     if (daysBetween(range.from, range.to) + 1 > EXPORT_MAX_DAYS) {
       throw DomainError.invalid('to', `the range may cover at most ${EXPORT_MAX_DAYS} days; split the export`);
     }
-    return exportCsv(this.db, range, options);
+    return exportCsv(this.db, this.days, range, options);
   }
 }

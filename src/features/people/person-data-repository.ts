@@ -5,10 +5,10 @@
 // names fold (person_fold, migration 0060) to the person's match_key: the same rule by which the register
 // counts a free-name check-in for a member. A free name typed the other way round ("Wrenfield Ottilie")
 // is theirs too, unless another person is called exactly that (then it is that person's).
-import { AUDIT_COLUMNS, type AuditEntry, tombstoneAuditRecords } from '../audit/audit-log.js';
-import { CHECKIN_CSV_FIELDS, type CheckinEntry } from '../checkins/checkin-repository.js';
+import { auditColumns, type AuditEntry, tombstoneAuditRecords } from '../audit/audit-log.js';
+import { checkinCsvFields, type CheckinEntry } from '../checkins/checkin-repository.js';
 import type { Queryable } from '../../db/database.js';
-import { sqlText, zonedIsoSql } from '../../domain/attendance-day.js';
+import { calendarDays, sqlText, zonedIsoSql } from '../../domain/attendance-day.js';
 
 /** How a check-in was found to be the person's. */
 export type MatchedBy = 'person' | 'name';
@@ -118,10 +118,14 @@ export async function listTheirCheckins(db: Queryable, id: number, names: NameKe
 /** The CSV columns of theirCheckinsCsv. */
 export const THEIR_CHECKINS_CSV_COLUMNS = 'deleted_at,matched_by';
 
-/** Their check-ins as RFC 4180 lines (CRLF), in time order, rendered by PostgreSQL with the export's field rule. */
-export async function theirCheckinsCsv(db: Queryable, id: number, names: NameKeys): Promise<string> {
+/**
+ * Their check-ins as RFC 4180 lines (CRLF), in time order, rendered by PostgreSQL with the export's field
+ * rule; times in `timezone` (APP_TIMEZONE) whatever the session's time zone.
+ */
+export async function theirCheckinsCsv(db: Queryable, id: number, names: NameKeys, timezone: string): Promise<string> {
+  const days = calendarDays(timezone);
   const { rows } = await db.query<{ csv: string }>(
-    `SELECT coalesce(string_agg(concat_ws(',', ${CHECKIN_CSV_FIELDS}, coalesce(to_json(deleted_at) #>> '{}', ''), matched_by) || E'\\r\\n',
+    `SELECT coalesce(string_agg(concat_ws(',', ${checkinCsvFields(days)}, coalesce(${days.isoSql('deleted_at')}, ''), matched_by) || E'\\r\\n',
                                 '' ORDER BY login, id), '') AS csv
        FROM (${THEIR_CHECKINS}) m JOIN checkins USING (id)`,
     [id, names.keys],
@@ -162,12 +166,18 @@ export async function listTheirExcuses(db: Queryable, id: number, timezone: stri
   return rows;
 }
 
-/** The audit records about the person, each check-in record without the names of other people (ownSide). */
-export async function listAuditAbout(db: Queryable, id: number, names: NameKeys, checkinIds: readonly number[]): Promise<AuditEntry[]> {
+/** The audit records about the person, each check-in record without the names of other people (ownSide); times in `timezone`. */
+export async function listAuditAbout(
+  db: Queryable,
+  id: number,
+  names: NameKeys,
+  checkinIds: readonly number[],
+  timezone: string,
+): Promise<AuditEntry[]> {
   const own = { id: '$1', keys: '$3' };
   const { rows } = await db.query<AuditEntry>(
     `SELECT id, at, actor, "actorRole", action, entity, "entityId", ${ownSide('before', own)} AS before, ${ownSide('after', own)} AS after
-       FROM (SELECT ${AUDIT_COLUMNS} FROM audit_log
+       FROM (SELECT ${auditColumns(timezone)} FROM audit_log
               WHERE (${ABOUT.person({ id: '$1' })}) OR (${ABOUT.checkins({ ids: '$2', keys: '$3' })}) OR (${ABOUT.groups({ id: '$1' })})) a
       ORDER BY id`,
     [String(id), checkinIds.map(String), names.keys],

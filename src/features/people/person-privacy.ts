@@ -24,6 +24,7 @@ import {
 } from './person-data-repository.js';
 import { findPerson, type Person } from './person-repository.js';
 import { DomainError } from '../../domain/domain-error.js';
+import { isoInZone } from '../../domain/attendance-day.js';
 import { csvHeader, type CsvOptions } from '../../domain/csv.js';
 
 export interface PersonExport {
@@ -54,7 +55,7 @@ export async function collectExport(tx: Queryable, id: number, timezone: string)
   const person = (await findPerson(tx, id, false, timezone))!;
   const checkins = await listTheirCheckins(tx, id, names, timezone);
   return {
-    exportedAt: new Date().toISOString(),
+    exportedAt: isoInZone(new Date().toISOString(), timezone),
     person,
     memberships: await listMemberships(tx, id, timezone),
     excuses: await listTheirExcuses(tx, id, timezone),
@@ -64,13 +65,14 @@ export async function collectExport(tx: Queryable, id: number, timezone: string)
       id,
       names,
       checkins.map((c) => c.id),
+      timezone,
     ),
   };
 }
 
 /** The person's check-ins as CSV with a header line, in the one CSV format of domain/csv.ts (like the check-in export). */
-export async function collectCsv(tx: Queryable, id: number, options: CsvOptions = {}): Promise<string> {
-  return csvHeader(PERSON_CSV_COLUMNS, options) + (await theirCheckinsCsv(tx, id, await nameKeysOf(tx, id)));
+export async function collectCsv(tx: Queryable, id: number, timezone: string, options: CsvOptions = {}): Promise<string> {
+  return csvHeader(PERSON_CSV_COLUMNS, options) + (await theirCheckinsCsv(tx, id, await nameKeysOf(tx, id), timezone));
 }
 
 /** Erases a person and everything stored about them in the transaction `tx`; see the module comment. */

@@ -329,7 +329,7 @@ export class PersonService {
   async exportCsv(actor: Actor, id: number, options: CsvOptions = {}): Promise<string> {
     authorizeExport(actor);
     return this.deps.changes.run(actor, async (change) => {
-      const csv = await collectCsv(change.tx, id, options);
+      const csv = await collectCsv(change.tx, id, this.deps.config.timezone, options);
       await change.audit({ action: 'export', entity: 'person', entityId: id, after: { format: 'csv' } });
       return csv;
     });
