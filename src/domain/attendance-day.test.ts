@@ -76,9 +76,16 @@ describe('attendance days', () => {
     const utc = AttendanceDays.calendar('UTC');
     assert.deepEqual(utc.bounds('0001-01-01'), { day: '0001-01-01', start: '0001-01-01T00:00:00.000Z', end: '0001-01-02T00:00:00.000Z' });
     assert.deepEqual(utc.bounds('0099-12-31').start, '0099-12-31T00:00:00.000Z');
-    // JavaScript writes the year 10000 as '+010000', which PostgreSQL reads as a time zone.
-    assert.equal(utc.bounds('9999-12-31').end, '10000-01-01T00:00:00.000Z');
+    // Past 9999 JavaScript writes '+010000-…', which PostgreSQL reads as a time zone; before 0001, '0000-…',
+    // which it refuses: the bounds are held within the years both read (no check-in lies beyond them).
+    assert.equal(utc.bounds('9999-12-31').end, '9999-12-31T23:59:59.999Z');
+    assert.equal(new AttendanceDays('America/Los_Angeles', '04:00').bounds('9999-12-31').end, '9999-12-31T23:59:59.999Z');
     assert.equal(new AttendanceDays('Pacific/Kiritimati', '04:00').bounds('9999-12-31').end, '9999-12-31T14:00:00.000Z');
+    assert.equal(AttendanceDays.calendar('Asia/Tokyo').bounds('0001-01-01').start, '0001-01-01T00:00:00.000Z');
+    for (const day of ['0001-01-01', '9999-12-31']) {
+      const { start, end } = new AttendanceDays('America/Los_Angeles', '04:00').bounds(day);
+      assert.ok(Number.isFinite(Date.parse(start)) && Number.isFinite(Date.parse(end)), day);
+    }
   });
 
   test('today follows the clock it is given, and the time until the next day', () => {

@@ -95,13 +95,17 @@ export function instantOfWallClock(timezone: string, wall: number): number {
   return wallClock(timezone, low) >= wall ? low : high;
 }
 
+/** The instants a day's bounds are kept within: 0001-01-01 to 9999-12-31 in UTC, which both JavaScript and PostgreSQL read. */
+const FIRST_INSTANT = new Date(0).setUTCFullYear(1, 0, 1);
+const LAST_INSTANT = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
+
 /**
- * ISO 8601 (UTC) of an instant as PostgreSQL reads it: past the year 9999 (the end of 9999-12-31)
- * JavaScript writes an expanded year ('+010000-01-01T…'), which PostgreSQL takes for a time zone.
+ * ISO 8601 (UTC) of an instant, within the years 1 to 9999: beyond them (the end of 9999-12-31 west of
+ * UTC, the start of 0001-01-01 east of it) JavaScript writes a year PostgreSQL refuses ('+010000', '0000')
+ * and reads none back, and no check-in can lie there anyway, so the bound is held at the edge.
  */
 function instantText(ms: number): string {
-  const text = new Date(ms).toISOString();
-  return text.startsWith('+') ? text.replace(/^\+0*/, '') : text;
+  return new Date(Math.min(LAST_INSTANT, Math.max(FIRST_INSTANT, ms))).toISOString();
 }
 
 /** 'YYYY-MM-DD' of UTC milliseconds. */
