@@ -62,6 +62,8 @@ export interface Config {
   database: DatabaseConfig;
   migrateOnStart: boolean;
   shutdownDrainSeconds: number;
+  /** How long `serve` waits for its first contact with PostgreSQL before it gives up (0: for ever). */
+  databaseStartTimeoutSeconds: number;
   shutdownTimeoutSeconds: number;
   authMode: AuthMode;
   auth: AuthConfig;
@@ -461,6 +463,7 @@ export function loadConfig(env: Env = process.env): Config {
     database: db,
     migrateOnStart: boolean(env, 'MIGRATE_ON_START', db.kind === 'embedded'),
     shutdownDrainSeconds: integer(env, 'SHUTDOWN_DRAIN_SECONDS', 0, 0, 3600),
+    databaseStartTimeoutSeconds: integer(env, 'DATABASE_START_TIMEOUT_SECONDS', 60, 0, 86_400),
     shutdownTimeoutSeconds: integer(env, 'SHUTDOWN_TIMEOUT_SECONDS', 10, 1, 3600),
     authMode: oneOf(env, 'AUTH_MODE', AUTH_MODES, authModeDefault(host)),
     auth: auth(env),

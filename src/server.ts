@@ -178,6 +178,27 @@ async function retryUntilDone(step: () => Promise<void>, log: FastifyBaseLogger,
 }
 
 /**
+ * Tries the database with capped backoff until it answers (→ undefined) or `withinMs` has passed (→ the
+ * last reason it did not), or `stopped()` turns true.
+ */
+async function firstContact(db: Database, withinMs: number, log: FastifyBaseLogger, stopped: () => boolean): Promise<string | undefined> {
+  const deadline = Date.now() + withinMs;
+  for (let attempt = 1, delay = 250; ; attempt++, delay = Math.min(delay * 2, 5_000)) {
+    try {
+      await db.query('SELECT 1');
+      return undefined;
+    } catch (error) {
+      const reason = (error as Error).message;
+      const left = deadline - Date.now();
+      if (left <= 0) return reason;
+      if (stopped()) return undefined;
+      log.warn({ attempt, retryInMs: Math.min(delay, left), reason }, 'the database is not reachable yet; retrying');
+      await sleep(Math.min(delay, left));
+    }
+  }
+}
+
+/**
  * A database created with the C (or POSIX) character type folds only ASCII letters in lower(), so
  * "ŻÓŁĆ" typed at a kiosk would not match the roster's "Żółć" (person_fold) nor be found by search.
  * Said once at start; the service works either way.
@@ -299,6 +320,22 @@ export async function serve(config: Config): Promise<void> {
     },
     'barona is serving',
   );
+
+  // A database never reached since the start is a failed start (a wrong host, a database that is not
+  // there): after DATABASE_START_TIMEOUT_SECONDS the process ends with one line, so the orchestrator
+  // restarts it and the operator sees why. Once reached, an outage is waited out (readiness says 503).
+  if (config.database.kind === 'postgres' && config.databaseStartTimeoutSeconds > 0) {
+    const unreachable = await firstContact(db, config.databaseStartTimeoutSeconds * 1000, app.log, () => stopping);
+    if (unreachable !== undefined && !stopping) {
+      stopping = true;
+      await app.close().catch(() => {});
+      await db.close().catch(() => {});
+      metricsServer?.close();
+      throw new Error(
+        `the database at ${config.database.display} was not reachable for ${config.databaseStartTimeoutSeconds} s (${unreachable}); DATABASE_START_TIMEOUT_SECONDS=0 waits for it`,
+      );
+    }
+  }
 
   if (config.migrateOnStart) {
     await retryUntilDone(

@@ -1,5 +1,6 @@
 // A start that cannot work ends at once: `barona serve` on a taken port (run twice, a port clash in a
-// pod), or with a DATA_DIR that cannot hold the database, exits non-zero within seconds with one line on
+// pod), with a DATA_DIR that cannot hold the database, or with a PostgreSQL it never reaches within
+// DATABASE_START_TIMEOUT_SECONDS, exits non-zero within seconds with one line on
 // stderr saying what is wrong, on PostgreSQL and embedded alike, instead of hanging with its database
 // pool, PGlite or timers still open.
 import assert from 'node:assert/strict';
@@ -60,6 +61,30 @@ describe('a start that cannot work ends at once', { timeout: 120_000 }, () => {
       assert.equal(stdout, '', 'nothing else: no log of a start that did not happen');
     });
   }
+
+  test('a database never reached within DATABASE_START_TIMEOUT_SECONDS → exit 1, one line naming it and why', async () => {
+    // A port nobody listens on: every connection is refused.
+    const closed = net.createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const closedPort = (closed.address() as net.AddressInfo).port;
+    await new Promise((resolve) => closed.close(resolve));
+    const { code, stderr, ms } = await serveFailing({
+      DATABASE_URL: `postgres://barona:secret@127.0.0.1:${closedPort}/barona`,
+      DATABASE_START_TIMEOUT_SECONDS: '2',
+      MIGRATE_ON_START: 'true',
+      PORT: '0',
+    });
+    console.log(`database unreachable: exit ${code} after ${ms} ms: ${stderr.trim()}`);
+    assert.equal(code, 1);
+    assert.ok(ms < 2_000 + WITHIN_MS, `exited after ${ms} ms`);
+    assert.match(
+      stderr,
+      new RegExp(
+        `^barona: the database at postgres://barona:\\*\\*\\*@127\\.0\\.0\\.1:${closedPort}/barona was not reachable for 2 s \\(.*ECONNREFUSED.*\\); DATABASE_START_TIMEOUT_SECONDS=0 waits for it\\n$`,
+      ),
+    );
+    assert.ok(!stderr.includes('secret'), 'the password is not shown');
+  });
 
   test('a DATA_DIR that is a file → exit 1 within seconds, one line naming it', async () => {
     const file = path.join(folder(), 'data');
