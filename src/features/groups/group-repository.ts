@@ -171,11 +171,12 @@ export async function membershipsOf(
 }
 
 /** Adds many members at once; answers the ids that were not members before. */
-export async function addMembers(db: Queryable, groupId: number, personIds: number[]): Promise<number[]> {
+/** Makes people members counted from `since` (today's attendance day: not the database's current_date). */
+export async function addMembers(db: Queryable, groupId: number, personIds: number[], since: string): Promise<number[]> {
   const { rows } = await db.query<{ person_id: number }>(
-    `INSERT INTO group_members (group_id, person_id) SELECT $1, p FROM unnest($2::bigint[]) AS p
+    `INSERT INTO group_members (group_id, person_id, since) SELECT $1, p, $3::date FROM unnest($2::bigint[]) AS p
      ON CONFLICT (group_id, person_id) DO NOTHING RETURNING person_id`,
-    [groupId, personIds],
+    [groupId, personIds, since],
   );
   return rows.map((row) => Number(row.person_id));
 }

@@ -444,7 +444,7 @@ export class GroupService {
         this.deps.changes.run(actor, async (change) => {
           // Held until commit, so two imports into one group do not both create the same new people.
           await this.groupIn(change.tx, groupId, true);
-          const outcome = await applyImport(change, groupId, await planImport(change.tx, groupId, lines, false));
+          const outcome = await applyImport(change, groupId, await planImport(change.tx, groupId, lines, false), this.today());
           if (outcome.added > 0) change.announce('attendance');
           return outcome;
         }),

@@ -234,7 +234,8 @@ const audited = (person: Pick<Person, 'firstname' | 'lastname' | 'externalRef' |
 });
 
 /** Makes the plan's writes in the change: people created and updated (each audited), then the memberships. */
-export async function applyImport(change: Change, groupId: number, plan: ImportPlan): Promise<ImportOutcome> {
+/** `since`: the day new members count from (today's attendance day). */
+export async function applyImport(change: Change, groupId: number, plan: ImportPlan, since: string): Promise<ImportOutcome> {
   const { outcome } = plan;
   // One statement for the people created, one for those changed, one for their audit records: a
   // 20,000-line roster is one transaction of a few statements, not 40,000 round trips.
@@ -271,6 +272,7 @@ export async function applyImport(change: Change, groupId: number, plan: ImportP
     change.tx,
     groupId,
     outcome.lines.map((l) => l.personId!),
+    since,
   );
   const { created, updated, unchanged, added } = outcome;
   const repeated = outcome.warnings.length;
