@@ -10,6 +10,8 @@ app:
   trustProxy: ""
   dayStartsAt: "00:00"
   webhookAllowPrivateNetworks: false
+  organisationName: Barona
+  mailFrom: ""
 metrics:
   port: 9090
   podAnnotations: true
