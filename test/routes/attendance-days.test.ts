@@ -466,15 +466,19 @@ describe('exports and the audit log do not depend on the session time zone', () 
     assert.deepEqual(audit, await read(matching, '/api/v1/audit?limit=10'));
     assert.ok(audit.items.length >= 4);
     for (const record of audit.items) assert.match(record.at, /\+14:00$/);
-    // The page shows each record's local time (+14:00).
+    // The page shows each record's local time (+14:00): <time datetime="…+14:00">7 Dec 2026, 20:32:05</time>.
     const times = async (app: { admin: AdminSession }) =>
-      [...(await text(app, '/admin/audit')).matchAll(/<td class="nowrap">([^<]*)<\/td>/g)].map((m) => m[1]);
+      [...(await text(app, '/admin/audit')).matchAll(/<td class="nowrap"><time datetime="([^"]*)">([^<]*)<\/time><\/td>/g)].map((m) => [
+        m[1]!,
+        m[2]!,
+      ]);
     const shown = await times(utc);
     assert.deepEqual(shown, await times(matching));
     assert.deepEqual(
-      shown.slice(0, 10),
-      audit.items.map((record) => record.at.slice(0, 16).replace('T', ' ')),
+      shown.slice(0, 10).map(([datetime]) => datetime),
+      audit.items.map((record) => record.at),
     );
+    for (const [datetime, readable] of shown) assert.ok(readable.includes(datetime.slice(11, 19)), `${readable} shows ${datetime}`);
   });
 
   test("the kiosk's roster, search and undo answer the same, in +14:00", async () => {
