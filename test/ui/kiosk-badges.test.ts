@@ -361,12 +361,15 @@ describe('badges and scanning at the kiosk in headless Chromium', { skip }, () =
     await kiosk.getByRole('button', { name: 'Settings' }).tap();
     await kiosk.locator('#unlock-pin').fill(PIN);
     await kiosk.getByRole('button', { name: 'Unlock' }).tap();
+    // The PIN is checked asynchronously: wait for the settings before reading them (and before Cancel,
+    // which would otherwise find the PIN prompt's own Cancel on its way out).
+    await kiosk.locator('#kiosk-setup').waitFor();
     const queued = await kiosk.locator('#outbox-list li').allInnerTexts();
     assert.deepEqual(
       queued.map((line) => line.split(' · ').slice(0, 2).join(' · ')),
       ['Barbara Liskov · in', 'Edsger Dijkstra · in'],
     );
-    await kiosk.getByRole('button', { name: 'Cancel' }).tap();
+    await kiosk.locator('#setup-cancel').tap();
 
     const barbara = people[5]!;
     await tablet.setOffline(false);
