@@ -468,10 +468,9 @@ describe('exports and the audit log do not depend on the session time zone', () 
     for (const record of audit.items) assert.match(record.at, /\+14:00$/);
     // The page shows each record's local time (+14:00): <time datetime="…+14:00">7 Dec 2026, 20:32:05</time>.
     const times = async (app: { admin: AdminSession }) =>
-      [...(await text(app, '/admin/audit')).matchAll(/<td class="nowrap"><time datetime="([^"]*)">([^<]*)<\/time><\/td>/g)].map((m) => [
-        m[1]!,
-        m[2]!,
-      ]);
+      [...(await text(app, '/admin/audit')).matchAll(/<td class="nowrap"><time datetime="([^"]*)">([^<]*)<\/time><\/td>/g)].map(
+        (m): [string, string] => [m[1]!, m[2]!],
+      );
     const shown = await times(utc);
     assert.deepEqual(shown, await times(matching));
     assert.deepEqual(
