@@ -258,6 +258,26 @@ export class AttendanceDays {
   }
 
   /**
+   * isoSql as JSON text: the quoted ISO 8601 string, or `null` for NULL. For statements that write
+   * thousands of values into JSON they assemble as text (json_build_object costs microseconds a call):
+   * to_json of the local timestamp already is the quoted text, so only the offset is put before its
+   * closing quote.
+   */
+  isoJsonSql(column: string, within: DayBounds): string {
+    const local = (offset: number) =>
+      `left(to_json(${column} AT TIME ZONE INTERVAL '${offset} seconds')::text, -1) || '${formatOffset(offset)}"'`;
+    const runs = this.offsetRuns(Date.parse(within.start), Date.parse(within.end));
+    const written =
+      runs.length === 1
+        ? local(runs[0]!.offset)
+        : `CASE ${runs
+            .slice(0, -1)
+            .map((run) => `WHEN ${column} < '${new Date(run.to).toISOString()}'::timestamptz THEN ${local(run.offset)}`)
+            .join(' ')} ELSE ${local(runs.at(-1)!.offset)} END`;
+    return `coalesce(${written}, 'null')`;
+  }
+
+  /**
    * isoSql for a column whose values mostly lie within `within` (a check-in's recorded_at near its day):
    * those use the day's few offsets written into the SQL, the others (and any value, exactly) have their
    * offset looked up. NULL stays NULL.

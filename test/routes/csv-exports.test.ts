@@ -142,6 +142,13 @@ describe('CSV exports and imports', () => {
     assertNulRefused(await owner.inject({ url: '/api/v1/groups?q=%00' }), 'q');
     assertNulRefused(await owner.inject({ url: '/api/v1/audit?cursor=%00' }), 'cursor');
     assertNulRefused(await t.app.inject({ url: '/api/v1/kiosk/people?q=ab%00', headers: { authorization: `Bearer ${token}` } }), 'q');
+    // The attendance page's filters too: a page naming the field, not a database error.
+    for (const field of ['gate', 'q', 'cursor']) {
+      const page = await owner.inject({ url: `/admin/sheet?date=${DAY}&${field}=A%00`, headers: { accept: 'text/html' } });
+      assert.equal(page.statusCode, 400, `${field}: ${page.body.slice(0, 200)}`);
+      assert.match(String(page.headers['content-type']), /text\/html/);
+      assert.match(page.body, new RegExp(`${field}: must not contain NUL characters`));
+    }
     // The same filters without the NUL are answered.
     assert.equal((await owner.inject({ url: `/api/v1/checkins.csv?from=${DAY}&gate=A` })).statusCode, 200);
   });

@@ -13,7 +13,7 @@ import type { AppContext } from '../../app.js';
 import type { Actor } from '../../domain/actor.js';
 import { parseIsoDate } from '../../domain/calendar.js';
 import { DomainError } from '../../domain/domain-error.js';
-import { pageUserOf } from '../../http/page-request.js';
+import { pageFilterText, pageUserOf } from '../../http/page-request.js';
 import { actorOf } from '../../plugins/access-control.js';
 import type { Services } from '../../services.js';
 import type { CheckinPage, DaySummary } from './checkin-service.js';
@@ -103,11 +103,11 @@ export const adminSheetRoutes: FastifyPluginAsync<AppContext> = async (app, cont
     return {
       filters: {
         day,
-        gate: raw.gate?.trim().slice(0, 100) || undefined,
-        q: raw.q?.trim().slice(0, 100) || undefined,
+        gate: pageFilterText(raw.gate, 'gate', 100),
+        q: pageFilterText(raw.q, 'q', 100),
         group: groupId(raw.group),
       },
-      cursor: (day === asked && raw.cursor?.slice(0, 500)) || undefined,
+      cursor: (day === asked && pageFilterText(raw.cursor, 'cursor', 500)) || undefined,
       today,
     };
   };

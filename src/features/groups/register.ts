@@ -77,27 +77,28 @@ export function registerSql(days: AttendanceDays, span: { day: string; start: st
 WITH g AS (
   SELECT id, name FROM groups WHERE id = $1
 ), days AS MATERIALIZED (
-  SELECT d.ord::int AS ord, d.day, d.day_start, d.day_end, d.starts_at, d.late_after,
+  SELECT d.ord::int AS ord, d.day, to_json(d.day)::text AS day_json, d.day_start, d.day_end, d.starts_at, d.late_after,
          -- Late from the second after the boundary: the arrival is compared in whole seconds (startTime and
          -- graceMinutes are whole minutes, so the boundary is a whole second).
          d.late_after + interval '1 second' AS late_from, d.starts_text, d.late_text
     FROM unnest($2::date[], $3::timestamptz[], $4::timestamptz[], $5::timestamptz[], $6::timestamptz[], $7::text[], $8::text[])
          WITH ORDINALITY AS d(day, day_start, day_end, starts_at, late_after, starts_text, late_text, ord)
 ), everyone AS MATERIALIZED (
-  SELECT p.id, p.firstname, p.lastname, p.external_ref, p.match_key, m.since, m.until
+  -- listed: the whole register lists the members of the range; one person's ($11) is listed whatever the range.
+  SELECT p.id, p.firstname, p.lastname, p.external_ref, p.match_key, m.since, m.until,
+         CASE WHEN $11::bigint IS NULL THEN (m.since IS NULL OR m.since <= $10::date) AND (m.until IS NULL OR m.until >= $9::date)
+              ELSE p.id = $11::bigint END AS listed
     FROM group_members m JOIN people p ON p.id = m.person_id
    WHERE m.group_id = $1
 ), members AS MATERIALIZED (
-  -- The whole register lists the members of the range; one person's ($11) is listed whatever the range.
-  SELECT * FROM everyone
-   WHERE CASE WHEN $11::bigint IS NULL THEN (since IS NULL OR since <= $10::date) AND (until IS NULL OR until >= $9::date)
-              ELSE id = $11::bigint END
+  SELECT id, firstname, lastname, external_ref, since, until FROM everyone WHERE listed
 ), by_name AS MATERIALIZED (
-  -- Unique among every member of the group, whoever the register is read for.
-  SELECT match_key, min(id) AS person_id FROM everyone GROUP BY match_key HAVING count(*) = 1
+  -- A folded name unique among every member of the group, whoever the register is read for; kept when
+  -- that member is listed.
+  SELECT match_key, min(id) AS person_id FROM everyone GROUP BY match_key HAVING count(*) = 1 AND bool_or(listed)
 ), span AS (
   SELECT min(day_start) AS lo, max(day_end) AS hi FROM days
-), hits AS MATERIALIZED (
+), hits AS (
   -- Per member, an index probe: check-ins carrying the member's person id (checkins_person_id_idx),
   -- and free-name check-ins with the member's folded name (checkins_live_free_name_idx), so no check-in
   -- is folded here and other people's check-ins are never read. OFFSET 0 keeps each probe a
@@ -112,17 +113,17 @@ WITH g AS (
    CROSS JOIN LATERAL (SELECT login, direction FROM checkins
                         WHERE person_fold(firstname || ' ' || lastname) = n.match_key AND person_id IS NULL AND deleted_at IS NULL
                           AND login >= span.lo AND login < span.hi OFFSET 0) c
-   WHERE n.person_id IN (SELECT id FROM members)
 ), per_day AS (
   -- A check-in's day: the last scheduled day starting at or before it (width_bucket: a binary search in
   -- the sorted starts), if it has not ended yet (check-ins between scheduled days count for none).
-  SELECT h.person_id, d.day,
-         min(h.login) FILTER (WHERE h.direction = 'in') AS first_in,
-         max(h.login) FILTER (WHERE h.direction = 'out') AS last_out
-    FROM hits h JOIN days d ON d.ord = width_bucket(h.login, $3::timestamptz[]) AND h.login < d.day_end
-   GROUP BY h.person_id, d.day
-), cells AS MATERIALIZED (
-  SELECT m.id AS person_id, d.day, pd.first_in, pd.last_out, e.reason,
+  SELECT person_id, ord,
+         min(login) FILTER (WHERE direction = 'in') AS first_in,
+         max(login) FILTER (WHERE direction = 'out') AS last_out
+    FROM (SELECT h.person_id, h.login, h.direction, width_bucket(h.login, $3::timestamptz[]) AS ord FROM hits h) b
+   WHERE ord > 0 AND login < ($4::timestamptz[])[ord]
+   GROUP BY person_id, ord
+), statuses AS (
+  SELECT m.id AS person_id, d.ord, d.day, d.day_json, pd.first_in, pd.last_out, e.reason,
          (pd.last_out IS NOT NULL AND pd.first_in IS NULL) AS checkout_only,
          CASE WHEN e.reason IS NOT NULL THEN json_build_object('by', e.excused_by, 'at', ${days.isoSql('e.excused_at')}, 'reason', e.reason)
               WHEN k.status IS NOT NULL THEN json_build_object('by', k.marked_by, 'at', ${days.isoSql('k.marked_at')}, 'reason', k.reason) END AS marked,
@@ -134,46 +135,57 @@ WITH g AS (
               WHEN CASE WHEN d.late_after IS NULL THEN now() < d.day_end ELSE now() <= d.late_after END THEN 'upcoming'
               ELSE 'absent' END AS status
     FROM members m CROSS JOIN days d
-    LEFT JOIN per_day pd ON pd.person_id = m.id AND pd.day = d.day
+    LEFT JOIN per_day pd ON pd.person_id = m.id AND pd.ord = d.ord
     LEFT JOIN excuses e ON e.group_id = $1 AND e.person_id = m.id AND e.day = d.day
     LEFT JOIN register_marks k ON k.group_id = $1 AND k.person_id = m.id AND k.day = d.day
+), cells AS MATERIALIZED (
+  -- Each cell written as JSON text here (json_build_object per cell would cost more than the rest of
+  -- the statement): dates, statuses and times are text PostgreSQL wrote, user text goes through to_json.
+  SELECT person_id, ord, status,
+         '{"date":' || day_json || ',"status":"' || status || '","firstIn":' || ${days.isoJsonSql('first_in', span)}
+           || ',"lastOut":' || ${days.isoJsonSql('last_out', span)} || ',"excuse":' || coalesce(to_json(reason)::text, 'null')
+           || ',"checkoutOnly":' || checkout_only::text || ',"marked":' || coalesce(marked::text, 'null') || '}' AS cell
+    FROM statuses
+), day_counts AS (
+  SELECT ord,
+         count(*) FILTER (WHERE status = 'present') AS present,
+         count(*) FILTER (WHERE status = 'late') AS late,
+         count(*) FILTER (WHERE status = 'absent') AS absent,
+         count(*) FILTER (WHERE status = 'excused') AS excused,
+         count(*) FILTER (WHERE status = 'upcoming') AS upcoming
+    FROM cells GROUP BY ord
 ), day_rows AS (
-  SELECT d.day, json_build_object(
+  SELECT d.ord, json_build_object(
            'date', d.day, 'startsAt', d.starts_text, 'lateAfter', d.late_text,
-           'totals', json_build_object(
-             'present', count(c.status) FILTER (WHERE c.status = 'present'),
-             'late', count(c.status) FILTER (WHERE c.status = 'late'),
-             'absent', count(c.status) FILTER (WHERE c.status = 'absent'),
-             'excused', count(c.status) FILTER (WHERE c.status = 'excused'),
-             'upcoming', count(c.status) FILTER (WHERE c.status = 'upcoming'))) AS item
-    FROM days d LEFT JOIN cells c ON c.day = d.day
-   GROUP BY d.day, d.starts_text, d.late_text
+           'totals', json_build_object('present', coalesce(c.present, 0), 'late', coalesce(c.late, 0), 'absent', coalesce(c.absent, 0),
+                                       'excused', coalesce(c.excused, 0), 'upcoming', coalesce(c.upcoming, 0))) AS item
+    FROM days d LEFT JOIN day_counts c ON c.ord = d.ord
+), member_cells AS (
+  -- Per member, over the narrow cells alone (grouped by person id, not by every column of a member).
+  SELECT person_id, string_agg(cell, ',' ORDER BY ord) AS attendance,
+         count(*) FILTER (WHERE status = 'present') AS present,
+         count(*) FILTER (WHERE status = 'late') AS late,
+         count(*) FILTER (WHERE status = 'absent') AS absent,
+         count(*) FILTER (WHERE status = 'excused') AS excused,
+         count(*) FILTER (WHERE status = 'upcoming') AS upcoming
+    FROM cells GROUP BY person_id
 ), member_rows AS (
-  SELECT m.lastname, m.firstname, m.id, json_build_object(
-           'person', json_build_object('id', m.id, 'firstname', m.firstname, 'lastname', m.lastname, 'externalRef', m.external_ref),
-           'membership', json_build_object('since', m.since, 'until', m.until),
-           'attendance', coalesce(json_agg(json_build_object(
-                           'date', c.day, 'status', c.status, 'firstIn', ${days.isoSql('c.first_in', span)},
-                           'lastOut', ${days.isoSql('c.last_out', span)}, 'excuse', c.reason,
-                           'checkoutOnly', c.checkout_only, 'marked', c.marked)
-                           ORDER BY c.day) FILTER (WHERE c.day IS NOT NULL), '[]'),
-           'totals', json_build_object(
-             'present', count(c.status) FILTER (WHERE c.status = 'present'),
-             'late', count(c.status) FILTER (WHERE c.status = 'late'),
-             'absent', count(c.status) FILTER (WHERE c.status = 'absent'),
-             'excused', count(c.status) FILTER (WHERE c.status = 'excused'),
-             'upcoming', count(c.status) FILTER (WHERE c.status = 'upcoming')),
-           'rate', CASE WHEN count(c.status) FILTER (WHERE c.status IN ('present', 'late', 'absent')) = 0 THEN NULL
-                        ELSE round(count(c.status) FILTER (WHERE c.status IN ('present', 'late'))::numeric
-                                   / count(c.status) FILTER (WHERE c.status IN ('present', 'late', 'absent')), 4) END) AS item
-    FROM members m LEFT JOIN cells c ON c.person_id = m.id
-   GROUP BY m.id, m.lastname, m.firstname, m.external_ref, m.since, m.until
+  SELECT m.lastname, m.firstname, m.id, '{"person":'
+           || json_build_object('id', m.id, 'firstname', m.firstname, 'lastname', m.lastname, 'externalRef', m.external_ref)::text
+           || ',"membership":' || json_build_object('since', m.since, 'until', m.until)::text
+           || ',"attendance":[' || coalesce(mc.attendance, '') || ']'
+           || ',"totals":{"present":' || coalesce(mc.present, 0) || ',"late":' || coalesce(mc.late, 0)
+           || ',"absent":' || coalesce(mc.absent, 0) || ',"excused":' || coalesce(mc.excused, 0)
+           || ',"upcoming":' || coalesce(mc.upcoming, 0) || '},"rate":'
+           || CASE WHEN coalesce(mc.present + mc.late + mc.absent, 0) = 0 THEN 'null'
+                   ELSE round((mc.present + mc.late)::numeric / (mc.present + mc.late + mc.absent), 4)::text END
+           || '}' AS item
+    FROM members m LEFT JOIN member_cells mc ON mc.person_id = m.id
 )
-SELECT json_build_object(
-         'group', json_build_object('id', g.id, 'name', g.name),
-         'from', $9::date, 'to', $10::date, 'timezone', $12::text,
-         'days', (SELECT coalesce(json_agg(item ORDER BY day), '[]') FROM day_rows),
-         'members', (SELECT coalesce(json_agg(item ORDER BY lastname, firstname, id), '[]') FROM member_rows))::text AS register
+SELECT '{"group":' || json_build_object('id', g.id, 'name', g.name)::text
+       || ',"from":' || to_json($9::date)::text || ',"to":' || to_json($10::date)::text || ',"timezone":' || to_json($12::text)::text
+       || ',"days":' || (SELECT coalesce(json_agg(item ORDER BY ord), '[]')::text FROM day_rows)
+       || ',"members":[' || (SELECT coalesce(string_agg(item, ',' ORDER BY lastname, firstname, id), '') FROM member_rows) || ']}' AS register
   FROM g`;
 }
 
