@@ -7,6 +7,7 @@ import Fastify, { type FastifyInstance, type FastifyPluginAsync } from 'fastify'
 import type { Config } from './config.js';
 import type { Database } from './db/database.js';
 import { RequestLogController, loggerOptions } from './logging.js';
+import { ConnectionEnding } from './http/connection-ending.js';
 import { Metrics } from './metrics.js';
 import type { Readiness } from './readiness.js';
 import { serviceDeps, type Services } from './services.js';
@@ -74,6 +75,21 @@ export interface AppContext {
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
+/**
+ * Request ids in the shape of a UUID (what log tools expect): a random first part per process and a
+ * count in the last twelve digits, unique across replicas and restarts without asking the random
+ * source for 16 bytes on every request.
+ */
+class RequestIds {
+  private readonly prefix = randomUUID().slice(0, 24);
+  private count = 0;
+
+  next(): string {
+    this.count = (this.count + 1) % 0x1000000000000;
+    return this.prefix + this.count.toString(16).padStart(12, '0');
+  }
+}
+
 export interface BuildOptions {
   logger?: boolean;
   /** The process's metrics (server.ts shares them with the METRICS_PORT listener); made here when absent. */
@@ -84,10 +100,11 @@ export interface BuildOptions {
 
 export async function buildApp(input: AppInput, options: BuildOptions = {}): Promise<FastifyInstance> {
   const { config } = input;
+  const requestIds = new RequestIds();
   const app = Fastify({
     // Names are personal data and credentials are secrets: neither is logged (see logging.ts).
     logger: options.logger === false ? false : loggerOptions(config.logLevel),
-    logController: new RequestLogController(),
+    logController: new RequestLogController(config.logLevel),
     routerOptions: { ignoreTrailingSlash: true, ignoreDuplicateSlashes: true },
     bodyLimit: 64 * 1024,
     // Slow or stalled clients cannot hold a connection: headers and whole requests have deadlines.
@@ -101,7 +118,7 @@ export async function buildApp(input: AppInput, options: BuildOptions = {}): Pro
     requestIdHeader: false,
     genReqId: (request) => {
       const incoming = request.headers['x-request-id'];
-      return typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
+      return typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : requestIds.next();
     },
   });
 
@@ -110,12 +127,13 @@ export async function buildApp(input: AppInput, options: BuildOptions = {}): Pro
     socket.end('HTTP/1.1 405 Method Not Allowed\r\nAllow: GET, HEAD, POST, OPTIONS\r\nContent-Length: 0\r\nConnection: close\r\n\r\n');
   });
 
+  // Once shutdown has begun, answers end their keep-alive connections (connection-ending.ts).
+  const connectionEnding = new ConnectionEnding(input.readiness);
+  app.decorate('connectionEnding', connectionEnding);
   // A callback hook, not an async one: no promise per request for synchronous work.
   app.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id);
-    // Once shutdown has begun, every answer ends its keep-alive connection, so no client reuses a
-    // connection the server is about to close.
-    if (input.readiness.isShuttingDown) reply.header('connection', 'close');
+    connectionEnding.arrived(reply);
     done();
   });
   // The OpenAPI document sees the routes registered after it: all of them.

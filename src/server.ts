@@ -6,8 +6,8 @@
 // the established connections until each has had its last answer or been idle a second (at most
 // SHUTDOWN_TIMEOUT_SECONDS, then what is left is destroyed) → close the pool → exit 0. Past
 // SHUTDOWN_DRAIN_SECONDS + SHUTDOWN_TIMEOUT_SECONDS the process exits 1.
-import type { IncomingMessage, Server, ServerResponse } from 'node:http';
-import net, { type Socket } from 'node:net';
+import type { Server } from 'node:http';
+import net from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { FastifyBaseLogger } from 'fastify';
 import { buildApp } from './app.js';
@@ -32,55 +32,28 @@ import { listenError, portIsFree } from './listening.js';
 export const IDLE_CONNECTION_GRACE_MS = 1_000;
 
 /**
- * Which connections are idle (no request in flight) and since when. A browser keeps its idle keep-alive
- * connections for minutes, whatever the `Keep-Alive` header says, so a shutdown that waited for them
- * would always last until its timeout.
- */
-class ConnectionActivity {
-  private readonly idleSince = new Map<Socket, number>();
-
-  constructor(server: Server) {
-    server.on('connection', (socket: Socket) => {
-      this.idleSince.set(socket, Date.now());
-      socket.once('close', () => this.idleSince.delete(socket));
-    });
-    server.on('request', (request: IncomingMessage, response: ServerResponse) => {
-      const socket = request.socket;
-      this.idleSince.delete(socket);
-      response.once('close', () => {
-        if (!socket.destroyed && !socket.writableEnded) this.idleSince.set(socket, Date.now());
-      });
-    });
-  }
-
-  /** Ends the connections idle for `graceMs`, counting from `from` at the earliest; how many. */
-  endIdle(from: number, graceMs: number): number {
-    const now = Date.now();
-    let ended = 0;
-    for (const [socket, since] of this.idleSince) {
-      if (now - Math.max(since, from) < graceMs) continue;
-      this.idleSince.delete(socket);
-      socket.end();
-      ended++;
-    }
-    return ended;
-  }
-}
-
-/**
+ * (A browser keeps its idle keep-alive connections for minutes, whatever the `Keep-Alive` header says, so
+ * a shutdown that waited for them would always last until its timeout.)
+ *
  * Stops accepting connections but keeps the established ones: a request that arrives on one is answered
- * (with `Connection: close`, see app.ts) and the connection ends after that answer; a connection idle
- * for IDLE_CONNECTION_GRACE_MS after the listener closed (or idle since) is ended then. Closing idle
- * keep-alive connections at once (what http.Server.close does) races a client that is reusing one at
- * that moment: its request meets a reset; the grace leaves a client that was between two requests time
- * to send the next one. Whatever is still open after `timeoutMs` is destroyed. Resolves with the number
+ * (with `Connection: close`, see http/connection-ending.ts) and the connection ends after that answer; a
+ * connection still idle IDLE_CONNECTION_GRACE_MS after the listener closed is ended then (every answer
+ * from now on ends its connection, so only connections idle since before the close are left idle).
+ * Closing idle keep-alive connections at once (what http.Server.close does) races a client that is
+ * reusing one at that moment: its request meets a reset; the grace leaves a client that was between two
+ * requests time to send the next one. Nothing is tracked per request for this: Node knows which
+ * connections are idle. Whatever is still open after `timeoutMs` is destroyed. Resolves with the number
  * of connections destroyed.
  */
-function closeConnectionsGracefully(server: Server, activity: ConnectionActivity, timeoutMs: number): Promise<number> {
+function closeConnectionsGracefully(server: Server, timeoutMs: number): Promise<number> {
   return new Promise((resolve) => {
-    const closedAt = Date.now();
-    const idle = setInterval(() => activity.endIdle(closedAt, IDLE_CONNECTION_GRACE_MS), 100);
+    let idle: NodeJS.Timeout | undefined;
+    const grace = setTimeout(() => {
+      server.closeIdleConnections();
+      idle = setInterval(() => server.closeIdleConnections(), 100);
+    }, IDLE_CONNECTION_GRACE_MS);
     const timer = setTimeout(() => {
+      clearTimeout(grace);
       clearInterval(idle);
       let destroyed = 0;
       server.getConnections((_error, count) => {
@@ -92,6 +65,7 @@ function closeConnectionsGracefully(server: Server, activity: ConnectionActivity
     // net.Server#close, not http.Server#close: the latter also closes idle keep-alive connections.
     net.Server.prototype.close.call(server, () => {
       clearTimeout(timer);
+      clearTimeout(grace);
       clearInterval(idle);
       resolve(0);
     });
@@ -233,17 +207,12 @@ export async function serve(config: Config): Promise<void> {
   const metrics = new Metrics(db);
   const app = await buildApp({ config, db, readiness }, { metrics });
   logRef.current = app.log;
-  const activity = new ConnectionActivity(app.server);
   let metricsServer: Server | undefined;
 
   let stopping = false;
   let stopRetention: (() => void) | undefined;
   let outbox: OutboxWorker | undefined;
   let stopAlerts: (() => void) | undefined;
-  let settling = false;
-  app.addHook('onSend', async (_request, reply) => {
-    if (settling) reply.removeHeader('connection');
-  });
   const shutdown = async (signal: string) => {
     if (stopping) return;
     stopping = true;
@@ -271,10 +240,10 @@ export async function serve(config: Config): Promise<void> {
     // until clients have stopped opening new ones here: none is then caught half-accepted by the close.
     // Everything after the drain shares SHUTDOWN_TIMEOUT_SECONDS, less a second to close the pool.
     const connectionsEndAt = Date.now() + Math.max(500, config.shutdownTimeoutSeconds * 1000 - 1000);
-    settling = true;
+    app.connectionEnding.keep(true);
     await listenerQuiet(app.server, 250, Math.min(2_000, config.shutdownTimeoutSeconds * 250));
-    settling = false;
-    const left = await closeConnectionsGracefully(app.server, activity, Math.max(250, connectionsEndAt - Date.now()));
+    app.connectionEnding.keep(false);
+    const left = await closeConnectionsGracefully(app.server, Math.max(250, connectionsEndAt - Date.now()));
     if (left > 0) app.log.warn({ connections: left }, 'connections still open at the shutdown timeout were closed');
     await app.close(); // nothing is connected any more: runs the onClose hooks (the check-in writer)
     await db.close();

@@ -117,3 +117,40 @@ test('isoInZone writes an instant again in another zone, as PostgreSQL would', (
   assert.equal(isoInZone('2026-01-01T12:00:00-03:30', 'UTC'), '2026-01-01T15:30:00+00:00');
   assert.equal(isoInZone('not a time', 'UTC'), 'not a time');
 });
+
+test('zone offsets learnt around an instant are the offsets the time zone database gives, across changes', () => {
+  // Asked in an order that learns a stretch first and then asks next to and across its ends; each answer
+  // is compared with a fresh Intl reading.
+  const exact = (zone: string, ms: number) => {
+    const formatter = new Intl.DateTimeFormat('en-US', {
+      timeZone: zone,
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: 'numeric',
+      day: 'numeric',
+      hour: 'numeric',
+      minute: 'numeric',
+      second: 'numeric',
+    });
+    const part = (type: string) => Number(formatter.formatToParts(new Date(ms)).find((p) => p.type === type)!.value);
+    const whole = Math.floor(ms / 1000) * 1000;
+    const wall = Date.UTC(part('year'), part('month') - 1, part('day'), part('hour'), part('minute'), part('second'));
+    return Math.round((wall - whole) / 1000);
+  };
+  const changes = [
+    ['Europe/Berlin', Date.parse('2026-03-29T01:00:00Z')],
+    ['Europe/Berlin', Date.parse('2026-10-25T01:00:00Z')],
+    ['America/St_Johns', Date.parse('2026-11-01T04:30:00Z')],
+    ['Australia/Lord_Howe', Date.parse('2026-04-04T15:00:00Z')],
+    ['Pacific/Apia', Date.parse('2011-12-30T10:00:00Z')],
+  ] as const;
+  for (const [zone, at] of changes) {
+    for (const step of [-13 * 3600_000, -3600_000, -1000, -1, 0, 1, 999, 1000, 3600_000, 13 * 3600_000, -12 * 3600_000 - 1]) {
+      assert.equal(zoneOffsetSeconds(zone, at + step), exact(zone, at + step), `${zone} ${new Date(at + step).toISOString()}`);
+    }
+    // Every minute of the two days around the change, after the stretches above were learnt.
+    for (let ms = at - 26 * 3600_000; ms < at + 26 * 3600_000; ms += 60_000 + 17) {
+      assert.equal(zoneOffsetSeconds(zone, ms), exact(zone, ms), `${zone} ${new Date(ms).toISOString()}`);
+    }
+  }
+});

@@ -56,10 +56,34 @@ function wallClock(timezone: string, ms: number): number {
   return parts.year! < 100 ? new Date(wall).setUTCFullYear(parts.year!) : wall;
 }
 
-/** Seconds east of UTC that `timezone` is at instant `ms` (e.g. 3600 for Europe/Berlin in winter). */
-export function zoneOffsetSeconds(timezone: string, ms: number): number {
+/** The offset read from the time zone database (Intl): exact, and a few microseconds a call. */
+function offsetRead(timezone: string, ms: number): number {
   const whole = Math.floor(ms / 1000) * 1000;
   return Math.round((wallClock(timezone, whole) - whole) / 1000);
+}
+
+/** Per time zone, the stretches of one offset (OffsetRun, below) learnt lately (newest first): most instants asked about are near now. */
+const learnt = new Map<string, OffsetRun[]>();
+const RUNS_KEPT = 16;
+const RUN_REACH = 12 * HOUR;
+
+/**
+ * Seconds east of UTC that `timezone` is at instant `ms` (e.g. 3600 for Europe/Berlin in winter). Every
+ * check-in asks this for its day and its times, so the day around an instant is learnt once: when the
+ * offsets 12 hours before and after are the same as the instant's, no change lies between (two changes
+ * within a day happen nowhere; offsetRuns relies on the same), and every instant in it has that offset.
+ */
+export function zoneOffsetSeconds(timezone: string, ms: number): number {
+  const runs = learnt.get(timezone);
+  if (runs) for (const run of runs) if (ms >= run.from && ms < run.to) return run.offset;
+  const offset = offsetRead(timezone, ms);
+  if (offsetRead(timezone, ms - RUN_REACH) === offset && offsetRead(timezone, ms + RUN_REACH) === offset) {
+    const kept = runs ?? [];
+    kept.unshift({ from: ms - RUN_REACH, to: ms + RUN_REACH, offset });
+    if (kept.length > RUNS_KEPT) kept.pop();
+    learnt.set(timezone, kept);
+  }
+  return offset;
 }
 
 /** ±HH:MM (±HH:MM:SS when the offset has seconds), as PostgreSQL writes an offset in JSON. */
@@ -200,7 +224,8 @@ export class AttendanceDays {
   /** The attendance day instant `at` belongs to. */
   dayOf(at: Date | number | string): string {
     const ms = typeof at === 'number' ? at : new Date(at).getTime();
-    const calendarDay = isoDate(wallClock(this.timezone, Math.floor(ms / 1000) * 1000));
+    const whole = Math.floor(ms / 1000) * 1000;
+    const calendarDay = isoDate(whole + zoneOffsetSeconds(this.timezone, whole) * 1000);
     return ms < Date.parse(this.bounds(calendarDay).start) ? addDays(calendarDay, -1) : calendarDay;
   }
 

@@ -2,20 +2,11 @@
 // /metrics for Prometheus, unless METRICS_PORT serves it on a port of its own (server.ts).
 import type { FastifyPluginAsync } from 'fastify';
 import type { AppContext } from '../app.js';
-import type { LogLevel } from '../config.js';
-
-/** Probes are logged from `warn` up: their requests every few seconds would drown the info log. */
-const PROBE_LOG_LEVEL: LogLevel = 'warn';
-/** Log levels by how much they let through (silent: nothing). */
-const VERBOSITY: Record<LogLevel, number> = { silent: 0, fatal: 1, error: 2, warn: 3, info: 4, debug: 5, trace: 6 };
 
 export const healthRoutes: FastifyPluginAsync<AppContext> = async (app, { readiness, config }) => {
-  // A route's own log level makes every request's child logger rebuild its methods (pino), so probes
-  // get one only where it is quieter than LOG_LEVEL.
-  const probe = {
-    ...(VERBOSITY[config.logLevel] > VERBOSITY[PROBE_LOG_LEVEL] ? { logLevel: PROBE_LOG_LEVEL } : {}),
-    config: { access: 'public', probe: true },
-  } as const;
+  // Marked as probes: not logged below LOG_LEVEL=debug (logging.ts), not counted in the request metrics,
+  // no page security headers (web-security.ts).
+  const probe = { config: { access: 'public', probe: true } } as const;
   // Liveness answers from the event loop alone: if this does not answer, the process is wedged.
   app.get('/healthz', probe, async (_request, reply) => reply.header('cache-control', 'no-store').send({ status: 'ok' }));
 

@@ -1,4 +1,4 @@
-// Times every request (by method, route pattern and status) and makes the process's metrics available
+// Times every request but probes (by method, route pattern and status) and makes the process's metrics available
 // to the rest of the application as `app.metrics`.
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
@@ -15,6 +15,8 @@ export const requestMetrics = fp(
     app.decorate('metrics', metrics);
     // A callback hook, not an async one: no promise per request for synchronous work.
     app.addHook('onResponse', (request, reply, done) => {
+      // Probes are not traffic: an orchestrator's every few seconds would only dilute the figures.
+      if (request.routeOptions.config?.probe === true) return done();
       // The route pattern (e.g. /table/view/:spec), never the raw URL: bounded label values.
       metrics.observeRequest(request.method, request.routeOptions.url, reply.statusCode, reply.elapsedTime / 1000);
       done();

@@ -3,7 +3,7 @@
 // process exits 0 within the grace period.
 //
 // "Accepted" is measured, not assumed: every request carries a unique X-Request-Id, and the server logs
-// each request it reads ("incoming request", LOG_LEVEL=info). Every logged id must have a 201; a request
+// each request it reads ("incoming request", LOG_LEVEL=debug). Every logged id must have a 201; a request
 // the server never read (refused after the listener closed) may fail, but only at the connection level.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
@@ -25,7 +25,7 @@ describe('fault: SIGTERM under load', { timeout: 120_000 }, () => {
     server = await startServer({
       env: {
         DATABASE_URL: database.url,
-        LOG_LEVEL: 'info',
+        LOG_LEVEL: 'debug',
         SHUTDOWN_DRAIN_SECONDS: String(DRAIN_SECONDS),
         SHUTDOWN_TIMEOUT_SECONDS: String(TIMEOUT_SECONDS),
       },

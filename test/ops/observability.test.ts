@@ -57,11 +57,27 @@ describe('probes, metrics and logs', { timeout: 120_000 }, () => {
       .split('\n')
       .filter((line) => line.includes(id))
       .map((line) => JSON.parse(line) as Record<string, unknown>);
+    // One line per request at info: what was asked (method, path, route), the answer and its time.
     assert.deepEqual(
       lines.map((l) => l.msg),
-      ['incoming request', 'request completed'],
+      ['request completed'],
     );
     for (const line of lines) assert.equal(line.reqId, id);
+    assert.deepEqual(lines[0]!.req, { method: 'GET', path: '/table/view/date:today', route: '/table/view/:spec' });
+    assert.deepEqual(lines[0]!.res, { statusCode: 200 });
+    assert.equal(typeof lines[0]!.responseTime, 'number');
+  });
+
+  test('generated request ids are unique and shaped like UUIDs', async () => {
+    const ids = new Set<string>();
+    for (let i = 0; i < 20; i++) {
+      const response = await fetch(`${server.url}/healthz`);
+      await response.arrayBuffer();
+      const id = response.headers.get('x-request-id') ?? '';
+      assert.match(id, /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+      ids.add(id);
+    }
+    assert.equal(ids.size, 20);
   });
 
   test('probes are not logged at LOG_LEVEL=info: one every few seconds would drown the request log', async () => {
