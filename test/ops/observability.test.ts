@@ -110,6 +110,11 @@ describe('probes, metrics and logs', { timeout: 120_000 }, () => {
     assert.equal(invalid.status, 400);
     await fetch(`${server.url}/nowhere?name=${name}`);
     await fetch(`${server.url}/table/view/date:today?lastname=${name}`);
+    // Credentials in headers, accepted or not: headers are never logged.
+    const secret = `secret${randomBytes(8).toString('hex')}`;
+    for (const path of ['/api/v1/checkins', '/admin/sheet']) {
+      await fetch(`${server.url}${path}`, { headers: { authorization: `Bearer ${secret}`, cookie: `barona_session=${secret}` } });
+    }
     await new Promise((resolve) => setTimeout(resolve, 200));
     const output = server.output();
     // One plain line is allowed: a generated first-admin password, shown once to whoever started the
@@ -121,6 +126,7 @@ describe('probes, metrics and logs', { timeout: 120_000 }, () => {
     assert.ok(lines.length >= 8, 'requests were logged');
     assert.ok(!output.includes(name), 'no name in the logs');
     assert.ok(!output.includes(password), 'no database password in the logs');
+    assert.ok(!output.includes(secret), 'no token or session cookie in the logs');
     assert.match(output, /postgres:\*\*\*@/, 'the database is named with its password masked');
   });
 
