@@ -8,8 +8,19 @@ export interface QueryResult<Row> {
 }
 
 /** Something SQL can be sent to: the database itself or an open transaction. */
+export interface QueryOptions {
+  /**
+   * Keep the statement prepared on each connection under this name: parsed and planned once per
+   * connection instead of on every call (for a hot statement with a plan worth keeping: the check-in
+   * batch's INSERT was ~0.4 ms of parsing and planning a call). Only for a fixed SQL text (one name, one
+   * text); ignored behind a pooler in transaction mode, where the next transaction may run on another
+   * server connection, and on the embedded database.
+   */
+  prepared?: string;
+}
+
 export interface Queryable {
-  query<Row = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<QueryResult<Row>>;
+  query<Row = Record<string, unknown>>(sql: string, params?: readonly unknown[], options?: QueryOptions): Promise<QueryResult<Row>>;
   /** Runs a script of several statements without parameters (migrations). */
   exec(sql: string): Promise<void>;
 }

@@ -1,6 +1,6 @@
 import pg from 'pg';
 import type { DatabaseConfig } from '../config.js';
-import { type Database, type OpenOptions, type Queryable, TYPE_OIDS, parseDate, parseInt8 } from './database.js';
+import { type Database, type OpenOptions, type Queryable, type QueryOptions, TYPE_OIDS, parseDate, parseInt8 } from './database.js';
 
 pg.types.setTypeParser(TYPE_OIDS.INT8, parseInt8);
 pg.types.setTypeParser(TYPE_OIDS.DATE, parseDate);
@@ -63,9 +63,16 @@ export function openPostgres(config: PostgresConfig, options: OpenOptions): Data
   // An idle client losing its connection must not crash the process; the pool replaces it.
   pool.on('error', (error) => options.onError?.(error));
 
+  /** A statement as node-postgres takes it: named (kept prepared on the connection) in session mode only. */
+  const statement = (sql: string, params: readonly unknown[] | undefined, options: QueryOptions | undefined): pg.QueryConfig => ({
+    text: sql,
+    values: params as unknown[] | undefined,
+    ...(options?.prepared !== undefined && poolMode === 'session' ? { name: options.prepared } : {}),
+  });
+
   const asQueryable = (client: pg.PoolClient): Queryable => ({
-    async query(sql, params) {
-      const result = await client.query(sql, params as unknown[] | undefined);
+    async query(sql, params, options) {
+      const result = await client.query(statement(sql, params, options));
       return { rows: result.rows, rowCount: result.rowCount ?? 0 };
     },
     async exec(sql) {
@@ -116,12 +123,12 @@ export function openPostgres(config: PostgresConfig, options: OpenOptions): Data
   return {
     kind: 'postgres',
     poolMode,
-    async query(sql, params) {
+    async query(sql, params, options) {
       // Transaction mode: a statement on its own runs in a short transaction of its own, so it has the
       // same time zone, planner setting and time limit as in session mode (two more round trips to the
       // pooler; docs/KUBERNETES.md has what that costs).
       if (poolMode === 'transaction') return transaction((tx) => tx.query(sql, params));
-      const result = await pool.query(sql, params as unknown[] | undefined);
+      const result = await pool.query(statement(sql, params, options));
       return { rows: result.rows, rowCount: result.rowCount ?? 0 };
     },
     async exec(sql) {

@@ -74,15 +74,19 @@ const INSERT_MANY = `
   SELECT id, "occurredAt", "recordedAt", firstname, lastname, gate, direction, "personId" FROM answer ORDER BY ord`;
 
 export async function insertCheckins(db: Queryable, checkins: readonly NewCheckin[]): Promise<CheckinEntry[]> {
-  const { rows } = await db.query<CheckinEntry>(INSERT_MANY, [
-    checkins.map((c) => c.firstname),
-    checkins.map((c) => c.lastname),
-    checkins.map((c) => c.gate),
-    checkins.map((c) => c.direction ?? 'in'),
-    checkins.map((c) => nameKey(c.firstname, c.lastname)),
-    checkins.map((c) => c.occurredAt ?? null),
-    checkins.map((c) => c.personId ?? null),
-  ]);
+  const { rows } = await db.query<CheckinEntry>(
+    INSERT_MANY,
+    [
+      checkins.map((c) => c.firstname),
+      checkins.map((c) => c.lastname),
+      checkins.map((c) => c.gate),
+      checkins.map((c) => c.direction ?? 'in'),
+      checkins.map((c) => nameKey(c.firstname, c.lastname)),
+      checkins.map((c) => c.occurredAt ?? null),
+      checkins.map((c) => c.personId ?? null),
+    ],
+    { prepared: 'barona_insert_checkins' },
+  );
   if (rows.length !== checkins.length) {
     // Cannot happen short of a trigger swallowing rows; refuse to guess which request got which row.
     throw new Error(`batch insert returned ${rows.length} rows for ${checkins.length} check-ins`);
@@ -149,6 +153,7 @@ export async function recordCheckins(db: Queryable, requests: readonly RecordReq
       IDEMPOTENCY_KEY_TTL_SECONDS,
       requests.map((r) => r.checkin.personId ?? null),
     ],
+    { prepared: 'barona_record_checkins' },
   );
   const answers: (RecordedCheckin | undefined)[] = new Array(requests.length).fill(undefined);
   for (const { ord, outcome, ...entry } of rows) answers[ord - 1] = { outcome, entry };
