@@ -105,18 +105,31 @@ export function absenceAlertMail(org: Organisation, m: AbsenceAlertMail): MailCo
   return { subject, text, html: document(org, subject, body) };
 }
 
-export interface ReportRow {
+/** What a member's cells came to over the report's days. */
+export interface ReportMember {
   name: string;
-  /** present, late, absent, excused, upcoming */
-  status: string;
-  /** The first arrival's time ('HH:MM'), if any. */
-  arrivedAt: string | null;
+  present: number;
+  late: number;
+  absent: number;
+  excused: number;
+  /** The days absent and the days late (with the first arrival, 'HH:MM'), in day order. */
+  absentDays: readonly string[];
+  lateDays: readonly { day: string; at: string | null }[];
+  /** One day (daily): the member's status and first arrival ('HH:MM'). */
+  status?: string;
+  arrivedAt?: string | null;
 }
 
 export interface RegisterReportMail {
+  leaderName: string;
   groupName: string;
-  day: string;
-  rows: readonly ReportRow[];
+  schedule: 'daily' | 'weekly';
+  /** The period (a daily report's from = to). */
+  from: string;
+  to: string;
+  /** The scheduled days of the period, in order. */
+  days: readonly string[];
+  members: readonly ReportMember[];
 }
 
 const STATUS_WORDS: Record<string, string> = {
@@ -127,45 +140,111 @@ const STATUS_WORDS: Record<string, string> = {
   upcoming: 'not yet due',
 };
 
-/** The day's register of a group, for its leaders. */
-export function registerReportMail(org: Organisation, m: RegisterReportMail): MailContent {
-  const subject = `Register of ${m.groupName}, ${longDay(m.day)} (${org.name})`;
-  const counts = new Map<string, number>();
-  for (const row of m.rows) counts.set(row.status, (counts.get(row.status) ?? 0) + 1);
-  const summary = [...counts].map(([status, n]) => `${n} ${STATUS_WORDS[status] ?? status}`).join(', ') || 'no members';
-  const width = Math.max(4, ...m.rows.map((row) => [...row.name].length));
-  const lines = m.rows.map((row) =>
-    `${row.name.padEnd(width)}  ${(STATUS_WORDS[row.status] ?? row.status).padEnd(11)}  ${row.arrivedAt ?? ''}`.trimEnd(),
+const COUNTED = ['present', 'late', 'absent', 'excused'] as const;
+
+/** 'Monday 30 November 2026' → 'Mon 30 Nov' (a weekly report's days). */
+function shortDay(day: string): string {
+  return new Intl.DateTimeFormat('en-GB', { timeZone: 'UTC', weekday: 'short', day: 'numeric', month: 'short' }).format(
+    new Date(`${day}T12:00:00Z`),
   );
+}
+
+/**
+ * A group's register for its leaders: the day's (daily) or the week's (weekly), with the counts per
+ * status, who was absent and who was late, and every member's line. The statuses are the register's
+ * (features/groups/register.ts): this only words them.
+ */
+export function registerReportMail(org: Organisation, m: RegisterReportMail): MailContent {
+  const daily = m.schedule === 'daily';
+  const period = daily ? longDay(m.from) : `${longDay(m.from)} to ${longDay(m.to)}`;
+  const subject = daily
+    ? `Register of ${m.groupName}, ${longDay(m.from)} (${org.name})`
+    : `Register of ${m.groupName}, week of ${longDay(m.from)} (${org.name})`;
+  const totals = { present: 0, late: 0, absent: 0, excused: 0 };
+  for (const member of m.members) for (const status of COUNTED) totals[status] += member[status];
+  const summary = m.members.length === 0 ? 'no members' : COUNTED.map((status) => `${totals[status]} ${STATUS_WORDS[status]}`).join(', ');
+  const dayWord = (n: number) => (n === 1 ? 'day' : 'days');
+  const absent = m.members.filter((member) => member.absent > 0);
+  const late = m.members.filter((member) => member.late > 0);
+  const absentText = (member: ReportMember) => (daily ? member.name : `${member.name} (${member.absentDays.map(shortDay).join(', ')})`);
+  const lateText = (member: ReportMember) =>
+    daily
+      ? `${member.name}${member.lateDays[0]?.at ? `, arrived ${member.lateDays[0].at}` : ''}`
+      : `${member.name} (${member.lateDays.map((d) => `${shortDay(d.day)}${d.at ? ` ${d.at}` : ''}`).join(', ')})`;
+  const intro = daily
+    ? `the register of ${m.groupName} on ${period}: ${summary}.`
+    : `the register of ${m.groupName} from ${period} (${m.days.length} scheduled ${dayWord(m.days.length)}): ${summary}.`;
+  const greeting = `Hello ${m.leaderName},`;
+
+  const width = Math.max(4, ...m.members.map((member) => [...member.name].length));
+  const tableText = daily
+    ? `${'Name'.padEnd(width)}  ${'Status'.padEnd(11)}  Arrived\n` +
+      m.members
+        .map((member) =>
+          `${member.name.padEnd(width)}  ${(STATUS_WORDS[member.status ?? ''] ?? member.status ?? '').padEnd(11)}  ${member.arrivedAt ?? ''}`.trimEnd(),
+        )
+        .join('\n')
+    : `${'Name'.padEnd(width)}  Present  Late  Absent  Excused\n` +
+      m.members
+        .map(
+          (member) =>
+            `${member.name.padEnd(width)}  ${String(member.present).padStart(7)}  ${String(member.late).padStart(4)}  ${String(member.absent).padStart(6)}  ${String(member.excused).padStart(7)}`,
+        )
+        .join('\n');
   const text =
-    `Register of ${m.groupName} on ${longDay(m.day)}: ${summary}.\n\n` +
-    (m.rows.length === 0
-      ? 'The group has no members on this day.\n'
-      : `${'Name'.padEnd(width)}  ${'Status'.padEnd(11)}  Arrived\n${lines.join('\n')}\n`) +
+    `${greeting}\n\n${intro[0]!.toUpperCase()}${intro.slice(1)}\n\n` +
+    (m.members.length === 0
+      ? 'The group had no members in this period.\n'
+      : `Absent: ${absent.length === 0 ? 'nobody' : absent.map(absentText).join('; ')}\n` +
+        `Late: ${late.length === 0 ? 'nobody' : late.map(lateText).join('; ')}\n\n` +
+        `${tableText}\n`) +
     signature(org);
-  const body = html`<p>Register of <strong>${m.groupName}</strong> on ${longDay(m.day)}: ${summary}.</p>
+
+  const cell = 'padding: 2px 12px 2px 0; text-align: left;';
+  const number = 'padding: 2px 12px 2px 0; text-align: right;';
+  const body = html`<p>${greeting}</p>
+    <p>${intro[0]!.toUpperCase()}${intro.slice(1)}</p>
     ${
-      m.rows.length === 0
-        ? html`<p>The group has no members on this day.</p>`
-        : html`<table style="border-collapse: collapse;">
-            <thead>
-              <tr>
-                <th style="text-align: left; padding: 2px 12px 2px 0;">Name</th>
-                <th style="text-align: left; padding: 2px 12px 2px 0;">Status</th>
-                <th style="text-align: left;">Arrived</th>
-              </tr>
-            </thead>
-            <tbody>
-              ${m.rows.map(
-                (row) =>
-                  html`<tr>
-                    <td style="padding: 2px 12px 2px 0;">${row.name}</td>
-                    <td style="padding: 2px 12px 2px 0;">${STATUS_WORDS[row.status] ?? row.status}</td>
-                    <td>${row.arrivedAt ?? ''}</td>
-                  </tr>`,
-              )}
-            </tbody>
-          </table>`
+      m.members.length === 0
+        ? html`<p>The group had no members in this period.</p>`
+        : html`<p><strong>Absent:</strong> ${absent.length === 0 ? 'nobody' : absent.map(absentText).join('; ')}</p>
+            <p><strong>Late:</strong> ${late.length === 0 ? 'nobody' : late.map(lateText).join('; ')}</p>
+            <table style="border-collapse: collapse;">
+              <thead>
+                ${
+                  daily
+                    ? html`<tr>
+                        <th style="${cell}">Name</th>
+                        <th style="${cell}">Status</th>
+                        <th style="${cell}">Arrived</th>
+                      </tr>`
+                    : html`<tr>
+                        <th style="${cell}">Name</th>
+                        <th style="${number}">Present</th>
+                        <th style="${number}">Late</th>
+                        <th style="${number}">Absent</th>
+                        <th style="${number}">Excused</th>
+                      </tr>`
+                }
+              </thead>
+              <tbody>
+                ${m.members.map((member) =>
+                  daily
+                    ? html`<tr>
+                        <td style="${cell}">${member.name}</td>
+                        <td style="${cell}">${STATUS_WORDS[member.status ?? ''] ?? member.status ?? ''}</td>
+                        <td style="${cell}">${member.arrivedAt ?? ''}</td>
+                      </tr>`
+                    : html`<tr>
+                        <td style="${cell}">${member.name}</td>
+                        <td style="${number}">${member.present}</td>
+                        <td style="${number}">${member.late}</td>
+                        <td style="${number}">${member.absent}</td>
+                        <td style="${number}">${member.excused}</td>
+                      </tr>`,
+                )}
+              </tbody>
+            </table>`
     }`;
   return { subject, text, html: document(org, subject, body) };
 }
