@@ -332,12 +332,11 @@ export class MailService {
 
   /**
    * One round of register reports: yesterday's for the daily groups, and on a Monday the last seven
-   * days' for the weekly ones; answers how many messages were queued. Safe to run as often as wanted, on
+   * days' for the weekly ones (`today`: the attendance day it is now; tests name another); answers how many messages were queued. Safe to run as often as wanted, on
    * every replica at once: each (group, schedule, period) is claimed once.
    */
-  async runRegisterReports(): Promise<{ queued: number }> {
+  async runRegisterReports(today = attendanceDays(this.deps.config).today()): Promise<{ queued: number }> {
     if (!this.configured) return { queued: 0 };
-    const today = attendanceDays(this.deps.config).today();
     const yesterday = addDays(today, -1);
     let queued = 0;
     for (const groupId of await groupsWithReports(this.deps.db, 'daily')) {
