@@ -133,7 +133,7 @@ export function contactsCard(
       mayWrite
         ? html`<form method="post" action="/admin/people/${personId}/contacts" class="stack" novalidate>
             ${csrfField(user)} ${errors.form ? html`<p class="field-error">${errors.form}</p>` : ''}
-            <label for="contact-email">E-mail</label>
+            <label for="contact-email">Contact's e-mail address</label>
             <input
               id="contact-email"
               name="email"
@@ -144,7 +144,7 @@ export function contactsCard(
               ${invalidAttributes('contact-email', errors.email)}
             />
             ${fieldError('contact-email', errors.email)}
-            <label for="contact-name">Name <span class="hint">(optional)</span></label>
+            <label for="contact-name">Contact's name <span class="hint">(optional)</span></label>
             <input
               id="contact-name"
               name="name"
