@@ -102,7 +102,7 @@ export class MailService {
   }
 
   private get organisation(): Organisation {
-    return { name: this.deps.config.organisationName, timezone: this.deps.config.timezone };
+    return { name: this.deps.config.organisationName, timezone: this.deps.config.timezone, language: this.deps.config.mailLanguage };
   }
 
   status(actor: Actor): MailStatus {

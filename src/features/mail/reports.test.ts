@@ -16,6 +16,7 @@ import { GroupService } from '../groups/group-service.js';
 import { OutboxWorker } from '../outbox/outbox-worker.js';
 import { PersonService } from '../people/person-service.js';
 import { MailService } from './mail-service.js';
+import { absenceAlertMail, badgeMail, registerReportMail } from './mail-templates.js';
 import { mailHandler } from './mail-transport.js';
 
 const json = <T>(response: LightMyRequestResponse) => JSON.parse(response.body) as T;
@@ -385,5 +386,70 @@ describe('register reports without e-mail configured', () => {
       await owner.inject({ method: 'POST', url: '/api/v1/people', payload: { firstname: 'Q', lastname: 'P' } }),
     );
     assert.match((await owner.inject({ url: `/admin/people/${person.id}` })).body, /E-mail is not configured: nothing is sent to contacts/);
+  });
+});
+
+describe('MAIL_LANGUAGE', () => {
+  const org = { name: 'Grundschule Am Hang', timezone: 'Europe/Berlin', language: 'de' as const };
+  test('German: the report, the absence alert and the badge speak German, the HTML says lang="de"', () => {
+    const report = registerReportMail(org, {
+      leaderName: 'lena',
+      groupName: 'Klasse 4b',
+      schedule: 'daily',
+      from: '2026-11-24',
+      to: '2026-11-24',
+      days: ['2026-11-24'],
+      members: [
+        {
+          name: 'Ada L',
+          present: 0,
+          late: 1,
+          absent: 0,
+          excused: 0,
+          absentDays: [],
+          lateDays: [{ day: '2026-11-24', at: '08:12' }],
+          status: 'late',
+          arrivedAt: '08:12',
+        },
+        {
+          name: 'Cy A',
+          present: 0,
+          late: 0,
+          absent: 1,
+          excused: 0,
+          absentDays: ['2026-11-24'],
+          lateDays: [],
+          status: 'absent',
+          arrivedAt: null,
+        },
+      ],
+    });
+    assert.equal(report.subject, 'Anwesenheit Klasse 4b, Dienstag, 24. November 2026 (Grundschule Am Hang)');
+    assert.match(report.text, /^Guten Tag lena,/);
+    assert.match(report.text, /0 anwesend, 1 verspätet, 1 abwesend, 0 entschuldigt/);
+    assert.match(report.text, /Abwesend: Cy A\nVerspätet: Ada L, angekommen 08:12 Uhr/);
+    assert.match(report.text, /versandt vom Anwesenheitsregister/);
+    assert.match(report.html, /<html lang="de">/);
+    const alert = absenceAlertMail(org, {
+      contactName: 'Frau A',
+      firstname: 'Cy',
+      lastname: 'A',
+      groupName: 'Klasse 4b',
+      day: '2026-11-24',
+      expectedBy: '08:05',
+    });
+    assert.equal(alert.subject, 'Cy A ist heute nicht angekommen (Grundschule Am Hang)');
+    assert.match(alert.text, /Cy A wurde am Dienstag, 24\. November 2026 bis 08:05 Uhr bei Klasse 4b erwartet/);
+    const badge = badgeMail(org, { firstname: 'Cy', lastname: 'A', badge: 'CODE', imageCid: 'x@y' });
+    assert.equal(badge.subject, 'Ihr Ausweis für Grundschule Am Hang');
+    assert.match(badge.html, /alt="QR-Code des Ausweises von Cy A"/);
+  });
+  test('English stays the default', () => {
+    const alert = absenceAlertMail(
+      { name: 'Org', timezone: 'UTC' },
+      { contactName: '', firstname: 'Cy', lastname: 'A', groupName: 'G', day: '2026-11-24', expectedBy: null },
+    );
+    assert.match(alert.text, /^Hello,\n\nCy A was expected at G on Tuesday,? 24 November 2026 and has not arrived, nor been excused\./);
+    assert.match(alert.html, /<html lang="en">/);
   });
 });
