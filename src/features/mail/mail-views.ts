@@ -197,7 +197,7 @@ export function groupMailCard(user: PageUser, groupId: number, alerts: boolean, 
               )}
             </select>
             <p class="hint" id="report-recipients">${recipients}</p>
-            <button type="submit" class="button">Save e-mail settings</button>
+            <button type="submit" class="button">Update e-mail settings</button>
           </form>`
         : html`<dl class="diff" id="group-mail-settings">
             <dt>Absence alerts</dt>
