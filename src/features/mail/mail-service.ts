@@ -332,8 +332,9 @@ export class MailService {
 
   /**
    * One round of register reports: yesterday's for the daily groups, and on a Monday the last seven
-   * days' for the weekly ones (`today`: the attendance day it is now; tests name another); answers how many messages were queued. Safe to run as often as wanted, on
-   * every replica at once: each (group, schedule, period) is claimed once.
+   * days' for the weekly ones (`today`: the attendance day it is now; tests name another); answers how
+   * many messages were queued. Safe to run as often as wanted, on every replica at once: each (group,
+   * schedule, period) is claimed once.
    */
   async runRegisterReports(today = attendanceDays(this.deps.config).today()): Promise<{ queued: number }> {
     if (!this.configured) return { queued: 0 };
