@@ -87,6 +87,8 @@ export interface Config {
   mail: MailConfig | undefined;
   /** ORGANISATION_NAME: how messages and their templates name the organisation. */
   organisationName: string;
+  /** MAIL_LANGUAGE: the language of every e-mail message (src/features/mail/mail-templates.ts). */
+  mailLanguage: 'en' | 'de';
 }
 
 /** Where e-mail goes out: an smtp:// or smtps:// URL (credentials allowed) and the sender address. */
@@ -434,6 +436,13 @@ function organisationName(env: Env): string {
   return raw;
 }
 
+/** MAIL_LANGUAGE: en (default) or de. */
+function mailLanguage(env: Env): 'en' | 'de' {
+  const raw = read(env, 'MAIL_LANGUAGE') ?? 'en';
+  if (raw !== 'en' && raw !== 'de') throw new ConfigError('MAIL_LANGUAGE', `must be en (English) or de (German) (got "${raw}")`);
+  return raw;
+}
+
 function retentionDays(env: Env): number | undefined {
   const raw = read(env, 'RETENTION_DAYS');
   if (raw === undefined) return undefined;
@@ -485,5 +494,6 @@ export function loadConfig(env: Env = process.env): Config {
     webhooks: { allowPrivateNetworks: boolean(env, 'WEBHOOK_ALLOW_PRIVATE_NETWORKS', false) },
     mail: mail(env),
     organisationName: organisationName(env),
+    mailLanguage: mailLanguage(env),
   };
 }

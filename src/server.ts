@@ -346,12 +346,17 @@ export async function serve(config: Config): Promise<void> {
           onDisabled: (endpointId) => app.log.warn({ endpointId }, 'webhook disabled: every delivery failed for a day'),
         }),
         // E-mail only when configured: otherwise nothing is queued (and nothing would be claimed).
-        ...(config.mail ? { mail: mailHandler(config.mail) } : {}),
+        ...(config.mail ? { mail: mailHandler(config.mail, { db }) } : {}),
       },
       { log: app.log },
     ).start();
-    // Absence alerts: every replica looks each minute; each (group, person, day) is queued once.
-    if (config.mail) stopAlerts = new MailService(deps, new PersonService(deps), new GroupService(deps)).scheduleAbsenceAlerts(app.log);
+    // Absence alerts and register reports: every replica looks each minute; each (group, person, day)
+    // alert and each (group, schedule, period) report is queued once.
+    if (config.mail) {
+      const mail = new MailService(deps, new PersonService(deps), new GroupService(deps));
+      const stops = [mail.scheduleAbsenceAlerts(app.log), mail.scheduleRegisterReports(app.log)];
+      stopAlerts = () => stops.forEach((stop) => stop());
+    }
   }
   if (banner) {
     // The banner comes once the first admin exists (part of readiness), so it can carry its password;

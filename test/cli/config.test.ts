@@ -41,6 +41,7 @@ const badValues: [Record<string, string>, RegExp][] = [
   ],
   [{ SMTP_URL: 'smtps://user:pw@mail.example.org:465' }, /MAIL_FROM: is required when SMTP_URL is set/],
   [{ MAIL_FROM: 'nobody' }, /MAIL_FROM: must be an e-mail address/],
+  [{ MAIL_LANGUAGE: 'fr' }, /MAIL_LANGUAGE: must be en \(English\) or de \(German\) \(got "fr"\)/],
   [{ SMTP_URL_FILE: '/nonexistent/smtp' }, /SMTP_URL_FILE: cannot read \/nonexistent\/smtp/],
 ];
 

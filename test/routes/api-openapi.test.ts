@@ -56,6 +56,7 @@ describe('OpenAPI document and docs page', () => {
       'GET /api/v1/groups/{id}/members',
       'GET /api/v1/groups/{id}/register',
       'GET /api/v1/groups/{id}/register.csv',
+      'GET /api/v1/groups/{id}/reports',
       'GET /api/v1/kiosk/people',
       'GET /api/v1/kiosk/roster',
       'GET /api/v1/mail/messages',
@@ -104,6 +105,7 @@ describe('OpenAPI document and docs page', () => {
       'PUT /api/v1/groups/{id}/members/{personId}',
       'PUT /api/v1/groups/{id}/members/{personId}/excuses/{date}',
       'PUT /api/v1/groups/{id}/register/{date}/{personId}',
+      'PUT /api/v1/groups/{id}/reports',
       'PUT /api/v1/people/{id}/contacts',
     ]);
     const create = doc.paths['/api/v1/checkins']!.post!;

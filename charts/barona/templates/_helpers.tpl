@@ -12,6 +12,7 @@ app:
   webhookAllowPrivateNetworks: false
   organisationName: Barona
   mailFrom: ""
+  mailLanguage: en
 metrics:
   port: 9090
   podAnnotations: true
@@ -451,6 +452,7 @@ DATABASE_POOL_MAX: {{ .Values.app.databasePoolMax | quote }}
 WEBHOOK_ALLOW_PRIVATE_NETWORKS: "true"
 {{- end }}
 ORGANISATION_NAME: {{ .Values.app.organisationName | quote }}
+MAIL_LANGUAGE: {{ .Values.app.mailLanguage | quote }}
 {{- if .Values.app.mailFrom }}
 MAIL_FROM: {{ .Values.app.mailFrom | quote }}
 {{- end }}

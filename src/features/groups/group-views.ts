@@ -220,6 +220,8 @@ export interface GroupPageState {
   /** What the add-member search found for `q` (undefined: nothing was searched). */
   found?: { items: FoundPerson[]; nextCursor: string | null };
   importState?: ImportState;
+  /** The group's e-mail card (absence alerts, register report), made by the mail feature's views. */
+  mail?: SafeHtml | '';
 }
 
 function membersTable(user: PageUser, group: Group, list: Member[]): SafeHtml {
@@ -388,10 +390,10 @@ export function groupPage(user: PageUser, group: Group, list: Member[], state: G
       ${
         canWrite
           ? html`<div class="grid-2">
-              ${scheduleCard(user, group, state)}
+              <div class="stack-lg">${scheduleCard(user, group, state)} ${state.mail ?? ''}</div>
               <div class="stack-lg card-shrinks">${members} ${importCard(user, group, state)}</div>
             </div>`
-          : members
+          : html`${members} ${state.mail ?? ''}`
       }`,
   });
 }

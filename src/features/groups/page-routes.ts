@@ -1,7 +1,8 @@
 // /admin/groups: the groups (rosters) with their schedule in words and member count, a new group;
 // /admin/groups/{id}: its name and schedule (each refusal shown next to its field), its members (remove;
 // add by searching people), the CSV import (a preview of every line's result before anything is
-// written, then all or nothing) and deleting it. Every read and change goes through the group service,
+// written, then all or nothing), its e-mail (absence alerts and the register report, the mail service's)
+// and deleting it. Every read and change goes through the group service,
 // which decides what the signed-in role may do; the pages only offer what it may (group-views.ts).
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { AppContext } from '../../app.js';
@@ -27,6 +28,7 @@ import {
   type ImportState,
 } from './group-views.js';
 import { IMPORT_MAX_BYTES, parseMembersCsv } from './member-import.js';
+import { groupMailCard } from '../mail/mail-views.js';
 
 const GROUPS_PER_PAGE = 100;
 const SEARCH_RESULTS = 20;
@@ -37,6 +39,7 @@ const DONE: Record<string, string> = {
   deleted: 'Group deleted.',
   added: 'Member added.',
   removed: 'Member removed.',
+  mail: 'E-mail settings saved.',
 };
 
 // ---- Routes --------------------------------------------------------------------------------------
@@ -63,7 +66,9 @@ export const adminGroupRoutes: FastifyPluginAsync<AppContext> = async (app, { se
     const list = await groups.members(actor, group.id);
     const q = state.q ?? '';
     const found = q !== '' && userCan(user, 'groups:write') ? await people.search(actor, { q, limit: SEARCH_RESULTS }) : undefined;
-    return groupPage(user, group, list, { ...state, found });
+    const [alerts, reports] = await Promise.all([services.mail.alerts(actor, group.id), services.mail.reports(actor, group.id)]);
+    const mail = groupMailCard(user, group.id, alerts.absenceAlerts, reports, services.mail.configured);
+    return groupPage(user, group, list, { ...state, found, mail });
   }
 
   /**
@@ -163,6 +168,23 @@ export const adminGroupRoutes: FastifyPluginAsync<AppContext> = async (app, { se
           .send(await showGroup(pageUserOf(request), group, { form, errors: fieldErrorsOf(error, formFieldOf) }));
       }
       return reply.redirect(`/admin/groups/${group.id}?done=saved`, 303);
+    },
+  );
+
+  app.post<{ Params: { id: string }; Body: FormBody }>(
+    '/admin/groups/:id/mail',
+    { config: { access: 'admin-page' } },
+    async (request, reply) => {
+      const group = await loadGroup(request, reply);
+      if (!group) return reply;
+      try {
+        // The schedule first: it is the one that can be refused (400 naming it) before anything changed.
+        await services.mail.setReports(actorOf(request), group.id, formText(request.body, 'schedule'));
+        await services.mail.setAlerts(actorOf(request), group.id, formText(request.body, 'absenceAlerts') === 'on');
+      } catch (error) {
+        return refused(request, reply, group, error);
+      }
+      return reply.redirect(`/admin/groups/${group.id}?done=mail#group-mail`, 303);
     },
   );
 

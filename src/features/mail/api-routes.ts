@@ -1,6 +1,7 @@
 // /api/v1/mail/messages: the message log (owner, manager); /api/v1/people/{id}/badge/send: a person's
 // badge by e-mail; /api/v1/people/{id}/contacts: whom absence alerts go to; /api/v1/groups/{id}/alerts:
-// a group's absence alerts on or off. Sending answers 503 "e-mail is not configured" without SMTP_URL.
+// a group's absence alerts on or off; /api/v1/groups/{id}/reports: a group's register report (off, daily,
+// weekly) to its leaders. Sending answers 503 "e-mail is not configured" without SMTP_URL.
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyPluginAsync } from 'fastify';
 import type { AppContext } from '../../app.js';
@@ -15,6 +16,8 @@ import {
   IdParamsSchema,
   MailMessagePageSchema,
   MailMessageQuerySchema,
+  ReportsBodySchema,
+  ReportsSchema,
 } from './mail-schemas.js';
 
 const TAGS = ['mail'];
@@ -118,5 +121,36 @@ export const apiV1MailRoutes: FastifyPluginAsync<AppContext> = async (app, { ser
       },
     },
     async (request) => services.mail.setAlerts(actorOf(request), request.params.id, request.body.absenceAlerts),
+  );
+
+  api.get(
+    '/groups/:id/reports',
+    {
+      config: { access: 'admin' },
+      schema: {
+        tags: TAGS,
+        summary: 'A group’s register report schedule (whoever may see the group)',
+        params: IdParamsSchema,
+        response: { 200: ReportsSchema, 400: ProblemSchema, 403: ProblemSchema, 404: ProblemSchema },
+      },
+    },
+    async (request) => services.mail.reports(actorOf(request), request.params.id),
+  );
+
+  api.put(
+    '/groups/:id/reports',
+    {
+      config: { access: 'admin' },
+      schema: {
+        tags: TAGS,
+        summary: 'Set a group’s register report: off, daily or weekly (owner, manager)',
+        description:
+          'The report goes by e-mail to the group’s leaders who have an address (PATCH /api/v1/users/{id} `email`); owners and managers are not sent it. Each period is sent once, however many replicas run.',
+        params: IdParamsSchema,
+        body: ReportsBodySchema,
+        response: { 200: ReportsSchema, 400: ProblemSchema, 403: ProblemSchema, 404: ProblemSchema },
+      },
+    },
+    async (request) => services.mail.setReports(actorOf(request), request.params.id, request.body.schedule),
   );
 };

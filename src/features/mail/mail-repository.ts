@@ -121,3 +121,91 @@ export async function claimAbsenceAlert(tx: Queryable, groupId: number, personId
   );
   return rowCount === 1;
 }
+
+// ---- Register reports (migrations/0094) ----------------------------------------------------------
+
+export type ReportSchedule = 'off' | 'daily' | 'weekly';
+
+export async function reportSchedule(db: Queryable, groupId: number): Promise<ReportSchedule> {
+  const { rows } = await db.query<{ schedule: ReportSchedule }>(
+    `SELECT report_schedule AS schedule FROM group_alerts WHERE group_id = $1`,
+    [groupId],
+  );
+  return rows[0]?.schedule ?? 'off';
+}
+
+export async function setReportSchedule(tx: Queryable, groupId: number, schedule: ReportSchedule): Promise<void> {
+  await tx.query(
+    `INSERT INTO group_alerts (group_id, report_schedule) VALUES ($1, $2)
+     ON CONFLICT (group_id) DO UPDATE SET report_schedule = EXCLUDED.report_schedule, updated_at = now()`,
+    [groupId, schedule],
+  );
+}
+
+/** The groups whose report has this schedule. */
+export async function groupsWithReports(db: Queryable, schedule: 'daily' | 'weekly'): Promise<number[]> {
+  const { rows } = await db.query<{ id: number }>(`SELECT group_id AS id FROM group_alerts WHERE report_schedule = $1 ORDER BY group_id`, [
+    schedule,
+  ]);
+  return rows.map((row) => Number(row.id));
+}
+
+export interface Leader {
+  username: string;
+  email: string;
+}
+
+/**
+ * Who a group's report goes to: the staff accounts with role leader that lead the group (staff_groups)
+ * and have an e-mail address. Owners and managers are not sent it (they see every group; a report of
+ * each would be noise): they make themselves a leader account if they want one.
+ */
+export async function leadersOf(db: Queryable, groupId: number): Promise<Leader[]> {
+  const { rows } = await db.query<Leader>(
+    `SELECT u.username, u.email FROM admin_users u JOIN staff_groups g ON g.user_id = u.id
+      WHERE g.group_id = $1 AND u.role = 'leader' AND u.email IS NOT NULL
+      ORDER BY u.username`,
+    [groupId],
+  );
+  return rows;
+}
+
+/**
+ * Claims a group's report of one period: true for the one caller (of any replica) that inserted the row,
+ * false when it was claimed before. In the transaction that queues the messages, so a rollback frees it.
+ */
+export async function claimRegisterReport(
+  tx: Queryable,
+  groupId: number,
+  schedule: 'daily' | 'weekly',
+  period: { from: string; to: string },
+  recipients: number,
+): Promise<boolean> {
+  const { rowCount } = await tx.query(
+    `INSERT INTO register_reports_sent (group_id, schedule, period_start, period_end, recipients) VALUES ($1, $2, $3, $4, $5)
+     ON CONFLICT DO NOTHING`,
+    [groupId, schedule, period.from, period.to, recipients],
+  );
+  return rowCount === 1;
+}
+
+/**
+ * A person's mail still waiting (badges to them, absence alerts about them to their contacts) is not
+ * sent any more: cancelled, bodies cleared. Called by the erasure and deletion of a person, before the
+ * person's row goes (the log rows go with it).
+ */
+export async function cancelPendingMailOf(tx: Queryable, personId: number): Promise<number> {
+  const { rowCount } = await tx.query(
+    `UPDATE outbox_messages SET state = 'cancelled', body = NULL, done_at = now()
+      WHERE state = 'pending' AND kind = 'mail'
+        AND id IN (SELECT outbox_id FROM mail_messages WHERE person_id = $1)`,
+    [personId],
+  );
+  return rowCount;
+}
+
+/** Whether an outbox message is still to be sent (not cancelled, delivered or failed meanwhile). */
+export async function stillPending(db: Queryable, outboxId: number): Promise<boolean> {
+  const { rows } = await db.query<{ state: string }>(`SELECT state FROM outbox_messages WHERE id = $1`, [outboxId]);
+  return rows[0]?.state === 'pending';
+}

@@ -1,5 +1,5 @@
-// What /api/v1/mail, /api/v1/people/{id}/badge/send, /api/v1/people/{id}/contacts and
-// /api/v1/groups/{id}/alerts take and answer.
+// What /api/v1/mail, /api/v1/people/{id}/badge/send, /api/v1/people/{id}/contacts,
+// /api/v1/groups/{id}/alerts and /api/v1/groups/{id}/reports take and answer.
 import { Type } from 'typebox';
 import { CONTACTS_MAX, MESSAGES_LIMIT_MAX } from './mail-service.js';
 
@@ -9,7 +9,7 @@ export const MailMessageSchema = Type.Object({
   id: Type.Integer(),
   purpose: Type.Enum(['badge', 'absence-alert', 'register-report'], {
     description:
-      '`badge`: a person’s badge; `absence-alert`: a contact told of an absence; `register-report`: a day’s register to a leader.',
+      '`badge`: a person’s badge; `absence-alert`: a contact told of an absence; `register-report`: a day’s or week’s register to a leader.',
   }),
   recipient: Type.String({ description: 'The address it went to.' }),
   subject: Type.String(),
@@ -82,3 +82,13 @@ export const AlertsSchema = Type.Object({
 });
 
 export const AlertsBodySchema = Type.Object({ absenceAlerts: AlertsSchema.properties.absenceAlerts }, { additionalProperties: false });
+
+export const ReportsSchema = Type.Object({
+  schedule: Type.Enum(['off', 'daily', 'weekly'], {
+    description:
+      'The register report to the group’s leaders (staff with role leader who lead the group and have an e-mail address): `daily`: the previous attendance day’s register, once that day has ended; `weekly`: on Mondays, the register of the seven days before (Monday to Sunday); `off`: none. Counts per status and the names of the absent and late members; only periods with a scheduled day are sent.',
+  }),
+  recipients: Type.Integer({ description: 'How many of the group’s leaders have an e-mail address: whom the report goes to.' }),
+});
+
+export const ReportsBodySchema = Type.Object({ schedule: ReportsSchema.properties.schedule }, { additionalProperties: false });

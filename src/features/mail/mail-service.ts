@@ -12,30 +12,45 @@
 //    register (past start + grace, not excused, not marked present or late) has their contacts told once
 //    that day; the (group, person, day) row claimed with INSERT … ON CONFLICT DO NOTHING in the same
 //    transaction makes "once" hold across runs and replicas.
+//  - Register reports: a group's report (off, daily, weekly; set like its alerts) goes to its leaders, the
+//    staff accounts with role leader that lead the group and have an e-mail address (owners and managers
+//    are not sent it). Daily: once the attendance day has ended, the previous day's register; weekly: on
+//    Mondays, the register of the seven days before (Monday to Sunday). Only periods with a scheduled
+//    day are reported. The statuses are the register's (GroupService.register, the one statement); the
+//    (group, schedule, first day) row claimed in register_reports_sent makes "once per period" hold as
+//    the alerts' claim does.
 import { type Actor, actorLabel, authorize, systemActor } from '../../domain/actor.js';
-import { attendanceDays } from '../../domain/attendance-day.js';
+import { addDays, attendanceDays } from '../../domain/attendance-day.js';
 import { DomainError } from '../../domain/domain-error.js';
 import { decodePosition, encodeBeforeCursor, fingerprint } from '../../domain/keyset-cursor.js';
 import type { ServiceDeps } from '../../services.js';
-import type { GroupService } from '../groups/group-service.js';
+import { type GroupService, isoWeekday } from '../groups/group-service.js';
 import { checkEmail, type PersonService } from '../people/person-service.js';
 import { qrPng } from '../people/qr-code.js';
 import {
   absenceAlertsOn,
   claimAbsenceAlert,
+  claimRegisterReport,
   type Contact,
   enqueueMail,
   groupsWithAlerts,
+  groupsWithReports,
+  leadersOf,
   listContacts,
   listMessages,
   type MailMessage,
   type NewMail,
   replaceContacts,
+  reportSchedule,
+  type ReportSchedule,
   setAbsenceAlerts,
+  setReportSchedule,
 } from './mail-repository.js';
-import { absenceAlertMail, badgeMail, type Organisation } from './mail-templates.js';
+import { absenceAlertMail, badgeMail, type Organisation, type ReportMember, registerReportMail } from './mail-templates.js';
 
-export type { Contact, MailMessage } from './mail-repository.js';
+export type { Contact, MailMessage, ReportSchedule } from './mail-repository.js';
+
+export const REPORT_SCHEDULES: readonly ReportSchedule[] = ['off', 'daily', 'weekly'];
 
 export const MESSAGES_LIMIT_MAX = 200;
 export const CONTACTS_MAX = 10;
@@ -64,6 +79,12 @@ export interface BadgeSending {
   withoutEmail: { id: number; firstname: string; lastname: string }[];
 }
 
+export interface GroupReports {
+  schedule: ReportSchedule;
+  /** The group's leaders with an e-mail address: whom the report goes to. */
+  recipients: number;
+}
+
 export interface AlertLog {
   info(details: object, message: string): void;
   warn(details: object, message: string): void;
@@ -81,7 +102,7 @@ export class MailService {
   }
 
   private get organisation(): Organisation {
-    return { name: this.deps.config.organisationName, timezone: this.deps.config.timezone };
+    return { name: this.deps.config.organisationName, timezone: this.deps.config.timezone, language: this.deps.config.mailLanguage };
   }
 
   status(actor: Actor): MailStatus {
@@ -274,32 +295,158 @@ export class MailService {
 
   /** Absence alerts every minute in the server process; returns a function that stops them. */
   scheduleAbsenceAlerts(log: AlertLog, everyMs = 60_000): () => void {
-    let stopped = false;
-    let running: Promise<void> | undefined;
-    let lastProblem = '';
-    const check = () => {
-      if (stopped || running) return;
-      running = this.runAbsenceAlerts()
-        .then(({ queued }) => {
-          lastProblem = '';
-          if (queued > 0) log.info({ queued }, 'absence alerts queued');
-        })
-        .catch((error: Error) => {
-          if (error.message !== lastProblem) log.warn({ reason: error.message }, 'absence alerts: could not look; retrying');
-          lastProblem = error.message;
-        })
-        .finally(() => (running = undefined));
-    };
-    const timer = setInterval(check, everyMs);
-    timer.unref();
-    const first = setTimeout(check, Math.min(everyMs, 5_000));
-    first.unref();
-    return () => {
-      stopped = true;
-      clearTimeout(first);
-      clearInterval(timer);
-    };
+    return every(everyMs, () => this.runAbsenceAlerts(), log, 'absence alerts');
   }
+
+  // ---- Register reports --------------------------------------------------------------------------
+
+  /** A group's report schedule, and how many of its leaders have an address to send it to. */
+  async reports(actor: Actor, groupId: number): Promise<GroupReports> {
+    await this.groups.get(actor, groupId);
+    return { schedule: await reportSchedule(this.deps.db, groupId), recipients: (await leadersOf(this.deps.db, groupId)).length };
+  }
+
+  /** Sets a group's register report: off, daily or weekly (owner, manager); audited. */
+  async setReports(actor: Actor, groupId: number, schedule: string): Promise<GroupReports> {
+    authorize(actor, 'mail:send');
+    if (!(REPORT_SCHEDULES as readonly string[]).includes(schedule)) {
+      throw DomainError.invalid('schedule', `must be one of ${REPORT_SCHEDULES.join(', ')}`);
+    }
+    const to = schedule as ReportSchedule;
+    await this.groups.get(actor, groupId);
+    return this.deps.changes.run(actor, async (change) => {
+      const before = await reportSchedule(change.tx, groupId);
+      await setReportSchedule(change.tx, groupId, to);
+      if (before !== to) {
+        await change.audit({
+          action: 'set-reports',
+          entity: 'group',
+          entityId: groupId,
+          before: { schedule: before },
+          after: { schedule: to },
+        });
+      }
+      return { schedule: to, recipients: (await leadersOf(change.tx, groupId)).length };
+    });
+  }
+
+  /**
+   * One round of register reports: yesterday's for the daily groups, and on a Monday the last seven
+   * days' for the weekly ones (`today`: the attendance day it is now; tests name another); answers how
+   * many messages were queued. Safe to run as often as wanted, on every replica at once: each (group,
+   * schedule, period) is claimed once.
+   */
+  async runRegisterReports(today = attendanceDays(this.deps.config).today()): Promise<{ queued: number }> {
+    if (!this.configured) return { queued: 0 };
+    const yesterday = addDays(today, -1);
+    let queued = 0;
+    for (const groupId of await groupsWithReports(this.deps.db, 'daily')) {
+      queued += await this.reportOf(groupId, 'daily', { from: yesterday, to: yesterday });
+    }
+    if (isoWeekday(today) === 1) {
+      for (const groupId of await groupsWithReports(this.deps.db, 'weekly')) {
+        queued += await this.reportOf(groupId, 'weekly', { from: addDays(today, -7), to: yesterday });
+      }
+    }
+    return { queued };
+  }
+
+  /** Register reports every minute in the server process; returns a function that stops them. */
+  scheduleRegisterReports(log: AlertLog, everyMs = 60_000): () => void {
+    return every(everyMs, () => this.runRegisterReports(), log, 'register reports');
+  }
+
+  /** Queues one group's report of one period to each of its leaders, unless it was queued before. */
+  private async reportOf(groupId: number, schedule: 'daily' | 'weekly', period: { from: string; to: string }): Promise<number> {
+    const actor = systemActor('register reports');
+    const leaders = await leadersOf(this.deps.db, groupId);
+    if (leaders.length === 0) return 0;
+    let register;
+    try {
+      register = await this.groups.register(actor, groupId, period);
+    } catch (error) {
+      if (error instanceof DomainError && error.status === 404) return 0; // removed meanwhile
+      throw error;
+    }
+    if (register.days.length === 0) return 0; // nothing scheduled: nothing to report
+    const members: ReportMember[] = [];
+    for (const member of register.members) {
+      const cells = member.attendance.filter((cell) => cell.status !== 'not-member');
+      if (cells.length === 0) continue;
+      const of = (status: string) => cells.filter((cell) => cell.status === status);
+      const first = cells[0]!;
+      members.push({
+        name: `${member.person.firstname} ${member.person.lastname}`,
+        present: of('present').length,
+        late: of('late').length,
+        absent: of('absent').length,
+        excused: of('excused').length,
+        absentDays: of('absent').map((cell) => cell.date),
+        lateDays: of('late').map((cell) => ({ day: cell.date, at: cell.firstIn === null ? null : clockOf(cell.firstIn) })),
+        status: first.status,
+        arrivedAt: first.firstIn === null ? null : clockOf(first.firstIn),
+      });
+    }
+    const org = this.organisation;
+    return this.deps.changes.run(actor, async (change) => {
+      if (!(await claimRegisterReport(change.tx, groupId, schedule, period, leaders.length))) return 0;
+      for (const leader of leaders) {
+        const content = registerReportMail(org, {
+          leaderName: leader.username,
+          groupName: register.group.name,
+          schedule,
+          from: period.from,
+          to: period.to,
+          days: register.days.map((day) => day.date),
+          members,
+        });
+        await enqueueMail(change.tx, {
+          purpose: 'register-report',
+          recipient: leader.email,
+          personId: null,
+          groupId,
+          requestedBy: actorLabel(actor),
+          body: { to: leader.email, ...content },
+        });
+      }
+      await change.audit({
+        action: 'register-report',
+        entity: 'group',
+        entityId: groupId,
+        after: { schedule, from: period.from, to: period.to, leaders: leaders.length },
+      });
+      return leaders.length;
+    });
+  }
+}
+
+/** Runs `run` every `everyMs` (first after at most 5 s), one round at a time; a failure is logged once and retried. */
+function every(everyMs: number, run: () => Promise<{ queued: number }>, log: AlertLog, what: string): () => void {
+  let stopped = false;
+  let running: Promise<void> | undefined;
+  let lastProblem = '';
+  const check = () => {
+    if (stopped || running) return;
+    running = run()
+      .then(({ queued }) => {
+        lastProblem = '';
+        if (queued > 0) log.info({ queued }, `${what} queued`);
+      })
+      .catch((error: Error) => {
+        if (error.message !== lastProblem) log.warn({ reason: error.message }, `${what}: could not look; retrying`);
+        lastProblem = error.message;
+      })
+      .finally(() => (running = undefined));
+  };
+  const timer = setInterval(check, everyMs);
+  timer.unref();
+  const first = setTimeout(check, Math.min(everyMs, 5_000));
+  first.unref();
+  return () => {
+    stopped = true;
+    clearTimeout(first);
+    clearInterval(timer);
+  };
 }
 
 /** '2026-11-24T08:15:00+01:00' → '08:15' (the register's times are in the organisation's zone already). */

@@ -7,13 +7,18 @@
 //                a refused sign-in (535 and the like), which is the server's configuration, not this
 //                message's fault: retried, so fixing SMTP_URL lets the queue go out
 //   4xx, no answer, a lost connection or a time-out: retried on the webhooks' schedule (about a day)
+// A message cancelled after it was claimed (its person erased meanwhile) is not sent: the state is read
+// again just before sending.
 import nodemailer, { type Transporter } from 'nodemailer';
 import type { MailConfig } from '../../config.js';
+import type { Queryable } from '../../db/database.js';
 import { DEFAULT_RETRY_DELAYS_SECONDS } from '../webhooks/webhook-delivery.js';
 import type { AttemptOutcome, OutboxHandler, OutboxMessage } from '../outbox/outbox-worker.js';
-import type { MailBody } from './mail-repository.js';
+import { type MailBody, stillPending } from './mail-repository.js';
 
 export interface MailTransportOptions {
+  /** When given, a message cancelled since it was claimed (its person erased) is not sent. */
+  db?: Queryable;
   retryDelaysSeconds?: readonly number[];
   /** Connecting, the greeting and each later step must each answer within this (ms). */
   timeoutMs?: number;
@@ -36,7 +41,11 @@ export function mailHandler(config: MailConfig, options: MailTransportOptions = 
   });
   return {
     retryDelaysSeconds: options.retryDelaysSeconds ?? DEFAULT_RETRY_DELAYS_SECONDS,
-    deliver: (message, signal) => send(transport, config.from, message, signal),
+    deliver: async (message, signal) => {
+      // Looked at once more just before sending: an erasure since the claim cancelled it.
+      if (options.db && !(await stillPending(options.db, message.id))) return { cancelled: 'cancelled since it was claimed' };
+      return send(transport, config.from, message, signal);
+    },
   };
 }
 

@@ -1,6 +1,6 @@
 // /admin/people: find people (the API's search), add one; /admin/people/{id}: change their names,
-// reference and e-mail, reissue their badge, see their groups, download their data (the API's export)
-// and erase them. Every read and change goes through PersonService, which checks the role, validates and
+// reference and e-mail, reissue their badge, see their groups, list, add and remove their e-mail
+// contacts (the mail service's), download their data (the API's export) and erase them. Every read and change goes through PersonService, which checks the role, validates and
 // audits in the same transaction; a refused form is shown again with the reason beside each field. The
 // pages offer only what the role may do: a leader sees the members of their groups, a viewer reads,
 // managers and owners change, only owners erase.
@@ -15,6 +15,7 @@ import { idOf, pageUserOf } from '../../http/page-request.js';
 import { html, type SafeHtml } from '../../views/html.js';
 import { csrfField, dateTime, notice, page, tableHead, userCan, type PageUser } from '../../views/layout.js';
 import { formText, type FormBody } from '../../views/form.js';
+import { contactsCard, type ContactsFormState } from '../mail/mail-views.js';
 
 const PAGE_SIZE = 50;
 const HTML = 'text/html; charset=utf-8';
@@ -242,10 +243,12 @@ export const adminPeopleRoutes: FastifyPluginAsync<AppContext> = async (app, { s
     errors?: FormErrors;
     eraseError?: string;
     badgeReissued?: boolean;
+    contacts?: ContactsFormState;
   }
 
   async function personPage(user: PageUser, person: Person, view: PersonView = {}): Promise<string> {
     const memberships = await people.memberships(user.actor!, person.id);
+    const contacts = await services.mail.contacts(user.actor!, person.id);
     const name = fullName(person);
     const mayWrite = userCan(user, 'people:write');
     return page({
@@ -341,6 +344,7 @@ export const adminPeopleRoutes: FastifyPluginAsync<AppContext> = async (app, { s
                       }`
               }
             </section>
+            ${contactsCard(user, person.id, contacts, services.mail.configured, view.contacts)}
             ${
               userCan(user, 'people:erase')
                 ? html`<section class="card card-danger" aria-labelledby="erase-title">
@@ -395,6 +399,8 @@ export const adminPeopleRoutes: FastifyPluginAsync<AppContext> = async (app, { s
     created: 'Person added.',
     saved: 'Changes saved.',
     badge: 'Badge reissued: the code below is the new one; the old code no longer works.',
+    'contact-added': 'Contact added.',
+    'contact-removed': 'Contact removed.',
   };
 
   app.get<{ Params: { id: string }; Querystring: { done?: string } }>(
@@ -435,6 +441,54 @@ export const adminPeopleRoutes: FastifyPluginAsync<AppContext> = async (app, { s
         .type(HTML)
         .send(await personPage(pageUserOf(request), person, { top, form, errors: result.errors }));
     },
+  );
+
+  /** The person's contacts with one added or removed, through the mail service (which checks and audits). */
+  async function changeContacts(
+    request: FastifyRequest<{ Params: { id: string }; Body: FormBody }>,
+    reply: FastifyReply,
+    change: 'add' | 'remove',
+  ) {
+    authorize(actorOf(request), 'people:write');
+    const person = await personOf(request, reply);
+    if (!person) return reply;
+    const actor = actorOf(request);
+    const email = formText(request.body, 'email').trim();
+    const name = formText(request.body, 'name');
+    const current = await services.mail.contacts(actor, person.id);
+    const next =
+      change === 'add' ? [...current, { email, name }] : current.filter((contact) => contact.email.toLowerCase() !== email.toLowerCase());
+    try {
+      await services.mail.setContacts(actor, person.id, next);
+    } catch (error) {
+      if (!(error instanceof DomainError) || error.status !== 400) throw error;
+      // The new contact is the last one: its faults are the form's fields.
+      const errors: ContactsFormState['errors'] = {};
+      for (const fault of error.errors) {
+        const field = /\.(email|name)$/.exec(fault.field)?.[1] as 'email' | 'name' | undefined;
+        if (field) errors[field] ??= `${fault.field.replace(/^contacts\[\d+\]\./, '')} ${fault.message}`;
+        else errors.form ??= `${fault.field}: ${fault.message}`;
+      }
+      if (error.errors.length === 0) errors.form = error.detail;
+      const top = notice('error', 'The contact was not added: see the fields marked below.');
+      return reply
+        .code(400)
+        .type(HTML)
+        .send(await personPage(pageUserOf(request), person, { top, contacts: { email, name, errors } }));
+    }
+    return reply.redirect(`/admin/people/${person.id}?done=contact-${change === 'add' ? 'added' : 'removed'}#contacts`, 303);
+  }
+
+  app.post<{ Params: { id: string }; Body: FormBody }>(
+    '/admin/people/:id/contacts',
+    { config: { access: 'admin-page' } },
+    (request, reply) => changeContacts(request, reply, 'add'),
+  );
+
+  app.post<{ Params: { id: string }; Body: FormBody }>(
+    '/admin/people/:id/contacts/remove',
+    { config: { access: 'admin-page' } },
+    (request, reply) => changeContacts(request, reply, 'remove'),
   );
 
   app.post<{ Params: { id: string } }>('/admin/people/:id/badge', { config: { access: 'admin-page' } }, async (request, reply) => {

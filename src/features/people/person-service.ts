@@ -14,6 +14,7 @@ import type { CsvOptions } from '../../domain/csv.js';
 import { decodeCursor, fingerprint, pageOf } from '../../domain/keyset-cursor.js';
 import type { ServiceDeps } from '../../services.js';
 import { countMemberships, forgetContactDetails, listMemberships, type Membership } from './person-data-repository.js';
+import { cancelPendingMailOf } from '../mail/mail-repository.js';
 import { cancelPendingOfPerson } from '../webhooks/webhook-repository.js';
 import { collectCsv, collectExport, eraseEverything, type Erasure, type PersonExport } from './person-privacy.js';
 import {
@@ -295,12 +296,15 @@ export class PersonService {
    * Deletes a person, their memberships and excuses; their check-ins stay, no longer linked to them.
    * Once the person is gone nobody can erase them, so the audit log keeps only what says who was removed
    * (their names): their e-mail, external reference and excuse reasons are tombstoned in every record.
+   * Mail still waiting for or about them is cancelled.
    */
   async remove(actor: Actor, id: number): Promise<void> {
     authorize(actor, 'people:write');
     await this.deps.changes.run(actor, async (change) => {
       const current = await findPerson(change.tx, id, true, this.deps.config.timezone);
-      if (!current || !(await deletePersonRow(change.tx, id))) throw DomainError.notFoundOf('person', id);
+      if (!current) throw DomainError.notFoundOf('person', id);
+      await cancelPendingMailOf(change.tx, id); // before the row goes with the log rows about them
+      if (!(await deletePersonRow(change.tx, id))) throw DomainError.notFoundOf('person', id);
       await forgetContactDetails(change.tx, id);
       await change.audit({
         action: 'delete',
@@ -339,6 +343,9 @@ export class PersonService {
   async erase(actor: Actor, id: number): Promise<Erasure> {
     authorize(actor, 'people:erase');
     return this.deps.changes.run(actor, async (change) => {
+      // Their mail still waiting (badges to them, absence alerts to their contacts) is not sent: cancelled
+      // before their row goes, which takes the message log's rows about them along.
+      await cancelPendingMailOf(change.tx, id);
       const counts = await eraseEverything(change.tx, id);
       await change.audit({ action: 'erase', entity: 'person', entityId: id, after: counts });
       // Other systems are told which person to forget: the id only, never a name; their check-in events

@@ -65,7 +65,8 @@ export const apiV1StaffRoutes: FastifyPluginAsync<AppContext> = async (app, { se
       schema: {
         tags: TAGS,
         summary: 'Add a staff account (owner)',
-        description: 'A leader sees only the groups in `groups`. A taken username is a 409.',
+        description:
+          'A leader sees only the groups in `groups`; a leader with an `email` gets the register reports of those groups. A taken username is a 409.',
         body: CreateStaffBodySchema,
         response: { 201: StaffMemberSchema, 400: ProblemSchema, 403: ProblemSchema, 409: ProblemSchema },
       },
@@ -98,7 +99,7 @@ export const apiV1StaffRoutes: FastifyPluginAsync<AppContext> = async (app, { se
         tags: TAGS,
         summary: 'Change a staff account (owner)',
         description:
-          'Role, groups (a leader’s), password (every session of the account ends). The new role applies from the account’s next request. The last owner stays an owner (409).',
+          'Role, groups (a leader’s), e-mail (`null` or "" removes it), password (every session of the account ends). The new role applies from the account’s next request. The last owner stays an owner (409).',
         params: StaffIdParamsSchema,
         body: UpdateStaffBodySchema,
         response: { 200: StaffMemberSchema, 400: ProblemSchema, 403: ProblemSchema, 404: ProblemSchema, 409: ProblemSchema },

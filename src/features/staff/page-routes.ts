@@ -1,5 +1,6 @@
-// /admin/users: staff accounts. Owners see every account with its role (and a leader's groups), add
-// accounts, change a role or groups and remove accounts; everyone changes their own password here.
+// /admin/users: staff accounts. Owners see every account with its role (and a leader's groups) and
+// e-mail address (where a leader's register reports go), add accounts, change a role, groups or address
+// and remove accounts; everyone changes their own password here.
 // Every change is a call of the staff service (role checks, audit); a refused form is shown again with
 // the reason.
 import type { FastifyPluginAsync, FastifyReply } from 'fastify';
@@ -65,11 +66,20 @@ function groupChoices(prefix: string, groups: readonly GroupName[], chosen: read
   </fieldset>`;
 }
 
+/** The account's e-mail address (optional: where a leader's register reports go). */
+function emailInput(id: string, value: string | null): SafeHtml {
+  return html`<input id="${id}" name="email" type="email" maxlength="254" autocomplete="off" value="${value ?? ''}" />`;
+}
+
 function staffRow(user: PageUser & { userId: number }, member: StaffMember, groups: readonly GroupName[]): SafeHtml {
   const names = member.groups.map((id) => groups.find((g) => g.id === id)?.name ?? `#${id}`);
   const self = member.id === user.userId;
   return html`<tr data-staff-id="${member.id}">
-    <td>${member.username}${self ? html` <span class="badge">you</span>` : ''}</td>
+    <td>
+      ${member.username}${self ? html` <span class="badge">you</span>` : ''}${
+        member.email ? html`<br /><span class="hint staff-email">${member.email}</span>` : ''
+      }
+    </td>
     <td>
       <span class="badge nowrap">${member.role}</span>${names.length > 0 ? html`<br /><span class="hint">${names.join(', ')}</span>` : ''}
     </td>
@@ -82,6 +92,8 @@ function staffRow(user: PageUser & { userId: number }, member: StaffMember, grou
           ${csrfField(user)}
           <label for="role-${member.id}">Role</label>
           ${roleSelect(`role-${member.id}`, member.role)} ${groupChoices(`staff-${member.id}`, groups, member.groups)}
+          <label for="email-${member.id}">E-mail <span class="hint">(optional: a leader's register reports go here)</span></label>
+          ${emailInput(`email-${member.id}`, member.email)}
           <button class="button" type="submit">Save<span class="visually-hidden"> ${member.username}</span></button>
         </form>
       </details>
@@ -167,6 +179,8 @@ export const adminUserRoutes: FastifyPluginAsync<AppContext> = async (app, { ser
                       ${newPasswordInput('new-password')}
                       <label for="new-role">Role</label>
                       ${roleSelect('new-role', 'viewer')} ${groupChoices('new', groups, [])}
+                      <label for="new-email">E-mail <span class="hint">(optional: a leader's register reports go here)</span></label>
+                      ${emailInput('new-email', null)}
                       <button class="button button-primary" type="submit">Add account</button>
                     </form>
                   </section>
@@ -211,6 +225,7 @@ export const adminUserRoutes: FastifyPluginAsync<AppContext> = async (app, { ser
         role,
         // A form sends every checked group; only a leader keeps them.
         groups: role === 'leader' ? groupIds(request.body) : [],
+        email: formText(request.body, 'email'),
       });
     } catch (error) {
       return refused(reply, user, error);
@@ -240,7 +255,11 @@ export const adminUserRoutes: FastifyPluginAsync<AppContext> = async (app, { ser
     try {
       if (id === undefined) throw DomainError.notFoundOf('staff account', request.params.id);
       const role = formText(request.body, 'role');
-      await services.staff.update(user.actor!, id, { role, groups: role === 'leader' ? groupIds(request.body) : [] });
+      await services.staff.update(user.actor!, id, {
+        role,
+        groups: role === 'leader' ? groupIds(request.body) : [],
+        email: formText(request.body, 'email'),
+      });
     } catch (error) {
       return refused(reply, user, error);
     }

@@ -8,6 +8,8 @@ export interface StaffMember {
   id: number;
   username: string;
   role: Role;
+  /** Where the account's mail goes (a leader's register reports, migrations/0094); null: none. */
+  email: string | null;
   /** The groups a leader leads (ids, ascending); empty for the other roles. */
   groups: number[];
   createdAt: string;
@@ -16,7 +18,7 @@ export interface StaffMember {
 
 export const USERNAME_PATTERN = /^[A-Za-z0-9._@-]{1,64}$/;
 
-const COLUMNS = `u.id, u.username, u.role,
+const COLUMNS = `u.id, u.username, u.role, u.email,
   ARRAY(SELECT g.group_id::int FROM staff_groups g WHERE g.user_id = u.id ORDER BY g.group_id) AS groups,
   to_json(u.created_at) #>> '{}' AS "createdAt", to_json(u.password_changed_at) #>> '{}' AS "passwordChangedAt"`;
 
@@ -63,10 +65,16 @@ export async function checkCredentials(db: Queryable, username: string, password
 }
 
 /** Inserts an account; undefined when the username is taken. */
-export async function insertStaff(db: Queryable, username: string, passwordHash: string, role: Role): Promise<number | undefined> {
+export async function insertStaff(
+  db: Queryable,
+  username: string,
+  passwordHash: string,
+  role: Role,
+  email: string | null = null,
+): Promise<number | undefined> {
   const { rows } = await db.query<{ id: number }>(
-    `INSERT INTO admin_users (username, password_hash, role) VALUES ($1, $2, $3) ON CONFLICT (username) DO NOTHING RETURNING id`,
-    [username, passwordHash, role],
+    `INSERT INTO admin_users (username, password_hash, role, email) VALUES ($1, $2, $3, $4) ON CONFLICT (username) DO NOTHING RETURNING id`,
+    [username, passwordHash, role, email],
   );
   return rows[0]?.id;
 }
@@ -84,6 +92,10 @@ export async function insertFirstOwner(db: Queryable, username: string, password
 
 export async function anyStaff(db: Queryable): Promise<boolean> {
   return (await db.query('SELECT 1 FROM admin_users LIMIT 1')).rows.length > 0;
+}
+
+export async function setEmail(db: Queryable, id: number, email: string | null): Promise<void> {
+  await db.query(`UPDATE admin_users SET email = $2 WHERE id = $1`, [id, email]);
 }
 
 export async function setRole(db: Queryable, id: number, role: Role): Promise<void> {

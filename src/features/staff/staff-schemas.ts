@@ -9,12 +9,16 @@ const GroupIds = Type.Array(Type.Integer({ minimum: 1, maximum: 2147483647 }), {
   maxItems: 1000,
   description: 'For a leader: the ids of the groups they lead. Other roles lead none.',
 });
+const Email = Type.Union([Type.String({ maxLength: 254 }), Type.Null()], {
+  description: 'Where the account’s mail goes: a leader gets the register reports of the groups they lead there. `null` or "" removes it.',
+});
 const Password = Type.String({ minLength: 1, maxLength: 1024, description: 'At least 12 characters.' });
 
 export const StaffMemberSchema = Type.Object({
   id: Type.Integer(),
   username: Type.String(),
   role: RoleSchema,
+  email: Type.Union([Type.String(), Type.Null()], { description: 'Where register reports go; null: none.' }),
   groups: Type.Array(Type.Integer()),
   createdAt: Type.String({ format: 'date-time' }),
   passwordChangedAt: Type.String({ format: 'date-time' }),
@@ -28,6 +32,7 @@ export const CreateStaffBodySchema = Type.Object(
     password: Password,
     role: RoleSchema,
     groups: Type.Optional(GroupIds),
+    email: Type.Optional(Email),
   },
   { additionalProperties: false },
 );
@@ -37,6 +42,7 @@ export const UpdateStaffBodySchema = Type.Object(
   {
     role: Type.Optional(RoleSchema),
     groups: Type.Optional(GroupIds),
+    email: Type.Optional(Email),
     password: Type.Optional(Type.String({ ...Password, description: 'A new password; every session of the account ends.' })),
   },
   { additionalProperties: false, minProperties: 1 },

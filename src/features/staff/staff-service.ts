@@ -1,5 +1,5 @@
-// Staff accounts and signing in. Owners manage accounts (username, password, role, and the groups a
-// leader leads); everyone may change their own password; an operator resets one from the command line.
+// Staff accounts and signing in. Owners manage accounts (username, password, role, the groups a
+// leader leads, and an e-mail address for register reports); everyone may change their own password; an operator resets one from the command line.
 // Every change goes through the change helper with its audit record. Two rules keep the installation
 // manageable: nobody removes their own account, and the last owner stays an owner.
 import type { AuthConfig } from '../../config.js';
@@ -8,6 +8,7 @@ import { type Actor, authorize, ROLES, type Role, systemActor } from '../../doma
 import { DomainError } from '../../domain/domain-error.js';
 import { sha256 } from '../../domain/secrets.js';
 import type { ServiceDeps } from '../../services.js';
+import { checkEmail } from '../people/person-service.js';
 import { hashPassword, passwordProblem } from './passwords.js';
 import { createSession, endSession, findSession, type Session } from './sessions.js';
 import { forgetSignInGuesses, reserveSignInGuess, signInSucceeded } from './sign-in-throttle.js';
@@ -21,6 +22,7 @@ import {
   listStaff,
   lockOwners,
   missingGroups,
+  setEmail,
   setLedGroups,
   setPasswordHash,
   setRole,
@@ -34,12 +36,16 @@ export interface NewStaffMember {
   role: string;
   /** For a leader: the groups they lead. */
   groups?: readonly number[];
+  /** Where the account's mail goes (register reports); '' or null: none. */
+  email?: string | null;
 }
 
 export interface StaffChanges {
   password?: string;
   role?: string;
   groups?: readonly number[];
+  /** A new address; '' or null removes it. */
+  email?: string | null;
 }
 
 export type SignIn = { kind: 'signed in'; token: string; session: Session } | { kind: 'wait'; seconds: number } | { kind: 'wrong' };
@@ -110,10 +116,19 @@ async function ledGroups(tx: Queryable, of: Role, groups: readonly number[] | un
   return list;
 }
 
-const audited = (member: Pick<StaffMember, 'username' | 'role' | 'groups'>) => ({
+/** An account's e-mail address, checked like a person's: null for none, a 400 naming `email` otherwise. */
+function staffEmail(value: string | null | undefined): string | null {
+  if (value === null || value === undefined) return null;
+  const checked = checkEmail(value);
+  if ('error' in checked) throw DomainError.invalid('email', checked.error);
+  return checked.value;
+}
+
+const audited = (member: Pick<StaffMember, 'username' | 'role' | 'groups' | 'email'>) => ({
   username: member.username,
   role: member.role,
   groups: member.groups,
+  email: member.email,
 });
 
 export class StaffService {
@@ -140,10 +155,11 @@ export class StaffService {
     const username = input.username.trim();
     if (!USERNAME_PATTERN.test(username)) throw DomainError.invalid('username', 'must be 1 to 64 letters, digits or . _ @ -');
     const of = role(input.role);
+    const email = staffEmail(input.email);
     const hash = await hashPassword(password(input.password));
     return this.deps.changes.run(actor, async (change) => {
       const groups = await ledGroups(change.tx, of, input.groups);
-      const id = await insertStaff(change.tx, username, hash, of);
+      const id = await insertStaff(change.tx, username, hash, of, email);
       if (id === undefined) throw DomainError.conflict('username', `there is already an account called ${username}`);
       await setLedGroups(change.tx, id, groups);
       const created = (await findStaff(change.tx, id))!;
@@ -166,6 +182,7 @@ export class StaffService {
       ]);
     }
     const newRole = changes.role === undefined ? undefined : role(changes.role);
+    const newEmail = changes.email === undefined ? undefined : staffEmail(changes.email);
     const hash = changes.password === undefined ? undefined : await hashPassword(password(changes.password));
     return this.deps.changes.run(actor, async (change) => {
       const owners = newRole !== undefined && newRole !== 'owner' ? await lockOwners(change.tx) : [];
@@ -176,6 +193,7 @@ export class StaffService {
         throw DomainError.conflict('role', 'the last owner stays an owner: make another account owner first');
       }
       if (newRole !== undefined) await setRole(change.tx, id, newRole);
+      if (newEmail !== undefined) await setEmail(change.tx, id, newEmail);
       // Groups asked for are checked; a new role other than leader drops the groups it had.
       if (changes.groups !== undefined || of !== 'leader') {
         await setLedGroups(change.tx, id, await ledGroups(change.tx, of, changes.groups ?? (of === 'leader' ? before.groups : [])));
