@@ -28,7 +28,7 @@
 // the statement as arrays (one row per scheduled day); a check-in finds its day by width_bucket over the
 // sorted day starts (a binary search, no per-row clock arithmetic), and times are written in APP_TIMEZONE
 // by the attendance-day SQL helpers: nothing depends on the session time zone.
-import type { Queryable } from '../../db/database.js';
+import type { Database, Queryable } from '../../db/database.js';
 import { addDays, isoInZone, type AttendanceDays } from '../../domain/attendance-day.js';
 import { csvFileName, csvHeader, csvLine, type CsvFileName, type CsvOptions } from '../../domain/csv.js';
 import { findGroup, type Schedule } from './group-repository.js';
@@ -68,34 +68,38 @@ export function registerDays(days: AttendanceDays, schedule: Schedule, from: str
 }
 
 /**
- * The statement; `days` writes the check-in times (their offsets within the range's bounds `span`) and
- * the times of marks. Parameters: $1 group, $2–$8 the RegisterDays arrays, $9 from, $10 to, $11 one
- * person or null, $12 APP_TIMEZONE.
+ * The statement, for one part of the listed members (parts are consecutive runs of them in register
+ * order, so the parts' member lists joined in part order are the whole list); `days` writes the check-in
+ * times (their offsets within the range's bounds `span`) and the times of marks. Parameters: $1 group,
+ * $2–$6 the RegisterDays arrays (day, start, end, startsAt, lateAfter), $7 from, $8 to, $9 one person or
+ * null, $10 the part (1-based), $11 the number of parts. Answers one row: `members`, the part's member
+ * objects as JSON text joined by commas, and `day_counts`, per day the part's counts of present, late,
+ * absent, excused and upcoming.
  */
 export function registerSql(days: AttendanceDays, span: { day: string; start: string; end: string }): string {
   return `
-WITH g AS (
-  SELECT id, name FROM groups WHERE id = $1
-), days AS MATERIALIZED (
+WITH days AS MATERIALIZED (
   SELECT d.ord::int AS ord, d.day, to_json(d.day)::text AS day_json, d.day_start, d.day_end, d.starts_at, d.late_after,
          -- Late from the second after the boundary: the arrival is compared in whole seconds (startTime and
          -- graceMinutes are whole minutes, so the boundary is a whole second).
-         d.late_after + interval '1 second' AS late_from, d.starts_text, d.late_text
-    FROM unnest($2::date[], $3::timestamptz[], $4::timestamptz[], $5::timestamptz[], $6::timestamptz[], $7::text[], $8::text[])
-         WITH ORDINALITY AS d(day, day_start, day_end, starts_at, late_after, starts_text, late_text, ord)
+         d.late_after + interval '1 second' AS late_from
+    FROM unnest($2::date[], $3::timestamptz[], $4::timestamptz[], $5::timestamptz[], $6::timestamptz[])
+         WITH ORDINALITY AS d(day, day_start, day_end, starts_at, late_after, ord)
 ), everyone AS MATERIALIZED (
-  -- listed: the whole register lists the members of the range; one person's ($11) is listed whatever the range.
-  SELECT p.id, p.firstname, p.lastname, p.external_ref, p.match_key, m.since, m.until,
-         CASE WHEN $11::bigint IS NULL THEN (m.since IS NULL OR m.since <= $10::date) AND (m.until IS NULL OR m.until >= $9::date)
-              ELSE p.id = $11::bigint END AS listed
-    FROM group_members m JOIN people p ON p.id = m.person_id
-   WHERE m.group_id = $1
+  -- listed: the whole register lists the members of the range; one person's ($9) is listed whatever the
+  -- range. part: which run of the listed members, in register order, this member is in.
+  SELECT e.*, CASE WHEN e.listed THEN ntile($11::int) OVER (PARTITION BY e.listed ORDER BY e.lastname, e.firstname, e.id) END AS part
+    FROM (SELECT p.id, p.firstname, p.lastname, p.external_ref, p.match_key, m.since, m.until,
+                 CASE WHEN $9::bigint IS NULL THEN (m.since IS NULL OR m.since <= $8::date) AND (m.until IS NULL OR m.until >= $7::date)
+                      ELSE p.id = $9::bigint END AS listed
+            FROM group_members m JOIN people p ON p.id = m.person_id
+           WHERE m.group_id = $1) e
 ), members AS MATERIALIZED (
-  SELECT id, firstname, lastname, external_ref, since, until FROM everyone WHERE listed
+  SELECT id, firstname, lastname, external_ref, since, until FROM everyone WHERE listed AND part = $10::int
 ), by_name AS MATERIALIZED (
   -- A folded name unique among every member of the group, whoever the register is read for; kept when
-  -- that member is listed.
-  SELECT match_key, min(id) AS person_id FROM everyone GROUP BY match_key HAVING count(*) = 1 AND bool_or(listed)
+  -- that member is in this part.
+  SELECT match_key, min(id) AS person_id FROM everyone GROUP BY match_key HAVING count(*) = 1 AND bool_or(listed AND part = $10::int)
 ), span AS (
   SELECT min(day_start) AS lo, max(day_end) AS hi FROM days
 ), hits AS (
@@ -154,12 +158,6 @@ WITH g AS (
          count(*) FILTER (WHERE status = 'excused') AS excused,
          count(*) FILTER (WHERE status = 'upcoming') AS upcoming
     FROM cells GROUP BY ord
-), day_rows AS (
-  SELECT d.ord, json_build_object(
-           'date', d.day, 'startsAt', d.starts_text, 'lateAfter', d.late_text,
-           'totals', json_build_object('present', coalesce(c.present, 0), 'late', coalesce(c.late, 0), 'absent', coalesce(c.absent, 0),
-                                       'excused', coalesce(c.excused, 0), 'upcoming', coalesce(c.upcoming, 0))) AS item
-    FROM days d LEFT JOIN day_counts c ON c.ord = d.ord
 ), member_cells AS (
   -- Per member, over the narrow cells alone (grouped by person id, not by every column of a member).
   SELECT person_id, string_agg(cell, ',' ORDER BY ord) AS attendance,
@@ -182,11 +180,10 @@ WITH g AS (
            || '}' AS item
     FROM members m LEFT JOIN member_cells mc ON mc.person_id = m.id
 )
-SELECT '{"group":' || json_build_object('id', g.id, 'name', g.name)::text
-       || ',"from":' || to_json($9::date)::text || ',"to":' || to_json($10::date)::text || ',"timezone":' || to_json($12::text)::text
-       || ',"days":' || (SELECT coalesce(json_agg(item ORDER BY ord), '[]')::text FROM day_rows)
-       || ',"members":[' || (SELECT coalesce(string_agg(item, ',' ORDER BY lastname, firstname, id), '') FROM member_rows) || ']}' AS register
-  FROM g`;
+SELECT (SELECT coalesce(string_agg(item, ',' ORDER BY lastname, firstname, id), '') FROM member_rows) AS members,
+       (SELECT coalesce(json_agg(json_build_array(coalesce(c.present, 0), coalesce(c.late, 0), coalesce(c.absent, 0),
+                                                  coalesce(c.excused, 0), coalesce(c.upcoming, 0)) ORDER BY d.ord), '[]')
+          FROM days d LEFT JOIN day_counts c ON c.ord = d.ord)::text AS day_counts`;
 }
 
 export type AttendanceStatus = 'present' | 'late' | 'absent' | 'excused' | 'upcoming' | 'not-member';
@@ -236,10 +233,16 @@ export interface Register {
   }[];
 }
 
+/** Registers of more cells than this are computed in two parts at once, on two connections. */
+const CELLS_PER_PART = 4_000;
+
 /**
  * The register as JSON text, ready to send; undefined when the group does not exist. With `personId`,
  * only that member's row (whatever the range), matched to check-ins exactly as in the whole register.
- * Two round trips: the group's schedule (its days are computed here), then the one statement.
+ * The group's schedule is read first (its days are computed here); then the statement runs, for a large
+ * register as two halves of the member list on two pool connections at once (each half is most of the
+ * work: matching check-ins and writing cells), and the halves' member lists and day counts are joined
+ * here. On a single connection (a transaction, the embedded database) the halves simply run in turn.
  */
 export async function registerJson(
   db: Queryable,
@@ -252,21 +255,43 @@ export async function registerJson(
   const group = await findGroup(db, days.timezone, groupId);
   if (!group) return undefined;
   const scheduled = registerDays(days, group.schedule, from, to);
-  const { rows } = await db.query<{ register: string }>(registerSql(days, days.span(from, to)), [
-    groupId,
-    scheduled.day,
-    scheduled.start,
-    scheduled.end,
-    scheduled.startsAt,
-    scheduled.lateAfter,
-    scheduled.startsAtText,
-    scheduled.lateAfterText,
-    from,
-    to,
-    personId ?? null,
-    days.timezone,
-  ]);
-  return rows[0]?.register;
+  const large = personId === undefined && scheduled.day.length * group.memberCount > CELLS_PER_PART;
+  const parts = large && (db as Partial<Database>).kind === 'postgres' ? 2 : 1;
+  const sql = registerSql(days, days.span(from, to));
+  const results = await Promise.all(
+    Array.from({ length: parts }, (_, index) =>
+      db.query<{ members: string; day_counts: string }>(sql, [
+        groupId,
+        scheduled.day,
+        scheduled.start,
+        scheduled.end,
+        scheduled.startsAt,
+        scheduled.lateAfter,
+        from,
+        to,
+        personId ?? null,
+        index + 1,
+        parts,
+      ]),
+    ),
+  );
+  const counts = results.map(({ rows }) => JSON.parse(rows[0]!.day_counts) as number[][]);
+  const dayRows = scheduled.day.map((date, d) => {
+    const [present, late, absent, excused, upcoming] = [0, 1, 2, 3, 4].map((k) =>
+      counts.reduce((sum, part) => sum + (part[d]?.[k] ?? 0), 0),
+    );
+    return {
+      date,
+      startsAt: scheduled.startsAtText[d] ?? null,
+      lateAfter: scheduled.lateAfterText[d] ?? null,
+      totals: { present, late, absent, excused, upcoming },
+    };
+  });
+  const members = results
+    .map(({ rows }) => rows[0]!.members)
+    .filter((text) => text !== '')
+    .join(',');
+  return `{"group":${JSON.stringify({ id: groupId, name: group.name })},"from":${JSON.stringify(from)},"to":${JSON.stringify(to)},"timezone":${JSON.stringify(days.timezone)},"days":${JSON.stringify(dayRows)},"members":[${members}]}`;
 }
 
 // ---- CSV -------------------------------------------------------------------------------------------
