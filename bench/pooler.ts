@@ -3,7 +3,7 @@
 //  - one replica straight to PostgreSQL (DATABASE_POOL_MODE=session, the default);
 //  - four replicas through PgBouncer in transaction mode (test/support/pgbouncer.ts: Debian's pgbouncer,
 //    scripts/install-pgbouncer.sh), each with its own pool, LISTEN on the direct connection;
-// both under the seed's POST /table/create and GET /table/view/date:today at the same total connections
+// both under the seed's POST /table/create and GET /table/view of a day of 100 rows at the same total connections
 // (the four replicas share them), with PostgreSQL's server connections counted at the end of each round.
 //   BENCH_DATABASE_URL  a PostgreSQL superuser URL (default postgres://postgres@127.0.0.1:5432/postgres)
 //   BENCH_DURATION_S, BENCH_REPS, BENCH_CONNECTIONS   per measurement (6 s), rounds (3), total connections (50)
@@ -67,6 +67,16 @@ async function main() {
   try {
     const migrated = await runCli(['migrate'], { DATABASE_URL: url });
     if (migrated.code !== 0) throw new Error(migrated.stderr);
+    // A past day of 100 rows to read: today fills up with the writes of the rounds (a sheet of 100,000
+    // rows by the last one), which would measure the size of the day instead of the setup.
+    const seed = new pg.Client({ connectionString: url });
+    await seed.connect();
+    await seed.query(
+      `INSERT INTO checkins (login, firstname, lastname, gate, direction, name_key)
+       SELECT timestamptz '2026-01-05T08:00:00Z' + make_interval(secs => i * 3), 'Day', 'Row ' || i, 'A', 'in', 'day row ' || i
+         FROM generate_series(1, 100) AS i`,
+    );
+    await seed.end();
     const direct = (await startService({ env: { DATABASE_URL: url } })).service;
     services.push(direct);
     const pooled: Service[] = [];
@@ -85,7 +95,7 @@ async function main() {
     for (let rep = 1; rep <= REPS; rep++) {
       for (const [work, route, method] of [
         ['POST /table/create', '/table/create', 'POST'],
-        ['GET /table/view/date:today', '/table/view/date:today', 'GET'],
+        ['GET /table/view/date:20260105 (100 rows)', '/table/view/date:20260105', 'GET'],
       ] as const) {
         console.log(`${work}, round ${rep}/${REPS}`);
         const one = row(work, '1 replica, direct');
