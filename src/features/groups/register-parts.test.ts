@@ -7,7 +7,7 @@ import { after, before, test } from 'node:test';
 import { attendanceDays } from '../../domain/attendance-day.js';
 import { type Database, openDatabase } from '../../db/database.js';
 import { createTestDatabase, type TestDatabase } from '../../../test/support/database.js';
-import { registerJson, type Register } from './register.js';
+import { registerJson, registerParts, type Register } from './register.js';
 
 let database: TestDatabase;
 let db: Database;
@@ -44,8 +44,11 @@ after(async () => {
 });
 
 test('a register split in two halves is the register computed in one piece', async () => {
+  // 180 × 31 cells: two parts on the pool; one on a transaction's single connection.
+  assert.equal(registerParts(db, 180 * 31), 2);
+  assert.equal(await db.transaction(async (tx) => registerParts(tx, 180 * 31)), 1);
+  assert.equal(registerParts(db, 100 * 31), 1);
   const split = await registerJson(db, days, 1, '2026-10-01', '2026-10-31');
-  // One connection (a transaction's) computes it in one piece.
   const whole = await db.transaction((tx) => registerJson(tx, days, 1, '2026-10-01', '2026-10-31'));
   assert.ok(split && whole);
   const [a, b] = [JSON.parse(split) as Register, JSON.parse(whole) as Register];

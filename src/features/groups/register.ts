@@ -67,6 +67,11 @@ export function registerDays(days: AttendanceDays, schedule: Schedule, from: str
   return out;
 }
 
+/** The counts of a set of cells by status (the totals of a day and of a member). */
+const STATUS_COUNTS = (['present', 'late', 'absent', 'excused', 'upcoming'] as const)
+  .map((status) => `count(*) FILTER (WHERE status = '${status}') AS ${status}`)
+  .join(', ');
+
 /**
  * The statement, for one part of the listed members (parts are consecutive runs of them in register
  * order, so the parts' member lists joined in part order are the whole list); `days` writes the check-in
@@ -152,20 +157,12 @@ WITH days AS MATERIALIZED (
     FROM statuses
 ), day_counts AS (
   SELECT ord,
-         count(*) FILTER (WHERE status = 'present') AS present,
-         count(*) FILTER (WHERE status = 'late') AS late,
-         count(*) FILTER (WHERE status = 'absent') AS absent,
-         count(*) FILTER (WHERE status = 'excused') AS excused,
-         count(*) FILTER (WHERE status = 'upcoming') AS upcoming
+         ${STATUS_COUNTS}
     FROM cells GROUP BY ord
 ), member_cells AS (
   -- Per member, over the narrow cells alone (grouped by person id, not by every column of a member).
   SELECT person_id, string_agg(cell, ',' ORDER BY ord) AS attendance,
-         count(*) FILTER (WHERE status = 'present') AS present,
-         count(*) FILTER (WHERE status = 'late') AS late,
-         count(*) FILTER (WHERE status = 'absent') AS absent,
-         count(*) FILTER (WHERE status = 'excused') AS excused,
-         count(*) FILTER (WHERE status = 'upcoming') AS upcoming
+         ${STATUS_COUNTS}
     FROM cells GROUP BY person_id
 ), member_rows AS (
   SELECT m.lastname, m.firstname, m.id, '{"person":'
@@ -237,6 +234,15 @@ export interface Register {
 const CELLS_PER_PART = 4_000;
 
 /**
+ * In how many parts a register of `cells` cells is computed: two for a large one on a pool of PostgreSQL
+ * connections (they run at once), one otherwise (a transaction or the embedded database has one
+ * connection, on which parts would only run in turn).
+ */
+export function registerParts(db: Queryable, cells: number): 1 | 2 {
+  return cells > CELLS_PER_PART && (db as Partial<Database>).kind === 'postgres' ? 2 : 1;
+}
+
+/**
  * The register as JSON text, ready to send; undefined when the group does not exist. With `personId`,
  * only that member's row (whatever the range), matched to check-ins exactly as in the whole register.
  * The group's schedule is read first (its days are computed here); then the statement runs, for a large
@@ -255,8 +261,7 @@ export async function registerJson(
   const group = await findGroup(db, days.timezone, groupId);
   if (!group) return undefined;
   const scheduled = registerDays(days, group.schedule, from, to);
-  const large = personId === undefined && scheduled.day.length * group.memberCount > CELLS_PER_PART;
-  const parts = large && (db as Partial<Database>).kind === 'postgres' ? 2 : 1;
+  const parts = personId === undefined ? registerParts(db, scheduled.day.length * group.memberCount) : 1;
   const sql = registerSql(days, days.span(from, to));
   const results = await Promise.all(
     Array.from({ length: parts }, (_, index) =>
