@@ -32,9 +32,6 @@ import { listenError, portIsFree } from './listening.js';
 export const IDLE_CONNECTION_GRACE_MS = 1_000;
 
 /**
- * (A browser keeps its idle keep-alive connections for minutes, whatever the `Keep-Alive` header says, so
- * a shutdown that waited for them would always last until its timeout.)
- *
  * Stops accepting connections but keeps the established ones: a request that arrives on one is answered
  * (with `Connection: close`, see http/connection-ending.ts) and the connection ends after that answer; a
  * connection still idle IDLE_CONNECTION_GRACE_MS after the listener closed is ended then (every answer
@@ -42,8 +39,9 @@ export const IDLE_CONNECTION_GRACE_MS = 1_000;
  * Closing idle keep-alive connections at once (what http.Server.close does) races a client that is
  * reusing one at that moment: its request meets a reset; the grace leaves a client that was between two
  * requests time to send the next one. Nothing is tracked per request for this: Node knows which
- * connections are idle. Whatever is still open after `timeoutMs` is destroyed. Resolves with the number
- * of connections destroyed.
+ * connections are idle. (Waiting for idle connections would not do: a browser keeps them for minutes,
+ * whatever the `Keep-Alive` header says.) Whatever is still open after `timeoutMs` is destroyed.
+ * Resolves with the number of connections destroyed.
  */
 function closeConnectionsGracefully(server: Server, timeoutMs: number): Promise<number> {
   return new Promise((resolve) => {
