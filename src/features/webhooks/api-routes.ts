@@ -20,7 +20,7 @@ import {
 
 const TAGS = ['webhooks'];
 const DELIVERY =
-  'Each delivery is a POST of `{"type", "timestamp", "data"}` with the headers `webhook-id` (the same on every retry), `webhook-timestamp` (unix seconds of the attempt) and `webhook-signature` (`v1,<base64 HMAC-SHA256 of "id.timestamp.body">`). A 2xx answer within 10 s delivers; anything else (a redirect too) is retried after 5 s, 5 min, 30 min, 2 h, 5 h, 10 h and 10 h; an endpoint whose deliveries all fail for 24 hours is disabled.';
+  'Each delivery is a POST of `{"type", "timestamp", "data"}` with the headers `webhook-id` (the same on every retry), `webhook-timestamp` (unix seconds of the attempt) and `webhook-signature` (`v1,<base64 HMAC-SHA256 of "id.timestamp.body">`). A 2xx answer within 10 s delivers; anything else (a redirect too) is retried after 5 s, 5 min, 30 min, 2 h, 5 h, 10 h and 10 h; an endpoint whose deliveries all fail for 24 hours is disabled. Deliveries are not ordered (several run at once, and a retry comes later): order events by the payload\'s `timestamp`, the time of the change.';
 
 export const apiV1WebhookRoutes: FastifyPluginAsync<AppContext> = async (app, { services }) => {
   const api = app.withTypeProvider<TypeBoxTypeProvider>();

@@ -254,7 +254,10 @@ describe('webhook delivery', () => {
     const marked = await owner.inject({ method: 'PUT', url: cell, payload: { status: 'present', reason: 'roll call' } });
     assert.ok(marked.statusCode === 200 || marked.statusCode === 201, marked.body);
     assert.equal((await owner.inject({ method: 'DELETE', url: cell })).statusCode, 204);
-    const payloads = (await receiver.waitFor(2)).map((r) => verify(hook.secret, r));
+    // Deliveries run concurrently and may arrive in either order; the payload's `timestamp` (the time of
+    // the change's transaction) is what a receiver orders them by.
+    const payloads = (await receiver.waitFor(2)).map((r) => verify(hook.secret, r)).sort((a, b) => a.timestamp.localeCompare(b.timestamp));
+    assert.ok(payloads[0]!.timestamp < payloads[1]!.timestamp, 'the mark and its taking back have distinct times');
     assert.deepEqual(
       payloads.map((p) => [p.type, p.data]),
       [
