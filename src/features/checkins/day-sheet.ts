@@ -63,6 +63,8 @@ async function daySheetEtag(db: Queryable, days: AttendanceDays, day: string): P
   const { rows } = await db.query<Version>(
     `SELECT count(*) AS entries, max(c.id) AS last_id, bit_xor(hashint8extended(c.id, c.xmin::text::bigint)) AS versions FROM checkins c WHERE ${ON_DAY_LIVE}`,
     [start, end],
+    // Every read of a kept sheet runs it: parsed and planned once per connection.
+    { prepared: 'barona_day_sheet_etag' },
   );
   return etagOf(day, rows[0]);
 }

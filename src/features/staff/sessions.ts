@@ -58,6 +58,8 @@ export async function findSession(
       WHERE s.token_hash = $1 AND s.expires_at > now()
         AND s.last_seen_at > now() - make_interval(mins => $2::int)`,
     [sha256(token), config.sessionIdleMinutes],
+    // Every signed-in request runs it: parsed and planned once per connection.
+    { prepared: 'barona_find_session' },
   );
   const row = rows[0];
   if (!row) return undefined;

@@ -92,6 +92,8 @@ export async function authenticateGateToken(
     `SELECT id, name, gate, scopes, (last_used_at IS NULL OR last_used_at < now() - interval '30 seconds') AS stale
        FROM gate_tokens WHERE token_hash = $1 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > now())`,
     [sha256(presented)],
+    // Every request with a bearer token runs it: parsed and planned once per connection.
+    { prepared: 'barona_authenticate_gate_token' },
   );
   const row = rows[0];
   if (!row) return undefined;
