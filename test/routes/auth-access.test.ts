@@ -68,6 +68,23 @@ describe('AUTH_MODE=token on PostgreSQL', () => {
     assert.doesNotMatch(page, /\sstyle="/, 'no inline styles');
   });
 
+  test('API answers carry the API security headers: nothing runs, loads or frames them; not kept', async () => {
+    for (const path of ['/api/v1/checkins?date=2026-01-01', '/table/view/date:20260101']) {
+      const response = await admin.get(path);
+      assert.equal(response.headers.get('content-security-policy'), "default-src 'none'; frame-ancestors 'none'", path);
+      assert.equal(response.headers.get('x-content-type-options'), 'nosniff', path);
+      assert.equal(response.headers.get('x-frame-options'), 'DENY', path);
+      assert.equal(response.headers.get('cross-origin-resource-policy'), 'same-origin', path);
+      assert.equal(response.headers.get('strict-transport-security'), 'max-age=15552000', path);
+    }
+    const signedIn = await admin.get('/api/v1/checkins?date=2026-01-01');
+    assert.equal(signedIn.status, 200);
+    assert.equal(signedIn.headers.get('cache-control'), 'no-store', 'an answer with names is not kept');
+    // The API description, read in a browser, is a page with the page's policy.
+    const docs = await fetch(`${server.url}/api/docs`);
+    assert.match(docs.headers.get('content-security-policy') ?? '', /script-src 'self'/);
+  });
+
   test('check-in writes without credentials are 401 (seed text and problem+json)', async () => {
     const seed = await postJson(`${server.url}/table/create`, { firstname: 'Ada', lastname: 'Lovelace', gate: 'A' });
     assert.equal(seed.status, 401);
