@@ -49,15 +49,37 @@ export function loggerOptions(level: LogLevel): NonNullable<Exclude<FastifyServe
 let collector: DestinationStream | undefined;
 
 /**
- * Lines for a collector go to stdout asynchronously: a line is handed to the kernel by a write that
- * does not hold up the request that logged it, and lines logged while a write is under way leave
- * together in the next one (under load, one write for many requests instead of one system call in
- * each request's path). pino flushes what is pending synchronously when the process exits, so a line
- * logged before `process.exit` or a crash is kept; a SIGKILL can lose the lines of the last moment.
- * One stream per process, whatever number of apps it builds.
+ * Lines for a collector are written to stdout once per turn of the event loop: the lines the requests
+ * of one turn log leave in one write at the end of it (under load, one system call for many requests
+ * instead of one in each request's path; a quiet process still writes each line within its turn).
+ * The write is synchronous (pino's sonic-boom, which also waits out a full pipe), and what a turn has
+ * logged before `process.exit` or a crash is written at exit. One stream per process, whatever number
+ * of apps it builds.
  */
 function collectorDestination(): DestinationStream {
-  collector ??= pino.destination({ dest: 1, sync: false });
+  if (collector) return collector;
+  const stdout = pino.destination({ dest: 1, sync: true });
+  let pending = '';
+  let scheduled = false;
+  const endOfTurn = () => {
+    scheduled = false;
+    if (pending === '') return;
+    const lines = pending;
+    pending = '';
+    stdout.write(lines);
+  };
+  process.once('exit', endOfTurn);
+  collector = {
+    write(line: string) {
+      pending += line;
+      // A turn that logs more than 16 kB writes as it goes.
+      if (pending.length > 16 * 1024) endOfTurn();
+      else if (!scheduled) {
+        scheduled = true;
+        setImmediate(endOfTurn);
+      }
+    },
+  };
   return collector;
 }
 
