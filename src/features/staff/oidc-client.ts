@@ -147,8 +147,12 @@ export class OidcClient {
         throw problemOf(error, this.issuerHost);
       }
     }
-    // The ID token's own claims (issuer, subject, audience, nonce) are never overridden by userinfo.
-    return { issuer: idToken.iss, subject: idToken.sub, claims: { ...idToken, ...userinfo, iss: idToken.iss, sub: idToken.sub } };
+    // The ID token's own claims (issuer, subject, audience, nonce) are never overridden by userinfo. An
+    // address and whether it is verified come from the same answer: userinfo's email without its own
+    // email_verified is not vouched for by the ID token's.
+    const claims: Record<string, unknown> = { ...idToken, ...userinfo, iss: idToken.iss, sub: idToken.sub };
+    if ('email' in userinfo && !('email_verified' in userinfo)) delete claims.email_verified;
+    return { issuer: idToken.iss, subject: idToken.sub, claims };
   }
 }
 

@@ -162,6 +162,13 @@ export const oidcRoutes: FastifyPluginAsync<AppContext> = async (app, context) =
         { event: 'signed in', method: 'oidc', userId: outcome.session.userId, created: outcome.created, changed: outcome.changed },
         'admin signed in with OpenID Connect',
       );
+      if (outcome.emailIgnored !== undefined) {
+        // The reason only: the address itself is personal data, and not one Barona accepts anyway.
+        request.log.warn(
+          { event: 'oidc email ignored', userId: outcome.session.userId, reason: outcome.emailIgnored },
+          "the provider's verified e-mail address was not stored",
+        );
+      }
       const { session } = outcome;
       const actor = { kind: 'staff', id: session.userId, username: session.username, role: session.role, groups: session.groups } as const;
       const next = landing(safeNext(flow.next), actor);

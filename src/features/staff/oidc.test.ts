@@ -47,7 +47,11 @@ async function startProvider(): Promise<{ issuer: string; close(): Promise<void>
       return { accountId: id, claims: async () => ({ sub: id, ...accounts.get(id) }) };
     },
     // Barona's claims come with the openid scope; the standard ones with profile and email.
-    claims: { openid: ['sub', 'barona_role', 'barona_groups'], profile: ['preferred_username', 'name'], email: ['email'] },
+    claims: {
+      openid: ['sub', 'barona_role', 'barona_groups'],
+      profile: ['preferred_username', 'name'],
+      email: ['email', 'email_verified'],
+    },
     cookies: { keys: ['a cookie signing key for the tests'] },
     features: { devInteractions: { enabled: true } },
     pkce: { required: () => true },
@@ -169,10 +173,12 @@ async function sessionOf(running: TestApp, cookie: string | undefined) {
 }
 
 const accountRows = (running: TestApp, username: string) =>
-  running.database.query<{ id: string; role: string; password_hash: string }>(
-    `SELECT id, role, password_hash FROM admin_users WHERE username = $1`,
+  running.database.query<{ id: string; role: string; password_hash: string; email: string | null }>(
+    `SELECT id, role, password_hash, email FROM admin_users WHERE username = $1`,
     [username],
   );
+
+const emailOf = async (running: TestApp, username: string) => (await accountRows(running, username))[0]?.email;
 
 describe('sign-in with OpenID Connect against a real provider', { timeout: 180_000 }, () => {
   let provider: Awaited<ReturnType<typeof startProvider>>;
@@ -372,6 +378,131 @@ describe('sign-in with OpenID Connect against a real provider', { timeout: 180_0
     assert.equal(other.callback.statusCode, 409, other.callback.body);
     assert.match(other.callback.body, /belongs to another person of the provider/);
     assert.equal((await accountRows(running, 'mia'))[0]!.role, 'manager');
+  });
+
+  test('a verified email is stored (audited with the account); an unverified one, or one without email_verified, is not', async () => {
+    accounts.set('sub-vera', { preferred_username: 'vera', barona_role: 'leader', email: 'vera@example.org', email_verified: true });
+    const first = await oidcSignIn(running, 'sub-vera');
+    assert.equal(first.callback.statusCode, 200, first.callback.body);
+    const [vera] = await accountRows(running, 'vera');
+    assert.equal(vera!.email, 'vera@example.org');
+    const audit = await running.database.query<{ action: string; after: { email: string | null } }>(
+      `SELECT action, after FROM audit_log WHERE entity = 'admin' AND entity_id = $1 ORDER BY id`,
+      [vera!.id],
+    );
+    assert.deepEqual(
+      audit.map((a) => [a.action, a.after.email]),
+      [['create', 'vera@example.org']],
+    );
+    // The Staff API shows it like an address set by hand.
+    const listed = await owner.inject({ url: `/api/v1/users/${vera!.id}` });
+    assert.equal((listed.json() as { email: string }).email, 'vera@example.org');
+
+    accounts.set('sub-una', { preferred_username: 'una', barona_role: 'viewer', email: 'una@example.org', email_verified: false });
+    accounts.set('sub-abe', { preferred_username: 'abe', barona_role: 'viewer', email: 'abe@example.org' });
+    for (const [sub, username] of [
+      ['sub-una', 'una'],
+      ['sub-abe', 'abe'],
+    ] as const) {
+      const flow = await oidcSignIn(running, sub);
+      assert.equal(flow.callback.statusCode, 200, flow.callback.body);
+      assert.equal((await sessionOf(running, flow.session)).username, username);
+      assert.equal(await emailOf(running, username), null, `${username}: an address the provider does not call verified is not stored`);
+    }
+  });
+
+  test('a changed verified email replaces the stored one (audited); the same one again changes nothing', async () => {
+    accounts.set('sub-cy', { preferred_username: 'cy', barona_role: 'viewer', email: 'cy@old.example.org', email_verified: true });
+    await oidcSignIn(running, 'sub-cy');
+    const [cy] = await accountRows(running, 'cy');
+    assert.equal(cy!.email, 'cy@old.example.org');
+    accounts.set('sub-cy', { preferred_username: 'cy', barona_role: 'viewer', email: 'cy@new.example.org', email_verified: true });
+    const changed = await oidcSignIn(running, 'sub-cy');
+    assert.equal(changed.callback.statusCode, 200, changed.callback.body);
+    assert.equal(await emailOf(running, 'cy'), 'cy@new.example.org');
+    await oidcSignIn(running, 'sub-cy');
+    const audit = await running.database.query<{
+      actor: string;
+      action: string;
+      before: { email: string } | null;
+      after: { email: string };
+    }>(`SELECT actor, action, before, after FROM audit_log WHERE entity = 'admin' AND entity_id = $1 ORDER BY id`, [cy!.id]);
+    assert.deepEqual(
+      audit.map((a) => [a.actor, a.action, a.before?.email ?? null, a.after.email]),
+      [
+        ['OpenID Connect', 'create', null, 'cy@old.example.org'],
+        ['OpenID Connect', 'change', 'cy@old.example.org', 'cy@new.example.org'],
+      ],
+    );
+  });
+
+  test('an address set by hand stays when the provider sends none, or an unverified one; a verified one replaces it', async () => {
+    accounts.set('sub-hal', { preferred_username: 'hal', barona_role: 'leader', barona_groups: [groupA] });
+    await oidcSignIn(running, 'sub-hal');
+    const [hal] = await accountRows(running, 'hal');
+    assert.equal(hal!.email, null);
+    const set = await owner.inject({ method: 'PATCH', url: `/api/v1/users/${hal!.id}`, payload: { email: 'hal@school.example.org' } });
+    assert.equal(set.statusCode, 200, set.body);
+
+    const none = await oidcSignIn(running, 'sub-hal');
+    assert.equal(none.callback.statusCode, 200, none.callback.body);
+    assert.equal(await emailOf(running, 'hal'), 'hal@school.example.org', 'no email claim: the address set by hand stays');
+    accounts.set('sub-hal', {
+      preferred_username: 'hal',
+      barona_role: 'leader',
+      barona_groups: [groupA],
+      email: 'hal@elsewhere.example.org',
+    });
+    await oidcSignIn(running, 'sub-hal');
+    assert.equal(await emailOf(running, 'hal'), 'hal@school.example.org', 'an unverified claim does not replace it');
+    const changes = await running.database.query(
+      `SELECT 1 FROM audit_log WHERE entity = 'admin' AND entity_id = $1 AND actor = 'OpenID Connect'`,
+      [hal!.id],
+    );
+    assert.equal(changes.length, 1, 'only the creation: keeping the address is no change');
+
+    accounts.set('sub-hal', {
+      preferred_username: 'hal',
+      barona_role: 'leader',
+      barona_groups: [groupA],
+      email: 'hal@provider.example.org',
+      email_verified: true,
+    });
+    await oidcSignIn(running, 'sub-hal');
+    assert.equal(await emailOf(running, 'hal'), 'hal@provider.example.org', "the provider's verified address wins");
+  });
+
+  test('an implausible or too long verified email is ignored (the stored one stays) and logged at warn without the address', async () => {
+    accounts.set('sub-ike', { preferred_username: 'ike', barona_role: 'viewer', email: 'ike@example.org', email_verified: true });
+    await oidcSignIn(running, 'sub-ike');
+    const warned: unknown[][] = [];
+    const log = running.app.log as unknown as { warn: (...args: unknown[]) => void };
+    const warn = log.warn;
+    log.warn = (...args: unknown[]) => void warned.push(args);
+    const long = `${'x'.repeat(250)}@example.org`;
+    try {
+      for (const bad of ['not an address', 'two@@example.org', long]) {
+        accounts.set('sub-ike', { preferred_username: 'ike', barona_role: 'viewer', email: bad, email_verified: true });
+        const flow = await oidcSignIn(running, 'sub-ike');
+        assert.equal(flow.callback.statusCode, 200, flow.callback.body);
+        assert.equal((await sessionOf(running, flow.session)).username, 'ike', 'the sign-in itself succeeds');
+        assert.equal(await emailOf(running, 'ike'), 'ike@example.org');
+      }
+    } finally {
+      log.warn = warn;
+    }
+    assert.equal(warned.length, 3, JSON.stringify(warned));
+    const [ike] = await accountRows(running, 'ike');
+    for (const [fields, message] of warned) {
+      assert.deepEqual(Object.keys(fields as object), ['event', 'userId', 'reason']);
+      assert.equal((fields as { event: string }).event, 'oidc email ignored');
+      assert.equal((fields as { userId: number }).userId, Number(ike!.id));
+      assert.match(String(message), /e-mail address was not stored/);
+    }
+    assert.match(JSON.stringify(warned[2]), /longer than 254 characters/);
+    const text = JSON.stringify(warned);
+    for (const bad of ['not an address', 'two@@', 'xxxxxxxxxx', 'example.org'])
+      assert.ok(!text.includes(bad), `the log line does not quote ${bad}`);
   });
 
   test('a claim that would demote the last owner refuses the sign-in and keeps the owner', async () => {

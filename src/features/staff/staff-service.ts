@@ -57,7 +57,38 @@ export interface OidcIdentity {
   claims: Readonly<Record<string, unknown>>;
 }
 
-export type OidcSignIn = { token: string; session: Session; created: boolean; changed: boolean };
+export type OidcSignIn = {
+  token: string;
+  session: Session;
+  created: boolean;
+  changed: boolean;
+  /** Why the provider's verified e-mail address was not stored (never the address): for the caller's warn line. */
+  emailIgnored?: string;
+};
+
+/**
+ * The e-mail address of the claims, as an OpenID Connect sign-in uses it: `verified` only when
+ * `email_verified` is true (the boolean, or the string "true" some providers send; absent counts as not
+ * verified) and the address is plausible; `ignored` (with a reason that does not quote it) for a verified
+ * claim that is not a string, longer than 254 characters, holds control characters or does not look like
+ * name@example.org; `none` when there is no address, or it is not verified.
+ */
+export type OidcEmail = { kind: 'none' } | { kind: 'verified'; value: string } | { kind: 'ignored'; reason: string };
+
+export function emailOfClaims(claims: Readonly<Record<string, unknown>>): OidcEmail {
+  const value = claims.email;
+  if (value === undefined || value === null || value === '') return { kind: 'none' };
+  if (claims.email_verified !== true && claims.email_verified !== 'true') return { kind: 'none' };
+  if (typeof value !== 'string') return { kind: 'ignored', reason: 'the email claim is not a string' };
+  const trimmed = value.trim();
+  if (trimmed === '') return { kind: 'none' };
+  if (trimmed.length > 254) return { kind: 'ignored', reason: 'the email claim is longer than 254 characters' };
+  const checked = /[\p{Cc}\p{Cf}]/u.test(trimmed) ? undefined : checkEmail(trimmed);
+  if (!checked || 'error' in checked || checked.value === null) {
+    return { kind: 'ignored', reason: 'the email claim is not a plausible e-mail address' };
+  }
+  return { kind: 'verified', value: checked.value };
+}
 
 const GROUPS_MAX = 1000;
 
@@ -283,9 +314,11 @@ export class StaffService {
    * Signs in whoever the OpenID Connect provider vouched for (the protocol is done: the ID token was
    * checked, with its nonce, by the caller). The claims decide: the username (OIDC_USERNAME_CLAIM, else
    * email, else sub), the role (OIDC_ROLE_CLAIM, the most powerful one named) and, for a leader, the
-   * groups (OIDC_GROUPS_CLAIM, unknown ids left out). The first sign-in creates the account (it has no
-   * password), later ones bring its role and groups up to date, each with its audit record by
-   * "OpenID Connect"; then a session opens as for a password. Refused (nothing stored): no valid role, a
+   * groups (OIDC_GROUPS_CLAIM, unknown ids left out), and the e-mail address (emailOfClaims: a verified
+   * one replaces the stored one; none, unverified or implausible leaves the stored one, which an owner
+   * may have set by hand). The first sign-in creates the account (it has no password), later ones bring
+   * its role, groups and address up to date, each with its audit record by "OpenID Connect"; then a
+   * session opens as for a password. Refused (nothing stored): no valid role, a
    * username outside the pattern, a name taken by a password account or another subject, and a claim
    * that would demote the last owner.
    */
@@ -310,6 +343,8 @@ export class StaffService {
     }
     const marker = oidcMarker(identity.issuer, identity.subject);
     const wanted = of === 'leader' ? groupsOfClaim(claims[oidc.groupsClaim]) : [];
+    const email = emailOfClaims(claims);
+    const verifiedEmail = email.kind === 'verified' ? email.value : undefined;
     const outcome = await this.deps.changes.run(OIDC_ACTOR, async (change) => {
       const seen = await findStaffWithHash(change.tx, username);
       // As update() does: owners are locked before the account, so two changes never wait for each other.
@@ -318,7 +353,7 @@ export class StaffService {
       const missing = await missingGroups(change.tx, wanted);
       const groups = wanted.filter((id) => !missing.includes(id));
       if (!before) {
-        const id = await insertStaff(change.tx, username, marker, of);
+        const id = await insertStaff(change.tx, username, marker, of, verifiedEmail ?? null);
         if (id === undefined)
           throw new DomainError(409, 'Conflict', `The account ${username} was created at the same moment. Sign in again.`);
         await setLedGroups(change.tx, id, groups);
@@ -346,9 +381,12 @@ export class StaffService {
         }
       }
       const sameGroups = groups.length === before.groups.length && groups.every((id, i) => id === before.groups[i]);
-      if (before.role === of && sameGroups) return { id: before.id, created: false, changed: false };
+      // The provider's verified address wins when it sends one; otherwise the stored one stays.
+      const sameEmail = verifiedEmail === undefined || verifiedEmail === before.email;
+      if (before.role === of && sameGroups && sameEmail) return { id: before.id, created: false, changed: false };
       if (before.role !== of) await setRole(change.tx, before.id, of);
       if (!sameGroups) await setLedGroups(change.tx, before.id, groups);
+      if (!sameEmail) await setEmail(change.tx, before.id, verifiedEmail);
       const after = (await findStaff(change.tx, before.id))!;
       await change.audit({
         action: 'change',
@@ -360,7 +398,13 @@ export class StaffService {
       return { id: before.id, created: false, changed: true };
     });
     const { token, session } = await createSession(this.deps.db, outcome.id, this.auth);
-    return { token, session, created: outcome.created, changed: outcome.changed };
+    return {
+      token,
+      session,
+      created: outcome.created,
+      changed: outcome.changed,
+      ...(email.kind === 'ignored' ? { emailIgnored: email.reason } : {}),
+    };
   }
 
   /**
