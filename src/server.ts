@@ -332,9 +332,12 @@ export async function serve(config: Config): Promise<void> {
     const announcer = { announce: () => app.attendanceEvents.changed() };
     stopRetention = new RetentionService(serviceDeps(db, config, announcer)).schedule(app.log);
   }
-  // The outbox's deliveries (webhooks): every replica polls, each message goes to one of them.
+  // The outbox's deliveries (webhooks, e-mail): every replica polls, each message goes to one of them.
+  // Its hourly housekeeping also forgets the mail schedulers' claims long past (configured or not: rows
+  // claimed while e-mail was on are forgotten after it is turned off too).
   if (!stopping) {
     const deps = serviceDeps(db, config);
+    const mail = new MailService(deps, new PersonService(deps), new GroupService(deps));
     outbox = new OutboxWorker(
       db,
       deps.changes,
@@ -346,12 +349,11 @@ export async function serve(config: Config): Promise<void> {
         // E-mail only when configured: otherwise nothing is queued (and nothing would be claimed).
         ...(config.mail ? { mail: mailHandler(config.mail, { db }) } : {}),
       },
-      { log: app.log },
+      { log: app.log, housekeeping: [mail.housekeeping()] },
     ).start();
     // Absence alerts and register reports: every replica looks each minute; each (group, person, day)
     // alert and each (group, schedule, period) report is queued once.
     if (config.mail) {
-      const mail = new MailService(deps, new PersonService(deps), new GroupService(deps));
       const stops = [mail.scheduleAbsenceAlerts(app.log), mail.scheduleRegisterReports(app.log)];
       stopAlerts = () => stops.forEach((stop) => stop());
     }

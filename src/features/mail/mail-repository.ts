@@ -1,6 +1,7 @@
 // SQL of e-mail (migrations/0093): a message is an outbox row of kind 'mail' (its body, the rendered
 // message, cleared once done) and a mail_messages row (who to, what, about whom: the log, no body);
-// people's contacts; groups' absence alerts and the alerts already queued.
+// people's contacts; groups' absence alerts and the alerts already queued (claims forgotten once their
+// day is long past: the housekeeping at the end).
 import type { Queryable } from '../../db/database.js';
 
 export type MailPurpose = 'badge' | 'absence-alert' | 'register-report';
@@ -187,6 +188,37 @@ export async function claimRegisterReport(
     [groupId, schedule, period.from, period.to, recipients],
   );
   return rowCount === 1;
+}
+
+// ---- Housekeeping of the claims -------------------------------------------------------------------
+
+/**
+ * Forgets up to `limit` absence-alert claims of days before `before` (a date), oldest first; answers how
+ * many. The scheduler only ever claims today's day, so a row of a day long past guards nothing.
+ */
+export async function pruneAbsenceAlertClaims(db: Queryable, before: string, limit: number): Promise<number> {
+  const { rowCount } = await db.query(
+    `DELETE FROM absence_alerts_sent a
+      USING (SELECT group_id, person_id, day FROM absence_alerts_sent WHERE day < $1::date ORDER BY day LIMIT $2) old
+      WHERE a.group_id = old.group_id AND a.person_id = old.person_id AND a.day = old.day`,
+    [before, limit],
+  );
+  return rowCount;
+}
+
+/**
+ * Forgets up to `limit` register-report claims of periods that ended before `before` (a date), oldest
+ * first; answers how many. The scheduler only ever claims the period that ended yesterday.
+ */
+export async function pruneRegisterReportClaims(db: Queryable, before: string, limit: number): Promise<number> {
+  const { rowCount } = await db.query(
+    `DELETE FROM register_reports_sent r
+      USING (SELECT group_id, schedule, period_start FROM register_reports_sent WHERE period_end < $1::date
+              ORDER BY period_end LIMIT $2) old
+      WHERE r.group_id = old.group_id AND r.schedule = old.schedule AND r.period_start = old.period_start`,
+    [before, limit],
+  );
+  return rowCount;
 }
 
 /**

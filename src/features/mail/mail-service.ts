@@ -19,11 +19,16 @@
 //    day are reported. The statuses are the register's (GroupService.register, the one statement); the
 //    (group, schedule, first day) row claimed in register_reports_sent makes "once per period" hold as
 //    the alerts' claim does.
+//  - Housekeeping: the claims only make "once" hold for the day or period being sent now, so older ones
+//    are forgotten by the outbox worker's hourly housekeeping (pruneClaims), whether e-mail is configured
+//    or not: alert claims of days more than 30 days ago, report claims of periods that ended more than 90
+//    days ago.
 import { type Actor, actorLabel, authorize, systemActor } from '../../domain/actor.js';
 import { addDays, attendanceDays } from '../../domain/attendance-day.js';
 import { DomainError } from '../../domain/domain-error.js';
 import { decodePosition, encodeBeforeCursor, fingerprint } from '../../domain/keyset-cursor.js';
 import type { ServiceDeps } from '../../services.js';
+import type { Housekeeping } from '../outbox/outbox-worker.js';
 import { type GroupService, isoWeekday } from '../groups/group-service.js';
 import { checkEmail, type PersonService } from '../people/person-service.js';
 import { qrPng } from '../people/qr-code.js';
@@ -40,6 +45,8 @@ import {
   listMessages,
   type MailMessage,
   type NewMail,
+  pruneAbsenceAlertClaims,
+  pruneRegisterReportClaims,
   replaceContacts,
   reportSchedule,
   type ReportSchedule,
@@ -55,6 +62,20 @@ export const REPORT_SCHEDULES: readonly ReportSchedule[] = ['off', 'daily', 'wee
 export const MESSAGES_LIMIT_MAX = 200;
 export const CONTACTS_MAX = 10;
 const CONTACT_NAME_MAX = 100;
+
+/**
+ * How long the claims are kept, in days before today. The scheduler only ever claims today (an alert)
+ * or the period that ended yesterday (a report), so anything older than a day guards nothing; the margins
+ * are wide so that no clock, time zone or DAY_STARTS_AT difference between replicas, nor a report run for
+ * a `today` a few days back, can ever meet a forgotten row. Alerts: 30 days, as long as the mail log of
+ * the messages they queued (the outbox forgets done messages after 30 days). Reports: 90 days after the
+ * period ended, a quarter of what went to whom, for the operator who is asked about one.
+ */
+export const ALERT_CLAIMS_KEEP_DAYS = 30;
+export const REPORT_CLAIMS_KEEP_DAYS = 90;
+/** Rows per DELETE, and DELETEs per table in one housekeeping round (an hour): at most 20,000 rows each. */
+const PRUNE_BATCH = 1_000;
+const PRUNE_BATCHES_MAX = 20;
 
 /** 503 when SMTP_URL is not set: nothing is queued. */
 export function mailNotConfigured(): DomainError {
@@ -418,6 +439,47 @@ export class MailService {
       return leaders.length;
     });
   }
+
+  // ---- Housekeeping ------------------------------------------------------------------------------
+
+  /**
+   * Forgets the claims that guard nothing any more: absence alerts of days before today −
+   * ALERT_CLAIMS_KEEP_DAYS, register reports of periods that ended before today − REPORT_CLAIMS_KEEP_DAYS
+   * (`today`: the attendance day it is now; tests name another). Today's claims, and the period's that
+   * ended yesterday, are never among them, so "once" holds while it is pruned. Bounded: at most `batches`
+   * DELETEs of `batch` rows per table, each its own short statement; the rest goes the next hour.
+   * Bookkeeping of the schedulers, not a change of anyone's data: not audited (as the outbox's own prune).
+   */
+  async pruneClaims(
+    options: { today?: string; batch?: number; batches?: number } = {},
+  ): Promise<{ absenceAlertClaims: number; registerReportClaims: number }> {
+    const today = options.today ?? attendanceDays(this.deps.config).today();
+    const batch = options.batch ?? PRUNE_BATCH;
+    const batches = options.batches ?? PRUNE_BATCHES_MAX;
+    const db = this.deps.db;
+    const alertsBefore = addDays(today, -ALERT_CLAIMS_KEEP_DAYS);
+    const reportsBefore = addDays(today, -REPORT_CLAIMS_KEEP_DAYS);
+    return {
+      absenceAlertClaims: await inBatches(batch, batches, (limit) => pruneAbsenceAlertClaims(db, alertsBefore, limit)),
+      registerReportClaims: await inBatches(batch, batches, (limit) => pruneRegisterReportClaims(db, reportsBefore, limit)),
+    };
+  }
+
+  /** pruneClaims as a task of the outbox worker's hourly housekeeping (server.ts). */
+  housekeeping(): Housekeeping {
+    return { what: 'absence alert and register report claims long past', run: () => this.pruneClaims() };
+  }
+}
+
+/** Runs `statement` (one bounded DELETE answering its count) until it deletes less than `batch`, at most `batches` times. */
+async function inBatches(batch: number, batches: number, statement: (limit: number) => Promise<number>): Promise<number> {
+  let total = 0;
+  for (let i = 0; i < batches; i++) {
+    const deleted = await statement(batch);
+    total += deleted;
+    if (deleted < batch) break;
+  }
+  return total;
 }
 
 /** Runs `run` every `everyMs` (first after at most 5 s), one round at a time; a failure is logged once and retried. */

@@ -11,6 +11,10 @@
 //    as delivered is never sent again.
 //  - A failed attempt is retried after the handler's next delay; after the last one the message has
 //    failed for good. Each attempt, and the handler's own bookkeeping, is one change (systemActor).
+//  - Housekeeping, once an hour on every replica (the first round at start): done messages are forgotten
+//    after `keepDays` (30), with their attempts and mail log rows; then each `housekeeping` task the
+//    server gives (the mail feature's claims, mail-service.ts). Each deletes in bounded batches of short
+//    statements; replicas doing it at once only find fewer rows.
 import type { Queryable } from '../../db/database.js';
 import { systemActor } from '../../domain/actor.js';
 import type { Change, Changes } from '../../domain/changes.js';
@@ -41,6 +45,13 @@ export interface OutboxHandler {
   settled?(change: Change, message: OutboxMessage, outcome: AttemptRecord): Promise<void>;
 }
 
+/** Bookkeeping forgotten with the outbox's own, once an hour: answers how many rows of what it deleted. */
+export interface Housekeeping {
+  /** Named in the log line. */
+  what: string;
+  run(): Promise<Record<string, number>>;
+}
+
 export interface WorkerLog {
   info(details: object, message: string): void;
   warn(details: object, message: string): void;
@@ -55,6 +66,8 @@ export interface OutboxWorkerOptions {
   leaseSeconds?: number;
   /** Done messages (and their delivery log) are forgotten after this many days. */
   keepDays?: number;
+  /** More housekeeping run after the outbox's own, once an hour. */
+  housekeeping?: readonly Housekeeping[];
   log?: WorkerLog;
 }
 
@@ -71,6 +84,7 @@ export class OutboxWorker {
   private readonly batchSize: number;
   private readonly leaseSeconds: number;
   private readonly keepDays: number;
+  private readonly housekeeping: readonly Housekeeping[];
   private readonly log: WorkerLog;
 
   constructor(
@@ -83,6 +97,7 @@ export class OutboxWorker {
     this.batchSize = options.batchSize ?? 10;
     this.leaseSeconds = options.leaseSeconds ?? 30;
     this.keepDays = options.keepDays ?? 30;
+    this.housekeeping = options.housekeeping ?? [];
     this.log = options.log ?? QUIET;
   }
 
@@ -123,6 +138,7 @@ export class OutboxWorker {
         this.lastPrune = Date.now();
         const pruned = await pruneDone(this.db, this.keepDays);
         if (pruned > 0) this.log.info({ pruned, keepDays: this.keepDays }, 'outbox: forgot messages done long ago');
+        await this.housekeep();
       }
       this.lastProblem = '';
     } catch (error) {
@@ -133,6 +149,19 @@ export class OutboxWorker {
       next = Math.max(this.pollMs, 5_000);
     }
     this.schedule(next);
+  }
+
+  /** The housekeeping tasks, one after the other; one failing is said and tried again in an hour. */
+  private async housekeep(): Promise<void> {
+    for (const task of this.housekeeping) {
+      if (this.stopped) return;
+      try {
+        const forgot = await task.run();
+        if (Object.values(forgot).some((count) => count > 0)) this.log.info({ ...forgot }, `outbox housekeeping: forgot ${task.what}`);
+      } catch (error) {
+        this.log.warn({ reason: (error as Error).message }, `outbox housekeeping: could not forget ${task.what}; trying again in an hour`);
+      }
+    }
   }
 
   private async attempt(message: OutboxMessage): Promise<void> {
