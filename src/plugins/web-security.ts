@@ -53,7 +53,7 @@ export const webSecurity = fp(
       frameguard: { action: 'deny' },
     });
     // API answers (JSON, CSV, text) are data, never a document a browser renders: they get the headers
-    // OWASP's REST Security Cheat Sheet lists for APIs, six instead of a page's twelve with its longer
+    // OWASP's REST Security Cheat Sheet lists for APIs, five instead of a page's twelve with its longer
     // policy. Nothing may run, load or frame them, the type is not sniffed, HSTS holds, and another
     // site cannot embed them as a resource. Decided once per route, when it is registered.
     app.addHook('onRoute', (route) => {
