@@ -182,8 +182,13 @@ for (const backend of BACKENDS) {
       let third = await measureExport(`${base}/checkins.csv?from=2026-06-01`, pid);
       let full = await measureExport(url, pid);
       // PGlite's WASM memory grows in steps of tens of MB and never shrinks, so a step may still land in the
-      // measured export despite the warm-up; measured again it cannot recur (the heap keeps its size).
-      if (backend === 'embedded' && (full.peakKb - baselineKb) / 1024 - (third.peakKb - baselineKb) / 1024 >= SCALING_LIMIT_MB) {
+      // measured export despite the warm-up (in CI one landed in the re-measurement too); each step keeps the
+      // heap at its new size, so at most two more measurements, with the same limit.
+      for (
+        let again = 0;
+        again < 2 && backend === 'embedded' && (full.peakKb - baselineKb) / 1024 - (third.peakKb - baselineKb) / 1024 >= SCALING_LIMIT_MB;
+        again++
+      ) {
         baselineKb = rssKb(pid);
         third = await measureExport(`${base}/checkins.csv?from=2026-06-01`, pid);
         full = await measureExport(url, pid);
