@@ -12,7 +12,7 @@ import { Metrics } from './metrics.js';
 import type { Readiness } from './readiness.js';
 import { serviceDeps, type Services } from './services.js';
 import { accessControl } from './plugins/access-control.js';
-import { errorHandler } from './plugins/error-handler.js';
+import { errorHandler, notFound } from './plugins/error-handler.js';
 import { firstAdmin } from './plugins/first-admin.js';
 import { liveUpdates } from './plugins/live-updates.js';
 import { requestMetrics } from './plugins/metrics.js';
@@ -140,13 +140,9 @@ export async function buildApp(input: AppInput, options: BuildOptions = {}): Pro
   await registerOpenApi(app);
 
   const plugins: PluginContext = { config, db: input.db, readiness: input.readiness };
-  await app.register(requestMetrics, { metrics: options.metrics ?? new Metrics(input.db) });
-  await app.register(writeLimit, { writesPerMinute: config.rateLimitWritesPerMinute });
+  const metrics = options.metrics ?? new Metrics(input.db);
+  app.decorate('metrics', metrics);
   await app.register(errorHandler);
-  await app.register(webSecurity);
-  // Before any route: every route registered after this gets the hooks of its declared access.
-  await app.register(accessControl, plugins);
-  await app.register(firstAdmin, plugins);
   await app.register(liveUpdates, plugins);
 
   const writer =
@@ -160,7 +156,7 @@ export async function buildApp(input: AppInput, options: BuildOptions = {}): Pro
   // Requests still waiting for a batch are answered before the database is closed.
   app.addHook('onClose', () => writer.close());
   const deps = serviceDeps(input.db, config, { announce: () => app.attendanceEvents.changed() });
-  const checkins = new CheckinService(deps, writer, config.checkins, { events: app.attendanceEvents, metrics: app.metrics });
+  const checkins = new CheckinService(deps, writer, config.checkins, { events: app.attendanceEvents, metrics });
   const people = new PersonService(deps);
   const groups = new GroupService(deps);
   const services: Services = {
@@ -178,29 +174,46 @@ export async function buildApp(input: AppInput, options: BuildOptions = {}): Pro
   };
   const context: AppContext = { config, readiness: input.readiness, services };
 
+  // The probes (/healthz, /readyz, /metrics) live at the root, beside the hooks every answer needs
+  // (request id, connection ending) and nothing else: an orchestrator's probe passes no session,
+  // cookie, security-header, rate-limit or request-timing hook, so it answers at nearly the cost of a
+  // bare route, and keeps answering whatever those hooks do.
   await app.register(healthRoutes, context);
-  await app.register(seedTableRoutes, context);
-  await app.register(adminRoutes, context);
-  await app.register(oidcRoutes, context);
-  await app.register(adminSheetRoutes, context);
-  await app.register(adminEntryRoutes, context);
-  await app.register(adminAuditRoutes, context);
-  await app.register(adminEventRoutes, context);
-  await app.register(adminPeopleRoutes, context);
-  await app.register(adminGroupRoutes, context);
-  await app.register(adminRegisterRoutes, context);
-  await app.register(adminUserRoutes, context);
-  await app.register(adminTokenRoutes, context);
-  await app.register(adminWebhookRoutes, context);
-  await app.register(adminMailRoutes, context);
-  await app.register(adminGateRoutes, context);
-  await app.register(adminBadgeRoutes, context);
-  await app.register(uiKioskRoutes, context);
-  await app.register(uiScreenRoutes, context);
-  await app.register(uiAssetRoutes, context);
-  await app.register(apiRoutes, { ...context, prefix: '/api' });
-  for (const routes of options.routes ?? []) await app.register(routes, context);
-  // Default deny: a route that does not say who may call it stops the start.
-  app.assertAccessDeclared();
+  // Everything people and programs call, behind the cross-cutting hooks (an encapsulated context:
+  // its hooks apply to its routes and its 404s, never to the probes above).
+  await app.register(async (scope) => {
+    // Unknown paths are answered here, with this context's hooks (security headers, request metrics).
+    scope.setNotFoundHandler(notFound);
+    await scope.register(requestMetrics, { metrics });
+    await scope.register(writeLimit, { writesPerMinute: config.rateLimitWritesPerMinute });
+    await scope.register(webSecurity);
+    // Before any route: every route registered after this gets the hooks of its declared access.
+    await scope.register(accessControl, plugins);
+    await scope.register(firstAdmin, plugins);
+
+    await scope.register(seedTableRoutes, context);
+    await scope.register(adminRoutes, context);
+    await scope.register(oidcRoutes, context);
+    await scope.register(adminSheetRoutes, context);
+    await scope.register(adminEntryRoutes, context);
+    await scope.register(adminAuditRoutes, context);
+    await scope.register(adminEventRoutes, context);
+    await scope.register(adminPeopleRoutes, context);
+    await scope.register(adminGroupRoutes, context);
+    await scope.register(adminRegisterRoutes, context);
+    await scope.register(adminUserRoutes, context);
+    await scope.register(adminTokenRoutes, context);
+    await scope.register(adminWebhookRoutes, context);
+    await scope.register(adminMailRoutes, context);
+    await scope.register(adminGateRoutes, context);
+    await scope.register(adminBadgeRoutes, context);
+    await scope.register(uiKioskRoutes, context);
+    await scope.register(uiScreenRoutes, context);
+    await scope.register(uiAssetRoutes, context);
+    await scope.register(apiRoutes, { ...context, prefix: '/api' });
+    for (const routes of options.routes ?? []) await scope.register(routes, context);
+    // Default deny: a route that does not say who may call it stops the start.
+    scope.assertAccessDeclared();
+  });
   return app;
 }

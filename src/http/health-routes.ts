@@ -4,8 +4,9 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { AppContext } from '../app.js';
 
 export const healthRoutes: FastifyPluginAsync<AppContext> = async (app, { readiness, config }) => {
-  // Marked as probes: not logged below LOG_LEVEL=debug (logging.ts), not counted in the request metrics,
-  // no page security headers (web-security.ts).
+  // Registered at the root (app.ts), outside the application's hooks: not counted in the request metrics,
+  // no cookies, sessions or page security headers. Marked as probes: not logged below LOG_LEVEL=debug
+  // (logging.ts).
   const probe = { config: { access: 'public', probe: true } } as const;
   // Liveness answers from the event loop alone: if this does not answer, the process is wedged.
   app.get('/healthz', probe, async (_request, reply) => reply.header('cache-control', 'no-store').send({ status: 'ok' }));

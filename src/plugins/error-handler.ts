@@ -1,7 +1,7 @@
 // Every error thrown while handling a request, whichever route or hook threw it, becomes one clear
 // answer here: RFC 9457 problem details on /api (naming the fields at fault), the seed's {"detail": …}
 // elsewhere. What status an error deserves is decided in http-errors.ts.
-import type { FastifyError, FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { DomainError, type FieldError } from '../domain/domain-error.js';
 import { problemDetails, sendProblem, speaksProblemDetails, toProblem } from '../http/http-errors.js';
@@ -82,6 +82,17 @@ function errorPage(request: FastifyRequest, status: number, title: string, detai
         >${status === 403 ? html` <span class="hint">Ask an owner if you need this.</span>` : ''}
       </p>`,
   });
+}
+
+/**
+ * An unknown path: Fastify's own 404 answer, without the query string (it can carry names), logged as
+ * RequestLogController logs one. Set in the context of the application's routes (app.ts), so its hooks
+ * (security headers, request metrics) apply to 404s too.
+ */
+export function notFound(request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  const path = request.url.split('?')[0];
+  request.log.info({ method: request.method, path }, 'route not found');
+  return reply.code(404).send({ message: `Route ${request.method}:${path} not found`, error: 'Not Found', statusCode: 404 });
 }
 
 export const errorHandler = fp(

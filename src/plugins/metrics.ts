@@ -1,5 +1,6 @@
-// Times every request but probes (by method, route pattern and status) and makes the process's metrics available
-// to the rest of the application as `app.metrics`.
+// Times every request of the context it is registered in (by method, route pattern and status). The
+// probes live outside that context (app.ts): an orchestrator's every few seconds would only dilute the
+// figures. The process's metrics are `app.metrics` (decorated in app.ts) for the rest of the application.
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import type { Metrics } from '../metrics.js';
@@ -12,11 +13,8 @@ declare module 'fastify' {
 
 export const requestMetrics = fp(
   async (app: FastifyInstance, { metrics }: { metrics: Metrics }) => {
-    app.decorate('metrics', metrics);
     // A callback hook, not an async one: no promise per request for synchronous work.
     app.addHook('onResponse', (request, reply, done) => {
-      // Probes are not traffic: an orchestrator's every few seconds would only dilute the figures.
-      if (request.routeOptions.config?.probe === true) return done();
       // The route pattern (e.g. /table/view/:spec), never the raw URL: bounded label values.
       metrics.observeRequest(request.method, request.routeOptions.url, reply.statusCode, reply.elapsedTime / 1000);
       done();

@@ -8,7 +8,7 @@ import helmet from 'helmet';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
-    /** A probe (/healthz, /readyz, /metrics): answered to machines only, without a page's security headers. */
+    /** A probe (/healthz, /readyz, /metrics): answered to machines only; its request line is logged at debug. */
     probe?: boolean;
     /** An API route (/api/v1/…, the seed's /table…): set from its URL when registered (see below). */
     api?: boolean;
@@ -61,9 +61,9 @@ export const webSecurity = fp(
       if (url.startsWith('/api/v1/') || url === '/table' || url.startsWith('/table/')) route.config = { ...route.config, api: true };
     });
     app.addHook('onRequest', (request, reply, done) => {
+      // (Probes are registered outside this plugin's context, app.ts: they answer orchestrators and
+      // scrapers, never a browser.)
       const config = request.routeOptions.config;
-      // Probes answer orchestrators and scrapers, never a browser: a page's headers would only cost.
-      if (config?.probe === true) return done();
       // Answers of every route that is not public can hold names: never kept by a browser (Back after
       // sign-out) or a shared cache. Public pages that show personal data say so themselves.
       const access = config?.access;

@@ -85,6 +85,31 @@ describe('AUTH_MODE=token on PostgreSQL', () => {
     assert.match(docs.headers.get('content-security-policy') ?? '', /script-src 'self'/);
   });
 
+  test('unknown paths are 404 with the page security headers and without the query; probes carry neither', async () => {
+    const missing = await fetch(`${server.url}/no-such-page?lastname=Secret`);
+    assert.equal(missing.status, 404);
+    assert.match(missing.headers.get('content-security-policy') ?? '', /frame-ancestors 'none'/);
+    assert.equal(missing.headers.get('x-content-type-options'), 'nosniff');
+    assert.match(missing.headers.get('x-request-id') ?? '', /^[0-9a-f-]{36}$/);
+    const body = (await missing.json()) as { message: string; statusCode: number };
+    assert.deepEqual(body, { message: 'Route GET:/no-such-page not found', error: 'Not Found', statusCode: 404 });
+    // Under /api the 404 is problem+json, with the API's headers decided per route: the page set here.
+    const apiMissing = await fetch(`${server.url}/api/v9/nothing`);
+    assert.equal(apiMissing.status, 404);
+    assert.equal(apiMissing.headers.get('content-type'), 'application/problem+json');
+    assert.equal(apiMissing.headers.get('x-content-type-options'), 'nosniff');
+    // Probes answer machines from outside the application's hooks: no page headers, no cookies.
+    const probe = await fetch(`${server.url}/healthz`);
+    assert.equal(probe.status, 200);
+    assert.equal(probe.headers.get('content-security-policy'), null);
+    assert.equal(probe.headers.get('cache-control'), 'no-store');
+    assert.match(probe.headers.get('x-request-id') ?? '', /^[0-9a-f-]{36}$/);
+    // 404s are counted in the request metrics (without a route), probes are not.
+    const metrics = await (await fetch(`${server.url}/metrics`)).text();
+    assert.match(metrics, /barona_http_requests_total\{[^}]*status="404"[^}]*\} [1-9]/);
+    assert.doesNotMatch(metrics, /route="\/healthz"/);
+  });
+
   test('check-in writes without credentials are 401 (seed text and problem+json)', async () => {
     const seed = await postJson(`${server.url}/table/create`, { firstname: 'Ada', lastname: 'Lovelace', gate: 'A' });
     assert.equal(seed.status, 401);
