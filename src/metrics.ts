@@ -21,7 +21,8 @@ export class Metrics {
   private readonly requests: Counter<'method' | 'route' | 'status'>;
   private readonly checkins: Counter<'gate'>;
   private readonly daySheetReads: Counter<'answer'>;
-  private readonly gates = new Set<string>();
+  /** The counter of each gate seen (at most MAX_GATE_LABELS), by the gate as given. */
+  private readonly gates = new Map<string, { inc(): void }>();
 
   constructor(db: Database) {
     const registers = [this.registry];
@@ -105,12 +106,15 @@ export class Metrics {
 
   /** Call once per check-in stored (after the database has confirmed it). */
   countCheckin(gate: string): void {
-    let label = gate === '' ? NO_GATE : gate;
-    if (!this.gates.has(label)) {
-      if (this.gates.size >= MAX_GATE_LABELS) label = OTHER_GATE;
-      else this.gates.add(label);
+    // The label child of each gate is kept: prom-client would validate and hash the labels on every inc().
+    let counter = this.gates.get(gate);
+    if (!counter) {
+      const label = gate === '' ? NO_GATE : this.gates.size >= MAX_GATE_LABELS ? OTHER_GATE : gate;
+      counter = this.checkins.labels({ gate: label });
+      // Bounded: beyond MAX_GATE_LABELS gates, further gates share "(other)" and are not kept one by one.
+      if (label !== OTHER_GATE) this.gates.set(gate, counter);
     }
-    this.checkins.inc({ gate: label });
+    counter.inc();
   }
 
   /** Call once per day sheet read, with how it was answered (DaySheets). */

@@ -118,6 +118,16 @@ test('isoInZone writes an instant again in another zone, as PostgreSQL would', (
   assert.equal(isoInZone('not a time', 'UTC'), 'not a time');
 });
 
+test('isoInZone answers the same text and zone again from the last answer, and a change of either anew', () => {
+  const text = '2026-07-01T10:00:00.5+00:00';
+  for (let i = 0; i < 3; i++) {
+    assert.equal(isoInZone(text, 'Europe/Berlin'), '2026-07-01T12:00:00.5+02:00');
+    assert.equal(isoInZone(text, 'Europe/Berlin'), '2026-07-01T12:00:00.5+02:00');
+    assert.equal(isoInZone(text, 'America/New_York'), '2026-07-01T06:00:00.5-04:00');
+    assert.equal(isoInZone('2026-07-01T10:00:01.5+00:00', 'America/New_York'), '2026-07-01T06:00:01.5-04:00');
+  }
+});
+
 test('zone offsets learnt around an instant are the offsets the time zone database gives, across changes', () => {
   // Asked in an order that learns a stretch first and then asks next to and across its ends; each answer
   // is compared with a fresh Intl reading.

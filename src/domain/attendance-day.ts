@@ -359,6 +359,17 @@ const ISO_INSTANT = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(\.\d{1,6})
  * fraction of a second, that zone's offset. Text that is not such an instant is returned as it is.
  */
 export function isoInZone(text: string, timezone: string): string {
+  // The rows of one write batch share their transaction's time, and an entry's two times are mostly the
+  // same: the last answer is kept (a pure function of its two arguments).
+  if (text === lastIso.text && timezone === lastIso.timezone) return lastIso.written;
+  const written = writeIsoInZone(text, timezone);
+  lastIso = { text, timezone, written };
+  return written;
+}
+
+let lastIso = { text: '', timezone: '', written: '' };
+
+function writeIsoInZone(text: string, timezone: string): string {
   const match = ISO_INSTANT.exec(text);
   if (!match) return text;
   const [, year, month, day, hour, minute, second, fraction = '', zone] = match;
