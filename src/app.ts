@@ -1,6 +1,7 @@
-// Builds the HTTP application: framework settings, then what is installed, in order: the cross-cutting
-// plugins (src/plugins/), the services (src/services.ts: each feature's one door), and every feature's
-// route modules (src/features/<name>/*-routes.ts), which are given the services, never the database.
+// Builds the HTTP application: framework settings, then what is installed, in order: at the root what
+// every answer needs, the services (src/services.ts: each feature's one door) and the probes; then one
+// encapsulated context with the cross-cutting plugins (src/plugins/) and every feature's route modules
+// (src/features/<name>/*-routes.ts), which are given the services, never the database.
 // The process concerns (listening, signals, database start-up) live in server.ts.
 import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyInstance, type FastifyPluginAsync } from 'fastify';
