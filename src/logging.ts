@@ -115,6 +115,11 @@ export class RequestLogController extends LogController {
   }
 
   override routeNotFound(request: FastifyRequest, _reply: FastifyReply): void {
-    request.log.info({ method: request.method, path: request.url.split('?')[0] }, 'route not found');
+    logRouteNotFound(request);
   }
+}
+
+/** The line of a request no route answers, for Fastify's own 404 and the app's (error-handler.ts). */
+export function logRouteNotFound(request: FastifyRequest): void {
+  request.log.info({ method: request.method, path: request.url.split('?')[0] }, 'route not found');
 }

@@ -6,6 +6,7 @@ import fp from 'fastify-plugin';
 import { DomainError, type FieldError } from '../domain/domain-error.js';
 import { problemDetails, sendProblem, speaksProblemDetails, toProblem } from '../http/http-errors.js';
 import { NO_NUL_PATTERN } from '../http/text-schema.js';
+import { logRouteNotFound } from '../logging.js';
 import { html } from '../views/html.js';
 import { homeOf, page } from '../views/layout.js';
 
@@ -86,12 +87,12 @@ function errorPage(request: FastifyRequest, status: number, title: string, detai
 
 /**
  * An unknown path: Fastify's own 404 answer, without the query string (it can carry names), logged as
- * RequestLogController logs one. Set in the context of the application's routes (app.ts), so its hooks
+ * Fastify's own is (logging.ts). Set in the context of the application's routes (app.ts), so its hooks
  * (security headers, request metrics) apply to 404s too.
  */
 export function notFound(request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  logRouteNotFound(request);
   const path = request.url.split('?')[0];
-  request.log.info({ method: request.method, path }, 'route not found');
   return reply.code(404).send({ message: `Route ${request.method}:${path} not found`, error: 'Not Found', statusCode: 404 });
 }
 
