@@ -10,9 +10,9 @@
 //                                         ÷ pgbench running the same INSERT
 //   day of 100 and of 10,000 rows, 10   ÷ the naive peer
 //
-// package.json runs it (as every benchmark), and so every process it starts, on Node 24 (scripts/node-line.sh; BENCH_NODE=22
-// for the other supported line): on Node 20 two identical processes can differ in speed by a quarter
-// (docs/PERFORMANCE.md, "2026-12-07 night"), which made its ratios a draw.
+// package.json runs it (as every benchmark), and so every process it starts, on Node 24
+// (scripts/node-line.sh; BENCH_NODE=22 for the other supported line): on Node 20 two identical processes
+// can differ in speed by a quarter (docs/PERFORMANCE.md, "2026-12-07 night"), which made its ratios a draw.
 // Written to bench/RESULTS-peers.md. Environment: BENCH_DATABASE_URL (a PostgreSQL superuser URL,
 // default postgres://postgres@127.0.0.1:5432/postgres), BENCH_DURATION_S (5), BENCH_REPS (3),
 // BENCH_LOG_LEVEL (Barona's LOG_LEVEL, default info as shipped). Needs wrk and pgbench (bench/setup.sh).
