@@ -3,7 +3,8 @@
 // rename or retype a table, column or SQL function the release's code uses, change one of its functions,
 // take a default away, or add a NOT NULL column without a default to a table it writes. A migration that
 // does so on purpose, once no running release needs the old shape, says so with a `-- contract: <why>`
-// line. Migrations that belong to the release must be unchanged.
+// line; one that replaces a function by one answering every input alike names it on a
+// `-- same results: <function>` line. Migrations that belong to the release must be unchanged.
 //
 //   node --import tsx scripts/migration-check.ts     exit 1 and one line per problem when something breaks
 import { execFileSync } from 'node:child_process';
@@ -147,6 +148,19 @@ export function breakingChanges(sql: string, releaseFunctions: ReadonlySet<strin
 }
 
 export const CONTRACT_MARK = /^\s*--\s*contract:\s*\S/im;
+/**
+ * `-- same results: f, g`: the migration replaces these functions with bodies that answer every input as
+ * before (only faster), so the previous release, its indexes and stored columns are unaffected. A claim a
+ * test must hold: the checker takes it for those functions only, never for anything else in the file.
+ */
+const SAME_RESULTS_MARK = /^\s*--\s*same results:\s*(.+)$/gim;
+
+/** The functions a migration's `-- same results:` lines name. */
+export function sameResultFunctions(sql: string): Set<string> {
+  const names = new Set<string>();
+  for (const m of sql.matchAll(SAME_RESULTS_MARK)) for (const name of m[1]!.split(',')) if (name.trim()) names.add(unquote(name.trim()));
+  return names;
+}
 
 /** Names of what the release's migrations create: `FUNCTION|PROCEDURE` or `TABLE|VIEW…`. */
 function createdBy(sqls: string[], kinds: string): Set<string> {
@@ -189,7 +203,9 @@ export function checkMigrations(options: { root?: string; migrationsDir?: string
     if (file < lastReleased) problems.push(`${file} sorts before ${lastReleased}, the last migration of release ${release.version}`);
     const sql = readFileSync(path.join(dir, file), 'utf8');
     if (CONTRACT_MARK.test(sql)) continue;
+    const sameResults = sameResultFunctions(sql);
     for (const change of breakingChanges(sql, releaseFunctions)) {
+      if (change.kind === 'function' && change.what.startsWith('replaces') && sameResults.has(change.name)) continue;
       // A column matters only on a table the release has; its name is then looked for in the release's code.
       if (change.table !== undefined && !releaseTables.has(change.table)) continue;
       if (

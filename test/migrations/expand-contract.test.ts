@@ -101,6 +101,20 @@ for (const release of releases) {
       }
     });
 
+    test('a "same results" line lets the functions it names be replaced, and nothing else', () => {
+      const file = `${next}_faster.sql`;
+      const replace = 'CREATE OR REPLACE FUNCTION record_checkins() RETURNS void LANGUAGE sql AS $$ SELECT 1 $$;';
+      const drop = 'ALTER TABLE checkins DROP COLUMN gate;';
+      assert.deepEqual(check(migrationsWith({ [file]: `-- same results: record_checkins\n${replace}\n` })), []);
+      assert.deepEqual(check(migrationsWith({ [file]: `-- same results: person_fold, "record_checkins"\n${replace}\n` })), []);
+      const other = check(migrationsWith({ [file]: `-- same results: person_fold\n${replace}\n` }));
+      assert.equal(other.length, 1, 'another function named: still flagged');
+      assert.match(other[0]!, /replaces function record_checkins/);
+      const more = check(migrationsWith({ [file]: `-- same results: record_checkins\n${replace}\n${drop}\n` }));
+      assert.equal(more.length, 1, 'the rest of the file is still checked');
+      assert.match(more[0]!, /drops column checkins\.gate/);
+    });
+
     test('expanding, and dropping what only the new version had, pass', () => {
       // A table and columns the release knows nothing of.
       for (const name of ['visitor_passes', 'pass_id', 'pass_label']) assert.equal(mentions(release, name), false, name);
