@@ -147,7 +147,7 @@ describe('retention', () => {
       keys: number;
       audit: number;
     }>(
-      `SELECT day = current_date AS today, retention_days, finished_at IS NOT NULL AS finished, checkins_deleted::int AS checkins,
+      `SELECT day = (now() AT TIME ZONE '${TZ}')::date AS today, retention_days, finished_at IS NOT NULL AS finished, checkins_deleted::int AS checkins,
               idempotency_keys_deleted::int AS keys, audit_entries_anonymised::int AS audit
          FROM retention_runs`,
     );
