@@ -77,6 +77,22 @@ describe('AUTH_MODE=token on PostgreSQL', () => {
       assert.equal(response.headers.get('cross-origin-resource-policy'), 'same-origin', path);
       assert.equal(response.headers.get('strict-transport-security'), 'max-age=15552000', path);
     }
+    // Refusals too (a hook's 401 without a token, a bad field's 400): the headers live among Fastify's
+    // own, which its error handling keeps.
+    const refusals = {
+      'POST /table/create': await fetch(`${server.url}/table/create`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: '{}',
+      }),
+      'GET /api/v1/checkins': await admin.get('/api/v1/checkins?date=yesterday-ish'),
+    };
+    for (const [what, response] of Object.entries(refusals)) {
+      assert.ok([400, 401].includes(response.status), `${what}: ${response.status}`);
+      assert.equal(response.headers.get('content-security-policy'), "default-src 'none'; frame-ancestors 'none'", what);
+      assert.equal(response.headers.get('x-frame-options'), 'DENY', what);
+      assert.equal(response.headers.get('cross-origin-resource-policy'), 'same-origin', what);
+    }
     const signedIn = await admin.get('/api/v1/checkins?date=2026-01-01');
     assert.equal(signedIn.status, 200);
     assert.equal(signedIn.headers.get('cache-control'), 'no-store', 'an answer with names is not kept');
