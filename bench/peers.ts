@@ -7,7 +7,9 @@
 //
 //   /healthz, 10 connections            ÷ a bare Fastify route (the naive peer's /healthz)
 //   seed POST /table/create, 10 and 50  ÷ the naive peer (Fastify + node-postgres, one INSERT each) and
-//                                         ÷ pgbench running the same INSERT
+//                                         ÷ pgbench running the same INSERT; beside them, for reference, a
+//                                         bare group-commit route (bench/peer/group-commit-peer.mjs): what
+//                                         batching alone reaches on the machine, without Barona's work
 //   day of 100 and of 10,000 rows, 10   ÷ the naive peer
 //
 // package.json runs it (as every benchmark), and so every process it starts, on Node 24
@@ -30,6 +32,7 @@ const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 5);
 const REPS = Number(process.env.BENCH_REPS ?? 3);
 const LOG_LEVEL = process.env.BENCH_LOG_LEVEL ?? 'info';
 const PEER_SCRIPT = path.join(ROOT, 'bench', 'peer', 'naive-peer.mjs');
+const FLOOR_SCRIPT = path.join(ROOT, 'bench', 'peer', 'group-commit-peer.mjs');
 const SQL_DIR = path.join(ROOT, 'bench', 'sql');
 const DAYS = { 100: '2026-01-05', 10_000: '2026-01-06' } as const;
 
@@ -96,7 +99,7 @@ interface Row {
   connections: number;
   goal: string;
   met: (ratios: { peer: number; pgbench?: number }) => boolean;
-  rounds: { barona: number; peer: number; pgbench?: number; bare: number; baronaP99: number; errors: number }[];
+  rounds: { barona: number; peer: number; pgbench?: number; groupCommit?: number; bare: number; baronaP99: number; errors: number }[];
 }
 
 async function main() {
@@ -115,6 +118,7 @@ async function main() {
   await admin.query(`CREATE DATABASE ${name}`);
   let barona: Service | undefined;
   let peer: Service | undefined;
+  let floor: Service | undefined;
   try {
     const migrated = await runCli(['migrate'], { DATABASE_URL: url });
     if (migrated.code !== 0) throw new Error(migrated.stderr);
@@ -132,6 +136,7 @@ async function main() {
 
     barona = (await startService({ env: { DATABASE_URL: url, LOG_LEVEL: LOG_LEVEL } })).service;
     peer = (await startService({ env: { DATABASE_URL: url }, script: PEER_SCRIPT })).service;
+    floor = (await startService({ env: { DATABASE_URL: url }, script: FLOOR_SCRIPT })).service;
     const rows: Row[] = [
       { work: '`/healthz` (÷ a bare Fastify route)', connections: 10, goal: '≥ 0.85× bare', met: (r) => r.peer >= 0.85, rounds: [] },
       { work: 'seed POST `/table/create`', connections: 10, goal: '≥ 1.5× naive', met: (r) => r.peer >= 1.5, rounds: [] },
@@ -167,13 +172,15 @@ async function main() {
         });
         const naive = await wrk(wrkBin, `${peer.url}/table/create`, connections, true);
         const ours = await wrk(wrkBin, `${barona.url}/table/create`, connections, true);
+        const groupCommit = await wrk(wrkBin, `${floor.url}/table/create`, connections, true);
         rows[index]!.rounds.push({
           barona: ours.rps,
           peer: naive.rps,
           pgbench: ceiling.tps,
+          groupCommit: groupCommit.rps,
           bare,
           baronaP99: ours.p99Ms,
-          errors: ours.errors + naive.errors,
+          errors: ours.errors + naive.errors + groupCommit.errors,
         });
       }
       // The writes above added tens of thousands of rows since the last statistics; autovacuum would
@@ -204,23 +211,31 @@ async function main() {
           .map((v) => v.toFixed(2))
           .join(' / ')}. wrk -t1, ${DURATION_S} s per measurement, ${REPS} rounds; Barona as shipped (the \`barona\` ` +
         `command's node flags, LOG_LEVEL=${LOG_LEVEL}, defaults otherwise); the naive peer is bench/peer/naive-peer.mjs. ` +
-        'Each ratio is taken within a round; the table shows the medians and, in brackets, the rounds.',
+        'Each ratio is taken within a round; the table shows the medians and, in brackets, the rounds. For reference, not a ' +
+        'goal: a bare group-commit route (bench/peer/group-commit-peer.mjs: one multi-row INSERT per event-loop turn, ' +
+        'nothing else) on the same database, and Barona ÷ it.',
       '',
-      '| work | conns | machine: bare Fastify req/s, pgbench tps | naive req/s | Barona req/s | Barona p99 ms | Barona ÷ peer | Barona ÷ pgbench | errors | goal | met |',
-      '|---|---|---|---|---|---|---|---|---|---|---|',
+      '| work | conns | machine: bare Fastify req/s, pgbench tps | naive req/s | Barona req/s | Barona p99 ms | Barona ÷ peer | Barona ÷ pgbench | errors | goal | met | bare group commit req/s (÷ naive) | Barona ÷ bare group commit |',
+      '|---|---|---|---|---|---|---|---|---|---|---|---|---|',
     ];
     for (const row of rows) {
       const peerRatios = row.rounds.map((r) => r.barona / r.peer);
       const pgRatios = row.rounds.filter((r) => r.pgbench).map((r) => r.barona / r.pgbench!);
       const ratio = { peer: median(peerRatios), ...(pgRatios.length ? { pgbench: median(pgRatios) } : {}) };
       const pgbenchRates = row.rounds.filter((r) => r.pgbench).map((r) => r.pgbench!);
+      const floorRounds = row.rounds.filter((r) => r.groupCommit);
+      const floorRatios = floorRounds.map((r) => r.barona / r.groupCommit!);
+      const floorCells = floorRounds.length
+        ? `${fmt(median(floorRounds.map((r) => r.groupCommit!)))} (${fmt(median(floorRounds.map((r) => r.groupCommit! / r.peer)), 2)}) | ` +
+          `${fmt(median(floorRatios), 2)} (${floorRatios.map((v) => fmt(v, 2)).join(', ')})`
+        : '– | –';
       lines.push(
         `| ${row.work} | ${row.connections} | ${fmt(median(row.rounds.map((r) => r.bare)))}${pgbenchRates.length ? `, ${fmt(median(pgbenchRates))}` : ''} | ` +
           `${row.work.includes('healthz') ? '–' : fmt(median(row.rounds.map((r) => r.peer)))} | ` +
           `${fmt(median(row.rounds.map((r) => r.barona)))} | ${fmt(median(row.rounds.map((r) => r.baronaP99)), 1)} | ` +
           `**${fmt(ratio.peer, 2)}** (${peerRatios.map((v) => fmt(v, 2)).join(', ')}) | ` +
           `${ratio.pgbench === undefined ? '–' : `**${fmt(ratio.pgbench, 2)}** (${pgRatios.map((v) => fmt(v, 2)).join(', ')})`} | ` +
-          `${row.rounds.reduce((sum, r) => sum + r.errors, 0)} | ${row.goal} | ${row.met(ratio) ? 'yes' : '**no**'} |`,
+          `${row.rounds.reduce((sum, r) => sum + r.errors, 0)} | ${row.goal} | ${row.met(ratio) ? 'yes' : '**no**'} | ${floorCells} |`,
       );
     }
     lines.push('');
@@ -229,6 +244,7 @@ async function main() {
   } finally {
     await barona?.stop();
     await peer?.stop();
+    await floor?.stop();
     await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
     await admin.end();
     rmSync(scratch, { recursive: true, force: true });
