@@ -57,7 +57,7 @@ const RULE_OF_0060 = `regexp_replace(
   '[\\s!-/:-@\\[-\`{-~\\u00a0-\\u00bf\\u2010-\\u206f\\u3000-\\u303f]', '', 'g')`;
 
 /**
- * Strings to fold: every ASCII character alone and between letters, the table's names, and `count`
+ * Strings to fold: every ASCII character alone and between letters, the table's names ($1), and $2
  * strings of 1 to 16 characters drawn (by a hash, so every run draws the same) from ASCII, and for two
  * strings in three also from Latin-1, combining marks, Greek, Cyrillic, Latin Extended Additional,
  * general punctuation and spaces, CJK punctuation, CJK ideographs and full-width forms.
